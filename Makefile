@@ -1,0 +1,72 @@
+# softswitch — make run | make test (see README.md)
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/softswitch
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+# Debian packages: building (cgo: SQLite now, libopus for the media core)
+# and testing (sipp as an independent SIP client).
+APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
+APT_TEST := sip-tester
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all run build test unit e2e bench fuzz lint deps deps-build deps-test clean
+
+all: build
+
+## run: build and start on the embedded defaults (./data, dev certificate, demo users)
+run: build
+	./$(BIN) serve --config configs/softswitch.yaml
+
+## build: bin/softswitch
+build: deps-build
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/softswitch
+
+## test: lint, then unit and end-to-end tests with the race detector
+test: deps lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+unit: deps-build
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /tests)
+
+e2e: deps
+	$(GO) test -count=1 -v ./tests/...
+
+## bench: Go benchmarks (figures go to BENCHMARKS.md)
+bench: deps-build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz: deps-build
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+## lint: gofmt and go vet
+lint: deps-build
+	@out=$$(find . -name '*.go' -not -path './node_modules/*' -print0 | xargs -0 gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## deps: install missing Debian packages (idempotent; apt-get update once, only when needed)
+deps: deps-build deps-test
+
+deps-build:
+	@$(call apt_install,$(APT_BUILD))
+
+deps-test:
+	@$(call apt_install,$(APT_TEST))
+
+define apt_install
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  echo "installing:$$missing"; \
+  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+fi
+endef
+
+clean:
+	rm -rf bin

@@ -1,0 +1,207 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a Verifier. The zero value of each field means its default.
+type Config struct {
+	Realm      string        // default "softswitch"
+	NonceTTL   time.Duration // how long a nonce is good for; default 5 minutes
+	Algorithms []string      // offered in this order; default MD5 then SHA-256
+	MaxNonces  int           // nonces tracked for nc replay; default 100000
+}
+
+// Verifier issues challenges and checks credentials against them. Nonces
+// are stateless (time stamp + random + HMAC under a per-process key); the
+// highest nonce count seen per nonce is remembered until the nonce expires.
+type Verifier struct {
+	realm string
+	ttl   time.Duration
+	algs  []string
+	key   []byte
+	now   func() time.Time
+
+	mu      sync.Mutex
+	seen    map[string]seenNonce
+	maxSeen int
+}
+
+type seenNonce struct {
+	nc      uint32
+	expires time.Time
+}
+
+const (
+	nonceTSLen   = 8
+	nonceRandLen = 8
+	nonceMACLen  = 12
+	nonceLen     = nonceTSLen + nonceRandLen + nonceMACLen
+)
+
+// NewVerifier returns a Verifier with a fresh random nonce key.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	v := &Verifier{
+		realm:   cfg.Realm,
+		ttl:     cfg.NonceTTL,
+		key:     make([]byte, 32),
+		now:     time.Now,
+		seen:    make(map[string]seenNonce),
+		maxSeen: cfg.MaxNonces,
+	}
+	if v.realm == "" {
+		v.realm = "softswitch"
+	}
+	if v.ttl <= 0 {
+		v.ttl = 5 * time.Minute
+	}
+	if v.maxSeen <= 0 {
+		v.maxSeen = 100000
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = []string{MD5, SHA256}
+	}
+	for _, a := range algs {
+		c, err := canonical(a)
+		if err != nil {
+			return nil, fmt.Errorf("new verifier: %w", err)
+		}
+		v.algs = append(v.algs, c)
+	}
+	if _, err := rand.Read(v.key); err != nil {
+		return nil, fmt.Errorf("new verifier: nonce key: %w", err)
+	}
+	return v, nil
+}
+
+// Realm is the realm challenges are issued for.
+func (v *Verifier) Realm() string { return v.realm }
+
+// Challenges returns one WWW-Authenticate/Proxy-Authenticate value per
+// offered algorithm, in order of preference (RFC 8760 §2.4), each with a
+// fresh nonce and qop="auth".
+func (v *Verifier) Challenges(stale bool) []string {
+	out := make([]string, 0, len(v.algs))
+	for _, alg := range v.algs {
+		var b strings.Builder
+		fmt.Fprintf(&b, `Digest realm="%s", nonce="%s", algorithm=%s, qop="auth"`, v.realm, v.nonce(), alg)
+		if stale {
+			b.WriteString(", stale=true")
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func (v *Verifier) nonce() string {
+	var raw [nonceLen]byte
+	binary.BigEndian.PutUint64(raw[:nonceTSLen], uint64(v.now().UnixNano()))
+	// crypto/rand.Read never fails on Linux (Go ≥1.24 documents it as fatal otherwise).
+	_, _ = rand.Read(raw[nonceTSLen : nonceTSLen+nonceRandLen])
+	copy(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen]))
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+func (v *Verifier) mac(b []byte) []byte {
+	m := hmac.New(sha256.New, v.key)
+	m.Write(b)
+	return m.Sum(nil)[:nonceMACLen]
+}
+
+// issued checks that a nonce is ours and returns when it was issued.
+func (v *Verifier) issued(nonce string) (time.Time, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(nonce)
+	if err != nil || len(raw) != nonceLen {
+		return time.Time{}, false
+	}
+	if !hmac.Equal(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen])) {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(raw[:nonceTSLen]))), true
+}
+
+// Verify checks credentials for a request method against the user's HA1 for
+// the algorithm the client chose. The response is checked before the nonce,
+// so that ErrStale (answered with stale=true) is only ever told to a client
+// that knows the password (RFC 7616 §3.3): a right answer to a nonce that is
+// too old, or not ours at all (issued before a restart), is stale, and a
+// wrong answer is ErrBadResponse whatever the nonce.
+func (v *Verifier) Verify(method string, c Credentials, ha1 string) error {
+	if !v.offers(c.Algorithm) {
+		return fmt.Errorf("%w: %q", ErrAlgorithm, c.Algorithm)
+	}
+	if c.Realm != v.realm {
+		return fmt.Errorf("%w: %q", ErrRealm, c.Realm)
+	}
+	if c.QOP != "" && c.QOP != "auth" {
+		return fmt.Errorf("%w: %q", ErrQOP, c.QOP)
+	}
+	want, err := Response(c, method, ha1)
+	if err != nil {
+		return err
+	}
+	if !equalHex(want, c.Response) {
+		return ErrBadResponse
+	}
+	at, ok := v.issued(c.Nonce)
+	if !ok {
+		return fmt.Errorf("%w: nonce not issued by this process", ErrStale)
+	}
+	now := v.now()
+	if now.Sub(at) > v.ttl || at.After(now.Add(time.Minute)) {
+		return ErrStale
+	}
+	return v.checkCount(c, at.Add(v.ttl))
+}
+
+func (v *Verifier) offers(alg string) bool {
+	c, err := canonical(alg)
+	if err != nil {
+		return false
+	}
+	for _, a := range v.algs {
+		if a == c {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCount enforces a strictly increasing nc per nonce (qop=auth), or a
+// single use of the nonce without qop.
+func (v *Verifier) checkCount(c Credentials, expires time.Time) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	prev, ok := v.seen[c.Nonce]
+	if ok && (c.QOP == "" || c.NC <= prev.nc) {
+		return ErrReplay
+	}
+	if !ok && len(v.seen) >= v.maxSeen {
+		v.sweepLocked()
+		if len(v.seen) >= v.maxSeen {
+			// Too many live nonces to track: ask for a new one rather than
+			// accept a count we cannot check.
+			return ErrStale
+		}
+	}
+	v.seen[c.Nonce] = seenNonce{nc: c.NC, expires: expires}
+	return nil
+}
+
+func (v *Verifier) sweepLocked() {
+	now := v.now()
+	for k, s := range v.seen {
+		if now.After(s.expires) {
+			delete(v.seen, k)
+		}
+	}
+}

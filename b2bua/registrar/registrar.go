@@ -1,0 +1,317 @@
+package registrar
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/store"
+)
+
+// Store persists bindings so UDP registrations survive a restart.
+type Store interface {
+	Users
+	SaveBinding(ctx context.Context, b store.Binding) error
+	DeleteBinding(ctx context.Context, ext, contact string) error
+	Bindings(ctx context.Context) ([]store.Binding, error)
+	DeleteBindingsWhere(ctx context.Context, transports []string) (int, error)
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+// connectionBound are the transports whose bindings live as long as their connection.
+var connectionBound = []string{"tcp", "tls", "ws", "wss"}
+
+// Registrar handles REGISTER and keeps the bindings of every extension.
+type Registrar struct {
+	lim   Limits
+	store Store
+	auth  *Authenticator
+	resp  Responder
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu       sync.Mutex
+	bindings map[string][]binding // by extension
+}
+
+// New returns a Registrar; call Restore before serving.
+func New(lim Limits, st Store, a *Authenticator, resp Responder, log *slog.Logger) *Registrar {
+	return &Registrar{
+		lim: lim.withDefaults(), store: st, auth: a, resp: resp, log: log, now: time.Now,
+		bindings: make(map[string][]binding),
+	}
+}
+
+// Restore loads the UDP bindings kept from the last run and drops the
+// connection-bound ones: their connections died with the old process.
+func (r *Registrar) Restore(ctx context.Context) error {
+	n, err := r.store.DeleteBindingsWhere(ctx, connectionBound)
+	if err != nil {
+		return fmt.Errorf("restore bindings: %w", err)
+	}
+	if _, err := r.store.DeleteExpired(ctx, r.now()); err != nil {
+		return fmt.Errorf("restore bindings: %w", err)
+	}
+	all, err := r.store.Bindings(ctx)
+	if err != nil {
+		return fmt.Errorf("restore bindings: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range all {
+		r.bindings[b.Ext] = append(r.bindings[b.Ext], binding{Binding: b})
+	}
+	r.log.Info("registrations restored", "kept", len(all), "dropped_connection_bound", n)
+	return nil
+}
+
+// Lookup returns the live bindings of an extension.
+func (r *Registrar) Lookup(ext string) []store.Binding {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []store.Binding
+	for _, b := range r.bindings[ext] {
+		if b.Expires.After(now) {
+			out = append(out, b.Binding)
+		}
+	}
+	return out
+}
+
+// ConnectionClosed drops the bindings made over a connection that closed.
+func (r *Registrar) ConnectionClosed(transport, remote string) {
+	key := connKey(transport, remote)
+	var gone []binding
+	r.mu.Lock()
+	for ext, bs := range r.bindings {
+		kept := bs[:0]
+		for _, b := range bs {
+			if b.connKey == key {
+				gone = append(gone, b)
+				continue
+			}
+			kept = append(kept, b)
+		}
+		r.setLocked(ext, kept)
+	}
+	r.mu.Unlock()
+	for _, b := range gone {
+		r.log.Info("binding removed: connection closed", "ext", b.Ext, "contact", b.Contact, "transport", transport, "source", remote)
+		r.forget(b)
+	}
+}
+
+// Run removes expired bindings until ctx ends.
+func (r *Registrar) Run(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.expire()
+		}
+	}
+}
+
+func (r *Registrar) expire() {
+	now := r.now()
+	var gone []binding
+	r.mu.Lock()
+	for ext, bs := range r.bindings {
+		kept := bs[:0]
+		for _, b := range bs {
+			if !b.Expires.After(now) {
+				gone = append(gone, b)
+				continue
+			}
+			kept = append(kept, b)
+		}
+		r.setLocked(ext, kept)
+	}
+	r.mu.Unlock()
+	for _, b := range gone {
+		r.log.Info("binding expired", "ext", b.Ext, "contact", b.Contact)
+		r.forget(b)
+	}
+}
+
+func (r *Registrar) setLocked(ext string, bs []binding) {
+	if len(bs) == 0 {
+		delete(r.bindings, ext)
+		return
+	}
+	r.bindings[ext] = bs
+}
+
+func (r *Registrar) forget(b binding) {
+	if err := r.store.DeleteBinding(context.Background(), b.Ext, b.Contact); err != nil {
+		r.log.Error("deleting binding failed", "ext", b.Ext, "contact", b.Contact, "error", err)
+	}
+}
+
+// HandleRegister is the REGISTER handler.
+func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u, ok := r.auth.Authenticate(ctx, req, tx, false)
+	if !ok {
+		return
+	}
+	if req.To().Address.User != u.Ext { // validated present by the server
+		r.log.Warn("register refused: credentials of another user", "ext", u.Ext, "to", req.To().Address.User, "source", req.Source())
+		r.reply(req, tx, &rejection{code: 403, reason: "Forbidden: credentials do not match the To user"})
+		return
+	}
+	upd, rej := r.parse(req, u.Ext)
+	if rej != nil {
+		r.reply(req, tx, rej)
+		return
+	}
+	current, rej := r.commit(ctx, upd)
+	if rej != nil {
+		r.reply(req, tx, rej)
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	now := r.now()
+	for _, b := range current {
+		res.AppendHeader(sip.NewHeader("Contact", contactValue(b, now)))
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
+	r.resp.Respond(tx, res)
+}
+
+// commit applies upd to the extension's bindings and persists the change.
+// Requests of one extension are serialised; a slow disk slows only them.
+func (r *Registrar) commit(ctx context.Context, upd update) ([]store.Binding, *rejection) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.bindings[upd.ext]
+	if !upd.star && len(upd.contacts) == 0 {
+		return liveOf(cur, upd.now), nil
+	}
+	next, removed, rej := apply(cur, upd, r.lim)
+	if rej != nil {
+		return nil, rej
+	}
+	for _, b := range removed {
+		if err := r.store.DeleteBinding(ctx, b.Ext, b.Contact); err != nil {
+			r.log.Error("deleting binding failed", "ext", b.Ext, "error", err)
+			return nil, &rejection{code: 500, reason: "Server Internal Error"}
+		}
+		r.log.Info("binding removed", "ext", b.Ext, "contact", b.Contact)
+	}
+	for _, b := range next {
+		if b.CallID != upd.callID || b.CSeq != upd.cseq {
+			continue // untouched by this request
+		}
+		if err := r.store.SaveBinding(ctx, b.Binding); err != nil {
+			r.log.Error("saving binding failed", "ext", b.Ext, "error", err)
+			return nil, &rejection{code: 500, reason: "Server Internal Error"}
+		}
+	}
+	r.setLocked(upd.ext, next)
+	return liveOf(next, upd.now), nil
+}
+
+func liveOf(bs []binding, now time.Time) []store.Binding {
+	out := make([]store.Binding, 0, len(bs))
+	for _, b := range bs {
+		if b.Expires.After(now) {
+			out = append(out, b.Binding)
+		}
+	}
+	return out
+}
+
+// parse reads the Contact and Expires headers of a REGISTER.
+func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
+	transport := strings.ToLower(req.Transport())
+	upd := update{
+		ext: ext, callID: req.CallID().Value(), cseq: req.CSeq().SeqNo,
+		transport: transport, source: req.Source(), now: r.now(),
+	}
+	if ua := req.GetHeader("User-Agent"); ua != nil {
+		upd.userAgent = ua.Value()
+	}
+	if transport != "udp" {
+		upd.connKey = connKey(transport, req.Source())
+	}
+	headerExpires := -1
+	if h := req.GetHeader("Expires"); h != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+		if err != nil || n < 0 {
+			return upd, &rejection{code: 400, reason: "Bad Request: invalid Expires"}
+		}
+		headerExpires = min(n, 1<<30)
+	}
+	for _, h := range req.GetHeaders("Contact") {
+		ch, ok := h.(*sip.ContactHeader)
+		if !ok {
+			return upd, &rejection{code: 400, reason: "Bad Request: invalid Contact"}
+		}
+		if ch.Address.Wildcard {
+			if headerExpires != 0 {
+				return upd, &rejection{code: 400, reason: "Bad Request: Contact * needs Expires: 0"}
+			}
+			upd.star = true
+			continue
+		}
+		c := contact{uri: ch.Address.String(), expires: headerExpires}
+		if v, ok := ch.Params.Get("expires"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return upd, &rejection{code: 400, reason: "Bad Request: invalid expires parameter"}
+			}
+			c.expires = min(n, 1<<30)
+		}
+		if v, ok := ch.Params.Get("+sip.instance"); ok {
+			c.instance = v
+		}
+		if v, ok := ch.Params.Get("reg-id"); ok {
+			c.regID, _ = strconv.Atoi(v)
+		}
+		upd.contacts = append(upd.contacts, c)
+	}
+	return upd, nil
+}
+
+func (r *Registrar) reply(req *sip.Request, tx sip.ServerTransaction, rej *rejection) {
+	res := sip.NewResponseFromRequest(req, rej.code, rej.reason, nil)
+	for i := 0; i+1 < len(rej.headers); i += 2 {
+		res.AppendHeader(sip.NewHeader(rej.headers[i], rej.headers[i+1]))
+	}
+	r.resp.Respond(tx, res)
+}
+
+// contactValue renders a binding for the 200 OK, with its remaining time
+// and the instance parameters a client looks for to find its own binding.
+func contactValue(b store.Binding, now time.Time) string {
+	var sb strings.Builder
+	sb.WriteString("<")
+	sb.WriteString(b.Contact)
+	sb.WriteString(">;expires=")
+	sb.WriteString(strconv.Itoa(max(0, int(b.Expires.Sub(now).Round(time.Second)/time.Second))))
+	if b.Instance != "" {
+		sb.WriteString(";+sip.instance=")
+		sb.WriteString(b.Instance)
+	}
+	if b.RegID != 0 {
+		sb.WriteString(";reg-id=")
+		sb.WriteString(strconv.Itoa(b.RegID))
+	}
+	return sb.String()
+}
+
+func connKey(transport, remote string) string {
+	return strings.ToLower(transport) + "|" + remote
+}

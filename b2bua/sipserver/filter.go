@@ -1,0 +1,141 @@
+package sipserver
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// filter sees every datagram (UDP) and every WebSocket message before
+// sipgo parses it. A message that does not parse, or is too large, is
+// answered with a stateless 400/513 when it is a request we can answer, and
+// dropped; sipgo never sees it, so a bad WebSocket frame does not close the
+// connection (and its registration) with it. Stream transports (TCP/TLS) are
+// left to sipgo's stream parser: a framing error there leaves no message
+// boundary to resync on, so it closes the connection.
+type filter struct {
+	maxSize int
+	srv     *Server
+	parser  *sip.Parser
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	logged map[string]time.Time // source -> last warning, so a flood logs once a minute
+}
+
+func newFilter(maxSize int, srv *Server, log *slog.Logger) *filter {
+	return &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log, logged: make(map[string]time.Time)}
+}
+
+func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
+	network := strings.ToLower(p.Transport)
+	if network == "tcp" || network == "tls" {
+		if len(data) > 0 && data[0] != '\r' && data[0] != '\n' && !looksLikeText(data) {
+			f.noteBad(addrString(p.RemoteAddr), "binary data on stream transport")
+			return nil, errBinary // closes the connection: there is no way to resync
+		}
+		return data, nil
+	}
+	if len(bytes.Trim(data, "\r\n")) == 0 {
+		return data, nil // keep-alive, handled by sipgo
+	}
+	if len(data) > f.maxSize {
+		f.reject(p, data, 513, "Message Too Large", "message exceeds "+strconv.Itoa(f.maxSize)+" bytes")
+		return nil, nil
+	}
+	if !looksLikeText(data) {
+		f.noteBad(addrString(p.RemoteAddr), "binary data")
+		return nil, nil
+	}
+	msg, err := f.parser.ParseSIP(data)
+	if err != nil {
+		f.reject(p, data, 400, "Bad Request", "unparseable message: "+err.Error())
+		return nil, nil
+	}
+	if req, ok := msg.(*sip.Request); ok {
+		if reason := validate(req); reason != "" {
+			f.reject(p, data, 400, "Bad Request", reason)
+			return nil, nil
+		}
+	}
+	return data, nil
+}
+
+type filterError string
+
+func (e filterError) Error() string { return string(e) }
+
+const errBinary = filterError("binary data on a SIP stream")
+
+// reject logs (rate-limited per source) and answers a request statelessly.
+func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason, why string) {
+	remote := addrString(p.RemoteAddr)
+	f.noteBad(remote, why)
+	res := rawResponse(data, code, reason, why)
+	if res == nil {
+		return
+	}
+	network := strings.ToLower(p.Transport)
+	switch network {
+	case "udp":
+		if c := f.srv.udpConn(addrString(p.LocalAddr)); c != nil {
+			_, _ = c.WriteTo(res, p.RemoteAddr)
+		}
+	case "ws", "wss":
+		conn, err := f.srv.TransportLayer().GetConnection(network, remote)
+		if err != nil {
+			return
+		}
+		defer func() { _, _ = conn.TryClose() }()
+		if w, ok := conn.(io.Writer); ok {
+			_, _ = w.Write(res)
+		}
+	}
+}
+
+// noteBad logs bad input from a source at most once a minute.
+func (f *filter) noteBad(remote, why string) {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	now := time.Now()
+	f.mu.Lock()
+	last, seen := f.logged[host]
+	if seen && now.Sub(last) < time.Minute {
+		f.mu.Unlock()
+		return
+	}
+	if len(f.logged) > 10000 {
+		clear(f.logged)
+	}
+	f.logged[host] = now
+	f.mu.Unlock()
+	f.log.Warn("bad SIP input", "source", remote, "reason", why)
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// looksLikeText reports whether the start of a message is printable text,
+// as every SIP start line and header section is.
+func looksLikeText(data []byte) bool {
+	n := min(len(data), 256)
+	for _, b := range data[:n] {
+		if b < 0x20 && b != '\r' && b != '\n' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,321 @@
+package sipserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Config configures a Server. Zero values mean the defaults.
+type Config struct {
+	UserAgent      string // Server/User-Agent header value; default "softswitch"
+	MaxMessageSize int    // bytes; larger messages get 513; default 16384
+}
+
+// Server owns the sipgo user agent, its transports and listeners.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	filter *filter
+
+	draining atomic.Bool
+	inflight sync.WaitGroup
+
+	mu          sync.Mutex
+	closed      bool
+	udp         map[string]net.PacketConn // by local address, for stateless replies
+	listeners   []interface{ Close() error }
+	wsListeners map[string]*chanListener
+	closeHooks  []func(transport, remote string)
+	wg          sync.WaitGroup
+}
+
+// New creates the user agent and server; no socket is opened yet.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "softswitch"
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = 16384
+	}
+	s := &Server{
+		cfg:         cfg,
+		log:         log,
+		udp:         make(map[string]net.PacketConn),
+		wsListeners: make(map[string]*chanListener),
+	}
+	s.filter = newFilter(cfg.MaxMessageSize, s, log)
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(log),
+			sip.WithTransportLayerReadFilter(s.filter.read),
+		),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(log),
+			sip.WithTransactionLayerTerminateOnConnClose(),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sip user agent: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(log))
+	if err != nil {
+		_ = ua.Close()
+		return nil, fmt.Errorf("sip server: %w", err)
+	}
+	s.ua, s.srv = ua, srv
+	srv.OnNoRoute(s.noRoute)
+	s.Handle(sip.OPTIONS, s.options)
+	return s, nil
+}
+
+// UA is the user agent, for clients (outgoing requests) sharing our transports.
+func (s *Server) UA() *sipgo.UserAgent { return s.ua }
+
+// TransportLayer gives access to sipgo's connection pools.
+func (s *Server) TransportLayer() *sip.TransportLayer { return s.ua.TransportLayer() }
+
+// OnConnClose registers f to be called when a TCP, TLS, WS or WSS
+// connection closes, with the transport ("tcp", "tls", "ws", "wss") and the
+// remote address as sipgo keys it (the request's Source()).
+func (s *Server) OnConnClose(f func(transport, remote string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeHooks = append(s.closeHooks, f)
+}
+
+func (s *Server) connClosed(transport, remote string) {
+	s.mu.Lock()
+	hooks := append([]func(string, string){}, s.closeHooks...)
+	s.mu.Unlock()
+	s.log.Debug("connection closed", "transport", transport, "remote", remote)
+	for _, h := range hooks {
+		h(transport, remote)
+	}
+}
+
+// Handle registers a request handler. Every handler runs with request
+// validation (mandatory headers, RFC 3261 §8.2) and drain protection.
+func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
+	s.srv.OnRequest(method, func(req *sip.Request, tx sip.ServerTransaction) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		if reason := validate(req); reason != "" {
+			s.filter.noteBad(req.Source(), reason)
+			s.reply(req, tx, 400, "Bad Request", "Warning", `399 softswitch "`+reason+`"`)
+			return
+		}
+		if s.draining.Load() && method != sip.ACK && method != sip.BYE && method != sip.CANCEL {
+			s.reply(req, tx, 503, "Service Unavailable", "Retry-After", "30")
+			return
+		}
+		h(req, tx)
+	})
+}
+
+// Allow lists the methods we handle, for Allow headers.
+func (s *Server) Allow() string {
+	m := s.srv.RegisteredMethods()
+	sort.Strings(m)
+	return strings.Join(m, ", ")
+}
+
+func (s *Server) noRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if req.IsAck() {
+		return
+	}
+	s.reply(req, tx, 405, "Method Not Allowed", "Allow", s.Allow())
+}
+
+func (s *Server) options(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", s.Allow()))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", "path, outbound, gruu"))
+	res.AppendHeader(sip.NewHeader("Accept-Language", "en"))
+	s.respond(tx, res)
+}
+
+// reply sends a response with optional extra header name/value pairs.
+func (s *Server) reply(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...string) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for i := 0; i+1 < len(hdrs); i += 2 {
+		res.AppendHeader(sip.NewHeader(hdrs[i], hdrs[i+1]))
+	}
+	s.respond(tx, res)
+}
+
+func (s *Server) respond(tx sip.ServerTransaction, res *sip.Response) {
+	res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
+	if err := tx.Respond(res); err != nil {
+		s.log.Warn("sending response failed", "status", res.StatusCode, "error", err)
+	}
+}
+
+// Reply is reply for handlers of other packages.
+func (s *Server) Reply(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...string) {
+	s.reply(req, tx, code, reason, hdrs...)
+}
+
+// Respond sends res (adding the Server header) on tx.
+func (s *Server) Respond(tx sip.ServerTransaction, res *sip.Response) { s.respond(tx, res) }
+
+// ListenUDPAndTCP binds addr for both UDP and TCP. With port 0 the OS picks
+// the TCP port and UDP binds the same number. It returns the bound address.
+func (s *Server) ListenUDPAndTCP(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("sip address %q: %w", addr, err)
+	}
+	for attempt := 0; attempt < 20; attempt++ {
+		tl, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return "", err // already "listen tcp ADDR: ..."
+		}
+		bound := tl.Addr().String()
+		_, bport, _ := net.SplitHostPort(bound)
+		uc, err := net.ListenPacket("udp", net.JoinHostPort(host, bport))
+		if err != nil {
+			_ = tl.Close()
+			if port == "0" {
+				continue // the UDP twin of the port the OS gave us is taken: try another
+			}
+			return "", err
+		}
+		s.serveUDP(uc)
+		s.serveStream("tcp", tl)
+		return bound, nil
+	}
+	return "", fmt.Errorf("listen %s: no port free for both udp and tcp", addr)
+}
+
+// ListenTLS binds addr for SIP over TLS and returns the bound address.
+func (s *Server) ListenTLS(addr string, conf *tls.Config) (string, error) {
+	l, err := tls.Listen("tcp", addr, conf)
+	if err != nil {
+		return "", err
+	}
+	s.serveStream("tls", l)
+	return l.Addr().String(), nil
+}
+
+func (s *Server) serveUDP(c net.PacketConn) {
+	s.mu.Lock()
+	s.udp[c.LocalAddr().String()] = c
+	s.listeners = append(s.listeners, c)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.srv.ServeUDP(c)
+	}()
+}
+
+func (s *Server) serveStream(transport string, l net.Listener) {
+	tl := &trackedListener{Listener: l, transport: transport, onClose: s.connClosed}
+	s.mu.Lock()
+	s.listeners = append(s.listeners, tl)
+	s.mu.Unlock()
+	serve := s.srv.ServeTCP
+	if transport == "tls" {
+		serve = s.srv.ServeTLS
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := serve(tl); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("sip listener stopped", "transport", transport, "error", err)
+		}
+	}()
+}
+
+// udpConn returns our UDP socket bound to local, for stateless replies.
+func (s *Server) udpConn(local string) net.PacketConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.udp[local]
+}
+
+// Shutdown stops taking new requests (they get 503), waits for the
+// requests being handled, then closes everything. ctx bounds the wait.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("sip shutdown: %w", ctx.Err())
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Draining reports whether Shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Close closes listeners and connections now.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ls := s.listeners
+	for _, l := range s.wsListeners {
+		ls = append(ls, l)
+	}
+	s.mu.Unlock()
+	var err error
+	for _, l := range ls {
+		if cerr := l.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = errors.Join(err, cerr)
+		}
+	}
+	if cerr := s.ua.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	s.wg.Wait()
+	return err
+}
+
+// validate checks what RFC 3261 §8.1.1 makes mandatory in a request and
+// returns a reason for the 400, or "".
+func validate(req *sip.Request) string {
+	switch {
+	case req.From() == nil:
+		return "missing From header"
+	case req.To() == nil:
+		return "missing To header"
+	case req.CallID() == nil || req.CallID().Value() == "":
+		return "missing Call-ID header"
+	case req.CSeq() == nil:
+		return "missing CSeq header"
+	case req.CSeq().MethodName != req.Method:
+		return "CSeq method " + string(req.CSeq().MethodName) + " does not match " + string(req.Method)
+	case req.Via() == nil:
+		return "missing Via header"
+	}
+	if cl := req.ContentLength(); cl != nil && int(*cl) != len(req.Body()) {
+		return "Content-Length " + strconv.Itoa(int(*cl)) + " does not match the body"
+	}
+	return ""
+}

@@ -1,0 +1,17 @@
+// Package store is the SQLite persistence layer of the softswitch.
+//
+// It keeps three things in one database file:
+//
+//   - users: extensions with their digest HA1 hashes (MD5 and SHA-256),
+//   - bindings: registered contacts per extension (the location service),
+//     which are deleted together with their user,
+//   - meta: a small key-value table for process-wide settings.
+//
+// The file is opened in WAL mode with one writer connection and a separate
+// pool of read-only connections, so the server and the operator CLI can use
+// the same file at the same time. The schema is versioned with
+// PRAGMA user_version and migrated by Open.
+//
+// All timestamps are stored as Unix milliseconds and returned in UTC; the
+// zero time.Time is stored as 0 and read back as the zero time.Time.
+package store

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations holds the schema steps; migrations[i] brings the database from
+// user_version i to i+1. Append new steps, never edit old ones.
+func migrations() []string {
+	return []string{
+		// Version 1: initial schema.
+		`
+CREATE TABLE users (
+	ext        TEXT    NOT NULL PRIMARY KEY,
+	name       TEXT    NOT NULL DEFAULT '',
+	realm      TEXT    NOT NULL DEFAULT '',
+	ha1_md5    TEXT    NOT NULL DEFAULT '',
+	ha1_sha256 TEXT    NOT NULL DEFAULT '',
+	created_ms INTEGER NOT NULL
+);
+
+CREATE TABLE bindings (
+	ext        TEXT    NOT NULL REFERENCES users(ext) ON DELETE CASCADE ON UPDATE CASCADE,
+	contact    TEXT    NOT NULL,
+	instance   TEXT    NOT NULL DEFAULT '',
+	reg_id     INTEGER NOT NULL DEFAULT 0,
+	transport  TEXT    NOT NULL DEFAULT '' COLLATE NOCASE,
+	source     TEXT    NOT NULL DEFAULT '',
+	call_id    TEXT    NOT NULL DEFAULT '',
+	cseq       INTEGER NOT NULL DEFAULT 0,
+	user_agent TEXT    NOT NULL DEFAULT '',
+	expires_ms INTEGER NOT NULL,
+	updated_ms INTEGER NOT NULL,
+	PRIMARY KEY (ext, contact)
+);
+CREATE INDEX bindings_expires_ms ON bindings(expires_ms);
+CREATE INDEX bindings_transport ON bindings(transport);
+
+CREATE TABLE meta (
+	key   TEXT NOT NULL PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
+	}
+}
+
+// migrate brings the schema up to date. It runs in one immediate
+// transaction, so concurrent Opens of the same file serialise and only one
+// of them applies each step.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	steps := migrations()
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE via _txlock
+	if err != nil {
+		return fmt.Errorf("store: migrate: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("store: migrate: read user_version: %w", err)
+	}
+	if version > len(steps) {
+		return fmt.Errorf("store: migrate: schema version %d is newer than supported version %d", version, len(steps))
+	}
+	if version == len(steps) {
+		return tx.Commit()
+	}
+	for v := version; v < len(steps); v++ {
+		if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
+			return fmt.Errorf("store: migrate to version %d: %w", v+1, err)
+		}
+	}
+	// PRAGMA does not take bind parameters; the value is an int we control.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
+		return fmt.Errorf("store: migrate: set user_version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: commit: %w", err)
+	}
+	return nil
+}

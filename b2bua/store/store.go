@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+const (
+	driverName = "sqlite3"
+
+	// writerParams are the DSN parameters of the single writer connection.
+	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on&_synchronous=NORMAL"
+
+	// readerParams are those of the reader pool: the same, except that
+	// transactions are deferred (an immediate BEGIN would take the write
+	// lock) and the connections refuse to write.
+	readerParams = "_journal_mode=WAL&_busy_timeout=5000&_txlock=deferred&_foreign_keys=on&_synchronous=NORMAL&_query_only=on"
+)
+
+// Store is a handle on one SQLite database file. It is safe for concurrent
+// use; several Stores (in one or more processes) may share the same file.
+type Store struct {
+	writer *sql.DB // exactly one connection: all writes are serialised here
+	reader *sql.DB // pool of read-only connections
+}
+
+// Open opens (creating if needed) the database at path, including its
+// parent directory, and migrates the schema to the current version.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %q: create directory: %w", path, err)
+	}
+
+	writer, err := sql.Open(driverName, dsn(abs, writerParams))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: writer: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+
+	if err := migrate(ctx, writer); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open %q: %w", path, err), writer.Close())
+	}
+
+	reader, err := sql.Open(driverName, dsn(abs, readerParams))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open %q: reader: %w", path, err), writer.Close())
+	}
+	n := max(4, runtime.NumCPU())
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	if err := reader.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open %q: reader: %w", path, err), reader.Close(), writer.Close())
+	}
+
+	return &Store{writer: writer, reader: reader}, nil
+}
+
+// dsn builds an SQLite URI for the absolute path abs. The path is escaped so
+// that '?', '#' and '%' in file names cannot be mistaken for URI syntax.
+func dsn(abs, params string) string {
+	u := url.URL{Path: filepath.ToSlash(abs)}
+	return "file:" + u.EscapedPath() + "?" + params
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	if err := errors.Join(s.reader.Close(), s.writer.Close()); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// scanner is satisfied by *sql.Row and *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// toMillis converts t to Unix milliseconds; the zero time becomes 0.
+func toMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the inverse of toMillis; the result is in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/softswitch/softswitch/b2bua/auth"
+	"github.com/softswitch/softswitch/b2bua/registrar"
+)
+
+// Config is the resolved configuration of `softswitch serve`. Every field
+// has a key in configs/softswitch.yaml; flags override the file.
+type Config struct {
+	Data      string `yaml:"data"`
+	SIP       string `yaml:"sip"`
+	SIPTLS    string `yaml:"sip_tls"`
+	HTTPS     string `yaml:"https"`
+	WS        string `yaml:"ws"`
+	RTPPorts  string `yaml:"rtp_ports"`
+	MediaIP   string `yaml:"media_ip"`
+	Dialplan  string `yaml:"dialplan"`
+	LogLevel  string `yaml:"log_level"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
+	DemoUsers bool   `yaml:"demo_users"`
+
+	MaxMessageSize int              `yaml:"max_message_size"`
+	Registrar      registrar.Limits `yaml:"registrar"`
+	Auth           AuthConfig       `yaml:"auth"`
+	Guard          auth.GuardConfig `yaml:"auth_guard"`
+}
+
+// AuthConfig configures digest authentication.
+type AuthConfig struct {
+	NonceTTL   time.Duration `yaml:"nonce_ttl"`
+	Algorithms []string      `yaml:"algorithms"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Data:      "./data",
+		SIP:       "0.0.0.0:5060",
+		SIPTLS:    "0.0.0.0:5061",
+		HTTPS:     "0.0.0.0:8443",
+		RTPPorts:  "10000-20000",
+		Dialplan:  "scripts/dialplan.lua",
+		LogLevel:  "info",
+		DemoUsers: true,
+	}
+}
+
+// loadConfigFile reads a YAML file over the defaults; unknown keys are errors.
+func loadConfigFile(cfg *Config, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// An empty file is fine: yaml.v3 reports it as io.EOF.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// validate checks every value and returns the first problem in one line.
+func (c *Config) validate() error {
+	for _, a := range []struct{ key, val string }{{"sip", c.SIP}, {"sip_tls", c.SIPTLS}, {"https", c.HTTPS}, {"ws", c.WS}} {
+		if a.val == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a.val)
+		if err != nil {
+			return fmt.Errorf("config: %s: %q is not host:port", a.key, a.val)
+		}
+		if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+			return fmt.Errorf("config: %s: %q is not an IP address", a.key, host)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("config: %s: port %q out of range", a.key, port)
+		}
+	}
+	if c.SIP == "" && c.SIPTLS == "" && c.HTTPS == "" && c.WS == "" {
+		return errors.New("config: every SIP listener is off (sip, sip_tls, https, ws)")
+	}
+	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
+		return fmt.Errorf("config: rtp_ports: %w", err)
+	}
+	if c.MediaIP != "" && net.ParseIP(c.MediaIP) == nil {
+		return fmt.Errorf("config: media_ip: %q is not an IP address", c.MediaIP)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("config: log_level: %w", err)
+	}
+	if c.Data == "" {
+		return errors.New("config: data: empty directory")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("config: tls_cert and tls_key go together")
+	}
+	if c.MaxMessageSize < 0 || c.MaxMessageSize > 65535 {
+		return fmt.Errorf("config: max_message_size: %d out of range 0-65535", c.MaxMessageSize)
+	}
+	for _, a := range c.Auth.Algorithms {
+		if _, err := auth.HA1(a, "", "", ""); err != nil {
+			return fmt.Errorf("config: auth.algorithms: %q: want MD5 or SHA-256", a)
+		}
+	}
+	r := c.Registrar
+	if r.MinExpires < 0 || r.MaxExpires < 0 || r.DefaultExpires < 0 || r.MaxContacts < 0 {
+		return errors.New("config: registrar: values must not be negative")
+	}
+	if c.Auth.NonceTTL < 0 || c.Guard.Window < 0 || c.Guard.BanFor < 0 || c.Guard.ThrottleAfter < 0 || c.Guard.BanAfter < 0 {
+		return errors.New("config: auth: values must not be negative")
+	}
+	return nil
+}
+
+// parsePortRange parses "LO-HI" with 1024 <= LO < HI <= 65535.
+func parsePortRange(s string) (int, int, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q: want LO-HI", s)
+	}
+	l, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	h, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if err1 != nil || err2 != nil || l < 1024 || h > 65535 || l >= h {
+		return 0, 0, fmt.Errorf("%q: want LO-HI with 1024 <= LO < HI <= 65535", s)
+	}
+	return l, h, nil
+}

@@ -1,0 +1,72 @@
+// Command softswitch is a B2BUA softswitch: registrar, Lua dialplan and a
+// media core bridging browsers (WebRTC) and SIP phones and trunks.
+//
+//	softswitch serve [--config FILE] [--data DIR] [--sip ADDR] [--sip-tls ADDR]
+//	                 [--https ADDR] [--ws ADDR] [--rtp-ports LO-HI] [--media-ip IP]
+//	                 [--dialplan FILE] [--log-level debug|info|warn|error]
+//	softswitch user add EXT [--password PW] [--name NAME] [--data DIR]
+//	softswitch user passwd EXT [--password PW] [--data DIR]
+//	softswitch user del EXT [--data DIR]
+//	softswitch user list [--data DIR]
+//	softswitch version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage:
+  softswitch serve [--config FILE] [--data DIR] [--sip ADDR] [--sip-tls ADDR]
+                   [--https ADDR] [--ws ADDR] [--rtp-ports LO-HI] [--media-ip IP]
+                   [--dialplan FILE] [--log-level debug|info|warn|error]
+  softswitch user add EXT [--password PW] [--name "Display Name"] [--data DIR]
+  softswitch user passwd EXT [--password PW] [--data DIR]
+  softswitch user del EXT [--data DIR]
+  softswitch user list [--data DIR]
+  softswitch version
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit status. Errors are
+// printed as one line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = userCmd(ctx, args[1:], stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "softswitch", version)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "softswitch: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "softswitch:", err)
+		if _, ok := err.(usageError); ok {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }

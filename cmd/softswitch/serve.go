@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/auth"
+	"github.com/softswitch/softswitch/b2bua/registrar"
+	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/web"
+)
+
+// parseServeFlags resolves the configuration: defaults, then the file,
+// then the flags given on the command line.
+func parseServeFlags(args []string) (Config, error) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configPath := fs.String("config", "", "YAML configuration file")
+	data := fs.String("data", "", "data directory (database, dev certificate)")
+	sipAddr := fs.String("sip", "", "SIP UDP and TCP listen address")
+	sipTLS := fs.String("sip-tls", "", "SIP TLS listen address")
+	https := fs.String("https", "", "HTTPS listen address (web phone and WSS at /ws)")
+	ws := fs.String("ws", "", "plain WebSocket listen address (/ws)")
+	rtp := fs.String("rtp-ports", "", "RTP port range LO-HI")
+	mediaIP := fs.String("media-ip", "", "address written into SDP and ICE candidates")
+	dialplan := fs.String("dialplan", "", "Lua dialplan file")
+	level := fs.String("log-level", "", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, usageError("serve: " + err.Error())
+	}
+	if fs.NArg() > 0 {
+		return cfg, usageError(fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0)))
+	}
+	if *configPath != "" {
+		if err := loadConfigFile(&cfg, *configPath); err != nil {
+			return cfg, err
+		}
+	}
+	set := map[string]*string{"data": data, "sip": sipAddr, "sip-tls": sipTLS, "https": https, "ws": ws,
+		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level}
+	dst := map[string]*string{"data": &cfg.Data, "sip": &cfg.SIP, "sip-tls": &cfg.SIPTLS, "https": &cfg.HTTPS, "ws": &cfg.WS,
+		"rtp-ports": &cfg.RTPPorts, "media-ip": &cfg.MediaIP, "dialplan": &cfg.Dialplan, "log-level": &cfg.LogLevel}
+	fs.Visit(func(f *flag.Flag) {
+		if v, ok := set[f.Name]; ok {
+			*dst[f.Name] = *v
+		}
+	})
+	return cfg, cfg.validate()
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args)
+	if err != nil {
+		return err
+	}
+	lvl, _ := parseLevel(cfg.LogLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	// sipgo logs through its own default logger in places that take none.
+	sip.SetDefaultLogger(log)
+
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := openStore(ctx, cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	realm, err := ensureRealm(ctx, st)
+	if err != nil {
+		return err
+	}
+	if cfg.DemoUsers {
+		if err := createDemoUsers(ctx, st, realm, stdout); err != nil {
+			return err
+		}
+	}
+
+	srv, err := sipserver.New(sipserver.Config{UserAgent: "softswitch/" + version, MaxMessageSize: cfg.MaxMessageSize}, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	verifier, err := auth.NewVerifier(auth.Config{Realm: realm, NonceTTL: cfg.Auth.NonceTTL, Algorithms: cfg.Auth.Algorithms})
+	if err != nil {
+		return err
+	}
+	authn := registrar.NewAuthenticator(st, verifier, auth.NewGuard(cfg.Guard, log), srv, log)
+	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
+	if err := reg.Restore(ctx); err != nil {
+		return err
+	}
+	srv.OnConnClose(reg.ConnectionClosed)
+	srv.Handle(sip.REGISTER, reg.HandleRegister)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go reg.Run(runCtx)
+
+	https, err := startListeners(cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data)
+	return waitForSignal(ctx, srv, https, log)
+}
+
+// startListeners opens every configured listener; any failure (a port in
+// use, an unreadable certificate) is returned as one line.
+func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*http.Server, error) {
+	if cfg.SIP != "" {
+		addr, err := srv.ListenUDPAndTCP(cfg.SIP)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("listening", "transport", "udp", "addr", addr)
+		log.Info("listening", "transport", "tcp", "addr", addr)
+	}
+	var certs *certReloader
+	if cfg.SIPTLS != "" || cfg.HTTPS != "" {
+		certPath, keyPath := cfg.TLSCert, cfg.TLSKey
+		if certPath == "" {
+			var err error
+			if certPath, keyPath, err = ensureDevCert(cfg.Data, log); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if certs, err = newCertReloader(certPath, keyPath, log); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.SIPTLS != "" {
+		addr, err := srv.ListenTLS(cfg.SIPTLS, certs.tlsConfig())
+		if err != nil {
+			return nil, err
+		}
+		log.Info("listening", "transport", "tls", "addr", addr)
+	}
+	var servers []*http.Server
+	start := func(addr string, secure bool) error {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/ws", srv.WebSocketHandler(secure))
+		mux.Handle("/", web.Handler())
+		hs := &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+			// HTTP/2 has no Hijack: WebSocket upgrades need HTTP/1.1.
+			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		}
+		name := "ws"
+		if secure {
+			name = "https"
+			hs.TLSConfig = certs.tlsConfig()
+			l = tls.NewListener(l, hs.TLSConfig)
+		}
+		go func() {
+			if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server stopped", "addr", addr, "error", err)
+			}
+		}()
+		servers = append(servers, hs)
+		log.Info("listening", "transport", name, "addr", l.Addr().String())
+		return nil
+	}
+	if cfg.HTTPS != "" {
+		if err := start(cfg.HTTPS, true); err != nil {
+			return servers, err
+		}
+	}
+	if cfg.WS != "" {
+		if err := start(cfg.WS, false); err != nil {
+			return servers, err
+		}
+	}
+	return servers, nil
+}
+
+// waitForSignal runs until SIGTERM (drain: new requests get 503 while those
+// in progress finish) or SIGINT (exit at once).
+func waitForSignal(ctx context.Context, srv *sipserver.Server, https []*http.Server, log *slog.Logger) error {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	var sig os.Signal
+	select {
+	case sig = <-sigs:
+	case <-ctx.Done():
+		sig = syscall.SIGTERM
+	}
+	if sig == syscall.SIGINT {
+		log.Info("interrupted: exiting now")
+		for _, h := range https {
+			_ = h.Close()
+		}
+		return srv.Close()
+	}
+	log.Info("terminating: draining")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	for _, h := range https {
+		err = errors.Join(err, h.Shutdown(sctx))
+	}
+	log.Info("stopped")
+	return err
+}
+
+// createDemoUsers adds extensions 1000–1003 with random passwords the first
+// time the server starts on a database, and prints them once.
+func createDemoUsers(ctx context.Context, st *store.Store, realm string, stdout io.Writer) error {
+	if _, err := st.Meta(ctx, "demo_users"); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("demo users: %w", err)
+	}
+	var lines []string
+	for _, ext := range []string{"1000", "1001", "1002", "1003"} {
+		if _, err := st.User(ctx, ext); err == nil {
+			continue
+		}
+		pw, err := newPassword()
+		if err != nil {
+			return err
+		}
+		if err := addUser(ctx, st, realm, ext, "Demo "+ext, pw); err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("  %s  %s", ext, pw))
+	}
+	if err := st.SetMeta(ctx, "demo_users", time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("demo users: %w", err)
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(stdout, "Demo extensions created (passwords are shown only this once; change them with `softswitch user passwd EXT`):\n%s\n", strings.Join(lines, "\n"))
+	}
+	return nil
+}

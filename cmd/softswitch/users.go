@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/auth"
+	"github.com/softswitch/softswitch/b2bua/store"
+)
+
+const defaultRealm = "softswitch"
+
+var extPattern = regexp.MustCompile(`^[0-9A-Za-z_.+-]{1,32}$`)
+
+func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError("user: want add, passwd, del or list")
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", "./data", "data directory")
+	password := fs.String("password", "", "password (generated and printed when empty)")
+	name := fs.String("name", "", "display name")
+	sub := args[0]
+	rest := args[1:]
+	var ext string
+	if sub != "list" {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			return usageError("user " + sub + ": missing EXT")
+		}
+		ext, rest = rest[0], rest[1:]
+		if !extPattern.MatchString(ext) {
+			return usageError(fmt.Sprintf("user %s: %q is not a valid extension (letters, digits, _.+- ; 1-32)", sub, ext))
+		}
+	}
+	if err := fs.Parse(rest); err != nil {
+		return usageError("user " + sub + ": " + err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("user %s: unexpected argument %q", sub, fs.Arg(0)))
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	realm, err := ensureRealm(ctx, st)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "add":
+		pw, generated, err := passwordOrNew(*password)
+		if err != nil {
+			return err
+		}
+		if err := addUser(ctx, st, realm, ext, *name, pw); err != nil {
+			return err
+		}
+		if generated {
+			fmt.Fprintf(stdout, "added %s, password %s\n", ext, pw)
+		} else {
+			fmt.Fprintf(stdout, "added %s\n", ext)
+		}
+	case "passwd":
+		pw, generated, err := passwordOrNew(*password)
+		if err != nil {
+			return err
+		}
+		md5, sha, err := ha1s(ext, realm, pw)
+		if err != nil {
+			return err
+		}
+		if err := st.SetUserHA1(ctx, ext, realm, md5, sha); err != nil {
+			return fmt.Errorf("user passwd %s: %w", ext, err)
+		}
+		if generated {
+			fmt.Fprintf(stdout, "password of %s changed to %s\n", ext, pw)
+		} else {
+			fmt.Fprintf(stdout, "password of %s changed\n", ext)
+		}
+	case "del":
+		if err := st.DeleteUser(ctx, ext); err != nil {
+			return fmt.Errorf("user del %s: %w", ext, err)
+		}
+		fmt.Fprintf(stdout, "deleted %s\n", ext)
+	case "list":
+		return listUsers(ctx, st, stdout)
+	default:
+		return usageError(fmt.Sprintf("user: unknown subcommand %q", sub))
+	}
+	return nil
+}
+
+func listUsers(ctx context.Context, st *store.Store, stdout io.Writer) error {
+	users, err := st.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("user list: %w", err)
+	}
+	now := time.Now()
+	fmt.Fprintf(stdout, "%-10s %-24s %s\n", "EXT", "NAME", "REGISTRATIONS")
+	for _, u := range users {
+		bs, err := st.BindingsFor(ctx, u.Ext)
+		if err != nil {
+			return fmt.Errorf("user list: %w", err)
+		}
+		var regs []string
+		for _, b := range bs {
+			if b.Expires.After(now) {
+				regs = append(regs, fmt.Sprintf("%s via %s from %s (expires in %ds)", b.Contact, b.Transport, b.Source, int(b.Expires.Sub(now).Seconds())))
+			}
+		}
+		if len(regs) == 0 {
+			regs = []string{"-"}
+		}
+		fmt.Fprintf(stdout, "%-10s %-24s %s\n", u.Ext, u.Name, strings.Join(regs, "; "))
+	}
+	return nil
+}
+
+func openStore(ctx context.Context, dir string) (*store.Store, error) {
+	st, err := store.Open(ctx, filepath.Join(dir, "softswitch.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open database in %s: %w", dir, err)
+	}
+	return st, nil
+}
+
+// ensureRealm returns the database's digest realm, fixing it on first use:
+// the stored HA1s are only good for the realm they were computed with.
+func ensureRealm(ctx context.Context, st *store.Store) (string, error) {
+	r, err := st.Meta(ctx, "realm")
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("read realm: %w", err)
+	}
+	if err := st.SetMeta(ctx, "realm", defaultRealm); err != nil {
+		return "", fmt.Errorf("set realm: %w", err)
+	}
+	return defaultRealm, nil
+}
+
+func ha1s(ext, realm, pw string) (string, string, error) {
+	md5, err := auth.HA1(auth.MD5, ext, realm, pw)
+	if err != nil {
+		return "", "", err
+	}
+	sha, err := auth.HA1(auth.SHA256, ext, realm, pw)
+	if err != nil {
+		return "", "", err
+	}
+	return md5, sha, nil
+}
+
+func addUser(ctx context.Context, st *store.Store, realm, ext, name, pw string) error {
+	md5, sha, err := ha1s(ext, realm, pw)
+	if err != nil {
+		return err
+	}
+	if err := st.AddUser(ctx, store.User{Ext: ext, Name: name, Realm: realm, HA1MD5: md5, HA1SHA256: sha}); err != nil {
+		return fmt.Errorf("user add %s: %w", ext, err)
+	}
+	return nil
+}
+
+func passwordOrNew(pw string) (string, bool, error) {
+	if pw != "" {
+		if len(pw) < 4 || strings.ContainsAny(pw, "\r\n") {
+			return "", false, usageError("password: at least 4 characters, one line")
+		}
+		return pw, false, nil
+	}
+	p, err := newPassword()
+	return p, true, err
+}
+
+// newPassword returns 14 random characters without look-alikes.
+func newPassword() (string, error) {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 14)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate password: %w", err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b), nil
+}
