@@ -1,0 +1,216 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the softswitch built once for all tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "softswitch-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "softswitch")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/softswitch")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building softswitch:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running softswitch on loopback.
+type server struct {
+	t       *testing.T
+	data    string
+	cmd     *exec.Cmd
+	addrs   map[string]string // transport -> host:port
+	mu      sync.Mutex
+	stderr  bytes.Buffer
+	stdout  bytes.Buffer
+	exited  chan struct{}
+	waitErr error
+}
+
+// users every test server has, with known passwords.
+var testUsers = map[string]string{"1001": "pw-1001-secret", "1002": "pw-1002-secret"}
+
+// startServer runs softswitch with a fresh (or the given) data directory
+// and every listener on an OS-chosen loopback port.
+func startServer(t *testing.T, data string, extraArgs ...string) *server {
+	t.Helper()
+	if data == "" {
+		data = t.TempDir()
+		for ext, pw := range testUsers {
+			runCLI(t, "user", "add", ext, "--password", pw, "--data", data)
+		}
+	}
+	args := append([]string{"serve", "--data", data, "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0",
+		"--https", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--log-level", "debug"}, extraArgs...)
+	s := &server{t: t, data: data, addrs: map[string]string{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(binary, args...)
+	s.cmd.Stdout = &lockedWriter{mu: &s.mu, w: &s.stdout}
+	pr, pw := io.Pipe()
+	s.cmd.Stderr = pw
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	listening := regexp.MustCompile(`msg=listening transport=(\w+) addr=(\S+)`)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		signalled := false
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.stderr.WriteString(line + "\n")
+			if m := listening.FindStringSubmatch(line); m != nil {
+				s.addrs[m[1]] = m[2]
+			}
+			s.mu.Unlock()
+			if !signalled && strings.Contains(line, `msg="softswitch running"`) {
+				signalled = true
+				close(ready)
+			}
+		}
+	}()
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		pw.Close()
+		close(s.exited)
+	}()
+	select {
+	case <-ready:
+	case <-s.exited:
+		t.Fatalf("softswitch exited at start: %v\n%s", s.waitErr, s.logs())
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		t.Fatalf("softswitch did not start in 20s:\n%s", s.logs())
+	}
+	t.Cleanup(func() {
+		s.stop(syscall.SIGKILL)
+		if t.Failed() {
+			t.Logf("softswitch log:\n%s", s.logs())
+		}
+	})
+	return s
+}
+
+// stop signals the server and waits (bounded) for it to exit.
+func (s *server) stop(sig syscall.Signal) error {
+	select {
+	case <-s.exited:
+		return s.waitErr
+	default:
+	}
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+		s.t.Errorf("softswitch did not exit within 15s of %v", sig)
+	}
+	return s.waitErr
+}
+
+func (s *server) addr(transport string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.addrs[transport]
+	if a == "" {
+		s.t.Fatalf("no %s listener", transport)
+	}
+	return a
+}
+
+func (s *server) logs() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+// alive fails the test if the server process has exited.
+func (s *server) alive() {
+	s.t.Helper()
+	select {
+	case <-s.exited:
+		s.t.Fatalf("softswitch exited: %v\n%s", s.waitErr, s.logs())
+	default:
+	}
+}
+
+// registrations returns `softswitch user list` for one extension.
+func (s *server) registrations(ext string) string {
+	s.t.Helper()
+	out := runCLI(s.t, "user", "list", "--data", s.data)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == ext {
+			return line
+		}
+	}
+	s.t.Fatalf("extension %s not listed:\n%s", ext, out)
+	return ""
+}
+
+// waitFor polls cond every 50 ms for at most d.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runCLI runs a softswitch command that must succeed and returns its stdout.
+func runCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary, args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("softswitch %v: %v\n%s%s", args, err, out, stderr)
+	}
+	return string(out)
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+const sigterm = syscall.SIGTERM
