@@ -111,6 +111,24 @@ func (c *sipClient) sendRaw(b []byte) {
 // recv reads one response; nil when none arrives within d.
 func (c *sipClient) recv(d time.Duration) *sip.Response {
 	c.t.Helper()
+	raw := c.recvRaw(d)
+	if raw == nil {
+		return nil
+	}
+	msg, err := sip.ParseMessage(raw)
+	if err != nil {
+		c.t.Fatalf("unparseable message from softswitch: %v\n%s", err, raw)
+	}
+	res, ok := msg.(*sip.Response)
+	if !ok {
+		c.t.Fatalf("expected a response, got:\n%s", raw)
+	}
+	return res
+}
+
+// recvRaw reads one message as bytes; nil when none arrives within d.
+func (c *sipClient) recvRaw(d time.Duration) []byte {
+	c.t.Helper()
 	_ = c.conn.SetReadDeadline(time.Now().Add(d))
 	defer c.conn.SetReadDeadline(time.Time{})
 	var raw []byte
@@ -132,15 +150,7 @@ func (c *sipClient) recv(d time.Duration) *sip.Response {
 		}
 		c.t.Fatalf("recv over %s: %v", c.transport, err)
 	}
-	msg, err := sip.ParseMessage(raw)
-	if err != nil {
-		c.t.Fatalf("unparseable message from softswitch: %v\n%s", err, raw)
-	}
-	res, ok := msg.(*sip.Response)
-	if !ok {
-		c.t.Fatalf("expected a response, got:\n%s", raw)
-	}
-	return res
+	return raw
 }
 
 // readStreamMessage reads a SIP message framed by Content-Length.

@@ -17,8 +17,10 @@ func rawResponse(data []byte, code int, reason, why string) []byte {
 	if len(lines) == 0 {
 		return nil
 	}
+	// Anything but a response or an ACK may be answered, even with a broken
+	// start line, as long as it carries a Via to answer along.
 	start := strings.Fields(lines[0])
-	if len(start) != 3 || !strings.HasPrefix(start[2], "SIP/") || strings.HasPrefix(start[0], "SIP/") || start[0] == "ACK" {
+	if len(start) == 0 || strings.HasPrefix(start[0], "SIP/") || start[0] == "ACK" {
 		return nil
 	}
 	var b strings.Builder

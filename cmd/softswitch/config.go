@@ -68,10 +68,21 @@ func loadConfigFile(cfg *Config, path string) error {
 	dec.KnownFields(true)
 	// An empty file is fine: yaml.v3 reports it as io.EOF.
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
+		return fmt.Errorf("config %s: %w", path, oneLineError{err})
 	}
 	return nil
 }
+
+// oneLineError folds yaml.v3's multi-line errors into one line.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string {
+	s := strings.Join(strings.Fields(e.err.Error()), " ")
+	s = strings.ReplaceAll(s, "yaml: unmarshal errors: ", "")
+	return strings.ReplaceAll(s, " in type main.Config", "")
+}
+
+func (e oneLineError) Unwrap() error { return e.err }
 
 // validate checks every value and returns the first problem in one line.
 func (c *Config) validate() error {
