@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"github.com/icholy/digest"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,57 @@ func TestOptionsAndKeepalive(t *testing.T) {
 	buf := make([]byte, 2)
 	if _, err := c.rd.Read(buf); err != nil || string(buf) != "\r\n" {
 		t.Fatalf("keep-alive pong = %q, %v", buf, err)
+	}
+}
+
+// `softswitch user` changes take effect at once on a running server.
+func TestUserCommandsWhileRunning(t *testing.T) {
+	s := startServer(t, "")
+	runCLI(t, "user", "add", "3001", "--password", "first-pass", "--data", s.data)
+	c := dialSIP(t, s, "udp")
+	c.login("3001", "first-pass", 600, "")
+	runCLI(t, "user", "passwd", "3001", "--password", "second-pass", "--data", s.data)
+	c.mustRegister("3001", "first-pass", 600, "", 403)
+	c.mustRegister("3001", "second-pass", 600, "", 200)
+	runCLI(t, "user", "del", "3001", "--data", s.data)
+	c.mustRegister("3001", "second-pass", 600, "", 403)
+}
+
+// SHA-256 digest (RFC 8760): a client that picks the second challenge.
+func TestRegisterSHA256(t *testing.T) {
+	s := startServer(t, "")
+	c := dialSIP(t, s, "tcp")
+	res := c.mustRegister("1001", "", 600, "", 401)
+	hs := res.GetHeaders("WWW-Authenticate")
+	if len(hs) != 2 || !strings.Contains(hs[0].Value(), "algorithm=MD5") || !strings.Contains(hs[1].Value(), "algorithm=SHA-256") {
+		t.Fatalf("challenges %v, want MD5 then SHA-256", hs)
+	}
+	chal, err := digest.ParseChallenge(hs[1].Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.lastChal = chal
+	c.mustRegister("1001", testUsers["1001"], 600, "", 200)
+	c.mustRegister("1001", "wrong", 600, "", 403)
+}
+
+// A UA behind NAT puts its private address in Via and Contact: the answer
+// goes to the address the request came from (rport), and the binding
+// records that source.
+func TestRegisterBehindNAT(t *testing.T) {
+	s := startServer(t, "")
+	c := dialSIP(t, s, "udp")
+	real := c.viaHost
+	c.viaHost = "192.168.1.50:5060" // what the phone believes it is
+	res := c.login("1001", testUsers["1001"], 600, "")
+	via := res.Via()
+	if got, _ := via.Params.Get("received"); got != "127.0.0.1" {
+		t.Fatalf("Via received=%q, want 127.0.0.1: %s", got, via)
+	}
+	if got, _ := via.Params.Get("rport"); !strings.HasSuffix(real, ":"+got) {
+		t.Fatalf("Via rport=%q, want the source port of %s", got, real)
+	}
+	if reg := s.registrations("1001"); !strings.Contains(reg, "from "+real) {
+		t.Fatalf("binding does not record the source %s: %s", real, reg)
 	}
 }
