@@ -27,3 +27,12 @@ func isConstraint(err error, codes ...sqlite3.ErrNoExtended) bool {
 	}
 	return false
 }
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	return false
+}

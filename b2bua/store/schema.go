@@ -43,6 +43,27 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+		// Version 2: call detail records.
+		`
+CREATE TABLE cdrs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	call_id     TEXT    NOT NULL,
+	caller      TEXT    NOT NULL DEFAULT '',
+	destination TEXT    NOT NULL DEFAULT '',
+	target      TEXT    NOT NULL DEFAULT '',
+	start_ms    INTEGER NOT NULL,
+	answer_ms   INTEGER NOT NULL DEFAULT 0,
+	end_ms      INTEGER NOT NULL,
+	cause       TEXT    NOT NULL DEFAULT '',
+	sip_code    INTEGER NOT NULL DEFAULT 0,
+	q850        INTEGER NOT NULL DEFAULT 0,
+	side        TEXT    NOT NULL DEFAULT '',
+	codec_a     TEXT    NOT NULL DEFAULT '',
+	codec_b     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX cdrs_start_ms ON cdrs(start_ms);
+CREATE INDEX cdrs_call_id ON cdrs(call_id);
+`,
 	}
 }
 

@@ -56,7 +56,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 
-	if err := migrate(ctx, writer); err != nil {
+	if err := migrateRetry(ctx, writer); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %q: %w", path, err), writer.Close())
 	}
 
@@ -108,4 +108,23 @@ func fromMillis(ms int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()
+}
+
+// migrateRetry runs migrate, retrying while another process holds the
+// database: switching a new file to WAL takes a lock that SQLite's busy
+// handler does not wait for, so two first opens at once can see "database
+// is locked" straight away.
+func migrateRetry(ctx context.Context, db *sql.DB) error {
+	var err error
+	for attempt := 0; attempt < 100; attempt++ {
+		if err = migrate(ctx, db); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(10+attempt) * time.Millisecond):
+		}
+	}
+	return err
 }

@@ -1,0 +1,104 @@
+package leg
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/softswitch/softswitch/media"
+)
+
+// Leg is one side of a call. Methods may be called from the call's owner
+// goroutine only; Events is read by it too.
+type Leg interface {
+	ID() string
+	// Events reports what the peer did: hangup, DTMF. It is closed when the
+	// leg has ended and will report nothing more.
+	Events() <-chan Event
+	// Ring tells an inbound caller the call progresses: 180, or 183 with
+	// our SDP when early is set (early media flows from then on).
+	Ring(ctx context.Context, early bool) error
+	// Answer accepts an inbound call (200 with SDP) and returns once the
+	// peer confirmed it (ACK) or gave up.
+	Answer(ctx context.Context) error
+	// Hangup ends the leg: a final error response before the answer, BYE
+	// after it. Calling it twice is harmless.
+	Hangup(ctx context.Context, c Cause) error
+	// SendDTMF sends a digit in the form this leg negotiated.
+	SendDTMF(digit rune, d time.Duration) error
+	AudioSink() media.Sink
+	SetAudioOutput(s media.Sink)
+	// Codec is the audio codec negotiated on this leg.
+	Codec() string
+}
+
+// EventKind tells what an Event reports.
+type EventKind int
+
+const (
+	EventHangup EventKind = iota + 1 // the peer hung up (BYE, CANCEL, transport gone); Cause says why
+	EventDTMF                        // a digit from the peer; Digit and Duration
+	EventMediaTimeout                // no RTP for the endpoint's timeout
+)
+
+// Event is something the peer of a leg did.
+type Event struct {
+	Kind     EventKind
+	Cause    Cause
+	Digit    rune
+	Duration time.Duration
+}
+
+// Progress is a provisional answer to an outbound leg.
+type Progress struct {
+	Code int // 180, 183, ...
+	// Early is the media of the answering branch when the response carried
+	// SDP (early media: ringback or announcements), else nil.
+	Early media.Endpoint
+}
+
+// DialOptions configures an outbound leg.
+type DialOptions struct {
+	CallID     string // the call's id, for logs
+	Caller     string // user part presented in From
+	CallerName string // display name presented in From
+	// OnProgress is called for each provisional response, from the
+	// dialing goroutine; it must not block.
+	OnProgress func(Progress)
+}
+
+// Dialer creates outbound legs. Dial returns when the target answered (an
+// answered, confirmed leg) or failed (an error carrying a Cause). Cancel ctx
+// or let its deadline pass to give up: pending branches are CANCELed and the
+// error's cause is Cancelled or NoAnswer.
+type Dialer interface {
+	Dial(ctx context.Context, target string, opts DialOptions) (Leg, error)
+}
+
+// Error is a failed dial: why, as a Cause.
+type Error struct {
+	Cause  Cause
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return "leg: " + e.Cause.Name
+	}
+	return "leg: " + e.Cause.Name + ": " + e.Detail
+}
+
+// CauseOf returns the Cause carried by err, or Failure.
+func CauseOf(err error) Cause {
+	var le *Error
+	if errors.As(err, &le) {
+		return le.Cause
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return NoAnswer
+	}
+	if errors.Is(err, context.Canceled) {
+		return Cancelled
+	}
+	return Failure
+}
