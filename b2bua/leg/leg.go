@@ -36,9 +36,9 @@ type Leg interface {
 type EventKind int
 
 const (
-	EventHangup EventKind = iota + 1 // the peer hung up (BYE, CANCEL, transport gone); Cause says why
-	EventDTMF                        // a digit from the peer; Digit and Duration
-	EventMediaTimeout                // no RTP for the endpoint's timeout
+	EventHangup       EventKind = iota + 1 // the peer hung up (BYE, CANCEL, transport gone); Cause says why
+	EventDTMF                              // a digit from the peer; Digit and Duration
+	EventMediaTimeout                      // no RTP for the endpoint's timeout
 )
 
 // Event is something the peer of a leg did.
