@@ -102,3 +102,14 @@ func CauseOf(err error) Cause {
 	}
 	return Failure
 }
+
+// CallInfo describes an inbound call as its leg received it.
+type CallInfo struct {
+	ID          string
+	Caller      string // authenticated extension, or the From user of an allowed anonymous call
+	CallerName  string
+	Destination string
+	Source      string
+	Transport   string
+	Header      func(name string) string // request headers of the INVITE
+}

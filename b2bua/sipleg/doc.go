@@ -1,0 +1,11 @@
+// Package sipleg implements call legs over SIP with sipgo: inbound legs
+// from INVITEs (as UAS) and outbound legs (as UAC, forking to every
+// registered contact of a user). Each leg is its own dialog with its own
+// media endpoint; nothing of one leg's SDP reaches the other.
+//
+// RFCs: RFC 3261 (INVITE, CANCEL, BYE, ACK, re-INVITE), RFC 3264
+// (offer/answer), RFC 3311 (UPDATE), RFC 4028 (session timers: refreshes
+// are answered), RFC 6086 (INFO; application/dtmf-relay and
+// application/dtmf bodies), RFC 7118 (calling a browser on the WebSocket
+// it registered on), RFC 3326 (Reason).
+package sipleg

@@ -1,0 +1,165 @@
+package sipleg
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/media"
+)
+
+// Authenticator challenges requests (407) and returns the extension.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.User, bool)
+}
+
+// Locator returns the live registrations of an extension.
+type Locator interface {
+	Lookup(ext string) []store.Binding
+}
+
+// Users tells whether an extension exists.
+type Users interface {
+	User(ctx context.Context, ext string) (store.User, error)
+}
+
+// MediaFactory creates the media endpoint of a new leg.
+type MediaFactory func(ctx context.Context) (media.Endpoint, error)
+
+// Handler runs an inbound call; it returns when the call is over.
+type Handler func(ctx context.Context, in leg.Leg, info leg.CallInfo)
+
+// Config configures a Manager.
+type Config struct {
+	Host string // address in our Contact headers (the media IP, or the SIP listen IP)
+	// AnonymousDestinations may be called without authentication (e.g. the
+	// test number). Everything else needs an authenticated extension.
+	AnonymousDestinations []string
+}
+
+// dialog is what in-dialog requests are routed to, by Call-ID.
+type dialog interface {
+	onBye(req *sip.Request, tx sip.ServerTransaction)
+	onAck(req *sip.Request, tx sip.ServerTransaction)
+	onReinvite(req *sip.Request, tx sip.ServerTransaction)
+	onInfo(req *sip.Request, tx sip.ServerTransaction)
+}
+
+// Manager owns SIP legs: it handles INVITE and in-dialog requests and
+// dials outbound legs.
+type Manager struct {
+	cfg     Config
+	srv     *sipserver.Server
+	client  *sipgo.Client
+	auth    Authenticator
+	loc     Locator
+	users   Users
+	newEP   MediaFactory
+	log     *slog.Logger
+	handler Handler
+
+	mu      sync.Mutex
+	dialogs map[string]dialog // by Call-ID
+	wg      sync.WaitGroup
+}
+
+// New wires a Manager into srv's request handlers.
+func New(cfg Config, srv *sipserver.Server, auth Authenticator, loc Locator, users Users, newEP MediaFactory, log *slog.Logger) (*Manager, error) {
+	client, err := sipgo.NewClient(srv.UA(), sipgo.WithClientHostname(cfg.Host), sipgo.WithClientLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("sip client: %w", err)
+	}
+	m := &Manager{cfg: cfg, srv: srv, client: client, auth: auth, loc: loc, users: users, newEP: newEP, log: log,
+		dialogs: make(map[string]dialog)}
+	srv.Handle(sip.INVITE, m.onInvite)
+	srv.Handle(sip.ACK, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onAck(req, tx) }))
+	srv.Handle(sip.BYE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onBye(req, tx) }))
+	srv.Handle(sip.INFO, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onInfo(req, tx) }))
+	srv.Handle(sip.UPDATE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onReinvite(req, tx) }))
+	srv.Handle(sip.CANCEL, func(req *sip.Request, tx sip.ServerTransaction) {
+		// sipgo answers a CANCEL that matches a pending INVITE itself.
+		srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+	})
+	return m, nil
+}
+
+// SetHandler sets who runs inbound calls.
+func (m *Manager) SetHandler(h Handler) { m.handler = h }
+
+// Wait waits for the goroutines of ended legs.
+func (m *Manager) Wait() { m.wg.Wait() }
+
+func (m *Manager) addDialog(callID string, d dialog) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dialogs[callID] = d
+}
+
+func (m *Manager) delDialog(callID string, d dialog) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dialogs[callID] == d {
+		delete(m.dialogs, callID)
+	}
+}
+
+func (m *Manager) dialog(callID string) dialog {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dialogs[callID]
+}
+
+// inDialog routes a request to its dialog, or answers 481.
+func (m *Manager) inDialog(f func(dialog, *sip.Request, sip.ServerTransaction)) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		d := m.dialog(req.CallID().Value())
+		if d == nil {
+			if !req.IsAck() {
+				m.srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+			}
+			return
+		}
+		f(d, req, tx)
+	}
+}
+
+// contact is our Contact header for requests and responses on transport.
+func (m *Manager) contact(transport string) sip.ContactHeader {
+	t := strings.ToLower(transport)
+	port := m.srv.TransportLayer().GetListenPort(t)
+	uri := sip.Uri{Scheme: "sip", User: "softswitch", Host: m.cfg.Host, Port: port}
+	if t != "udp" {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", t)
+	}
+	return sip.ContactHeader{Address: uri}
+}
+
+func (m *Manager) anonymousAllowed(dest string) bool {
+	for _, d := range m.cfg.AnonymousDestinations {
+		if d == dest {
+			return true
+		}
+	}
+	return false
+}
+
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,371 @@
+package sipleg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/media"
+)
+
+// branch is one INVITE of a dial: a registered contact or a SIP URI.
+type branch struct {
+	ruri      sip.Uri
+	dest      string // host:port to send to (the registration's source address)
+	transport string // udp, tcp, tls, ws, wss
+	toUser    string
+}
+
+// Dial rings target: "user/EXT" (every registered contact in parallel) or
+// a SIP URI "sip:user@host[:port][;transport=tcp]".
+func (m *Manager) Dial(ctx context.Context, target string, opts leg.DialOptions) (leg.Leg, error) {
+	branches, err := m.resolve(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		l   *outLeg
+		err error
+	}
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan result, len(branches))
+	for _, b := range branches {
+		go func(b branch) {
+			l, err := m.invite(bctx, b, opts)
+			results <- result{l, err}
+		}(b)
+	}
+	var winner *outLeg
+	var causes []leg.Cause
+	for i := 0; i < len(branches); i++ {
+		r := <-results
+		switch {
+		case r.err != nil:
+			causes = append(causes, leg.CauseOf(r.err))
+		case winner == nil:
+			winner = r.l
+			cancel() // CANCEL the other branches
+		default:
+			// A second 200 after the winner's: it was ACKed, now BYE it.
+			go r.l.Hangup(context.Background(), leg.Normal)
+		}
+	}
+	if winner != nil {
+		return winner, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dial %s: %w", target, err)
+	}
+	return nil, &leg.Error{Cause: firstCause(causes), Detail: target}
+}
+
+// firstCause prefers a callee's own answer (busy, decline) over failures.
+func firstCause(causes []leg.Cause) leg.Cause {
+	for _, want := range []string{"busy", "declined"} {
+		for _, c := range causes {
+			if c.Name == want {
+				return c
+			}
+		}
+	}
+	if len(causes) > 0 {
+		return causes[0]
+	}
+	return leg.Unavailable
+}
+
+// resolve turns a target into branches.
+func (m *Manager) resolve(ctx context.Context, target string) ([]branch, error) {
+	switch {
+	case strings.HasPrefix(target, "user/"):
+		ext := strings.TrimPrefix(target, "user/")
+		if _, err := m.users.User(ctx, ext); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, &leg.Error{Cause: leg.NotFound, Detail: "no extension " + ext}
+			}
+			return nil, &leg.Error{Cause: leg.Failure, Detail: err.Error()}
+		}
+		var out []branch
+		for _, b := range m.loc.Lookup(ext) {
+			br, ok := m.bindingBranch(b)
+			if ok {
+				out = append(out, br)
+			}
+		}
+		if len(out) == 0 {
+			return nil, &leg.Error{Cause: leg.Unavailable, Detail: ext + " is not registered"}
+		}
+		return out, nil
+	case strings.HasPrefix(target, "sip:"):
+		var u sip.Uri
+		if err := sip.ParseUri(target, &u); err != nil || u.Host == "" {
+			return nil, &leg.Error{Cause: leg.NotFound, Detail: "bad SIP URI " + target}
+		}
+		tr := "udp"
+		if u.UriParams != nil {
+			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+				tr = strings.ToLower(t)
+			}
+		}
+		port := u.Port
+		if port == 0 {
+			port = sip.DefaultPort(tr)
+		}
+		return []branch{{ruri: u, dest: u.Host + ":" + itoa(port), transport: tr, toUser: u.User}}, nil
+	}
+	return nil, &leg.Error{Cause: leg.NotFound, Detail: "unknown target " + target}
+}
+
+// bindingBranch sends to the address the registration came from, over the
+// connection it came on; a binding whose connection is gone is skipped.
+func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
+	var u sip.Uri
+	if err := sip.ParseUri(b.Contact, &u); err != nil {
+		m.log.Warn("unusable contact", "ext", b.Ext, "contact", b.Contact, "error", err)
+		return branch{}, false
+	}
+	tr := strings.ToLower(b.Transport)
+	if tr != "udp" {
+		conn, err := m.srv.TransportLayer().GetConnection(tr, b.Source)
+		if err != nil {
+			m.log.Info("skipping contact: its connection is gone", "ext", b.Ext, "contact", b.Contact, "transport", tr)
+			return branch{}, false
+		}
+		_, _ = conn.TryClose() // GetConnection took a reference
+	}
+	return branch{ruri: u, dest: b.Source, transport: tr, toUser: b.Ext}, true
+}
+
+// invite sends one INVITE and waits for its final answer.
+func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*outLeg, error) {
+	ep, err := m.newEP(ctx)
+	if err != nil {
+		return nil, &leg.Error{Cause: leg.Congestion, Detail: err.Error()}
+	}
+	offer, err := ep.Offer(ctx)
+	if err != nil {
+		_ = ep.Close()
+		return nil, &leg.Error{Cause: leg.Failure, Detail: err.Error()}
+	}
+	callID := sip.GenerateTagN(24)
+	log := m.log.With("call_id", opts.CallID, "leg", "b", "b_call_id", callID, "to", b.ruri.String())
+	req := sip.NewRequest(sip.INVITE, b.ruri)
+	req.SetTransport(strings.ToUpper(b.transport))
+	req.SetDestination(b.dest)
+	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: m.cfg.Host}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
+	cid := sip.CallIDHeader(callID)
+	contact := m.contact(b.transport)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&contact)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
+	req.SetBody(offer)
+
+	l := &outLeg{m: m, id: callID, ep: ep, offer: offer, log: log, events: make(chan leg.Event, 16), done: make(chan struct{})}
+	m.addDialog(callID, l)
+	fail := func(err error) (*outLeg, error) {
+		m.delDialog(callID, l)
+		_ = ep.Close()
+		return nil, err
+	}
+	dua := &sipgo.DialogUA{Client: m.client, ContactHDR: contact, RewriteContact: true}
+	dlg, err := dua.WriteInvite(ctx, req)
+	if err != nil {
+		log.Info("INVITE not sent", "error", err)
+		return fail(&leg.Error{Cause: leg.Unavailable, Detail: err.Error()})
+	}
+	l.setDialog(dlg)
+	earlySDP := false
+	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		if !res.IsProvisional() || res.StatusCode == 100 {
+			return nil
+		}
+		p := leg.Progress{Code: res.StatusCode}
+		if len(res.Body()) > 0 && !earlySDP {
+			if err := ep.Accept(ctx, res.Body()); err != nil {
+				log.Info("early media SDP refused", "error", err)
+			} else {
+				earlySDP = true
+			}
+		}
+		if earlySDP {
+			p.Early = ep
+		}
+		if opts.OnProgress != nil {
+			opts.OnProgress(p)
+		}
+		return nil
+	}})
+	if err != nil {
+		var de *sipgo.ErrDialogResponse
+		if errors.As(err, &de) {
+			log.Info("call refused", "status", de.Res.StatusCode, "reason", de.Res.Reason)
+			return fail(&leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)})
+		}
+		if ctx.Err() != nil {
+			return fail(fmt.Errorf("invite: %w", ctx.Err()))
+		}
+		log.Info("call failed", "error", err)
+		return fail(&leg.Error{Cause: leg.Timeout, Detail: err.Error()})
+	}
+	if body := dlg.InviteResponse.Body(); len(body) > 0 {
+		if err := ep.Accept(context.Background(), body); err != nil && !earlySDP {
+			log.Info("answer SDP refused", "error", err)
+			_ = dlg.Ack(context.Background())
+			_ = dlg.Bye(context.Background())
+			return fail(&leg.Error{Cause: leg.Incompatible, Detail: err.Error()})
+		}
+	} else if !earlySDP {
+		_ = dlg.Ack(context.Background())
+		_ = dlg.Bye(context.Background())
+		return fail(&leg.Error{Cause: leg.Incompatible, Detail: "200 OK without SDP"})
+	}
+	if err := dlg.Ack(context.Background()); err != nil {
+		log.Warn("ACK failed", "error", err)
+	}
+	m.wg.Add(1)
+	go l.watch()
+	log.Info("answered", "codec", ep.Codec())
+	return l, nil
+}
+
+// outLeg is a callee's side of a call (we are UAC).
+type outLeg struct {
+	m     *Manager
+	id    string
+	ep    media.Endpoint
+	offer []byte
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	dlg    *sipgo.DialogClientSession
+	ended  bool
+	events chan leg.Event
+	done   chan struct{}
+	once   sync.Once
+}
+
+func (l *outLeg) setDialog(d *sipgo.DialogClientSession) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dlg = d
+}
+
+func (l *outLeg) dialog() *sipgo.DialogClientSession {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dlg
+}
+
+func (l *outLeg) ID() string                               { return l.id }
+func (l *outLeg) Events() <-chan leg.Event                 { return l.events }
+func (l *outLeg) AudioSink() media.Sink                    { return l.ep.AudioSink() }
+func (l *outLeg) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
+func (l *outLeg) Codec() string                            { return l.ep.Codec() }
+func (l *outLeg) SendDTMF(d rune, dur time.Duration) error { return l.ep.SendDTMF(d, dur) }
+func (l *outLeg) Ring(context.Context, bool) error         { return nil }
+func (l *outLeg) Answer(context.Context) error             { return nil }
+
+func (l *outLeg) watch() {
+	defer l.m.wg.Done()
+	evs := l.ep.Events()
+	for {
+		select {
+		case <-l.done:
+			return
+		case ev, ok := <-evs:
+			if !ok {
+				evs = nil
+				continue
+			}
+			switch ev.Kind {
+			case media.EventDTMF:
+				l.emit(leg.Event{Kind: leg.EventDTMF, Digit: ev.Digit, Duration: ev.Duration})
+			case media.EventTimeout:
+				l.emit(leg.Event{Kind: leg.EventMediaTimeout})
+			}
+		}
+	}
+}
+
+func (l *outLeg) emit(ev leg.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	select {
+	case l.events <- ev:
+	default:
+		l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
+	}
+}
+
+func (l *outLeg) finish() {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.ended = true
+		close(l.events)
+		l.mu.Unlock()
+		close(l.done)
+		_ = l.ep.Close()
+		l.m.delDialog(l.id, l)
+	})
+}
+
+func (l *outLeg) Hangup(ctx context.Context, c leg.Cause) error {
+	l.mu.Lock()
+	ended := l.ended
+	l.mu.Unlock()
+	if ended {
+		return nil
+	}
+	defer l.finish()
+	if err := l.dialog().Bye(ctx); err != nil {
+		return fmt.Errorf("bye: %w", err)
+	}
+	return nil
+}
+
+func (l *outLeg) onAck(*sip.Request, sip.ServerTransaction) {}
+
+func (l *outLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	d := l.dialog()
+	if d == nil {
+		l.m.srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := d.ReadBye(req, tx); err != nil {
+		l.log.Debug("BYE answer failed", "error", err)
+	}
+	l.emit(leg.Event{Kind: leg.EventHangup, Cause: leg.Normal})
+	l.finish()
+}
+
+func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	l.mu.Lock()
+	cur := l.offer
+	l.mu.Unlock()
+	sdp := answerReinvite(l.m, l.ep, cur, req, tx, l.log)
+	l.mu.Lock()
+	l.offer = sdp
+	l.mu.Unlock()
+}
+
+func (l *outLeg) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	handleInfo(l.m, req, tx, l.emit)
+}
