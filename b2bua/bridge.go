@@ -1,0 +1,221 @@
+package b2bua
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media"
+)
+
+// digitDuration is how long a relayed digit plays when its length is unknown.
+const digitDuration = 100 * time.Millisecond
+
+// Bridge rings every target in parallel; the first to answer is joined to
+// the caller, the others are cancelled. It returns once the bridge ends
+// (ok=true), or with ok=false and the best reason when nobody answered.
+func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOptions) (bool, string, error) {
+	if err := c.gone(ctx); err != nil {
+		return false, "", err
+	}
+	if len(targets) == 0 {
+		return false, "", errors.New("bridge: no target")
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = c.e.cfg.RingTimeout
+	}
+	dctx, cancelDial := context.WithTimeout(ctx, timeout)
+	defer cancelDial()
+
+	type result struct {
+		l      leg.Leg
+		err    error
+		target string
+	}
+	results := make(chan result, len(targets))
+	progress := make(chan leg.Progress, 16)
+	opts := leg.DialOptions{CallID: c.info.ID, Caller: c.info.Caller, CallerName: c.info.CallerName,
+		OnProgress: func(p leg.Progress) {
+			select {
+			case progress <- p:
+			default:
+			}
+		}}
+	for _, t := range targets {
+		go func(t string) {
+			l, err := c.e.dialer.Dial(dctx, t, opts)
+			results <- result{l, err, t}
+		}(t)
+	}
+
+	var winner *result
+	var causes []leg.Cause
+	var early media.Endpoint
+	pending := len(targets)
+	for pending > 0 && winner == nil {
+		select {
+		case r := <-results:
+			pending--
+			if r.err == nil {
+				winner = &r
+				cancelDial() // CANCEL the other branches
+				continue
+			}
+			cause := leg.CauseOf(r.err)
+			if cause == leg.Cancelled && dctx.Err() == context.DeadlineExceeded {
+				cause = leg.NoAnswer
+			}
+			c.log.Info("bridge target failed", "target", r.target, "cause", cause.Name, "error", r.err)
+			causes = append(causes, cause)
+			c.setTarget(r.target, "")
+		case p := <-progress:
+			c.onProgress(ctx, p, &early)
+		}
+	}
+	if pending > 0 {
+		// Branches still finishing: one that answers anyway is hung up.
+		go func(n int) {
+			for i := 0; i < n; i++ {
+				if r := <-results; r.err == nil {
+					hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					_ = r.l.Hangup(hctx, leg.Normal)
+					cancel()
+				}
+			}
+		}(pending)
+	}
+	if early != nil {
+		early.SetAudioOutput(discard{rate: early.AudioSink().Rate()})
+	}
+	if winner == nil {
+		if err := c.gone(ctx); err != nil {
+			return false, "", err
+		}
+		return false, bestCause(causes).Name, nil
+	}
+	b := winner.l
+	c.setTarget(winner.target, b.Codec())
+	if err := c.Answer(ctx); err != nil {
+		hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = b.Hangup(hctx, leg.Normal)
+		return false, "", err
+	}
+	return c.bridged(ctx, b)
+}
+
+// onProgress relays a provisional answer of leg B to the caller: 180 as
+// ringing, 183 with SDP as early media bridged to the caller.
+func (c *Call) onProgress(ctx context.Context, p leg.Progress, early *media.Endpoint) {
+	if p.Early == nil {
+		if p.Code == 180 || p.Code == 183 {
+			_ = c.Ring(ctx)
+		}
+		return
+	}
+	if *early == nil {
+		if err := c.earlyMedia(ctx); err != nil {
+			c.log.Warn("early media to the caller failed", "error", err)
+			return
+		}
+	}
+	if *early != p.Early {
+		if *early != nil {
+			(*early).SetAudioOutput(discard{rate: (*early).AudioSink().Rate()})
+		}
+		*early = p.Early
+		link(p.Early, c.gateA)
+	}
+}
+
+// bridged joins leg A and leg B until one of them hangs up.
+func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
+	gateB := media.NewGate(b.AudioSink())
+	link(c.a, gateB)
+	link(b, c.gateA)
+	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
+	defer c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
+	for {
+		select {
+		case ev, ok := <-b.Events():
+			if !ok {
+				c.hangupA(leg.Normal, "callee")
+				return true, "", nil
+			}
+			switch ev.Kind {
+			case leg.EventHangup:
+				c.hangupA(leg.Normal, "callee")
+				return true, "", nil
+			case leg.EventMediaTimeout:
+				c.log.Warn("no media from the callee: ending the call")
+				hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_ = b.Hangup(hctx, leg.MediaTimeout)
+				cancel()
+				c.hangupA(leg.MediaTimeout, "system")
+				return true, "", nil
+			case leg.EventDTMF:
+				if err := c.a.SendDTMF(ev.Digit, orDefault(ev.Duration)); err != nil {
+					c.log.Debug("relaying digit to the caller failed", "error", err)
+				}
+			}
+		case d := <-c.digits:
+			if err := b.SendDTMF(d, digitDuration); err != nil {
+				c.log.Debug("relaying digit to the callee failed", "error", err)
+			}
+		case <-ctx.Done():
+			hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = b.Hangup(hctx, leg.Normal)
+			cancel()
+			return true, "", c.gone(ctx)
+		}
+	}
+}
+
+func (c *Call) setTarget(target, codec string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cdr.Target, c.cdr.CodecB = target, codec
+}
+
+// audioSource is what link needs of a leg or an endpoint.
+type audioSource interface {
+	AudioSink() media.Sink
+	SetAudioOutput(media.Sink)
+}
+
+// link sends src's received audio into dst, adapting the rate if needed.
+func link(src audioSource, dst media.Sink) {
+	src.SetAudioOutput(media.NewRateAdapter(dst, src.AudioSink().Rate()))
+}
+
+// bestCause picks the reason a dialplan sees when every target failed, the
+// way FreeSWITCH ranks them: a user's own answer (busy, declined) beats the
+// network's (no answer, unavailable, not found).
+func bestCause(causes []leg.Cause) leg.Cause {
+	rank := map[string]int{"busy": 7, "declined": 6, "no-answer": 5, "unavailable": 4, "incompatible": 3, "not-found": 2, "congestion": 1}
+	best := leg.Unavailable
+	bestRank := -1
+	for _, c := range causes {
+		if r := rank[c.Name]; r > bestRank {
+			best, bestRank = c, r
+		}
+	}
+	return best
+}
+
+func orDefault(d time.Duration) time.Duration {
+	if d <= 0 {
+		return digitDuration
+	}
+	return d
+}
+
+// discard is the sink of a leg that has nobody to talk to.
+type discard struct{ rate int }
+
+func (d discard) WriteFrame([]int16) error { return nil }
+func (d discard) Rate() int                { return d.rate }
+func (d discard) String() string           { return "discard" }

@@ -1,0 +1,331 @@
+package b2bua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/sounds"
+)
+
+// Call is one inbound call: leg A, the dialplan running on it, and the
+// bridges it makes. Its methods (the dialplan.Session) run on the call's
+// owner goroutine.
+type Call struct {
+	e    *Engine
+	a    leg.Leg
+	info CallInfo
+	log  *slog.Logger
+
+	ctx    context.Context // ends when leg A hangs up or the engine terminates the call
+	cancel context.CancelCauseFunc
+	digits chan rune // from leg A, read by Collect and bridges
+
+	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
+	answered bool
+	ringing  bool // 180 or 183 sent
+	early    bool // 183 with SDP sent
+	ended    bool // leg A hung up (by us or the peer)
+	vars     map[string]string
+
+	mu     sync.Mutex // guards cdr and aCause, shared with the event pump
+	cdr    store.CDR
+	aCause *leg.Cause // set by the event pump when the caller hangs up
+}
+
+var errCallerGone = errors.New("caller hung up")
+
+func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
+	c := &Call{
+		e: e, a: a, info: info, digits: make(chan rune, 32), vars: make(map[string]string),
+		log: e.log.With("call_id", info.ID),
+	}
+	c.cdr = store.CDR{CallID: info.ID, Caller: info.Caller, Destination: info.Destination, Start: time.Now()}
+	c.gateA = media.NewGate(a.AudioSink())
+	return c
+}
+
+// run is the owner goroutine: event pump, dialplan, final hangup, CDR.
+func (c *Call) run(parent context.Context) {
+	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	defer c.cancel(nil)
+	pumpDone := make(chan struct{})
+	go c.pump(pumpDone)
+
+	c.log.Info("call", "caller", c.info.Caller, "destination", c.info.Destination, "source", c.info.Source, "transport", c.info.Transport)
+	err := c.e.dp.Run(c.ctx, c)
+	switch {
+	case err == nil:
+	case c.ctx.Err() != nil:
+		// The caller hung up while the script ran: not a script error.
+	case errors.Is(err, dialplan.ErrScript):
+		c.log.Error("dialplan failed", "error", err)
+		if !c.answered {
+			c.hangupA(leg.Failure, "system")
+		}
+	default:
+		c.log.Error("dialplan failed", "error", err)
+	}
+	c.mu.Lock()
+	callerCause := c.aCause
+	c.mu.Unlock()
+	if callerCause != nil && !c.ended {
+		// The caller left first: release the leg (nothing more is sent on
+		// an ended dialog) and record their cause.
+		c.hangupA(*callerCause, "caller")
+	}
+	if !c.ended {
+		cause := leg.Normal
+		if !c.answered {
+			// The script decided nothing: nobody here to take the call.
+			cause = leg.Unavailable
+		}
+		c.hangupA(cause, "system")
+	}
+	<-pumpDone
+	c.finishCDR()
+}
+
+// pump reads leg A's events until the leg ends.
+func (c *Call) pump(done chan struct{}) {
+	defer close(done)
+	for ev := range c.a.Events() {
+		switch ev.Kind {
+		case leg.EventHangup:
+			cause := ev.Cause
+			c.mu.Lock()
+			c.aCause = &cause
+			c.mu.Unlock()
+			c.cancel(errCallerGone)
+		case leg.EventMediaTimeout:
+			cause := leg.MediaTimeout
+			c.mu.Lock()
+			c.aCause = &cause
+			c.mu.Unlock()
+			c.log.Warn("no media from the caller: ending the call")
+			c.cancel(errCallerGone)
+		case leg.EventDTMF:
+			select {
+			case c.digits <- ev.Digit:
+			default:
+				c.log.Warn("digit queue full, digit dropped", "digit", string(ev.Digit))
+			}
+		}
+	}
+}
+
+// terminate ends the call from outside (shutdown).
+func (c *Call) terminate() { c.cancel(errors.New("terminated")) }
+
+// hangupA ends leg A with cause once and notes it in the CDR.
+func (c *Call) hangupA(cause leg.Cause, side string) {
+	if c.ended {
+		return
+	}
+	c.ended = true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.a.Hangup(ctx, cause); err != nil {
+		c.log.Warn("hanging up the caller failed", "error", err)
+	}
+	c.mu.Lock()
+	c.cdr.Cause, c.cdr.Q850, c.cdr.Side = cause.Name, cause.Q850, side
+	switch {
+	case c.answered:
+		c.cdr.SIPCode = 200
+	case side == "caller":
+		c.cdr.SIPCode = 487 // the caller CANCELed: the INVITE ended with 487
+	default:
+		c.cdr.SIPCode = cause.SIP
+	}
+	c.mu.Unlock()
+}
+
+func (c *Call) finishCDR() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cdr.End = time.Now()
+	c.cdr.CodecA = c.a.Codec()
+	if c.e.cdrs != nil {
+		c.e.cdrs.Write(c.cdr)
+	}
+	c.log.Info("call ended", "cause", c.cdr.Cause, "side", c.cdr.Side, "duration", c.cdr.Duration().Round(time.Millisecond))
+}
+
+// gone reports the caller's hangup as the error dialplan methods return.
+func (c *Call) gone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("call %s: %w", c.info.ID, err)
+	}
+	return nil
+}
+
+// --- dialplan.Session ---
+
+func (c *Call) ID() string          { return c.info.ID }
+func (c *Call) Caller() string      { return c.info.Caller }
+func (c *Call) CallerName() string  { return c.info.CallerName }
+func (c *Call) Destination() string { return c.info.Destination }
+func (c *Call) Source() string      { return c.info.Source }
+func (c *Call) Transport() string   { return c.info.Transport }
+
+func (c *Call) Header(name string) string {
+	if c.info.Header == nil {
+		return ""
+	}
+	return c.info.Header(name)
+}
+
+func (c *Call) Set(name, value string) { c.vars[name] = value }
+
+func (c *Call) Answer(ctx context.Context) error {
+	if err := c.gone(ctx); err != nil {
+		return err
+	}
+	if c.answered || c.ended {
+		return nil
+	}
+	if err := c.a.Answer(ctx); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	c.answered = true
+	c.mu.Lock()
+	c.cdr.Answer = time.Now()
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Call) Ring(ctx context.Context) error {
+	if err := c.gone(ctx); err != nil {
+		return err
+	}
+	if c.answered || c.ringing || c.ended {
+		return nil
+	}
+	c.ringing = true
+	return c.a.Ring(ctx, false)
+}
+
+// earlyMedia sends 183 with SDP once, so audio can flow before the answer.
+func (c *Call) earlyMedia(ctx context.Context) error {
+	if c.answered || c.early || c.ended {
+		return nil
+	}
+	c.early, c.ringing = true, true
+	return c.a.Ring(ctx, true)
+}
+
+// Play plays a prompt to the caller: an embedded name or a WAV path. An
+// unanswered call gets early media (183) rather than being answered.
+func (c *Call) Play(ctx context.Context, name string) error {
+	if err := c.gone(ctx); err != nil {
+		return err
+	}
+	p, err := loadPrompt(name)
+	if err != nil {
+		return fmt.Errorf("play %q: %w", name, err)
+	}
+	if err := c.earlyMedia(ctx); err != nil {
+		return fmt.Errorf("play: %w", err)
+	}
+	release := c.gateA.Hold()
+	defer release()
+	if err := media.Play(ctx, p, c.gateA.Override()); err != nil {
+		if ctx.Err() != nil {
+			return c.gone(ctx)
+		}
+		return fmt.Errorf("play %q: %w", name, err)
+	}
+	return nil
+}
+
+func loadPrompt(name string) (*sounds.Prompt, error) {
+	if strings.ContainsAny(name, "/\\") || strings.HasSuffix(strings.ToLower(name), ".wav") {
+		return sounds.LoadFile(name)
+	}
+	return sounds.Load(name)
+}
+
+// Collect reads digits from the caller.
+func (c *Call) Collect(ctx context.Context, o dialplan.CollectOptions) (string, error) {
+	if o.Max <= 0 {
+		o.Max = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Terminator == "" {
+		o.Terminator = "#"
+	}
+	if o.Prompt != "" {
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		playing := make(chan error, 1)
+		go func() { playing <- c.Play(pctx, o.Prompt) }()
+		select {
+		case d := <-c.digits:
+			stop()
+			<-playing
+			return c.collectRest(ctx, o, d)
+		case err := <-playing:
+			if err != nil && ctx.Err() == nil {
+				c.log.Warn("collect prompt failed", "error", err)
+			}
+		case <-ctx.Done():
+			<-playing
+			return "", c.gone(ctx)
+		}
+	}
+	return c.collectRest(ctx, o, 0)
+}
+
+func (c *Call) collectRest(ctx context.Context, o dialplan.CollectOptions, first rune) (string, error) {
+	var b strings.Builder
+	accept := func(d rune) bool { // true when collection is complete
+		if strings.ContainsRune(o.Terminator, d) {
+			return true
+		}
+		b.WriteRune(d)
+		return b.Len() >= o.Max
+	}
+	if first != 0 && accept(first) {
+		return b.String(), nil
+	}
+	t := time.NewTimer(o.Timeout)
+	defer t.Stop()
+	for {
+		select {
+		case d := <-c.digits:
+			if accept(d) {
+				return b.String(), nil
+			}
+			t.Reset(o.Timeout)
+		case <-t.C:
+			return b.String(), nil
+		case <-ctx.Done():
+			return b.String(), c.gone(ctx)
+		}
+	}
+}
+
+// Hangup ends the call with a cause ("busy", "486", ...).
+func (c *Call) Hangup(ctx context.Context, cause string) error {
+	cs, ok := leg.CauseFromName(cause)
+	if !ok {
+		return fmt.Errorf("hangup: unknown cause %q", cause)
+	}
+	if c.answered {
+		// After the answer every hangup is a BYE; keep the reason for the CDR.
+		cs.SIP = 0
+	}
+	c.hangupA(cs, "system")
+	return nil
+}

@@ -1,0 +1,9 @@
+// Package b2bua is the call core: an Engine takes inbound legs, runs the
+// dialplan for each as a Call, and joins legs into bridges. A Call has one
+// owner goroutine (the one running its dialplan); the peer's hangup and
+// digits reach it through its context and a digit queue. Package b2bua
+// never imports a concrete leg kind: it is handed a leg.Dialer.
+//
+// RFCs: RFC 3261 (B2BUA behaviour: each leg its own dialog), RFC 3326
+// (Reason header causes in CDRs), RFC 4733 (digits relayed between legs).
+package b2bua

@@ -1,0 +1,105 @@
+package b2bua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/dialplan"
+)
+
+// Dialplan runs the routing script for one call.
+type Dialplan interface {
+	Run(ctx context.Context, s dialplan.Session) error
+}
+
+// CDRs receives one record per call.
+type CDRs interface {
+	Write(c store.CDR)
+}
+
+// Config configures the Engine. Zero values mean the defaults.
+type Config struct {
+	RingTimeout time.Duration // bridge timeout when the dialplan gives none; default 30s
+}
+
+// CallInfo describes an inbound call.
+type CallInfo = leg.CallInfo
+
+// Engine runs calls.
+type Engine struct {
+	cfg    Config
+	dp     Dialplan
+	dialer leg.Dialer
+	cdrs   CDRs
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	active map[string]*Call
+	wg     sync.WaitGroup
+}
+
+// New returns an Engine.
+func New(cfg Config, dp Dialplan, dialer leg.Dialer, cdrs CDRs, log *slog.Logger) *Engine {
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = 30 * time.Second
+	}
+	return &Engine{cfg: cfg, dp: dp, dialer: dialer, cdrs: cdrs, log: log, active: make(map[string]*Call)}
+}
+
+// Serve runs the call that arrived on in until it ends; it returns after
+// both legs are hung up and the CDR is queued.
+func (e *Engine) Serve(ctx context.Context, in leg.Leg, info CallInfo) {
+	e.wg.Add(1)
+	defer e.wg.Done()
+	c := newCall(e, in, info)
+	e.mu.Lock()
+	e.active[info.ID] = c
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.active, info.ID)
+		e.mu.Unlock()
+	}()
+	c.run(ctx)
+}
+
+// Active returns the number of calls in progress.
+func (e *Engine) Active() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.active)
+}
+
+// Shutdown waits for the calls in progress to end, at most until ctx ends;
+// then it hangs up the rest and waits for their CDRs.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	e.mu.Lock()
+	n := len(e.active)
+	for _, c := range e.active {
+		c.terminate()
+	}
+	e.mu.Unlock()
+	e.log.Warn("hanging up calls still up at shutdown", "calls", n)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		return errors.New("b2bua: calls did not end after hangup")
+	}
+	return fmt.Errorf("b2bua: shutdown: %w", ctx.Err())
+}
