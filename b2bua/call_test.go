@@ -120,8 +120,11 @@ func TestCallFlows(t *testing.T) {
 				_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{})
 				return err
 			},
-			during: func(a *fakeLeg) { time.Sleep(30 * time.Millisecond); a.events <- leg.Event{Kind: leg.EventDTMF, Digit: '5'} },
-			wantA:  []string{"answer", "dtmf 7", "hangup normal 0"}, cause: "normal", side: "callee", sip: 200},
+			during: func(a *fakeLeg) {
+				time.Sleep(30 * time.Millisecond)
+				a.events <- leg.Event{Kind: leg.EventDTMF, Digit: '5'}
+			},
+			wantA: []string{"answer", "dtmf 7", "hangup normal 0"}, cause: "normal", side: "callee", sip: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
