@@ -1,0 +1,27 @@
+package rtpep
+
+import "errors"
+
+var (
+	// ErrNoCommonCodec means the peer's SDP has no usable audio stream or
+	// none of our codecs; a SIP leg answers 488 Not Acceptable Here.
+	ErrNoCommonCodec = errors.New("rtpep: no common codec")
+	// ErrBadSDP reports SDP that cannot be parsed or is inconsistent.
+	ErrBadSDP = errors.New("rtpep: malformed sdp")
+	// ErrNoOffer means Accept was called without a pending Offer.
+	ErrNoOffer = errors.New("rtpep: no offer pending")
+	// ErrClosed is returned by an endpoint after Close.
+	ErrClosed = errors.New("rtpep: endpoint closed")
+	// ErrPortsExhausted means no RTP/RTCP port pair could be bound.
+	ErrPortsExhausted = errors.New("rtpep: no free rtp port")
+	// ErrConfig reports an unusable Config or port range.
+	ErrConfig = errors.New("rtpep: bad config")
+	// ErrNoTelephoneEvent means the peer did not negotiate telephone-event.
+	ErrNoTelephoneEvent = errors.New("rtpep: telephone-event not negotiated")
+	// ErrBadDigit is returned by SendDTMF for a rune that is not a DTMF digit.
+	ErrBadDigit = errors.New("rtpep: not a dtmf digit")
+	// ErrDTMFQueueFull is returned by SendDTMF when too many digits wait.
+	ErrDTMFQueueFull = errors.New("rtpep: dtmf queue full")
+	// ErrFrameSize is returned by the audio sink for a frame that is not 20 ms.
+	ErrFrameSize = errors.New("rtpep: frame is not 20 ms")
+)
