@@ -93,6 +93,10 @@ func TestStartupErrors(t *testing.T) {
 	if err := os.WriteFile(badCert, []byte("not a certificate"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	brokenLua := filepath.Join(dir, "broken.lua")
+	if err := os.WriteFile(brokenLua, []byte("function on_call(call)\n  call:answer(\nend\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -105,10 +109,13 @@ func TestStartupErrors(t *testing.T) {
 		{"port in use", []string{"--sip", busy.Addr().String()}, "address already in use"},
 		{"unreadable certificate", []string{"--config", writeConfig(t, "tls_cert: "+badCert+"\ntls_key: "+badCert+"\n")}, "tls certificate"},
 		{"missing config file", []string{"--config", filepath.Join(dir, "nope.yaml")}, "no such file"},
+		{"missing dialplan", []string{"--dialplan", filepath.Join(dir, "nope.lua")}, "nope.lua"},
+		{"broken dialplan", []string{"--dialplan", brokenLua}, "broken.lua:3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"serve", "--data", t.TempDir(), "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0", "--https", "127.0.0.1:0"}, tt.args...)
+			args := append([]string{"serve", "--data", t.TempDir(), "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0", "--https", "127.0.0.1:0",
+				"--dialplan", dialplanPath}, tt.args...)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, binary, args...)

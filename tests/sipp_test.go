@@ -20,6 +20,7 @@ type sippRun struct {
 	keys      map[string]string // -key name value
 	calls     int               // -m; default len(users)
 	port      int               // sipp's local port; 0: a free one
+	service   string            // -s: the user part of the Request-URI
 }
 
 // run executes sipp against target and returns its exit status and logs.
@@ -62,12 +63,15 @@ func (r sippRun) run(t *testing.T, target string) (int, string) {
 	}
 	args := []string{target, "-sf", scen, "-inf", inf, "-m", strconv.Itoa(calls), "-t", mode,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-timeout", "20s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
+		"-timeout", "40s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
 		"-trace_err", "-trace_msg", "-max_recv_loops", "1000"}
+	if r.service != "" {
+		args = append(args, "-s", r.service)
+	}
 	for k, v := range r.keys {
 		args = append(args, "-key", k, v)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, args...)
 	cmd.Dir = dir

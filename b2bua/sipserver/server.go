@@ -119,7 +119,7 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 			s.reply(req, tx, 400, "Bad Request", "Warning", `399 softswitch "`+reason+`"`)
 			return
 		}
-		if s.draining.Load() && method != sip.ACK && method != sip.BYE && method != sip.CANCEL {
+		if s.draining.Load() && !inDialog(req) && method != sip.ACK && method != sip.CANCEL {
 			s.reply(req, tx, 503, "Service Unavailable", "Retry-After", "30")
 			return
 		}
@@ -250,6 +250,9 @@ func (s *Server) udpConn(local string) net.PacketConn {
 	return s.udp[local]
 }
 
+// StartDrain makes new requests (outside a dialog) get 503 from now on.
+func (s *Server) StartDrain() { s.draining.Store(true) }
+
 // Shutdown stops taking new requests (they get 503), waits for the
 // requests being handled, then closes everything. ctx bounds the wait.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -295,6 +298,16 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return err
+}
+
+// inDialog reports whether req belongs to an existing dialog (its To has a tag).
+func inDialog(req *sip.Request) bool {
+	if to := req.To(); to != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // validate checks what RFC 3261 §8.1.1 makes mandatory in a request and

@@ -33,6 +33,8 @@ type Config struct {
 	TLSKey    string `yaml:"tls_key"`
 	DemoUsers bool   `yaml:"demo_users"`
 
+	AnonymousDestinations []string `yaml:"anonymous_destinations"`
+
 	MaxMessageSize int              `yaml:"max_message_size"`
 	Registrar      registrar.Limits `yaml:"registrar"`
 	Auth           AuthConfig       `yaml:"auth"`

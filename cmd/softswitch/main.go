@@ -8,6 +8,8 @@
 //	softswitch user passwd EXT [--password PW] [--data DIR]
 //	softswitch user del EXT [--data DIR]
 //	softswitch user list [--data DIR]
+//	softswitch cdr list [--last N] [--data DIR]
+//	softswitch dialplan check FILE
 //	softswitch version
 package main
 
@@ -16,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/softswitch/softswitch/dialplan"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -29,6 +33,8 @@ const usage = `usage:
   softswitch user passwd EXT [--password PW] [--data DIR]
   softswitch user del EXT [--data DIR]
   softswitch user list [--data DIR]
+  softswitch cdr list [--last N] [--data DIR]
+  softswitch dialplan check FILE
   softswitch version
 `
 
@@ -49,6 +55,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = userCmd(ctx, args[1:], stdout)
+	case "cdr":
+		err = cdrCmd(ctx, args[1:], stdout)
+	case "dialplan":
+		err = dialplanCmd(args[1:], stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "softswitch", version)
 	case "help", "--help", "-h":
@@ -65,6 +75,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// dialplanCmd implements `softswitch dialplan check FILE`.
+func dialplanCmd(args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "check" {
+		return usageError("dialplan: want check FILE")
+	}
+	if err := dialplan.Check(args[1]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", args[1])
+	return nil
 }
 
 type usageError string

@@ -122,6 +122,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	srv.OnConnClose(reg.ConnectionClosed)
 	srv.Handle(sip.REGISTER, reg.HandleRegister)
+	calls, err := startCalls(cfg, srv, st, authn, reg, log)
+	if err != nil {
+		return err
+	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -132,7 +136,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data)
-	return waitForSignal(ctx, srv, https, log)
+	return waitForSignal(ctx, srv, calls, https, log)
 }
 
 // startListeners opens every configured listener; any failure (a port in
@@ -213,7 +217,7 @@ func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*htt
 
 // waitForSignal runs until SIGTERM (drain: new requests get 503 while those
 // in progress finish) or SIGINT (exit at once).
-func waitForSignal(ctx context.Context, srv *sipserver.Server, https []*http.Server, log *slog.Logger) error {
+func waitForSignal(ctx context.Context, srv *sipserver.Server, calls *callCore, https []*http.Server, log *slog.Logger) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
@@ -228,12 +232,18 @@ func waitForSignal(ctx context.Context, srv *sipserver.Server, https []*http.Ser
 		for _, h := range https {
 			_ = h.Close()
 		}
+		// Calls are cut, but their CDRs are still written.
+		cctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = calls.shutdown(cctx)
 		return srv.Close()
 	}
-	log.Info("terminating: draining")
+	log.Info("terminating: draining calls; new requests get 503", "calls", calls.engine.Active())
+	srv.StartDrain()
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err := calls.shutdown(sctx)
+	err = errors.Join(err, srv.Shutdown(sctx))
 	for _, h := range https {
 		err = errors.Join(err, h.Shutdown(sctx))
 	}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/softswitch/softswitch/b2bua"
+	"github.com/softswitch/softswitch/b2bua/registrar"
+	"github.com/softswitch/softswitch/b2bua/sipleg"
+	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/rtpep"
+)
+
+// callCore is the part of the server that carries calls.
+type callCore struct {
+	engine *b2bua.Engine
+	legs   *sipleg.Manager
+	cdrs   *store.CDRWriter
+}
+
+// startCalls wires the dialplan, media endpoints, SIP legs and the call
+// engine into srv.
+func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, log *slog.Logger) (*callCore, error) {
+	lo, hi, _ := parsePortRange(cfg.RTPPorts) // validated with the config
+	ports, err := rtpep.NewPortPool(lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("rtp ports: %w", err)
+	}
+	mediaIP := cfg.MediaIP
+	if mediaIP == "" {
+		mediaIP = defaultMediaIP(cfg.SIP)
+		log.Info("media address not configured: using the default route's", "media_ip", mediaIP)
+	}
+	dp, err := dialplan.New(dialplan.Config{Path: cfg.Dialplan}, log)
+	if err != nil {
+		return nil, err // "dialplan: ..." with file:line
+	}
+	newEP := func(ctx context.Context) (media.Endpoint, error) {
+		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports}, log)
+	}
+	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
+	if err != nil {
+		return nil, err
+	}
+	cdrs := store.NewCDRWriter(st, 0, log)
+	engine := b2bua.New(b2bua.Config{}, dp, legs, cdrs, log)
+	legs.SetHandler(engine.Serve)
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs}, nil
+}
+
+// shutdown waits for calls (bounded by ctx), then saves the CDRs.
+func (c *callCore) shutdown(ctx context.Context) error {
+	err := c.engine.Shutdown(ctx)
+	c.legs.Wait()
+	return joinErr(err, c.cdrs.Close())
+}
+
+// defaultMediaIP is the address of the interface the default route uses,
+// found without sending anything (a UDP "connect" only picks a route), or
+// the SIP listen address when that is specific.
+func defaultMediaIP(sipAddr string) string {
+	if host, _, err := net.SplitHostPort(sipAddr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			return host
+		}
+	}
+	c, err := net.Dial("udp4", "192.0.2.1:9") // TEST-NET-1: a route lookup, no packet leaves
+	if err != nil {
+		return "127.0.0.1"
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String()
+}
+
+func joinErr(a, b error) error {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return fmt.Errorf("%w; %w", a, b)
+}

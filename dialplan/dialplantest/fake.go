@@ -1,0 +1,224 @@
+package dialplantest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/softswitch/softswitch/dialplan"
+)
+
+// Call is the identity of a fake call. FakeSession embeds it; its fields
+// are read through FakeSession's Session methods (s.Caller() returns
+// s.Call.Caller).
+type Call struct {
+	ID          string
+	Caller      string
+	CallerName  string
+	Destination string
+	Source      string
+	Transport   string
+	Headers     map[string]string // looked up case-insensitively
+}
+
+// BridgeResult is the scripted outcome of one Bridge.
+type BridgeResult struct {
+	OK     bool
+	Reason string        // when !OK: "busy", "no-answer", "unavailable", "declined", "not-found"
+	Err    error         // returned as Bridge's error
+	Delay  time.Duration // how long Bridge blocks first (ends early with ctx)
+}
+
+// FakeSession is a dialplan.Session for tests. Set the exported fields
+// before the run; read Calls and Vars after it. Its methods are safe for
+// concurrent use.
+type FakeSession struct {
+	Call
+
+	// Bridges are the outcomes of successive Bridge calls; once used up,
+	// Bridge answers (OK).
+	Bridges []BridgeResult
+	// Digits are the results of successive Collect calls; once used up,
+	// Collect returns "" (as on a timeout).
+	Digits []string
+	// PlayDelay is how long Play blocks (it ends early, with the context's
+	// error, when ctx ends).
+	PlayDelay time.Duration
+	// Errors makes a method fail: keyed by "answer", "ring", "play",
+	// "collect", "bridge" or "hangup".
+	Errors map[string]error
+
+	mu      sync.Mutex
+	calls   []string
+	vars    map[string]string
+	bridges int
+	digits  int
+}
+
+var _ dialplan.Session = (*FakeSession)(nil)
+
+// NewFakeSession returns a session for a call from caller to destination
+// over UDP.
+func NewFakeSession(caller, destination string) *FakeSession {
+	return &FakeSession{Call: Call{
+		ID:          "test-call",
+		Caller:      caller,
+		Destination: destination,
+		Source:      "192.0.2.10:5060",
+		Transport:   "udp",
+	}}
+}
+
+// Calls returns the recorded calls, e.g.
+// []string{"answer", "play test-audio", "hangup normal"}.
+func (s *FakeSession) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// Vars returns the variables the script set with call:set.
+func (s *FakeSession) Vars() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	vars := make(map[string]string, len(s.vars))
+	for k, v := range s.vars {
+		vars[k] = v
+	}
+	return vars
+}
+
+func (s *FakeSession) record(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, fmt.Sprintf(format, args...))
+}
+
+// fail returns the scripted error of method, if any.
+func (s *FakeSession) fail(method string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Errors[method]
+}
+
+// wait blocks for d or until ctx ends.
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (s *FakeSession) ID() string          { return s.Call.ID }
+func (s *FakeSession) Caller() string      { return s.Call.Caller }
+func (s *FakeSession) CallerName() string  { return s.Call.CallerName }
+func (s *FakeSession) Destination() string { return s.Call.Destination }
+func (s *FakeSession) Source() string      { return s.Call.Source }
+func (s *FakeSession) Transport() string   { return s.Call.Transport }
+
+// Header looks name up in Headers, ignoring case.
+func (s *FakeSession) Header(name string) string {
+	for k, v := range s.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *FakeSession) Answer(ctx context.Context) error {
+	s.record("answer")
+	return s.fail("answer")
+}
+
+func (s *FakeSession) Ring(ctx context.Context) error {
+	s.record("ring")
+	return s.fail("ring")
+}
+
+func (s *FakeSession) Play(ctx context.Context, prompt string) error {
+	s.record("play %s", prompt)
+	if err := wait(ctx, s.PlayDelay); err != nil {
+		return err
+	}
+	return s.fail("play")
+}
+
+func (s *FakeSession) Collect(ctx context.Context, opts dialplan.CollectOptions) (string, error) {
+	s.record("collect%s", collectString(opts))
+	if err := s.fail("collect"); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.digits >= len(s.Digits) {
+		return "", nil
+	}
+	s.digits++
+	return s.Digits[s.digits-1], nil
+}
+
+func (s *FakeSession) Bridge(ctx context.Context, targets []string, opts dialplan.BridgeOptions) (bool, string, error) {
+	if opts.Timeout > 0 {
+		s.record("bridge %s timeout=%v", strings.Join(targets, ","), opts.Timeout)
+	} else {
+		s.record("bridge %s", strings.Join(targets, ","))
+	}
+	if err := s.fail("bridge"); err != nil {
+		return false, "", err
+	}
+	s.mu.Lock()
+	res := BridgeResult{OK: true}
+	if s.bridges < len(s.Bridges) {
+		res = s.Bridges[s.bridges]
+		s.bridges++
+	}
+	s.mu.Unlock()
+	if err := wait(ctx, res.Delay); err != nil {
+		return false, "", err
+	}
+	return res.OK, res.Reason, res.Err
+}
+
+func (s *FakeSession) Hangup(ctx context.Context, cause string) error {
+	s.record("hangup %s", cause)
+	return s.fail("hangup")
+}
+
+func (s *FakeSession) Set(name, value string) {
+	s.record("set %s=%s", name, value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.vars == nil {
+		s.vars = make(map[string]string)
+	}
+	s.vars[name] = value
+}
+
+// collectString formats the options that are set, e.g.
+// " max=4 timeout=5s prompt=enter-pin".
+func collectString(o dialplan.CollectOptions) string {
+	var b strings.Builder
+	if o.Max > 0 {
+		fmt.Fprintf(&b, " max=%d", o.Max)
+	}
+	if o.Timeout > 0 {
+		fmt.Fprintf(&b, " timeout=%v", o.Timeout)
+	}
+	if o.Terminator != "" {
+		fmt.Fprintf(&b, " terminator=%s", o.Terminator)
+	}
+	if o.Prompt != "" {
+		fmt.Fprintf(&b, " prompt=%s", o.Prompt)
+	}
+	return b.String()
+}

@@ -1,0 +1,143 @@
+package dialplan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// errNoOnCall reports a script whose top level did not define on_call.
+var errNoOnCall = errors.New("no global function on_call")
+
+// run is one execution of a compiled script in its own Lua state: for a
+// call (sess != nil), or without a call to validate a freshly compiled
+// script (its top level runs, on_call must then exist).
+type run struct {
+	ctx     context.Context // the call's context, plus budget and max duration
+	cancel  context.CancelCauseFunc
+	log     *slog.Logger  // carries call_id
+	file    string        // the script's name in error positions
+	budget  time.Duration // CPU budget
+	maxDur  time.Duration // max duration
+	sess    Session
+	wd      *watchdog
+	errLine int // innermost script line of the last Lua error, set by onError
+}
+
+// goneError is the cause of a run stopped because a call API reported that
+// the call is gone.
+type goneError struct{ err error }
+
+func (e *goneError) Error() string { return "call ended: " + e.err.Error() }
+func (e *goneError) Unwrap() error { return e.err }
+
+// execute runs proto in a fresh sandboxed state under cfg's limits, then
+// calls on_call(call) if sess is not nil.
+func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Config, sess Session, log *slog.Logger) error {
+	tctx, stop := context.WithTimeoutCause(ctx, cfg.MaxDuration, ErrMaxDuration)
+	defer stop()
+	rctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration, sess: sess}
+	L, err := lib.newState(r)
+	if err != nil {
+		return err
+	}
+	defer L.Close()
+	L.SetContext(rctx)
+	r.wd = startWatchdog(cfg.CPUBudget, cancel)
+	err = r.exec(L, lib, proto)
+	r.wd.close()
+	return r.classify(ctx, err)
+}
+
+// exec runs the chunk, then on_call. It never panics.
+func (r *run) exec(L *lua.LState, lib *library, proto *lua.FunctionProto) (err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = fmt.Errorf("internal error: %v", rec)
+		}
+	}()
+	handler := L.NewFunction(r.onError)
+	L.Push(L.NewFunctionFromProto(proto))
+	if err := L.PCall(0, 0, handler); err != nil {
+		return err
+	}
+	fn, ok := L.GetGlobal("on_call").(*lua.LFunction)
+	if !ok {
+		return errNoOnCall
+	}
+	if r.sess == nil {
+		return nil
+	}
+	L.Push(fn)
+	L.Push(lib.call.newCall(L, r))
+	return L.PCall(1, 0, handler)
+}
+
+// onError is the message handler of the protected calls: it notes the
+// innermost line of the script on the stack when an error is raised, for
+// errors whose message carries no position (error(x, 0), error(table),
+// panics in builtins).
+func (r *run) onError(L *lua.LState) int {
+	r.errLine = 0
+	for level := 0; level <= callStackSize; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+			continue
+		}
+		if dbg.Source == r.file && dbg.CurrentLine > 0 {
+			r.errLine = dbg.CurrentLine
+			break
+		}
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+// classify turns the outcome of exec into Run's error: nil, the call's
+// context error when the call is gone, or a *ScriptError.
+func (r *run) classify(parent context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, errNoOnCall) {
+		kind := ErrScript
+		if r.sess == nil {
+			kind = ErrCompile
+		}
+		return &ScriptError{Kind: kind, File: r.file, Msg: err.Error()}
+	}
+	if perr := parent.Err(); perr != nil {
+		return fmt.Errorf("dialplan: run: %w", perr)
+	}
+	cause := context.Cause(r.ctx)
+	var gone *goneError
+	if errors.As(cause, &gone) {
+		return fmt.Errorf("dialplan: run: %w", gone)
+	}
+	msg := err.Error()
+	var aerr *lua.ApiError
+	if errors.As(err, &aerr) {
+		msg = aerr.Object.String()
+	}
+	line, text := splitPosition(msg, r.file)
+	if line == 0 {
+		line = r.errLine
+	}
+	kind := ErrScript
+	switch {
+	case errors.Is(cause, ErrBudget):
+		kind, text = ErrBudget, fmt.Sprintf("lua ran for more than %v without waiting on the call", r.budget)
+	case errors.Is(cause, ErrMaxDuration):
+		kind, text = ErrMaxDuration, fmt.Sprintf("script still running after %v", r.maxDur)
+	}
+	return &ScriptError{Kind: kind, File: r.file, Line: line, Msg: text}
+}

@@ -1,0 +1,179 @@
+package dialplan
+
+import (
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Sizes of a call's Lua state: small enough that a fresh state per call is
+// cheap, large enough for any dialplan. Deeper recursion fails with "stack
+// overflow", larger frames with "registry overflow"; both are script errors.
+const (
+	callStackSize   = 128
+	registrySize    = 256
+	registryMaxSize = 256 * 1024
+	maxRepBytes     = 1 << 20 // string.rep result size limit
+)
+
+// library is the sandbox's standard library, built once: the base, table,
+// string and math libraries of gopher-lua, less what a dialplan must not
+// have. Its Go functions are immutable (setfenv and debug, which could
+// change them, are not in the sandbox) and shared by every call's state;
+// each state gets its own global and library tables holding them, so a
+// script that changes string.upper changes it for its own call only.
+// Copying these tables is several times cheaper than opening the
+// libraries for every call.
+type library struct {
+	globals []libEntry // base functions and values
+	tables  []libTable // string, table, math
+	call    *callType
+}
+
+type libEntry struct {
+	name  string
+	value lua.LValue
+}
+
+type libTable struct {
+	name    string
+	entries []libEntry
+}
+
+// newLibrary opens the libraries in a template state and keeps the
+// sandbox's part of them.
+//
+// Left out: io, os, debug, package, channel and coroutine (the call API
+// blocks, so a dialplan has no use for cooperative threads, and one
+// execution path keeps the budget simple); dofile, loadfile, load,
+// loadstring, require and module (loading code), setfenv and getfenv,
+// newproxy, _printregs (writes to stdout) and string.dump. Replaced:
+// collectgarbage and math.randomseed (they act on the whole process) by
+// no-ops, string.rep by a size-limited version. print is added per run.
+func newLibrary() (lib *library, err error) {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	defer func() {
+		if rec := recover(); rec != nil {
+			lib, err = nil, fmt.Errorf("dialplan: open libraries: %v", rec)
+		}
+	}()
+	for _, open := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+	} {
+		L.Push(L.NewFunction(open.fn))
+		L.Push(lua.LString(open.name))
+		L.Call(1, 0)
+	}
+	replace := map[string]lua.LValue{
+		"dofile": nil, "loadfile": nil, "load": nil, "loadstring": nil,
+		"require": nil, "module": nil, "setfenv": nil, "getfenv": nil,
+		"newproxy": nil, "_printregs": nil, "print": nil, "_G": nil,
+		"collectgarbage":  L.NewFunction(luaCollectGarbage),
+		"string.dump":     nil,
+		"string.rep":      L.NewFunction(luaStringRep),
+		"string.__index":  nil, // set to the state's own string table
+		"math.randomseed": L.NewFunction(luaNoop),
+	}
+	lib = &library{call: newCallType(L)}
+	L.G.Global.ForEach(func(k, v lua.LValue) {
+		name := k.String()
+		tb, ok := v.(*lua.LTable)
+		if !ok {
+			lib.globals = appendEntry(lib.globals, replace, name, name, v)
+			return
+		}
+		if name == "_G" {
+			return
+		}
+		t := libTable{name: name}
+		tb.ForEach(func(k, v lua.LValue) {
+			if _, nested := v.(*lua.LTable); !nested {
+				t.entries = appendEntry(t.entries, replace, name+"."+k.String(), k.String(), v)
+			}
+		})
+		lib.tables = append(lib.tables, t)
+	})
+	return lib, nil
+}
+
+// appendEntry appends name=v to entries, or its replacement when key is
+// in replace (nil: leave it out).
+func appendEntry(entries []libEntry, replace map[string]lua.LValue, key, name string, v lua.LValue) []libEntry {
+	if r, ok := replace[key]; ok {
+		if r == nil {
+			return entries
+		}
+		v = r
+	}
+	return append(entries, libEntry{name: name, value: v})
+}
+
+// newState returns a fresh sandboxed Lua state for r: lib's functions in
+// tables of its own, print and log.* going to r's logger.
+func (lib *library) newState(r *run) (L *lua.LState, err error) {
+	L = lua.NewState(lua.Options{
+		SkipOpenLibs:    true,
+		CallStackSize:   callStackSize,
+		RegistrySize:    registrySize,
+		RegistryMaxSize: registryMaxSize,
+	})
+	defer func() {
+		if rec := recover(); rec != nil {
+			L.Close()
+			L, err = nil, fmt.Errorf("dialplan: new state: %v", rec)
+		}
+	}()
+	g := L.G.Global
+	for _, e := range lib.globals {
+		g.RawSetString(e.name, e.value)
+	}
+	g.RawSetString("_G", g)
+	for _, t := range lib.tables {
+		tb := L.CreateTable(0, len(t.entries)+1)
+		for _, e := range t.entries {
+			tb.RawSetString(e.name, e.value)
+		}
+		g.RawSetString(t.name, tb)
+		if t.name == lua.StringLibName { // ("x"):upper() and friends
+			tb.RawSetString("__index", tb)
+			L.SetMetatable(lua.LString(""), tb)
+		}
+	}
+	g.RawSetString("print", L.NewFunction(r.logFunc(levelInfo)))
+	g.RawSetString("log", r.logTable(L))
+	return L, nil
+}
+
+// luaCollectGarbage stands in for collectgarbage, which would run a
+// process-wide Go GC: it does nothing and reports 0 (as "count" would).
+func luaCollectGarbage(L *lua.LState) int {
+	L.Push(lua.LNumber(0))
+	return 1
+}
+
+func luaNoop(*lua.LState) int { return 0 }
+
+// luaStringRep is string.rep with the result limited to maxRepBytes, so a
+// script cannot allocate gigabytes in one builtin call.
+func luaStringRep(L *lua.LState) int {
+	s := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n <= 0 || s == "" {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	if n > maxRepBytes/len(s) {
+		L.RaiseError("string.rep: result larger than %d bytes", maxRepBytes)
+		return 0
+	}
+	L.Push(lua.LString(strings.Repeat(s, n)))
+	return 1
+}

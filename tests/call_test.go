@@ -1,0 +1,56 @@
+package tests
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dialplanPath is the shipped dialplan, used by every test server.
+var dialplanPath, _ = filepath.Abs("../scripts/dialplan.lua")
+
+// An authenticated sipp extension dials 07010002000: the call is answered,
+// the test audio arrives (speech, then a 1000 Hz tone, measured from the
+// RTP stream), the softswitch hangs up at the end, and a CDR is written.
+func TestTestNumberPlaysTestAudio(t *testing.T) {
+	s := startServer(t, "")
+	peer := newRTPPeer(t)
+	sippRun{scenario: "call_auth.xml", transport: "udp", users: [][2]string{{"1001", testUsers["1001"]}},
+		keys: map[string]string{"rtpport": strconv.Itoa(peer.port())}, service: "07010002000"}.mustPass(t, s.addr("udp"))
+	pcm, packets := peer.received()
+	seconds := float64(len(pcm)) / 8000
+	if seconds < 5 {
+		t.Fatalf("received %.1f s of audio in %d packets, want the whole test audio", seconds, packets)
+	}
+	wins := analyse(pcm)
+	t.Logf("received %.1f s in %d packets; per 500 ms window (dBFS, dominant Hz): %v", seconds, packets, summary(wins))
+	loud, tone := 0, 0
+	for _, w := range wins {
+		if w.dBFS > -40 {
+			loud++
+		}
+		if w.tone1k {
+			tone++
+		}
+	}
+	if loud < len(wins)/2 {
+		t.Fatalf("only %d of %d windows carry sound: %+v", loud, len(wins), wins)
+	}
+	if tone < 4 { // the file ends with 4 s of 1000 Hz
+		t.Fatalf("the 1000 Hz segment was not heard: %d windows of tone: %+v", tone, wins)
+	}
+	// Speech first, the tone at the end.
+	if wins[0].tone1k || !(wins[len(wins)-2].tone1k || wins[len(wins)-3].tone1k) {
+		t.Fatalf("want speech first and the tone last: %+v", wins)
+	}
+	waitFor(t, 5*time.Second, "CDR", func() bool {
+		out := runCLI(t, "cdr", "list", "--data", s.data)
+		return strings.Contains(out, "07010002000") && strings.Contains(out, " 1001 ")
+	})
+	out := runCLI(t, "cdr", "list", "--data", s.data)
+	if !strings.Contains(out, "normal") || !strings.Contains(out, "PCMU") {
+		t.Fatalf("CDR lacks cause or codec:\n%s", out)
+	}
+}
