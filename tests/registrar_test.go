@@ -200,7 +200,7 @@ func TestUserCommandsWhileRunning(t *testing.T) {
 
 // SHA-256 digest (RFC 8760): a client that picks the second challenge.
 func TestRegisterSHA256(t *testing.T) {
-	s := startServer(t, "")
+	s := startServer(t, "", "--config", writeConfig(t, "auth:\n  algorithms: [MD5, SHA-256]\n"))
 	c := dialSIP(t, s, "tcp")
 	res := c.mustRegister("1001", "", 600, "", 401)
 	hs := res.GetHeaders("WWW-Authenticate")

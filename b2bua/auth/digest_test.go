@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ func (f *fakeClock) now() time.Time { return f.t }
 
 func newTestVerifier(t *testing.T) (*Verifier, *fakeClock) {
 	t.Helper()
-	v, err := NewVerifier(Config{Realm: "softswitch", NonceTTL: time.Minute})
+	v, err := NewVerifier(Config{Realm: "softswitch", NonceTTL: time.Minute, Algorithms: []string{MD5, SHA256}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +247,9 @@ func TestChallengesStaleAndOrder(t *testing.T) {
 		if c.Algorithm != want || !c.Stale || c.Realm != "softswitch" || !c.SupportsQOP("auth") {
 			t.Fatalf("challenge %d = %+v", i, c)
 		}
+	}
+	if d, err := NewVerifier(Config{}); err != nil || len(d.Challenges(false)) != 1 || !strings.Contains(d.Challenges(false)[0], "algorithm=MD5") {
+		t.Fatalf("default challenges: %v %v", d.Challenges(false), err)
 	}
 	if _, err := NewVerifier(Config{Algorithms: []string{"SHA-512-256"}}); !errors.Is(err, ErrAlgorithm) {
 		t.Fatalf("unsupported algorithm accepted: %v", err)

@@ -14,10 +14,14 @@ import (
 
 // Config configures a Verifier. The zero value of each field means its default.
 type Config struct {
-	Realm      string        // default "softswitch"
-	NonceTTL   time.Duration // how long a nonce is good for; default 5 minutes
-	Algorithms []string      // offered in this order; default MD5 then SHA-256
-	MaxNonces  int           // nonces tracked for nc replay; default 100000
+	Realm    string        // default "softswitch"
+	NonceTTL time.Duration // how long a nonce is good for; default 5 minutes
+	// Algorithms are offered in this order. Default: MD5 only. Offering
+	// SHA-256 as well (RFC 8760) is a choice for the operator: libre-based
+	// phones (baresip 1.x) give up on a challenge they cannot answer
+	// instead of skipping to the next one.
+	Algorithms []string
+	MaxNonces  int // nonces tracked for nc replay; default 100000
 }
 
 // Verifier issues challenges and checks credentials against them. Nonces
@@ -68,7 +72,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = []string{MD5, SHA256}
+		algs = []string{MD5}
 	}
 	for _, a := range algs {
 		c, err := canonical(a)
