@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,22 +21,54 @@ import (
 // binary is the softswitch built once for all tests.
 var binary string
 
+const (
+	binaryEnv = "SOFTSWITCH_E2E_BINARY"
+	// testHostIP is a second address on the namespace's loopback
+	// interface: baresip (libre) refuses 127.0.0.0/8 as its own address.
+	testHostIP = "198.18.0.1"
+)
+
+// TestMain builds the softswitch, then runs the tests again inside a
+// private network namespace that has only a loopback interface, so no
+// test packet can leave this machine whatever address it is sent to.
 func TestMain(m *testing.M) {
+	if bin := os.Getenv(binaryEnv); bin != "" {
+		binary = bin
+		os.Exit(m.Run())
+	}
+	os.Exit(runInNamespace())
+}
+
+func runInNamespace() int {
 	dir, err := os.MkdirTemp("", "softswitch-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
-	binary = filepath.Join(dir, "softswitch")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/softswitch")
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "softswitch")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/softswitch")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building softswitch:", err)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	if _, err := exec.LookPath("unshare"); err != nil || os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "end-to-end tests run in a private network namespace: they need root and unshare (util-linux) and ip (iproute2)")
+		return 1
+	}
+	setup := "ip link set lo up && ip addr add " + testHostIP + "/32 dev lo && exec \"$@\""
+	cmd := exec.Command("unshare", append([]string{"--net", "--", "sh", "-c", setup, "sh", os.Args[0]}, os.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), binaryEnv+"="+bin)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		fmt.Fprintln(os.Stderr, "running the tests in a network namespace:", err)
+		return 1
+	}
+	return 0
 }
 
 // server is a running softswitch on loopback.
@@ -215,3 +248,15 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 const sigterm = syscall.SIGTERM
+
+// The end-to-end tests run where only loopback exists: nothing they send
+// can reach another machine.
+func TestRunsInPrivateNetworkNamespace(t *testing.T) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ifs) != 1 || ifs[0].Flags&net.FlagLoopback == 0 {
+		t.Fatalf("interfaces %v, want loopback only", ifs)
+	}
+}
