@@ -55,6 +55,7 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	var causes []leg.Cause
 	var early media.Endpoint
 	pending := len(targets)
+wait:
 	for pending > 0 && winner == nil {
 		select {
 		case r := <-results:
@@ -73,6 +74,12 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 			c.setTarget(r.target, "")
 		case p := <-progress:
 			c.onProgress(ctx, p, &early)
+		case <-dctx.Done():
+			causes = append(causes, leg.NoAnswer)
+			if ctx.Err() == nil {
+				c.log.Info("bridge timed out", "timeout", timeout)
+			}
+			break wait
 		}
 	}
 	if pending > 0 {

@@ -232,3 +232,8 @@ func TestBaresipCall(t *testing.T) {
 		})
 	}
 }
+
+func assertHeardToneRaw(t *testing.T, pcm []int16, want float64) {
+	t.Helper()
+	assertHeardTone(t, "caller", &sounds.Prompt{Rate: 8000, PCM: pcm}, want)
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -16,6 +17,11 @@ import (
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/media"
 )
+
+type branchResult struct {
+	l   *outLeg
+	err error
+}
 
 // branch is one INVITE of a dial: a registered contact or a SIP URI.
 type branch struct {
@@ -32,34 +38,35 @@ func (m *Manager) Dial(ctx context.Context, target string, opts leg.DialOptions)
 	if err != nil {
 		return nil, err
 	}
-	type result struct {
-		l   *outLeg
-		err error
-	}
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan result, len(branches))
+	results := make(chan branchResult, len(branches))
 	for _, b := range branches {
 		go func(b branch) {
 			l, err := m.invite(bctx, b, opts)
-			results <- result{l, err}
+			results <- branchResult{l, err}
 		}(b)
 	}
 	var winner *outLeg
 	var causes []leg.Cause
-	for i := 0; i < len(branches); i++ {
-		r := <-results
-		switch {
-		case r.err != nil:
-			causes = append(causes, leg.CauseOf(r.err))
-		case winner == nil:
+	pending := len(branches)
+	for pending > 0 && winner == nil {
+		select {
+		case r := <-results:
+			pending--
+			if r.err != nil {
+				causes = append(causes, leg.CauseOf(r.err))
+				continue
+			}
 			winner = r.l
 			cancel() // CANCEL the other branches
-		default:
-			// A second 200 after the winner's: it was ACKed, now BYE it.
-			go r.l.Hangup(context.Background(), leg.Normal)
+		case <-ctx.Done():
+			// Do not wait for branches still trying (a contact that never
+			// answered cannot even be CANCELed before it sends a 1xx).
+			pending = m.drain(results, pending)
 		}
 	}
+	m.drain(results, pending)
 	if winner != nil {
 		return winner, nil
 	}
@@ -67,6 +74,27 @@ func (m *Manager) Dial(ctx context.Context, target string, opts leg.DialOptions)
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}
 	return nil, &leg.Error{Cause: firstCause(causes), Detail: target}
+}
+
+// drain collects the results of branches still running, in the
+// background: a branch that answers after another won, or after the caller
+// gave up, was ACKed and is now hung up. It returns 0.
+func (m *Manager) drain(results <-chan branchResult, pending int) int {
+	if pending == 0 {
+		return 0
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		for i := 0; i < pending; i++ {
+			if r := <-results; r.err == nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_ = r.l.Hangup(ctx, leg.Normal)
+				cancel()
+			}
+		}
+	}()
+	return 0
 }
 
 // firstCause prefers a callee's own answer (busy, decline) over failures.
@@ -190,7 +218,24 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	}
 	l.setDialog(dlg)
 	earlySDP := false
-	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+	// Giving up sends CANCEL, which RFC 3261 §9.1 allows only after a
+	// provisional response; without one the branch is abandoned at once
+	// instead of waiting for timer B (32 s).
+	var provisional atomic.Bool
+	wctx, wcancel := context.WithCancelCause(context.Background())
+	defer wcancel(nil)
+	stop := context.AfterFunc(ctx, func() {
+		if provisional.Load() {
+			wcancel(ctx.Err())
+		} else {
+			wcancel(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
+	defer stop()
+	err = dlg.WaitAnswer(wctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		if res.IsProvisional() {
+			provisional.Store(true)
+		}
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil
 		}
@@ -217,6 +262,9 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 			return fail(&leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)})
 		}
 		if ctx.Err() != nil {
+			if !provisional.Load() {
+				log.Info("abandoned: no answer at all from this contact")
+			}
 			return fail(fmt.Errorf("invite: %w", ctx.Err()))
 		}
 		log.Info("call failed", "error", err)

@@ -1,0 +1,24 @@
+-- Dialplan for the end-to-end tests: the shipped routes with a short ring
+-- time, plus numbers that fail on purpose.
+function on_call(call)
+  local d = call.destination
+  if d == "07010002000" then
+    call:answer()
+    call:play("test-audio")
+    return call:hangup()
+  end
+  if d == "666" then
+    error("failing on purpose")
+  end
+  if d == "777" then
+    while true do end -- stopped by the CPU budget
+  end
+  if d:match("^%d%d%d%d$") then
+    local ok, why = call:bridge({"user/" .. d}, {timeout = 3})
+    if not ok then
+      return call:hangup(why)
+    end
+    return
+  end
+  call:hangup("not-found")
+end
