@@ -6,9 +6,10 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 # Debian packages: building (cgo: SQLite now, libopus for the media core)
-# and testing (sipp as an independent SIP client).
+# and testing: sipp and baresip as independent SIP clients, unshare and ip
+# for the private network namespace the end-to-end tests run in.
 APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
-APT_TEST := sip-tester
+APT_TEST := sip-tester baresip-core util-linux iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build test unit e2e bench fuzz lint deps deps-build deps-test clean

@@ -206,16 +206,25 @@ func startPhoneServer(t *testing.T, extra ...string) *server {
 // other's tone (caller 1000 Hz, callee 440 Hz). With the callee on PCMA and
 // the caller on PCMU the media core transcodes.
 func TestBaresipCall(t *testing.T) {
-	for _, tc := range []struct{ name, callerCodec, calleeCodec string }{
-		{"PCMU to PCMU", "PCMU/8000/1", "PCMU/8000/1"},
-		{"PCMU to PCMA transcoded", "PCMU/8000/1", "PCMA/8000/1"},
+	for _, tc := range []struct {
+		name, callerCodec, calleeCodec string
+		calleeHangsUp                  bool // else the caller does
+	}{
+		{"PCMU to PCMU", "PCMU/8000/1", "PCMU/8000/1", false},
+		{"PCMU to PCMA transcoded", "PCMU/8000/1", "PCMA/8000/1", false},
+		{"callee hangs up", "PCMU/8000/1", "PCMU/8000/1", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startPhoneServer(t)
-			callee := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 20 * time.Second,
+			// A phone hangs up when its audio file ends.
+			callerTone, calleeTone, side := 4*time.Second, 20*time.Second, " caller "
+			if tc.calleeHangsUp {
+				callerTone, calleeTone, side = 20*time.Second, 4*time.Second, " callee "
+			}
+			callee := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: calleeTone,
 				codecs: tc.calleeCodec, autoAnswer: true, runFor: 9 * time.Second})
 			waitFor(t, 10*time.Second, "1002 registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
-			caller := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 4 * time.Second,
+			caller := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: callerTone,
 				codecs: tc.callerCodec, dial: "1002", runFor: 7 * time.Second})
 			caller.wait(t, 30*time.Second)
 			waitFor(t, 10*time.Second, "CDR", func() bool {
@@ -226,8 +235,8 @@ func TestBaresipCall(t *testing.T) {
 			assertHeardTone(t, "callee", callee.heard(t), 1000)
 			cdr := runCLI(t, "cdr", "list", "--data", s.data)
 			wantCodecs := strings.Split(tc.callerCodec, "/")[0] + "/" + strings.Split(tc.calleeCodec, "/")[0]
-			if !strings.Contains(cdr, "normal") || !strings.Contains(cdr, wantCodecs) || !strings.Contains(cdr, " 1001 ") {
-				t.Fatalf("CDR does not show the answered call with codecs %s:\n%s", wantCodecs, cdr)
+			if !strings.Contains(cdr, "normal") || !strings.Contains(cdr, wantCodecs) || !strings.Contains(cdr, " 1001 ") || !strings.Contains(cdr, side) {
+				t.Fatalf("CDR does not show the answered call with codecs %s, ended by the%s:\n%s", wantCodecs, side, cdr)
 			}
 		})
 	}
