@@ -244,5 +244,8 @@ func TestBaresipCall(t *testing.T) {
 
 func assertHeardToneRaw(t *testing.T, pcm []int16, want float64) {
 	t.Helper()
-	assertHeardTone(t, "caller", &sounds.Prompt{Rate: 8000, PCM: pcm}, want)
+	assertHeardTone(t, "caller", promptOf(pcm), want)
 }
+
+// promptOf wraps received 8 kHz audio for the assertions.
+func promptOf(pcm []int16) *sounds.Prompt { return &sounds.Prompt{Rate: 8000, PCM: pcm} }

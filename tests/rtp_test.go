@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/softswitch/softswitch/codecs/g711"
+	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/audiotest"
 )
 
@@ -130,4 +131,62 @@ func summary(ws []window) string {
 		fmt.Fprintf(&b, "(%.0f, %.0f) ", w.dBFS, w.dominant)
 	}
 	return b.String()
+}
+
+// sendTone sends a PCMU tone to addr from the peer's socket, paced at
+// real time, until stop is closed or d has passed.
+func (p *rtpPeer) sendTone(addr *net.UDPAddr, freq float64, d time.Duration, stop <-chan struct{}) {
+	tone := media.NewTone(freq, -12, 8000)
+	pcm := make([]int16, 160)
+	payload := make([]byte, 160)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 0x1234abcd}}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	end := time.After(d)
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		case <-end:
+			return
+		case <-tick.C:
+		}
+		tone.Next(pcm)
+		g711.EncodeULaw(payload, pcm)
+		pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = uint16(i), uint32(i*160), payload
+		b, err := pkt.Marshal()
+		if err != nil {
+			return
+		}
+		if _, err := p.conn.WriteToUDP(b, addr); err != nil {
+			return
+		}
+	}
+}
+
+// mediaAddr reads the c= address and m=audio port of an SDP body.
+func mediaAddr(t *testing.T, sdp []byte) *net.UDPAddr {
+	t.Helper()
+	var ip string
+	var port int
+	for _, line := range strings.Split(string(sdp), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "c=IN IP4 ") {
+			ip = strings.TrimPrefix(line, "c=IN IP4 ")
+		}
+		if strings.HasPrefix(line, "m=audio ") {
+			fmt.Sscanf(line, "m=audio %d", &port)
+		}
+	}
+	if ip == "" || port == 0 {
+		t.Fatalf("no media address in SDP:\n%s", sdp)
+	}
+	return &net.UDPAddr{IP: net.ParseIP(ip), Port: port}
+}
+
+// clear forgets the audio received so far.
+func (p *rtpPeer) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pcm, p.packets = nil, 0
 }

@@ -225,3 +225,23 @@ func (cl *call) bye(res *sip.Response) {
 		cl.ruri(), strings.ToUpper(c.transport), c.viaHost, randHex(6), res.From().String(), res.To().String(), c.callID, c.cseq)
 	c.send(msg)
 }
+
+// reinvite sends a re-INVITE in the dialog of an answered call with a new
+// SDP and returns the final response (ACKed).
+func (cl *call) reinvite(answer *sip.Response, sdp string) *sip.Response {
+	c := cl.c
+	c.cseq++
+	cl.cseq = c.cseq
+	cl.branch = "z9hG4bK" + randHex(6)
+	msg := fmt.Sprintf("INVITE %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport\r\nMax-Forwards: 70\r\n%s\r\n%s\r\nCall-ID: %s\r\nCSeq: %d INVITE\r\n"+
+		"Contact: <sip:%s@%s>\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		cl.ruri(), strings.ToUpper(c.transport), c.viaHost, cl.branch, answer.From().String(), answer.To().String(),
+		c.callID, cl.cseq, cl.user, c.viaHost, len(sdp), sdp)
+	c.send(msg)
+	res := cl.next()
+	for res.StatusCode < 200 {
+		res = cl.next()
+	}
+	cl.ack(res)
+	return res
+}

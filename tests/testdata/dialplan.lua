@@ -13,6 +13,13 @@ function on_call(call)
   if d == "777" then
     while true do end -- stopped by the CPU budget
   end
+  if d:match("^9%d%d%d%d$") then -- 9 + extension: ring longer
+    local ok, why = call:bridge({"user/" .. d:sub(2)}, {timeout = 15})
+    if not ok then
+      return call:hangup(why)
+    end
+    return
+  end
   if d:match("^%d%d%d%d$") then
     local ok, why = call:bridge({"user/" .. d}, {timeout = 3})
     if not ok then
