@@ -190,3 +190,31 @@ func (p *rtpPeer) clear() {
 	defer p.mu.Unlock()
 	p.pcm, p.packets = nil, 0
 }
+
+// sendDTMF sends one RFC 4733 digit (PT 101) to addr: updates every 20 ms
+// for 100 ms, then the three end packets.
+func (p *rtpPeer) sendDTMF(t *testing.T, addr *net.UDPAddr, digit rune, seq *uint16, ts uint32) {
+	t.Helper()
+	ev, ok := media.DigitToEvent(digit)
+	if !ok {
+		t.Fatalf("bad digit %q", digit)
+	}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SSRC: 0x5555, Timestamp: ts}}
+	payload := make([]byte, 4)
+	for i := 1; i <= 8; i++ {
+		end := i > 5
+		dur := uint16(min(i, 5) * 160)
+		media.DTMFEvent{Event: ev, End: end, Volume: 10, Duration: dur}.Marshal(payload)
+		pkt.Marker = i == 1
+		*seq++
+		pkt.SequenceNumber, pkt.Payload = *seq, payload
+		b, err := pkt.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.conn.WriteToUDP(b, addr); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -7,6 +7,9 @@ function on_call(call)
     call:play("test-audio")
     return call:hangup()
   end
+  if d == "08" then
+    return collect_test(call)
+  end
   if d == "666" then
     error("failing on purpose")
   end
@@ -28,4 +31,16 @@ function on_call(call)
     return
   end
   call:hangup("not-found")
+end
+
+-- 08: answer, collect three digits, hang up "normal" when they are 123
+-- (the CDR tells the test what the dialplan heard).
+function collect_test(call)
+  call:answer()
+  local digits = call:collect{max = 3, timeout = 5}
+  if digits == "123" then
+    return call:hangup("normal")
+  end
+  log.warn("collected", digits)
+  call:hangup("declined")
 end
