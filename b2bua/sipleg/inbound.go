@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
-	"github.com/softswitch/softswitch/media"
 )
 
 // onInvite handles a new INVITE (or routes a re-INVITE to its dialog). It
@@ -86,11 +83,10 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = dlg.Respond(100, "Trying", nil)
-	l := &inLeg{m: m, id: info.ID, dlg: dlg, ep: ep, answer: answer, log: log,
-		events: make(chan leg.Event, 16), done: make(chan struct{})}
+	l := &inLeg{core: newCore(m, info.ID, ep, log), dlg: dlg, answer: answer}
 	m.addDialog(info.ID, l)
 	m.wg.Add(1)
-	go l.watch()
+	go l.watchCancel()
 	m.handler(ctx, l, info)
 	l.release()
 	m.delDialog(info.ID, l)
@@ -98,93 +94,22 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // inLeg is the caller's side of a call (we are UAS).
 type inLeg struct {
-	m      *Manager
-	id     string
-	dlg    *sipgo.DialogServerSession
-	ep     media.Endpoint
-	answer []byte // our current SDP
-	log    *slog.Logger
-
-	mu       sync.Mutex
-	answered bool
-	ended    bool
-	events   chan leg.Event
-	done     chan struct{}
-	once     sync.Once
+	core
+	dlg      *sipgo.DialogServerSession
+	answer   []byte // our current SDP; guarded by core.mu
+	answered bool   // guarded by core.mu
 }
 
-func (l *inLeg) ID() string                               { return l.id }
-func (l *inLeg) Events() <-chan leg.Event                 { return l.events }
-func (l *inLeg) AudioSink() media.Sink                    { return l.ep.AudioSink() }
-func (l *inLeg) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
-func (l *inLeg) Codec() string                            { return l.ep.Codec() }
-func (l *inLeg) SendDTMF(d rune, dur time.Duration) error { return l.ep.SendDTMF(d, dur) }
-
-// watch turns the dialog ending before the answer (CANCEL) and media
-// events into leg events.
-func (l *inLeg) watch() {
-	defer l.m.wg.Done()
-	evs := l.ep.Events()
-	for {
-		select {
-		case <-l.done:
-			return
-		case <-l.dlg.Context().Done():
-			l.mu.Lock()
-			answered := l.answered
-			l.mu.Unlock()
-			if !answered {
-				l.peerHangup(leg.Cancelled)
-			}
-			return
-		case ev, ok := <-evs:
-			if !ok {
-				evs = nil
-				continue
-			}
-			l.emitMedia(ev)
-		}
-	}
-}
-
-func (l *inLeg) emitMedia(ev media.Event) {
-	switch ev.Kind {
-	case media.EventDTMF:
-		l.emit(leg.Event{Kind: leg.EventDTMF, Digit: ev.Digit, Duration: ev.Duration})
-	case media.EventTimeout:
-		l.emit(leg.Event{Kind: leg.EventMediaTimeout})
-	}
-}
-
-// emit queues an event unless the leg has ended.
-func (l *inLeg) emit(ev leg.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return
-	}
-	select {
-	case l.events <- ev:
-	default:
-		l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
-	}
-}
-
-// peerHangup reports the caller's hangup and ends the leg.
-func (l *inLeg) peerHangup(c leg.Cause) {
-	l.emit(leg.Event{Kind: leg.EventHangup, Cause: c})
-	l.finish()
-}
-
-// finish marks the leg ended, closes its events and media once.
-func (l *inLeg) finish() {
-	l.once.Do(func() {
+// watchCancel reports the dialog ending before the answer (the caller's
+// CANCEL) as the caller's hangup.
+func (l *inLeg) watchCancel() {
+	l.watch(l.dlg.Context().Done(), func() {
 		l.mu.Lock()
-		l.ended = true
-		close(l.events)
+		answered := l.answered
 		l.mu.Unlock()
-		close(l.done)
-		_ = l.ep.Close()
+		if !answered {
+			l.peerHangup(leg.Cancelled)
+		}
 	})
 }
 
@@ -268,10 +193,6 @@ func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	l.answer = sdp
 	l.mu.Unlock()
-}
-
-func (l *inLeg) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	handleInfo(l.m, req, tx, l.emit)
 }
 
 func sanitizeWarning(s string) string {

@@ -103,3 +103,7 @@ func parseDTMFInfo(contentType, body string) (rune, time.Duration, bool) {
 	}
 	return 0, 0, false
 }
+
+func (l *core) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	handleInfo(l.m, req, tx, l.emit)
+}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
-	"github.com/softswitch/softswitch/media"
 )
 
 type branchResult struct {
@@ -203,7 +200,7 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
 	req.SetBody(offer)
 
-	l := &outLeg{m: m, id: callID, ep: ep, offer: offer, log: log, events: make(chan leg.Event, 16), done: make(chan struct{})}
+	l := &outLeg{core: newCore(m, callID, ep, log), offer: offer}
 	m.addDialog(callID, l)
 	fail := func(err error) (*outLeg, error) {
 		m.delDialog(callID, l)
@@ -286,25 +283,16 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 		log.Warn("ACK failed", "error", err)
 	}
 	m.wg.Add(1)
-	go l.watch()
+	go l.watch(nil, nil)
 	log.Info("answered", "codec", ep.Codec())
 	return l, nil
 }
 
 // outLeg is a callee's side of a call (we are UAC).
 type outLeg struct {
-	m     *Manager
-	id    string
-	ep    media.Endpoint
-	offer []byte
-	log   *slog.Logger
-
-	mu     sync.Mutex
-	dlg    *sipgo.DialogClientSession
-	ended  bool
-	events chan leg.Event
-	done   chan struct{}
-	once   sync.Once
+	core
+	offer []byte                     // our current SDP; guarded by core.mu
+	dlg   *sipgo.DialogClientSession // guarded by core.mu
 }
 
 func (l *outLeg) setDialog(d *sipgo.DialogClientSession) {
@@ -319,70 +307,14 @@ func (l *outLeg) dialog() *sipgo.DialogClientSession {
 	return l.dlg
 }
 
-func (l *outLeg) ID() string                               { return l.id }
-func (l *outLeg) Events() <-chan leg.Event                 { return l.events }
-func (l *outLeg) AudioSink() media.Sink                    { return l.ep.AudioSink() }
-func (l *outLeg) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
-func (l *outLeg) Codec() string                            { return l.ep.Codec() }
-func (l *outLeg) SendDTMF(d rune, dur time.Duration) error { return l.ep.SendDTMF(d, dur) }
-func (l *outLeg) Ring(context.Context, bool) error         { return nil }
-func (l *outLeg) Answer(context.Context) error             { return nil }
-
-func (l *outLeg) watch() {
-	defer l.m.wg.Done()
-	evs := l.ep.Events()
-	for {
-		select {
-		case <-l.done:
-			return
-		case ev, ok := <-evs:
-			if !ok {
-				evs = nil
-				continue
-			}
-			switch ev.Kind {
-			case media.EventDTMF:
-				l.emit(leg.Event{Kind: leg.EventDTMF, Digit: ev.Digit, Duration: ev.Duration})
-			case media.EventTimeout:
-				l.emit(leg.Event{Kind: leg.EventMediaTimeout})
-			}
-		}
-	}
-}
-
-func (l *outLeg) emit(ev leg.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return
-	}
-	select {
-	case l.events <- ev:
-	default:
-		l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
-	}
-}
-
-func (l *outLeg) finish() {
-	l.once.Do(func() {
-		l.mu.Lock()
-		l.ended = true
-		close(l.events)
-		l.mu.Unlock()
-		close(l.done)
-		_ = l.ep.Close()
-		l.m.delDialog(l.id, l)
-	})
-}
+func (l *outLeg) Ring(context.Context, bool) error { return nil }
+func (l *outLeg) Answer(context.Context) error     { return nil }
 
 func (l *outLeg) Hangup(ctx context.Context, c leg.Cause) error {
-	l.mu.Lock()
-	ended := l.ended
-	l.mu.Unlock()
-	if ended {
+	if l.isEnded() {
 		return nil
 	}
-	defer l.finish()
+	defer l.end()
 	if err := l.dialog().Bye(ctx); err != nil {
 		return fmt.Errorf("bye: %w", err)
 	}
@@ -400,8 +332,14 @@ func (l *outLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if err := d.ReadBye(req, tx); err != nil {
 		l.log.Debug("BYE answer failed", "error", err)
 	}
-	l.emit(leg.Event{Kind: leg.EventHangup, Cause: leg.Normal})
+	l.peerHangup(leg.Normal)
+	l.m.delDialog(l.id, l)
+}
+
+// end finishes the leg and forgets its dialog.
+func (l *outLeg) end() {
 	l.finish()
+	l.m.delDialog(l.id, l)
 }
 
 func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
@@ -412,8 +350,4 @@ func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	l.offer = sdp
 	l.mu.Unlock()
-}
-
-func (l *outLeg) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	handleInfo(l.m, req, tx, l.emit)
 }

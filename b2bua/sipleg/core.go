@@ -1,0 +1,101 @@
+package sipleg
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/media"
+)
+
+// core is what inbound and outbound legs share: the media endpoint, and
+// the event queue that is closed when the leg ends.
+type core struct {
+	m   *Manager
+	id  string
+	ep  media.Endpoint
+	log *slog.Logger
+
+	mu     sync.Mutex // guards ended and the fields of the legs that embed core
+	ended  bool
+	events chan leg.Event
+	done   chan struct{}
+	once   sync.Once
+}
+
+func newCore(m *Manager, id string, ep media.Endpoint, log *slog.Logger) core {
+	return core{m: m, id: id, ep: ep, log: log, events: make(chan leg.Event, 16), done: make(chan struct{})}
+}
+
+func (l *core) ID() string                               { return l.id }
+func (l *core) Events() <-chan leg.Event                 { return l.events }
+func (l *core) AudioSink() media.Sink                    { return l.ep.AudioSink() }
+func (l *core) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
+func (l *core) Codec() string                            { return l.ep.Codec() }
+func (l *core) SendDTMF(d rune, dur time.Duration) error { return l.ep.SendDTMF(d, dur) }
+
+func (l *core) isEnded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ended
+}
+
+// watch turns media events into leg events until the leg ends, or until
+// stop is closed (then it calls onStop). It runs on the Manager's WaitGroup.
+func (l *core) watch(stop <-chan struct{}, onStop func()) {
+	defer l.m.wg.Done()
+	evs := l.ep.Events()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-stop:
+			onStop()
+			return
+		case ev, ok := <-evs:
+			if !ok {
+				evs = nil
+				continue
+			}
+			switch ev.Kind {
+			case media.EventDTMF:
+				l.emit(leg.Event{Kind: leg.EventDTMF, Digit: ev.Digit, Duration: ev.Duration})
+			case media.EventTimeout:
+				l.emit(leg.Event{Kind: leg.EventMediaTimeout})
+			}
+		}
+	}
+}
+
+// emit queues an event unless the leg has ended.
+func (l *core) emit(ev leg.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	select {
+	case l.events <- ev:
+	default:
+		l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
+	}
+}
+
+// peerHangup reports the peer's hangup and ends the leg.
+func (l *core) peerHangup(c leg.Cause) {
+	l.emit(leg.Event{Kind: leg.EventHangup, Cause: c})
+	l.finish()
+}
+
+// finish marks the leg ended, closes its events and stops its media, once.
+func (l *core) finish() {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.ended = true
+		close(l.events)
+		l.mu.Unlock()
+		close(l.done)
+		_ = l.ep.Close()
+	})
+}
