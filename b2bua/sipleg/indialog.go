@@ -29,8 +29,16 @@ func answerReinvite(m *Manager, ep media.Endpoint, current []byte, req *sip.Requ
 		}
 		sdp = ans
 	}
-	// An SDP-less re-INVITE asks for an offer: ours is what we have now.
-	res := sip.NewSDPResponseFromRequest(req, sdp)
+	var res *sip.Response
+	switch {
+	case len(req.Body()) == 0 && req.Method == sip.UPDATE:
+		// A refresh without an offer (RFC 3311): no SDP in the answer either.
+		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
+	default:
+		// An answer to the offer, or, for an SDP-less re-INVITE, our offer:
+		// the session as it stands.
+		res = sip.NewSDPResponseFromRequest(req, sdp)
+	}
 	c := m.contact(req.Transport())
 	res.AppendHeader(&c)
 	if se := req.GetHeader("Session-Expires"); se != nil {
