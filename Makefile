@@ -9,7 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # and testing: sipp and baresip as independent SIP clients, unshare and ip
 # for the private network namespace the end-to-end tests run in.
 APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
-APT_TEST := sip-tester baresip-core util-linux iproute2
+APT_TEST := sip-tester baresip-core util-linux iproute2 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build test unit e2e bench fuzz lint deps deps-build deps-test clean
@@ -58,8 +58,13 @@ deps: deps-build deps-test
 deps-build:
 	@$(call apt_install,$(APT_BUILD))
 
-deps-test:
+deps-test: tests/browser/node_modules/.package-lock.json
 	@$(call apt_install,$(APT_TEST))
+
+# playwright-core (pinned in tests/browser/package-lock.json) drives Debian's
+# chromium; it never downloads a browser.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
 
 define apt_install
 missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

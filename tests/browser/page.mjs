@@ -1,0 +1,48 @@
+// A headless Chromium page driven over stdin/stdout by the Go tests: each
+// input line is {"id":N,"js":"expression"}; each output line is
+// {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}.
+// Usage: node page.mjs URL
+import { chromium } from "playwright-core";
+import { createInterface } from "node:readline";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const url = process.argv[2];
+const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+
+const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "chromium-")), {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  ignoreHTTPSErrors: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection", "--ignore-certificate-errors",
+    "--autoplay-policy=no-user-gesture-required",
+  ],
+});
+const page = context.pages()[0] || (await context.newPage());
+page.on("console", (m) => process.stderr.write("console." + m.type() + ": " + m.text() + "\n"));
+page.on("pageerror", (e) => process.stderr.write("pageerror: " + e.message + "\n"));
+await page.goto(url);
+out({ id: 0, ok: true, value: "ready" });
+
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  let cmd;
+  try {
+    cmd = JSON.parse(line);
+  } catch (e) {
+    out({ id: -1, ok: false, error: "bad command: " + e.message });
+    continue;
+  }
+  try {
+    const value = await page.evaluate(cmd.js);
+    out({ id: cmd.id, ok: true, value: value === undefined ? null : value });
+  } catch (e) {
+    out({ id: cmd.id, ok: false, error: String(e && e.message ? e.message : e) });
+  }
+}
+await context.close();
