@@ -134,12 +134,14 @@ func (c *Call) onProgress(ctx context.Context, p leg.Progress, early *media.Endp
 			(*early).SetAudioOutput(discard{rate: (*early).AudioSink().Rate()})
 		}
 		*early = p.Early
+		matchRates(c.a, p.Early)
 		link(p.Early, c.gateA)
 	}
 }
 
 // bridged joins leg A and leg B until one of them hangs up.
 func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
+	matchRates(c.a, b)
 	gateB := media.NewGate(b.AudioSink())
 	link(c.a, gateB)
 	link(b, c.gateA)
@@ -191,6 +193,23 @@ func (c *Call) setTarget(target, codec string) {
 type audioSource interface {
 	AudioSink() media.Sink
 	SetAudioOutput(media.Sink)
+}
+
+// matchRates lets the side with the higher PCM rate run at the other's
+// when its endpoint can (Opus at 8 kHz facing G.711), so that no resampler
+// sits on the media path; otherwise link resamples.
+func matchRates(a, b audioSource) {
+	ra, rb := a.AudioSink().Rate(), b.AudioSink().Rate()
+	hi, lo := a, rb
+	if rb > ra {
+		hi, lo = b, ra
+	}
+	if ra == rb {
+		return
+	}
+	if rs, ok := hi.(interface{ SetRate(int) error }); ok {
+		_ = rs.SetRate(lo)
+	}
 }
 
 // link sends src's received audio into dst, adapting the rate if needed.

@@ -31,13 +31,15 @@ var (
 	Timeout      = Cause{"timeout", 408, "Request Timeout", 18}
 	Failure      = Cause{"failure", 500, "Server Internal Error", 41}
 	MediaTimeout = Cause{"media-timeout", 0, "", 41}
+	// ConnectionLost: the peer's WebSocket or TCP connection closed.
+	ConnectionLost = Cause{"connection-lost", 0, "", 41}
 )
 
 var byName = map[string]Cause{}
 
 func init() {
 	for _, c := range []Cause{Normal, Busy, NoAnswer, Unavailable, NotFound, Declined, Cancelled,
-		Forbidden, Incompatible, Congestion, Timeout, Failure, MediaTimeout} {
+		Forbidden, Incompatible, Congestion, Timeout, Failure, MediaTimeout, ConnectionLost} {
 		byName[c.Name] = c
 	}
 }

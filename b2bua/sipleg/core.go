@@ -1,7 +1,9 @@
 package sipleg
 
 import (
+	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,9 @@ type core struct {
 	id  string
 	ep  media.Endpoint
 	log *slog.Logger
+	// transport and remote address of the peer, to end the leg when a
+	// connection-oriented transport (WebSocket, TCP, TLS) drops.
+	transport, remote string
 
 	mu     sync.Mutex // guards ended and the fields of the legs that embed core
 	ended  bool
@@ -24,8 +29,29 @@ type core struct {
 	once   sync.Once
 }
 
-func newCore(m *Manager, id string, ep media.Endpoint, log *slog.Logger) core {
-	return core{m: m, id: id, ep: ep, log: log, events: make(chan leg.Event, 16), done: make(chan struct{})}
+func newCore(m *Manager, id string, ep media.Endpoint, transport, remote string, log *slog.Logger) core {
+	return core{m: m, id: id, ep: ep, transport: strings.ToLower(transport), remote: remote, log: log,
+		events: make(chan leg.Event, 16), done: make(chan struct{})}
+}
+
+func (l *core) onConnection(transport, remote string) bool {
+	return l.transport == transport && l.remote == remote
+}
+
+// connectionLost ends the leg: its peer cannot be reached any more.
+func (l *core) connectionLost() {
+	l.log.Info("leg ended: its connection closed", "transport", l.transport, "remote", l.remote)
+	l.peerHangup(leg.ConnectionLost)
+}
+
+// SetRate asks the endpoint for another PCM rate (a WebRTC endpoint runs
+// Opus at 8 kHz when bridged to a G.711 leg); false when it cannot.
+func (l *core) SetRate(rate int) error {
+	rs, ok := l.ep.(interface{ SetRate(int) error })
+	if !ok {
+		return errors.New("sipleg: endpoint has a fixed rate")
+	}
+	return rs.SetRate(rate)
 }
 
 func (l *core) ID() string                               { return l.id }

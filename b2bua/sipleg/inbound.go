@@ -61,7 +61,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.srv.Reply(req, tx, 488, "Not Acceptable Here", "Warning", `399 softswitch "INVITE without SDP offer"`)
 		return
 	}
-	ep, err := m.newEP(ctx)
+	ep, err := m.newEP(ctx, kindForOffer(req.Body()))
 	if err != nil {
 		log.Error("no media endpoint for the call", "error", err)
 		m.srv.Reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
@@ -83,7 +83,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = dlg.Respond(100, "Trying", nil)
-	l := &inLeg{core: newCore(m, info.ID, ep, log), dlg: dlg, answer: answer}
+	l := &inLeg{core: newCore(m, info.ID, ep, req.Transport(), req.Source(), log), dlg: dlg, answer: answer}
 	m.addDialog(info.ID, l)
 	m.wg.Add(1)
 	go l.watchCancel()

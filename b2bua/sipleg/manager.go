@@ -33,8 +33,43 @@ type Users interface {
 	User(ctx context.Context, ext string) (store.User, error)
 }
 
+// MediaKind is the media profile of a leg, which follows from its peer:
+// a browser (WebSocket transport, or an SDP offer in UDP/TLS/RTP/SAVPF)
+// gets WebRTC, everything else plain RTP.
+type MediaKind int
+
+const (
+	MediaRTP MediaKind = iota
+	MediaWebRTC
+)
+
+func (k MediaKind) String() string {
+	if k == MediaWebRTC {
+		return "webrtc"
+	}
+	return "rtp"
+}
+
 // MediaFactory creates the media endpoint of a new leg.
-type MediaFactory func(ctx context.Context) (media.Endpoint, error)
+type MediaFactory func(ctx context.Context, kind MediaKind) (media.Endpoint, error)
+
+// kindForOffer picks the profile answering an offer: WebRTC when the offer
+// asks for DTLS-SRTP with feedback, as browsers do.
+func kindForOffer(sdp []byte) MediaKind {
+	if strings.Contains(string(sdp), "UDP/TLS/RTP/SAVPF") {
+		return MediaWebRTC
+	}
+	return MediaRTP
+}
+
+// kindForTransport picks the profile of an offer we make to a contact.
+func kindForTransport(transport string) MediaKind {
+	switch strings.ToLower(transport) {
+	case "ws", "wss":
+		return MediaWebRTC
+	}
+	return MediaRTP
+}
 
 // Handler runs an inbound call; it returns when the call is over.
 type Handler func(ctx context.Context, in leg.Leg, info leg.CallInfo)
@@ -53,6 +88,8 @@ type dialog interface {
 	onAck(req *sip.Request, tx sip.ServerTransaction)
 	onReinvite(req *sip.Request, tx sip.ServerTransaction)
 	onInfo(req *sip.Request, tx sip.ServerTransaction)
+	onConnection(transport, remote string) bool
+	connectionLost()
 }
 
 // Manager owns SIP legs: it handles INVITE and in-dialog requests and
@@ -86,6 +123,7 @@ func New(cfg Config, srv *sipserver.Server, auth Authenticator, loc Locator, use
 	srv.Handle(sip.BYE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onBye(req, tx) }))
 	srv.Handle(sip.INFO, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onInfo(req, tx) }))
 	srv.Handle(sip.UPDATE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onReinvite(req, tx) }))
+	srv.OnConnClose(m.connClosed)
 	srv.Handle(sip.CANCEL, func(req *sip.Request, tx sip.ServerTransaction) {
 		// sipgo answers a CANCEL that matches a pending INVITE itself.
 		srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
@@ -130,6 +168,22 @@ func (m *Manager) inDialog(f func(dialog, *sip.Request, sip.ServerTransaction)) 
 			return
 		}
 		f(d, req, tx)
+	}
+}
+
+// connClosed ends the legs whose peer was on a connection that closed (a
+// browser's WebSocket dropped): the other leg gets a BYE from the call.
+func (m *Manager) connClosed(transport, remote string) {
+	m.mu.Lock()
+	var gone []dialog
+	for _, d := range m.dialogs {
+		if d.onConnection(transport, remote) {
+			gone = append(gone, d)
+		}
+	}
+	m.mu.Unlock()
+	for _, d := range gone {
+		d.connectionLost()
 	}
 }
 

@@ -173,7 +173,7 @@ func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
 
 // invite sends one INVITE and waits for its final answer.
 func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*outLeg, error) {
-	ep, err := m.newEP(ctx)
+	ep, err := m.newEP(ctx, kindForTransport(b.transport))
 	if err != nil {
 		return nil, &leg.Error{Cause: leg.Congestion, Detail: err.Error()}
 	}
@@ -200,7 +200,7 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
 	req.SetBody(offer)
 
-	l := &outLeg{core: newCore(m, callID, ep, log), offer: offer}
+	l := &outLeg{core: newCore(m, callID, ep, b.transport, b.dest, log), offer: offer}
 	m.addDialog(callID, l)
 	fail := func(err error) (*outLeg, error) {
 		m.delDialog(callID, l)

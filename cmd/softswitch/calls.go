@@ -40,7 +40,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	if err != nil {
 		return nil, err // "dialplan: ..." with file:line
 	}
-	newEP := func(ctx context.Context) (media.Endpoint, error) {
+	newEP := func(ctx context.Context, kind sipleg.MediaKind) (media.Endpoint, error) {
 		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports}, log)
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
