@@ -156,7 +156,11 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 			}
 			switch ev.Kind {
 			case leg.EventHangup:
-				c.hangupA(leg.Normal, "callee")
+				cause := ev.Cause
+				if cause.Name == "" {
+					cause = leg.Normal
+				}
+				c.hangupA(cause, "callee")
 				return true, "", nil
 			case leg.EventMediaTimeout:
 				c.log.Warn("no media from the callee: ending the call")

@@ -107,3 +107,40 @@ func TestSessionRefresh(t *testing.T) {
 		t.Fatal("audio stopped after the refresh")
 	}
 }
+
+// A phone's connection drops mid-call (TCP here; a browser's WebSocket
+// takes the same path): the other side gets BYE, the CDR says why, and
+// the extension is unreachable afterwards (480).
+func TestConnectionDropsMidCall(t *testing.T) {
+	s := startServer(t, "", "--dialplan", testDialplan)
+	d := dialSIP(t, s, "tcp")
+	d.login("1002", testUsers["1002"], 600, "")
+	calleeMedia := newRTPPeer(t)
+	callerMedia := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "1002", callerMedia.port())
+	inv := d.mustRecvRequest("INVITE", 5*time.Second)
+	d.respond(inv, 200, "OK", offer(calleeMedia.port()))
+	res := cl.next()
+	for res.StatusCode < 200 {
+		res = cl.next()
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("caller got %d", res.StatusCode)
+	}
+	cl.ack(res)
+	d.mustRecvRequest("ACK", 5*time.Second)
+	d.conn.Close() // the phone vanishes
+	bye := c.recvRequest(10 * time.Second)
+	if bye == nil || bye.Method != "BYE" {
+		t.Fatalf("caller not told: %v", bye)
+	}
+	c.respond(bye, 200, "OK", "")
+	waitFor(t, 5*time.Second, "CDR", func() bool {
+		return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "connection-lost")
+	})
+	_, again := dialSIP(t, s, "udp").invite("1001", testUsers["1001"], "1002", callerMedia.port())
+	if again.StatusCode != 480 {
+		t.Fatalf("call to the vanished extension got %d, want 480", again.StatusCode)
+	}
+}
