@@ -115,7 +115,7 @@ func TestStartupErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"serve", "--data", t.TempDir(), "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0", "--https", "127.0.0.1:0",
-				"--dialplan", dialplanPath}, tt.args...)
+				"--dialplan", dialplanPath, "--webrtc-port", "0"}, tt.args...)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, binary, args...)

@@ -99,7 +99,7 @@ func startServer(t *testing.T, data string, extraArgs ...string) *server {
 	}
 	args := append([]string{"serve", "--data", data, "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0",
 		"--https", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--log-level", "debug",
-		"--media-ip", "127.0.0.1", "--dialplan", dialplanPath}, extraArgs...)
+		"--media-ip", "127.0.0.1", "--dialplan", dialplanPath, "--webrtc-port", "0"}, extraArgs...)
 	s := &server{t: t, data: data, addrs: map[string]string{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Stdout = &lockedWriter{mu: &s.mu, w: &s.stdout}

@@ -32,6 +32,8 @@ type Config struct {
 	TLSCert   string `yaml:"tls_cert"`
 	TLSKey    string `yaml:"tls_key"`
 	DemoUsers bool   `yaml:"demo_users"`
+	// WebRTCPort is the one UDP port all browser media shares (ICE-lite).
+	WebRTCPort int `yaml:"webrtc_port"`
 
 	AnonymousDestinations []string `yaml:"anonymous_destinations"`
 
@@ -49,14 +51,15 @@ type AuthConfig struct {
 
 func defaultConfig() Config {
 	return Config{
-		Data:      "./data",
-		SIP:       "0.0.0.0:5060",
-		SIPTLS:    "0.0.0.0:5061",
-		HTTPS:     "0.0.0.0:8443",
-		RTPPorts:  "10000-20000",
-		Dialplan:  "scripts/dialplan.lua",
-		LogLevel:  "info",
-		DemoUsers: true,
+		Data:       "./data",
+		SIP:        "0.0.0.0:5060",
+		SIPTLS:     "0.0.0.0:5061",
+		HTTPS:      "0.0.0.0:8443",
+		RTPPorts:   "10000-20000",
+		WebRTCPort: 8443,
+		Dialplan:   "scripts/dialplan.lua",
+		LogLevel:   "info",
+		DemoUsers:  true,
 	}
 }
 
@@ -108,6 +111,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)
+	}
+	if c.WebRTCPort < 0 || c.WebRTCPort > 65535 {
+		return fmt.Errorf("config: webrtc_port: %d out of range 0-65535", c.WebRTCPort)
 	}
 	if c.MediaIP != "" && net.ParseIP(c.MediaIP) == nil {
 		return fmt.Errorf("config: media_ip: %q is not an IP address", c.MediaIP)

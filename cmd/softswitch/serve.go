@@ -41,6 +41,7 @@ func parseServeFlags(args []string) (Config, error) {
 	mediaIP := fs.String("media-ip", "", "address written into SDP and ICE candidates")
 	dialplan := fs.String("dialplan", "", "Lua dialplan file")
 	level := fs.String("log-level", "", "debug, info, warn or error")
+	webrtcPort := fs.Int("webrtc-port", -1, "UDP port shared by all browser media (0: the OS chooses)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError("serve: " + err.Error())
 	}
@@ -59,6 +60,9 @@ func parseServeFlags(args []string) (Config, error) {
 	fs.Visit(func(f *flag.Flag) {
 		if v, ok := set[f.Name]; ok {
 			*dst[f.Name] = *v
+		}
+		if f.Name == "webrtc-port" {
+			cfg.WebRTCPort = *webrtcPort
 		}
 	})
 	return cfg, cfg.validate()
