@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -41,6 +42,7 @@ func openPage(t *testing.T, url string) *page {
 	p := &page{t: t, lines: make(chan string, 16)}
 	p.cmd = exec.CommandContext(ctx, "node", driver, url)
 	p.cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var err error
 	if p.in, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -68,7 +70,7 @@ func openPage(t *testing.T, url string) *page {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
+			p.kill()
 			<-done
 		}
 		cancel()
@@ -165,5 +167,215 @@ func TestBrowserRegistersOverWSS(t *testing.T) {
 	p.waitTrue(`phone.registered()`, 10*time.Second)
 	if reg := s.registrations("1001"); !strings.Contains(reg, "via wss") {
 		t.Fatalf("browser registration not listed: %s", reg)
+	}
+}
+
+// audioWindow is what the page measured of the audio it received.
+type audioWindow struct {
+	Hz   float64 `json:"hz"`
+	DBFS float64 `json:"dBFS"`
+}
+
+// listen samples the page's received audio every 250 ms for d.
+func (p *page) listen(d time.Duration) []audioWindow {
+	p.t.Helper()
+	var out []audioWindow
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		var w audioWindow
+		p.eval(`phone.analysis()`, &w)
+		out = append(out, w)
+	}
+	return out
+}
+
+type callStats struct {
+	Codec           string   `json:"codec"`
+	PacketsReceived int      `json:"packetsReceived"`
+	PacketsLost     int      `json:"packetsLost"`
+	RTT             *float64 `json:"rtt"`
+	DTLS            string   `json:"dtls"`
+}
+
+// loginPage opens the phone page and registers ext.
+func loginPage(t *testing.T, s *server, ext string) *page {
+	t.Helper()
+	p := openPage(t, "https://"+s.addr("https")+"/")
+	p.eval(fmt.Sprintf(`phone.login(%q, %q)`, ext, testUsers[ext]), nil)
+	p.waitTrue(`phone.registered()`, 10*time.Second)
+	return p
+}
+
+// A browser dials 07010002000: answered, the test audio plays into the page
+// (speech, then the 1000 Hz tone), over Opus with DTLS connected.
+func TestBrowserTestCall(t *testing.T) {
+	s := startServer(t, "")
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	wins := p.listen(9 * time.Second)
+	var st callStats
+	p.eval(`phone.stats()`, &st)
+	t.Logf("stats %+v; windows %v", st, wins)
+	if st.Codec != "audio/opus" || st.DTLS != "connected" || st.PacketsReceived < 200 {
+		t.Fatalf("want opus over connected DTLS with packets flowing, got %+v", st)
+	}
+	tone := 0
+	for _, w := range wins {
+		if w.DBFS > -35 && w.Hz > 985 && w.Hz < 1015 {
+			tone++
+		}
+	}
+	if tone < 4 {
+		t.Fatalf("the 1000 Hz segment was not heard in the page: %v", wins)
+	}
+}
+
+// heardTone checks that most windows of what a page heard carry freq.
+func heardTone(t *testing.T, who string, wins []audioWindow, freq float64) {
+	t.Helper()
+	n := 0
+	for _, w := range wins {
+		if w.DBFS > -35 && w.Hz > freq-20 && w.Hz < freq+20 {
+			n++
+		}
+	}
+	t.Logf("%s heard %d of %d windows at %.0f Hz: %v", who, n, len(wins), freq, wins)
+	if n < len(wins)/2 {
+		t.Fatalf("%s did not hear %.0f Hz", who, freq)
+	}
+}
+
+// A browser (Opus, sending 440 Hz) and a baresip desk phone (PCMU, sending
+// 1000 Hz) call each other in both directions: audio is measured on both
+// sides, proving Opus <-> PCMU transcoding end to end.
+func TestBrowserAndDeskPhone(t *testing.T) {
+	for _, browserCalls := range []bool{true, false} {
+		name := "phone calls browser"
+		if browserCalls {
+			name = "browser calls phone"
+		}
+		t.Run(name, func(t *testing.T) {
+			s := startPhoneServer(t)
+			p := openPage(t, "https://"+s.addr("https")+"/")
+			p.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
+			p.waitTrue(`phone.registered()`, 10*time.Second)
+			var desk *baresip
+			if browserCalls {
+				desk = startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 30 * time.Second,
+					codecs: "PCMU/8000/1", autoAnswer: true, runFor: 10 * time.Second})
+				waitFor(t, 10*time.Second, "phone registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
+				p.eval(`phone.call("1002")`, nil)
+			} else {
+				desk = startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 30 * time.Second,
+					codecs: "PCMU/8000/1", dial: "1001", runFor: 10 * time.Second})
+				p.waitTrue(`phone.incoming()`, 10*time.Second)
+				p.eval(`phone.answer()`, nil)
+			}
+			p.waitTrue(`phone.inCall()`, 10*time.Second)
+			time.Sleep(time.Second)
+			heardTone(t, "browser", p.listen(4*time.Second), 1000)
+			var st callStats
+			p.eval(`phone.stats()`, &st)
+			if st.Codec != "audio/opus" {
+				t.Fatalf("browser leg codec %q, want opus", st.Codec)
+			}
+			p.eval(`phone.hangup()`, nil)
+			desk.wait(t, 30*time.Second)
+			assertHeardTone(t, "desk phone", desk.heard(t), 440)
+			waitFor(t, 10*time.Second, "CDR", func() bool {
+				return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "opus/PCMU") ||
+					strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "PCMU/opus")
+			})
+		})
+	}
+}
+
+// Two browsers call each other: Opus on both legs, audio both ways.
+func TestBrowserToBrowser(t *testing.T) {
+	s := startServer(t, "")
+	a := openPage(t, "https://"+s.addr("https")+"/")
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	a.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
+	b.eval(fmt.Sprintf(`phone.setTone(1000); phone.login("1002", %q)`, testUsers["1002"]), nil)
+	a.waitTrue(`phone.registered()`, 10*time.Second)
+	b.waitTrue(`phone.registered()`, 10*time.Second)
+	a.eval(`phone.call("1002")`, nil)
+	b.waitTrue(`phone.incoming()`, 10*time.Second)
+	b.eval(`phone.answer()`, nil)
+	a.waitTrue(`phone.inCall()`, 10*time.Second)
+	b.waitTrue(`phone.inCall()`, 10*time.Second)
+	time.Sleep(time.Second)
+	heardTone(t, "caller", a.listen(3*time.Second), 1000)
+	heardTone(t, "callee", b.listen(3*time.Second), 440)
+	b.eval(`phone.hangup()`, nil)
+	a.waitTrue(`!phone.inCall()`, 10*time.Second)
+}
+
+// A browser sends digits (SIP INFO, as JsSIP does by default, and RFC 4733
+// from the WebRTC DTMF sender) that the dialplan collects.
+func TestBrowserDTMF(t *testing.T) {
+	s := startServer(t, "", "--dialplan", testDialplan)
+	for _, how := range []string{"info", "rfc4733"} {
+		t.Run(how, func(t *testing.T) {
+			p := loginPage(t, s, "1001")
+			p.eval(`phone.setTone(440); phone.call("08")`, nil)
+			p.waitTrue(`phone.inCall()`, 10*time.Second)
+			time.Sleep(500 * time.Millisecond)
+			for _, d := range "123" {
+				p.eval(fmt.Sprintf(`phone.dtmf(%q, %q)`, string(d), how), nil)
+				time.Sleep(400 * time.Millisecond)
+			}
+			p.waitTrue(`!phone.inCall()`, 10*time.Second) // the dialplan hangs up after three digits
+			waitFor(t, 5*time.Second, "CDR", func() bool {
+				out := runCLI(t, "cdr", "list", "--data", s.data, "--last", "1")
+				return strings.Contains(out, " 08 ")
+			})
+			if out := runCLI(t, "cdr", "list", "--data", s.data, "--last", "1"); !strings.Contains(out, " normal ") {
+				t.Fatalf("the dialplan did not collect 123 from the browser:\n%s", out)
+			}
+		})
+	}
+}
+
+// kill ends the browser at once: its WebSocket drops without a goodbye.
+// The driver runs in its own process group, with Chromium under it.
+func (p *page) kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// The browser's WebSocket dies mid-call: the other side gets BYE, the
+// CDR records it, and the extension gets 480 afterwards.
+func TestBrowserWebSocketDrops(t *testing.T) {
+	s := startServer(t, "", "--dialplan", testDialplan)
+	p := loginPage(t, s, "1002")
+	p.eval(`phone.setTone(440)`, nil)
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "1002", rtp.port())
+	p.waitTrue(`phone.incoming()`, 10*time.Second)
+	p.eval(`phone.answer()`, nil)
+	res := cl.next()
+	for res.StatusCode < 200 {
+		res = cl.next()
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("caller got %d", res.StatusCode)
+	}
+	cl.ack(res)
+	rtp.waitPackets(t, 100, 10*time.Second)
+	pcm, _ := rtp.received()
+	assertHeardToneRaw(t, pcm[len(pcm)/2:], 440) // transcoded from the browser's Opus
+	p.kill()
+	bye := c.recvRequest(10 * time.Second)
+	if bye == nil || bye.Method != "BYE" {
+		t.Fatalf("caller not told the browser is gone: %v", bye)
+	}
+	c.respond(bye, 200, "OK", "")
+	waitFor(t, 5*time.Second, "CDR", func() bool {
+		return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "connection-lost")
+	})
+	_, again := dialSIP(t, s, "udp").invite("1001", testUsers["1001"], "1002", rtp.port())
+	if again.StatusCode != 480 {
+		t.Fatalf("call to the browser's extension after the drop got %d, want 480", again.StatusCode)
 	}
 }

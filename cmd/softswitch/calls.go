@@ -14,13 +14,15 @@ import (
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/rtpep"
+	"github.com/softswitch/softswitch/media/webrtcep"
 )
 
 // callCore is the part of the server that carries calls.
 type callCore struct {
-	engine *b2bua.Engine
-	legs   *sipleg.Manager
-	cdrs   *store.CDRWriter
+	engine   *b2bua.Engine
+	legs     *sipleg.Manager
+	cdrs     *store.CDRWriter
+	browsers *webrtcep.Factory
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
@@ -40,7 +42,15 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	if err != nil {
 		return nil, err // "dialplan: ..." with file:line
 	}
+	browsers, err := webrtcep.NewFactory(webrtcep.Config{IP: mediaIP, Port: cfg.WebRTCPort}, log)
+	if err != nil {
+		return nil, fmt.Errorf("browser media: %w", err)
+	}
+	log.Info("listening", "transport", "webrtc", "addr", browsers.Addr().String())
 	newEP := func(ctx context.Context, kind sipleg.MediaKind) (media.Endpoint, error) {
+		if kind == sipleg.MediaWebRTC {
+			return browsers.New(ctx)
+		}
 		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports}, log)
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
@@ -50,13 +60,14 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	cdrs := store.NewCDRWriter(st, 0, log)
 	engine := b2bua.New(b2bua.Config{}, dp, legs, cdrs, log)
 	legs.SetHandler(engine.Serve)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.
 func (c *callCore) shutdown(ctx context.Context) error {
 	err := c.engine.Shutdown(ctx)
 	c.legs.Wait()
+	err = joinErr(err, c.browsers.Close())
 	return joinErr(err, c.cdrs.Close())
 }
 

@@ -1,0 +1,74 @@
+package webrtcep
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	DefaultPort       = 8443
+	DefaultRTPTimeout = 30 * time.Second
+	// DefaultRate is the PCM rate of a new Endpoint: Opus at full quality.
+	DefaultRate = 48000
+)
+
+// jitterDepth is the jitter buffer window in 20 ms frames (about 40 ms of
+// added latency, 60 ms at most), as in media/rtpep.
+const jitterDepth = 3
+
+// Config configures a Factory. IP is required; the zero value of every
+// other field means its default.
+type Config struct {
+	// IP is the IPv4 address of the host candidate (the softswitch's
+	// --media-ip), e.g. "127.0.0.1". The UDP port is bound on it.
+	IP string `yaml:"ip"`
+	// Port is the one UDP port all browser media shares (ICE UDP mux).
+	// 0 lets the OS choose (tests); production passes DefaultPort (8443).
+	Port int `yaml:"port"`
+	// RTPTimeout reports media.EventTimeout once when no RTP arrived for
+	// this long after the first packet. Zero means 30s; a negative value
+	// disables the timeout.
+	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+}
+
+// settings is Config with defaults applied and values checked.
+type settings struct {
+	ip      netip.Addr
+	port    int
+	timeout time.Duration // <= 0: disabled
+	depth   int
+}
+
+func (cfg Config) settings() (settings, error) {
+	var s settings
+	ip, err := netip.ParseAddr(cfg.IP)
+	if err != nil {
+		return s, fmt.Errorf("%w: ip %q: %w", ErrConfig, cfg.IP, err)
+	}
+	ip = ip.Unmap()
+	if !ip.Is4() || ip.IsUnspecified() || ip.IsMulticast() {
+		return s, fmt.Errorf("%w: ip %q is not a unicast ipv4 address", ErrConfig, cfg.IP)
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return s, fmt.Errorf("%w: port %d", ErrConfig, cfg.Port)
+	}
+	s.ip, s.port, s.depth = ip, cfg.Port, jitterDepth
+	switch {
+	case cfg.RTPTimeout == 0:
+		s.timeout = DefaultRTPTimeout
+	case cfg.RTPTimeout > 0:
+		s.timeout = cfg.RTPTimeout
+	}
+	return s, nil
+}
+
+// validRate reports whether libopus takes and gives PCM at rate Hz.
+func validRate(rate int) bool {
+	switch rate {
+	case 8000, 12000, 16000, 24000, 48000:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,34 @@
+// Package webrtcep is the browser leg's media endpoint: one WebRTC
+// PeerConnection (pion/webrtc) per call carrying one audio m-line over
+// UDP/TLS/RTP/SAVPF, implementing media.Endpoint.
+//
+// A Factory, one per process, owns the single UDP port all browser media
+// shares (ICE UDP mux), the webrtc.API with its hand-registered codecs
+// (Opus PT 111 first, PCMU, PCMA, telephone-event at 48000 and 8000 Hz),
+// and one DTLS certificate generated at start. Factory.New returns an
+// Endpoint: an ICE-lite agent whose SDP carries one host candidate on the
+// configured address, DTLS-SRTP with the peer's fingerprint verified
+// (setup:actpass when we offer, setup:active when we answer), rtcp-mux
+// and BUNDLE. Offers and answers are non-trickle: candidates are gathered
+// before the SDP is returned.
+//
+// Receiving: one goroutine per remote track reads SRTP-decrypted RTP into
+// a reused buffer and demultiplexes each packet by its own payload type:
+// audio goes into a media.JitterBuffer, telephone-event into a DTMF
+// detector (media.EventDTMF once per digit). A 20 ms playout clock
+// decodes (Opus at the endpoint's rate with PLC on loss and in-band FEC
+// when the next packet is held; G.711 at 8000 Hz) into the output sink,
+// or passes payloads to a media.PayloadSink that takes the codec. RTCP is
+// read and discarded so the report interceptors never stall; only the
+// RTCP report interceptors are installed (no NACK, no TWCC).
+//
+// Sending: AudioSink encodes frames (Opus with FEC, or G.711) and writes
+// them through the endpoint's own webrtc.TrackLocal, which keeps one SSRC
+// and one sequence space for audio and RFC 4733 events, so SendDTMF works
+// (pion's TrackLocalStaticRTP would overwrite the payload type).
+//
+// RFCs: RFC 8829 (JSEP) and RFC 8866 (SDP), RFC 8445 (ICE, lite
+// implementation), RFC 5763 and RFC 5764 (DTLS-SRTP), RFC 5761 (rtcp-mux),
+// RFC 8843 (BUNDLE), RFC 3550 (RTP/RTCP), RFC 7587 (Opus RTP payload),
+// RFC 4733 (telephone-event).
+package webrtcep

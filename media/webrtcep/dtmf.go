@@ -1,0 +1,217 @@
+package webrtcep
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/softswitch/softswitch/media"
+)
+
+// DTMF sending (RFC 4733 §2.5.1).
+const (
+	dtmfDefault   = 100 * time.Millisecond
+	dtmfMin       = 40 * time.Millisecond
+	dtmfMax       = time.Second // fits the 16-bit duration at 48000 Hz
+	dtmfUpdate    = 50 * time.Millisecond
+	dtmfEndRepeat = 3
+	dtmfEndGap    = 20 * time.Millisecond
+	dtmfPause     = 50 * time.Millisecond // between queued digits
+	dtmfVolume    = 10                    // -10 dBm0
+	// dtmfExpiry reports a received digit whose end packets were all lost.
+	dtmfExpiry = time.Second
+)
+
+type dtmfRequest struct {
+	event uint8
+	d     time.Duration
+}
+
+// SendDTMF queues digit ('0'-'9', '*', '#', 'A'-'D') to be sent to the
+// browser as an RFC 4733 event lasting d (0 means 100 ms; clamped to
+// 40 ms-1 s) on the negotiated telephone-event payload type, in the
+// audio's SSRC and sequence space, and returns at once. While an event
+// plays, audio written to AudioSink is suppressed. (Browsers do not
+// surface received RFC 4733 events to the page; this is for completeness
+// and for non-browser WebRTC peers.) It fails with ErrNoTelephoneEvent
+// when the peer did not negotiate telephone-event.
+func (e *Endpoint) SendDTMF(digit rune, d time.Duration) error {
+	ev, ok := media.DigitToEvent(digit)
+	if !ok {
+		return fmt.Errorf("send dtmf %q: %w", digit, ErrBadDigit)
+	}
+	if e.closed.Load() {
+		return fmt.Errorf("send dtmf: %w", ErrClosed)
+	}
+	e.tx.mu.Lock()
+	te := e.tx.ch.te
+	e.tx.mu.Unlock()
+	if te < 0 {
+		return fmt.Errorf("send dtmf: %w", ErrNoTelephoneEvent)
+	}
+	if d == 0 {
+		d = dtmfDefault
+	}
+	d = max(dtmfMin, min(d, dtmfMax))
+	select {
+	case e.dtmfQ <- dtmfRequest{event: ev, d: d}:
+		return nil
+	default:
+		return fmt.Errorf("send dtmf: %w", ErrDTMFQueueFull)
+	}
+}
+
+func (e *Endpoint) dtmfLoop() {
+	defer e.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	wait := func(until time.Time) bool {
+		timer.Reset(time.Until(until))
+		select {
+		case <-e.done:
+			return false
+		case <-timer.C:
+			return true
+		}
+	}
+	for {
+		select {
+		case <-e.done:
+			return
+		case r := <-e.dtmfQ:
+			if !e.playDTMF(r, wait) || !wait(time.Now().Add(dtmfPause)) {
+				return
+			}
+		}
+	}
+}
+
+// playDTMF sends one event: a first packet with the marker bit, an update
+// every 50 ms, and three end packets, all with the timestamp of the
+// event's start. It returns false when the endpoint closed meanwhile.
+func (e *Endpoint) playDTMF(r dtmfRequest, wait func(time.Time) bool) bool {
+	start := time.Now()
+	evTS, clock, ok := e.startEvent()
+	if !ok {
+		return true
+	}
+	defer e.endEvent(evTS)
+	ev := media.DTMFEvent{Event: r.event, Volume: dtmfVolume}
+	for k := time.Duration(0); k*dtmfUpdate < r.d; k++ {
+		if k > 0 && !wait(start.Add(k*dtmfUpdate)) {
+			return false
+		}
+		ev.Duration = ticks(min((k+1)*dtmfUpdate, r.d), clock)
+		e.sendEvent(ev, evTS, k == 0)
+	}
+	ev.End, ev.Duration = true, ticks(r.d, clock)
+	for i := range time.Duration(dtmfEndRepeat) {
+		if !wait(start.Add(r.d + i*dtmfEndGap)) {
+			return false
+		}
+		e.sendEvent(ev, evTS, false)
+	}
+	e.stats.dtmfSent.Add(1)
+	return true
+}
+
+func ticks(d time.Duration, clock uint32) uint16 {
+	return uint16(min(d*time.Duration(clock)/time.Second, 0xffff))
+}
+
+// startEvent suppresses audio and returns the event's timestamp (the
+// current position of the audio clock) and the telephone-event clock.
+func (e *Endpoint) startEvent() (uint32, uint32, bool) {
+	t := &e.tx
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.on || t.w == nil || t.ch.te < 0 {
+		return 0, 0, false
+	}
+	now := e.since()
+	t.advance(now)
+	t.inEvent, t.eventStart = true, now
+	return t.ts, t.ch.teClock, true
+}
+
+// endEvent resumes audio with the clock moved past the event.
+func (e *Endpoint) endEvent(evTS uint32) {
+	t := &e.tx
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := e.since()
+	frames := uint32((now - t.eventStart + media.FrameDuration - 1) / media.FrameDuration)
+	t.ts = evTS + frames*t.frameTicks()
+	t.last, t.inEvent = now, false
+}
+
+func (e *Endpoint) sendEvent(ev media.DTMFEvent, evTS uint32, marker bool) {
+	t := &e.tx
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.on || t.w == nil || t.ch.te < 0 {
+		return
+	}
+	n := ev.Marshal(t.buf[:])
+	if err := t.write(uint8(t.ch.te), evTS, marker, n); err != nil {
+		e.log.Debug("send dtmf", "err", err)
+		return
+	}
+	e.stats.packetsSent.Add(1)
+}
+
+// dtmfDetector turns received telephone-event packets into one digit per
+// event, reported at its end. An event is identified by its RTP
+// timestamp, so the three end packets count once.
+type dtmfDetector struct {
+	active   bool
+	reported bool
+	ts       uint32
+	event    uint8
+	dur      uint16
+	clock    uint32
+	last     time.Duration
+}
+
+func (d *dtmfDetector) feed(ts uint32, ev media.DTMFEvent, clock uint32, now time.Duration, out *[2]media.Event) int {
+	n := 0
+	if d.active && ts != d.ts {
+		if int32(ts-d.ts) < 0 {
+			return 0 // a late packet of an earlier event
+		}
+		if !d.reported { // the previous event's end packets were lost
+			n = d.report(out, n)
+		}
+		d.active = false
+	}
+	if !d.active {
+		*d = dtmfDetector{active: true, ts: ts}
+	}
+	d.last, d.clock = now, clock
+	if d.reported {
+		return n
+	}
+	d.event = ev.Event
+	d.dur = max(d.dur, ev.Duration)
+	if ev.End {
+		n = d.report(out, n)
+	}
+	return n
+}
+
+// expire reports an event that saw no packet for dtmfExpiry and no end.
+func (d *dtmfDetector) expire(now time.Duration, out *[2]media.Event) int {
+	if d.active && !d.reported && now-d.last > dtmfExpiry {
+		return d.report(out, 0)
+	}
+	return 0
+}
+
+func (d *dtmfDetector) report(out *[2]media.Event, n int) int {
+	d.reported = true
+	r, ok := media.EventToDigit(d.event)
+	if !ok || d.clock == 0 {
+		return n // not a digit (flash, tones): nothing to report
+	}
+	out[n] = media.Event{Kind: media.EventDTMF, Digit: r, Duration: time.Duration(d.dur) * time.Second / time.Duration(d.clock)}
+	return n + 1
+}

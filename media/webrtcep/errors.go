@@ -1,0 +1,24 @@
+package webrtcep
+
+import "errors"
+
+var (
+	// ErrConfig reports an unusable Config or rate.
+	ErrConfig = errors.New("webrtcep: bad config")
+	// ErrClosed is returned by a Factory or an Endpoint after Close.
+	ErrClosed = errors.New("webrtcep: closed")
+	// ErrNoOffer means Accept was called without a pending Offer.
+	ErrNoOffer = errors.New("webrtcep: no offer pending")
+	// ErrNegotiation wraps a failure of pion to set or create a description
+	// (bad SDP, no common codec, wrong state).
+	ErrNegotiation = errors.New("webrtcep: negotiation failed")
+	// ErrNoTelephoneEvent means the peer did not negotiate telephone-event.
+	ErrNoTelephoneEvent = errors.New("webrtcep: telephone-event not negotiated")
+	// ErrBadDigit is returned by SendDTMF for a rune that is not a DTMF digit.
+	ErrBadDigit = errors.New("webrtcep: not a dtmf digit")
+	// ErrDTMFQueueFull is returned by SendDTMF when too many digits wait.
+	ErrDTMFQueueFull = errors.New("webrtcep: dtmf queue full")
+	// ErrFrameSize is returned by the audio sink for a frame that is not
+	// 20 ms at its rate.
+	ErrFrameSize = errors.New("webrtcep: frame is not 20 ms")
+)

@@ -1,0 +1,158 @@
+package webrtcep
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Offer returns a non-trickle SDP offer (setup:actpass, ice-lite, our
+// host candidate): the local description is set and candidates gathered
+// before it returns.
+func (e *Endpoint) Offer(ctx context.Context) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("offer: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed.Load() {
+		return nil, fmt.Errorf("offer: %w", ErrClosed)
+	}
+	offer, err := e.pc.CreateOffer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("offer: %w: %w", ErrNegotiation, err)
+	}
+	body, err := e.setLocal(ctx, offer, "")
+	if err != nil {
+		return nil, fmt.Errorf("offer: %w", err)
+	}
+	e.offered = true
+	return body, nil
+}
+
+// Answer answers the browser's offer, initial or a re-offer (hold, ICE
+// restart) on the same PeerConnection. As answerer pion adopts the
+// offer's payload types and takes setup:active; Opus is chosen when
+// offered.
+func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed.Load() {
+		return nil, fmt.Errorf("answer: %w", ErrClosed)
+	}
+	if e.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		// Glare or an abandoned offer of ours: the peer's offer wins.
+		if err := e.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
+			return nil, fmt.Errorf("answer: rollback: %w: %w", ErrNegotiation, err)
+		}
+		e.offered = false
+	}
+	if err := e.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
+		return nil, fmt.Errorf("answer: %w: %w", ErrNegotiation, err)
+	}
+	answer, err := e.pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("answer: %w: %w", ErrNegotiation, err)
+	}
+	hold := ""
+	if off, err := parseAudio(string(offer)); err == nil && !off.recv {
+		// pion answers sendrecv to a sendonly offer (hold) and refuses a
+		// munged local answer; RFC 3264 §6.1 wants recvonly (inactive to
+		// inactive): we say so in the SDP we return and stop sending.
+		hold = "inactive"
+		if off.send {
+			hold = "recvonly"
+		}
+	}
+	body, err := e.setLocal(ctx, answer, hold)
+	if err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	e.negotiated()
+	return body, nil
+}
+
+// Accept takes the browser's answer to our last Offer.
+func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("accept: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed.Load():
+		return fmt.Errorf("accept: %w", ErrClosed)
+	case !e.offered:
+		return fmt.Errorf("accept: %w", ErrNoOffer)
+	}
+	if err := e.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+		return fmt.Errorf("accept: %w: %w", ErrNegotiation, err)
+	}
+	if a, err := parseAudio(string(answer)); err == nil {
+		e.rx.setPrimary(a.first.kind) // the browser sends the first codec of its answer
+	}
+	e.offered = false
+	e.negotiated()
+	return nil
+}
+
+// setLocal sets desc as the local description, waits for candidate
+// gathering (instant with ICE-lite on the mux) and returns the SDP with
+// the candidates, its direction replaced by hold when not empty. It
+// installs the receive table of the local SDP (the payload types we
+// receive) and the direction. e.mu is held.
+func (e *Endpoint) setLocal(ctx context.Context, desc webrtc.SessionDescription, hold string) ([]byte, error) {
+	gathered := webrtc.GatheringCompletePromise(e.pc)
+	if err := e.pc.SetLocalDescription(desc); err != nil {
+		return nil, fmt.Errorf("%w: set local description: %w", ErrNegotiation, err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("gather candidates: %w", ctx.Err())
+	}
+	local := e.pc.LocalDescription()
+	if local == nil {
+		return nil, fmt.Errorf("%w: no local description", ErrNegotiation)
+	}
+	body := local.SDP
+	if hold != "" {
+		body = withDirection(body, hold)
+	}
+	a, err := parseAudio(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNegotiation, err)
+	}
+	e.rx.setTable(&a.table, a.first.kind)
+	e.tx.setOn(a.send)
+	if was := e.recvOn.Swap(a.recv); a.recv && !was && e.lastRTP.Load() != 0 {
+		e.lastRTP.Store(int64(e.since())) // back from hold: restart the timeout clock
+	}
+	return []byte(body), nil
+}
+
+// negotiated refreshes the send codec after an offer/answer exchange;
+// pion binds our track only once, a re-offer may change the codecs.
+// e.mu is held.
+func (e *Endpoint) negotiated() {
+	ch, ok := chooseSend(e.sender.GetParameters().Codecs)
+	if !ok {
+		return
+	}
+	if err := e.tx.choose(ch, int(e.rate.Load())); err != nil {
+		e.log.Warn("webrtc send codec", "codec", ch.kind.String(), "err", err)
+		return
+	}
+	e.log.Debug("webrtc negotiated", "codec", ch.kind.String(), "pt", ch.pt, "te", ch.te)
+}
+
+// withDirection replaces the sendrecv attribute of the audio m-line (our
+// only media) with dir.
+func withDirection(body, dir string) string {
+	return strings.Replace(body, "\r\na=sendrecv\r\n", "\r\na="+dir+"\r\n", 1)
+}

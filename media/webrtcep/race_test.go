@@ -1,0 +1,5 @@
+//go:build race
+
+package webrtcep
+
+const raceEnabled = true
