@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
@@ -146,7 +147,12 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 	link(c.a, gateB)
 	link(b, c.gateA)
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
-	defer c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
+	defer func() {
+		// The media path as it ran: tests and operators read what was
+		// transcoded, resampled or passed through.
+		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, gateB), "media_b_to_a", pipeline(b, c.gateA))
+		c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
+	}()
 	for {
 		select {
 		case ev, ok := <-b.Events():
@@ -197,6 +203,15 @@ func (c *Call) setTarget(target, codec string) {
 type audioSource interface {
 	AudioSink() media.Sink
 	SetAudioOutput(media.Sink)
+}
+
+// pipeline describes src's received audio flowing into dst.
+func pipeline(src any, dst media.Sink) string {
+	from := "?"
+	if st, ok := src.(fmt.Stringer); ok {
+		from = st.String()
+	}
+	return from + " -> " + dst.String()
 }
 
 // matchRates lets the side with the higher PCM rate run at the other's

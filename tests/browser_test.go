@@ -286,6 +286,16 @@ func TestBrowserAndDeskPhone(t *testing.T) {
 				return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "opus/PCMU") ||
 					strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "PCMU/opus")
 			})
+			// Opus runs at 8 kHz facing PCMU: decoded and re-encoded, no resampler.
+			waitFor(t, 5*time.Second, "media path logged", func() bool { return strings.Contains(s.logs(), `msg="bridge ended"`) })
+			for _, want := range []string{"Opus(decode,8k)", "Opus(encode,8k)", "PCMU(decode)", "PCMU(encode)"} {
+				if !strings.Contains(s.logs(), want) {
+					t.Fatalf("media path lacks %s:\n%s", want, grepLines(s.logs(), "bridge ended"))
+				}
+			}
+			if strings.Contains(grepLines(s.logs(), "bridge ended"), "resample") {
+				t.Fatalf("a resampler sits on the Opus<->PCMU path:\n%s", grepLines(s.logs(), "bridge ended"))
+			}
 		})
 	}
 }
@@ -309,6 +319,22 @@ func TestBrowserToBrowser(t *testing.T) {
 	heardTone(t, "callee", b.listen(3*time.Second), 440)
 	b.eval(`phone.hangup()`, nil)
 	a.waitTrue(`!phone.inCall()`, 10*time.Second)
+	// Opus on both legs: payloads pass through, nothing is decoded.
+	waitFor(t, 5*time.Second, "media path logged", func() bool { return strings.Contains(s.logs(), `msg="bridge ended"`) })
+	if path := grepLines(s.logs(), "bridge ended"); strings.Count(path, "passthrough") < 2 || strings.Contains(path, "decode") {
+		t.Fatalf("browser-to-browser media was transcoded:\n%s", path)
+	}
+}
+
+// grepLines returns the lines of s containing sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // A browser sends digits (SIP INFO, as JsSIP does by default, and RFC 4733

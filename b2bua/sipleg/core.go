@@ -2,6 +2,7 @@ package sipleg
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -60,6 +61,14 @@ func (l *core) AudioSink() media.Sink                    { return l.ep.AudioSink
 func (l *core) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
 func (l *core) Codec() string                            { return l.ep.Codec() }
 func (l *core) SendDTMF(d rune, dur time.Duration) error { return l.ep.SendDTMF(d, dur) }
+
+// String describes the leg's receive pipeline, e.g. "SRTP -> Opus(decode,8k)".
+func (l *core) String() string {
+	if st, ok := l.ep.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return "leg " + l.id
+}
 
 func (l *core) isEnded() bool {
 	l.mu.Lock()
