@@ -405,3 +405,88 @@ func TestBrowserWebSocketDrops(t *testing.T) {
 		t.Fatalf("call to the browser's extension after the drop got %d, want 480", again.StatusCode)
 	}
 }
+
+// addScript loads a JavaScript file into the page.
+func (p *page) addScript(path string) {
+	p.t.Helper()
+	p.nextID++
+	id := p.nextID
+	b, _ := json.Marshal(map[string]any{"id": id, "script": path})
+	if _, err := fmt.Fprintf(p.in, "%s\n", b); err != nil {
+		p.t.Fatal(err)
+	}
+	p.reply(id, 30*time.Second)
+}
+
+// bundleSIPjs bundles npm sip.js (pinned in tests/browser) for the page.
+func bundleSIPjs(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "sipjs.js")
+	cmd := exec.Command("node_modules/.bin/esbuild", "sipjs-entry.mjs", "--bundle", "--format=iife", "--platform=browser", "--outfile="+out)
+	cmd.Dir = "browser"
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bundling sip.js: %v\n%s", err, b)
+	}
+	return out
+}
+
+// A SIP.js client (SimpleUser, on the same origin) registers over WSS and
+// takes a call from a JsSIP browser; audio is measured on both sides.
+func TestSIPjsClient(t *testing.T) {
+	s := startServer(t, "")
+	bundle := bundleSIPjs(t)
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	b.addScript(bundle)
+	b.eval(fmt.Sprintf(`(async () => {
+		const audio = document.getElementById("remote");
+		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
+			aor: "sip:1002@" + location.hostname,
+			media: { remote: { audio }, constraints: { audio: true, video: false } },
+			userAgentOptions: { authorizationUsername: "1002", authorizationPassword: %q },
+		});
+		window.sipjsCalls = 0;
+		su.delegate = { onCallReceived: async () => { window.sipjsCalls++; await su.answer(); } };
+		await su.connect();
+		await su.register();
+		window.su = su;
+		return true;
+	})()`, testUsers["1002"]), nil)
+	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations("1002"), "via wss") })
+
+	a := loginPage(t, s, "1001")
+	a.eval(`phone.setTone(440); phone.call("1002")`, nil)
+	a.waitTrue(`phone.inCall()`, 15*time.Second)
+	time.Sleep(time.Second)
+	// What SIP.js hears, measured from its audio element's stream.
+	var heard audioWindow
+	b.eval(`(async () => {
+		const ctx = new AudioContext();
+		await ctx.resume();
+		const an = ctx.createAnalyser();
+		an.fftSize = 8192;
+		ctx.createMediaStreamSource(document.getElementById("remote").srcObject).connect(an);
+		await new Promise((r) => setTimeout(r, 1500));
+		const f = new Float32Array(an.frequencyBinCount);
+		an.getFloatFrequencyData(f);
+		let best = 1;
+		for (let i = 2; i < f.length; i++) if (f[i] > f[best]) best = i;
+		const tdata = new Float32Array(an.fftSize);
+		an.getFloatTimeDomainData(tdata);
+		let sum = 0;
+		for (const v of tdata) sum += v * v;
+		return { hz: best * ctx.sampleRate / an.fftSize, dBFS: 20 * Math.log10(Math.sqrt(sum / tdata.length) || 1e-9) };
+	})()`, &heard)
+	t.Logf("SIP.js heard %+v", heard)
+	if heard.DBFS < -35 || heard.Hz < 420 || heard.Hz > 460 {
+		t.Fatalf("SIP.js did not hear the caller's 440 Hz: %+v", heard)
+	}
+	var st callStats
+	a.eval(`phone.stats()`, &st)
+	if st.PacketsReceived < 50 {
+		t.Fatalf("no audio from SIP.js back to the caller: %+v", st)
+	}
+	a.eval(`phone.hangup()`, nil)
+	waitFor(t, 10*time.Second, "CDR", func() bool {
+		return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "user/1002")
+	})
+}

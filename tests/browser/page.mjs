@@ -1,5 +1,6 @@
 // A headless Chromium page driven over stdin/stdout by the Go tests: each
-// input line is {"id":N,"js":"expression"}; each output line is
+// input line is {"id":N,"js":"expression"} (or {"id":N,"script":"file"} to
+// load a script into the page); each output line is
 // {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}.
 // Usage: node page.mjs URL
 import { chromium } from "playwright-core";
@@ -39,6 +40,11 @@ for await (const line of rl) {
     continue;
   }
   try {
+    if (cmd.script) {
+      await page.addScriptTag({ path: cmd.script });
+      out({ id: cmd.id, ok: true, value: null });
+      continue;
+    }
     const value = await page.evaluate(cmd.js);
     out({ id: cmd.id, ok: true, value: value === undefined ? null : value });
   } catch (e) {
