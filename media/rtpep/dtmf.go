@@ -17,8 +17,6 @@ const (
 	dtmfEndGap    = 20 * time.Millisecond
 	dtmfPause     = 50 * time.Millisecond // between queued digits
 	dtmfVolume    = 10                    // -10 dBm0
-	// dtmfExpiry reports a received digit whose end packets were all lost.
-	dtmfExpiry = time.Second
 )
 
 type dtmfRequest struct {
@@ -152,60 +150,4 @@ func (e *Endpoint) sendEvent(ev media.DTMFEvent, evTS uint32, marker bool) {
 	if err := e.send(uint8(t.te), evTS, marker, n); err != nil {
 		e.log.Debug("send dtmf", "err", err)
 	}
-}
-
-// dtmfDetector turns received telephone-event packets into one digit per
-// event, reported at its end. An event is identified by its RTP
-// timestamp, so the three end packets count once.
-type dtmfDetector struct {
-	active   bool
-	reported bool
-	ts       uint32
-	event    uint8
-	dur      uint16
-	last     time.Duration
-}
-
-func (d *dtmfDetector) feed(ts uint32, ev media.DTMFEvent, now time.Duration, out *[2]media.Event) int {
-	n := 0
-	if d.active && ts != d.ts {
-		if int32(ts-d.ts) < 0 {
-			return 0 // a late packet of an earlier event
-		}
-		if !d.reported { // the previous event's end packets were lost
-			n = d.report(out, n)
-		}
-		d.active = false
-	}
-	if !d.active {
-		*d = dtmfDetector{active: true, ts: ts}
-	}
-	d.last = now
-	if d.reported {
-		return n
-	}
-	d.event = ev.Event
-	d.dur = max(d.dur, ev.Duration)
-	if ev.End {
-		n = d.report(out, n)
-	}
-	return n
-}
-
-// expire reports an event that saw no packet for dtmfExpiry and no end.
-func (d *dtmfDetector) expire(now time.Duration, out *[2]media.Event) int {
-	if d.active && !d.reported && now-d.last > dtmfExpiry {
-		return d.report(out, 0)
-	}
-	return 0
-}
-
-func (d *dtmfDetector) report(out *[2]media.Event, n int) int {
-	d.reported = true
-	r, ok := media.EventToDigit(d.event)
-	if !ok {
-		return n // not a digit (flash, tones): nothing to report
-	}
-	out[n] = media.Event{Kind: media.EventDTMF, Digit: r, Duration: time.Duration(d.dur) * time.Second / clockRate}
-	return n + 1
 }

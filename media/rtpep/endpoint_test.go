@@ -318,11 +318,11 @@ func TestDTMFDetector(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var d dtmfDetector
+			var d media.DTMFDetector
 			var out [2]media.Event
 			var got []string
 			for _, p := range tt.pkts {
-				n := d.feed(p.ts, media.DTMFEvent{Event: p.ev, End: p.end, Duration: p.dur}, 0, &out)
+				n := d.Feed(p.ts, media.DTMFEvent{Event: p.ev, End: p.end, Duration: p.dur}, clockRate, 0, &out)
 				for _, ev := range out[:n] {
 					got = append(got, fmt.Sprintf("%c/%v", ev.Digit, ev.Duration))
 				}
@@ -332,17 +332,17 @@ func TestDTMFDetector(t *testing.T) {
 			}
 		})
 	}
-	// An event whose end never comes is reported after dtmfExpiry.
-	var d dtmfDetector
+	// An event whose end never comes is reported after media.DTMFExpiry.
+	var d media.DTMFDetector
 	var out [2]media.Event
-	d.feed(100, media.DTMFEvent{Event: 7, Duration: 400}, time.Second, &out)
-	if n := d.expire(time.Second+dtmfExpiry/2, &out); n != 0 {
+	d.Feed(100, media.DTMFEvent{Event: 7, Duration: 400}, clockRate, time.Second, &out)
+	if n := d.Expire(time.Second+media.DTMFExpiry/2, &out); n != 0 {
 		t.Fatal("expired early")
 	}
-	if n := d.expire(2*time.Second+time.Millisecond, &out); n != 1 || out[0].Digit != '7' {
+	if n := d.Expire(2*time.Second+time.Millisecond, &out); n != 1 || out[0].Digit != '7' {
 		t.Fatalf("expire: n=%d %+v", n, out[0])
 	}
-	if n := d.expire(5*time.Second, &out); n != 0 {
+	if n := d.Expire(5*time.Second, &out); n != 0 {
 		t.Fatal("expired twice")
 	}
 }

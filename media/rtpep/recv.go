@@ -35,7 +35,7 @@ type receiver struct {
 	curPT     uint8
 	ssrc      uint32
 	haveSSRC  bool
-	dtmf      dtmfDetector
+	dtmf      media.DTMFDetector
 }
 
 func (r *receiver) init(depth int) {
@@ -86,7 +86,7 @@ func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Durat
 	if !r.haveSSRC || h.SSRC != r.ssrc {
 		if r.haveSSRC { // new source: its sequence space starts afresh
 			r.jb.Reset()
-			r.dtmf = dtmfDetector{}
+			r.dtmf = media.DTMFDetector{}
 		}
 		r.ssrc, r.haveSSRC = h.SSRC, true
 	}
@@ -95,7 +95,7 @@ func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Durat
 		if err != nil {
 			return 0
 		}
-		return r.dtmf.feed(h.Timestamp, ev, now, evs)
+		return r.dtmf.Feed(h.Timestamp, ev, clockRate, now, evs)
 	}
 	if codec != r.cur || h.PayloadType != r.curPT {
 		if r.cur >= 0 {
@@ -321,7 +321,7 @@ func (e *Endpoint) checkTimeout(now time.Duration) {
 // checkDTMF reports a digit whose end packets never arrived.
 func (e *Endpoint) checkDTMF(now time.Duration) {
 	e.rx.mu.Lock()
-	n := e.rx.dtmf.expire(now, &e.pl.evs)
+	n := e.rx.dtmf.Expire(now, &e.pl.evs)
 	e.rx.mu.Unlock()
 	for i := range n {
 		e.stats.dtmfReceived.Add(1)

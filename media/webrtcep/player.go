@@ -243,7 +243,7 @@ func (e *Endpoint) checkTimeout(now time.Duration) {
 // checkDTMF reports a digit whose end packets never arrived.
 func (e *Endpoint) checkDTMF(now time.Duration) {
 	e.rx.mu.Lock()
-	n := e.rx.dtmf.expire(now, &e.pl.evs)
+	n := e.rx.dtmf.Expire(now, &e.pl.evs)
 	e.rx.mu.Unlock()
 	for i := range n {
 		e.stats.dtmfReceived.Add(1)

@@ -25,7 +25,7 @@ type receiver struct {
 	curPT    uint8
 	ssrc     uint32
 	haveSSRC bool
-	dtmf     dtmfDetector
+	dtmf     media.DTMFDetector
 }
 
 func (r *receiver) init(depth int) {
@@ -66,7 +66,7 @@ func (r *receiver) push(h *rtp.Header, payload []byte, pe ptEntry, now time.Dura
 	if !r.haveSSRC || h.SSRC != r.ssrc {
 		if r.haveSSRC { // new source: its sequence space starts afresh
 			r.jb.Reset()
-			r.dtmf = dtmfDetector{}
+			r.dtmf = media.DTMFDetector{}
 		}
 		r.ssrc, r.haveSSRC = h.SSRC, true
 	}
@@ -75,7 +75,7 @@ func (r *receiver) push(h *rtp.Header, payload []byte, pe ptEntry, now time.Dura
 		if err != nil {
 			return 0
 		}
-		return r.dtmf.feed(h.Timestamp, ev, pe.clock, now, evs)
+		return r.dtmf.Feed(h.Timestamp, ev, pe.clock, now, evs)
 	}
 	if pe.kind != r.cur || h.PayloadType != r.curPT {
 		if r.cur != kindNone {
