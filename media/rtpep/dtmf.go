@@ -7,22 +7,8 @@ import (
 	"github.com/softswitch/softswitch/media"
 )
 
-// DTMF sending (RFC 4733 §2.5.1).
-const (
-	dtmfDefault   = 100 * time.Millisecond
-	dtmfMin       = 40 * time.Millisecond
-	dtmfMax       = 5 * time.Second // fits the 16-bit duration at 8000 Hz
-	dtmfUpdate    = 50 * time.Millisecond
-	dtmfEndRepeat = 3
-	dtmfEndGap    = 20 * time.Millisecond
-	dtmfPause     = 50 * time.Millisecond // between queued digits
-	dtmfVolume    = 10                    // -10 dBm0
-)
-
-type dtmfRequest struct {
-	event uint8
-	d     time.Duration
-}
+// dtmfMax fits the 16-bit duration field at 8000 Hz.
+const dtmfMax = 5 * time.Second
 
 // SendDTMF queues digit ('0'-'9', '*', '#', 'A'-'D') to be sent as an
 // RFC 4733 event lasting d (0 means 100 ms; clamped to 40 ms-5 s) and
@@ -43,75 +29,23 @@ func (e *Endpoint) SendDTMF(digit rune, d time.Duration) error {
 	if te < 0 {
 		return fmt.Errorf("send dtmf: %w", ErrNoTelephoneEvent)
 	}
-	if d == 0 {
-		d = dtmfDefault
-	}
-	d = max(dtmfMin, min(d, dtmfMax))
-	select {
-	case e.dtmfQ <- dtmfRequest{event: ev, d: d}:
-		return nil
-	default:
+	if !e.dtmf.Enqueue(ev, d) {
 		return fmt.Errorf("send dtmf: %w", ErrDTMFQueueFull)
 	}
+	return nil
 }
 
-func (e *Endpoint) dtmfLoop() {
-	defer e.wg.Done()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	wait := func(until time.Time) bool {
-		timer.Reset(time.Until(until))
-		select {
-		case <-e.done:
-			return false
-		case <-timer.C:
-			return true
-		}
-	}
-	for {
-		select {
-		case <-e.done:
-			return
-		case r := <-e.dtmfQ:
-			if !e.playDTMF(r, wait) || !wait(time.Now().Add(dtmfPause)) {
-				return
-			}
-		}
-	}
-}
+// dtmfTrack is the endpoint's sending side as a media.DTMFTrack.
+type dtmfTrack struct{ e *Endpoint }
 
-// playDTMF sends one event: a first packet with the marker bit, an update
-// every 50 ms, and three end packets, all with the timestamp of the
-// event's start. It returns false when the endpoint closed meanwhile.
-func (e *Endpoint) playDTMF(r dtmfRequest, wait func(time.Time) bool) bool {
-	start := time.Now()
-	evTS, ok := e.startEvent()
-	if !ok {
-		return true
-	}
-	defer e.endEvent(evTS)
-	ev := media.DTMFEvent{Event: r.event, Volume: dtmfVolume}
-	for k := time.Duration(0); k*dtmfUpdate < r.d; k++ {
-		if k > 0 && !wait(start.Add(k*dtmfUpdate)) {
-			return false
-		}
-		ev.Duration = samples(min((k+1)*dtmfUpdate, r.d))
-		e.sendEvent(ev, evTS, k == 0)
-	}
-	ev.End, ev.Duration = true, samples(r.d)
-	for i := range time.Duration(dtmfEndRepeat) {
-		if !wait(start.Add(r.d + i*dtmfEndGap)) {
-			return false
-		}
-		e.sendEvent(ev, evTS, false)
-	}
-	e.stats.dtmfSent.Add(1)
-	return true
+func (t dtmfTrack) StartEvent() (uint32, uint32, bool) {
+	ts, ok := t.e.startEvent()
+	return ts, clockRate, ok
 }
-
-func samples(d time.Duration) uint16 {
-	return uint16(min(d*clockRate/time.Second, 0xffff))
+func (t dtmfTrack) SendEvent(ev media.DTMFEvent, ts uint32, marker bool) {
+	t.e.sendEvent(ev, ts, marker)
 }
+func (t dtmfTrack) EndEvent(ts uint32) { t.e.endEvent(ts) }
 
 // startEvent suppresses audio and returns the event's timestamp: the
 // current position of the audio clock.

@@ -39,7 +39,7 @@ type Endpoint struct {
 
 	events    chan media.Event
 	done      chan struct{}
-	dtmfQ     chan dtmfRequest
+	dtmf      *media.DTMFSender
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -109,12 +109,12 @@ func newEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 		srInterval: srInterval,
 		events:     make(chan media.Event, eventQueue),
 		done:       make(chan struct{}),
-		dtmfQ:      make(chan dtmfRequest, dtmfQueue),
 		sessID:     rand.Uint64() >> 2,
 		sessVer:    1,
 	}
 	e.log = log.With("rtp", e.local.String())
 	e.tx.init()
+	e.dtmf = media.NewDTMFSender(dtmfTrack{e}, dtmfMax, dtmfQueue, func() { e.stats.dtmfSent.Add(1) })
 	e.rx.init(set.depth)
 	return e, nil
 }
@@ -124,7 +124,10 @@ func (e *Endpoint) start() {
 	go e.receiveRTP()
 	go e.receiveRTCP()
 	go e.playoutLoop()
-	go e.dtmfLoop()
+	go func() {
+		defer e.wg.Done()
+		e.dtmf.Run(e.done)
+	}()
 }
 
 // since returns the monotonic time since the endpoint was created.

@@ -277,7 +277,7 @@ func TestDTMFEndToEnd(t *testing.T) {
 			}
 			wd := want.d
 			if wd == 0 {
-				wd = dtmfDefault
+				wd = media.DTMFDefault
 			}
 			if ev.Duration != wd {
 				t.Errorf("digit %q duration %v, want %v", ev.Digit, ev.Duration, wd)
@@ -716,7 +716,7 @@ func TestDTMFPacketFormat(t *testing.T) {
 	var lastDur uint16
 	for i, p := range pkts {
 		ev, err := media.ParseDTMF(p.Payload)
-		if err != nil || p.PayloadType != 96 || ev.Event != 7 || ev.Volume != dtmfVolume {
+		if err != nil || p.PayloadType != 96 || ev.Event != 7 || ev.Volume != media.DTMFVolume {
 			t.Fatalf("packet %d: pt %d %+v %v", i, p.PayloadType, ev, err)
 		}
 		if p.Marker != (i == 0) {

@@ -31,7 +31,7 @@ type Endpoint struct {
 
 	events    chan media.Event
 	done      chan struct{}
-	dtmfQ     chan dtmfRequest
+	dtmf      *media.DTMFSender
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -97,11 +97,11 @@ func (f *Factory) newEndpoint(ctx context.Context) (*Endpoint, error) {
 		epoch:  time.Now(),
 		events: make(chan media.Event, eventQueue),
 		done:   make(chan struct{}),
-		dtmfQ:  make(chan dtmfRequest, dtmfQueue),
 	}
 	e.rate.Store(DefaultRate)
 	e.recvOn.Store(true)
 	e.tx.init()
+	e.dtmf = media.NewDTMFSender(dtmfTrack{e}, dtmfMax, dtmfQueue, func() { e.stats.dtmfSent.Add(1) })
 	e.rx.init(f.set.depth)
 	e.pl.init()
 	if err := e.setup(); err != nil {
@@ -138,7 +138,10 @@ func (e *Endpoint) start() {
 	e.wg.Add(3)
 	go e.readSenderRTCP()
 	go e.playoutLoop()
-	go e.dtmfLoop()
+	go func() {
+		defer e.wg.Done()
+		e.dtmf.Run(e.done)
+	}()
 }
 
 // since returns the monotonic time since the endpoint was created.

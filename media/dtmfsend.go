@@ -1,0 +1,125 @@
+package media
+
+import (
+	"time"
+)
+
+// RFC 4733 §2.5.1 sending schedule.
+const (
+	DTMFDefault   = 100 * time.Millisecond // a digit's length when none is given
+	DTMFMin       = 40 * time.Millisecond
+	dtmfUpdate    = 50 * time.Millisecond // an update packet every 50 ms
+	dtmfEndRepeat = 3                     // the end packet, three times
+	dtmfEndGap    = 20 * time.Millisecond
+	dtmfPause     = 50 * time.Millisecond // between queued digits
+	// DTMFVolume is the power level sent in events: -10 dBm0.
+	DTMFVolume = 10
+)
+
+// DTMFTrack is what a DTMFSender needs of an endpoint's sending side.
+type DTMFTrack interface {
+	// StartEvent suppresses audio and returns the event's RTP timestamp
+	// and the telephone-event clock rate; ok is false when no event can be
+	// sent now (nothing negotiated, not sending).
+	StartEvent() (ts uint32, clock uint32, ok bool)
+	// SendEvent sends one event packet with the event's timestamp.
+	SendEvent(ev DTMFEvent, ts uint32, marker bool)
+	// EndEvent resumes audio with the clock moved past the event.
+	EndEvent(ts uint32)
+}
+
+type dtmfRequest struct {
+	event uint8
+	d     time.Duration
+}
+
+// DTMFSender queues digits and plays each as an RFC 4733 event on a
+// DTMFTrack: a first packet with the marker bit, an update every 50 ms,
+// then three end packets, all carrying the timestamp of the event's start.
+type DTMFSender struct {
+	track  DTMFTrack
+	max    time.Duration
+	q      chan dtmfRequest
+	onSent func()
+}
+
+// NewDTMFSender returns a sender holding up to queue digits; digits are
+// clamped to DTMFMin..max (the 16-bit duration field bounds max by the
+// event clock). onSent, if set, is called after each digit.
+func NewDTMFSender(track DTMFTrack, max time.Duration, queue int, onSent func()) *DTMFSender {
+	return &DTMFSender{track: track, max: max, q: make(chan dtmfRequest, queue), onSent: onSent}
+}
+
+// Enqueue queues event for d (0 means DTMFDefault); false when the queue is full.
+func (s *DTMFSender) Enqueue(event uint8, d time.Duration) bool {
+	if d == 0 {
+		d = DTMFDefault
+	}
+	d = max(DTMFMin, min(d, s.max))
+	select {
+	case s.q <- dtmfRequest{event: event, d: d}:
+		return true
+	default:
+		return false
+	}
+}
+
+// Run plays queued digits in order until done is closed.
+func (s *DTMFSender) Run(done <-chan struct{}) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	wait := func(until time.Time) bool {
+		timer.Reset(time.Until(until))
+		select {
+		case <-done:
+			return false
+		case <-timer.C:
+			return true
+		}
+	}
+	for {
+		select {
+		case <-done:
+			return
+		case r := <-s.q:
+			if !s.play(r, wait) || !wait(time.Now().Add(dtmfPause)) {
+				return
+			}
+		}
+	}
+}
+
+// play sends one event; false when done closed meanwhile.
+func (s *DTMFSender) play(r dtmfRequest, wait func(time.Time) bool) bool {
+	start := time.Now()
+	evTS, clock, ok := s.track.StartEvent()
+	if !ok {
+		return true
+	}
+	defer s.track.EndEvent(evTS)
+	ev := DTMFEvent{Event: r.event, Volume: DTMFVolume}
+	for k := time.Duration(0); k*dtmfUpdate < r.d; k++ {
+		if k > 0 && !wait(start.Add(k*dtmfUpdate)) {
+			return false
+		}
+		ev.Duration = DTMFTicks(min((k+1)*dtmfUpdate, r.d), clock)
+		s.track.SendEvent(ev, evTS, k == 0)
+	}
+	ev.End, ev.Duration = true, DTMFTicks(r.d, clock)
+	for i := range time.Duration(dtmfEndRepeat) {
+		if !wait(start.Add(r.d + i*dtmfEndGap)) {
+			return false
+		}
+		s.track.SendEvent(ev, evTS, false)
+	}
+	if s.onSent != nil {
+		s.onSent()
+	}
+	return true
+}
+
+// DTMFTicks converts a duration to the event clock, saturating at the
+// 16-bit field's maximum.
+func DTMFTicks(d time.Duration, clock uint32) uint16 {
+	return uint16(min(d*time.Duration(clock)/time.Second, 0xffff))
+}
