@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"github.com/softswitch/softswitch/media/audiotest"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +66,27 @@ func TestEarlyMediaAndHold(t *testing.T) {
 	}
 	bye := d.mustRecvRequest("BYE", 5*time.Second)
 	d.respond(bye, 200, "OK", "")
+}
+
+// An INVITE without SDP (late offer): we offer in the 200, the caller
+// answers in its ACK, and the test audio flows.
+func TestLateOffer(t *testing.T) {
+	s := startServer(t, "", "--dialplan", testDialplan)
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "07010002000", 0)
+	res := cl.next()
+	for res.StatusCode < 200 {
+		res = cl.next()
+	}
+	if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "m=audio ") {
+		t.Fatalf("got %d without our offer:\n%s", res.StatusCode, res.Body())
+	}
+	cl.ackWith(res, strings.Replace(offer(rtp.port()), "a=fmtp:101 0-16\r\n", "a=fmtp:101 0-16\r\na=sendrecv\r\n", 1))
+	rtp.waitPackets(t, 150, 10*time.Second)
+	pcm, _ := rtp.received()
+	if level := audiotest.RMSdBFS(pcm); level < -40 {
+		t.Fatalf("test audio after a late offer is silent: %.1f dBFS", level)
+	}
+	cl.bye(res)
 }

@@ -96,7 +96,10 @@ func (c *sipClient) invite(user, password, dest string, rtpPort int) (*call, *si
 // waiting for the outcome.
 func (c *sipClient) startInvite(user, password, dest string, rtpPort int) *call {
 	c.t.Helper()
-	cl := &call{c: c, user: user, dest: dest, body: offer(rtpPort)}
+	cl := &call{c: c, user: user, dest: dest}
+	if rtpPort > 0 { // 0: no SDP, a late offer
+		cl.body = offer(rtpPort)
+	}
 	cl.send(user)
 	if password == "" {
 		return cl
@@ -132,11 +135,15 @@ func (cl *call) send(user string) {
 	cl.cseq = c.cseq
 	cl.branch = "z9hG4bK" + randHex(6)
 	host, _, _ := net.SplitHostPort(c.server)
+	ctype := ""
+	if cl.body != "" {
+		ctype = "Content-Type: application/sdp\r\n"
+	}
 	msg := fmt.Sprintf("INVITE %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport\r\nMax-Forwards: 70\r\n"+
 		"From: <sip:%s@%s>;tag=%s\r\nTo: <sip:%s@%s>\r\nCall-ID: %s\r\nCSeq: %d INVITE\r\n"+
-		"Contact: <sip:%s@%s>\r\n%sContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		"Contact: <sip:%s@%s>\r\n%s%sContent-Length: %d\r\n\r\n%s",
 		cl.ruri(), strings.ToUpper(c.transport), c.viaHost, cl.branch, user, host, c.tag, cl.dest, host,
-		c.callID, cl.cseq, user, c.viaHost, cl.auth, len(cl.body), cl.body)
+		c.callID, cl.cseq, user, c.viaHost, cl.auth, ctype, len(cl.body), cl.body)
 	c.send(msg)
 }
 
@@ -196,14 +203,21 @@ func waitResult(t *testing.T, ch <-chan result) int {
 }
 
 // ack acknowledges a final response: same branch for non-2xx (RFC 3261 §17.1.1.3).
-func (cl *call) ack(res *sip.Response) {
+func (cl *call) ack(res *sip.Response) { cl.ackWith(res, "") }
+
+// ackWith sends an ACK carrying sdp (the answer to a late offer).
+func (cl *call) ackWith(res *sip.Response, sdp string) {
 	c := cl.c
 	branch := cl.branch
 	if res.StatusCode < 300 {
 		branch = "z9hG4bK" + randHex(6)
 	}
-	msg := fmt.Sprintf("ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport\r\nMax-Forwards: 70\r\n%s\r\n%s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n",
-		cl.ruri(), strings.ToUpper(c.transport), c.viaHost, branch, res.From().String(), res.To().String(), c.callID, cl.cseq)
+	ctype := ""
+	if sdp != "" {
+		ctype = "Content-Type: application/sdp\r\n"
+	}
+	msg := fmt.Sprintf("ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=%s;rport\r\nMax-Forwards: 70\r\n%s\r\n%s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\n%sContent-Length: %d\r\n\r\n%s",
+		cl.ruri(), strings.ToUpper(c.transport), c.viaHost, branch, res.From().String(), res.To().String(), c.callID, cl.cseq, ctype, len(sdp), sdp)
 	c.send(msg)
 }
 

@@ -56,18 +56,25 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			info.CallerName = u.Name
 		}
 	}
-	if len(req.Body()) == 0 {
-		// Late offer (INVITE without SDP) is not supported yet.
-		m.srv.Reply(req, tx, 488, "Not Acceptable Here", "Warning", `399 softswitch "INVITE without SDP offer"`)
-		return
+	// An INVITE without SDP is a late offer (RFC 3261 §13.2.1): we offer
+	// in the 200 and the caller answers in its ACK.
+	lateOffer := len(req.Body()) == 0
+	kind := kindForOffer(req.Body())
+	if lateOffer {
+		kind = kindForTransport(req.Transport())
 	}
-	ep, err := m.newEP(ctx, kindForOffer(req.Body()))
+	ep, err := m.newEP(ctx, kind)
 	if err != nil {
 		log.Error("no media endpoint for the call", "error", err)
 		m.srv.Reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
 		return
 	}
-	answer, err := ep.Answer(ctx, req.Body())
+	var answer []byte
+	if lateOffer {
+		answer, err = ep.Offer(ctx)
+	} else {
+		answer, err = ep.Answer(ctx, req.Body())
+	}
 	if err != nil {
 		_ = ep.Close()
 		log.Info("SDP offer refused", "error", err)
@@ -83,7 +90,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = dlg.Respond(100, "Trying", nil)
-	l := &inLeg{core: newCore(m, info.ID, ep, req.Transport(), req.Source(), log), dlg: dlg, answer: answer}
+	l := &inLeg{core: newCore(m, info.ID, ep, req.Transport(), req.Source(), log), dlg: dlg, answer: answer, lateOffer: lateOffer}
 	m.addDialog(info.ID, l)
 	m.wg.Add(1)
 	go l.watchCancel()
@@ -95,9 +102,10 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // inLeg is the caller's side of a call (we are UAS).
 type inLeg struct {
 	core
-	dlg      *sipgo.DialogServerSession
-	answer   []byte // our current SDP; guarded by core.mu
-	answered bool   // guarded by core.mu
+	dlg       *sipgo.DialogServerSession
+	answer    []byte // our current SDP; guarded by core.mu
+	answered  bool   // guarded by core.mu
+	lateOffer bool   // our SDP is an offer, answered in the ACK; guarded by core.mu
 }
 
 // watchCancel reports the dialog ending before the answer (the caller's
@@ -128,7 +136,10 @@ func (l *inLeg) localSDP() []byte {
 }
 
 func (l *inLeg) Ring(ctx context.Context, early bool) error {
-	if early {
+	l.mu.Lock()
+	late := l.lateOffer
+	l.mu.Unlock()
+	if early && !late { // with a late offer, early media would need a reliable 183 (RFC 3262)
 		return l.dlg.Respond(183, "Session Progress", l.localSDP(), sip.NewHeader("Content-Type", "application/sdp"))
 	}
 	return l.dlg.Respond(180, "Ringing", nil)
@@ -176,6 +187,28 @@ func (l *inLeg) Hangup(ctx context.Context, c leg.Cause) error {
 func (l *inLeg) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if err := l.dlg.ReadAck(req, tx); err != nil {
 		l.log.Debug("ACK ignored", "error", err)
+		return
+	}
+	l.mu.Lock()
+	late := l.lateOffer && l.answered
+	if late {
+		l.lateOffer = false
+	}
+	l.mu.Unlock()
+	if !late {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.ep.Accept(ctx, req.Body()); err != nil {
+		// The caller asked for our offer and did not answer it: no media.
+		l.log.Info("late-offer answer in the ACK refused: ending the call", "error", err)
+		l.emit(leg.Event{Kind: leg.EventHangup, Cause: leg.Incompatible})
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = l.Hangup(ctx, leg.Incompatible) // BYE
+		}()
 	}
 }
 
