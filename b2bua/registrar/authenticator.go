@@ -128,11 +128,16 @@ func (a *Authenticator) challenge(req *sip.Request, tx sip.ServerTransaction, pr
 }
 
 func (a *Authenticator) reply(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...string) {
+	reply(a.resp, req, tx, code, reason, hdrs...)
+}
+
+// reply answers req with code and header name/value pairs.
+func reply(resp Responder, req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...string) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	for i := 0; i+1 < len(hdrs); i += 2 {
 		res.AppendHeader(sip.NewHeader(hdrs[i], hdrs[i+1]))
 	}
-	a.resp.Respond(tx, res)
+	resp.Respond(tx, res)
 }
 
 func sourceHost(src string) string {

@@ -286,11 +286,7 @@ func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
 }
 
 func (r *Registrar) reply(req *sip.Request, tx sip.ServerTransaction, rej *rejection) {
-	res := sip.NewResponseFromRequest(req, rej.code, rej.reason, nil)
-	for i := 0; i+1 < len(rej.headers); i += 2 {
-		res.AppendHeader(sip.NewHeader(rej.headers[i], rej.headers[i+1]))
-	}
-	r.resp.Respond(tx, res)
+	reply(r.resp, req, tx, rej.code, rej.reason, rej.headers...)
 }
 
 // contactValue renders a binding for the 200 OK, with its remaining time
