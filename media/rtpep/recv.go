@@ -153,16 +153,11 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 		e.stats.stray.Add(1)
 		return
 	}
-	end := len(pkt)
-	if h.Padding {
-		pad := int(pkt[end-1])
-		if pad == 0 || hl+pad > end {
-			e.stats.stray.Add(1)
-			return
-		}
-		end -= pad
+	payload, ok := media.RTPPayload(pkt, hl, h.Padding)
+	if !ok {
+		e.stats.stray.Add(1)
+		return
 	}
-	payload := pkt[hl:end]
 	codec, ok := e.rx.classify(h.PayloadType)
 	if !ok {
 		e.stats.stray.Add(1)

@@ -163,14 +163,10 @@ func (e *Endpoint) handleRTP(rl *readLoop, pkt []byte) {
 		e.stats.stray.Add(1)
 		return
 	}
-	end := len(pkt)
-	if h.Padding {
-		pad := int(pkt[end-1])
-		if pad == 0 || hl+pad > end {
-			e.stats.stray.Add(1)
-			return
-		}
-		end -= pad
+	payload, ok := media.RTPPayload(pkt, hl, h.Padding)
+	if !ok {
+		e.stats.stray.Add(1)
+		return
 	}
 	pe := e.rx.classify(h.PayloadType)
 	if pe.kind == kindNone {
@@ -181,7 +177,7 @@ func (e *Endpoint) handleRTP(rl *readLoop, pkt []byte) {
 	e.lastRTP.Store(int64(now))
 	e.timedOut.Store(false)
 	e.stats.packetsReceived.Add(1)
-	for i := range e.rx.push(h, pkt[hl:end], pe, now, &rl.evs) {
+	for i := range e.rx.push(h, payload, pe, now, &rl.evs) {
 		e.stats.dtmfReceived.Add(1)
 		e.emit(rl.evs[i])
 	}
