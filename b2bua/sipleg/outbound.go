@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -215,24 +214,12 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	}
 	l.setDialog(dlg)
 	earlySDP := false
-	// Giving up sends CANCEL, which RFC 3261 §9.1 allows only after a
-	// provisional response; without one the branch is abandoned at once
-	// instead of waiting for timer B (32 s).
-	var provisional atomic.Bool
-	wctx, wcancel := context.WithCancelCause(context.Background())
-	defer wcancel(nil)
-	stop := context.AfterFunc(ctx, func() {
-		if provisional.Load() {
-			wcancel(ctx.Err())
-		} else {
-			wcancel(sipgo.WaitAnswerForceCancelErr)
-		}
-	})
-	defer stop()
-	err = dlg.WaitAnswer(wctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
-		if res.IsProvisional() {
-			provisional.Store(true)
-		}
+	// Giving up (ctx ends) sends CANCEL, which RFC 3261 §9.1 allows only
+	// once a provisional response has arrived: sipgo waits for one, up to
+	// timer B (32 s) for a contact that never answers. Dial and Bridge do
+	// not wait for that (Manager.drain finishes such branches in the
+	// background), and a phone that starts ringing late is still CANCELed.
+	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil
 		}
@@ -259,9 +246,6 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 			return fail(&leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)})
 		}
 		if ctx.Err() != nil {
-			if !provisional.Load() {
-				log.Info("abandoned: no answer at all from this contact")
-			}
 			return fail(fmt.Errorf("invite: %w", ctx.Err()))
 		}
 		log.Info("call failed", "error", err)
