@@ -27,7 +27,8 @@ type Call struct {
 
 	ctx    context.Context // ends when leg A hangs up or the engine terminates the call
 	cancel context.CancelCauseFunc
-	digits chan rune // from leg A, read by Collect and bridges
+	digits chan rune     // from leg A, read by Collect and bridges
+	pumped chan struct{} // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
 	answered bool
@@ -58,6 +59,7 @@ func (c *Call) run(parent context.Context) {
 	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
 	defer c.cancel(nil)
 	pumpDone := make(chan struct{})
+	c.pumped = pumpDone
 	go c.pump(pumpDone)
 
 	c.log.Info("call", "caller", c.info.Caller, "destination", c.info.Destination, "source", c.info.Source, "transport", c.info.Transport)
@@ -168,6 +170,21 @@ func (c *Call) gone(ctx context.Context) error {
 	return nil
 }
 
+// closedUnder handles a media error on leg A: when the endpoint was
+// closed, the leg has ended and its hangup event is queued (a leg ends
+// after emitting it), so wait for the pump to take it; the call then ends
+// as the caller's hangup, not as a script error.
+func (c *Call) closedUnder(ctx context.Context, err error) {
+	if !errors.Is(err, media.ErrClosed) {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-c.pumped:
+		c.cancel(errCallerGone) // the leg ended without a hangup event
+	}
+}
+
 // --- dialplan.Session ---
 
 func (c *Call) ID() string          { return c.info.ID }
@@ -239,6 +256,7 @@ func (c *Call) Play(ctx context.Context, name string) error {
 	release := c.gateA.Hold()
 	defer release()
 	if err := media.Play(ctx, p, c.gateA.Override()); err != nil {
+		c.closedUnder(ctx, err)
 		if ctx.Err() != nil {
 			return c.gone(ctx)
 		}
