@@ -139,6 +139,7 @@ func (c *Call) hangupA(cause leg.Cause, side string) {
 		c.log.Warn("hanging up the caller failed", "error", err)
 	}
 	c.mu.Lock()
+	c.cdr.End = time.Now() // the call is over for the caller, whatever the callee's leg still waits for
 	c.cdr.Cause, c.cdr.Q850, c.cdr.Side = cause.Name, cause.Q850, side
 	switch {
 	case c.answered:
@@ -154,7 +155,9 @@ func (c *Call) hangupA(cause leg.Cause, side string) {
 func (c *Call) finishCDR() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cdr.End = time.Now()
+	if c.cdr.End.IsZero() {
+		c.cdr.End = time.Now()
+	}
 	c.cdr.CodecA = c.a.Codec()
 	if c.e.cdrs != nil {
 		c.e.cdrs.Write(c.cdr)

@@ -257,3 +257,29 @@ func TestCallerHangsUpDuringPlay(t *testing.T) {
 		}
 	}
 }
+
+// The callee's media stops: the caller is hung up first (the callee has
+// likely vanished and its BYE may wait out its timeout), cause
+// media-timeout in the CDR.
+func TestCalleeMediaTimeout(t *testing.T) {
+	a, b := newFakeLeg("a"), newFakeLeg("b")
+	callerDone := false
+	b.onHangup = func() { // the callee's BYE is never answered
+		a.mu.Lock()
+		callerDone = a.closed
+		a.mu.Unlock()
+	}
+	cdrs := &cdrSink{}
+	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		go func() { time.Sleep(50 * time.Millisecond); b.events <- leg.Event{Kind: leg.EventMediaTimeout} }()
+		_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{})
+		return err
+	}), &fakeDialer{targets: map[string]dialOutcome{"user/1002": {leg: b}}}, cdrs, slog.New(slog.DiscardHandler))
+	e.Serve(context.Background(), a, CallInfo{ID: "c5"})
+	if got := cdrs.all(); len(got) != 1 || got[0].Cause != "media-timeout" || got[0].Side != "system" {
+		t.Fatalf("CDR %+v, want media-timeout by the system", got)
+	}
+	if !callerDone {
+		t.Fatal("the silent callee was hung up before the caller")
+	}
+}
