@@ -220,3 +220,74 @@ func (p *rtpPeer) sendImpairedTone(t *testing.T, addr *net.UDPAddr, freq float64
 		}
 	}
 }
+
+// SIGTERM with 20 calls up: new calls get 503, the calls go on (half
+// are hung up by their callers, half play to their end and get the
+// server's BYE), the process exits 0 after the last one, and every call
+// has its CDR. A restart on the same data keeps them and adds new ones.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	const calls = 20 // 40 INVITEs with their challenges: the default burst
+	s := startServer(t, "", "--dialplan", testDialplan)
+	sink := newRTPPeer(t)
+	type live struct {
+		c   *sipClient
+		cl  *call
+		res *sip.Response
+	}
+	var up []live
+	for i := 0; i < calls; i++ {
+		c := dialSIP(t, s, "udp")
+		cl, res := c.answered("07010002000", sink.port())
+		up = append(up, live{c, cl, res})
+	}
+	sink.waitPackets(t, calls*10, 10*time.Second)
+	if err := s.cmd.Process.Signal(sigterm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "drain logged", func() bool { return strings.Contains(s.logs(), "terminating: draining calls") })
+	late := dialSIPFrom(t, s, "127.0.0.2")
+	if _, res := late.invite("1001", "", "07010002000", sink.port()); res.StatusCode != 503 {
+		t.Fatalf("a new call while draining got %d, want 503", res.StatusCode)
+	}
+	for _, l := range up[:calls/2] {
+		l.cl.bye(l.res)
+		if r := l.c.recv(5 * time.Second); r == nil || r.StatusCode != 200 {
+			t.Fatalf("BYE while draining answered %v", r)
+		}
+	}
+	for _, l := range up[calls/2:] {
+		l.c.respond(l.c.mustRecvRequest("BYE", 30*time.Second), 200, "OK", "")
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("softswitch did not exit after its last call")
+	}
+	if s.waitErr != nil {
+		t.Fatalf("exit after SIGTERM: %v", s.waitErr)
+	}
+	lines := cdrLines(t, s.data, "07010002000")
+	sides := map[string]int{}
+	for _, line := range lines {
+		if f := strings.Fields(line); len(f) == 12 && f[5] == "normal" {
+			sides[f[7]]++
+		}
+	}
+	if len(lines) != calls || sides["caller"] != calls/2 || sides["system"] != calls/2 {
+		t.Fatalf("%d CDRs, normal hangups by side %v; want %d, half by the callers:\n%s", len(lines), sides, calls, strings.Join(lines, "\n"))
+	}
+
+	s2 := startServer(t, s.data, "--dialplan", testDialplan)
+	c := dialSIP(t, s2, "udp")
+	cl, res := c.answered("07010002000", sink.port())
+	cl.bye(res)
+	if r := c.recv(5 * time.Second); r == nil || r.StatusCode != 200 {
+		t.Fatalf("BYE after the restart answered %v", r)
+	}
+	if err := s2.stop(sigterm); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if n := len(cdrLines(t, s.data, "07010002000")); n != calls+1 {
+		t.Fatalf("%d CDRs after a restart and one more call, want %d", n, calls+1)
+	}
+}
