@@ -51,14 +51,7 @@ func TestSIGTERMDrainsCalls(t *testing.T) {
 		t.Fatalf("the call was not carried to its end: %v", bye)
 	}
 	c.respond(bye, 200, "OK", "")
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("softswitch did not exit after its last call")
-	}
-	if s.waitErr != nil {
-		t.Fatalf("exit after SIGTERM: %v", s.waitErr)
-	}
+	s.waitExit()
 	if pcm, _ := rtp.received(); len(pcm) < 8*8000 {
 		t.Fatalf("drained call was cut short: %.1f s of audio", float64(len(pcm))/8000)
 	}

@@ -221,6 +221,19 @@ func (p *rtpPeer) sendImpairedTone(t *testing.T, addr *net.UDPAddr, freq float64
 	}
 }
 
+// waitExit waits for a draining server to exit by itself, with status 0.
+func (s *server) waitExit() {
+	s.t.Helper()
+	select {
+	case <-s.exited:
+	case <-time.After(15 * time.Second):
+		s.t.Fatal("softswitch did not exit after its last call")
+	}
+	if s.waitErr != nil {
+		s.t.Fatalf("exit after SIGTERM: %v", s.waitErr)
+	}
+}
+
 // SIGTERM with 20 calls up: new calls get 503, the calls go on (half
 // are hung up by their callers, half play to their end and get the
 // server's BYE), the process exits 0 after the last one, and every call
@@ -258,14 +271,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	for _, l := range up[calls/2:] {
 		l.c.respond(l.c.mustRecvRequest("BYE", 30*time.Second), 200, "OK", "")
 	}
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("softswitch did not exit after its last call")
-	}
-	if s.waitErr != nil {
-		t.Fatalf("exit after SIGTERM: %v", s.waitErr)
-	}
+	s.waitExit()
 	lines := cdrLines(t, s.data, "07010002000")
 	sides := map[string]int{}
 	for _, line := range lines {
