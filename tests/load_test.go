@@ -4,13 +4,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A bounded load run: sipp places 1000 authenticated calls at 50 a second
 // to the test number (answered, the test audio plays), each hung up by the
 // caller after a second. Every call must succeed, and after a clean stop
-// every call has exactly one CDR, ended normally by the caller. The rate
-// limit is raised: all calls come from one address.
+// every call has exactly one CDR, ended normally by the caller, and
+// nothing is logged as an error. The rate limit is raised: all calls come
+// from one address.
 func TestLoadAuthenticatedCalls(t *testing.T) {
 	const calls = 1000
 	cfg := writeConfig(t, "rate_limit:\n  invite: {rate: 1000, burst: 2000}\n")
@@ -18,7 +20,7 @@ func TestLoadAuthenticatedCalls(t *testing.T) {
 	sink := newRTPPeer(t) // the test audio of every call goes here
 	code, logs := sippRun{scenario: "call_auth_bye.xml", transport: "udp", users: [][2]string{{"1001", testUsers["1001"]}},
 		keys: map[string]string{"rtpport": strconv.Itoa(sink.port())}, service: "07010002000",
-		calls: calls, rate: 50, limit: 150e9}.run(t, s.addr("udp"))
+		calls: calls, rate: 50, limit: 150 * time.Second}.run(t, s.addr("udp"))
 	if code != 0 {
 		t.Fatalf("sipp exited %d, want 0 (every call successful):\n%s", code, tail(logs, 4000))
 	}
@@ -45,6 +47,11 @@ func TestLoadAuthenticatedCalls(t *testing.T) {
 	}
 	if _, packets := sink.received(); packets == 0 {
 		t.Fatal("no test audio reached the callers")
+	}
+	for _, line := range strings.Split(s.logs(), "\n") {
+		if strings.Contains(line, "level=ERROR") {
+			t.Fatalf("error logged under load: %s", line)
+		}
 	}
 }
 
