@@ -297,3 +297,26 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Fatalf("%d CDRs after a restart and one more call, want %d", n, calls+1)
 	}
 }
+
+// Calls that outlast the drain time after SIGTERM are hung up with a BYE,
+// their CDRs are written, and the process still exits 0: an orderly stop.
+func TestSIGTERMHangsUpAfterDrainTime(t *testing.T) {
+	s := startServer(t, "", "--dialplan", testDialplan, "--config", writeConfig(t, "drain_timeout: 1s\n"))
+	sink := newRTPPeer(t)
+	var clients []*sipClient
+	for i := 0; i < 5; i++ {
+		c := dialSIP(t, s, "udp")
+		c.answered("07010002000", sink.port()) // the test audio plays for longer than the drain
+		clients = append(clients, c)
+	}
+	if err := s.cmd.Process.Signal(sigterm); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		c.respond(c.mustRecvRequest("BYE", 10*time.Second), 200, "OK", "")
+	}
+	s.waitExit()
+	if lines := cdrLines(t, s.data, " normal "); len(lines) != len(clients) {
+		t.Fatalf("%d normal CDRs, want %d:\n%s", len(lines), len(clients), strings.Join(lines, "\n"))
+	}
+}

@@ -47,6 +47,9 @@ type Config struct {
 	// RTPTimeout ends a call whose peer sent RTP and then stopped for this
 	// long; 0 means 30s, negative turns it off.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// DrainTimeout is how long SIGTERM lets calls go on before hanging
+	// them up; 0 means 30s.
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
 }
 
 // AuthConfig configures digest authentication.
@@ -147,6 +150,9 @@ func (c *Config) validate() error {
 	}
 	if c.Auth.NonceTTL < 0 || c.Guard.Window < 0 || c.Guard.BanFor < 0 || c.Guard.ThrottleAfter < 0 || c.Guard.BanAfter < 0 {
 		return errors.New("config: auth: values must not be negative")
+	}
+	if c.DrainTimeout < 0 {
+		return errors.New("config: drain_timeout: must not be negative")
 	}
 	if rl := c.RateLimit; rl.Invite.Burst < 0 || rl.Register.Burst < 0 || rl.MaxSources < 0 {
 		return errors.New("config: rate_limit: burst and max_sources must not be negative")

@@ -11,7 +11,8 @@ import (
 	"github.com/softswitch/softswitch/media/rtpep"
 )
 
-// rate_limit and rtp_timeout reach the configuration; a negative burst is refused.
+// rate_limit, rtp_timeout and drain_timeout reach the configuration;
+// negative values are refused; the shipped file documents the defaults.
 func TestRateLimitAndRTPTimeoutConfig(t *testing.T) {
 	dir := t.TempDir()
 	write := func(body string) string {
@@ -21,21 +22,24 @@ func TestRateLimitAndRTPTimeoutConfig(t *testing.T) {
 		}
 		return p
 	}
-	cfg, err := parseServeFlags([]string{"--config", write("rate_limit:\n  invite: {rate: 100, burst: 300}\n  register: {rate: -1}\nrtp_timeout: 5s\n")})
+	cfg, err := parseServeFlags([]string{"--config", write("rate_limit:\n  invite: {rate: 100, burst: 300}\n  register: {rate: -1}\nrtp_timeout: 5s\ndrain_timeout: 2s\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rl := cfg.RateLimit; rl.Invite.Rate != 100 || rl.Invite.Burst != 300 || rl.Register.Rate != -1 || cfg.RTPTimeout != 5*time.Second {
+	if rl := cfg.RateLimit; rl.Invite.Rate != 100 || rl.Invite.Burst != 300 || rl.Register.Rate != -1 || cfg.RTPTimeout != 5*time.Second || cfg.DrainTimeout != 2*time.Second {
 		t.Fatalf("config %+v", cfg)
 	}
 	if _, err := parseServeFlags([]string{"--config", write("rate_limit:\n  invite: {burst: -5}\n")}); err == nil || !strings.Contains(err.Error(), "rate_limit") {
 		t.Fatalf("negative burst: err = %v", err)
 	}
+	if _, err := parseServeFlags([]string{"--config", write("drain_timeout: -1s\n")}); err == nil || !strings.Contains(err.Error(), "drain_timeout") {
+		t.Fatalf("negative drain time: err = %v", err)
+	}
 	shipped, err := parseServeFlags([]string{"--config", "../../configs/softswitch.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rl := shipped.RateLimit; rl.Invite != sipserver.DefaultInviteLimit || rl.Register != sipserver.DefaultRegisterLimit || shipped.RTPTimeout != rtpep.DefaultRTPTimeout {
+	if rl := shipped.RateLimit; rl.Invite != sipserver.DefaultInviteLimit || rl.Register != sipserver.DefaultRegisterLimit || shipped.RTPTimeout != rtpep.DefaultRTPTimeout || shipped.DrainTimeout != 30*time.Second {
 		t.Fatalf("shipped config does not document the defaults: %+v %v", rl, shipped.RTPTimeout)
 	}
 }

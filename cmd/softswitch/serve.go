@@ -140,7 +140,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data)
-	return waitForSignal(ctx, srv, calls, https, log)
+	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, log)
 }
 
 // startListeners opens every configured listener; any failure (a port in
@@ -221,7 +221,7 @@ func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*htt
 
 // waitForSignal runs until SIGTERM (drain: new requests get 503 while those
 // in progress finish) or SIGINT (exit at once).
-func waitForSignal(ctx context.Context, srv *sipserver.Server, calls *callCore, https []*http.Server, log *slog.Logger) error {
+func waitForSignal(ctx context.Context, drain time.Duration, srv *sipserver.Server, calls *callCore, https []*http.Server, log *slog.Logger) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
@@ -244,12 +244,19 @@ func waitForSignal(ctx context.Context, srv *sipserver.Server, calls *callCore, 
 	}
 	log.Info("terminating: draining calls; new requests get 503", "calls", calls.engine.Active())
 	srv.StartDrain()
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if drain <= 0 {
+		drain = 30 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	err := calls.shutdown(sctx)
-	err = errors.Join(err, srv.Shutdown(sctx))
+	err := calls.shutdown(sctx) // calls still up at the deadline get a BYE
+	// The calls are over: what remains (their INVITE handlers returning,
+	// idle connections) takes moments, whatever the drain time left.
+	fctx, cancelFinal := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelFinal()
+	err = errors.Join(err, srv.Shutdown(fctx))
 	for _, h := range https {
-		err = errors.Join(err, h.Shutdown(sctx))
+		err = errors.Join(err, h.Shutdown(fctx))
 	}
 	log.Info("stopped")
 	return err
