@@ -103,11 +103,12 @@ func newLimiter(cfg RateLimits, log *slog.Logger) *limiter {
 	}
 }
 
-// limited reports whether req, an out-of-dialog request, is one the limiter
-// applies to.
+// applies reports whether the limiter counts req: an out-of-dialog INVITE,
+// or any REGISTER (it never belongs to a dialog: a To tag on one must not
+// get it past the limit).
 func (l *limiter) applies(req *sip.Request) bool {
 	lim, ok := l.limits[req.Method]
-	return ok && lim.Rate > 0 && !inDialog(req)
+	return ok && lim.Rate > 0 && (req.Method == sip.REGISTER || !inDialog(req))
 }
 
 // allow takes a token for a request of method from host. id identifies the

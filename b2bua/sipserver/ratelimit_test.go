@@ -103,6 +103,9 @@ func TestLimiterDefaultsAndOff(t *testing.T) {
 	if !d.applies(inv) || d.applies(mustRequest(t, "INVITE", ";tag=x")) || d.applies(mustRequest(t, "BYE", "")) {
 		t.Fatal("limits apply to out-of-dialog INVITE and REGISTER only")
 	}
+	if !d.applies(mustRequest(t, "REGISTER", ";tag=x")) {
+		t.Fatal("a To tag got a REGISTER past the limit")
+	}
 }
 
 // Idle sources are forgotten; a flood of sources is bounded.
