@@ -15,6 +15,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/registrar"
+	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
 // Config is the resolved configuration of `softswitch serve`. Every field
@@ -41,6 +42,9 @@ type Config struct {
 	Registrar      registrar.Limits `yaml:"registrar"`
 	Auth           AuthConfig       `yaml:"auth"`
 	Guard          auth.GuardConfig `yaml:"auth_guard"`
+
+	// Trunks are the carriers; they can change without a restart.
+	Trunks []trunk.Config `yaml:"trunks"`
 }
 
 // AuthConfig configures digest authentication.
@@ -141,6 +145,9 @@ func (c *Config) validate() error {
 	}
 	if c.Auth.NonceTTL < 0 || c.Guard.Window < 0 || c.Guard.BanFor < 0 || c.Guard.ThrottleAfter < 0 || c.Guard.BanAfter < 0 {
 		return errors.New("config: auth: values must not be negative")
+	}
+	if err := trunk.NormalizeAll(c.Trunks); err != nil {
+		return fmt.Errorf("config: trunks: %w", err)
 	}
 	return nil
 }
