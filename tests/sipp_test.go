@@ -21,9 +21,11 @@ type sippRun struct {
 	calls     int               // -m; default len(users)
 	port      int               // sipp's local port; 0: a free one
 	service   string            // -s: the user part of the Request-URI
+	ip        string            // sipp's local address; default 127.0.0.1
 }
 
-// run executes sipp against target and returns its exit status and logs.
+// run executes sipp against target (as a server when target is "") and
+// returns its exit status and logs.
 // sipp writes its trace files next to the scenario, so it runs from a copy
 // in a temporary directory.
 func (r sippRun) run(t *testing.T, target string) (int, string) {
@@ -57,14 +59,27 @@ func (r sippRun) run(t *testing.T, target string) (int, string) {
 	if r.transport == "tcp" {
 		mode = "t1"
 	}
-	port := r.port
-	if port == 0 {
-		port = freePort(t, r.transport)
+	ip := r.ip
+	if ip == "" {
+		ip = "127.0.0.1"
 	}
-	args := []string{target, "-sf", scen, "-inf", inf, "-m", strconv.Itoa(calls), "-t", mode,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
+	port := r.port
+	if port == 0 && ip == "127.0.0.1" {
+		port = freePort(t, r.transport)
+	} else if port == 0 {
+		port = freePortOn(t, "udp", ip)
+	}
+	var args []string
+	if target != "" {
+		args = append(args, target)
+	}
+	if len(r.users) > 0 || target != "" {
+		args = append(args, "-inf", inf)
+	}
+	args = append(args, "-sf", scen, "-m", strconv.Itoa(calls), "-t", mode,
+		"-i", ip, "-p", strconv.Itoa(port),
 		"-timeout", "40s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
-		"-trace_err", "-trace_msg", "-max_recv_loops", "1000"}
+		"-trace_err", "-trace_msg", "-max_recv_loops", "1000")
 	if r.service != "" {
 		args = append(args, "-s", r.service)
 	}

@@ -114,11 +114,16 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // mayAuthenticate tells whether a challenge could lead anywhere: the
-// INVITE carries credentials, or its From is one of our extensions. A
-// stranger (a carrier's call from an unknown address, a scanner) gets 403
-// at once, as the issue of toll fraud asks: nothing is sent anywhere.
+// INVITE carries credentials, its From is one of our extensions, or it
+// comes from an address something registered from (a PBX using us as its
+// carrier presents its customers' numbers, not its account). A stranger (a
+// carrier's call from an unknown address, a scanner) gets 403 at once:
+// nothing is sent anywhere.
 func (m *Manager) mayAuthenticate(ctx context.Context, req *sip.Request) bool {
 	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+		return true
+	}
+	if m.loc.Registered(hostOf(req.Source())) {
 		return true
 	}
 	from := req.From()

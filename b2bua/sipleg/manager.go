@@ -26,6 +26,8 @@ type Authenticator interface {
 // Locator returns the live registrations of an extension.
 type Locator interface {
 	Lookup(ext string) []store.Binding
+	// Registered tells whether any live binding came from host (an IP).
+	Registered(host string) bool
 }
 
 // Users tells whether an extension exists.
@@ -147,6 +149,17 @@ func New(cfg Config, srv *sipserver.Server, auth Authenticator, loc Locator, use
 
 // Client is the SIP client legs are dialed with (trunks use it too).
 func (m *Manager) Client() *sipgo.Client { return m.client }
+
+// FromListener makes an outgoing UDP request leave from our listening
+// socket (see sipserver.Server.UDPAddr); other transports are untouched.
+func (m *Manager) FromListener(req *sip.Request) {
+	if !strings.EqualFold(req.Transport(), "udp") {
+		return
+	}
+	if a, ok := m.srv.UDPAddr(); ok {
+		req.Laddr = a
+	}
+}
 
 // Contact is our Contact header for transport (no user part).
 func (m *Manager) Contact(transport string) sip.ContactHeader { return m.contact(transport) }

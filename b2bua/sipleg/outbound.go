@@ -207,6 +207,7 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	req := sip.NewRequest(sip.INVITE, b.ruri)
 	req.SetTransport(strings.ToUpper(b.transport))
 	req.SetDestination(b.dest)
+	m.FromListener(req)
 	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}

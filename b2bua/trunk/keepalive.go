@@ -36,6 +36,7 @@ func (t *Trunk) probe(ctx context.Context) (bool, string) {
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: c.Host, Port: c.Port})
 	req.SetTransport(strings.ToUpper(c.Transport))
 	req.SetDestination(t.hostPort())
+	t.opt.Prepare(req)
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "softswitch", Host: t.opt.FromHost}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)

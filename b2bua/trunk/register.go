@@ -105,6 +105,7 @@ func (r *registration) request(expires int) *sip.Request {
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: c.Host, Port: c.Port})
 	req.SetTransport(strings.ToUpper(c.Transport))
 	req.SetDestination(r.t.hostPort())
+	r.t.opt.Prepare(req)
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", r.tag)
 	cid := sip.CallIDHeader(r.callID)

@@ -22,6 +22,9 @@ type Options struct {
 	Contact func(transport string) sip.ContactHeader
 	// FromHost is the host of our From in keepalives (our SIP address).
 	FromHost string
+	// Prepare, when set, adjusts each request before it is sent (the
+	// server makes UDP requests leave from its listening socket).
+	Prepare func(req *sip.Request)
 	// Lookup resolves a carrier's host name; default net.DefaultResolver.
 	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// RetryMin is the first retry delay of a failed registration, doubled
@@ -45,6 +48,9 @@ func NewSet(opt Options) *Set {
 		opt.Lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
 			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		}
+	}
+	if opt.Prepare == nil {
+		opt.Prepare = func(*sip.Request) {}
 	}
 	if opt.RetryMin <= 0 {
 		opt.RetryMin = 5 * time.Second
