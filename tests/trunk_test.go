@@ -285,8 +285,8 @@ func TestTrunkFallbackWhenDown(t *testing.T) {
 	})
 }
 
-// A browser (Opus) calls an external number: PCMU on the trunk leg, audio
-// measured both ways.
+// A browser (Opus) calls an external number: PCMU on the trunk leg, the
+// carrier's early media heard before the answer, audio measured both ways.
 func TestBrowserCallsThroughTrunk(t *testing.T) {
 	carrierPort := freePortOn(t, "udp", carrierIP)
 	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, carrierPort, "options_interval: -1\ncodecs: [PCMU]"))
@@ -300,12 +300,16 @@ func TestBrowserCallsThroughTrunk(t *testing.T) {
 	if strings.Contains(sdp, "SAVPF") || strings.Contains(sdp, "fingerprint") || !strings.Contains(sdp, "RTP/AVP 0 101") {
 		t.Fatalf("trunk leg SDP is not plain PCMU:\n%s", sdp)
 	}
-	carrier.respond(inv, 180, "Ringing", "")
-	carrier.respond(inv, 200, "OK", offer(carrierMedia.port()))
-	carrier.mustRecvRequest("ACK", 5*time.Second)
+	// Early media first: the carrier's announcement reaches the browser
+	// before the answer.
+	carrier.respond(inv, 183, "Session Progress", offer(carrierMedia.port()))
 	stop := make(chan struct{})
 	defer close(stop)
-	go carrierMedia.sendTone(mediaAddr(t, inv.Body()), 1000, 20*time.Second, stop)
+	go carrierMedia.sendTone(mediaAddr(t, inv.Body()), 1000, 25*time.Second, stop)
+	time.Sleep(1500 * time.Millisecond)
+	heardTone(t, "browser before the answer", p.listen(3*time.Second), 1000)
+	carrier.respond(inv, 200, "OK", offer(carrierMedia.port()))
+	carrier.mustRecvRequest("ACK", 5*time.Second)
 	p.waitTrue(`phone.inCall()`, 10*time.Second)
 	time.Sleep(time.Second)
 	heardTone(t, "browser", p.listen(4*time.Second), 1000)

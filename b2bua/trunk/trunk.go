@@ -93,6 +93,13 @@ func (t *Trunk) start() {
 			defer t.done.Done()
 			t.registerLoop(ctx)
 		}()
+	} else if t.cfg.interval() == 0 {
+		// No loop resolves the host: do it once, to recognise its calls.
+		t.done.Add(1)
+		go func() {
+			defer t.done.Done()
+			t.resolve(ctx)
+		}()
 	}
 	if t.cfg.interval() > 0 {
 		t.done.Add(1)
