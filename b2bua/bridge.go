@@ -171,10 +171,12 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 				return true, "", nil
 			case leg.EventMediaTimeout:
 				c.log.Warn("no media from the callee: ending the call")
+				// The caller first: a callee that went silent has likely
+				// vanished, and its BYE may wait out its whole timeout.
+				c.hangupA(leg.MediaTimeout, "system")
 				hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				_ = b.Hangup(hctx, leg.MediaTimeout)
 				cancel()
-				c.hangupA(leg.MediaTimeout, "system")
 				return true, "", nil
 			case leg.EventDTMF:
 				if err := c.a.SendDTMF(ev.Digit, orDefault(ev.Duration)); err != nil {

@@ -27,7 +27,8 @@ type Call struct {
 
 	ctx    context.Context // ends when leg A hangs up or the engine terminates the call
 	cancel context.CancelCauseFunc
-	digits chan rune // from leg A, read by Collect and bridges
+	digits chan rune     // from leg A, read by Collect and bridges
+	pumped chan struct{} // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
 	answered bool
@@ -63,6 +64,7 @@ func (c *Call) run(parent context.Context) {
 	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
 	defer c.cancel(nil)
 	pumpDone := make(chan struct{})
+	c.pumped = pumpDone
 	go c.pump(pumpDone)
 
 	c.log.Info("call", "caller", c.info.Caller, "destination", c.info.Destination, "source", c.info.Source, "transport", c.info.Transport)
@@ -142,6 +144,7 @@ func (c *Call) hangupA(cause leg.Cause, side string) {
 		c.log.Warn("hanging up the caller failed", "error", err)
 	}
 	c.mu.Lock()
+	c.cdr.End = time.Now() // the call is over for the caller, whatever the callee's leg still waits for
 	c.cdr.Cause, c.cdr.Q850, c.cdr.Side = cause.Name, cause.Q850, side
 	switch {
 	case c.answered:
@@ -157,7 +160,9 @@ func (c *Call) hangupA(cause leg.Cause, side string) {
 func (c *Call) finishCDR() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.cdr.End = time.Now()
+	if c.cdr.End.IsZero() {
+		c.cdr.End = time.Now()
+	}
 	c.cdr.CodecA = c.a.Codec()
 	if c.e.cdrs != nil {
 		c.e.cdrs.Write(c.cdr)
@@ -171,6 +176,21 @@ func (c *Call) gone(ctx context.Context) error {
 		return fmt.Errorf("call %s: %w", c.info.ID, err)
 	}
 	return nil
+}
+
+// closedUnder handles a media error on leg A: when the endpoint was
+// closed, the leg has ended and its hangup event is queued (a leg ends
+// after emitting it), so wait for the pump to take it; the call then ends
+// as the caller's hangup, not as a script error.
+func (c *Call) closedUnder(ctx context.Context, err error) {
+	if !errors.Is(err, media.ErrClosed) {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-c.pumped:
+		c.cancel(errCallerGone) // the leg ended without a hangup event
+	}
 }
 
 // --- dialplan.Session ---
@@ -259,6 +279,7 @@ func (c *Call) Play(ctx context.Context, name string) error {
 	release := c.gateA.Hold()
 	defer release()
 	if err := media.Play(ctx, p, c.gateA.Override()); err != nil {
+		c.closedUnder(ctx, err)
 		if ctx.Err() != nil {
 			return c.gone(ctx)
 		}

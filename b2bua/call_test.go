@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -213,5 +214,72 @@ func TestPlayUnknownPrompt(t *testing.T) {
 	e.Serve(context.Background(), newFakeLeg("a"), CallInfo{ID: "c3"})
 	if !errors.Is(playErr, sounds.ErrNotFound) {
 		t.Fatalf("play error = %v, want ErrNotFound", playErr)
+	}
+}
+
+// closingLeg is a leg whose peer hangs up while a prompt plays: the
+// hangup event is queued and the endpoint closed, so the next frame
+// fails with an error wrapping media.ErrClosed, as rtpep's does.
+type closingLeg struct {
+	*fakeLeg
+	frames int
+}
+
+func (l *closingLeg) AudioSink() media.Sink { return l }
+func (l *closingLeg) Rate() int             { return 8000 }
+func (l *closingLeg) String() string        { return "closing" }
+func (l *closingLeg) WriteFrame([]int16) error {
+	if l.frames++; l.frames == 5 {
+		l.peerHangup(leg.Normal)
+	}
+	if l.frames >= 5 {
+		return fmt.Errorf("rtp write frame: %w", media.ErrClosed)
+	}
+	return nil
+}
+
+// The caller hangs up during a prompt: the call ends as the caller's
+// hangup, never as a script error on the closed endpoint.
+func TestCallerHangsUpDuringPlay(t *testing.T) {
+	wav := toneWAV(t, 2*time.Second)
+	for i := 0; i < 5; i++ {
+		cdrs := &cdrSink{}
+		e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+			if err := s.Answer(ctx); err != nil {
+				return err
+			}
+			return s.Play(ctx, wav)
+		}), &fakeDialer{}, cdrs, slog.New(slog.DiscardHandler))
+		e.Serve(context.Background(), &closingLeg{fakeLeg: newFakeLeg("a")}, CallInfo{ID: "c4"})
+		got := cdrs.all()
+		if len(got) != 1 || got[0].Side != "caller" || got[0].Cause != "normal" {
+			t.Fatalf("run %d: CDR %+v, want the caller's normal hangup", i, got)
+		}
+	}
+}
+
+// The callee's media stops: the caller is hung up first (the callee has
+// likely vanished and its BYE may wait out its timeout), cause
+// media-timeout in the CDR.
+func TestCalleeMediaTimeout(t *testing.T) {
+	a, b := newFakeLeg("a"), newFakeLeg("b")
+	callerDone := false
+	b.onHangup = func() { // the callee's BYE is never answered
+		a.mu.Lock()
+		callerDone = a.closed
+		a.mu.Unlock()
+	}
+	cdrs := &cdrSink{}
+	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		go func() { time.Sleep(50 * time.Millisecond); b.events <- leg.Event{Kind: leg.EventMediaTimeout} }()
+		_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{})
+		return err
+	}), &fakeDialer{targets: map[string]dialOutcome{"user/1002": {leg: b}}}, cdrs, slog.New(slog.DiscardHandler))
+	e.Serve(context.Background(), a, CallInfo{ID: "c5"})
+	if got := cdrs.all(); len(got) != 1 || got[0].Cause != "media-timeout" || got[0].Side != "system" {
+		t.Fatalf("CDR %+v, want media-timeout by the system", got)
+	}
+	if !callerDone {
+		t.Fatal("the silent callee was hung up before the caller")
 	}
 }

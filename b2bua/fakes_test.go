@@ -23,6 +23,8 @@ type fakeLeg struct {
 	log    []string
 	out    media.Sink
 	closed bool
+
+	onHangup func() // called as Hangup starts, if set
 }
 
 func newFakeLeg(id string) *fakeLeg {
@@ -69,6 +71,9 @@ func (f *fakeLeg) Ring(_ context.Context, early bool) error {
 func (f *fakeLeg) Answer(context.Context) error { f.note("answer"); return nil }
 
 func (f *fakeLeg) Hangup(_ context.Context, c leg.Cause) error {
+	if f.onHangup != nil {
+		f.onHangup()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {

@@ -6,22 +6,31 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // answeredCall places an authenticated call and returns once it is up.
 func answeredCall(t *testing.T, s *server, dest string, rtpPort int) (*sipClient, *call, string) {
 	t.Helper()
 	c := dialSIP(t, s, "udp")
+	cl, res := c.answered(dest, rtpPort)
+	return c, cl, fmt.Sprintf("%s\r\n%s\r\n", res.From().String(), res.To().String())
+}
+
+// answered places an authenticated call from 1001 and returns its ACKed 200.
+func (c *sipClient) answered(dest string, rtpPort int) (*call, *sip.Response) {
+	c.t.Helper()
 	cl := c.startInvite("1001", testUsers["1001"], dest, rtpPort)
 	res := cl.next()
 	for res.StatusCode < 200 {
 		res = cl.next()
 	}
 	if res.StatusCode != 200 {
-		t.Fatalf("call to %s got %d", dest, res.StatusCode)
+		c.t.Fatalf("call to %s got %d", dest, res.StatusCode)
 	}
 	cl.ack(res)
-	return c, cl, fmt.Sprintf("%s\r\n%s\r\n", res.From().String(), res.To().String())
+	return cl, res
 }
 
 // SIGTERM drains: the call in progress goes on to its end, new requests
@@ -42,14 +51,7 @@ func TestSIGTERMDrainsCalls(t *testing.T) {
 		t.Fatalf("the call was not carried to its end: %v", bye)
 	}
 	c.respond(bye, 200, "OK", "")
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		t.Fatal("softswitch did not exit after its last call")
-	}
-	if s.waitErr != nil {
-		t.Fatalf("exit after SIGTERM: %v", s.waitErr)
-	}
+	s.waitExit()
 	if pcm, _ := rtp.received(); len(pcm) < 8*8000 {
 		t.Fatalf("drained call was cut short: %.1f s of audio", float64(len(pcm))/8000)
 	}

@@ -45,15 +45,7 @@ func TestBruteForceThrottledThenBanned(t *testing.T) {
 	c.mustRegister("1001", testUsers["1001"], 600, "", 403)
 
 	// Another source address (127.0.0.2 is loopback too) is unaffected.
-	d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}}
-	conn, err := d.Dial("udp", s.addr("udp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := dialSIP(t, s, "udp")
-	other.conn.Close()
-	other.conn, other.viaHost = conn, conn.LocalAddr().String()
-	other.login("1002", testUsers["1002"], 600, "")
+	dialSIPFrom(t, s, "udp", "127.0.0.2").login("1002", testUsers["1002"], 600, "")
 
 	logs := s.logs()
 	for _, msg := range []string{`msg="auth source throttled"`, `msg="auth source banned"`} {

@@ -35,6 +35,7 @@ type sipClient struct {
 	tag       string
 	nc        int
 	lastChal  *digest.Challenge
+	lastSent  string // the last message sent, to send it again
 }
 
 func randHex(n int) string {
@@ -111,6 +112,7 @@ func (c *sipClient) send(msg string) {
 	if !strings.Contains(msg, "\r\n") {
 		msg = strings.ReplaceAll(msg, "\n", "\r\n")
 	}
+	c.lastSent = msg
 	c.sendRaw([]byte(msg))
 }
 

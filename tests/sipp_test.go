@@ -22,6 +22,8 @@ type sippRun struct {
 	port      int               // sipp's local port; 0: a free one
 	service   string            // -s: the user part of the Request-URI
 	ip        string            // sipp's local address; default 127.0.0.1
+	rate      int               // -r: new calls a second; 0: sipp's default (10)
+	limit     time.Duration     // -timeout for the whole run; default 40s
 }
 
 // run executes sipp against target (as a server when target is "") and
@@ -69,6 +71,10 @@ func (r sippRun) run(t *testing.T, target string) (int, string) {
 	} else if port == 0 {
 		port = freePortOn(t, "udp", ip)
 	}
+	limit := r.limit
+	if limit == 0 {
+		limit = 40 * time.Second
+	}
 	var args []string
 	if target != "" {
 		args = append(args, target)
@@ -78,15 +84,18 @@ func (r sippRun) run(t *testing.T, target string) (int, string) {
 	}
 	args = append(args, "-sf", scen, "-m", strconv.Itoa(calls), "-t", mode,
 		"-i", ip, "-p", strconv.Itoa(port),
-		"-timeout", "40s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
+		"-timeout", strconv.Itoa(int(limit.Seconds()))+"s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
 		"-trace_err", "-trace_msg", "-max_recv_loops", "1000")
+	if r.rate > 0 {
+		args = append(args, "-r", strconv.Itoa(r.rate))
+	}
 	if r.service != "" {
 		args = append(args, "-s", r.service)
 	}
 	for k, v := range r.keys {
 		args = append(args, "-key", k, v)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), limit+20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, sipp, args...)
 	cmd.Dir = dir

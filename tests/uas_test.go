@@ -108,20 +108,24 @@ func (c *sipClient) startInvite(user, password, dest string, rtpPort int) *call 
 	if res.StatusCode != 407 {
 		c.t.Fatalf("INVITE answered %d, want a 407 challenge first", res.StatusCode)
 	}
-	{
-		cl.ack(res)
-		chal, err := digest.ParseChallenge(res.GetHeader("Proxy-Authenticate").Value())
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		cred, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: cl.ruri(), Username: user, Password: password, Count: 1})
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		cl.auth = "Proxy-Authorization: " + cred.String() + "\r\n"
-		cl.send(user)
-	}
+	cl.ack(res)
+	cl.authorize(res, password)
+	cl.send(user)
 	return cl
+}
+
+// authorize answers the challenge of a 407 in the next INVITE.
+func (cl *call) authorize(res *sip.Response, password string) {
+	c := cl.c
+	chal, err := digest.ParseChallenge(res.GetHeader("Proxy-Authenticate").Value())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: cl.ruri(), Username: cl.user, Password: password, Count: 1})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cl.auth = "Proxy-Authorization: " + cred.String() + "\r\n"
 }
 
 func (cl *call) ruri() string {

@@ -64,8 +64,36 @@ func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
 			f.reject(p, data, 400, "Bad Request", reason)
 			return nil, nil
 		}
+		if f.stateless(p, req) {
+			return nil, nil
+		}
 	}
 	return data, nil
+}
+
+// stateless answers, without a transaction, the requests that need no
+// state on a message transport (UDP, WebSocket): an out-of-dialog OPTIONS
+// (a UDP transaction would linger 32 s per ping), and an INVITE or
+// REGISTER over its source's rate limit. It reports whether it answered.
+func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
+	req.SetSource(addrString(p.RemoteAddr))
+	var res *sip.Response
+	switch {
+	case req.Method == sip.OPTIONS && !inDialog(req):
+		res = f.srv.optionsResponse(req)
+	case f.srv.limiter.applies(req):
+		ok, wait := f.srv.limiter.allow(hostOf(req.Source()), req.Method, requestID(req))
+		if ok {
+			return false
+		}
+		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(wait)))
+	default:
+		return false
+	}
+	res.AppendHeader(sip.NewHeader("Server", f.srv.cfg.UserAgent))
+	f.send(p, []byte(res.String()))
+	return true
 }
 
 type filterError string
@@ -78,10 +106,14 @@ const errBinary = filterError("binary data on a SIP stream")
 func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason, why string) {
 	remote := addrString(p.RemoteAddr)
 	f.noteBad(remote, why)
-	res := rawResponse(data, code, reason, why)
-	if res == nil {
-		return
+	if res := rawResponse(data, code, reason, why); res != nil {
+		f.send(p, res)
 	}
+}
+
+// send writes a stateless response back to where p came from.
+func (f *filter) send(p sip.TransportReadProps, res []byte) {
+	remote := addrString(p.RemoteAddr)
 	network := strings.ToLower(p.Transport)
 	switch network {
 	case "udp":
@@ -102,10 +134,7 @@ func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason,
 
 // noteBad logs bad input from a source at most once a minute.
 func (f *filter) noteBad(remote, why string) {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
+	host := hostOf(remote)
 	now := time.Now()
 	f.mu.Lock()
 	last, seen := f.logged[host]
@@ -119,6 +148,15 @@ func (f *filter) noteBad(remote, why string) {
 	f.logged[host] = now
 	f.mu.Unlock()
 	f.log.Warn("bad SIP input", "source", remote, "reason", why)
+}
+
+// hostOf is the host part of host:port.
+func hostOf(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
 }
 
 func addrString(a net.Addr) string {

@@ -90,7 +90,8 @@ func TestFilter(t *testing.T) {
 		in   string
 		pass bool
 	}{
-		{"good", good, true},
+		{"good", strings.Replace(good, "To: <sip:b@h>", "To: <sip:b@h>;tag=2", 1), true},
+		{"out-of-dialog OPTIONS answered here", good, false},
 		{"keepalive", "\r\n\r\n", true},
 		{"garbage", "garbage", false},
 		{"binary", "\x00\x01\x02", false},

@@ -21,15 +21,18 @@ import (
 type Config struct {
 	UserAgent      string // Server/User-Agent header value; default "softswitch"
 	MaxMessageSize int    // bytes; larger messages get 513; default 16384
+	// RateLimit limits out-of-dialog INVITE and REGISTER per source.
+	RateLimit RateLimits
 }
 
 // Server owns the sipgo user agent, its transports and listeners.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	ua     *sipgo.UserAgent
-	srv    *sipgo.Server
-	filter *filter
+	cfg     Config
+	log     *slog.Logger
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	filter  *filter
+	limiter *limiter
 
 	draining atomic.Bool
 	inflight sync.WaitGroup
@@ -58,6 +61,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		wsListeners: make(map[string]*chanListener),
 	}
 	s.filter = newFilter(cfg.MaxMessageSize, s, log)
+	s.limiter = newLimiter(cfg.RateLimit, log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentTransportLayerOptions(
@@ -123,6 +127,14 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 			s.reply(req, tx, 503, "Service Unavailable", "Retry-After", "30")
 			return
 		}
+		// UDP and WebSocket requests were limited statelessly by the read
+		// filter; stream transports are limited here (no retransmissions).
+		if t := strings.ToLower(req.Transport()); (t == "tcp" || t == "tls") && s.limiter.applies(req) {
+			if ok, wait := s.limiter.allow(hostOf(req.Source()), method, 0); !ok {
+				s.reply(req, tx, 503, "Service Unavailable", "Retry-After", strconv.Itoa(wait))
+				return
+			}
+		}
 		h(req, tx)
 	})
 }
@@ -141,13 +153,26 @@ func (s *Server) noRoute(req *sip.Request, tx sip.ServerTransaction) {
 	s.reply(req, tx, 405, "Method Not Allowed", "Allow", s.Allow())
 }
 
+// options answers an OPTIONS on a stream transport or in a dialog; the
+// read filter answers the others statelessly.
 func (s *Server) options(req *sip.Request, tx sip.ServerTransaction) {
+	s.respond(tx, s.optionsResponse(req))
+}
+
+// optionsResponse is our answer to OPTIONS: 200 with what we support, or
+// 503 out of dialog while draining (a load balancer's probe then takes us out).
+func (s *Server) optionsResponse(req *sip.Request) *sip.Response {
+	if s.draining.Load() && !inDialog(req) {
+		res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", "30"))
+		return res
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", s.Allow()))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Supported", "path, outbound, gruu"))
 	res.AppendHeader(sip.NewHeader("Accept-Language", "en"))
-	s.respond(tx, res)
+	return res
 }
 
 // reply sends a response with optional extra header name/value pairs.

@@ -44,7 +44,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	if err != nil {
 		return nil, err // "dialplan: ..." with file:line
 	}
-	browsers, err := webrtcep.NewFactory(webrtcep.Config{IP: mediaIP, Port: cfg.WebRTCPort}, log)
+	browsers, err := webrtcep.NewFactory(webrtcep.Config{IP: mediaIP, Port: cfg.WebRTCPort, RTPTimeout: cfg.RTPTimeout}, log)
 	if err != nil {
 		return nil, fmt.Errorf("browser media: %w", err)
 	}
@@ -53,7 +53,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		if spec.Kind == sipleg.MediaWebRTC {
 			return browsers.New(ctx)
 		}
-		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs}, log)
+		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, log)
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
 	if err != nil {

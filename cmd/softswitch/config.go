@@ -15,6 +15,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/registrar"
+	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	Registrar      registrar.Limits `yaml:"registrar"`
 	Auth           AuthConfig       `yaml:"auth"`
 	Guard          auth.GuardConfig `yaml:"auth_guard"`
+	// RateLimit limits out-of-dialog INVITE and REGISTER per source IP.
+	RateLimit sipserver.RateLimits `yaml:"rate_limit"`
+	// RTPTimeout ends a call whose peer sent RTP and then stopped for this
+	// long; 0 means 30s, negative turns it off.
+	RTPTimeout time.Duration `yaml:"rtp_timeout"`
 
 	// Trunks are the carriers; they can change without a restart.
 	Trunks []trunk.Config `yaml:"trunks"`
@@ -145,6 +151,9 @@ func (c *Config) validate() error {
 	}
 	if c.Auth.NonceTTL < 0 || c.Guard.Window < 0 || c.Guard.BanFor < 0 || c.Guard.ThrottleAfter < 0 || c.Guard.BanAfter < 0 {
 		return errors.New("config: auth: values must not be negative")
+	}
+	if rl := c.RateLimit; rl.Invite.Burst < 0 || rl.Register.Burst < 0 || rl.MaxSources < 0 {
+		return errors.New("config: rate_limit: burst and max_sources must not be negative")
 	}
 	if err := trunk.NormalizeAll(c.Trunks); err != nil {
 		return fmt.Errorf("config: trunks: %w", err)

@@ -111,7 +111,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	srv, err := sipserver.New(sipserver.Config{UserAgent: "softswitch/" + version, MaxMessageSize: cfg.MaxMessageSize}, log)
+	srv, err := sipserver.New(sipserver.Config{UserAgent: "softswitch/" + version, MaxMessageSize: cfg.MaxMessageSize, RateLimit: cfg.RateLimit}, log)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,11 @@
 package rtpep
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/softswitch/softswitch/media"
+)
 
 var (
 	// ErrNoCommonCodec means the peer's SDP has no usable audio stream or
@@ -11,7 +16,7 @@ var (
 	// ErrNoOffer means Accept was called without a pending Offer.
 	ErrNoOffer = errors.New("rtpep: no offer pending")
 	// ErrClosed is returned by an endpoint after Close.
-	ErrClosed = errors.New("rtpep: endpoint closed")
+	ErrClosed = fmt.Errorf("rtpep: endpoint %w", media.ErrClosed)
 	// ErrPortsExhausted means no RTP/RTCP port pair could be bound.
 	ErrPortsExhausted = errors.New("rtpep: no free rtp port")
 	// ErrConfig reports an unusable Config or port range.

@@ -1,12 +1,17 @@
 package webrtcep
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/softswitch/softswitch/media"
+)
 
 var (
 	// ErrConfig reports an unusable Config or rate.
 	ErrConfig = errors.New("webrtcep: bad config")
 	// ErrClosed is returned by a Factory or an Endpoint after Close.
-	ErrClosed = errors.New("webrtcep: closed")
+	ErrClosed = fmt.Errorf("webrtcep: %w", media.ErrClosed)
 	// ErrNoOffer means Accept was called without a pending Offer.
 	ErrNoOffer = errors.New("webrtcep: no offer pending")
 	// ErrNegotiation wraps a failure of pion to set or create a description
