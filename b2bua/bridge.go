@@ -38,7 +38,8 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	}
 	results := make(chan result, len(targets))
 	progress := make(chan leg.Progress, 16)
-	opts := leg.DialOptions{CallID: c.info.ID, Caller: c.info.Caller, CallerName: c.info.CallerName,
+	opts := leg.DialOptions{CallID: c.info.ID, Caller: c.presented.number, CallerName: c.presented.name,
+		Trusted: c.info.Authenticated || c.info.Trunk != "", Source: c.info.Source,
 		OnProgress: func(p leg.Progress) {
 			select {
 			case progress <- p:

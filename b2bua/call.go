@@ -36,18 +36,23 @@ type Call struct {
 	early    bool // 183 with SDP sent
 	ended    bool // leg A hung up (by us or the peer)
 	vars     map[string]string
+	// presented is the caller shown to bridged legs (call:set_caller).
+	presented presented
 
 	mu     sync.Mutex // guards cdr and aCause, shared with the event pump
 	cdr    store.CDR
 	aCause *leg.Cause // set by the event pump when the caller hangs up
 }
 
+type presented struct{ number, name string }
+
 var errCallerGone = errors.New("caller hung up")
 
 func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 	c := &Call{
 		e: e, a: a, info: info, digits: make(chan rune, 32), vars: make(map[string]string),
-		log: e.log.With("call_id", info.ID),
+		log:       e.log.With("call_id", info.ID),
+		presented: presented{number: info.Caller, name: info.CallerName},
 	}
 	c.cdr = store.CDR{CallID: info.ID, Caller: info.Caller, Destination: info.Destination, Start: time.Now()}
 	c.gateA = media.NewGate(a.AudioSink())
@@ -204,7 +209,22 @@ func (c *Call) Header(name string) string {
 	return c.info.Header(name)
 }
 
+func (c *Call) Trunk() string          { return c.info.Trunk }
 func (c *Call) Set(name, value string) { c.vars[name] = value }
+
+// SetCaller changes the caller presented on the legs bridged from now on;
+// call.caller still tells who really calls.
+func (c *Call) SetCaller(number, name string) {
+	c.presented = presented{number: number, name: name}
+}
+
+// TrunkUp tells whether a trunk answers its keepalives.
+func (c *Call) TrunkUp(name string) (bool, error) {
+	if c.e.trunks == nil {
+		return false, fmt.Errorf("no trunk %q: no trunks configured", name)
+	}
+	return c.e.trunks.Up(name)
+}
 
 func (c *Call) Answer(ctx context.Context) error {
 	if err := c.gone(ctx); err != nil {

@@ -27,6 +27,11 @@ type Config struct {
 	RingTimeout time.Duration // bridge timeout when the dialplan gives none; default 30s
 }
 
+// TrunkStatus tells the dialplan whether a trunk is up.
+type TrunkStatus interface {
+	Up(name string) (bool, error)
+}
+
 // CallInfo describes an inbound call.
 type CallInfo = leg.CallInfo
 
@@ -37,6 +42,7 @@ type Engine struct {
 	dialer leg.Dialer
 	cdrs   CDRs
 	log    *slog.Logger
+	trunks TrunkStatus
 
 	mu     sync.Mutex
 	active map[string]*Call
@@ -50,6 +56,10 @@ func New(cfg Config, dp Dialplan, dialer leg.Dialer, cdrs CDRs, log *slog.Logger
 	}
 	return &Engine{cfg: cfg, dp: dp, dialer: dialer, cdrs: cdrs, log: log, active: make(map[string]*Call)}
 }
+
+// SetTrunks tells calls about the configured trunks (trunk.up in the
+// dialplan). Call it before serving calls.
+func (e *Engine) SetTrunks(t TrunkStatus) { e.trunks = t }
 
 // Serve runs the call that arrived on in until it ends; it returns after
 // both legs are hung up and the CDR is queued.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -143,4 +144,56 @@ func luaSet(L *lua.LState) int {
 	}
 	r.sess.Set(name, value)
 	return 0
+}
+
+// call:set_caller(number [, name]) sets the caller presented to the
+// called party: digits with an optional leading +, and a display name.
+func luaSetCaller(L *lua.LState) int {
+	r := self(L, "set_caller")
+	number := argString(L, 2, "set_caller", "number")
+	if !callerNumber(number) {
+		L.RaiseError("set_caller: number %q: want digits with an optional leading +", number)
+		return 0
+	}
+	name := ""
+	if v, ok := L.Get(3).(lua.LString); ok {
+		name = string(v)
+	} else if L.Get(3) != lua.LNil {
+		L.RaiseError("set_caller: name must be a string, got %s", L.Get(3).Type())
+		return 0
+	}
+	if len(name) > 64 || strings.ContainsAny(name, "\"\r\n\x00") {
+		L.RaiseError("set_caller: name %q: at most 64 characters, no quotes or line breaks", name)
+		return 0
+	}
+	r.sess.SetCaller(number, name)
+	return 0
+}
+
+func callerNumber(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, c := range s {
+		if !(c >= '0' && c <= '9' || c == '+' && i == 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// trunk.up(name) -> boolean: whether the trunk answers its keepalives.
+func (r *run) trunkTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 1)
+	t.RawSetString("up", L.NewFunction(func(L *lua.LState) int {
+		name := argString(L, 1, "trunk.up", "name")
+		up, err := r.sess.TrunkUp(name)
+		if err != nil {
+			L.RaiseError("trunk.up: %v", err)
+			return 0
+		}
+		L.Push(lua.LBool(up))
+		return 1
+	}))
+	return t
 }

@@ -54,6 +54,18 @@ call:set("next", call:collect())`,
 			want: []string{"bridge user/1002,trunk/carrier/+4930123 timeout=1.5s", "set ok=true"},
 		},
 		{
+			name: "trunk fields and fallback",
+			body: `call:set("from", call.trunk)
+if trunk.up("primary") then call:set("via", "primary") else call:set("via", "backup") end
+call:set_caller("+4930123", "Front Desk")
+call:set_caller("0301")`,
+			setup: func(s *dialplantest.FakeSession) {
+				s.Call.Trunk = "carrier"
+				s.Trunks = map[string]bool{"primary": false}
+			},
+			want: []string{"set from=carrier", "set via=backup", "set_caller +4930123 Front Desk", "set_caller 0301 "},
+		},
+		{
 			name: "bridge failure returns nil and reason",
 			body: `local ok, why = call:bridge("user/1002"); call:set("r", tostring(ok) .. ":" .. why)`,
 			setup: func(s *dialplantest.FakeSession) {
@@ -136,6 +148,11 @@ func TestBadArguments(t *testing.T) {
 		{"dot instead of colon", `call.answer()`, "answer: call it as call:answer(...), not call.answer(...)"},
 		{"unknown field", `local x = call.destinaton`, `call has no field or method "destinaton"`},
 		{"read-only field", `call.caller = "1003"`, "call.caller is read-only"},
+		{"set_caller letters", `call:set_caller("alice")`, `set_caller: number "alice": want digits`},
+		{"set_caller quote", `call:set_caller("1", "a\"b")`, "set_caller: name"},
+		{"set_caller name table", `call:set_caller("1", {})`, "set_caller: name must be a string, got table"},
+		{"trunk.up unknown", `trunk.up("nope")`, `trunk.up: no trunk "nope"`},
+		{"trunk.up nothing", `trunk.up()`, "trunk.up: name must be a string, got nil"},
 		{"error", `error("boom")`, "boom"},
 		{"error without position", `error("boom", 0)`, "boom"},
 		{"error with a table", `error({})`, "table: "},

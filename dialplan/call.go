@@ -19,14 +19,15 @@ type callType struct {
 func newCallType(L *lua.LState) *callType {
 	t := &callType{methods: make(map[string]*lua.LFunction, 8)}
 	for name, fn := range map[string]lua.LGFunction{
-		"header":  luaHeader,
-		"answer":  luaAnswer,
-		"ring":    luaRing,
-		"play":    luaPlay,
-		"collect": luaCollect,
-		"bridge":  luaBridge,
-		"hangup":  luaHangup,
-		"set":     luaSet,
+		"header":     luaHeader,
+		"answer":     luaAnswer,
+		"ring":       luaRing,
+		"play":       luaPlay,
+		"collect":    luaCollect,
+		"bridge":     luaBridge,
+		"hangup":     luaHangup,
+		"set":        luaSet,
+		"set_caller": luaSetCaller,
 	} {
 		t.methods[name] = L.NewFunction(fn)
 	}
@@ -88,6 +89,8 @@ func (t *callType) luaIndex(L *lua.LState) int {
 		v = r.sess.Source()
 	case "transport":
 		v = r.sess.Transport()
+	case "trunk":
+		v = r.sess.Trunk()
 	default:
 		m, ok := t.methods[string(key)]
 		if !ok {

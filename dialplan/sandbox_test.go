@@ -2,6 +2,7 @@ package dialplan_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/dialplan/dialplantest"
@@ -67,6 +68,30 @@ end
 		}
 		if got := s.Vars()["n"]; got != "1" {
 			t.Fatalf("counter = %s, want 1: state leaked between calls", got)
+		}
+	}
+}
+
+// table.concat is the sandbox's own: linear, size-limited, and otherwise
+// as Lua 5.1 defines it.
+func TestTableConcat(t *testing.T) {
+	s := dialplantest.NewFakeSession("1001", "1002")
+	// A budget far above the work: this test is about results, not time.
+	e, _ := newEngine(t, onCall(`local big = {} for i = 1, 20000 do big[i] = tostring(i) end
+call:set("big", #table.concat(big))
+call:set("sep", table.concat({1, "a", 2.5}, "-"))
+call:set("range", table.concat({"a", "b", "c", "d"}, ",", 2, 3))
+call:set("empty", "[" .. table.concat({}, ",") .. "]" .. table.concat({"a"}, ",", 3))
+call:set("bad", tostring(pcall(table.concat, {"a", {}})))
+call:set("huge", tostring(pcall(table.concat, {string.rep("x", 2^19), string.rep("x", 2^19), "x"})))`),
+		dialplan.Config{CPUBudget: time.Minute}, nil)
+	if err := e.Run(t.Context(), s); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := map[string]string{"big": "88894", "sep": "1-a-2.5", "range": "b,c", "empty": "[]", "bad": "false", "huge": "false"}
+	for k, v := range want {
+		if got := s.Vars()[k]; got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
 		}
 	}
 }

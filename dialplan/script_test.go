@@ -18,23 +18,34 @@ func TestShippedScriptRoutes(t *testing.T) {
 		dest    string
 		bridges []dialplantest.BridgeResult
 		want    []string
+		trunk   string          // the call comes from this carrier
+		trunks  map[string]bool // configured trunks: up or down
 	}{
-		{"test number", "07010002000", nil, []string{"answer", "play test-audio", "hangup normal"}},
-		{"extension answers", "1002", []dialplantest.BridgeResult{{OK: true}}, []string{ring}},
-		{"extension busy", "1002", []dialplantest.BridgeResult{{Reason: "busy"}}, []string{ring, "hangup busy"}},
-		{"extension no answer", "1002", []dialplantest.BridgeResult{{Reason: "no-answer"}}, []string{ring, "hangup no-answer"}},
-		{"extension not registered", "1002", []dialplantest.BridgeResult{{Reason: "unavailable"}}, []string{ring, "hangup unavailable"}},
-		{"extension declines", "1002", []dialplantest.BridgeResult{{Reason: "declined"}}, []string{ring, "hangup declined"}},
-		{"unknown extension", "1002", []dialplantest.BridgeResult{{Reason: "not-found"}}, []string{ring, "hangup not-found"}},
-		{"unknown number", "12345", nil, []string{"hangup not-found"}},
-		{"three digits", "100", nil, []string{"hangup not-found"}},
-		{"e164", "+4930123456", nil, []string{"hangup not-found"}},
-		{"empty", "", nil, []string{"hangup not-found"}},
+		{"test number", "07010002000", nil, []string{"answer", "play test-audio", "hangup normal"}, "", nil},
+		{"extension answers", "1002", []dialplantest.BridgeResult{{OK: true}}, []string{ring}, "", nil},
+		{"extension busy", "1002", []dialplantest.BridgeResult{{Reason: "busy"}}, []string{ring, "hangup busy"}, "", nil},
+		{"extension no answer", "1002", []dialplantest.BridgeResult{{Reason: "no-answer"}}, []string{ring, "hangup no-answer"}, "", nil},
+		{"extension not registered", "1002", []dialplantest.BridgeResult{{Reason: "unavailable"}}, []string{ring, "hangup unavailable"}, "", nil},
+		{"extension declines", "1002", []dialplantest.BridgeResult{{Reason: "declined"}}, []string{ring, "hangup declined"}, "", nil},
+		{"unknown extension", "1002", []dialplantest.BridgeResult{{Reason: "not-found"}}, []string{ring, "hangup not-found"}, "", nil},
+		{"unknown number", "12345", nil, []string{"hangup not-found"}, "", nil},
+		{"three digits", "100", nil, []string{"hangup not-found"}, "", nil},
+		{"e164", "+4930123456", nil, []string{"hangup not-found"}, "", nil},
+		{"empty", "", nil, []string{"hangup not-found"}, "", nil},
+		{"external via the first trunk up", "0+4930123", nil, []string{"bridge trunk/backup/+4930123 timeout=1m0s"}, "",
+			map[string]bool{"carrier": false, "backup": true}},
+		{"external, carrier busy", "004930123", []dialplantest.BridgeResult{{Reason: "busy"}},
+			[]string{"bridge trunk/carrier/04930123 timeout=1m0s", "hangup busy"}, "", map[string]bool{"carrier": true}},
+		{"external, no trunk up", "04930123", nil, []string{"hangup congestion"}, "", map[string]bool{"carrier": false}},
+		{"external, no trunks configured", "04930123", nil, []string{"hangup congestion"}, "", nil},
+		{"DID from a carrier", "+4930551002", []dialplantest.BridgeResult{{OK: true}}, []string{ring}, "carrier", nil},
+		{"unknown DID from a carrier", "+49", nil, []string{"hangup not-found"}, "carrier", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := dialplantest.NewFakeSession("1001", tt.dest)
 			s.Bridges = tt.bridges
+			s.Call.Trunk, s.Trunks = tt.trunk, tt.trunks
 			if err := dialplantest.Run(t, shippedScript, s); err != nil {
 				t.Fatalf("Run: %v", err)
 			}

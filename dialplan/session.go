@@ -16,6 +16,7 @@ type Session interface {
 	Destination() string
 	Source() string    // "ip:port" the call came from
 	Transport() string // "udp", "tcp", "tls", "ws", "wss"
+	Trunk() string     // the carrier the call came from, or ""
 	Header(name string) string
 
 	Answer(ctx context.Context) error
@@ -25,6 +26,12 @@ type Session interface {
 	Bridge(ctx context.Context, targets []string, opts BridgeOptions) (ok bool, reason string, err error)
 	Hangup(ctx context.Context, cause string) error
 	Set(name, value string)
+	// SetCaller sets the number and name presented on outbound legs
+	// (From, and P-Asserted-Identity to trunks).
+	SetCaller(number, name string)
+	// TrunkUp tells whether a trunk answers its keepalives; an error for
+	// a trunk that is not configured.
+	TrunkUp(name string) (bool, error)
 }
 
 // CollectOptions configures digit collection.

@@ -17,6 +17,8 @@
 --   call.destination   the number dialled, e.g. "1002"
 --   call.source        "ip:port" the call came from
 --   call.transport     "udp", "tcp", "tls", "ws" or "wss"
+--   call.trunk         the carrier the call came from ("" for extensions);
+--                      call.destination is then the DID
 --   call:header(name)  a SIP header's value, or nil
 --
 -- What a script can do (each waits until done; if the caller hangs up,
@@ -35,6 +37,13 @@
 --   call:hangup("busy")            end the call: "normal" (default), "busy",
 --                                  "no-answer", "unavailable", "declined",
 --                                  "not-found", or a SIP code such as 486
+--   call:bridge("trunk/carrier/+4930123456")
+--                                  call out through a trunk of configs/softswitch.yaml
+--                                  (only extensions and carriers may; anonymous callers
+--                                  get "forbidden")
+--   call:set_caller("+4930123456", "Front desk")
+--                                  the caller presented on the legs bridged next
+--   trunk.up("carrier")            false while the trunk does not answer its keepalives
 --   call:set("name", "value")      attach a variable to the call (logs, CDR)
 --   log.info("text", x), log.warn(...), log.error(...), print(...)
 --                                  write to the softswitch log with the call id
@@ -51,6 +60,9 @@ local TEST_NUMBER = "07010002000"
 
 -- How long an extension rings before giving up with "no-answer".
 local RING_SECONDS = 30
+
+-- Trunks tried, in order, for external numbers (0 + number).
+local TRUNKS = {"carrier", "backup"}
 
 function on_call(call)
   local dest = call.destination
@@ -71,6 +83,38 @@ function on_call(call)
       return call:hangup(why)
     end
     return
+  end
+
+  -- Calls from a carrier: route the DID. With one DID per extension this
+  -- could be a table lookup; here a DID ending in an extension number rings it.
+  if call.trunk ~= "" then
+    local ext = dest:match("(%d%d%d%d)$")
+    if ext then
+      local ok, why = call:bridge({"user/" .. ext}, {timeout = RING_SECONDS})
+      if not ok then
+        return call:hangup(why)
+      end
+      return
+    end
+    return call:hangup("not-found")
+  end
+
+  -- 0 + number: out through the first trunk that is up (configure them in
+  -- configs/softswitch.yaml under trunks:).
+  local number = dest:match("^0(%+?%d+)$")
+  if number then
+    for _, name in ipairs(TRUNKS) do
+      local known, up = pcall(trunk.up, name)
+      if known and up then
+        local ok, why = call:bridge({"trunk/" .. name .. "/" .. number}, {timeout = 60})
+        if not ok then
+          return call:hangup(why)
+        end
+        return
+      end
+    end
+    log.warn("no trunk up for", dest)
+    return call:hangup("congestion")
   end
 
   -- Anything else: no route.

@@ -1,27 +1,10 @@
 package tests
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
 )
-
-// dialSIPFrom is dialSIP over UDP from another loopback address, a
-// second source as the server sees it.
-func dialSIPFrom(t *testing.T, s *server, ip string) *sipClient {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(ip)}}
-	conn, err := d.Dial("udp", s.addr("udp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := dialSIP(t, s, "udp")
-	c.conn.Close()
-	c.conn, c.viaHost = conn, conn.LocalAddr().String()
-	t.Cleanup(func() { conn.Close() })
-	return c
-}
 
 // flood sends n requests from c and returns how each was answered.
 func flood(t *testing.T, c *sipClient, n int, send func()) map[int]int {
@@ -54,7 +37,7 @@ func TestFloodRateLimitedPerSource(t *testing.T) {
 			if codes[503] == 0 || codes[401]+codes[503] != 100 {
 				t.Fatalf("REGISTER flood answered %v, want 401 then 503", codes)
 			}
-			dialSIPFrom(t, s, "127.0.0.2").login("1002", testUsers["1002"], 600, "")
+			dialSIPFrom(t, s, "udp", "127.0.0.2").login("1002", testUsers["1002"], 600, "")
 		})
 	}
 	t.Run("INVITE", func(t *testing.T) {
@@ -71,7 +54,7 @@ func TestFloodRateLimitedPerSource(t *testing.T) {
 				t.Fatalf("INVITE flood answered %v", codes)
 			}
 		}
-		other := dialSIPFrom(t, s, "127.0.0.2")
+		other := dialSIPFrom(t, s, "udp", "127.0.0.2")
 		cl, res := other.answered("07010002000", sink.port())
 		cl.bye(res)
 	})

@@ -258,7 +258,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "drain logged", func() bool { return strings.Contains(s.logs(), "terminating: draining calls") })
-	late := dialSIPFrom(t, s, "127.0.0.2")
+	late := dialSIPFrom(t, s, "udp", "127.0.0.2")
 	if _, res := late.invite("1001", "", "07010002000", sink.port()); res.StatusCode != 503 {
 		t.Fatalf("a new call while draining got %d, want 503", res.StatusCode)
 	}

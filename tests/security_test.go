@@ -45,7 +45,7 @@ func TestBruteForceThrottledThenBanned(t *testing.T) {
 	c.mustRegister("1001", testUsers["1001"], 600, "", 403)
 
 	// Another source address (127.0.0.2 is loopback too) is unaffected.
-	dialSIPFrom(t, s, "127.0.0.2").login("1002", testUsers["1002"], 600, "")
+	dialSIPFrom(t, s, "udp", "127.0.0.2").login("1002", testUsers["1002"], 600, "")
 
 	logs := s.logs()
 	for _, msg := range []string{`msg="auth source throttled"`, `msg="auth source banned"`} {

@@ -47,12 +47,32 @@ func randHex(n int) string {
 // dialSIP connects to the softswitch over transport.
 func dialSIP(t *testing.T, s *server, transport string) *sipClient {
 	t.Helper()
+	return dialSIPFrom(t, s, transport, "")
+}
+
+// dialSIPFrom connects from a given local address, "IP" or "IP:port" (UDP
+// only; "" lets the OS choose), e.g. to play a carrier on a second
+// loopback address.
+func dialSIPFrom(t *testing.T, s *server, transport, local string) *sipClient {
+	t.Helper()
 	c := &sipClient{t: t, transport: transport, callID: randHex(8) + "@test", tag: randHex(4)}
 	var err error
 	switch transport {
 	case "udp":
 		c.server = s.addr("udp")
-		c.conn, err = net.Dial("udp", c.server)
+		var laddr *net.UDPAddr
+		if local != "" {
+			if !strings.Contains(local, ":") {
+				local += ":0"
+			}
+			if laddr, err = net.ResolveUDPAddr("udp", local); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var remote *net.UDPAddr
+		if remote, err = net.ResolveUDPAddr("udp", c.server); err == nil {
+			c.conn, err = net.DialUDP("udp", laddr, remote)
+		}
 	case "tcp":
 		c.server = s.addr("tcp")
 		c.conn, err = net.Dial("tcp", c.server)

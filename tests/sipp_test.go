@@ -21,11 +21,13 @@ type sippRun struct {
 	calls     int               // -m; default len(users)
 	port      int               // sipp's local port; 0: a free one
 	service   string            // -s: the user part of the Request-URI
+	ip        string            // sipp's local address; default 127.0.0.1
 	rate      int               // -r: new calls a second; 0: sipp's default (10)
 	limit     time.Duration     // -timeout for the whole run; default 40s
 }
 
-// run executes sipp against target and returns its exit status and logs.
+// run executes sipp against target (as a server when target is "") and
+// returns its exit status and logs.
 // sipp writes its trace files next to the scenario, so it runs from a copy
 // in a temporary directory.
 func (r sippRun) run(t *testing.T, target string) (int, string) {
@@ -59,18 +61,31 @@ func (r sippRun) run(t *testing.T, target string) (int, string) {
 	if r.transport == "tcp" {
 		mode = "t1"
 	}
+	ip := r.ip
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
 	port := r.port
-	if port == 0 {
+	if port == 0 && ip == "127.0.0.1" {
 		port = freePort(t, r.transport)
+	} else if port == 0 {
+		port = freePortOn(t, "udp", ip)
 	}
 	limit := r.limit
 	if limit == 0 {
 		limit = 40 * time.Second
 	}
-	args := []string{target, "-sf", scen, "-inf", inf, "-m", strconv.Itoa(calls), "-t", mode,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-timeout", strconv.Itoa(int(limit.Seconds())) + "s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
-		"-trace_err", "-trace_msg", "-max_recv_loops", "1000"}
+	var args []string
+	if target != "" {
+		args = append(args, target)
+	}
+	if len(r.users) > 0 || target != "" {
+		args = append(args, "-inf", inf)
+	}
+	args = append(args, "-sf", scen, "-m", strconv.Itoa(calls), "-t", mode,
+		"-i", ip, "-p", strconv.Itoa(port),
+		"-timeout", strconv.Itoa(int(limit.Seconds()))+"s", "-timeout_error", "-recv_timeout", "5000", "-nostdin",
+		"-trace_err", "-trace_msg", "-max_recv_loops", "1000")
 	if r.rate > 0 {
 		args = append(args, "-r", strconv.Itoa(r.rate))
 	}

@@ -61,7 +61,11 @@ type Progress struct {
 type DialOptions struct {
 	CallID     string // the call's id, for logs
 	Caller     string // user part presented in From
-	CallerName string // display name presented in From
+	CallerName string // display name presented in From (and P-Asserted-Identity to trunks)
+	// Trusted is set when the caller is an authenticated extension or a
+	// trunk: only then may the call leave the switch (trunk/..., sip:...).
+	Trusted bool
+	Source  string // the caller's address, for logs
 	// OnProgress is called for each provisional response, from the
 	// dialing goroutine; it must not block.
 	OnProgress func(Progress)
@@ -106,10 +110,14 @@ func CauseOf(err error) Cause {
 // CallInfo describes an inbound call as its leg received it.
 type CallInfo struct {
 	ID          string
-	Caller      string // authenticated extension, or the From user of an allowed anonymous call
+	Caller      string // authenticated extension, or the From user of an allowed anonymous call or a trunk's call
 	CallerName  string
 	Destination string
 	Source      string
 	Transport   string
 	Header      func(name string) string // request headers of the INVITE
+	// Authenticated is set when the caller proved to be an extension.
+	Authenticated bool
+	// Trunk names the carrier the call came from (by its address), or "".
+	Trunk string
 }

@@ -85,6 +85,22 @@ func (r *Registrar) Lookup(ext string) []store.Binding {
 	return out
 }
 
+// Registered tells whether a live binding was registered from host (an
+// IP address, any port): a device or PBX that has proved who it is.
+func (r *Registrar) Registered(host string) bool {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, bs := range r.bindings {
+		for _, b := range bs {
+			if b.Expires.After(now) && sourceHost(b.Source) == host {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // ConnectionClosed drops the bindings made over a connection that closed.
 func (r *Registrar) ConnectionClosed(transport, remote string) {
 	key := connKey(transport, remote)

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/store"
 )
 
 // onInvite handles a new INVITE (or routes a re-INVITE to its dialog). It
@@ -45,13 +46,26 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		},
 	}
 	log := m.log.With("call_id", info.ID, "leg", "a")
-	if !m.anonymousAllowed(dest) {
+	var spec MediaSpec
+	if t, ok := m.fromTrunk(req); ok {
+		// A carrier's call, recognised by its address: the DID is the
+		// destination and the caller is whatever number it presents.
+		info.Trunk = t.Name
+		info.Destination = didOf(req, t)
+		spec.Codecs = t.Codecs
+	} else if !m.anonymousAllowed(dest) {
+		if !m.mayAuthenticate(ctx, req) {
+			m.refused.note(req.Source(), "from", from.Address.User, "destination", dest)
+			m.srv.Reply(req, tx, 403, "Forbidden")
+			return
+		}
 		u, ok := m.auth.Authenticate(ctx, req, tx, true)
 		if !ok {
 			return
 		}
 		// The authenticated extension is the caller, whatever From says.
 		info.Caller = u.Ext
+		info.Authenticated = true
 		if info.CallerName == "" {
 			info.CallerName = u.Name
 		}
@@ -59,11 +73,11 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// An INVITE without SDP is a late offer (RFC 3261 §13.2.1): we offer
 	// in the 200 and the caller answers in its ACK.
 	lateOffer := len(req.Body()) == 0
-	kind := kindForOffer(req.Body())
+	spec.Kind = kindForOffer(req.Body())
 	if lateOffer {
-		kind = kindForTransport(req.Transport())
+		spec.Kind = kindForTransport(req.Transport())
 	}
-	ep, err := m.newEP(ctx, kind)
+	ep, err := m.newEP(ctx, spec)
 	if err != nil {
 		log.Error("no media endpoint for the call", "error", err)
 		m.srv.Reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
@@ -97,6 +111,27 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	m.handler(ctx, l, info)
 	l.release()
 	m.delDialog(info.ID, l)
+}
+
+// mayAuthenticate tells whether a challenge could lead anywhere: the
+// INVITE carries credentials, its From is one of our extensions, or it
+// comes from an address something registered from (a PBX using us as its
+// carrier presents its customers' numbers, not its account). A stranger (a
+// carrier's call from an unknown address, a scanner) gets 403 at once:
+// nothing is sent anywhere.
+func (m *Manager) mayAuthenticate(ctx context.Context, req *sip.Request) bool {
+	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+		return true
+	}
+	if m.loc.Registered(hostOf(req.Source())) {
+		return true
+	}
+	from := req.From()
+	if from == nil {
+		return false
+	}
+	_, err := m.users.User(ctx, from.Address.User)
+	return !errors.Is(err, store.ErrNotFound)
 }
 
 // inLeg is the caller's side of a call (we are UAS).

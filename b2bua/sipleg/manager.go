@@ -26,6 +26,8 @@ type Authenticator interface {
 // Locator returns the live registrations of an extension.
 type Locator interface {
 	Lookup(ext string) []store.Binding
+	// Registered tells whether any live binding came from host (an IP).
+	Registered(host string) bool
 }
 
 // Users tells whether an extension exists.
@@ -50,8 +52,16 @@ func (k MediaKind) String() string {
 	return "rtp"
 }
 
+// MediaSpec is what a new leg's media endpoint must do.
+type MediaSpec struct {
+	Kind MediaKind
+	// Codecs limits plain RTP to these codecs, in preference order (a
+	// trunk's codec list); nil means the endpoint's defaults.
+	Codecs []string
+}
+
 // MediaFactory creates the media endpoint of a new leg.
-type MediaFactory func(ctx context.Context, kind MediaKind) (media.Endpoint, error)
+type MediaFactory func(ctx context.Context, spec MediaSpec) (media.Endpoint, error)
 
 // kindForOffer picks the profile answering an offer: WebRTC when the offer
 // asks for DTLS-SRTP with feedback, as browsers do.
@@ -104,6 +114,10 @@ type Manager struct {
 	newEP   MediaFactory
 	log     *slog.Logger
 	handler Handler
+	trunks  Trunks
+
+	refused *sourceLog // INVITEs from neither an extension nor a trunk
+	fraud   *sourceLog // unauthenticated calls routed to a trunk
 
 	mu      sync.Mutex
 	dialogs map[string]dialog // by Call-ID
@@ -117,7 +131,9 @@ func New(cfg Config, srv *sipserver.Server, auth Authenticator, loc Locator, use
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
 	m := &Manager{cfg: cfg, srv: srv, client: client, auth: auth, loc: loc, users: users, newEP: newEP, log: log,
-		dialogs: make(map[string]dialog)}
+		dialogs: make(map[string]dialog),
+		refused: newSourceLog(log, "call refused: not from an extension or a trunk"),
+		fraud:   newSourceLog(log, "call to an external target refused: the caller is not authenticated")}
 	srv.Handle(sip.INVITE, m.onInvite)
 	srv.Handle(sip.ACK, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onAck(req, tx) }))
 	srv.Handle(sip.BYE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onBye(req, tx) }))
@@ -130,6 +146,23 @@ func New(cfg Config, srv *sipserver.Server, auth Authenticator, loc Locator, use
 	})
 	return m, nil
 }
+
+// Client is the SIP client legs are dialed with (trunks use it too).
+func (m *Manager) Client() *sipgo.Client { return m.client }
+
+// FromListener makes an outgoing UDP request leave from our listening
+// socket (see sipserver.Server.UDPAddr); other transports are untouched.
+func (m *Manager) FromListener(req *sip.Request) {
+	if !strings.EqualFold(req.Transport(), "udp") {
+		return
+	}
+	if a, ok := m.srv.UDPAddr(); ok {
+		req.Laddr = a
+	}
+}
+
+// Contact is our Contact header for transport (no user part).
+func (m *Manager) Contact(transport string) sip.ContactHeader { return m.contact(transport) }
 
 // SetHandler sets who runs inbound calls.
 func (m *Manager) SetHandler(h Handler) { m.handler = h }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
 type branchResult struct {
@@ -25,11 +26,17 @@ type branch struct {
 	dest      string // host:port to send to (the registration's source address)
 	transport string // udp, tcp, tls, ws, wss
 	toUser    string
+	trunk     *trunk.Config // set for trunk/NAME/NUMBER
 }
 
 // Dial rings target: "user/EXT" (every registered contact in parallel) or
 // a SIP URI "sip:user@host[:port][;transport=tcp]".
 func (m *Manager) Dial(ctx context.Context, target string, opts leg.DialOptions) (leg.Leg, error) {
+	if external(target) && !opts.Trusted {
+		// Toll fraud guard: only extensions and carriers may call out.
+		m.fraud.note(opts.Source, "target", target, "call_id", opts.CallID)
+		return nil, &leg.Error{Cause: leg.Forbidden, Detail: "caller not authenticated: " + target + " refused"}
+	}
 	branches, err := m.resolve(ctx, target)
 	if err != nil {
 		return nil, err
@@ -130,6 +137,12 @@ func (m *Manager) resolve(ctx context.Context, target string) ([]branch, error) 
 			return nil, &leg.Error{Cause: leg.Unavailable, Detail: ext + " is not registered"}
 		}
 		return out, nil
+	case strings.HasPrefix(target, "trunk/"):
+		b, err := m.trunkBranch(target)
+		if err != nil {
+			return nil, err
+		}
+		return []branch{b}, nil
 	case strings.HasPrefix(target, "sip:"):
 		var u sip.Uri
 		if err := sip.ParseUri(target, &u); err != nil || u.Host == "" {
@@ -172,7 +185,15 @@ func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
 
 // invite sends one INVITE and waits for its final answer.
 func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*outLeg, error) {
-	ep, err := m.newEP(ctx, kindForTransport(b.transport))
+	spec := MediaSpec{Kind: kindForTransport(b.transport)}
+	fromHost := m.cfg.Host
+	var answerOpts sipgo.AnswerOptions
+	if b.trunk != nil {
+		spec.Codecs = b.trunk.Codecs
+		fromHost = b.trunk.Host
+		answerOpts.Username, answerOpts.Password = b.trunk.AuthUsername, b.trunk.Password
+	}
+	ep, err := m.newEP(ctx, spec)
 	if err != nil {
 		return nil, &leg.Error{Cause: leg.Congestion, Detail: err.Error()}
 	}
@@ -186,7 +207,8 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	req := sip.NewRequest(sip.INVITE, b.ruri)
 	req.SetTransport(strings.ToUpper(b.transport))
 	req.SetDestination(b.dest)
-	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: m.cfg.Host}, Params: sip.NewParams()}
+	m.FromListener(req)
+	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
 	cid := sip.CallIDHeader(callID)
@@ -197,6 +219,11 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
+	if b.trunk != nil && opts.Caller != "" {
+		// RFC 3325: the carrier trusts us to assert who calls.
+		pai := sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}}
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai.Value()))
+	}
 	req.SetBody(offer)
 
 	l := &outLeg{core: newCore(m, callID, ep, b.transport, b.dest, log), offer: offer}
@@ -219,7 +246,13 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	// timer B (32 s) for a contact that never answers. Dial and Bridge do
 	// not wait for that (Manager.drain finishes such branches in the
 	// background), and a phone that starts ringing late is still CANCELed.
-	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+	answerOpts.OnResponse = func(res *sip.Response) error {
+		if (res.StatusCode == 401 || res.StatusCode == 407) && b.trunk != nil {
+			if err := b.trunk.CheckChallenge(res); err != nil {
+				log.Warn("trunk challenge not answered", "error", err)
+				return &leg.Error{Cause: leg.Forbidden, Detail: err.Error()}
+			}
+		}
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil
 		}
@@ -238,8 +271,13 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 			opts.OnProgress(p)
 		}
 		return nil
-	}})
+	}
+	err = dlg.WaitAnswer(ctx, answerOpts)
 	if err != nil {
+		var le *leg.Error
+		if errors.As(err, &le) {
+			return fail(le)
+		}
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
 			log.Info("call refused", "status", de.Res.StatusCode, "reason", de.Res.Reason)

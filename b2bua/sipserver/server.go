@@ -268,6 +268,23 @@ func (s *Server) serveStream(transport string, l net.Listener) {
 	}()
 }
 
+// UDPAddr is the address of our UDP listener, for requests we originate:
+// sent from it (not from a new ephemeral socket), a carrier sees the same
+// address:port that our Contact and registrations name, and its requests
+// and responses come back through NATs and firewalls.
+func (s *Server) UDPAddr() (sip.Addr, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if pc, ok := l.(net.PacketConn); ok {
+			if ua, ok := pc.LocalAddr().(*net.UDPAddr); ok {
+				return sip.Addr{IP: ua.IP, Port: ua.Port}, true
+			}
+		}
+	}
+	return sip.Addr{}, false
+}
+
 // udpConn returns our UDP socket bound to local, for stateless replies.
 func (s *Server) udpConn(local string) net.PacketConn {
 	s.mu.Lock()

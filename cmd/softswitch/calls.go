@@ -11,6 +11,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/sipleg"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/rtpep"
@@ -23,6 +24,7 @@ type callCore struct {
 	legs     *sipleg.Manager
 	cdrs     *store.CDRWriter
 	browsers *webrtcep.Factory
+	trunks   *trunk.Set
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
@@ -47,11 +49,11 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return nil, fmt.Errorf("browser media: %w", err)
 	}
 	log.Info("listening", "transport", "webrtc", "addr", browsers.Addr().String())
-	newEP := func(ctx context.Context, kind sipleg.MediaKind) (media.Endpoint, error) {
-		if kind == sipleg.MediaWebRTC {
+	newEP := func(ctx context.Context, spec sipleg.MediaSpec) (media.Endpoint, error) {
+		if spec.Kind == sipleg.MediaWebRTC {
 			return browsers.New(ctx)
 		}
-		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, RTPTimeout: cfg.RTPTimeout}, log)
+		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, log)
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
 	if err != nil {
@@ -59,13 +61,18 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
 	engine := b2bua.New(b2bua.Config{}, dp, legs, cdrs, log)
+	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,
+		Prepare: legs.FromListener, Log: log})
+	legs.SetTrunks(trunks)
+	engine.SetTrunks(trunks)
 	legs.SetHandler(engine.Serve)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.
 func (c *callCore) shutdown(ctx context.Context) error {
 	err := c.engine.Shutdown(ctx)
+	c.trunks.Close() // unregisters
 	c.legs.Wait()
 	err = joinErr(err, c.browsers.Close())
 	return joinErr(err, c.cdrs.Close())

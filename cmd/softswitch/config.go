@@ -16,6 +16,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
 // Config is the resolved configuration of `softswitch serve`. Every field
@@ -50,6 +51,9 @@ type Config struct {
 	// DrainTimeout is how long SIGTERM lets calls go on before hanging
 	// them up; 0 means 30s.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+
+	// Trunks are the carriers; they can change without a restart.
+	Trunks []trunk.Config `yaml:"trunks"`
 }
 
 // AuthConfig configures digest authentication.
@@ -156,6 +160,9 @@ func (c *Config) validate() error {
 	}
 	if rl := c.RateLimit; rl.Invite.Burst < 0 || rl.Register.Burst < 0 || rl.MaxSources < 0 {
 		return errors.New("config: rate_limit: burst and max_sources must not be negative")
+	}
+	if err := trunk.NormalizeAll(c.Trunks); err != nil {
+		return fmt.Errorf("config: trunks: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@
 //	softswitch user list [--data DIR]
 //	softswitch cdr list [--last N] [--data DIR]
 //	softswitch dialplan check FILE
+//	softswitch reload [--data DIR]
+//	softswitch trunk status [--data DIR]
 //	softswitch version
 package main
 
@@ -35,6 +37,8 @@ const usage = `usage:
   softswitch user list [--data DIR]
   softswitch cdr list [--last N] [--data DIR]
   softswitch dialplan check FILE
+  softswitch reload [--data DIR]          (apply the configuration file's trunks now)
+  softswitch trunk status [--data DIR]
   softswitch version
 `
 
@@ -59,6 +63,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cdrCmd(ctx, args[1:], stdout)
 	case "dialplan":
 		err = dialplanCmd(args[1:], stdout)
+	case "reload":
+		err = controlCmd("reload", "reload", args[1:], stdout)
+	case "trunk":
+		if len(args) < 2 || args[1] != "status" {
+			err = usageError("trunk: want status")
+			break
+		}
+		err = controlCmd("trunk status", "trunk status", args[2:], stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "softswitch", version)
 	case "help", "--help", "-h":

@@ -22,6 +22,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/web"
 )
 
@@ -139,8 +140,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data)
-	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, log)
+	// Trunks start once we listen: a carrier answers our REGISTER and
+	// OPTIONS, and sends calls, to the addresses in our Contact.
+	if _, err := calls.trunks.Apply(cfg.Trunks); err != nil {
+		return fmt.Errorf("config: trunks: %w", err)
+	}
+	rl := newReloader(args, cfg, calls.trunks, log)
+	go rl.watch(runCtx)
+	ctl, err := startControl(cfg.Data, map[string]controlHandler{
+		"reload": func() (string, error) { return rl.reload("softswitch reload") },
+		"trunk status": func() (string, error) {
+			var b strings.Builder
+			err := trunk.WriteStatus(&b, calls.trunks.Status(), time.Now())
+			return b.String(), err
+		},
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer ctl.close()
+	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data, "trunks", len(cfg.Trunks))
+	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, rl, log)
 }
 
 // startListeners opens every configured listener; any failure (a port in
@@ -221,15 +241,24 @@ func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*htt
 
 // waitForSignal runs until SIGTERM (drain: new requests get 503 while those
 // in progress finish) or SIGINT (exit at once).
-func waitForSignal(ctx context.Context, drain time.Duration, srv *sipserver.Server, calls *callCore, https []*http.Server, log *slog.Logger) error {
+func waitForSignal(ctx context.Context, drain time.Duration, srv *sipserver.Server, calls *callCore, https []*http.Server, rl *reloader, log *slog.Logger) error {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	var sig os.Signal
-	select {
-	case sig = <-sigs:
-	case <-ctx.Done():
-		sig = syscall.SIGTERM
+wait:
+	for {
+		select {
+		case sig = <-sigs:
+			if sig == syscall.SIGHUP {
+				_, _ = rl.reload("SIGHUP") // logged
+				continue
+			}
+			break wait
+		case <-ctx.Done():
+			sig = syscall.SIGTERM
+			break wait
+		}
 	}
 	if sig == syscall.SIGINT {
 		log.Info("interrupted: exiting now")

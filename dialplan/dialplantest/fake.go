@@ -20,6 +20,7 @@ type Call struct {
 	Destination string
 	Source      string
 	Transport   string
+	Trunk       string            // the carrier the call came from, or ""
 	Headers     map[string]string // looked up case-insensitively
 }
 
@@ -49,6 +50,9 @@ type FakeSession struct {
 	// Errors makes a method fail: keyed by "answer", "ring", "play",
 	// "collect", "bridge" or "hangup".
 	Errors map[string]error
+	// Trunks is the state trunk.up(name) reports; a name not in it is
+	// an unknown trunk (an error).
+	Trunks map[string]bool
 
 	mu      sync.Mutex
 	calls   []string
@@ -124,6 +128,23 @@ func (s *FakeSession) CallerName() string  { return s.Call.CallerName }
 func (s *FakeSession) Destination() string { return s.Call.Destination }
 func (s *FakeSession) Source() string      { return s.Call.Source }
 func (s *FakeSession) Transport() string   { return s.Call.Transport }
+func (s *FakeSession) Trunk() string       { return s.Call.Trunk }
+
+// SetCaller records "set_caller NUMBER NAME".
+func (s *FakeSession) SetCaller(number, name string) {
+	s.record("set_caller %s %s", number, name)
+}
+
+// TrunkUp reports Trunks[name].
+func (s *FakeSession) TrunkUp(name string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	up, ok := s.Trunks[name]
+	if !ok {
+		return false, fmt.Errorf("no trunk %q", name)
+	}
+	return up, nil
+}
 
 // Header looks name up in Headers, ignoring case.
 func (s *FakeSession) Header(name string) string {

@@ -1,0 +1,58 @@
+-- Dialplan for the trunk tests.
+--   0 + number        out through the first trunk that is up, in ROUTES
+--                     order, presenting 4930 + the extension as caller
+--   0999              an anonymous destination routed to a carrier: the
+--                     toll-fraud guard must refuse it
+--   four digits       an extension
+--   from a carrier    the DID picks the extension (DIDS)
+local DIDS = {["5550100"] = "1001", ["2000"] = "1001"}
+local ROUTES = {"primary", "backup", "carrier"}
+
+local function first_up()
+  for _, name in ipairs(ROUTES) do
+    local ok, up = pcall(trunk.up, name)
+    if ok and up then
+      return name
+    end
+  end
+end
+
+local function bridge_or_hangup(call, target, seconds)
+  local ok, why = call:bridge(target, {timeout = seconds})
+  if not ok then
+    call:hangup(why)
+  end
+end
+
+function on_call(call)
+  local d = call.destination
+  if call.trunk ~= "" then
+    local ext = DIDS[d]
+    if not ext then
+      return call:hangup("not-found")
+    end
+    log.info("call from trunk", call.trunk, "for", d, "from", call.caller)
+    return bridge_or_hangup(call, "user/" .. ext, 10)
+  end
+  if d == "07010002000" then
+    call:answer()
+    call:play("test-audio")
+    return call:hangup()
+  end
+  if d == "0999" then
+    return bridge_or_hangup(call, "trunk/carrier/999", 5)
+  end
+  local number = d:match("^0(%d+)$")
+  if number then
+    local via = first_up()
+    if not via then
+      return call:hangup("congestion")
+    end
+    call:set_caller("4930" .. call.caller, "Ext " .. call.caller)
+    return bridge_or_hangup(call, "trunk/" .. via .. "/" .. number, 15)
+  end
+  if d:match("^%d%d%d%d$") then
+    return bridge_or_hangup(call, "user/" .. d, 10)
+  end
+  call:hangup("not-found")
+end
