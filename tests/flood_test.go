@@ -74,3 +74,27 @@ func TestFloodRateLimitedPerSource(t *testing.T) {
 		}
 	}
 }
+
+// A carrier (a trunk, recognised by its address) sends many calls from one
+// address: it is not rate-limited, while another address sending the same
+// is.
+func TestCarrierNotRateLimited(t *testing.T) {
+	sink := newUDPSink(t, carrierIP)
+	cfg := writeConfig(t, "rate_limit:\n  invite: {rate: 1, burst: 2}\ntrunks:\n"+
+		trunkYAML("carrier", carrierIP, sink.port(), "options_interval: -1\nfrom_addresses: [\""+carrierIP+"/32\"]"))
+	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
+	media := newRTPPeer(t)
+	calls := func(c *sipClient) map[int]int {
+		return flood(t, c, 20, func() {
+			c.callID = randHex(8) + "@carrier"
+			c.startInvite("+15551234567", "", "5559999", media.port()) // no such DID: 404
+		})
+	}
+	codes := calls(dialSIPFrom(t, s, "udp", carrierIP))
+	if codes[404] == 0 || codes[503] > 0 {
+		t.Fatalf("the carrier's calls were answered %v, want 404 (no such DID) and never 503", codes)
+	}
+	if codes = calls(dialSIPFrom(t, s, "udp", otherIP)); codes[503] == 0 {
+		t.Fatalf("calls from an address that is no carrier's answered %v, want 503 beyond the limit", codes)
+	}
+}
