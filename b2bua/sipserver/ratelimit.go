@@ -4,9 +4,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math"
-	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -65,7 +63,6 @@ type limiter struct {
 	max    int
 	log    *slog.Logger
 	now    func() time.Time
-	exempt atomic.Pointer[func(netip.Addr) bool]
 
 	mu        sync.Mutex
 	buckets   map[bucketKey]*bucket
@@ -118,11 +115,6 @@ func (l *limiter) applies(req *sip.Request) bool {
 // request for retransmission matching (0: do not match, as on a reliable
 // transport). It returns false with the seconds to wait when over the limit.
 func (l *limiter) allow(host string, method sip.RequestMethod, id uint64) (bool, int) {
-	if f := l.exempt.Load(); f != nil {
-		if a, err := netip.ParseAddr(host); err == nil && (*f)(a) {
-			return true, 0
-		}
-	}
 	lim := l.limits[method]
 	now := l.now()
 	l.mu.Lock()
@@ -171,10 +163,6 @@ func (l *limiter) allow(host string, method sip.RequestMethod, id uint64) (bool,
 	}
 	return false, max(1, int(math.Ceil((1-b.tokens)/lim.Rate)))
 }
-
-// ExemptFromRateLimit lets the sources f accepts past the rate limit: the
-// addresses of carriers, which send many calls from one address.
-func (s *Server) ExemptFromRateLimit(f func(netip.Addr) bool) { s.limiter.exempt.Store(&f) }
 
 // sweepLocked forgets the sources whose bucket has refilled and whose
 // admitted requests are too old to be retransmitted: they are as new.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -85,23 +84,6 @@ func TestLimiterRetransmissionCountsOnce(t *testing.T) {
 	l.allow("192.0.2.1", sip.REGISTER, 11)
 	if ok, _ := l.allow("192.0.2.1", sip.REGISTER, 7); ok {
 		t.Fatal("a request id seen long ago was not counted")
-	}
-}
-
-// A source the exemption accepts (a carrier) is never limited.
-func TestLimiterExempt(t *testing.T) {
-	l, _ := newTestLimiter(RateLimits{Invite: RateLimit{Rate: 1, Burst: 1}}, slog.New(slog.DiscardHandler))
-	carrier := netip.MustParseAddr("192.0.2.50")
-	f := func(a netip.Addr) bool { return a == carrier }
-	l.exempt.Store(&f)
-	for i := 0; i < 10; i++ {
-		if ok, _ := l.allow("192.0.2.50", sip.INVITE, 0); !ok {
-			t.Fatalf("exempt source refused at request %d", i+1)
-		}
-	}
-	l.allow("192.0.2.51", sip.INVITE, 0)
-	if ok, _ := l.allow("192.0.2.51", sip.INVITE, 0); ok {
-		t.Fatal("the exemption let another source through")
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -132,8 +131,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// A carrier sends many calls from one address: not rate-limited.
-	srv.ExemptFromRateLimit(func(a netip.Addr) bool { _, ok := calls.trunks.Identify(a); return ok })
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
