@@ -12,7 +12,7 @@ APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
 APT_TEST := sip-tester baresip-core util-linux iproute2 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build test unit e2e bench fuzz lint deps deps-build deps-test clean
+.PHONY: all run build test unit e2e bench fuzz fuzz-smoke lint deps deps-build deps-test clean
 
 all: build
 
@@ -24,9 +24,10 @@ run: build
 build: deps-build
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/softswitch
 
-## test: lint, then unit and end-to-end tests with the race detector
+## test: lint, unit and end-to-end tests with the race detector, then fuzz-smoke
 test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) fuzz-smoke
 
 unit: deps-build
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /tests)
@@ -38,13 +39,25 @@ e2e: deps
 bench: deps-build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## fuzz: each fuzz target for FUZZTIME (default 30s)
+## fuzz: each fuzz target of every package for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
 fuzz: deps-build
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; done
+	@$(call fuzz_each,$(FUZZTIME))
+
+## fuzz-smoke: each fuzz target for FUZZSMOKE (default 2s), after its corpus
+FUZZSMOKE ?= 2s
+fuzz-smoke: deps-build
+	@$(call fuzz_each,$(FUZZSMOKE))
+
+# fuzz_each runs every fuzz target for $(1): go test -fuzz takes one
+# package and one target per run. Only packages with a Fuzz function in
+# their tests are listed (go test -list compiles the package's tests).
+define fuzz_each
+set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(1) $$pkg; \
+  done; done
+endef
 
 ## lint: gofmt and go vet
 lint: deps-build

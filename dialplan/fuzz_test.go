@@ -3,8 +3,14 @@ package dialplan_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +73,170 @@ func FuzzScript(f *testing.F) {
 			t.Fatalf("New and Run took %v", took)
 		}
 	})
+}
+
+// FuzzShippedDialplan runs the shipped dialplan on calls whose
+// network-controlled fields (caller, display name, dialled number, a
+// header) are arbitrary: it must never fail, and route exactly as written:
+// the test number answered, four digits bridged, the rest refused.
+func FuzzShippedDialplan(f *testing.F) {
+	f.Add("1001", "Alice", "1002", "JsSIP 3.13.8")
+	f.Add("1002", "", "07010002000", "baresip v1.0.0 (x86_64/linux)")
+	f.Add("sipp", "\"quoted\" name", "0049301234567", "")
+	f.Add("anonymous", "Anonymous", "1O02", "\x00\xff")
+	f.Add("1001", "", "１２３４", "")
+	cfg := dialplan.Config{Path: shippedScript, CPUBudget: time.Second, MaxDuration: 10 * time.Second}
+	e, err := dialplan.New(cfg, discard())
+	if err != nil {
+		f.Fatal(err)
+	}
+	four := regexp.MustCompile(`^[0-9]{4}$`)
+	f.Fuzz(func(t *testing.T, caller, name, dest, ua string) {
+		s := dialplantest.NewFakeSession(caller, dest)
+		s.Call.CallerName = name
+		s.Headers = map[string]string{"User-Agent": ua}
+		s.Bridges = []dialplantest.BridgeResult{{Reason: "busy"}}
+		if err := e.Run(t.Context(), s); err != nil {
+			t.Fatalf("Run(%q -> %q) = %v", caller, dest, err)
+		}
+		want := []string{"hangup not-found"}
+		switch {
+		case dest == "07010002000":
+			want = []string{"answer", "play test-audio", "hangup normal"}
+		case four.MatchString(dest):
+			want = []string{"bridge user/" + dest + " timeout=30s", "hangup busy"}
+		}
+		if got := s.Calls(); !slices.Equal(got, want) {
+			t.Fatalf("call to %q: %q, want %q", dest, got, want)
+		}
+	})
+}
+
+// checkedSession is a fake call that checks every argument the Lua API
+// hands it against the documented limits.
+type checkedSession struct {
+	*dialplantest.FakeSession
+	t *testing.T
+}
+
+func (s checkedSession) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOptions) (bool, string, error) {
+	if len(targets) == 0 || len(targets) > 64 || slices.Contains(targets, "") || o.Timeout < 0 || o.Timeout > 24*time.Hour {
+		s.t.Fatalf("bridge %q %+v", targets, o)
+	}
+	return s.FakeSession.Bridge(ctx, targets, o)
+}
+
+func (s checkedSession) Collect(ctx context.Context, o dialplan.CollectOptions) (string, error) {
+	if o.Max < 0 || o.Max > 128 || o.Timeout < 0 || o.Timeout > 24*time.Hour || len(o.Terminator) > 1 || !strings.Contains("0123456789*#ABCD", o.Terminator) {
+		s.t.Fatalf("collect %+v", o)
+	}
+	return s.FakeSession.Collect(ctx, o)
+}
+
+func (s checkedSession) Play(ctx context.Context, prompt string) error {
+	if prompt == "" {
+		s.t.Fatalf("play with an empty prompt")
+	}
+	return s.FakeSession.Play(ctx, prompt)
+}
+
+func (s checkedSession) Hangup(ctx context.Context, cause string) error {
+	if cause == "" {
+		s.t.Fatalf("hangup with an empty cause")
+	}
+	return s.FakeSession.Hangup(ctx, cause)
+}
+
+// FuzzCallArgs calls every call API function with arbitrary strings and
+// numbers (each call under pcall): a bad argument must raise a Lua error,
+// never reach the call out of range, and a good one must reach it as is.
+func FuzzCallArgs(f *testing.F) {
+	f.Add("user/1001", 30.0, 4.0, "#", "busy", 486.0, "pin", "1234")
+	f.Add("", -1.0, 0.0, "##", "", 399.5, "", "")
+	f.Add("trunk/carrier/0049301234567", 86400.0, 128.0, "", "normal", 699.0, "x", "\x00")
+	f.Add("user/1002", math.NaN(), math.Inf(1), "*", "\"]]--", math.Inf(-1), "a\nb", "\\")
+	f.Fuzz(func(t *testing.T, target string, timeout, max float64, term, cause string, code float64, name, value string) {
+		src := fmt.Sprintf(`function on_call(call)
+  pcall(call.bridge, call, %[1]s, {timeout = %[2]s})
+  pcall(call.bridge, call, {%[1]s, %[1]s})
+  pcall(call.collect, call, {max = %[3]s, timeout = %[2]s, terminator = %[4]s, prompt = %[1]s})
+  pcall(call.play, call, %[1]s)
+  pcall(call.set, call, %[7]s, %[8]s)
+  pcall(call.set, call, %[7]s .. "#n", %[3]s)
+  pcall(call.header, call, %[7]s)
+  pcall(call.hangup, call, %[6]s)
+  pcall(call.hangup, call, %[5]s)
+end
+`, luaString(target), luaNumber(timeout), luaNumber(max), luaString(term), luaString(cause), luaNumber(code), luaString(name), luaString(value))
+		path := filepath.Join(t.TempDir(), "args.lua")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e, err := dialplan.New(dialplan.Config{Path: path, CPUBudget: time.Second, MaxDuration: 10 * time.Second}, discard())
+		if err != nil {
+			t.Fatalf("%v\n%s", err, src)
+		}
+		s := checkedSession{dialplantest.NewFakeSession("1001", "1002"), t}
+		if err := e.Run(t.Context(), s); err != nil {
+			t.Fatalf("Run = %v\n%s", err, src)
+		}
+		calls := s.Calls()
+		okTimeout := timeout >= 0 && timeout <= 86400
+		d := time.Duration(timeout * float64(time.Second))
+		if target != "" && okTimeout {
+			want := "bridge " + target
+			if d > 0 {
+				want += " timeout=" + d.String()
+			}
+			if !slices.Contains(calls, want) {
+				t.Errorf("valid bridge(%q, %v) not made: %q", target, timeout, calls)
+			}
+		}
+		if target != "" && !slices.Contains(calls, "play "+target) {
+			t.Errorf("valid play(%q) not made: %q", target, calls)
+		}
+		if code >= 400 && code <= 699 && code == math.Trunc(code) && !slices.Contains(calls, "hangup "+strconv.Itoa(int(code))) {
+			t.Errorf("valid hangup(%v) not made: %q", code, calls)
+		}
+		wantCause := cause
+		if cause == "" {
+			wantCause = "normal"
+		}
+		if !slices.Contains(calls, "hangup "+wantCause) {
+			t.Errorf("hangup(%q) not made: %q", cause, calls)
+		}
+		if name != "" && s.Vars()[name] != value {
+			t.Errorf("set(%q, %q) not made: %q", name, value, s.Vars())
+		}
+	})
+}
+
+// luaString writes s as a Lua string literal, escaping every byte that is
+// not printable ASCII.
+func luaString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			fmt.Fprintf(&b, `\%03d`, c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// luaNumber writes f as a Lua expression.
+func luaNumber(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "(0/0)"
+	case math.IsInf(f, 1):
+		return "(1/0)"
+	case math.IsInf(f, -1):
+		return "(-1/0)"
+	}
+	return "(" + strconv.FormatFloat(f, 'g', -1, 64) + ")"
 }

@@ -44,6 +44,31 @@ func TestCPUBudget(t *testing.T) {
 	}
 }
 
+// TestBudgetCoversLibraryCalls: library functions that push a value per
+// table element run without the budget's check between instructions; they
+// must stay fast (the registry grew 32 slots at a time, copied each time:
+// table.concat of 120000 strings took 24 s on a 2 s budget).
+func TestBudgetCoversLibraryCalls(t *testing.T) {
+	const budget = 2 * time.Second
+	fill := `local t = {} for i = 1, 120000 do t[i] = "x" end `
+	for name, src := range map[string]string{
+		"table.concat": fill + `call:set("n", #table.concat(t, ","))`,
+		"unpack":       fill + `call:set("n", select("#", unpack(t)))`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := newEngine(t, onCall(src), dialplan.Config{CPUBudget: budget, MaxDuration: time.Minute}, nil)
+			start := time.Now()
+			err := e.Run(t.Context(), dialplantest.NewFakeSession("1001", "1002"))
+			if err != nil && !errors.Is(err, dialplan.ErrBudget) {
+				t.Fatalf("Run = %v, want nil or ErrBudget", err)
+			}
+			if took := time.Since(start); took > budget+5*time.Second { // loose: loaded CI machines
+				t.Errorf("ran for %v on a %v budget", took, budget)
+			}
+		})
+	}
+}
+
 func TestBudgetExcludesBlockingCalls(t *testing.T) {
 	e, _ := newEngine(t, onCall(`call:answer()
 call:play("long-1")

@@ -14,7 +14,13 @@ const (
 	callStackSize   = 128
 	registrySize    = 256
 	registryMaxSize = 256 * 1024
-	maxRepBytes     = 1 << 20 // string.rep result size limit
+	// registryGrowStep is how much the registry grows at a time. gopher-lua
+	// grows it linearly (32 by default) and copies it each time: a Go
+	// function that pushes many values (table.concat, unpack) then runs in
+	// quadratic time, out of reach of the CPU budget, which is only seen
+	// between instructions. 4096 bounds a full registry to 64 copies.
+	registryGrowStep = 4096
+	maxRepBytes      = 1 << 20 // string.rep result size limit
 )
 
 // library is the sandbox's standard library, built once: the base, table,
@@ -122,10 +128,11 @@ func appendEntry(entries []libEntry, replace map[string]lua.LValue, key, name st
 // tables of its own, print and log.* going to r's logger.
 func (lib *library) newState(r *run) (L *lua.LState, err error) {
 	L = lua.NewState(lua.Options{
-		SkipOpenLibs:    true,
-		CallStackSize:   callStackSize,
-		RegistrySize:    registrySize,
-		RegistryMaxSize: registryMaxSize,
+		SkipOpenLibs:     true,
+		CallStackSize:    callStackSize,
+		RegistrySize:     registrySize,
+		RegistryMaxSize:  registryMaxSize,
+		RegistryGrowStep: registryGrowStep,
 	})
 	defer func() {
 		if rec := recover(); rec != nil {

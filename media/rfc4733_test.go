@@ -93,32 +93,3 @@ func TestDigitEventMapping(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParseDTMF(f *testing.F) {
-	f.Add([]byte{5, 10, 0x01, 0x40})
-	f.Add([]byte{11, 0x8a, 0x03, 0x20})
-	f.Add([]byte{1})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		ev, err := ParseDTMF(in)
-		if err != nil {
-			if len(in) >= DTMFEventSize {
-				t.Fatalf("rejected %d bytes: %v", len(in), err)
-			}
-			return
-		}
-		var buf [DTMFEventSize]byte
-		if n := ev.Marshal(buf[:]); n != DTMFEventSize {
-			t.Fatalf("marshal wrote %d", n)
-		}
-		// Round trip is exact except for the reserved bit.
-		want := [DTMFEventSize]byte{in[0], in[1] &^ 0x40, in[2], in[3]}
-		if buf != want {
-			t.Fatalf("round trip %x -> %x", in[:DTMFEventSize], buf)
-		}
-		if d, ok := EventToDigit(ev.Event); ok {
-			if back, ok := DigitToEvent(d); !ok || back != ev.Event {
-				t.Fatalf("digit %q does not map back to %d", d, ev.Event)
-			}
-		}
-	})
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,6 +284,9 @@ func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
 			continue
 		}
 		c := contact{uri: ch.Address.String(), expires: headerExpires}
+		if !dialable(c.uri) {
+			return upd, &rejection{code: 400, reason: "Bad Request: invalid Contact URI"}
+		}
 		if v, ok := ch.Params.Get("expires"); ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 0 {
@@ -303,6 +307,30 @@ func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
 
 func (r *Registrar) reply(req *sip.Request, tx sip.ServerTransaction, rej *rejection) {
 	reply(r.resp, req, tx, rej.code, rej.reason, rej.headers...)
+}
+
+// dialable reports whether a Contact URI as we store it is a SIP URI with
+// a host and port that parses back to itself: it is dialled later, and
+// echoed to every device of the extension in the 200 to each REGISTER.
+func dialable(uri string) bool {
+	var u sip.Uri
+	if err := sip.ParseUri(uri, &u); err != nil {
+		return false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	return (scheme == "sip" || scheme == "sips") && validHost(u.Host) && u.Port >= 0 && u.Port <= 65535 && u.String() == uri
+}
+
+// validHost reports whether h is an IPv4 address, a bracketed IPv6
+// reference or a host name (RFC 3261 §25.1 host).
+func validHost(h string) bool {
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		a, err := netip.ParseAddr(h[1 : len(h)-1])
+		return err == nil && a.Is6()
+	}
+	return h != "" && !strings.ContainsFunc(h, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_')
+	})
 }
 
 // contactValue renders a binding for the 200 OK, with its remaining time

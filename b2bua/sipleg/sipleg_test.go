@@ -33,17 +33,6 @@ func TestParseDTMFInfo(t *testing.T) {
 	}
 }
 
-func FuzzParseDTMFInfo(f *testing.F) {
-	f.Add("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n")
-	f.Add("application/dtmf", "*")
-	f.Fuzz(func(t *testing.T, ct, body string) {
-		d, dur, ok := parseDTMFInfo(ct, body)
-		if ok && (dur <= 0 || dur >= 10*time.Second || !(d >= '0' && d <= '9' || d == '*' || d == '#' || d >= 'A' && d <= 'D')) {
-			t.Fatalf("accepted %q for %v", d, dur)
-		}
-	})
-}
-
 func TestMediaKind(t *testing.T) {
 	if k := kindForOffer([]byte("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n")); k != MediaWebRTC {
 		t.Errorf("browser offer: %v", k)

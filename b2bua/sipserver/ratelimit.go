@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -64,6 +65,10 @@ type limiter struct {
 	log    *slog.Logger
 	now    func() time.Time
 
+	// exempt, when set, names sources the limits do not apply to (the
+	// carriers: a trunk's call volume is not a flood).
+	exempt atomic.Pointer[func(host string) bool]
+
 	mu        sync.Mutex
 	buckets   map[bucketKey]*bucket
 	lastSweep time.Time
@@ -115,6 +120,9 @@ func (l *limiter) applies(req *sip.Request) bool {
 // request for retransmission matching (0: do not match, as on a reliable
 // transport). It returns false with the seconds to wait when over the limit.
 func (l *limiter) allow(host string, method sip.RequestMethod, id uint64) (bool, int) {
+	if ex := l.exempt.Load(); ex != nil && (*ex)(host) {
+		return true, 0
+	}
 	lim := l.limits[method]
 	now := l.now()
 	l.mu.Lock()

@@ -223,3 +223,21 @@ func TestStatelessAnswers(t *testing.T) {
 		t.Fatalf("REGISTER over the limit:\n%s", res)
 	}
 }
+
+// Exempt sources (carriers) are never limited; the others still are.
+func TestLimiterExemptSources(t *testing.T) {
+	l, _ := newTestLimiter(RateLimits{Invite: RateLimit{Rate: 1, Burst: 1}}, slog.New(slog.DiscardHandler))
+	exempt := func(host string) bool { return host == "203.0.113.7" }
+	l.exempt.Store(&exempt)
+	for i := uint64(1); i <= 100; i++ {
+		if ok, _ := l.allow("203.0.113.7", sip.INVITE, i); !ok {
+			t.Fatalf("carrier's INVITE %d limited", i)
+		}
+	}
+	if ok, _ := l.allow("192.0.2.1", sip.INVITE, 1000); !ok {
+		t.Fatal("first INVITE of another source refused")
+	}
+	if ok, _ := l.allow("192.0.2.1", sip.INVITE, 1001); ok {
+		t.Fatal("another source is no longer limited")
+	}
+}

@@ -118,27 +118,3 @@ func TestFilter(t *testing.T) {
 		t.Fatal("stream text must pass through to sipgo's stream parser")
 	}
 }
-
-// FuzzFilter feeds arbitrary datagrams through the path every UDP and
-// WebSocket message takes: it must never panic, and whatever it passes on
-// must parse.
-func FuzzFilter(f *testing.F) {
-	f.Add([]byte("OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
-	f.Add([]byte("REGISTER sip:h SIP/2.0\r\nv: SIP/2.0/UDP h\r\nl: 10\r\n\r\nshort"))
-	f.Add([]byte("SIP/2.0 200 OK\r\n\r\n"))
-	f.Add([]byte("INVITE sip:x SIP/2.0\r\nContact: *, <sip:a\r\n\r\n"))
-	flt := newTestFilter(f)
-	props := sip.TransportReadProps{Transport: "WS", LocalAddr: &net.TCPAddr{}, RemoteAddr: &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		out, err := flt.read(props, data)
-		if err != nil {
-			t.Fatalf("datagram transport returned error %v", err)
-		}
-		if len(out) > 0 && len(strings.Trim(string(out), "\r\n")) > 0 {
-			if _, err := sip.ParseMessage(out); err != nil {
-				t.Fatalf("passed an unparseable message: %v", err)
-			}
-		}
-		_ = rawResponse(data, 400, "Bad Request", "fuzz")
-	})
-}

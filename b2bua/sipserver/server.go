@@ -139,6 +139,10 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 	})
 }
 
+// ExemptFromRateLimit sets which source hosts (IP addresses) the
+// per-source rate limit does not apply to, e.g. configured carriers.
+func (s *Server) ExemptFromRateLimit(f func(host string) bool) { s.limiter.exempt.Store(&f) }
+
 // Allow lists the methods we handle, for Allow headers.
 func (s *Server) Allow() string {
 	m := s.srv.RegisteredMethods()

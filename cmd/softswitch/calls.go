@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 
 	"github.com/softswitch/softswitch/b2bua"
 	"github.com/softswitch/softswitch/b2bua/registrar"
@@ -64,6 +65,14 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,
 		Prepare: legs.FromListener, Log: log})
 	legs.SetTrunks(trunks)
+	srv.ExemptFromRateLimit(func(host string) bool {
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			return false
+		}
+		_, ok := trunks.Identify(a)
+		return ok
+	})
 	engine.SetTrunks(trunks)
 	legs.SetHandler(engine.Serve)
 	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks}, nil

@@ -29,6 +29,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0x18, 0x00})             // one 60 ms frame
 	f.Add([]byte{0xfc, 0xff, 0xfe, 0x00}) // CELT FB 20 ms, garbage data
 	f.Add([]byte{})
+	f.Add([]byte{0xf8, 0xff, 0xfe})       // Chrome's 20 ms CELT silence (DTX comfort packet)
+	f.Add([]byte{0x78, 0x07, 0xd0, 0x0b}) // SILK WB 20 ms, truncated
 	type target struct {
 		dec *opus.Decoder
 		dst []int16

@@ -662,32 +662,6 @@ func TestIPv6(t *testing.T) {
 	waitFor(t, time.Second, "audio over IPv6", func() bool { f, _ := out.counts(); return f >= 35 })
 }
 
-// FuzzReceiveRTP feeds arbitrary datagrams to the receive path.
-func FuzzReceiveRTP(f *testing.F) {
-	f.Add(rtpPacket(0, 1, 160, 7, make([]byte, 160)))
-	f.Add(rtpPacket(101, 2, 160, 7, []byte{5, 0x8a, 0x03, 0x20}))
-	f.Add(rtpPacket(101, 3, 320, 7, []byte{5}))
-	f.Add([]byte{0xb0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0xff})
-	e, err := newEndpoint(Config{IP: testIP}, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = e.Close() })
-	if _, err := e.Answer(context.Background(), offerSDP(testIP, "m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000")); err != nil {
-		f.Fatal(err)
-	}
-	e.SetAudioOutput(discardSink{})
-	src := netip.MustParseAddrPort(testIP + ":4000")
-	f.Fuzz(func(t *testing.T, pkt []byte) {
-		e.handleRTP(pkt, src)
-		e.playout()
-		e.checkDTMF(e.since())
-		for len(e.events) > 0 {
-			<-e.events
-		}
-	})
-}
-
 func TestDTMFPacketFormat(t *testing.T) {
 	e := newTestEndpoint(t, Config{})
 	peer := newRawPeer(t)

@@ -330,31 +330,3 @@ func TestConfig(t *testing.T) {
 		t.Errorf("settings %+v", e.set)
 	}
 }
-
-func FuzzAnswer(f *testing.F) {
-	f.Add(offerSDP("192.0.2.1", "m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000", "a=sendonly"))
-	f.Add(offerSDP("0.0.0.0", "m=video 5000 RTP/AVP 96", "m=audio 4000 RTP/AVPF 110", "a=rtpmap:110 PCMA/8000", "a=rtcp:4001 IN IP4 1.2.3.4"))
-	f.Add([]byte("v=0\r\nc=IN IP6 ::1\r\nm=audio 1 RTP/AVP 127\r\n"))
-	e, err := New(Config{IP: testIP}, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = e.Close() })
-	f.Fuzz(func(t *testing.T, offer []byte) {
-		answer, err := e.Answer(context.Background(), offer)
-		if err != nil {
-			if !errors.Is(err, ErrBadSDP) && !errors.Is(err, ErrNoCommonCodec) {
-				t.Fatalf("unexpected error class: %v", err)
-			}
-			return
-		}
-		// Our answer must parse as an offer of the same codec.
-		sd, err := parseSDP(answer)
-		if err != nil {
-			t.Fatalf("our answer does not parse: %v\n%s", err, answer)
-		}
-		if len(sd.MediaDescriptions) == 0 {
-			t.Fatalf("answer without media:\n%s", answer)
-		}
-	})
-}

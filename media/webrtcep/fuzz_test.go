@@ -1,0 +1,115 @@
+package webrtcep
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/pion/rtp"
+)
+
+// jssipOffer is a Chromium offer as JsSIP sends it in an INVITE over WSS
+// (trimmed of the extensions pion ignores).
+const jssipOffer = "v=0\r\no=- 5829431702373561287 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS 4d2c\r\n" +
+	"m=audio 54321 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\nc=IN IP4 127.0.0.1\r\na=rtcp:9 IN IP4 0.0.0.0\r\n" +
+	"a=candidate:1467250027 1 udp 2122260223 127.0.0.1 54321 typ host generation 0 network-id 1\r\n" +
+	"a=ice-ufrag:Yw7K\r\na=ice-pwd:2Ys0cZl8bHUXpmNxQdwa5nKp\r\na=ice-options:trickle\r\n" +
+	"a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n" +
+	"a=setup:actpass\r\na=mid:0\r\na=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=sendrecv\r\na=msid:4d2c 9f1e\r\na=rtcp-mux\r\n" +
+	"a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n" +
+	"a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n" +
+	"a=ssrc:3735928559 cname:q3LdU2zI5Tz0E9ny\r\n"
+
+// FuzzParseAudio reads arbitrary SDP the way every offer and answer from
+// a browser is read: it must never panic, and what it reports must be
+// consistent: known kinds at their clock rates, the first codec an audio
+// codec listed in the table.
+func FuzzParseAudio(f *testing.F) {
+	f.Add(jssipOffer)
+	f.Add(withDirection(jssipOffer, "sendonly"))
+	f.Add("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0 126\r\na=rtpmap:126 telephone-event/8000\r\na=inactive\r\n")
+	f.Add("v=0\r\ns=-\r\nm=video 9 RTP/AVP 96\r\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		a, err := parseAudio(body)
+		if err != nil {
+			return
+		}
+		for pt, e := range a.table {
+			if e.kind != kindNone && e.kind != kindTE && e.clock != e.kind.clock() {
+				t.Fatalf("pt %d: %v at %d Hz", pt, e.kind, e.clock)
+			}
+		}
+		if a.first.kind == kindTE {
+			t.Fatalf("telephone-event taken as the first codec")
+		}
+		if a.first.kind != kindNone && a.first != (ptEntry{a.first.kind, a.first.kind.clock()}) {
+			t.Fatalf("first codec %+v", a.first)
+		}
+	})
+}
+
+// FuzzAnswer answers arbitrary offers on one endpoint, as a browser's
+// INVITE and re-INVITEs reach it: it must never panic, fail only with
+// ErrNegotiation, and answer with SDP we can read back.
+func FuzzAnswer(f *testing.F) {
+	fac, _ := newTestFactory(f)
+	b := newBrowser(f, chromeLike)
+	f.Add([]byte(b.offer(nil)))
+	b.close()
+	f.Add([]byte(jssipOffer))
+	f.Add([]byte(withDirection(jssipOffer, "sendonly")))
+	f.Add([]byte("v=0\r\nnot sdp"))
+	e := newTestEndpoint(f, fac)
+	f.Fuzz(func(t *testing.T, offer []byte) {
+		answer, err := e.Answer(context.Background(), offer)
+		if err != nil {
+			if !errors.Is(err, ErrNegotiation) {
+				t.Fatalf("unexpected error class: %v", err)
+			}
+			return
+		}
+		if _, err := parseAudio(string(answer)); err != nil {
+			t.Fatalf("our answer does not parse: %v\n%s", err, answer)
+		}
+	})
+}
+
+// FuzzHandleRTP runs arbitrary decrypted packets through the receive path
+// of an endpoint that answered a browser (RTP parse, padding, jitter
+// buffer, Opus and G.711 decode, RFC 4733 detection): it must never panic.
+func FuzzHandleRTP(f *testing.F) {
+	pkt := func(pt uint8, seq uint16, payload ...byte) []byte {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: uint32(seq) * 960, SSRC: 9}, Payload: payload}
+		b, err := p.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	f.Add(pkt(111, 1, 0xfc, 0xff, 0xfe))
+	f.Add(pkt(0, 2, make([]byte, 160)...))
+	f.Add(pkt(126, 3, 5, 0x8a, 0x03, 0x20))
+	f.Add(pkt(110, 4, 11, 0x0a, 0x03, 0xc0))
+	f.Add([]byte{0xb0, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0xff})
+	fac, _ := newTestFactory(f)
+	e, err := fac.newEndpoint(context.Background()) // not started: the test drives playout
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = e.pc.Close() })
+	a, err := parseAudio(jssipOffer)
+	if err != nil {
+		f.Fatal(err)
+	}
+	e.rx.setTable(&a.table, a.first.kind)
+	e.SetAudioOutput(discardSink{rate: DefaultRate})
+	rl := &readLoop{}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		e.handleRTP(rl, pkt)
+		e.playout()
+		e.checkDTMF(e.since())
+		for len(e.events) > 0 {
+			<-e.events
+		}
+	})
+}
