@@ -91,6 +91,7 @@ func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	default:
 		return false
 	}
+	res.SipVersion = "SIP/2.0"
 	res.AppendHeader(sip.NewHeader("Server", f.srv.cfg.UserAgent))
 	f.send(p, []byte(res.String()))
 	return true

@@ -46,7 +46,8 @@ func (c *recordConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 // datagram is passed on unchanged, and then parses and carries the
 // mandatory headers, or it is dropped, answered at most once with a
 // stateless 400/513 that holds only the headers a client matches it by
-// (no injected lines) and never to a response or an ACK. A stream chunk
+// (no injected lines) and never to a response or an ACK, or with a
+// stateless 200 (out-of-dialog OPTIONS) or 503 (over the rate limit). A stream chunk
 // is passed on unchanged or closes the connection.
 func FuzzFilter(f *testing.F) {
 	for _, m := range clientMessages {
@@ -107,9 +108,45 @@ func FuzzFilter(f *testing.F) {
 			t.Fatalf("answered %d times", len(conn.sent))
 		}
 		for _, res := range conn.sent {
+			if bytes.HasPrefix(res, []byte("SIP/2.0 200 ")) || bytes.HasPrefix(res, []byte("SIP/2.0 503 ")) {
+				checkStatelessAnswer(t, in, res)
+				continue
+			}
 			checkRawResponse(t, in, res)
 		}
 	})
+}
+
+// checkStatelessAnswer checks the answer to a valid request that needs no
+// transaction: 200 to an out-of-dialog OPTIONS, or 503 + Retry-After to an
+// INVITE or REGISTER over its rate. It parses and matches the request.
+func checkStatelessAnswer(t *testing.T, in, res []byte) {
+	t.Helper()
+	msg, err := sip.ParseMessage(in)
+	if err != nil {
+		t.Fatalf("answered an unparseable request %q with:\n%s", in, res)
+	}
+	req, ok := msg.(*sip.Request)
+	if !ok || validate(req) != "" {
+		t.Fatalf("stateless answer to a response or an invalid request:\n%s", res)
+	}
+	m, err := sip.ParseMessage(res)
+	if err != nil {
+		t.Fatalf("unparseable stateless answer %q: %v", res, err)
+	}
+	r, ok := m.(*sip.Response)
+	if !ok || r.CallID().Value() != req.CallID().Value() || r.CSeq().Value() != req.CSeq().Value() {
+		t.Fatalf("stateless answer does not match its request:\n%s", res)
+	}
+	tag, _ := r.To().Params.Get("tag")
+	switch {
+	case tag == "":
+		t.Fatalf("stateless answer without a To tag:\n%s", res)
+	case r.StatusCode == 200 && (req.Method != sip.OPTIONS || r.GetHeader("Allow") == nil):
+		t.Fatalf("200 to %s, or without Allow:\n%s", req.Method, res)
+	case r.StatusCode == 503 && (req.Method != sip.INVITE && req.Method != sip.REGISTER || r.GetHeader("Retry-After") == nil):
+		t.Fatalf("503 to %s, or without Retry-After:\n%s", req.Method, res)
+	}
 }
 
 // checkRawResponse checks a stateless answer to req.

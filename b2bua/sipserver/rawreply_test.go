@@ -56,6 +56,8 @@ func TestValidate(t *testing.T) {
 		{"no To", strings.Replace(full, "To: <sip:b@h>\r\n", "", 1), "missing To header"},
 		{"no Call-ID", strings.Replace(full, "Call-ID: c\r\n", "", 1), "missing Call-ID header"},
 		{"cseq mismatch", strings.Replace(full, "1 OPTIONS", "1 BYE", 1), "CSeq method BYE does not match OPTIONS"},
+		{"Via without transport", strings.Replace(full, "Via: SIP/2.0/UDP h", "Via: // ", 1), "malformed Via header"},
+		{"odd version", strings.Replace(full, "SIP/2.0\r\nVia", "SIP\r\nVia", 1), `unsupported SIP version "SIP"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

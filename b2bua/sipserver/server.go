@@ -189,6 +189,7 @@ func (s *Server) reply(req *sip.Request, tx sip.ServerTransaction, code int, rea
 }
 
 func (s *Server) respond(tx sip.ServerTransaction, res *sip.Response) {
+	res.SipVersion = "SIP/2.0" // never the echo of a request's odd version
 	res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
 	if err := tx.Respond(res); err != nil {
 		s.log.Warn("sending response failed", "status", res.StatusCode, "error", err)
@@ -360,6 +361,8 @@ func inDialog(req *sip.Request) bool {
 // returns a reason for the 400, or "".
 func validate(req *sip.Request) string {
 	switch {
+	case req.SipVersion != "SIP/2.0":
+		return "unsupported SIP version " + strconv.Quote(req.SipVersion)
 	case req.From() == nil:
 		return "missing From header"
 	case req.To() == nil:
@@ -372,6 +375,8 @@ func validate(req *sip.Request) string {
 		return "CSeq method " + string(req.CSeq().MethodName) + " does not match " + string(req.Method)
 	case req.Via() == nil:
 		return "missing Via header"
+	case req.Via().Transport == "" || req.Via().Host == "":
+		return "malformed Via header"
 	}
 	if cl := req.ContentLength(); cl != nil && int(*cl) != len(req.Body()) {
 		return "Content-Length " + strconv.Itoa(int(*cl)) + " does not match the body"
