@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 var trunkDialplan, _ = filepath.Abs("testdata/trunks.lua")
@@ -122,37 +124,13 @@ func TestTrunkInboundByAddress(t *testing.T) {
 		trunkYAML("carrier", carrierIP, trunkSock.port(), "options_interval: -1\nfrom_addresses: [\""+carrierIP+"/32\"]"))
 	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
 	ext := device(t, s, "1001")
-	extMedia, carrierMedia := newRTPPeer(t), newRTPPeer(t)
+	carrierMedia := newRTPPeer(t)
 
 	carrier := dialSIPFrom(t, s, "udp", carrierIP)
-	cl := carrier.startInvite("+15551234567", "", "5550100", carrierMedia.port())
-	inv := ext.mustRecvRequest("INVITE", 5*time.Second)
+	inv := crossCall(t, carrier, "+15551234567", "5550100", ext)
 	if u := inv.From().Address.User; u != "+15551234567" {
-		t.Errorf("the extension sees caller %q, want the carrier's +15551234567", u)
+		t.Errorf("the extension saw caller %q, want the carrier's +15551234567", u)
 	}
-	ext.respond(inv, 200, "OK", offer(extMedia.port()))
-	res := cl.next()
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
-	if res.StatusCode != 200 {
-		t.Fatalf("carrier's call answered %d, want 200", res.StatusCode)
-	}
-	cl.ack(res)
-	ext.mustRecvRequest("ACK", 5*time.Second)
-	stop := make(chan struct{})
-	go carrierMedia.sendTone(mediaAddr(t, res.Body()), 1000, 10*time.Second, stop)
-	go extMedia.sendTone(mediaAddr(t, inv.Body()), 440, 10*time.Second, stop)
-	extMedia.waitPackets(t, 100, 8*time.Second)
-	carrierMedia.waitPackets(t, 100, 8*time.Second)
-	close(stop)
-	pcm, _ := extMedia.received()
-	assertHeardTone(t, "extension", promptOf(pcm[len(pcm)/3:]), 1000)
-	pcm, _ = carrierMedia.received()
-	assertHeardTone(t, "carrier", promptOf(pcm[len(pcm)/3:]), 440)
-	cl.bye(res)
-	bye := ext.mustRecvRequest("BYE", 5*time.Second)
-	ext.respond(bye, 200, "OK", "")
 
 	// The same INVITE from an address that is no trunk's.
 	stranger := dialSIPFrom(t, s, "udp", otherIP)
@@ -344,10 +322,8 @@ func TestTrunkReload(t *testing.T) {
 	}
 	rtp := newRTPPeer(t)
 	c := dialSIP(t, s, "udp")
-	cl, res := c.invite("1001", testUsers["1001"], "07010002000", rtp.port())
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
+	cl := c.startInvite("1001", testUsers["1001"], "07010002000", rtp.port())
+	res := cl.finalResponse()
 	if res.StatusCode != 200 {
 		t.Fatalf("test call answered %d", res.StatusCode)
 	}
@@ -432,18 +408,16 @@ func TestTrunkToAnotherSoftswitch(t *testing.T) {
 	})
 }
 
-// crossCall: caller (registered as ext) dials dest; callee answers; both
-// hear each other; the caller hangs up.
-func crossCall(t *testing.T, caller *sipClient, ext, dest string, callee *sipClient) {
+// crossCall: caller (as ext, authenticated when testUsers has a password
+// for it) dials dest; callee answers; both hear each other; the caller
+// hangs up. It returns the INVITE the callee got.
+func crossCall(t *testing.T, caller *sipClient, ext, dest string, callee *sipClient) *sip.Request {
 	t.Helper()
 	callerMedia, calleeMedia := newRTPPeer(t), newRTPPeer(t)
 	cl := caller.startInvite(ext, testUsers[ext], dest, callerMedia.port())
 	inv := callee.mustRecvRequest("INVITE", 10*time.Second)
 	callee.respond(inv, 200, "OK", offer(calleeMedia.port()))
-	res := cl.next()
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
+	res := cl.finalResponse()
 	if res.StatusCode != 200 {
 		t.Fatalf("%s -> %s answered %d", ext, dest, res.StatusCode)
 	}
@@ -462,6 +436,7 @@ func crossCall(t *testing.T, caller *sipClient, ext, dest string, callee *sipCli
 	cl.bye(res)
 	bye := callee.mustRecvRequest("BYE", 10*time.Second)
 	callee.respond(bye, 200, "OK", "")
+	return inv
 }
 
 func portOf(t *testing.T, hostport string) int {
