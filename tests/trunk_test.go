@@ -377,17 +377,23 @@ func TestTrunkReload(t *testing.T) {
 // (digest on REGISTER and on INVITE), then calls cross in both directions
 // with audio measured both ways. Stopping the first unregisters it.
 func TestTrunkToAnotherSoftswitch(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) { trunkToAnotherSoftswitch(t, transport) })
+	}
+}
+
+func trunkToAnotherSoftswitch(t *testing.T, transport string) {
 	carrier := startServer(t, "", "--sip", otherIP+":0", "--media-ip", otherIP)
 	runCLI(t, "user", "add", "2000", "--password", "trunk-secret-2000", "--data", carrier.data)
-	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", otherIP, portOf(t, carrier.addr("udp")),
-		"username: \"2000\"\npassword: trunk-secret-2000\nregister: true\nexpires: 60\noptions_interval: 1"))
+	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", otherIP, portOf(t, carrier.addr(transport)),
+		"transport: "+transport+"\nusername: \"2000\"\npassword: trunk-secret-2000\nregister: true\nexpires: 60\noptions_interval: 1"))
 	pbx := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
 	waitFor(t, 15*time.Second, "registered to the carrier", func() bool {
 		l := statusLine(t, pbx, "carrier")
 		return strings.Contains(l, "registered (expires") && strings.Contains(l, "up for")
 	})
-	if l := carrier.registrations("2000"); !strings.Contains(l, "via udp") {
-		t.Fatalf("carrier lists no binding for 2000: %s", l)
+	if l := carrier.registrations("2000"); !strings.Contains(l, "via "+transport) {
+		t.Fatalf("carrier lists no %s binding for 2000: %s", transport, l)
 	}
 	pbxPhone, carrierPhone := device(t, pbx, "1001"), device(t, carrier, "1002")
 
@@ -404,7 +410,7 @@ func TestTrunkToAnotherSoftswitch(t *testing.T) {
 		t.Fatalf("PBX exit: %v", err)
 	}
 	waitFor(t, 10*time.Second, "unregistered", func() bool {
-		return !strings.Contains(carrier.registrations("2000"), "via udp")
+		return !strings.Contains(carrier.registrations("2000"), "via "+transport)
 	})
 }
 
