@@ -263,6 +263,29 @@ func TestTrunkFallbackWhenDown(t *testing.T) {
 	})
 }
 
+// A carrier that stops answering: the INVITE goes unanswered, the caller
+// gets 480 when the dialplan's ring time ends, and the CDR says no-answer.
+func TestTrunkCarrierSilent(t *testing.T) {
+	silent := newUDPSink(t, carrierIP)
+	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, silent.port(), "options_interval: -1"))
+	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "00555", rtp.port()) // rings 3 s
+	res := cl.finalResponse()
+	if res.StatusCode != 480 {
+		t.Fatalf("caller got %d, want 480 when the carrier never answers", res.StatusCode)
+	}
+	cl.ack(res)
+	if m := silent.methods(); len(m) == 0 || m[0] != "INVITE" {
+		t.Fatalf("the carrier got %v, want the INVITE (and its retransmissions)", m)
+	}
+	waitFor(t, 10*time.Second, "CDR with cause no-answer", func() bool {
+		cdr := runCLI(t, "cdr", "list", "--data", s.data)
+		return strings.Contains(cdr, "trunk/carrier/0555") && strings.Contains(cdr, "no-answer")
+	})
+}
+
 // A browser (Opus) calls an external number: PCMU on the trunk leg, the
 // carrier's early media heard before the answer, audio measured both ways.
 func TestBrowserCallsThroughTrunk(t *testing.T) {
