@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
@@ -30,6 +31,8 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	}
 	dctx, cancelDial := context.WithTimeout(ctx, timeout)
 	defer cancelDial()
+	// The CDR names what was dialled, also when nobody answers in time.
+	c.setTarget(strings.Join(targets, ","), "")
 
 	type result struct {
 		l      leg.Leg

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 var trunkDialplan, _ = filepath.Abs("testdata/trunks.lua")
@@ -122,37 +124,13 @@ func TestTrunkInboundByAddress(t *testing.T) {
 		trunkYAML("carrier", carrierIP, trunkSock.port(), "options_interval: -1\nfrom_addresses: [\""+carrierIP+"/32\"]"))
 	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
 	ext := device(t, s, "1001")
-	extMedia, carrierMedia := newRTPPeer(t), newRTPPeer(t)
+	carrierMedia := newRTPPeer(t)
 
 	carrier := dialSIPFrom(t, s, "udp", carrierIP)
-	cl := carrier.startInvite("+15551234567", "", "5550100", carrierMedia.port())
-	inv := ext.mustRecvRequest("INVITE", 5*time.Second)
+	inv := crossCall(t, carrier, "+15551234567", "5550100", ext)
 	if u := inv.From().Address.User; u != "+15551234567" {
-		t.Errorf("the extension sees caller %q, want the carrier's +15551234567", u)
+		t.Errorf("the extension saw caller %q, want the carrier's +15551234567", u)
 	}
-	ext.respond(inv, 200, "OK", offer(extMedia.port()))
-	res := cl.next()
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
-	if res.StatusCode != 200 {
-		t.Fatalf("carrier's call answered %d, want 200", res.StatusCode)
-	}
-	cl.ack(res)
-	ext.mustRecvRequest("ACK", 5*time.Second)
-	stop := make(chan struct{})
-	go carrierMedia.sendTone(mediaAddr(t, res.Body()), 1000, 10*time.Second, stop)
-	go extMedia.sendTone(mediaAddr(t, inv.Body()), 440, 10*time.Second, stop)
-	extMedia.waitPackets(t, 100, 8*time.Second)
-	carrierMedia.waitPackets(t, 100, 8*time.Second)
-	close(stop)
-	pcm, _ := extMedia.received()
-	assertHeardTone(t, "extension", promptOf(pcm[len(pcm)/3:]), 1000)
-	pcm, _ = carrierMedia.received()
-	assertHeardTone(t, "carrier", promptOf(pcm[len(pcm)/3:]), 440)
-	cl.bye(res)
-	bye := ext.mustRecvRequest("BYE", 5*time.Second)
-	ext.respond(bye, 200, "OK", "")
 
 	// The same INVITE from an address that is no trunk's.
 	stranger := dialSIPFrom(t, s, "udp", otherIP)
@@ -285,6 +263,29 @@ func TestTrunkFallbackWhenDown(t *testing.T) {
 	})
 }
 
+// A carrier that stops answering: the INVITE goes unanswered, the caller
+// gets 480 when the dialplan's ring time ends, and the CDR says no-answer.
+func TestTrunkCarrierSilent(t *testing.T) {
+	silent := newUDPSink(t, carrierIP)
+	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, silent.port(), "options_interval: -1"))
+	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "00555", rtp.port()) // rings 3 s
+	res := cl.finalResponse()
+	if res.StatusCode != 480 {
+		t.Fatalf("caller got %d, want 480 when the carrier never answers", res.StatusCode)
+	}
+	cl.ack(res)
+	if m := silent.methods(); len(m) == 0 || m[0] != "INVITE" {
+		t.Fatalf("the carrier got %v, want the INVITE (and its retransmissions)", m)
+	}
+	waitFor(t, 10*time.Second, "CDR with cause no-answer", func() bool {
+		cdr := runCLI(t, "cdr", "list", "--data", s.data)
+		return strings.Contains(cdr, "trunk/carrier/0555") && strings.Contains(cdr, "no-answer")
+	})
+}
+
 // A browser (Opus) calls an external number: PCMU on the trunk leg, the
 // carrier's early media heard before the answer, audio measured both ways.
 func TestBrowserCallsThroughTrunk(t *testing.T) {
@@ -344,10 +345,8 @@ func TestTrunkReload(t *testing.T) {
 	}
 	rtp := newRTPPeer(t)
 	c := dialSIP(t, s, "udp")
-	cl, res := c.invite("1001", testUsers["1001"], "07010002000", rtp.port())
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
+	cl := c.startInvite("1001", testUsers["1001"], "07010002000", rtp.port())
+	res := cl.finalResponse()
 	if res.StatusCode != 200 {
 		t.Fatalf("test call answered %d", res.StatusCode)
 	}
@@ -401,17 +400,23 @@ func TestTrunkReload(t *testing.T) {
 // (digest on REGISTER and on INVITE), then calls cross in both directions
 // with audio measured both ways. Stopping the first unregisters it.
 func TestTrunkToAnotherSoftswitch(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) { trunkToAnotherSoftswitch(t, transport) })
+	}
+}
+
+func trunkToAnotherSoftswitch(t *testing.T, transport string) {
 	carrier := startServer(t, "", "--sip", otherIP+":0", "--media-ip", otherIP)
 	runCLI(t, "user", "add", "2000", "--password", "trunk-secret-2000", "--data", carrier.data)
-	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", otherIP, portOf(t, carrier.addr("udp")),
-		"username: \"2000\"\npassword: trunk-secret-2000\nregister: true\nexpires: 60\noptions_interval: 1"))
+	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", otherIP, portOf(t, carrier.addr(transport)),
+		"transport: "+transport+"\nusername: \"2000\"\npassword: trunk-secret-2000\nregister: true\nexpires: 60\noptions_interval: 1"))
 	pbx := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
 	waitFor(t, 15*time.Second, "registered to the carrier", func() bool {
 		l := statusLine(t, pbx, "carrier")
 		return strings.Contains(l, "registered (expires") && strings.Contains(l, "up for")
 	})
-	if l := carrier.registrations("2000"); !strings.Contains(l, "via udp") {
-		t.Fatalf("carrier lists no binding for 2000: %s", l)
+	if l := carrier.registrations("2000"); !strings.Contains(l, "via "+transport) {
+		t.Fatalf("carrier lists no %s binding for 2000: %s", transport, l)
 	}
 	pbxPhone, carrierPhone := device(t, pbx, "1001"), device(t, carrier, "1002")
 
@@ -428,22 +433,20 @@ func TestTrunkToAnotherSoftswitch(t *testing.T) {
 		t.Fatalf("PBX exit: %v", err)
 	}
 	waitFor(t, 10*time.Second, "unregistered", func() bool {
-		return !strings.Contains(carrier.registrations("2000"), "via udp")
+		return !strings.Contains(carrier.registrations("2000"), "via "+transport)
 	})
 }
 
-// crossCall: caller (registered as ext) dials dest; callee answers; both
-// hear each other; the caller hangs up.
-func crossCall(t *testing.T, caller *sipClient, ext, dest string, callee *sipClient) {
+// crossCall: caller (as ext, authenticated when testUsers has a password
+// for it) dials dest; callee answers; both hear each other; the caller
+// hangs up. It returns the INVITE the callee got.
+func crossCall(t *testing.T, caller *sipClient, ext, dest string, callee *sipClient) *sip.Request {
 	t.Helper()
 	callerMedia, calleeMedia := newRTPPeer(t), newRTPPeer(t)
 	cl := caller.startInvite(ext, testUsers[ext], dest, callerMedia.port())
 	inv := callee.mustRecvRequest("INVITE", 10*time.Second)
 	callee.respond(inv, 200, "OK", offer(calleeMedia.port()))
-	res := cl.next()
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
+	res := cl.finalResponse()
 	if res.StatusCode != 200 {
 		t.Fatalf("%s -> %s answered %d", ext, dest, res.StatusCode)
 	}
@@ -462,6 +465,7 @@ func crossCall(t *testing.T, caller *sipClient, ext, dest string, callee *sipCli
 	cl.bye(res)
 	bye := callee.mustRecvRequest("BYE", 10*time.Second)
 	callee.respond(bye, 200, "OK", "")
+	return inv
 }
 
 func portOf(t *testing.T, hostport string) int {

@@ -167,6 +167,16 @@ func (cl *call) next() *sip.Response {
 	return nil
 }
 
+// finalResponse returns the final response, skipping provisional ones.
+func (cl *call) finalResponse() *sip.Response {
+	cl.c.t.Helper()
+	res := cl.next()
+	for i := 0; res.StatusCode < 200 && i < 10; i++ {
+		res = cl.next()
+	}
+	return res
+}
+
 // final waits (from another goroutine) for the final response of an
 // INVITE and ACKs it; it reports the status, or 0 with the reason, on out.
 func (c *sipClient) final(user, password, dest string, rtpPort int, out chan<- result) {

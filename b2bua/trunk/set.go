@@ -2,6 +2,7 @@ package trunk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,6 +41,7 @@ type Set struct {
 
 	mu     sync.Mutex
 	trunks map[string]*Trunk
+	closed bool // by Close: Apply starts nothing more
 }
 
 // NewSet returns an empty Set; Apply starts trunks.
@@ -85,6 +87,10 @@ func (s *Set) Apply(cfgs []Config) (Changes, error) {
 	var ch Changes
 	var stopping []*Trunk
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Changes{}, errors.New("trunks: shutting down")
+	}
 	next := make(map[string]*Trunk, len(cfgs))
 	for i := range cfgs {
 		c := cfgs[i]
@@ -128,6 +134,7 @@ func (s *Set) Close() {
 		all = append(all, t)
 	}
 	s.trunks = map[string]*Trunk{}
+	s.closed = true
 	s.mu.Unlock()
 	stopAll(all)
 }

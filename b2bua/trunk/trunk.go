@@ -17,13 +17,14 @@ type Trunk struct {
 	prefixes []netip.Prefix
 	log      *slog.Logger
 
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	done sync.WaitGroup
 
-	mu    sync.Mutex
-	addrs []netip.Addr // the host's addresses, as last resolved
-	reg   Registration
-	reach Reachability
+	mu      sync.Mutex
+	cancel  context.CancelFunc // set by start; stopped: a start after stop does nothing
+	stopped bool
+	addrs   []netip.Addr // the host's addresses, as last resolved
+	reg     Registration
+	reach   Reachability
 }
 
 // Registration is the state of an outbound registration.
@@ -83,37 +84,44 @@ func netipHostPort(host string, port int) string {
 
 // start runs the registration and keepalive loops.
 func (t *Trunk) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.cancel = cancel
-	t.log.Info("trunk started", "target", t.cfg.Transport+":"+t.hostPort(), "register", t.cfg.Register,
-		"options_interval", t.cfg.interval().String())
+	var loops []func(context.Context)
 	if t.cfg.Register {
-		t.done.Add(1)
-		go func() {
-			defer t.done.Done()
-			t.registerLoop(ctx)
-		}()
-	} else if t.cfg.interval() == 0 {
-		// No loop resolves the host: do it once, to recognise its calls.
-		t.done.Add(1)
-		go func() {
-			defer t.done.Done()
-			t.resolve(ctx)
-		}()
+		loops = append(loops, t.registerLoop)
 	}
 	if t.cfg.interval() > 0 {
-		t.done.Add(1)
+		loops = append(loops, t.keepaliveLoop)
+	}
+	if len(loops) == 0 {
+		loops = append(loops, t.resolve) // once, to recognise the host's calls
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.mu.Lock()
+	if t.stopped || t.cancel != nil {
+		t.mu.Unlock()
+		cancel()
+		return
+	}
+	t.cancel = cancel
+	t.done.Add(len(loops)) // before stop can Wait
+	t.mu.Unlock()
+	t.log.Info("trunk started", "target", t.cfg.Transport+":"+t.hostPort(), "register", t.cfg.Register,
+		"options_interval", t.cfg.interval().String())
+	for _, loop := range loops {
 		go func() {
 			defer t.done.Done()
-			t.keepaliveLoop(ctx)
+			loop(ctx)
 		}()
 	}
 }
 
 // stop ends the loops; a registration is removed (Expires: 0) first.
 func (t *Trunk) stop() {
-	if t.cancel != nil {
-		t.cancel()
+	t.mu.Lock()
+	t.stopped = true
+	cancel := t.cancel
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 	t.done.Wait()
 }

@@ -1,6 +1,7 @@
 -- Dialplan for the trunk tests.
 --   0 + number        out through the first trunk that is up, in ROUTES
---                     order, presenting 4930 + the extension as caller
+--                     order, presenting 4930 + the extension as caller;
+--                     00 + number rings for 3 s only
 --   0999              an anonymous destination routed to a carrier: the
 --                     toll-fraud guard must refuse it
 --   four digits       an extension
@@ -49,7 +50,11 @@ function on_call(call)
       return call:hangup("congestion")
     end
     call:set_caller("4930" .. call.caller, "Ext " .. call.caller)
-    return bridge_or_hangup(call, "trunk/" .. via .. "/" .. number, 15)
+    local ring = 15
+    if number:sub(1, 1) == "0" then -- 00 + number: a short ring, for tests of silence
+      ring = 3
+    end
+    return bridge_or_hangup(call, "trunk/" .. via .. "/" .. number, ring)
   end
   if d:match("^%d%d%d%d$") then
     return bridge_or_hangup(call, "user/" .. d, 10)
