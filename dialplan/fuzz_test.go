@@ -78,7 +78,8 @@ func FuzzScript(f *testing.F) {
 // FuzzShippedDialplan runs the shipped dialplan on calls whose
 // network-controlled fields (caller, display name, dialled number, a
 // header) are arbitrary: it must never fail, and route exactly as written:
-// the test number answered, four digits bridged, the rest refused.
+// the test number answered, four digits bridged, 0 + number sent to a
+// trunk (none is configured here: congestion), the rest refused.
 func FuzzShippedDialplan(f *testing.F) {
 	f.Add("1001", "Alice", "1002", "JsSIP 3.13.8")
 	f.Add("1002", "", "07010002000", "baresip v1.0.0 (x86_64/linux)")
@@ -91,6 +92,7 @@ func FuzzShippedDialplan(f *testing.F) {
 		f.Fatal(err)
 	}
 	four := regexp.MustCompile(`^[0-9]{4}$`)
+	external := regexp.MustCompile(`^0\+?[0-9]+$`)
 	f.Fuzz(func(t *testing.T, caller, name, dest, ua string) {
 		s := dialplantest.NewFakeSession(caller, dest)
 		s.Call.CallerName = name
@@ -105,6 +107,8 @@ func FuzzShippedDialplan(f *testing.F) {
 			want = []string{"answer", "play test-audio", "hangup normal"}
 		case four.MatchString(dest):
 			want = []string{"bridge user/" + dest + " timeout=30s", "hangup busy"}
+		case external.MatchString(dest):
+			want = []string{"hangup congestion"}
 		}
 		if got := s.Calls(); !slices.Equal(got, want) {
 			t.Fatalf("call to %q: %q, want %q", dest, got, want)
