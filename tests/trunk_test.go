@@ -180,7 +180,13 @@ func TestTrunkOutboundChallenged(t *testing.T) {
 			keys: map[string]string{"rtpport": strconv.Itoa(carrierMedia.port()), "mediaip": "127.0.0.1"}}.run(t, "")
 		done <- sippResult{code, logs}
 	}()
-	time.Sleep(500 * time.Millisecond) // sipp binds its port
+	waitFor(t, 10*time.Second, "sipp listening", func() bool { // its port taken
+		c, err := net.ListenPacket("udp", net.JoinHostPort(carrierIP, strconv.Itoa(sippPort)))
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	phone := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 440, toneFor: 6 * time.Second,
 		codecs: "PCMU/8000/1", dial: "04930555", runFor: 10 * time.Second})
 	carrierMedia.waitPackets(t, 50, 15*time.Second)
