@@ -35,7 +35,7 @@ func FuzzAnswer(f *testing.F) {
 	}
 	f.Add(offerSDP("192.0.2.1", "m=video 5000 RTP/AVP 96", "m=audio 4000 RTP/AVPF 110", "a=rtpmap:110 PCMA/8000", "a=rtcp:4001 IN IP4 1.2.3.4"))
 	f.Add([]byte("v=0\r\nc=IN IP6 ::1\r\nm=audio 1 RTP/AVP 127\r\n"))
-	e, err := New(Config{IP: testIP}, nil)
+	e, err := New(Config{IP: testIP, Codecs: []string{"opus", "PCMU", "PCMA"}}, nil) // Opus first: the seeds offer it
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -112,8 +112,8 @@ func FuzzAccept(f *testing.F) {
 	}
 	var offered []string
 	for _, a := range od.MediaDescriptions[0].Attributes {
-		if _, name, _, err := parseRtpmap(a.Value); a.Key == "rtpmap" && err == nil {
-			offered = append(offered, name)
+		if rm, err := parseRtpmap(a.Value); a.Key == "rtpmap" && err == nil {
+			offered = append(offered, rm.name)
 		}
 	}
 	f.Fuzz(func(t *testing.T, answer []byte) {

@@ -22,14 +22,25 @@ type ptCodec struct {
 	codec int
 }
 
+// ptTE is a telephone-event payload type we receive with its clock rate.
+type ptTE struct {
+	pt    uint8
+	clock uint32
+}
+
+// maxTE bounds the telephone-event payload types received at once: one
+// per clock rate (8000, 48000).
+const maxTE = 2
+
 // receiver is the state shared by the RTP receive goroutine (Push) and
 // the playout goroutine (Pop).
 type receiver struct {
 	mu        sync.Mutex
 	jb        *media.JitterBuffer
 	pts       [128]int8 // payload type -> codec index + 1; 0: not ours
-	te        int       // telephone-event payload type, -1 if none
-	primary   int       // first negotiated codec, for String; -1 if none
+	te        [maxTE]ptTE
+	nte       int // telephone-event payload types in te
+	primary   int // first negotiated codec, for String; -1 if none
 	primaryPT uint8
 	cur       int // codec of the frames in jb, -1 if none
 	curPT     uint8
@@ -40,11 +51,11 @@ type receiver struct {
 
 func (r *receiver) init(depth int) {
 	r.jb = media.NewJitterBuffer(depth)
-	r.te, r.primary, r.cur = -1, -1, -1
+	r.primary, r.cur = -1, -1
 }
 
 // setTables sets the payload types we accept.
-func (r *receiver) setTables(recv []ptCodec, te int) {
+func (r *receiver) setTables(recv []ptCodec, te []ptTE) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pts = [128]int8{}
@@ -53,7 +64,7 @@ func (r *receiver) setTables(recv []ptCodec, te int) {
 			r.pts[p.pt&0x7f] = int8(p.codec + 1)
 		}
 	}
-	r.te = te
+	r.nte = copy(r.te[:], te)
 	r.primary = -1
 	if len(recv) > 0 {
 		r.primary, r.primaryPT = recv[0].codec, recv[0].pt
@@ -64,23 +75,27 @@ func (r *receiver) setTables(recv []ptCodec, te int) {
 	}
 }
 
-// classify returns the codec index for an audio payload type, -1 for
-// telephone-event, and false for a payload type we did not negotiate.
-func (r *receiver) classify(pt uint8) (int, bool) {
+// classify returns the codec index for an audio payload type, -1 and
+// the event clock for telephone-event, and false for a payload type we
+// did not negotiate.
+func (r *receiver) classify(pt uint8) (codec int, teClock uint32, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if int(pt) == r.te {
-		return -1, true
+	for _, te := range r.te[:r.nte] {
+		if te.pt == pt {
+			return -1, te.clock, true
+		}
 	}
 	if c := r.pts[pt&0x7f]; c > 0 {
-		return int(c - 1), true
+		return int(c - 1), 0, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // push files one packet: audio into the jitter buffer, telephone-event
-// into the DTMF detector. It returns the digits completed, in evs.
-func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Duration, evs *[2]media.Event) int {
+// (codec -1, at teClock) into the DTMF detector. It returns the digits
+// completed, in evs.
+func (r *receiver) push(h *rtp.Header, payload []byte, codec int, teClock uint32, now time.Duration, evs *[2]media.Event) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.haveSSRC || h.SSRC != r.ssrc {
@@ -95,7 +110,7 @@ func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Durat
 		if err != nil {
 			return 0
 		}
-		return r.dtmf.Feed(h.Timestamp, ev, clockRate, now, evs)
+		return r.dtmf.Feed(h.Timestamp, ev, teClock, now, evs)
 	}
 	if codec != r.cur || h.PayloadType != r.curPT {
 		if r.cur >= 0 {
@@ -158,7 +173,7 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 		e.stats.stray.Add(1)
 		return
 	}
-	codec, ok := e.rx.classify(h.PayloadType)
+	codec, teClock, ok := e.rx.classify(h.PayloadType)
 	if !ok {
 		e.stats.stray.Add(1)
 		return
@@ -176,7 +191,7 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 	e.timedOut.Store(false)
 	e.stats.packetsReceived.Add(1)
 	e.stats.octetsReceived.Add(uint64(len(payload)))
-	for i := range e.rx.push(h, payload, codec, now, &e.rl.evs) {
+	for i := range e.rx.push(h, payload, codec, teClock, now, &e.rl.evs) {
 		e.stats.dtmfReceived.Add(1)
 		e.emit(e.rl.evs[i])
 	}
@@ -261,7 +276,8 @@ func (e *Endpoint) playout() {
 		if (!ok && !lost) || codec < 0 {
 			break
 		}
-		if ok && pl.n == 0 && out.ps != nil && len(payload) == frameSize && e.relay(out.ps, codec, payload) {
+		if ok && pl.n == 0 && out.ps != nil && e.set.codecs.desc[codec].relay &&
+			len(payload) == frameSize && e.relay(out.ps, codec, payload) {
 			return
 		}
 		n, err := e.set.codecs.dec[codec].Decode(pl.pcm[pl.n:], payload) // nil payload: conceal
