@@ -107,6 +107,13 @@ type codecSet struct {
 	desc []codecDesc
 	enc  []codecs.Encoder
 	dec  []codecs.Decoder
+	fec  []fecDecoder // dec as a fecDecoder (Opus), or nil
+}
+
+// fecDecoder recovers a lost frame from the in-band FEC data of the
+// packet after it (codecs/opus.Decoder).
+type fecDecoder interface {
+	DecodeFEC(dst []int16, next []byte) (int, error)
 }
 
 // settings is Config with defaults applied and values checked.
@@ -169,6 +176,8 @@ func (c *codecSet) add(name string) error {
 	c.desc = append(c.desc, d)
 	c.enc = append(c.enc, enc)
 	c.dec = append(c.dec, dec)
+	fd, _ := dec.(fecDecoder)
+	c.fec = append(c.fec, fd)
 	return nil
 }
 

@@ -5,7 +5,8 @@
 // and basic RTCP.
 //
 // The PCM side is 8000 Hz mono in 20 ms frames whatever the codec. Opus is
-// encoded and decoded at 8 kHz (in-band FEC on, losses concealed by
+// encoded and decoded at 8 kHz (in-band FEC sent; a lost packet is
+// recovered from the next one's FEC data when held, else concealed by
 // libopus) while its RTP clock is 48000 Hz: 960 per frame, and
 // telephone-event/48000 goes with it. G.711 payloads may be relayed
 // undecoded to a media.PayloadSink; Opus is always decoded and encoded.

@@ -105,9 +105,10 @@ func TestOpusAccept(t *testing.T) {
 	}
 }
 
-// TestOpusReceive: a peer sends a tone as Opus encoded at 48 kHz with
-// the 48 kHz RTP clock, one packet lost; the endpoint plays it as 8 kHz
-// PCM at the right frequency and level, the loss concealed.
+// TestOpusReceive: a peer sends a tone as Opus encoded at 48 kHz (FEC
+// on) with the 48 kHz RTP clock, two packets in a row lost; the endpoint
+// plays it as 8 kHz PCM at the right frequency and level, the first loss
+// concealed by PLC, the second recovered from the next packet's FEC.
 func TestOpusReceive(t *testing.T) {
 	e := newTestEndpoint(t, Config{Codecs: []string{"opus"}})
 	peer := newRawPeer(t)
@@ -117,7 +118,7 @@ func TestOpusReceive(t *testing.T) {
 	}
 	out := audiotest.NewRecorder(8000)
 	e.SetAudioOutput(out)
-	enc, err := opus.NewEncoder(opus.Config{})
+	enc, err := opus.NewEncoder(opus.Config{FEC: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestOpusReceive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i != lost {
+		if i != lost && i != lost+1 {
 			pkt := rtpPacket(96, uint16(1000+i), uint32(5000+960*i), 0x1234, buf[:n])
 			if _, err := peer.conn.WriteToUDPAddrPort(pkt, e.local); err != nil {
 				t.Fatal(err)
@@ -142,7 +143,8 @@ func TestOpusReceive(t *testing.T) {
 	pcm := out.PCM()
 	expectLevel(t, pcm[10*160:], freq, amp)
 	s := e.Stats()
-	if s.Decoded < frames-6 || s.Concealed == 0 || s.Stray != 0 || s.Relayed != 0 {
+	t.Logf("stats %+v", s)
+	if s.Decoded < frames-7 || s.Concealed == 0 || s.Recovered != 1 || s.Stray != 0 || s.Relayed != 0 {
 		t.Errorf("stats %+v", s)
 	}
 }

@@ -123,14 +123,21 @@ func (r *receiver) push(h *rtp.Header, payload []byte, codec int, teClock uint32
 }
 
 // pop takes the next frame from the jitter buffer, copying it into dst.
-func (r *receiver) pop(dst []byte) (payload []byte, codec int, ok, lost bool) {
+// For a lost frame with the next one held, it copies that one, still
+// held, into next: its Opus in-band FEC data may recover the loss.
+func (r *receiver) pop(dst, next []byte) (payload, fec []byte, codec int, ok, lost bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p, ok, lost := r.jb.Pop()
 	if ok {
 		payload = dst[:copy(dst, p)]
 	}
-	return payload, r.cur, ok, lost
+	if lost {
+		if p, held := r.jb.Peek(); held {
+			fec = next[:copy(next, p)]
+		}
+	}
+	return payload, fec, r.cur, ok, lost
 }
 
 // recvLoop is the buffer space of the RTP receive goroutine.
@@ -232,10 +239,11 @@ func (t *sender) latchRTCP(src netip.AddrPort) {
 
 // player is the state of the playout goroutine.
 type player struct {
-	pkt [maxPacket]byte
-	pcm [maxPacket + frameSize]int16
-	n   int // samples decoded in pcm and not yet written
-	evs [2]media.Event
+	pkt  [maxPacket]byte
+	next [maxPacket]byte // the packet after a loss, for FEC
+	pcm  [maxPacket + frameSize]int16
+	n    int // samples decoded in pcm and not yet written
+	evs  [2]media.Event
 }
 
 func (e *Endpoint) playoutLoop() {
@@ -267,12 +275,12 @@ func (e *Endpoint) playout() {
 	out := e.output.Load()
 	pl := &e.pl
 	if out == nil {
-		e.rx.pop(pl.pkt[:]) // nobody listens: keep the buffer moving
+		e.rx.pop(pl.pkt[:], nil) // nobody listens: keep the buffer moving
 		pl.n = 0
 		return
 	}
 	for i := 0; pl.n < frameSize && i < maxPopsPerTick; i++ {
-		payload, codec, ok, lost := e.rx.pop(pl.pkt[:])
+		payload, fec, codec, ok, lost := e.rx.pop(pl.pkt[:], pl.next[:])
 		if (!ok && !lost) || codec < 0 {
 			break
 		}
@@ -280,16 +288,26 @@ func (e *Endpoint) playout() {
 			len(payload) == frameSize && e.relay(out.ps, codec, payload) {
 			return
 		}
-		n, err := e.set.codecs.dec[codec].Decode(pl.pcm[pl.n:], payload) // nil payload: conceal
+		fd := e.set.codecs.fec[codec]
+		var n int
+		var err error
+		if lost && fd != nil && fec != nil {
+			n, err = fd.DecodeFEC(pl.pcm[pl.n:], fec) // conceals when fec has no FEC data
+		} else {
+			n, err = e.set.codecs.dec[codec].Decode(pl.pcm[pl.n:], payload) // nil payload: conceal
+		}
 		if err != nil {
 			e.stats.outputErrors.Add(1)
 			continue
 		}
 		pl.n += n
-		if ok {
+		switch {
+		case ok:
 			e.stats.decoded.Add(1)
 			e.relaying.Store(false)
-		} else {
+		case fd != nil && fec != nil:
+			e.stats.recovered.Add(1)
+		default:
 			e.stats.concealed.Add(1)
 		}
 	}
