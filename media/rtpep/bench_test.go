@@ -120,25 +120,17 @@ func TestNoAllocsPerFrame(t *testing.T) {
 	}
 }
 
-func BenchmarkSendFrame(b *testing.B) {
-	for _, codec := range fixtureCodecs {
-		b.Run(codec, func(b *testing.B) {
-			_, send := sendFixture(b, codec)
-			b.ReportAllocs()
-			for b.Loop() {
-				send()
-			}
-		})
-	}
-}
+func BenchmarkSendFrame(b *testing.B)    { benchPerCodec(b, sendFixture) }
+func BenchmarkReceiveFrame(b *testing.B) { benchPerCodec(b, receiveFixture) }
 
-func BenchmarkReceiveFrame(b *testing.B) {
+// benchPerCodec runs the steps of fixture for each of fixtureCodecs.
+func benchPerCodec(b *testing.B, fixture func(testing.TB, string) (*Endpoint, func())) {
 	for _, codec := range fixtureCodecs {
 		b.Run(codec, func(b *testing.B) {
-			_, recv := receiveFixture(b, codec)
+			_, step := fixture(b, codec)
 			b.ReportAllocs()
 			for b.Loop() {
-				recv()
+				step()
 			}
 		})
 	}

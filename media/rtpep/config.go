@@ -1,6 +1,7 @@
 package rtpep
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -187,25 +188,13 @@ func (c *codecSet) add(name string) error {
 func newCodec(name string) (codecs.Encoder, codecs.Decoder, error) {
 	if name == opusName {
 		cfg := opus.Config{Rate: pcmRate, FEC: true}
-		enc, err := opus.NewEncoder(cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		dec, err := opus.NewDecoder(cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		return enc, dec, nil
+		enc, encErr := opus.NewEncoder(cfg)
+		dec, decErr := opus.NewDecoder(cfg)
+		return enc, dec, errors.Join(encErr, decErr)
 	}
-	enc, err := g711.NewEncoder(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	dec, err := g711.NewDecoder(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	return enc, dec, nil
+	enc, encErr := g711.NewEncoder(name)
+	dec, decErr := g711.NewDecoder(name)
+	return enc, dec, errors.Join(encErr, decErr)
 }
 
 // offeredTE is the telephone-event formats of our offers: /8000 (PT

@@ -43,6 +43,19 @@ func expectLevel(t *testing.T, pcm []int16, freq, amp float64) {
 	}
 }
 
+// opusPeer is an endpoint (Opus only) that answered a raw peer's offer
+// of Opus at PT 96.
+func opusPeer(t *testing.T) (*Endpoint, *rawPeer) {
+	t.Helper()
+	e := newTestEndpoint(t, Config{Codecs: []string{"opus"}})
+	peer := newRawPeer(t)
+	offer := offerSDP(testIP, fmt.Sprintf("m=audio %d RTP/AVP 96", peer.port()), "a=rtpmap:96 opus/48000/2")
+	if _, err := e.Answer(context.Background(), offer); err != nil {
+		t.Fatal(err)
+	}
+	return e, peer
+}
+
 func TestOpusOffer(t *testing.T) {
 	e := newTestEndpoint(t, Config{Codecs: []string{"OPUS", "PCMU"}})
 	offer, err := e.Offer(context.Background())
@@ -110,12 +123,7 @@ func TestOpusAccept(t *testing.T) {
 // plays it as 8 kHz PCM at the right frequency and level, the first loss
 // concealed by PLC, the second recovered from the next packet's FEC.
 func TestOpusReceive(t *testing.T) {
-	e := newTestEndpoint(t, Config{Codecs: []string{"opus"}})
-	peer := newRawPeer(t)
-	offer := offerSDP(testIP, fmt.Sprintf("m=audio %d RTP/AVP 96", peer.port()), "a=rtpmap:96 opus/48000/2")
-	if _, err := e.Answer(context.Background(), offer); err != nil {
-		t.Fatal(err)
-	}
+	e, peer := opusPeer(t)
 	out := audiotest.NewRecorder(8000)
 	e.SetAudioOutput(out)
 	enc, err := opus.NewEncoder(opus.Config{FEC: true})
@@ -152,12 +160,7 @@ func TestOpusReceive(t *testing.T) {
 // TestOpusSend: what the endpoint sends is Opus at PT 96 with the 48 kHz
 // clock, and decodes back to the tone.
 func TestOpusSend(t *testing.T) {
-	e := newTestEndpoint(t, Config{Codecs: []string{"opus"}})
-	peer := newRawPeer(t)
-	offer := offerSDP(testIP, fmt.Sprintf("m=audio %d RTP/AVP 96", peer.port()), "a=rtpmap:96 opus/48000/2")
-	if _, err := e.Answer(context.Background(), offer); err != nil {
-		t.Fatal(err)
-	}
+	e, peer := opusPeer(t)
 	// The endpoint's sink does not take Opus payloads: they are encoded here.
 	if took, _ := e.AudioSink().(media.PayloadSink).WritePayload("opus", []byte{0xfc}); took {
 		t.Error("WritePayload took an Opus payload")
@@ -174,14 +177,7 @@ func TestOpusSend(t *testing.T) {
 	var hs []rtp.Header
 	frame := make([]int16, 960)
 	for range frames {
-		b := peer.read(time.Second)
-		if b == nil {
-			t.Fatalf("got %d packets, then nothing", len(hs))
-		}
-		var p rtp.Packet
-		if err := p.Unmarshal(b); err != nil {
-			t.Fatal(err)
-		}
+		p := peer.readRTP(t, time.Second)
 		if p.PayloadType != 96 || len(p.Payload) == 0 || len(p.Payload) > 200 {
 			t.Fatalf("packet pt %d, %d bytes", p.PayloadType, len(p.Payload))
 		}
@@ -264,14 +260,7 @@ func TestOpusDTMFPacketFormat(t *testing.T) {
 	}
 	var last media.DTMFEvent
 	for n := 0; !last.End; n++ {
-		b := peer.read(time.Second)
-		if b == nil {
-			t.Fatalf("got %d packets, then nothing", n)
-		}
-		var p rtp.Packet
-		if err := p.Unmarshal(b); err != nil {
-			t.Fatal(err)
-		}
+		p := peer.readRTP(t, time.Second)
 		if last, err = media.ParseDTMF(p.Payload); err != nil || p.PayloadType != 97 || last.Event != 4 {
 			t.Fatalf("packet %d: pt %d %+v %v", n, p.PayloadType, last, err)
 		}
