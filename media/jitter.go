@@ -226,6 +226,22 @@ func (j *JitterBuffer) Pop() (payload []byte, ok bool, lost bool) {
 	return nil, false, true
 }
 
+// Peek returns the payload Pop would return next without taking it, or
+// false when that frame is not held. After a Pop that reported a loss it
+// is the packet following the gap, whose Opus in-band FEC data can
+// recover the lost frame. The payload is valid until the next call of
+// Push, Pop or Reset.
+func (j *JitterBuffer) Peek() ([]byte, bool) {
+	if j.state == jitterIdle || j.held == 0 {
+		return nil, false
+	}
+	s := &j.slots[j.next&j.mask]
+	if !s.full {
+		return nil, false
+	}
+	return s.buf[:s.n], true
+}
+
 // Ready reports whether Pop would return a frame or a gap that waiting
 // longer cannot fill: for packet-driven (adaptive) playout.
 func (j *JitterBuffer) Ready() bool {

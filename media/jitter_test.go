@@ -217,6 +217,41 @@ func TestJitterBufferLimits(t *testing.T) {
 	}
 }
 
+func TestJitterBufferPeek(t *testing.T) {
+	j := NewJitterBuffer(4)
+	if _, ok := j.Peek(); ok {
+		t.Fatal("Peek on an empty buffer")
+	}
+	push := func(seq uint16) { j.Push(seq, uint32(seq)*160, []byte{byte(seq)}) }
+	peek := func() int {
+		p, ok := j.Peek()
+		if !ok {
+			return -1
+		}
+		return int(p[0])
+	}
+	push(1)
+	push(2)
+	push(4)
+	if got := peek(); got != 1 {
+		t.Fatalf("Peek = %d, want 1", got)
+	}
+	if p, ok, _ := j.Pop(); !ok || p[0] != 1 || peek() != 2 {
+		t.Fatalf("Pop %v %v then Peek %d, want 1 then 2", p, ok, peek())
+	}
+	j.Pop()
+	if got := peek(); got != -1 {
+		t.Fatalf("Peek at the gap = %d, want none", got)
+	}
+	// A loss: Peek gives the packet after the gap (for FEC); Pop still plays it.
+	if _, ok, lost := j.Pop(); ok || !lost || peek() != 4 {
+		t.Fatalf("Pop at the gap: ok %v lost %v, then Peek %d; want a loss, then 4", ok, lost, peek())
+	}
+	if p, ok, _ := j.Pop(); !ok || p[0] != 4 || peek() != -1 {
+		t.Fatalf("Pop after the gap %v %v, Peek %d", p, ok, peek())
+	}
+}
+
 func TestJitterBufferNoAllocs(t *testing.T) {
 	j := NewJitterBuffer(3)
 	payload := make([]byte, 160)

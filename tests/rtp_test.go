@@ -3,6 +3,7 @@ package tests
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -12,13 +13,15 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/softswitch/softswitch/codecs/g711"
+	"github.com/softswitch/softswitch/codecs/opus"
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/audiotest"
 )
 
 // rtpPeer is the media side of a test SIP client (sipp does signalling
-// only): it receives RTP on a loopback port, decodes PCMU/PCMA, and can
-// send a tone back so the softswitch latches and relays it.
+// only): it receives RTP on a loopback port, decodes PCMU/PCMA and Opus
+// (PT 111, at 8 kHz), and can send a tone back so the softswitch latches
+// and relays it.
 type rtpPeer struct {
 	t    *testing.T
 	conn *net.UDPConn
@@ -26,6 +29,7 @@ type rtpPeer struct {
 	mu      sync.Mutex
 	pcm     []int16
 	packets int
+	pts     map[uint8]int // audio packets per payload type
 	remote  *net.UDPAddr
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -37,7 +41,7 @@ func newRTPPeer(t *testing.T) *rtpPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &rtpPeer{t: t, conn: c, done: make(chan struct{})}
+	p := &rtpPeer{t: t, conn: c, done: make(chan struct{}), pts: make(map[uint8]int)}
 	p.wg.Add(1)
 	go p.receive()
 	t.Cleanup(p.close)
@@ -62,6 +66,11 @@ func (p *rtpPeer) receive() {
 	buf := make([]byte, 2048)
 	var pkt rtp.Packet
 	frame := make([]int16, 2048)
+	dec, err := opus.NewDecoder(opus.Config{Rate: 8000})
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
 	for {
 		n, from, err := p.conn.ReadFromUDP(buf)
 		if err != nil {
@@ -79,12 +88,17 @@ func (p *rtpPeer) receive() {
 			k = g711.DecodeULaw(frame, pkt.Payload)
 		case 8:
 			k = g711.DecodeALaw(frame, pkt.Payload)
+		case opusPT:
+			if k, err = dec.Decode(frame, pkt.Payload); err != nil {
+				continue
+			}
 		default:
 			continue // telephone-event, comfort noise
 		}
 		p.mu.Lock()
 		p.pcm = append(p.pcm, frame[:k]...)
 		p.packets++
+		p.pts[pkt.PayloadType]++
 		p.remote = from
 		p.mu.Unlock()
 	}
@@ -133,13 +147,46 @@ func summary(ws []window) string {
 	return b.String()
 }
 
+// opusPT is the payload type of Opus in the tests' SDP.
+const opusPT = 111
+
+// payloadTypes returns how many audio packets arrived per payload type.
+func (p *rtpPeer) payloadTypes() map[uint8]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.pts)
+}
+
 // sendTone sends a PCMU tone to addr from the peer's socket, paced at
 // real time, until stop is closed or d has passed.
 func (p *rtpPeer) sendTone(addr *net.UDPAddr, freq float64, d time.Duration, stop <-chan struct{}) {
+	p.sendToneAs(0, addr, freq, d, stop)
+}
+
+// sendToneAs is sendTone as PCMU (pt 0) or Opus (opusPT, encoded at
+// 8 kHz, RTP clock 48000).
+func (p *rtpPeer) sendToneAs(pt uint8, addr *net.UDPAddr, freq float64, d time.Duration, stop <-chan struct{}) {
 	tone := media.NewTone(freq, -12, 8000)
 	pcm := make([]int16, 160)
-	payload := make([]byte, 160)
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 0x1234abcd}}
+	payload := make([]byte, opus.MaxPayload)
+	step := 160
+	encode := func() int { return g711.EncodeULaw(payload, pcm) }
+	if pt == opusPT {
+		enc, err := opus.NewEncoder(opus.Config{Rate: 8000})
+		if err != nil {
+			p.t.Error(err)
+			return
+		}
+		step = 960
+		encode = func() int {
+			n, err := enc.Encode(payload, pcm)
+			if err != nil {
+				p.t.Error(err)
+			}
+			return n
+		}
+	}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SSRC: 0x1234abcd}}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	end := time.After(d)
@@ -152,8 +199,8 @@ func (p *rtpPeer) sendTone(addr *net.UDPAddr, freq float64, d time.Duration, sto
 		case <-tick.C:
 		}
 		tone.Next(pcm)
-		g711.EncodeULaw(payload, pcm)
-		pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = uint16(i), uint32(i*160), payload
+		n := encode()
+		pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = uint16(i), uint32(i*step), payload[:n]
 		b, err := pkt.Marshal()
 		if err != nil {
 			return

@@ -483,3 +483,66 @@ func portOf(t *testing.T, hostport string) int {
 	n, _ := strconv.Atoi(p)
 	return n
 }
+
+// opusSDP is an Opus-only SDP (RFC 7587, with telephone-event/48000) for a
+// media port on loopback: a carrier that takes Opus.
+func opusSDP(port int) string {
+	return fmt.Sprintf("v=0\r\no=carrier 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP %d 110\r\na=rtpmap:%[2]d opus/48000/2\r\na=fmtp:%[2]d useinbandfec=1\r\n"+
+		"a=rtpmap:110 telephone-event/48000\r\na=fmtp:110 0-16\r\n", port, opusPT)
+}
+
+// A trunk configured with codecs [opus, PCMU]: an extension (PCMU) dials
+// out, the offer the carrier gets lists Opus first and fits a datagram,
+// the carrier answers Opus only; audio crosses both ways transcoded
+// (PCMU <-> Opus at 8 kHz) and the CDR names both codecs.
+func TestTrunkOpus(t *testing.T) {
+	carrierPort := freePortOn(t, "udp", carrierIP)
+	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, carrierPort, "options_interval: -1\ncodecs: [Opus, PCMU]"))
+	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
+	carrier := dialSIPFrom(t, s, "udp", net.JoinHostPort(carrierIP, strconv.Itoa(carrierPort)))
+	extMedia, carrierMedia := newRTPPeer(t), newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "04930555", extMedia.port())
+	inv := carrier.mustRecvRequest("INVITE", 10*time.Second)
+	sdp := string(inv.Body())
+	for _, want := range []string{" RTP/AVP 111 0 101 110\r\n", "a=rtpmap:111 opus/48000/2\r\n",
+		"a=fmtp:111 minptime=10;useinbandfec=1\r\n", "a=rtpmap:110 telephone-event/48000\r\n"} {
+		if !strings.Contains(sdp, want) {
+			t.Errorf("trunk offer lacks %q:\n%s", want, sdp)
+		}
+	}
+	if n := len(inv.String()); n > 1300 {
+		t.Errorf("carrier's INVITE is %d bytes: too large for one datagram", n)
+	}
+	carrier.respond(inv, 200, "OK", opusSDP(carrierMedia.port()))
+	res := cl.finalResponse()
+	if res.StatusCode != 200 {
+		t.Fatalf("call through the Opus trunk answered %d", res.StatusCode)
+	}
+	cl.ack(res)
+	carrier.mustRecvRequest("ACK", 5*time.Second)
+	stop := make(chan struct{})
+	go extMedia.sendTone(mediaAddr(t, res.Body()), 1000, 10*time.Second, stop)
+	go carrierMedia.sendToneAs(opusPT, mediaAddr(t, inv.Body()), 440, 10*time.Second, stop)
+	extMedia.waitPackets(t, 100, 8*time.Second)
+	carrierMedia.waitPackets(t, 100, 8*time.Second)
+	close(stop)
+	pcm, _ := carrierMedia.received()
+	assertHeardTone(t, "carrier (Opus)", promptOf(pcm[len(pcm)/3:]), 1000)
+	pcm, _ = extMedia.received()
+	assertHeardTone(t, "extension (PCMU)", promptOf(pcm[len(pcm)/3:]), 440)
+	if pts := carrierMedia.payloadTypes(); len(pts) != 1 || pts[opusPT] == 0 {
+		t.Errorf("carrier got payload types %v, want Opus (%d) only", pts, opusPT)
+	}
+	if pts := extMedia.payloadTypes(); len(pts) != 1 || pts[0] == 0 {
+		t.Errorf("extension got payload types %v, want PCMU only", pts)
+	}
+	cl.bye(res)
+	bye := carrier.mustRecvRequest("BYE", 10*time.Second)
+	carrier.respond(bye, 200, "OK", "")
+	waitFor(t, 10*time.Second, "CDR", func() bool {
+		cdr := runCLI(t, "cdr", "list", "--data", s.data)
+		return strings.Contains(cdr, "trunk/carrier/4930555") && strings.Contains(cdr, "PCMU/opus")
+	})
+}

@@ -31,7 +31,8 @@ type Config struct {
 	// FromAddresses are the IPs or CIDRs the carrier sends from; calls
 	// from them are the carrier's. The host's own addresses always are.
 	FromAddresses []string `yaml:"from_addresses"`
-	// Codecs offered to the carrier, in preference order; default PCMU, PCMA.
+	// Codecs offered to the carrier, in preference order: PCMU, PCMA and
+	// opus (any case; Opus as RFC 7587 PT 111); default PCMU, PCMA.
 	Codecs []string `yaml:"codecs"`
 	// OptionsInterval is the OPTIONS keepalive period in seconds:
 	// default 30, negative for none (the trunk then always counts as up).
@@ -99,11 +100,13 @@ func (c *Config) Normalize() error {
 		c.Codecs = []string{"PCMU", "PCMA"}
 	}
 	for i, name := range c.Codecs {
-		switch strings.ToUpper(name) {
+		switch u := strings.ToUpper(name); u {
 		case "PCMU", "PCMA":
-			c.Codecs[i] = strings.ToUpper(name)
+			c.Codecs[i] = u
+		case "OPUS":
+			c.Codecs[i] = "opus"
 		default:
-			return bad("codecs: %q: trunks carry PCMU or PCMA", name)
+			return bad("codecs: %q: trunks carry PCMU, PCMA or opus", name)
 		}
 	}
 	if c.OptionsInterval == 0 {

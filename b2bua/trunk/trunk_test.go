@@ -321,6 +321,10 @@ func TestNormalize(t *testing.T) {
 		good.AuthUsername != "u" || good.Codecs[0] != "PCMA" || good.OptionsInterval != 30 {
 		t.Errorf("defaults not applied: %+v", good)
 	}
+	withOpus := Config{Name: "o", Host: "h", Codecs: []string{"OPUS", "pcmu", "Opus"}}
+	if err := withOpus.Normalize(); err != nil || strings.Join(withOpus.Codecs, ",") != "opus,PCMU,opus" {
+		t.Errorf("opus codecs: %v %v", withOpus.Codecs, err)
+	}
 	tls := Config{Name: "t", Host: "2001:db8::1", Transport: "TLS"}
 	if err := tls.Normalize(); err != nil || tls.Port != 5061 {
 		t.Errorf("tls default port: %+v %v", tls, err)

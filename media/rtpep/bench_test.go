@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+
+	"github.com/softswitch/softswitch/codecs/opus"
 )
 
 type discardSink struct{}
@@ -14,19 +16,49 @@ func (discardSink) WriteFrame([]int16) error { return nil }
 func (discardSink) Rate() int                { return 8000 }
 func (discardSink) String() string           { return "discard" }
 
-// sendFixture is an endpoint without goroutines sending PCMU to a socket
-// nobody reads (the kernel drops what overflows).
-func sendFixture(tb testing.TB) (*Endpoint, func()) {
+// fixtureCodecs are the codecs the allocation tests and benchmarks run.
+var fixtureCodecs = []string{"PCMU", "opus"}
+
+// fixtureEndpoint is an endpoint without goroutines that answered a
+// peer's offer of codec (PCMU or opus, at PT 0 or 96) from port.
+func fixtureEndpoint(tb testing.TB, codec string, port int) *Endpoint {
 	tb.Helper()
-	e, err := newEndpoint(Config{IP: testIP}, nil)
+	e, err := newEndpoint(Config{IP: testIP, Codecs: []string{codec}}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = e.Close() })
-	peer := newRawPeer(tb)
-	if _, err := e.Answer(context.Background(), offerSDP(testIP, fmt.Sprintf("m=audio %d RTP/AVP 0", peer.port()))); err != nil {
+	offer := offerSDP(testIP, fmt.Sprintf("m=audio %d RTP/AVP 0 96", port), "a=rtpmap:96 opus/48000/2")
+	if _, err := e.Answer(context.Background(), offer); err != nil {
 		tb.Fatal(err)
 	}
+	return e
+}
+
+// fixturePacket is one RTP packet of a 20 ms frame of codec as the
+// fixture's peer sends it, and its timestamp step.
+func fixturePacket(tb testing.TB, codec string) ([]byte, uint32) {
+	tb.Helper()
+	if codec != "opus" {
+		return rtpPacket(0, 0, 0, 0xabcd, make([]byte, 160)), 160
+	}
+	enc, err := opus.NewEncoder(opus.Config{Rate: 8000})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	buf := make([]byte, opus.MaxPayload)
+	n, err := enc.Encode(buf, sine(8000, 1000, 8000, 0, 160))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rtpPacket(96, 0, 0, 0xabcd, buf[:n]), 960
+}
+
+// sendFixture is an endpoint without goroutines sending codec to a
+// socket nobody reads (the kernel drops what overflows).
+func sendFixture(tb testing.TB, codec string) (*Endpoint, func()) {
+	tb.Helper()
+	e := fixtureEndpoint(tb, codec, newRawPeer(tb).port())
 	sink := e.AudioSink()
 	pcm := make([]int16, 160)
 	for i := range pcm {
@@ -40,25 +72,18 @@ func sendFixture(tb testing.TB) (*Endpoint, func()) {
 }
 
 // receiveFixture is an endpoint without goroutines and a client socket:
-// each step sends one PCMU packet, reads it on the endpoint's socket,
+// each step sends one packet of codec, reads it on the endpoint's socket,
 // handles it and runs one playout tick.
-func receiveFixture(tb testing.TB) (*Endpoint, func()) {
+func receiveFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 	tb.Helper()
-	e, err := newEndpoint(Config{IP: testIP}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = e.Close() })
 	peer := newRawPeer(tb)
-	if _, err := e.Answer(context.Background(), offerSDP(testIP, fmt.Sprintf("m=audio %d RTP/AVP 0", peer.port()))); err != nil {
-		tb.Fatal(err)
-	}
+	e := fixtureEndpoint(tb, codec, peer.port())
 	e.SetAudioOutput(discardSink{})
-	pkt := rtpPacket(0, 0, 0, 0xabcd, make([]byte, 160))
+	pkt, step := fixturePacket(tb, codec)
 	var seq uint16
 	return e, func() {
 		binary.BigEndian.PutUint16(pkt[2:], seq)
-		binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*160)
+		binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*step)
 		seq++
 		if _, err := peer.conn.WriteToUDPAddrPort(pkt, e.local); err != nil {
 			tb.Fatal(err)
@@ -76,34 +101,38 @@ func TestNoAllocsPerFrame(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under the race detector")
 	}
-	_, send := sendFixture(t)
-	send()
-	if n := testing.AllocsPerRun(500, send); n != 0 {
-		t.Errorf("send path: %v allocs per frame", n)
-	}
-	e, recv := receiveFixture(t)
-	recv()
-	if n := testing.AllocsPerRun(500, recv); n != 0 {
-		t.Errorf("receive path: %v allocs per frame", n)
-	}
-	if s := e.Stats(); s.Decoded < 500 {
-		t.Errorf("decoded %d frames", s.Decoded)
-	}
-}
-
-func BenchmarkSendFrame(b *testing.B) {
-	_, send := sendFixture(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		send()
+	for _, codec := range fixtureCodecs {
+		t.Run(codec, func(t *testing.T) {
+			_, send := sendFixture(t, codec)
+			send()
+			if n := testing.AllocsPerRun(500, send); n != 0 {
+				t.Errorf("send path: %v allocs per frame", n)
+			}
+			e, recv := receiveFixture(t, codec)
+			recv()
+			if n := testing.AllocsPerRun(500, recv); n != 0 {
+				t.Errorf("receive path: %v allocs per frame", n)
+			}
+			if s := e.Stats(); s.Decoded < 500 || s.OutputErrors != 0 {
+				t.Errorf("decoded %d frames, %d output errors", s.Decoded, s.OutputErrors)
+			}
+		})
 	}
 }
 
-func BenchmarkReceiveFrame(b *testing.B) {
-	_, recv := receiveFixture(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		recv()
+func BenchmarkSendFrame(b *testing.B)    { benchPerCodec(b, sendFixture) }
+func BenchmarkReceiveFrame(b *testing.B) { benchPerCodec(b, receiveFixture) }
+
+// benchPerCodec runs the steps of fixture for each of fixtureCodecs.
+func benchPerCodec(b *testing.B, fixture func(testing.TB, string) (*Endpoint, func())) {
+	for _, codec := range fixtureCodecs {
+		b.Run(codec, func(b *testing.B) {
+			_, step := fixture(b, codec)
+			b.ReportAllocs()
+			for b.Loop() {
+				step()
+			}
+		})
 	}
 }
 

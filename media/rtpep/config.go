@@ -1,13 +1,16 @@
 package rtpep
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/softswitch/softswitch/codecs"
 	"github.com/softswitch/softswitch/codecs/g711"
+	"github.com/softswitch/softswitch/codecs/opus"
 )
 
 // Defaults applied to zero Config fields.
@@ -26,8 +29,11 @@ type Config struct {
 	// Ports hands out RTP ports (RTCP is RTP+1). Nil lets the OS choose an
 	// even/odd pair.
 	Ports *PortPool `yaml:"-"`
-	// Codecs are offered and accepted in this preference order; default
-	// {"PCMU", "PCMA"}. telephone-event/8000 (PT 101) is always offered.
+	// Codecs are offered and accepted in this preference order: "PCMU",
+	// "PCMA" and "opus" (any case); default {"PCMU", "PCMA"}. Opus is
+	// offered as PT 111 (RFC 7587) and its PCM side is 8000 Hz too.
+	// telephone-event/8000 (PT 101) is always offered, and
+	// telephone-event/48000 (PT 110) with Opus.
 	Codecs []string `yaml:"codecs"`
 	// RTPTimeout reports media.EventTimeout once when no RTP arrived for
 	// this long after the first packet (while receiving is expected: not
@@ -38,19 +44,31 @@ type Config struct {
 	JitterDepth int `yaml:"jitter_depth"`
 }
 
-// codecDesc is a codec this package can negotiate. All are 8000 Hz mono
-// with one byte per sample (G.711).
+// codecDesc is a codec this package can negotiate, with what differs
+// between codecs on the RTP side. The PCM side is always 8000 Hz mono in
+// 20 ms frames (pcmRate, frameSize).
 type codecDesc struct {
-	name string // SDP encoding name, canonical case
-	pt   uint8  // static payload type (RFC 3551) used in our offers
+	name     string // SDP encoding name, canonical case
+	pt       uint8  // payload type used in our offers: static (RFC 3551) or dynamic
+	clock    uint32 // RTP clock rate, also telephone-event's (RFC 4733 §2.1)
+	step     uint32 // timestamp advance per 20 ms frame
+	channels int    // rtpmap channel count; 0: not written, not checked
+	fmtp     string // format parameters in our SDP, "" for none
+	tePT     uint8  // telephone-event payload type at clock in our offers
+	relay    bool   // fixed-size payloads that may pass undecoded (G.711)
 }
 
 const (
-	clockRate   = 8000
-	frameSize   = 160 // samples (and G.711 bytes) per 20 ms frame
-	tePT        = 101 // telephone-event payload type in our offers
+	pcmRate     = 8000 // the PCM side of every codec
+	frameSize   = 160  // PCM samples per 20 ms frame (and G.711 bytes)
+	g711Clock   = 8000
+	opusName    = "opus"
+	opusPT      = 111 // dynamic, as browsers and webrtcep use it
+	opusFmtp    = "minptime=10;useinbandfec=1"
 	teName      = "telephone-event"
 	teFmtp      = "0-16"
+	te8PT       = 101 // telephone-event/8000 in our offers
+	te48PT      = 110 // telephone-event/48000 in our offers with Opus
 	maxCodecs   = 8
 	rtpHdrSize  = 12
 	maxPacket   = 1500
@@ -60,19 +78,43 @@ const (
 func lookupCodec(name string) (codecDesc, bool) {
 	switch {
 	case strings.EqualFold(name, g711.PCMU):
-		return codecDesc{name: g711.PCMU, pt: 0}, true
+		return g711Desc(g711.PCMU, 0), true
 	case strings.EqualFold(name, g711.PCMA):
-		return codecDesc{name: g711.PCMA, pt: 8}, true
+		return g711Desc(g711.PCMA, 8), true
+	case strings.EqualFold(name, opusName):
+		// RFC 7587 §7: always opus/48000/2, whatever is sent.
+		return codecDesc{name: opusName, pt: opusPT, clock: opus.ClockRate, step: opus.ClockRate / 50,
+			channels: 2, fmtp: opusFmtp, tePT: te48PT}, true
 	}
 	return codecDesc{}, false
 }
 
-// codecSet is the validated codec list of one endpoint with a stateless
-// encoder and a decoder per codec, created once.
+// g711Desc describes a G.711 law: one byte per 8000 Hz sample.
+func g711Desc(name string, pt uint8) codecDesc {
+	return codecDesc{name: name, pt: pt, clock: g711Clock, step: frameSize, tePT: te8PT, relay: true}
+}
+
+// matches reports whether a peer's format is this codec: the name
+// (case-insensitive), the clock rate and, when we write one, the channel
+// count or none (RFC 7587 §7).
+func (d codecDesc) matches(f format) bool {
+	return f.rate == int(d.clock) && strings.EqualFold(f.name, d.name) &&
+		(d.channels == 0 || f.channels == 0 || f.channels == d.channels)
+}
+
+// codecSet is the validated codec list of one endpoint with an encoder
+// and a decoder per codec, created once (Opus's keep state: one stream).
 type codecSet struct {
 	desc []codecDesc
 	enc  []codecs.Encoder
 	dec  []codecs.Decoder
+	fec  []fecDecoder // dec as a fecDecoder (Opus), or nil
+}
+
+// fecDecoder recovers a lost frame from the in-band FEC data of the
+// packet after it (codecs/opus.Decoder).
+type fecDecoder interface {
+	DecodeFEC(dst []int16, next []byte) (int, error)
 }
 
 // settings is Config with defaults applied and values checked.
@@ -123,23 +165,49 @@ func (cfg Config) settings() (settings, error) {
 func (c *codecSet) add(name string) error {
 	d, ok := lookupCodec(name)
 	if !ok {
-		return fmt.Errorf("%w: codec %q is not supported (PCMU, PCMA)", ErrConfig, name)
+		return fmt.Errorf("%w: codec %q is not supported (PCMU, PCMA, opus)", ErrConfig, name)
 	}
 	if c.index(d.name) >= 0 {
 		return nil
 	}
-	enc, err := g711.NewEncoder(d.name)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	dec, err := g711.NewDecoder(d.name)
+	enc, dec, err := newCodec(d.name)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	c.desc = append(c.desc, d)
 	c.enc = append(c.enc, enc)
 	c.dec = append(c.dec, dec)
+	fd, _ := dec.(fecDecoder)
+	c.fec = append(c.fec, fd)
 	return nil
+}
+
+// newCodec makes the encoder and decoder of one stream of codec name.
+// Opus keeps state between frames, so every endpoint has its own; it
+// works at 8000 Hz mono with in-band FEC, as webrtcep facing G.711.
+func newCodec(name string) (codecs.Encoder, codecs.Decoder, error) {
+	if name == opusName {
+		cfg := opus.Config{Rate: pcmRate, FEC: true}
+		enc, encErr := opus.NewEncoder(cfg)
+		dec, decErr := opus.NewDecoder(cfg)
+		return enc, dec, errors.Join(encErr, decErr)
+	}
+	enc, encErr := g711.NewEncoder(name)
+	dec, decErr := g711.NewDecoder(name)
+	return enc, dec, errors.Join(encErr, decErr)
+}
+
+// offeredTE is the telephone-event formats of our offers: /8000 (PT
+// 101) always, and one at each other clock of our codecs (PT 110 at
+// 48000 with Opus).
+func (c *codecSet) offeredTE() []ptTE {
+	tes := []ptTE{{pt: te8PT, clock: g711Clock}}
+	for _, d := range c.desc {
+		if !slices.ContainsFunc(tes, func(te ptTE) bool { return te.clock == d.clock }) {
+			tes = append(tes, ptTE{pt: d.tePT, clock: d.clock})
+		}
+	}
+	return tes
 }
 
 // index returns the position of codec name (case-insensitive), or -1.

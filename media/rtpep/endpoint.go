@@ -169,7 +169,7 @@ func (e *Endpoint) String() string {
 }
 
 // AudioSink returns the sink whose 8000 Hz frames are encoded with the
-// negotiated codec and sent to the peer. It also implements
+// negotiated codec (Opus too) and sent to the peer. It also implements
 // media.PayloadSink for payloads already in that codec.
 func (e *Endpoint) AudioSink() media.Sink { return (*audioSink)(e) }
 
@@ -181,7 +181,7 @@ func (e *Endpoint) SetAudioOutput(s media.Sink) {
 		e.output.Store(nil)
 		return
 	}
-	if r := s.Rate(); r != clockRate {
+	if r := s.Rate(); r != pcmRate {
 		e.log.Warn("audio output rate differs from 8000 Hz", "sink", s.String(), "rate", r)
 	}
 	ps, _ := s.(media.PayloadSink)
@@ -189,7 +189,8 @@ func (e *Endpoint) SetAudioOutput(s media.Sink) {
 }
 
 // Offer returns an SDP offer: our codecs in preference order with their
-// static payload types and telephone-event/8000 as PT 101, sendrecv.
+// payload types (static for G.711, 111 for Opus), telephone-event/8000 as
+// PT 101 and, with Opus, telephone-event/48000 as PT 110, sendrecv.
 func (e *Endpoint) Offer(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("offer: %w", err)
@@ -199,18 +200,21 @@ func (e *Endpoint) Offer(ctx context.Context) ([]byte, error) {
 	if e.closed.Load() {
 		return nil, fmt.Errorf("offer: %w", ErrClosed)
 	}
-	la := localAudio{port: int(e.local.Port()), protos: []string{"RTP", "AVP"}, te: tePT, dir: sdp.DirectionSendRecv}
+	la := localAudio{port: int(e.local.Port()), protos: []string{"RTP", "AVP"}, dir: sdp.DirectionSendRecv}
 	var recv []ptCodec
 	for i, d := range e.set.codecs.desc {
-		la.formats = append(la.formats, format{pt: d.pt, name: d.name, rate: clockRate})
+		la.formats = append(la.formats, codecFormat(d, d.pt))
 		recv = append(recv, ptCodec{pt: d.pt, codec: i})
 	}
-	la.formats = append(la.formats, format{pt: tePT, name: teName, rate: clockRate})
+	tes := e.set.codecs.offeredTE()
+	for _, te := range tes {
+		la.formats = append(la.formats, teFormat(te.pt, te.clock))
+	}
 	body, err := e.localSDP([]*sdp.MediaDescription{la.description()})
 	if err != nil {
 		return nil, fmt.Errorf("offer: %w", err)
 	}
-	e.rx.setTables(recv, tePT)
+	e.rx.setTables(recv, tes)
 	e.offered = true
 	return body, nil
 }
@@ -237,10 +241,12 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
 	d := e.set.codecs.desc[n.codec]
-	la := localAudio{port: int(e.local.Port()), protos: m.protos, te: n.te, dir: n.dir,
-		formats: []format{{pt: n.pt, name: d.name, rate: clockRate}}}
+	la := localAudio{port: int(e.local.Port()), protos: m.protos, dir: n.dir,
+		formats: []format{codecFormat(d, n.pt)}}
+	var tes []ptTE
 	if n.te >= 0 {
-		la.formats = append(la.formats, format{pt: uint8(n.te), name: teName, rate: clockRate})
+		la.formats = append(la.formats, teFormat(uint8(n.te), d.clock))
+		tes = []ptTE{{pt: uint8(n.te), clock: d.clock}}
 	}
 	lines := make([]*sdp.MediaDescription, len(sd.MediaDescriptions))
 	for i, md := range sd.MediaDescriptions {
@@ -259,7 +265,7 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
-	e.rx.setTables([]ptCodec{{pt: n.pt, codec: n.codec}}, n.te)
+	e.rx.setTables([]ptCodec{{pt: n.pt, codec: n.codec}}, tes)
 	e.apply(n)
 	e.offered = false
 	return body, nil
@@ -287,7 +293,7 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 	// codecs at our static payload types.
 	var recv []ptCodec
 	for _, f := range m.formats {
-		if i := e.set.codecs.index(f.name); i >= 0 && f.rate == clockRate {
+		if i := e.set.codecs.index(f.name); i >= 0 && e.set.codecs.desc[i].matches(f) {
 			recv = append(recv, ptCodec{pt: e.set.codecs.desc[i].pt, codec: i})
 		}
 	}
@@ -299,7 +305,7 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 	case !e.offered:
 		return fmt.Errorf("accept: %w", ErrNoOffer)
 	}
-	e.rx.setTables(recv, tePT)
+	e.rx.setTables(recv, e.set.codecs.offeredTE())
 	e.apply(n)
 	return nil
 }
@@ -322,7 +328,7 @@ func (e *Endpoint) localSDP(media []*sdp.MediaDescription) ([]byte, error) {
 // apply installs a negotiation in the send path and the timeout logic.
 // e.mu is held.
 func (e *Endpoint) apply(n negotiation) {
-	relatched := e.tx.apply(n)
+	relatched := e.tx.apply(n, e.set.codecs.desc[n.codec])
 	if relatched {
 		e.log.Info("rtp peer address changed, latching again", "sdp", n.dest.String())
 	}

@@ -322,7 +322,7 @@ func TestDTMFDetector(t *testing.T) {
 			var out [2]media.Event
 			var got []string
 			for _, p := range tt.pkts {
-				n := d.Feed(p.ts, media.DTMFEvent{Event: p.ev, End: p.end, Duration: p.dur}, clockRate, 0, &out)
+				n := d.Feed(p.ts, media.DTMFEvent{Event: p.ev, End: p.end, Duration: p.dur}, g711Clock, 0, &out)
 				for _, ev := range out[:n] {
 					got = append(got, fmt.Sprintf("%c/%v", ev.Digit, ev.Duration))
 				}
@@ -335,7 +335,7 @@ func TestDTMFDetector(t *testing.T) {
 	// An event whose end never comes is reported after media.DTMFExpiry.
 	var d media.DTMFDetector
 	var out [2]media.Event
-	d.Feed(100, media.DTMFEvent{Event: 7, Duration: 400}, clockRate, time.Second, &out)
+	d.Feed(100, media.DTMFEvent{Event: 7, Duration: 400}, g711Clock, time.Second, &out)
 	if n := d.Expire(time.Second+media.DTMFExpiry/2, &out); n != 0 {
 		t.Fatal("expired early")
 	}

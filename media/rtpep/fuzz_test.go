@@ -35,7 +35,7 @@ func FuzzAnswer(f *testing.F) {
 	}
 	f.Add(offerSDP("192.0.2.1", "m=video 5000 RTP/AVP 96", "m=audio 4000 RTP/AVPF 110", "a=rtpmap:110 PCMA/8000", "a=rtcp:4001 IN IP4 1.2.3.4"))
 	f.Add([]byte("v=0\r\nc=IN IP6 ::1\r\nm=audio 1 RTP/AVP 127\r\n"))
-	e, err := New(Config{IP: testIP}, nil)
+	e, err := New(Config{IP: testIP, Codecs: []string{"opus", "PCMU", "PCMA"}}, nil) // Opus first: the seeds offer it
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -112,8 +112,8 @@ func FuzzAccept(f *testing.F) {
 	}
 	var offered []string
 	for _, a := range od.MediaDescriptions[0].Attributes {
-		if _, name, _, err := parseRtpmap(a.Value); a.Key == "rtpmap" && err == nil {
-			offered = append(offered, name)
+		if rm, err := parseRtpmap(a.Value); a.Key == "rtpmap" && err == nil {
+			offered = append(offered, rm.name)
 		}
 	}
 	f.Fuzz(func(t *testing.T, answer []byte) {
@@ -129,30 +129,44 @@ func FuzzAccept(f *testing.F) {
 	})
 }
 
-// FuzzReceiveRTP runs arbitrary datagrams through the receive path of a
-// negotiated endpoint (RTP parse, padding, jitter buffer, decode, RFC 4733
-// detection): it must never panic.
+// FuzzReceiveRTP runs arbitrary datagrams through the receive path of
+// two negotiated endpoints, G.711 and Opus (RTP parse, padding, jitter
+// buffer, decode or FEC, RFC 4733 detection): it must never panic.
 func FuzzReceiveRTP(f *testing.F) {
 	f.Add(rtpPacket(0, 1, 160, 7, make([]byte, 160)))
 	f.Add(rtpPacket(101, 2, 160, 7, []byte{5, 0x8a, 0x03, 0x20}))
 	f.Add(rtpPacket(101, 3, 320, 7, []byte{5}))
 	f.Add([]byte{0xb0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0xff})
-	e, err := newEndpoint(Config{IP: testIP}, nil)
-	if err != nil {
-		f.Fatal(err)
+	opusPkt, _ := fixturePacket(f, "opus")
+	f.Add(opusPkt)
+	f.Add(rtpPacket(96, 5, 960, 7, []byte{0xfc, 0xff, 0xfe}))
+	f.Add(rtpPacket(97, 6, 960, 7, []byte{5, 0x8a, 0x12, 0xc0}))
+	offers := map[string][]string{
+		"PCMU": {"m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000"},
+		"opus": {"m=audio 4000 RTP/AVP 96 97", "a=rtpmap:96 opus/48000/2", "a=rtpmap:97 telephone-event/48000"},
 	}
-	f.Cleanup(func() { _ = e.Close() })
-	if _, err := e.Answer(context.Background(), offerSDP(testIP, "m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000")); err != nil {
-		f.Fatal(err)
+	var eps []*Endpoint
+	for codec, offer := range offers {
+		e, err := newEndpoint(Config{IP: testIP, Codecs: []string{codec, "PCMA"}}, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { _ = e.Close() })
+		if _, err := e.Answer(context.Background(), offerSDP(testIP, offer...)); err != nil {
+			f.Fatal(err)
+		}
+		e.SetAudioOutput(discardSink{})
+		eps = append(eps, e)
 	}
-	e.SetAudioOutput(discardSink{})
 	src := netip.MustParseAddrPort(testIP + ":4000")
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		e.handleRTP(pkt, src)
-		e.playout()
-		e.checkDTMF(e.since())
-		for len(e.events) > 0 {
-			<-e.events
+		for _, e := range eps {
+			e.handleRTP(pkt, src)
+			e.playout()
+			e.checkDTMF(e.since())
+			for len(e.events) > 0 {
+				<-e.events
+			}
 		}
 	})
 }

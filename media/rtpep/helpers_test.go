@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"github.com/softswitch/softswitch/media"
 )
 
@@ -221,6 +223,21 @@ func (p *rawPeer) read(d time.Duration) []byte {
 		return nil
 	}
 	return buf[:n]
+}
+
+// readRTP returns the next datagram as an RTP packet; it fails the test
+// when none comes within d or it does not parse.
+func (p *rawPeer) readRTP(t testing.TB, d time.Duration) rtp.Packet {
+	t.Helper()
+	b := p.read(d)
+	if b == nil {
+		t.Fatalf("no RTP packet within %v", d)
+	}
+	var pkt rtp.Packet
+	if err := pkt.Unmarshal(b); err != nil {
+		t.Fatal(err)
+	}
+	return pkt
 }
 
 // offerSDP builds a peer's SDP: session lines with c=IN IP4 addr, then lines.

@@ -22,14 +22,25 @@ type ptCodec struct {
 	codec int
 }
 
+// ptTE is a telephone-event payload type we receive with its clock rate.
+type ptTE struct {
+	pt    uint8
+	clock uint32
+}
+
+// maxTE bounds the telephone-event payload types received at once: one
+// per clock rate (8000, 48000).
+const maxTE = 2
+
 // receiver is the state shared by the RTP receive goroutine (Push) and
 // the playout goroutine (Pop).
 type receiver struct {
 	mu        sync.Mutex
 	jb        *media.JitterBuffer
 	pts       [128]int8 // payload type -> codec index + 1; 0: not ours
-	te        int       // telephone-event payload type, -1 if none
-	primary   int       // first negotiated codec, for String; -1 if none
+	te        [maxTE]ptTE
+	nte       int // telephone-event payload types in te
+	primary   int // first negotiated codec, for String; -1 if none
 	primaryPT uint8
 	cur       int // codec of the frames in jb, -1 if none
 	curPT     uint8
@@ -40,11 +51,11 @@ type receiver struct {
 
 func (r *receiver) init(depth int) {
 	r.jb = media.NewJitterBuffer(depth)
-	r.te, r.primary, r.cur = -1, -1, -1
+	r.primary, r.cur = -1, -1
 }
 
 // setTables sets the payload types we accept.
-func (r *receiver) setTables(recv []ptCodec, te int) {
+func (r *receiver) setTables(recv []ptCodec, te []ptTE) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pts = [128]int8{}
@@ -53,7 +64,7 @@ func (r *receiver) setTables(recv []ptCodec, te int) {
 			r.pts[p.pt&0x7f] = int8(p.codec + 1)
 		}
 	}
-	r.te = te
+	r.nte = copy(r.te[:], te)
 	r.primary = -1
 	if len(recv) > 0 {
 		r.primary, r.primaryPT = recv[0].codec, recv[0].pt
@@ -64,23 +75,27 @@ func (r *receiver) setTables(recv []ptCodec, te int) {
 	}
 }
 
-// classify returns the codec index for an audio payload type, -1 for
-// telephone-event, and false for a payload type we did not negotiate.
-func (r *receiver) classify(pt uint8) (int, bool) {
+// classify returns the codec index for an audio payload type, -1 and
+// the event clock for telephone-event, and false for a payload type we
+// did not negotiate.
+func (r *receiver) classify(pt uint8) (codec int, teClock uint32, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if int(pt) == r.te {
-		return -1, true
+	for _, te := range r.te[:r.nte] {
+		if te.pt == pt {
+			return -1, te.clock, true
+		}
 	}
 	if c := r.pts[pt&0x7f]; c > 0 {
-		return int(c - 1), true
+		return int(c - 1), 0, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // push files one packet: audio into the jitter buffer, telephone-event
-// into the DTMF detector. It returns the digits completed, in evs.
-func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Duration, evs *[2]media.Event) int {
+// (codec -1, at teClock) into the DTMF detector. It returns the digits
+// completed, in evs.
+func (r *receiver) push(h *rtp.Header, payload []byte, codec int, teClock uint32, now time.Duration, evs *[2]media.Event) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.haveSSRC || h.SSRC != r.ssrc {
@@ -95,7 +110,7 @@ func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Durat
 		if err != nil {
 			return 0
 		}
-		return r.dtmf.Feed(h.Timestamp, ev, clockRate, now, evs)
+		return r.dtmf.Feed(h.Timestamp, ev, teClock, now, evs)
 	}
 	if codec != r.cur || h.PayloadType != r.curPT {
 		if r.cur >= 0 {
@@ -108,14 +123,21 @@ func (r *receiver) push(h *rtp.Header, payload []byte, codec int, now time.Durat
 }
 
 // pop takes the next frame from the jitter buffer, copying it into dst.
-func (r *receiver) pop(dst []byte) (payload []byte, codec int, ok, lost bool) {
+// For a lost frame with the next one held, it copies that one, still
+// held, into next: its Opus in-band FEC data may recover the loss.
+func (r *receiver) pop(dst, next []byte) (payload, fec []byte, codec int, ok, lost bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p, ok, lost := r.jb.Pop()
 	if ok {
 		payload = dst[:copy(dst, p)]
 	}
-	return payload, r.cur, ok, lost
+	if lost {
+		if p, held := r.jb.Peek(); held {
+			fec = next[:copy(next, p)]
+		}
+	}
+	return payload, fec, r.cur, ok, lost
 }
 
 // recvLoop is the buffer space of the RTP receive goroutine.
@@ -158,7 +180,7 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 		e.stats.stray.Add(1)
 		return
 	}
-	codec, ok := e.rx.classify(h.PayloadType)
+	codec, teClock, ok := e.rx.classify(h.PayloadType)
 	if !ok {
 		e.stats.stray.Add(1)
 		return
@@ -176,7 +198,7 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 	e.timedOut.Store(false)
 	e.stats.packetsReceived.Add(1)
 	e.stats.octetsReceived.Add(uint64(len(payload)))
-	for i := range e.rx.push(h, payload, codec, now, &e.rl.evs) {
+	for i := range e.rx.push(h, payload, codec, teClock, now, &e.rl.evs) {
 		e.stats.dtmfReceived.Add(1)
 		e.emit(e.rl.evs[i])
 	}
@@ -217,10 +239,11 @@ func (t *sender) latchRTCP(src netip.AddrPort) {
 
 // player is the state of the playout goroutine.
 type player struct {
-	pkt [maxPacket]byte
-	pcm [maxPacket + frameSize]int16
-	n   int // samples decoded in pcm and not yet written
-	evs [2]media.Event
+	pkt  [maxPacket]byte
+	next [maxPacket]byte // the packet after a loss, for FEC
+	pcm  [maxPacket + frameSize]int16
+	n    int // samples decoded in pcm and not yet written
+	evs  [2]media.Event
 }
 
 func (e *Endpoint) playoutLoop() {
@@ -252,28 +275,39 @@ func (e *Endpoint) playout() {
 	out := e.output.Load()
 	pl := &e.pl
 	if out == nil {
-		e.rx.pop(pl.pkt[:]) // nobody listens: keep the buffer moving
+		e.rx.pop(pl.pkt[:], nil) // nobody listens: keep the buffer moving
 		pl.n = 0
 		return
 	}
 	for i := 0; pl.n < frameSize && i < maxPopsPerTick; i++ {
-		payload, codec, ok, lost := e.rx.pop(pl.pkt[:])
+		payload, fec, codec, ok, lost := e.rx.pop(pl.pkt[:], pl.next[:])
 		if (!ok && !lost) || codec < 0 {
 			break
 		}
-		if ok && pl.n == 0 && out.ps != nil && len(payload) == frameSize && e.relay(out.ps, codec, payload) {
+		if ok && pl.n == 0 && out.ps != nil && e.set.codecs.desc[codec].relay &&
+			len(payload) == frameSize && e.relay(out.ps, codec, payload) {
 			return
 		}
-		n, err := e.set.codecs.dec[codec].Decode(pl.pcm[pl.n:], payload) // nil payload: conceal
+		fd := e.set.codecs.fec[codec]
+		var n int
+		var err error
+		if lost && fd != nil && fec != nil {
+			n, err = fd.DecodeFEC(pl.pcm[pl.n:], fec) // conceals when fec has no FEC data
+		} else {
+			n, err = e.set.codecs.dec[codec].Decode(pl.pcm[pl.n:], payload) // nil payload: conceal
+		}
 		if err != nil {
 			e.stats.outputErrors.Add(1)
 			continue
 		}
 		pl.n += n
-		if ok {
+		switch {
+		case ok:
 			e.stats.decoded.Add(1)
 			e.relaying.Store(false)
-		} else {
+		case fd != nil && fec != nil:
+			e.stats.recovered.Add(1)
+		default:
 			e.stats.concealed.Add(1)
 		}
 	}

@@ -14,9 +14,11 @@ const maxSDPSize = 64 << 10
 
 // format is one payload type of an m= line with its rtpmap.
 type format struct {
-	pt   uint8
-	name string // encoding name as written, "" when unknown
-	rate int
+	pt       uint8
+	name     string // encoding name as written, "" when unknown
+	rate     int
+	channels int    // from rtpmap, 0 when absent
+	fmtp     string // written in our SDP only
 }
 
 // remoteMedia is the audio stream we use from a peer's SDP.
@@ -167,13 +169,13 @@ func parseFormats(md *sdp.MediaDescription) ([]format, error) {
 		if a.Key != "rtpmap" {
 			continue
 		}
-		pt, name, rate, err := parseRtpmap(a.Value)
+		f, err := parseRtpmap(a.Value)
 		if err != nil {
 			return nil, err
 		}
 		for i := range fs {
-			if fs[i].pt == pt {
-				fs[i].name, fs[i].rate = name, rate
+			if fs[i].pt == f.pt {
+				fs[i] = f
 			}
 		}
 	}
@@ -181,19 +183,28 @@ func parseFormats(md *sdp.MediaDescription) ([]format, error) {
 }
 
 // parseRtpmap parses "<pt> <name>/<rate>[/<channels>]".
-func parseRtpmap(v string) (pt uint8, name string, rate int, err error) {
+func parseRtpmap(v string) (format, error) {
 	ptStr, enc, ok := strings.Cut(strings.TrimSpace(v), " ")
 	p, perr := strconv.ParseUint(ptStr, 10, 8)
 	if !ok || perr != nil || p > 127 {
-		return 0, "", 0, badSDP("a=rtpmap:%s", v)
+		return format{}, badSDP("a=rtpmap:%s", v)
 	}
 	name, rest, ok := strings.Cut(strings.TrimSpace(enc), "/")
-	rateStr, _, _ := strings.Cut(rest, "/")
+	rateStr, chStr, hasCh := strings.Cut(rest, "/")
 	r, rerr := strconv.Atoi(rateStr)
 	if !ok || name == "" || rerr != nil || r <= 0 {
-		return 0, "", 0, badSDP("a=rtpmap:%s", v)
+		return format{}, badSDP("a=rtpmap:%s", v)
 	}
-	return uint8(p), name, r, nil
+	f := format{pt: uint8(p), name: name, rate: r}
+	if hasCh {
+		// A malformed count is not ours to judge: it only fails to match.
+		if c, err := strconv.Atoi(strings.TrimSpace(chStr)); err == nil && c > 0 {
+			f.channels = c
+		} else {
+			f.channels = -1
+		}
+	}
+	return f, nil
 }
 
 // staticFormat names the RFC 3551 static audio payload types a peer may
@@ -201,15 +212,15 @@ func parseRtpmap(v string) (pt uint8, name string, rate int, err error) {
 func staticFormat(pt uint8) (string, int) {
 	switch pt {
 	case 0:
-		return "PCMU", clockRate
+		return "PCMU", g711Clock
 	case 3:
-		return "GSM", clockRate
+		return "GSM", g711Clock
 	case 8:
-		return "PCMA", clockRate
+		return "PCMA", g711Clock
 	case 9:
-		return "G722", clockRate
+		return "G722", g711Clock
 	case 18:
-		return "G729", clockRate
+		return "G729", g711Clock
 	}
 	return "", 0
 }
@@ -254,12 +265,13 @@ func mirror(peer sdp.Direction, peerHold bool) sdp.Direction {
 }
 
 // negotiate picks from the peer's formats the first codec of our
-// preference list and the telephone-event/8000 payload type.
+// preference list and the payload type of telephone-event at that
+// codec's clock rate (RFC 4733 §2.1: events use the audio clock).
 func negotiate(m remoteMedia, set *codecSet) (negotiation, error) {
 	n := negotiation{codec: -1, te: -1}
 	for i, d := range set.desc {
 		for _, f := range m.formats {
-			if f.rate == clockRate && strings.EqualFold(f.name, d.name) {
+			if d.matches(f) {
 				n.codec, n.pt = i, f.pt
 				break
 			}
@@ -275,8 +287,9 @@ func negotiate(m remoteMedia, set *codecSet) (negotiation, error) {
 		}
 		return n, fmt.Errorf("%w: peer offers %s", ErrNoCommonCodec, strings.Join(names, " "))
 	}
+	clock := int(set.desc[n.codec].clock)
 	for _, f := range m.formats {
-		if f.rate == clockRate && strings.EqualFold(f.name, teName) {
+		if f.rate == clock && strings.EqualFold(f.name, teName) {
 			n.te = int(f.pt)
 			break
 		}
@@ -290,12 +303,21 @@ func negotiate(m remoteMedia, set *codecSet) (negotiation, error) {
 	return n, nil
 }
 
+// codecFormat is codec d in our SDP at payload type pt.
+func codecFormat(d codecDesc, pt uint8) format {
+	return format{pt: pt, name: d.name, rate: int(d.clock), channels: d.channels, fmtp: d.fmtp}
+}
+
+// teFormat is telephone-event at clock in our SDP at payload type pt.
+func teFormat(pt uint8, clock uint32) format {
+	return format{pt: pt, name: teName, rate: int(clock), fmtp: teFmtp}
+}
+
 // localAudio is the audio m= line we write.
 type localAudio struct {
 	port    int
 	protos  []string
 	formats []format // codecs in order, then telephone-event if any
-	te      int      // payload type of telephone-event in formats, -1 if none
 	dir     sdp.Direction
 }
 
@@ -308,10 +330,16 @@ func (a localAudio) description() *sdp.MediaDescription {
 	for _, f := range a.formats {
 		pt := strconv.Itoa(int(f.pt))
 		md.MediaName.Formats = append(md.MediaName.Formats, pt)
-		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtpmap", fmt.Sprintf("%s %s/%d", pt, f.name, f.rate)))
+		rtpmap := fmt.Sprintf("%s %s/%d", pt, f.name, f.rate)
+		if f.channels > 0 {
+			rtpmap += "/" + strconv.Itoa(f.channels)
+		}
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("rtpmap", rtpmap))
 	}
-	if a.te >= 0 {
-		md.Attributes = append(md.Attributes, sdp.NewAttribute("fmtp", fmt.Sprintf("%d %s", a.te, teFmtp)))
+	for _, f := range a.formats {
+		if f.fmtp != "" {
+			md.Attributes = append(md.Attributes, sdp.NewAttribute("fmtp", fmt.Sprintf("%d %s", f.pt, f.fmtp)))
+		}
 	}
 	md.Attributes = append(md.Attributes,
 		sdp.NewAttribute("ptime", "20"),

@@ -120,6 +120,40 @@ func TestAnswerNegotiation(t *testing.T) {
 			wantErr: ErrNoCommonCodec,
 		},
 		{
+			name:   "opus at a dynamic pt with te/48000",
+			codecs: []string{"opus", "PCMU"},
+			offer:  []string{"m=audio 4000 RTP/AVP 96 97 101", "a=rtpmap:96 opus/48000/2", "a=fmtp:96 useinbandfec=1", "a=rtpmap:97 telephone-event/48000", "a=rtpmap:101 telephone-event/8000"},
+			want:   []string{"m=audio PORT RTP/AVP 96 97", "a=rtpmap:96 opus/48000/2", "a=rtpmap:97 telephone-event/48000", "a=fmtp:96 minptime=10;useinbandfec=1", "a=fmtp:97 0-16"},
+			codec:  "opus", te: 97,
+		},
+		{
+			name:   "opus then pcmu, opus without channels",
+			codecs: []string{"opus", "PCMU"},
+			offer:  []string{"m=audio 4000 RTP/AVP 98 0 101", "a=rtpmap:98 OPUS/48000", "a=rtpmap:101 telephone-event/8000"},
+			want:   []string{"m=audio PORT RTP/AVP 98", "a=rtpmap:98 opus/48000/2"},
+			codec:  "opus", te: -1, // te/8000 does not go with the 48 kHz clock
+		},
+		{
+			name:   "our preference pcmu over offered opus",
+			codecs: []string{"PCMU", "opus"},
+			offer:  []string{"m=audio 4000 RTP/AVP 111 0 101", "a=rtpmap:111 opus/48000/2", "a=rtpmap:101 telephone-event/8000"},
+			want:   []string{"m=audio PORT RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000"},
+			codec:  "PCMU", te: 101,
+		},
+		{
+			name:   "opus mono or at another clock is not opus",
+			codecs: []string{"opus", "PCMA"},
+			offer:  []string{"m=audio 4000 RTP/AVP 96 97 8", "a=rtpmap:96 opus/48000/1", "a=rtpmap:97 opus/16000/2"},
+			want:   []string{"m=audio PORT RTP/AVP 8"},
+			codec:  "PCMA", te: -1,
+		},
+		{
+			name:  "opus not configured",
+			offer: []string{"m=audio 4000 RTP/AVP 111 0", "a=rtpmap:111 opus/48000/2"},
+			want:  []string{"m=audio PORT RTP/AVP 0"},
+			codec: "PCMU", te: -1,
+		},
+		{
 			name:  "video rejected, audio answered",
 			offer: []string{"m=video 5000 RTP/AVP 96", "a=rtpmap:96 H264/90000", "m=audio 4000 RTP/AVP 0"},
 			want:  []string{"m=video 0 RTP/AVP 96", "m=audio PORT RTP/AVP 0"},
@@ -271,10 +305,10 @@ func TestAcceptNegotiation(t *testing.T) {
 		t.Errorf("dest %s", got)
 	}
 	// ... and receive with the numbers of our offer.
-	if c, ok := e.rx.classify(8); !ok || c != e.set.codecs.index("PCMA") {
+	if c, _, ok := e.rx.classify(8); !ok || c != e.set.codecs.index("PCMA") {
 		t.Errorf("PT 8 not received as PCMA")
 	}
-	if c, ok := e.rx.classify(tePT); !ok || c != -1 {
+	if c, clock, ok := e.rx.classify(te8PT); !ok || c != -1 || clock != 8000 {
 		t.Errorf("PT 101 not received as telephone-event")
 	}
 	if !strings.HasPrefix(e.AudioSink().String(), "PCMA(encode) -> RTP(pt=97)") {
@@ -316,7 +350,7 @@ func TestConfig(t *testing.T) {
 		{"no ip", Config{}},
 		{"bad ip", Config{IP: "nope"}},
 		{"unspecified ip", Config{IP: "0.0.0.0"}},
-		{"unknown codec", Config{IP: testIP, Codecs: []string{"opus"}}},
+		{"unknown codec", Config{IP: testIP, Codecs: []string{"G729"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,9 +30,11 @@ type sender struct {
 	rtcpDest    netip.AddrPort
 	rtcpLatched bool
 
-	codec int   // index into codecSet, -1 before negotiation
-	pt    uint8 // the codec's payload type for the peer
-	te    int   // the peer's telephone-event payload type, -1 if none
+	codec int    // index into codecSet, -1 before negotiation
+	pt    uint8  // the codec's payload type for the peer
+	te    int    // the peer's telephone-event payload type, -1 if none
+	clock uint32 // the codec's RTP clock rate, telephone-event's too
+	step  uint32 // timestamp advance per 20 ms frame
 
 	ssrc       uint32
 	seq        uint16
@@ -60,9 +62,9 @@ func (t *sender) init() {
 	t.hdr.SSRC = t.ssrc
 }
 
-// apply installs a negotiation. It reports whether an earlier latch was
-// dropped because the peer's SDP address changed.
-func (t *sender) apply(n negotiation) (relatched bool) {
+// apply installs a negotiation of codec d. It reports whether an earlier
+// latch was dropped because the peer's SDP address changed.
+func (t *sender) apply(n negotiation, d codecDesc) (relatched bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n.dest != t.sdpDest && n.dest.IsValid() {
@@ -83,6 +85,7 @@ func (t *sender) apply(n negotiation) (relatched bool) {
 		t.started = false // resume: new talkspurt
 	}
 	t.codec, t.pt, t.te = n.codec, n.pt, n.te
+	t.clock, t.step = d.clock, d.step
 	return relatched
 }
 
@@ -107,7 +110,7 @@ func (t *sender) latch(src netip.AddrPort) (accept, latchedNow bool, sdp netip.A
 func (t *sender) advance(now time.Duration) {
 	if gap := now - t.last; t.last > 0 && gap >= gapForMarker {
 		frames := (gap + media.FrameDuration/2) / media.FrameDuration
-		t.ts += uint32(frames-1) * frameSize
+		t.ts += uint32(frames-1) * t.step
 		t.marker = true
 	}
 	if !t.started {
@@ -143,8 +146,8 @@ var (
 	_ media.PayloadSink = (*audioSink)(nil)
 )
 
-// Rate is 8000 Hz.
-func (s *audioSink) Rate() int { return clockRate }
+// Rate is 8000 Hz, whatever the codec.
+func (s *audioSink) Rate() int { return pcmRate }
 
 func (s *audioSink) String() string {
 	e := (*Endpoint)(s)
@@ -174,19 +177,20 @@ func (s *audioSink) WriteFrame(pcm []int16) error {
 	if err != nil {
 		return fmt.Errorf("rtp write frame: %w", err)
 	}
-	return e.sendAudio(n, frameSize)
+	return e.sendAudio(n, t.step)
 }
 
 // WritePayload sends a payload already encoded with codec when that is
-// the negotiated codec; otherwise it returns false.
+// the negotiated codec and a G.711 one; otherwise it returns false (Opus
+// is always encoded here: its encoder keeps state between frames).
 func (s *audioSink) WritePayload(codec string, payload []byte) (bool, error) {
 	e := (*Endpoint)(s)
 	now := e.since()
 	t := &e.tx
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.codec < 0 || !strings.EqualFold(codec, e.set.codecs.desc[t.codec].name) ||
-		len(payload) > len(t.buf)-rtpHdrSize {
+	if t.codec < 0 || !e.set.codecs.desc[t.codec].relay ||
+		!strings.EqualFold(codec, e.set.codecs.desc[t.codec].name) || len(payload) > len(t.buf)-rtpHdrSize {
 		return false, nil
 	}
 	if ok, err := e.sendable(now); !ok {

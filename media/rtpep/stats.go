@@ -17,6 +17,7 @@ type Stats struct {
 	Decoded         uint64 // frames decoded for the output
 	Relayed         uint64 // payloads passed to a PayloadSink undecoded
 	Concealed       uint64 // frames concealed by the decoder
+	Recovered       uint64 // lost frames recovered from Opus in-band FEC
 	FramesDropped   uint64 // frames written to AudioSink but not sent (no peer yet, hold, DTMF)
 	Stray           uint64 // packets dropped: malformed, unknown payload type, or not from the latched source
 	DTMFSent        uint64 // digits sent
@@ -31,6 +32,7 @@ type counters struct {
 	packetsReceived, octetsReceived atomic.Uint64
 	rtcpSent, rtcpReceived          atomic.Uint64
 	decoded, relayed, concealed     atomic.Uint64
+	recovered                       atomic.Uint64
 	framesDropped, stray            atomic.Uint64
 	dtmfSent, dtmfReceived          atomic.Uint64
 	outputErrors, eventsDropped     atomic.Uint64
@@ -49,6 +51,7 @@ func (e *Endpoint) Stats() Stats {
 		Decoded:         c.decoded.Load(),
 		Relayed:         c.relayed.Load(),
 		Concealed:       c.concealed.Load(),
+		Recovered:       c.recovered.Load(),
 		FramesDropped:   c.framesDropped.Load(),
 		Stray:           c.stray.Load(),
 		DTMFSent:        c.dtmfSent.Load(),
