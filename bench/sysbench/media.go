@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// mediaCall is one call of the media stages: a caller side (PCMU RTP or
+// an emulated browser) and a callee side (PCMU RTP, a desk phone).
+type mediaCall struct {
+	dlg     *dialog
+	a       *rtpStream // relay
+	browser *browser   // transcode
+	b       *rtpStream
+	answer  []byte // the callee's 200, for a retransmitted INVITE
+	callID  string // of the callee's leg
+}
+
+func (c *mediaCall) close() {
+	if c.a != nil {
+		c.a.close()
+	}
+	if c.browser != nil {
+		c.browser.close()
+	}
+	if c.b != nil {
+		c.b.close()
+	}
+}
+
+// mediaLoad holds the calls and the counters of one media stage.
+type mediaLoad struct {
+	transcode      bool
+	caller, callee *ua
+	calleeUser     user
+	pacer          *pacer
+	ab, ba         counters // A (caller) -> B (callee) and back
+	pending        chan *mediaCall
+	mu             sync.Mutex
+	byCallID       map[string]*mediaCall
+	calls          []*mediaCall
+	dropped        atomic.Int64
+	api            *webrtc.API
+	cert           webrtc.Certificate
+	opus           [][]byte
+	speech         [][]byte
+}
+
+// onCalleeRequest answers the softswitch's INVITEs to the callee: the
+// INVITE belongs to the call being set up (calls are set up one at a time).
+func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
+	switch m.method {
+	case "INVITE":
+		l.mu.Lock()
+		c := l.byCallID[m.callID()]
+		l.mu.Unlock()
+		if c != nil {
+			_, _ = l.callee.conn.WriteToUDP(c.answer, from)
+			return
+		}
+		select {
+		case c = <-l.pending:
+		default:
+			_, _ = l.callee.conn.WriteToUDP(m.response(486, "Busy Here", randHex(4), "", nil), from)
+			return
+		}
+		ip, port, err := sdpAudio(m.body)
+		if err == nil {
+			c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		}
+		c.callID = m.callID()
+		contact := fmt.Sprintf("Contact: <sip:%s@%s>\r\n", l.calleeUser.ext, l.callee.local)
+		c.answer = m.response(200, "OK", randHex(4), contact, pcmuSDP(c.b.port()))
+		l.mu.Lock()
+		l.byCallID[c.callID] = c
+		l.mu.Unlock()
+		_, _ = l.callee.conn.WriteToUDP(c.answer, from)
+	case "ACK":
+	case "BYE":
+		l.mu.Lock()
+		_, known := l.byCallID[m.callID()]
+		delete(l.byCallID, m.callID())
+		l.mu.Unlock()
+		if known {
+			l.dropped.Add(1)
+		}
+		_, _ = l.callee.conn.WriteToUDP(m.response(200, "OK", "", "", nil), from)
+	default:
+		_, _ = l.callee.conn.WriteToUDP(m.response(200, "OK", "", "", nil), from)
+	}
+}
+
+// addCall sets up one call and starts its media.
+func (l *mediaLoad) addCall(ctx context.Context) error {
+	c := &mediaCall{}
+	var err error
+	if c.b, err = newRTPStream(&l.ba, &l.ab, !l.transcode); err != nil {
+		return err
+	}
+	var offer []byte
+	if l.transcode {
+		if c.browser, err = newBrowser(l.api, l.cert, l.opus, &l.ab, &l.ba); err != nil {
+			c.close()
+			return err
+		}
+		c.b.peerBurst = &c.browser.burst
+		c.b.audio = l.speech
+		if offer, err = c.browser.offer(ctx); err != nil {
+			c.close()
+			return err
+		}
+	} else {
+		if c.a, err = newRTPStream(&l.ab, &l.ba, true); err != nil {
+			c.close()
+			return err
+		}
+		offer = pcmuSDP(c.a.port())
+	}
+	l.pending <- c
+	dlg, answer, err := l.caller.invite(ctx, l.calleeUser.ext, offer)
+	select {
+	case <-l.pending: // the callee never saw it
+	default:
+	}
+	if err != nil {
+		c.close()
+		return err
+	}
+	c.dlg = dlg
+	l.mu.Lock()
+	l.calls = append(l.calls, c)
+	l.mu.Unlock()
+	if l.transcode {
+		if err := c.browser.accept(ctx, answer); err != nil {
+			return err
+		}
+		l.pacer.add(c.browser)
+	} else {
+		ip, port, err := sdpAudio(answer)
+		if err != nil {
+			return err
+		}
+		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		l.pacer.add(c.a)
+	}
+	if c.b.remote.Load() == nil {
+		return fmt.Errorf("the callee's leg never came")
+	}
+	l.pacer.add(c.b)
+	return nil
+}
+
+// hangupAll ends every call (BYE from the caller), a few at a time.
+func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
+	l.pacer.clear()
+	l.mu.Lock()
+	calls := l.calls
+	l.calls = nil
+	l.byCallID = map[string]*mediaCall{} // BYEs from now on are expected
+	l.mu.Unlock()
+	var wg sync.WaitGroup
+	var nFailed atomic.Int64
+	sem := make(chan struct{}, 16)
+	for _, c := range calls {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if c.dlg != nil {
+				if err := c.dlg.bye(ctx, l.calleeUser.ext); err != nil {
+					nFailed.Add(1)
+				}
+			}
+			c.close()
+		}()
+	}
+	wg.Wait()
+	return int(nFailed.Load())
+}
+
+// mediaStage ramps concurrent calls with audio until quality degrades.
+func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys *system, transcode bool) {
+	name, steps := "relay", []int{100, 250, 500, 750, 1000, 1250, 1500}
+	title := "Concurrent calls, PCMU ↔ PCMU relayed (Go RTP load generator, 20 ms frames both ways)"
+	if transcode {
+		name, steps = "transcode", []int{25, 50, 100, 150, 200, 250, 300, 350}
+		title = "Concurrent calls, Opus (pion/webrtc, DTLS-SRTP, 48 kHz) ↔ PCMU transcoded"
+	}
+	settle, window := 2*time.Second, 8*time.Second
+	if cfg.short {
+		steps, settle, window = []int{10}, time.Second, 3*time.Second
+		if transcode {
+			steps = []int{5}
+		}
+	}
+	t := rep.table(title, "calls", "setup failed", "softswitch CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
+		"loss A→B %", "loss B→A %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "late ticks")
+	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}}
+	var err error
+	if transcode {
+		if l.api, err = newWebRTCAPI(); err == nil {
+			l.cert, err = newCertificate()
+		}
+		if err == nil {
+			l.opus, err = opusCycle()
+		}
+		if err == nil {
+			l.speech, err = speechULaw()
+		}
+		if err != nil {
+			rep.failf("%s: %v", name, err)
+			return
+		}
+	}
+	// Callers and callees: the second-to-last and third-to-last users
+	// (the setup stage registered the last one with sipp).
+	callerUser, calleeUser := sys.users[len(sys.users)-3], sys.users[len(sys.users)-2]
+	if l.caller, err = newUA(sys.sip, callerUser); err != nil {
+		rep.failf("%s: %v", name, err)
+		return
+	}
+	defer l.caller.close()
+	if l.callee, err = newUA(sys.sip, calleeUser); err != nil {
+		rep.failf("%s: %v", name, err)
+		return
+	}
+	defer l.callee.close()
+	l.calleeUser = calleeUser
+	l.callee.onRequest = l.onCalleeRequest
+	if err := l.callee.register(ctx); err != nil {
+		rep.failf("%s: callee register: %v", name, err)
+		return
+	}
+	l.pacer = newPacer()
+	defer l.pacer.close()
+	baseRSS := sys.tree.rssKB()
+	self := procTree{root: os.Getpid()}
+	for _, n := range steps {
+		if ctx.Err() != nil {
+			break
+		}
+		setupFailed := 0
+		setupStart := time.Now()
+		for len(l.calls) < n && time.Since(setupStart) < 60*time.Second && setupFailed < 10 {
+			if err := l.addCall(ctx); err != nil {
+				setupFailed++
+				if setupFailed == 1 {
+					logf(log, "%s: call %d: %v", name, len(l.calls)+1, err)
+				}
+			}
+		}
+		time.Sleep(settle)
+		l.ab.reset()
+		l.ba.reset()
+		late0 := l.pacer.late.Load()
+		m, mg := startCPU(sys.tree), startCPU(self)
+		time.Sleep(window)
+		_, pct := m.stop()
+		_, gpct := mg.stop()
+		calls := len(l.calls)
+		rss := sys.tree.rssKB()
+		lossAB, lossBA := lossPct(&l.ab), lossPct(&l.ba)
+		_, latAB := l.ab.lat.percentiles(50, 99)
+		_, latBA := l.ba.lat.percentiles(50, 99)
+		perCallRSS := 0.0
+		perCallCPU := 0.0
+		if calls > 0 {
+			perCallRSS = float64(rss-baseRSS) / float64(calls)
+			perCallCPU = pct / float64(calls)
+		}
+		late := l.pacer.late.Load() - late0
+		latBAtxt := fmt.Sprintf("%s / %s", f2(latBA[0]), f2(latBA[1]))
+		if transcode {
+			latBAtxt = "not measured"
+		}
+		t.add(itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
+			f2(lossAB), f2(lossBA), fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), itoa(int(late)))
+		logf(log, "%s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
+			name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
+		if cfg.short {
+			if setupFailed > 0 || calls < n {
+				rep.failf("%s: %d of %d calls set up", name, calls, n)
+			}
+			if l.ab.recv.Load() == 0 || l.ba.recv.Load() == 0 {
+				rep.failf("%s: no audio in one direction (A→B %d packets, B→A %d)", name, l.ab.recv.Load(), l.ba.recv.Load())
+			}
+			if bad := l.ab.bad.Load() + l.ba.bad.Load(); bad > 0 {
+				rep.failf("%s: %d packets arrived altered", name, bad)
+			}
+		}
+		if d := l.dropped.Load(); d > 0 {
+			rep.failf("%s: %d calls dropped by the softswitch during the run", name, d)
+			break
+		}
+		if setupFailed > 0 || lossAB > 1 || lossBA > 1 || latAB[1] > 50 || latBA[1] > 50 {
+			break // quality degraded: the ceiling is found
+		}
+	}
+	if failed := l.hangupAll(ctx); failed > 0 {
+		msg := fmt.Sprintf("%s: %d BYEs failed", name, failed)
+		if cfg.short {
+			rep.failf("%s", msg)
+		}
+		t.notes = append(t.notes, msg)
+	}
+	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
+		"CPU and RSS are the softswitch process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
+		"Loss compares packets sent and received in the window; latency is send → receive through the softswitch, same clock. "+
+		"The ramp stops at > 1 %% loss, p99 > 50 ms or a failed setup. The generator runs on the same 2 cores; "+
+		"late ticks counts its 1 ms pacing ticks that ran more than 20 ms late.", settle, window))
+	if transcode {
+		t.notes = append(t.notes, "A is the emulated browser (Opus), B the desk phone (PCMU, speech). A→B latency is the time from sending the first "+
+			"tone packet after 200 ms of silence to the first loud PCMU packet at B (one sample per call per second); B→A loss counts Opus packets "+
+			"the browser received (SRTP decrypted by pion) against PCMU packets sent.")
+	}
+}
+
+func lossPct(c *counters) float64 {
+	s, r := c.sent.Load(), c.recv.Load()
+	if s == 0 {
+		return 0
+	}
+	return max(0, 100*float64(s-r)/float64(s))
+}
