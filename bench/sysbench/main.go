@@ -30,6 +30,7 @@ type config struct {
 	stages    map[string]bool
 	reference bool // also run Kamailio / rtpengine
 	users     int
+	keep      bool // keep the work directory (sipp traces, configs)
 }
 
 func main() {
@@ -40,6 +41,7 @@ func main() {
 	flag.StringVar(&stages, "stages", "register,setup,relay,transcode", "stages to run")
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")
 	flag.IntVar(&cfg.users, "users", 200, "extensions to create")
+	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory with sipp's traces and the generated configs")
 	flag.Parse()
 	cfg.stages = map[string]bool{}
 	for _, s := range strings.Split(stages, ",") {

@@ -85,10 +85,40 @@ type cpuMeter struct {
 	tree  procTree
 	cpu0  time.Duration
 	wall0 time.Time
+	busy0 time.Duration
 }
 
 func startCPU(t procTree) *cpuMeter {
-	return &cpuMeter{tree: t, cpu0: t.cpu(), wall0: time.Now()}
+	return &cpuMeter{tree: t, cpu0: t.cpu(), wall0: time.Now(), busy0: machineBusy()}
+}
+
+// machine returns how busy the whole machine was since start, in % of
+// one core (200 = both cores): what the benchmark and everyone else used.
+func (m *cpuMeter) machine() float64 {
+	wall := time.Since(m.wall0)
+	if wall <= 0 {
+		return 0
+	}
+	return 100 * (machineBusy() - m.busy0).Seconds() / wall.Seconds()
+}
+
+// machineBusy is the non-idle CPU time of all cores, from /proc/stat.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks
 }
 
 // stop returns CPU seconds used and the percentage of one core.

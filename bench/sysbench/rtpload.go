@@ -156,8 +156,11 @@ func (p *pacer) loop() {
 				return
 			case <-time.After(d):
 			}
-		} else if -d > frameDur {
+		} else if -d > 5*time.Millisecond {
+			// Starved of CPU: skip the missed ticks rather than send a
+			// burst (those frames are not sent, and not counted as sent).
 			p.late.Add(1)
+			tick = int(time.Since(start) / time.Millisecond)
 		}
 		select {
 		case <-p.stop:

@@ -18,7 +18,11 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	if err != nil {
 		return rep, err
 	}
-	defer os.RemoveAll(dir)
+	if cfg.keep {
+		logf(log, "keeping the work directory %s", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	bin, err := filepath.Abs(cfg.bin)
 	if err != nil {
 		return rep, err
@@ -28,13 +32,29 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		nUsers = 20
 	}
 	users := makeUsers(1000, nUsers)
-	logf(log, "starting softswitch with %d users", len(users))
-	ss, err := startSoftswitch(ctx, bin, filepath.Join(dir, "softswitch"), users)
-	if err != nil {
+	logf(log, "creating %d users", len(users))
+	ssDir := filepath.Join(dir, "softswitch")
+	if err := prepareSoftswitch(ctx, bin, ssDir, users); err != nil {
 		return rep, err
 	}
-	defer ss.stop()
-	sys := &system{name: "softswitch", sip: ss.sip, tree: ss.tree(), users: users}
+	// Each stage gets a fresh softswitch on the same data, so an overload
+	// at the end of one stage (queues, the auth guard) does not bleed into
+	// the next.
+	fresh := func() (*system, func(), error) {
+		ss, err := startSoftswitch(ctx, bin, ssDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		stop := func() {
+			select {
+			case <-ss.done:
+				rep.failf("softswitch exited during the run:\n%s", ss.stderr)
+			default:
+			}
+			ss.stop()
+		}
+		return &system{name: "softswitch", sip: ss.sip, tree: ss.tree(), users: users}, stop, nil
+	}
 	var ref *system
 	if cfg.reference && !cfg.short && (cfg.stages["register"] || cfg.stages["setup"]) {
 		k, err := startKamailio(ctx, filepath.Join(dir, "kamailio"), 2)
@@ -49,22 +69,25 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 			ref = &system{name: "kamailio", sip: k.sip, tree: k.tree(), users: kusers}
 		}
 	}
-	if cfg.stages["register"] {
-		registerStage(ctx, cfg, rep, log, dir, sys, ref)
-	}
-	if cfg.stages["setup"] {
-		setupStage(ctx, cfg, rep, log, dir, sys, ref)
-	}
-	if cfg.stages["relay"] {
-		mediaStage(ctx, cfg, rep, log, sys, false)
-	}
-	if cfg.stages["transcode"] {
-		mediaStage(ctx, cfg, rep, log, sys, true)
-	}
-	select {
-	case <-ss.done:
-		rep.failf("softswitch exited during the run:\n%s", ss.stderr)
-	default:
+	for _, stage := range []string{"register", "setup", "relay", "transcode"} {
+		if !cfg.stages[stage] || ctx.Err() != nil {
+			continue
+		}
+		sys, stop, err := fresh()
+		if err != nil {
+			return rep, err
+		}
+		switch stage {
+		case "register":
+			registerStage(ctx, cfg, rep, log, dir, sys, ref)
+		case "setup":
+			setupStage(ctx, cfg, rep, log, dir, sys, ref)
+		case "relay":
+			mediaStage(ctx, cfg, rep, log, sys, false)
+		case "transcode":
+			mediaStage(ctx, cfg, rep, log, sys, true)
+		}
+		stop()
 	}
 	if len(rep.errors) > 0 {
 		return rep, fmt.Errorf("%d error(s)", len(rep.errors))
@@ -84,7 +107,7 @@ type system struct {
 // registerStage: REGISTER with digest auth, ramping the rate.
 func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir string, systems ...*system) {
 	t := rep.table("REGISTER with digest auth (sipp, UDP, 401 + REGISTER + 200 per registration)",
-		"system", "offered /s", "achieved /s", "ok", "failed", "p50 ms", "p99 ms", "CPU % of one core", "CPU µs per REGISTER")
+		"system", "offered /s", "achieved /s", "ok", "failed", "p50 ms", "p99 ms", "CPU % of one core", "CPU µs per REGISTER", "machine busy %")
 	rates, seconds := []int{500, 1000, 2000, 3000, 4000}, 6
 	if cfg.short {
 		rates, seconds = []int{50}, 2
@@ -107,13 +130,14 @@ func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, 
 			m := startCPU(s.tree)
 			res := job.run(ctx, filepath.Join(dir, fmt.Sprintf("register-%s-%d", s.name, i)))
 			used, pct := m.stop()
+			busy := m.machine()
 			logf(log, "register %s offered %d/s: ok %d failed %d achieved %.0f/s cpu %.0f%%", s.name, rate, res.ok, res.failed, res.rate(), pct)
 			perOp := 0.0
 			if res.ok > 0 {
 				perOp = float64(used.Microseconds()) / float64(res.ok)
 			}
 			t.add(s.name, itoa(rate), f0(res.rate()), itoa(res.ok), itoa(res.failed),
-				f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp))
+				f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp), f0(busy))
 			if res.err != nil {
 				rep.failf("register %s at %d/s: %v\n%s", s.name, rate, res.err, res.tail)
 				break
@@ -132,7 +156,7 @@ func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, 
 // setupStage: call setup through the server, ramping the rate.
 func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir string, systems ...*system) {
 	t := rep.table("Call setup (sipp UAC: INVITE, 407, INVITE with auth, 200, ACK, 1 s, BYE → server → sipp UAS)",
-		"system", "offered calls/s", "achieved calls/s", "ok", "failed", "setup p50 ms", "setup p99 ms", "CPU % of one core", "CPU µs per call")
+		"system", "offered calls/s", "achieved calls/s", "ok", "failed", "setup p50 ms", "setup p99 ms", "CPU % of one core", "CPU µs per call", "machine busy %")
 	rates, seconds := []int{50, 100, 200, 300, 400}, 8
 	if cfg.short {
 		rates, seconds = []int{10}, 3
@@ -167,13 +191,14 @@ func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir
 			m := startCPU(s.tree)
 			res := job.run(ctx, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)))
 			used, pct := m.stop()
+			busy := m.machine()
 			logf(log, "setup %s offered %d/s: ok %d failed %d achieved %.0f/s cpu %.0f%%", s.name, rate, res.ok, res.failed, res.rate(), pct)
 			perOp := 0.0
 			if res.ok > 0 {
 				perOp = float64(used.Microseconds()) / float64(res.ok)
 			}
 			t.add(s.name, itoa(rate), f0(res.rate()), itoa(res.ok), itoa(res.failed),
-				f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp))
+				f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp), f0(busy))
 			if res.err != nil {
 				rep.failf("setup %s at %d/s: %v\n%s", s.name, rate, res.err, res.tail)
 				break

@@ -94,9 +94,12 @@ func (j sippJob) args(dir string) ([]string, error) {
 		"-trace_rtt", "-rtt_freq", "1", "-trace_err",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1",
 		"-key", "expires", "3600"}
-	if j.localPort != 0 {
-		a = append(a, "-p", strconv.Itoa(j.localPort))
+	if j.localPort == 0 {
+		if j.localPort, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
+	a = append(a, "-p", strconv.Itoa(j.localPort))
 	if j.service != "" {
 		a = append(a, "-s", j.service)
 	}

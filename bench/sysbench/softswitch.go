@@ -81,16 +81,20 @@ func addUsers(ctx context.Context, bin, data string, users []user) error {
 	return first
 }
 
-// startSoftswitch runs the binary with SIP over UDP on a free loopback
-// port, other SIP listeners off, logs at warn (as in production under load).
-func startSoftswitch(ctx context.Context, bin, dir string, users []user) (*softswitch, error) {
+// prepareSoftswitch creates the data directory with the users.
+func prepareSoftswitch(ctx context.Context, bin, dir string, users []user) error {
 	data := filepath.Join(dir, "data")
 	if err := os.MkdirAll(data, 0o755); err != nil {
-		return nil, err
+		return err
 	}
-	if err := addUsers(ctx, bin, data, users); err != nil {
-		return nil, err
-	}
+	return addUsers(ctx, bin, data, users)
+}
+
+// startSoftswitch runs the binary on the data directory made by
+// prepareSoftswitch, with SIP over UDP on a free loopback port, other SIP
+// listeners off, logs at warn (as in production under load).
+func startSoftswitch(ctx context.Context, bin, dir string) (*softswitch, error) {
+	data := filepath.Join(dir, "data")
 	plan := filepath.Join(dir, "dialplan.lua")
 	if err := os.WriteFile(plan, []byte(benchDialplan), 0o644); err != nil {
 		return nil, err
