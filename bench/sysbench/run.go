@@ -150,7 +150,7 @@ func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, 
 			}
 		}
 	}
-	t.notes = append(t.notes, fmt.Sprintf("Each step offers its rate for %d s (sipp -r, -m rate×%d) over %d users; the ramp stops at the first step with a failure. Latency is first REGISTER to 200 (two round trips).", seconds, seconds, len(systems[0].users)))
+	t.notes = append(t.notes, fmt.Sprintf("Each step offers its rate for %d s (sipp -r, -m rate×%d) over %d users; the ramp stops at the first step with a failure. Latency is first REGISTER to 200 (two round trips), in sipp's whole milliseconds. machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included.", seconds, seconds, len(systems[0].users)))
 }
 
 // setupStage: call setup through the server, ramping the rate.
