@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,7 +31,8 @@ type config struct {
 	stages    map[string]bool
 	reference bool // also run Kamailio / rtpengine
 	users     int
-	keep      bool // keep the work directory (sipp traces, configs)
+	keep      bool             // keep the work directory (sipp traces, configs)
+	steps     map[string][]int // stage -> rates or call counts, overriding the defaults
 }
 
 func main() {
@@ -42,7 +44,22 @@ func main() {
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")
 	flag.IntVar(&cfg.users, "users", 200, "extensions to create")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory with sipp's traces and the generated configs")
+	stepFlags := map[string]*string{}
+	for _, st := range []string{"register", "setup", "relay", "transcode"} {
+		stepFlags[st] = flag.String(st+"-steps", "", "comma-separated "+st+" steps (rates or calls) instead of the defaults")
+	}
 	flag.Parse()
+	cfg.steps = map[string][]int{}
+	for st, v := range stepFlags {
+		for _, f := range strings.FieldsFunc(*v, func(r rune) bool { return r == ',' }) {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				fmt.Fprintf(os.Stderr, "sysbench: -%s-steps: %q is not a positive number\n", st, f)
+				os.Exit(2)
+			}
+			cfg.steps[st] = append(cfg.steps[st], n)
+		}
+	}
 	cfg.stages = map[string]bool{}
 	for _, s := range strings.Split(stages, ",") {
 		cfg.stages[strings.TrimSpace(s)] = true

@@ -22,6 +22,7 @@ type mediaCall struct {
 	b       *rtpStream
 	answer  []byte // the callee's 200, for a retransmitted INVITE
 	callID  string // of the callee's leg
+	rtpeID  string // rtpengine call-id and from-tag
 }
 
 func (c *mediaCall) close() {
@@ -52,6 +53,7 @@ type mediaLoad struct {
 	cert           webrtc.Certificate
 	opus           [][]byte
 	speech         [][]byte
+	rtpe           *rtpengine // the reference instead of the softswitch
 }
 
 // onCalleeRequest answers the softswitch's INVITEs to the callee: the
@@ -124,6 +126,9 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 		}
 		offer = pcmuSDP(c.a.port())
 	}
+	if l.rtpe != nil {
+		return l.addRTPengineCall(ctx, c, offer)
+	}
 	l.pending <- c
 	dlg, answer, err := l.caller.invite(ctx, l.calleeUser.ext, offer)
 	select {
@@ -158,6 +163,45 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 	return nil
 }
 
+// addRTPengineCall hands A's offer and B's answer to rtpengine (no SIP).
+func (l *mediaLoad) addRTPengineCall(ctx context.Context, c *mediaCall, offer []byte) error {
+	c.rtpeID = randHex(8)
+	toB, err := l.rtpe.offer(c.rtpeID, c.rtpeID, offer, l.transcode)
+	if err != nil {
+		c.close()
+		return err
+	}
+	ip, port, err := sdpAudio(toB)
+	if err != nil {
+		c.close()
+		return err
+	}
+	c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+	toA, err := l.rtpe.answer(c.rtpeID, c.rtpeID, "b"+c.rtpeID, pcmuSDP(c.b.port()))
+	if err != nil {
+		c.close()
+		return err
+	}
+	l.mu.Lock()
+	l.calls = append(l.calls, c)
+	l.mu.Unlock()
+	if l.transcode {
+		if err := c.browser.accept(ctx, toA); err != nil {
+			return err
+		}
+		l.pacer.add(c.browser)
+	} else {
+		ip, port, err := sdpAudio(toA)
+		if err != nil {
+			return err
+		}
+		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		l.pacer.add(c.a)
+	}
+	l.pacer.add(c.b)
+	return nil
+}
+
 // hangupAll ends every call (BYE from the caller), a few at a time.
 func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
 	l.pacer.clear()
@@ -180,6 +224,11 @@ func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
 					nFailed.Add(1)
 				}
 			}
+			if c.rtpeID != "" {
+				if err := l.rtpe.delete(c.rtpeID, c.rtpeID); err != nil {
+					nFailed.Add(1)
+				}
+			}
 			c.close()
 		}()
 	}
@@ -187,24 +236,62 @@ func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
 	return int(nFailed.Load())
 }
 
-// mediaStage ramps concurrent calls with audio until quality degrades.
-func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys *system, transcode bool) {
-	name, steps := "relay", []int{100, 250, 500, 750, 1000, 1250, 1500}
+// mediaTable adds the table of a media stage to the report.
+func mediaTable(rep *report, cfg config, transcode bool) *table {
 	title := "Concurrent calls, PCMU ↔ PCMU relayed (Go RTP load generator, 20 ms frames both ways)"
 	if transcode {
-		name, steps = "transcode", []int{25, 50, 100, 150, 200, 250, 300, 350}
 		title = "Concurrent calls, Opus (pion/webrtc, DTLS-SRTP, 48 kHz) ↔ PCMU transcoded"
 	}
-	settle, window := 2*time.Second, 8*time.Second
+	settle, window := mediaTimes(cfg)
+	t := rep.table(title, "system", "calls", "setup failed", "CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
+		"loss A→B %", "loss B→A %", "not ours %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "machine busy %", "late ticks")
+	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
+		"CPU and RSS are the server process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
+		"Loss compares packets sent and received in the window; latency is send → receive through the server, same clock. "+
+		"The ramp stops at > 1 %% loss, p99 > 50 ms or a failed setup. The generator runs on the same 2 cores; "+
+		"late ticks counts its 1 ms pacing ticks that ran more than 5 ms late (frames then skipped). "+
+		"machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included. "+
+		"not ours: relayed packets whose payload is not one we sent (the server's loss concealment or comfort frames), not counted as received. "+
+		"rtpengine gets the same offers and answers over its ng protocol, without SIP.", settle, window))
+	if transcode {
+		t.notes = append(t.notes, "A is the emulated browser (Opus), B the desk phone (PCMU, speech). A→B latency is the time from sending the first "+
+			"tone packet after 200 ms of silence to the first loud PCMU packet at B (one sample per call per second); B→A loss counts Opus packets "+
+			"the browser received (SRTP decrypted by pion) against PCMU packets sent.")
+	}
+	return t
+}
+
+func mediaTimes(cfg config) (settle, window time.Duration) {
 	if cfg.short {
-		steps, settle, window = []int{10}, time.Second, 3*time.Second
+		return time.Second, 3 * time.Second
+	}
+	return 2 * time.Second, 8 * time.Second
+}
+
+// mediaStage ramps concurrent calls with audio until quality degrades,
+// through the softswitch (sys) or, when rtpe is set, through rtpengine.
+func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *table, sys *system, rtpe *rtpengine, transcode bool) {
+	name, steps := "relay", []int{100, 250, 500, 750, 1000, 1250, 1500}
+	if transcode {
+		name, steps = "transcode", []int{25, 50, 100, 150, 200, 250, 300, 350}
+	}
+	settle, window := mediaTimes(cfg)
+	if cfg.short {
+		steps = []int{10}
 		if transcode {
 			steps = []int{5}
 		}
 	}
-	t := rep.table(title, "calls", "setup failed", "softswitch CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
-		"loss A→B %", "loss B→A %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "machine busy %", "late ticks")
-	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}}
+	if cfg.steps[name] != nil {
+		steps = cfg.steps[name]
+	}
+	server, tree := "rtpengine", procTree{}
+	if rtpe != nil {
+		tree = rtpe.tree()
+	} else {
+		server, tree = "softswitch", sys.tree
+	}
+	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}, rtpe: rtpe}
 	var err error
 	if transcode {
 		if l.api, err = newWebRTCAPI(); err == nil {
@@ -221,33 +308,35 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys
 			return
 		}
 	}
-	// Callers and callees: users near the end of the list, not the last
-	// one (the setup stage's sipp phone), a different pair per stage, as
-	// UDP bindings outlive a restart and a dead contact would be forked to.
-	k := len(sys.users) - 3
-	if transcode {
-		k -= 2
-	}
-	callerUser, calleeUser := sys.users[k], sys.users[k+1]
-	if l.caller, err = newUA(sys.sip, callerUser); err != nil {
-		rep.failf("%s: %v", name, err)
-		return
-	}
-	defer l.caller.close()
-	if l.callee, err = newUA(sys.sip, calleeUser); err != nil {
-		rep.failf("%s: %v", name, err)
-		return
-	}
-	defer l.callee.close()
-	l.calleeUser = calleeUser
-	l.callee.onRequest = l.onCalleeRequest
-	if err := l.callee.register(ctx); err != nil {
-		rep.failf("%s: callee register: %v", name, err)
-		return
+	if rtpe == nil {
+		// Callers and callees: users near the end of the list, not the last
+		// one (the setup stage's sipp phone), a different pair per stage, as
+		// UDP bindings outlive a restart and a dead contact would be forked to.
+		k := len(sys.users) - 3
+		if transcode {
+			k -= 2
+		}
+		callerUser, calleeUser := sys.users[k], sys.users[k+1]
+		if l.caller, err = newUA(sys.sip, callerUser); err != nil {
+			rep.failf("%s: %v", name, err)
+			return
+		}
+		defer l.caller.close()
+		if l.callee, err = newUA(sys.sip, calleeUser); err != nil {
+			rep.failf("%s: %v", name, err)
+			return
+		}
+		defer l.callee.close()
+		l.calleeUser = calleeUser
+		l.callee.onRequest = l.onCalleeRequest
+		if err := l.callee.register(ctx); err != nil {
+			rep.failf("%s: callee register: %v", name, err)
+			return
+		}
 	}
 	l.pacer = newPacer()
 	defer l.pacer.close()
-	baseRSS := sys.tree.rssKB()
+	baseRSS := tree.rssKB()
 	self := procTree{root: os.Getpid()}
 	for _, n := range steps {
 		if ctx.Err() != nil {
@@ -267,13 +356,13 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys
 		l.ab.reset()
 		l.ba.reset()
 		late0 := l.pacer.late.Load()
-		m, mg := startCPU(sys.tree), startCPU(self)
+		m, mg := startCPU(tree), startCPU(self)
 		time.Sleep(window)
 		_, pct := m.stop()
 		_, gpct := mg.stop()
 		busy := m.machine()
 		calls := len(l.calls)
-		rss := sys.tree.rssKB()
+		rss := tree.rssKB()
 		lossAB, lossBA := lossPct(&l.ab), lossPct(&l.ba)
 		_, latAB := l.ab.lat.percentiles(50, 99)
 		_, latBA := l.ba.lat.percentiles(50, 99)
@@ -288,10 +377,14 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys
 		if transcode {
 			latBAtxt = "not measured"
 		}
-		t.add(itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
-			f2(lossAB), f2(lossBA), fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f0(busy), itoa(int(late)))
-		logf(log, "%s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
-			name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
+		notOurs := "—"
+		if !transcode {
+			notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))
+		}
+		t.add(server, itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
+			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f0(busy), itoa(int(late)))
+		logf(log, "%s %s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
+			server, name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
 		if cfg.short {
 			if setupFailed > 0 || calls < n {
 				rep.failf("%s: %d of %d calls set up", name, calls, n)
@@ -301,7 +394,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys
 			}
 		}
 		if d := l.dropped.Load(); d > 0 {
-			rep.failf("%s: %d calls dropped by the softswitch during the run", name, d)
+			rep.failf("%s %s: %d calls dropped during the run", server, name, d)
 			break
 		}
 		if setupFailed > 0 || lossAB > 1 || lossBA > 1 || latAB[1] > 50 || latBA[1] > 50 {
@@ -309,22 +402,11 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, sys
 		}
 	}
 	if failed := l.hangupAll(ctx); failed > 0 {
-		msg := fmt.Sprintf("%s: %d BYEs failed", name, failed)
+		msg := fmt.Sprintf("%s %s: %d hang-ups failed", server, name, failed)
 		if cfg.short {
 			rep.failf("%s", msg)
 		}
 		t.notes = append(t.notes, msg)
-	}
-	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
-		"CPU and RSS are the softswitch process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
-		"Loss compares packets sent and received in the window; latency is send → receive through the softswitch, same clock. "+
-		"The ramp stops at > 1 %% loss, p99 > 50 ms or a failed setup. The generator runs on the same 2 cores; "+
-		"late ticks counts its 1 ms pacing ticks that ran more than 5 ms late (frames then skipped). "+
-		"machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included.", settle, window))
-	if transcode {
-		t.notes = append(t.notes, "A is the emulated browser (Opus), B the desk phone (PCMU, speech). A→B latency is the time from sending the first "+
-			"tone packet after 200 ms of silence to the first loud PCMU packet at B (one sample per call per second); B→A loss counts Opus packets "+
-			"the browser received (SRTP decrypted by pion) against PCMU packets sent.")
 	}
 }
 

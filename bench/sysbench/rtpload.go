@@ -250,7 +250,9 @@ func (s *rtpStream) readLoop() {
 			continue // RTCP or an event: not counted
 		}
 		p := buf[rtpHdrLen:n]
-		s.in.recv.Add(1)
+		if !s.marker {
+			s.in.recv.Add(1)
+		}
 		switch {
 		case s.marker:
 			sent, x1, ok1 := getNibbles(p[0:8])
@@ -259,6 +261,7 @@ func (s *rtpStream) readLoop() {
 				s.in.bad.Add(1)
 				continue
 			}
+			s.in.recv.Add(1)
 			now := uint32(time.Since(epoch) / time.Microsecond)
 			s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
 		case s.peerBurst != nil:

@@ -69,6 +69,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 			ref = &system{name: "kamailio", sip: k.sip, tree: k.tree(), users: kusers}
 		}
 	}
+	tables := map[string]*table{}
 	for _, stage := range []string{"register", "setup", "relay", "transcode"} {
 		if !cfg.stages[stage] || ctx.Err() != nil {
 			continue
@@ -82,12 +83,24 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 			registerStage(ctx, cfg, rep, log, dir, sys, ref)
 		case "setup":
 			setupStage(ctx, cfg, rep, log, dir, sys, ref)
-		case "relay":
-			mediaStage(ctx, cfg, rep, log, sys, false)
-		case "transcode":
-			mediaStage(ctx, cfg, rep, log, sys, true)
+		case "relay", "transcode":
+			tables[stage] = mediaTable(rep, cfg, stage == "transcode")
+			mediaStage(ctx, cfg, rep, log, tables[stage], sys, nil, stage == "transcode")
 		}
 		stop()
+	}
+	if cfg.reference && !cfg.short && (cfg.stages["relay"] || cfg.stages["transcode"]) {
+		rtpe, err := startRTPengine(ctx, filepath.Join(dir, "rtpengine"))
+		if err != nil {
+			rep.failf("rtpengine reference: %v", err)
+		} else {
+			for _, stage := range []string{"relay", "transcode"} {
+				if t := tables[stage]; t != nil && ctx.Err() == nil {
+					mediaStage(ctx, cfg, rep, log, t, nil, rtpe, stage == "transcode")
+				}
+			}
+			rtpe.stop()
+		}
 	}
 	if len(rep.errors) > 0 {
 		return rep, fmt.Errorf("%d error(s)", len(rep.errors))
@@ -111,6 +124,9 @@ func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, 
 	rates, seconds := []int{500, 1000, 2000, 3000, 4000}, 6
 	if cfg.short {
 		rates, seconds = []int{50}, 2
+	}
+	if cfg.steps["register"] != nil {
+		rates = cfg.steps["register"]
 	}
 	for _, s := range systems {
 		if s == nil {
@@ -160,6 +176,9 @@ func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir
 	rates, seconds := []int{50, 100, 200, 300, 400}, 8
 	if cfg.short {
 		rates, seconds = []int{10}, 3
+	}
+	if cfg.steps["setup"] != nil {
+		rates = cfg.steps["setup"]
 	}
 	for _, s := range systems {
 		if s == nil {

@@ -69,6 +69,8 @@ func newWebRTCAPI() (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// rtpengine's answer declares no a=ssrc and its media may come first.
+	se.SetHandleUndeclaredSSRCWithoutAnswer(true)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)), nil
 }
 
