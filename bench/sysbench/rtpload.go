@@ -193,7 +193,7 @@ type rtpStream struct {
 	// the latency from the peer's burst (peerBurst, unix ns).
 	audio     [][]byte
 	peerBurst *atomic.Int64
-	quiet     bool
+	quiet     int // consecutive quiet packets before this one
 	done      chan struct{}
 }
 
@@ -270,15 +270,22 @@ func (s *rtpStream) readLoop() {
 			for _, v := range pcm[:k] {
 				sum += int64(max(v, -v))
 			}
+			// An onset is a loud packet after at least 5 quiet ones (the
+			// cycle has 10), so a concealed or stray loud frame in the
+			// silence does not count; a match must be within half a cycle.
 			loud := k > 0 && sum/int64(k) > 1500
-			if loud && s.quiet {
+			if loud && s.quiet >= 5 {
 				if b := s.peerBurst.Load(); b != 0 {
-					if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < maxLatency {
+					if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < 500*time.Millisecond {
 						s.in.lat.add(d)
 					}
 				}
 			}
-			s.quiet = k > 0 && sum/int64(k) < 300
+			if k > 0 && sum/int64(k) < 300 {
+				s.quiet++
+			} else {
+				s.quiet = 0
+			}
 		}
 	}
 }
