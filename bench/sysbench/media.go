@@ -248,7 +248,7 @@ func mediaTable(rep *report, cfg config, transcode bool) *table {
 	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
 		"CPU and RSS are the server process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
 		"Loss compares packets sent and received in the window; latency is send → receive through the server, same clock. "+
-		"The ramp stops at > 1 %% loss, p99 > 250 ms, a failed setup, or when the generator runs late on > 2 %% of its ticks. The generator runs on the same 2 cores; "+
+		"The ramp stops at > 1 %% loss, p99 > 250 ms, more than 1 %% of setups failed, or when the generator runs late on > 2 %% of its ticks. The generator runs on the same 2 cores; "+
 		"late ticks counts its 1 ms pacing ticks that ran more than 5 ms late (frames then skipped). "+
 		"machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included. "+
 		"not ours: relayed packets whose payload is not one we sent (the server's loss concealment or comfort frames), not counted as received. "+
@@ -344,7 +344,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 		}
 		setupFailed := 0
 		setupStart := time.Now()
-		for len(l.calls) < n && time.Since(setupStart) < 60*time.Second && setupFailed < 10 {
+		for len(l.calls) < n && time.Since(setupStart) < 60*time.Second && setupFailed <= n/100 {
 			if err := l.addCall(ctx); err != nil {
 				setupFailed++
 				if setupFailed == 1 {
@@ -397,7 +397,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			rep.failf("%s %s: %d calls dropped during the run", server, name, d)
 			break
 		}
-		if setupFailed > 0 || lossAB > 1 || lossBA > 1 || latAB[1] > 250 || latBA[1] > 250 {
+		if setupFailed > n/100 || lossAB > 1 || lossBA > 1 || latAB[1] > 250 || latBA[1] > 250 {
 			break // quality degraded: the ceiling is found
 		}
 		if late > int64(window/time.Millisecond)/50 {

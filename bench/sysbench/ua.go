@@ -29,7 +29,7 @@ type ua struct {
 	user   user
 
 	mu      sync.Mutex
-	waiting map[string]chan *sipMsg // call-id -> responses
+	waiting map[string]*dialog // call-id -> dialog awaiting responses
 	// onRequest handles requests (INVITE, ACK, BYE) not answered by the UA itself.
 	onRequest func(m *sipMsg, from *net.UDPAddr)
 	done      chan struct{}
@@ -46,7 +46,7 @@ func newUA(server string, u user) (*ua, error) {
 	}
 	_ = conn.SetReadBuffer(4 << 20)
 	a := &ua{conn: conn, server: srv, local: conn.LocalAddr().String(), user: u,
-		waiting: map[string]chan *sipMsg{}, done: make(chan struct{})}
+		waiting: map[string]*dialog{}, done: make(chan struct{})}
 	go a.readLoop()
 	return a, nil
 }
@@ -67,13 +67,22 @@ func (a *ua) readLoop() {
 		}
 		if m.method == "" {
 			a.mu.Lock()
-			ch := a.waiting[m.callID()]
+			d := a.waiting[m.callID()]
+			var ack []byte
+			if d != nil {
+				ack = d.ack
+			}
 			a.mu.Unlock()
-			if ch != nil {
-				select {
-				case ch <- m:
-				default:
-				}
+			if d == nil {
+				continue
+			}
+			if ack != nil && m.status == 200 && m.cseqMethod() == "INVITE" {
+				_ = a.send(ack, a.server) // the 200 was resent: our ACK was lost or late
+				continue
+			}
+			select {
+			case d.resp <- m:
+			default:
 			}
 			continue
 		}
@@ -101,12 +110,13 @@ type dialog struct {
 	remote string // contact of the far end, for in-dialog requests
 	routes []string
 	resp   chan *sipMsg
+	ack    []byte // the ACK of the 200, resent if the 200 is (under ua.mu)
 }
 
 func (a *ua) newDialog(ruri string) *dialog {
 	d := &dialog{a: a, callID: randHex(8) + "@bench", tag: randHex(4), ruri: ruri, resp: make(chan *sipMsg, 16)}
 	a.mu.Lock()
-	a.waiting[d.callID] = d.resp
+	a.waiting[d.callID] = d
 	a.mu.Unlock()
 	return d
 }
@@ -153,8 +163,8 @@ func (d *dialog) transact(ctx context.Context, msg []byte, method string, timeou
 	for {
 		select {
 		case m := <-d.resp:
-			if m.cseqMethod() != method {
-				continue
+			if m.get("cseq") != fmt.Sprintf("%d %s", d.cseq, method) {
+				continue // e.g. a resent 407 to our first INVITE
 			}
 			if m.status < 200 {
 				provisional = true
@@ -256,7 +266,11 @@ func (a *ua) invite(ctx context.Context, ext string, sdp []byte) (*dialog, []byt
 	for i := len(res.headers["record-route"]) - 1; i >= 0; i-- {
 		d.routes = append(d.routes, res.headers["record-route"][i])
 	}
-	_ = a.send(d.request("ACK", d.remote, ext, randHex(6), "", nil), a.server)
+	ack := d.request("ACK", d.remote, ext, randHex(6), "", nil)
+	a.mu.Lock()
+	d.ack = ack
+	a.mu.Unlock()
+	_ = a.send(ack, a.server)
 	return d, res.body, nil
 }
 
