@@ -337,7 +337,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 	l.pacer = newPacer()
 	defer l.pacer.close()
 	baseRSS := tree.rssKB()
-	self := procTree{root: os.Getpid()}
+	self := procTree{root: os.Getpid(), alone: true} // the generator, not the servers it started
 	for _, n := range steps {
 		if ctx.Err() != nil {
 			break

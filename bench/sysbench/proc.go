@@ -12,11 +12,17 @@ const clockTicks = 100
 
 // procTree is a process and its descendants (Kamailio forks workers,
 // the softswitch is one process): CPU and RSS summed over all of them.
-type procTree struct{ root int }
+type procTree struct {
+	root  int
+	alone bool // the root process only, not its children
+}
 
 // pids returns root and every descendant, from /proc/PID/task/*/children.
 func (p procTree) pids() []int {
 	out := []int{p.root}
+	if p.alone {
+		return out
+	}
 	for i := 0; i < len(out) && i < 4096; i++ {
 		tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(out[i]) + "/task")
 		for _, t := range tasks {
