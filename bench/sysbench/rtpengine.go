@@ -117,9 +117,8 @@ func (r *rtpengine) command(cmd map[string]any) (map[string]any, error) {
 	}
 }
 
-// connect runs offer (from A) and answer (from B) for one call: it
-// returns the SDP to hand to B and a function that takes B's answer and
-// returns the SDP for A.
+// offer hands A's SDP to rtpengine and returns the SDP for B; with
+// transcode, B is offered plain RTP/AVP PCMU only (Opus is masked).
 func (r *rtpengine) offer(callID, fromTag string, sdp []byte, transcode bool) ([]byte, error) {
 	cmd := map[string]any{"command": "offer", "call-id": callID, "from-tag": fromTag, "sdp": string(sdp),
 		"replace": []any{"origin", "session-connection"}}
@@ -137,6 +136,7 @@ func (r *rtpengine) offer(callID, fromTag string, sdp []byte, transcode bool) ([
 	return []byte(s), nil
 }
 
+// answer hands B's SDP to rtpengine and returns the SDP for A.
 func (r *rtpengine) answer(callID, fromTag, toTag string, sdp []byte) ([]byte, error) {
 	d, err := r.command(map[string]any{"command": "answer", "call-id": callID, "from-tag": fromTag, "to-tag": toTag,
 		"sdp": string(sdp), "replace": []any{"origin", "session-connection"}})

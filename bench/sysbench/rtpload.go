@@ -115,13 +115,12 @@ type frameSender interface{ sendFrame() }
 // pacer sends one frame per 20 ms on every registered sender, spreading
 // them over 20 slots so the load arrives as a steady stream, not a burst.
 type pacer struct {
-	mu    sync.Mutex
-	slot  [slots][]frameSender
-	next  int
-	late  atomic.Int64 // ticks that ran behind by more than a frame
-	stop  chan struct{}
-	done  chan struct{}
-	count int
+	mu   sync.Mutex
+	slot [slots][]frameSender
+	next int
+	late atomic.Int64 // ticks that ran behind by more than a frame
+	stop chan struct{}
+	done chan struct{}
 }
 
 func newPacer() *pacer {
@@ -134,14 +133,12 @@ func (p *pacer) add(s frameSender) {
 	p.mu.Lock()
 	p.slot[p.next%slots] = append(p.slot[p.next%slots], s)
 	p.next++
-	p.count++
 	p.mu.Unlock()
 }
 
 func (p *pacer) clear() {
 	p.mu.Lock()
 	p.slot = [slots][]frameSender{}
-	p.count = 0
 	p.mu.Unlock()
 }
 

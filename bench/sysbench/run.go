@@ -110,11 +110,10 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 
 // system is a SIP server under test.
 type system struct {
-	name    string
-	sip     string
-	tree    procTree
-	users   []user
-	regPort int // the local port register runs use (one binding per user)
+	name  string
+	sip   string
+	tree  procTree
+	users []user
 }
 
 // registerStage: REGISTER with digest auth, ramping the rate.
