@@ -115,6 +115,7 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 		}
 		c.b.peerBurst = &c.browser.burst
 		c.b.audio = l.speech
+		c.browser.peerBurst = &c.b.burst
 		if offer, err = c.browser.offer(ctx); err != nil {
 			c.close()
 			return err
@@ -254,9 +255,10 @@ func mediaTable(rep *report, cfg config, transcode bool) *table {
 		"not ours: relayed packets whose payload is not one we sent (the server's loss concealment or comfort frames), not counted as received. "+
 		"rtpengine gets the same offers and answers over its ng protocol, without SIP.", settle, window))
 	if transcode {
-		t.notes = append(t.notes, "A is the emulated browser (Opus), B the desk phone (PCMU, speech). A→B latency is the time from sending the first "+
-			"tone packet after 200 ms of silence to the first loud PCMU packet at B (one sample per call per second); B→A loss counts Opus packets "+
-			"the browser received (SRTP decrypted by pion) against PCMU packets sent.")
+		t.notes = append(t.notes, "A is the emulated browser (Opus 48 kHz: 200 ms silence, then a tone, each second), B the desk phone "+
+			"(PCMU: 200 ms silence, then speech, each second). Latency is from sending the first loud packet after the silence to "+
+			"receiving the first loud one (B decodes µ-law, A decodes the Opus at 8 kHz): one sample per call per second and direction. "+
+			"B→A loss counts the Opus packets the browser received (SRTP decrypted by pion).")
 	}
 	return t
 }
@@ -301,7 +303,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			l.opus, err = opusCycle()
 		}
 		if err == nil {
-			l.speech, err = speechULaw()
+			l.speech, err = speechCycle()
 		}
 		if err != nil {
 			rep.failf("%s: %v", name, err)
@@ -374,9 +376,6 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 		}
 		late := l.pacer.late.Load() - late0
 		latBAtxt := fmt.Sprintf("%s / %s", f2(latBA[0]), f2(latBA[1]))
-		if transcode {
-			latBAtxt = "not measured"
-		}
 		notOurs := "—"
 		if !transcode {
 			notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))

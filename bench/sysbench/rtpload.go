@@ -186,11 +186,13 @@ type rtpStream struct {
 	ts     uint32
 	ctr    uint32
 	marker bool // relay: payloads carry time and counter
-	// transcode: the payload is µ-law speech; onset detection measures
-	// the latency from the peer's burst (peerBurst, unix ns).
+	// transcode: the payload is a 50-frame µ-law cycle (silence, then
+	// speech from frame burstFrame, whose send time goes to burst); onset
+	// detection measures the latency from the peer's burst (unix ns).
 	audio     [][]byte
+	burst     atomic.Int64
 	peerBurst *atomic.Int64
-	quiet     int // consecutive quiet packets before this one
+	onset     onset
 	done      chan struct{}
 }
 
@@ -224,7 +226,11 @@ func (s *rtpStream) sendFrame() {
 		x := putNibbles(p[0:8], now) ^ putNibbles(p[8:16], s.ctr)
 		p[16] = 0x20 | x
 	} else if len(s.audio) > 0 {
-		copy(p, s.audio[int(s.ctr)%len(s.audio)])
+		i := int(s.ctr) % len(s.audio)
+		if i == burstFrame {
+			s.burst.Store(time.Now().UnixNano())
+		}
+		copy(p, s.audio[i])
 	}
 	s.seq++
 	s.ts += pcmuLen
@@ -263,27 +269,37 @@ func (s *rtpStream) readLoop() {
 			s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
 		case s.peerBurst != nil:
 			k := g711.DecodeULaw(pcm, p)
-			var sum int64
-			for _, v := range pcm[:k] {
-				sum += int64(max(v, -v))
-			}
-			// An onset is a loud packet after at least 5 quiet ones (the
-			// cycle has 10), so a concealed or stray loud frame in the
-			// silence does not count; a match must be within half a cycle.
-			loud := k > 0 && sum/int64(k) > 1500
-			if loud && s.quiet >= 5 {
-				if b := s.peerBurst.Load(); b != 0 {
-					if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < 500*time.Millisecond {
-						s.in.lat.add(d)
-					}
-				}
-			}
-			if k > 0 && sum/int64(k) < 300 {
-				s.quiet++
-			} else {
-				s.quiet = 0
+			s.onset.observe(pcm[:k], s.peerBurst, &s.in.lat)
+		}
+	}
+}
+
+// onset measures latency from a peer's tone or speech onset: an onset is
+// a loud frame after at least 5 quiet ones (the cycle has 10), so a
+// concealed or stray loud frame in the silence does not count; a match
+// must come within half a cycle of the peer's send time.
+type onset struct{ quiet int }
+
+func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) {
+	if len(pcm) == 0 {
+		return
+	}
+	var sum int64
+	for _, v := range pcm {
+		sum += int64(max(v, -v))
+	}
+	level := sum / int64(len(pcm))
+	if level > 1500 && o.quiet >= 5 {
+		if b := peerBurst.Load(); b != 0 {
+			if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < 500*time.Millisecond {
+				lat.add(d)
 			}
 		}
+	}
+	if level < 300 {
+		o.quiet++
+	} else {
+		o.quiet = 0
 	}
 }
 

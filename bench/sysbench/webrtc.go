@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -83,6 +84,10 @@ type browser struct {
 	out     *counters
 	in      *counters
 	burst   atomic.Int64 // unix ns of the last tone onset sent
+	// peerBurst is the phone's speech onset; what the browser receives is
+	// decoded (8 kHz, cheap) only to find that onset.
+	peerBurst *atomic.Int64
+	dec       *opus.Decoder
 }
 
 func newBrowser(api *webrtc.API, cert webrtc.Certificate, packets [][]byte, out, in *counters) (*browser, error) {
@@ -99,14 +104,29 @@ func newBrowser(api *webrtc.API, cert webrtc.Certificate, packets [][]byte, out,
 		pc.Close()
 		return nil, err
 	}
-	b := &browser{pc: pc, track: track, packets: packets, out: out, in: in}
+	dec, err := opus.NewDecoder(opus.Config{Rate: 8000})
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	b := &browser{pc: pc, track: track, packets: packets, out: out, in: in, dec: dec}
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		buf := make([]byte, 1500)
+		pcm := make([]int16, 160)
+		var pkt rtp.Packet
+		var o onset
 		for {
-			if _, _, err := t.Read(buf); err != nil {
+			n, _, err := t.Read(buf)
+			if err != nil {
 				return
 			}
 			b.in.recv.Add(1)
+			if b.peerBurst == nil || pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != 111 {
+				continue
+			}
+			if k, err := b.dec.Decode(pcm, pkt.Payload); err == nil {
+				o.observe(pcm[:k], b.peerBurst, &b.in.lat)
+			}
 		}
 	})
 	return b, nil
@@ -182,26 +202,48 @@ func newCertificate() (webrtc.Certificate, error) {
 	return *c, nil
 }
 
-// speechULaw is the test audio at 8 kHz in µ-law, 20 ms per packet: what
-// the desk phone says (the softswitch encodes it to Opus).
-func speechULaw() ([][]byte, error) {
+// speechCycle is what the desk phone says, in µ-law 20 ms packets: a
+// 50-frame cycle of 200 ms silence, then 800 ms of the test audio's speech
+// from its first loud frame (the softswitch encodes it to Opus; its onset
+// gives the latency towards the browser).
+func speechCycle() ([][]byte, error) {
 	p, err := sounds.Load("test-audio")
 	if err != nil {
 		return nil, err
 	}
 	step := p.Rate / 8000
-	var out [][]byte
-	pcm := make([]int16, 160)
+	var frames [][]int16
 	for i := 0; (i+160)*step <= len(p.PCM); i += 160 {
-		for j := range pcm {
-			pcm[j] = p.PCM[(i+j)*step]
+		f := make([]int16, 160)
+		for j := range f {
+			f[j] = p.PCM[(i+j)*step]
 		}
-		b := make([]byte, 160)
-		g711.EncodeULaw(b, pcm)
-		out = append(out, b)
+		frames = append(frames, f)
 	}
-	if len(out) == 0 {
-		return nil, errors.New("test audio too short")
+	first := -1
+	for i, f := range frames {
+		var sum int64
+		for _, v := range f {
+			sum += int64(max(v, -v))
+		}
+		if sum/160 > 3000 {
+			first = i
+			break
+		}
+	}
+	if first < 0 || first+50-burstFrame > len(frames) {
+		return nil, errors.New("test audio: no loud speech to use")
+	}
+	out := make([][]byte, 50)
+	for i := range out {
+		out[i] = make([]byte, 160)
+		if i < burstFrame {
+			for j := range out[i] {
+				out[i][j] = 0xff // µ-law zero
+			}
+			continue
+		}
+		g711.EncodeULaw(out[i], frames[first+i-burstFrame])
 	}
 	return out, nil
 }
