@@ -10,9 +10,11 @@ LDFLAGS := -X main.version=$(VERSION)
 # for the private network namespace the end-to-end tests run in.
 APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
 APT_TEST := sip-tester baresip-core util-linux iproute2 chromium
+# benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
+APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build test unit e2e bench fuzz fuzz-smoke lint deps deps-build deps-test clean
+.PHONY: all run build test unit e2e bench bench-go bench-sys bench-short fuzz fuzz-smoke lint deps deps-build deps-test deps-bench clean
 
 all: build
 
@@ -35,9 +37,21 @@ unit: deps-build
 e2e: deps
 	$(GO) test -count=1 -v ./tests/...
 
-## bench: Go benchmarks (figures go to BENCHMARKS.md)
-bench: deps-build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: Go benchmarks, then the system benchmarks (sysbench, ~15 min, root); figures go to BENCHMARKS.md
+BENCHTIME ?= 1s
+bench: bench-go bench-sys
+
+# tests/ and bench/sysbench hold no Go benchmarks (their TestMain builds the binary and enters a namespace).
+bench-go: deps-build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$($(GO) list ./... | grep -v -e /tests -e /bench/sysbench)
+
+# Set SYSBENCH_FLAGS to choose stages, e.g. SYSBENCH_FLAGS="-stages relay".
+bench-sys: build deps-bench
+	$(GO) run ./bench/sysbench -bin $(BIN) $(SYSBENCH_FLAGS)
+
+## bench-short: the system benchmark once at low rates (~30 s): pass/fail on errors and lost calls, never timing
+bench-short: deps-build deps-bench
+	$(GO) test -count=1 ./bench/sysbench/
 
 ## fuzz: each fuzz target of every package for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
@@ -73,6 +87,9 @@ deps: deps-build deps-test
 
 deps-build:
 	@$(call apt_install,$(APT_BUILD))
+
+deps-bench:
+	@$(call apt_install,$(APT_BENCH))
 
 deps-test: tests/browser/node_modules/.package-lock.json
 	@$(call apt_install,$(APT_TEST))

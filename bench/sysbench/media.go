@@ -1,0 +1,422 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// mediaCall is one call of the media stages: a caller side (PCMU RTP or
+// an emulated browser) and a callee side (PCMU RTP, a desk phone).
+type mediaCall struct {
+	dlg     *dialog
+	a       *rtpStream // relay
+	browser *browser   // transcode
+	b       *rtpStream
+	answer  []byte // the callee's 200, for a retransmitted INVITE
+	callID  string // of the callee's leg
+	rtpeID  string // rtpengine call-id and from-tag
+}
+
+func (c *mediaCall) close() {
+	if c.a != nil {
+		c.a.close()
+	}
+	if c.browser != nil {
+		c.browser.close()
+	}
+	if c.b != nil {
+		c.b.close()
+	}
+}
+
+// mediaLoad holds the calls and the counters of one media stage.
+type mediaLoad struct {
+	transcode      bool
+	caller, callee *ua
+	calleeUser     user
+	pacer          *pacer
+	ab, ba         counters // A (caller) -> B (callee) and back
+	pending        chan *mediaCall
+	mu             sync.Mutex
+	byCallID       map[string]*mediaCall
+	calls          []*mediaCall
+	dropped        atomic.Int64
+	api            *webrtc.API
+	cert           webrtc.Certificate
+	opus           [][]byte
+	speech         [][]byte
+	rtpe           *rtpengine // the reference instead of the softswitch
+}
+
+// onCalleeRequest answers the softswitch's INVITEs to the callee: the
+// INVITE belongs to the call being set up (calls are set up one at a time).
+func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
+	switch m.method {
+	case "INVITE":
+		l.mu.Lock()
+		c := l.byCallID[m.callID()]
+		l.mu.Unlock()
+		if c != nil {
+			_, _ = l.callee.conn.WriteToUDP(c.answer, from)
+			return
+		}
+		select {
+		case c = <-l.pending:
+		default:
+			_, _ = l.callee.conn.WriteToUDP(m.response(486, "Busy Here", randHex(4), "", nil), from)
+			return
+		}
+		ip, port, err := sdpAudio(m.body)
+		if err == nil {
+			c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		}
+		c.callID = m.callID()
+		contact := fmt.Sprintf("Contact: <sip:%s@%s>\r\n", l.calleeUser.ext, l.callee.local)
+		c.answer = m.response(200, "OK", randHex(4), contact, pcmuSDP(c.b.port()))
+		l.mu.Lock()
+		l.byCallID[c.callID] = c
+		l.mu.Unlock()
+		_, _ = l.callee.conn.WriteToUDP(c.answer, from)
+	case "ACK":
+	case "BYE":
+		l.mu.Lock()
+		_, known := l.byCallID[m.callID()]
+		delete(l.byCallID, m.callID())
+		l.mu.Unlock()
+		if known {
+			l.dropped.Add(1)
+		}
+		_, _ = l.callee.conn.WriteToUDP(m.response(200, "OK", "", "", nil), from)
+	default:
+		_, _ = l.callee.conn.WriteToUDP(m.response(200, "OK", "", "", nil), from)
+	}
+}
+
+// addCall sets up one call and starts its media.
+func (l *mediaLoad) addCall(ctx context.Context) error {
+	c := &mediaCall{}
+	var err error
+	if c.b, err = newRTPStream(&l.ba, &l.ab, !l.transcode); err != nil {
+		return err
+	}
+	var offer []byte
+	if l.transcode {
+		if c.browser, err = newBrowser(l.api, l.cert, l.opus, &l.ab, &l.ba); err != nil {
+			c.close()
+			return err
+		}
+		c.b.peerBurst = &c.browser.burst
+		c.b.audio = l.speech
+		c.browser.peerBurst = &c.b.burst
+		if offer, err = c.browser.offer(ctx); err != nil {
+			c.close()
+			return err
+		}
+	} else {
+		if c.a, err = newRTPStream(&l.ab, &l.ba, true); err != nil {
+			c.close()
+			return err
+		}
+		offer = pcmuSDP(c.a.port())
+	}
+	if l.rtpe != nil {
+		return l.addRTPengineCall(ctx, c, offer)
+	}
+	l.pending <- c
+	dlg, answer, err := l.caller.invite(ctx, l.calleeUser.ext, offer)
+	select {
+	case <-l.pending: // the callee never saw it
+	default:
+	}
+	if err != nil {
+		c.close()
+		return err
+	}
+	c.dlg = dlg
+	l.mu.Lock()
+	l.calls = append(l.calls, c)
+	l.mu.Unlock()
+	if l.transcode {
+		if err := c.browser.accept(ctx, answer); err != nil {
+			return err
+		}
+		l.pacer.add(c.browser)
+	} else {
+		ip, port, err := sdpAudio(answer)
+		if err != nil {
+			return err
+		}
+		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		l.pacer.add(c.a)
+	}
+	if c.b.remote.Load() == nil {
+		return fmt.Errorf("the callee's leg never came")
+	}
+	l.pacer.add(c.b)
+	return nil
+}
+
+// addRTPengineCall hands A's offer and B's answer to rtpengine (no SIP).
+func (l *mediaLoad) addRTPengineCall(ctx context.Context, c *mediaCall, offer []byte) error {
+	c.rtpeID = randHex(8)
+	toB, err := l.rtpe.offer(c.rtpeID, c.rtpeID, offer, l.transcode)
+	if err != nil {
+		c.close()
+		return err
+	}
+	ip, port, err := sdpAudio(toB)
+	if err != nil {
+		c.close()
+		return err
+	}
+	c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+	toA, err := l.rtpe.answer(c.rtpeID, c.rtpeID, "b"+c.rtpeID, pcmuSDP(c.b.port()))
+	if err != nil {
+		c.close()
+		return err
+	}
+	l.mu.Lock()
+	l.calls = append(l.calls, c)
+	l.mu.Unlock()
+	if l.transcode {
+		if err := c.browser.accept(ctx, toA); err != nil {
+			return err
+		}
+		l.pacer.add(c.browser)
+	} else {
+		ip, port, err := sdpAudio(toA)
+		if err != nil {
+			return err
+		}
+		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		l.pacer.add(c.a)
+	}
+	l.pacer.add(c.b)
+	return nil
+}
+
+// hangupAll ends every call (BYE from the caller), a few at a time.
+func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
+	l.pacer.clear()
+	l.mu.Lock()
+	calls := l.calls
+	l.calls = nil
+	l.byCallID = map[string]*mediaCall{} // BYEs from now on are expected
+	l.mu.Unlock()
+	var wg sync.WaitGroup
+	var nFailed atomic.Int64
+	sem := make(chan struct{}, 16)
+	for _, c := range calls {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if c.dlg != nil {
+				if err := c.dlg.bye(ctx, l.calleeUser.ext); err != nil {
+					nFailed.Add(1)
+				}
+			}
+			if c.rtpeID != "" {
+				if err := l.rtpe.delete(c.rtpeID, c.rtpeID); err != nil {
+					nFailed.Add(1)
+				}
+			}
+			c.close()
+		}()
+	}
+	wg.Wait()
+	return int(nFailed.Load())
+}
+
+// mediaTable adds the table of a media stage to the report.
+func mediaTable(rep *report, cfg config, transcode bool) *table {
+	title := "Concurrent calls, PCMU ↔ PCMU relayed (Go RTP load generator, 20 ms frames both ways)"
+	if transcode {
+		title = "Concurrent calls, Opus (pion/webrtc, DTLS-SRTP, 48 kHz) ↔ PCMU transcoded"
+	}
+	settle, window := mediaTimes(cfg)
+	t := rep.table(title, "system", "calls", "setup failed", "CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
+		"loss A→B %", "loss B→A %", "not ours %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "machine busy %", "late ticks")
+	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
+		"CPU and RSS are the server process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
+		"Loss compares packets sent and received in the window; latency is send → receive through the server, same clock. "+
+		"The ramp stops at > 1 %% loss, p99 > 250 ms, more than 1 %% of setups failed, or when the generator runs late on > 2 %% of its ticks. The generator runs on the same 2 cores; "+
+		"late ticks counts its 1 ms pacing ticks that ran more than 5 ms late (frames then skipped). "+
+		"machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included. "+
+		"not ours: relayed packets whose payload is not one we sent (the server's loss concealment or comfort frames), not counted as received. "+
+		"rtpengine gets the same offers and answers over its ng protocol, without SIP.", settle, window))
+	if transcode {
+		t.notes = append(t.notes, "A is the emulated browser (Opus 48 kHz: 200 ms silence, then a tone, each second), B the desk phone "+
+			"(PCMU: 200 ms silence, then speech, each second). Latency is from sending the first loud packet after the silence to "+
+			"receiving the first loud one (B decodes µ-law, A decodes the Opus at 8 kHz): one sample per call per second and direction. "+
+			"B→A loss counts the Opus packets the browser received (SRTP decrypted by pion).")
+	}
+	return t
+}
+
+func mediaTimes(cfg config) (settle, window time.Duration) {
+	if cfg.short {
+		return time.Second, 3 * time.Second
+	}
+	return 2 * time.Second, 8 * time.Second
+}
+
+// mediaStage ramps concurrent calls with audio until quality degrades,
+// through the softswitch (sys) or, when rtpe is set, through rtpengine.
+func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *table, sys *system, rtpe *rtpengine, transcode bool) {
+	name, steps := "relay", []int{100, 250, 500, 750, 1000, 1250, 1500}
+	if transcode {
+		name, steps = "transcode", []int{25, 50, 100, 150, 200, 250, 300, 350}
+	}
+	settle, window := mediaTimes(cfg)
+	if cfg.short {
+		steps = []int{10}
+		if transcode {
+			steps = []int{5}
+		}
+	}
+	if cfg.steps[name] != nil {
+		steps = cfg.steps[name]
+	}
+	server, tree := "rtpengine", procTree{}
+	if rtpe != nil {
+		tree = rtpe.tree()
+	} else {
+		server, tree = "softswitch", sys.tree
+	}
+	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}, rtpe: rtpe}
+	var err error
+	if transcode {
+		if l.api, err = newWebRTCAPI(); err == nil {
+			l.cert, err = newCertificate()
+		}
+		if err == nil {
+			l.opus, err = opusCycle()
+		}
+		if err == nil {
+			l.speech, err = speechCycle()
+		}
+		if err != nil {
+			rep.failf("%s: %v", name, err)
+			return
+		}
+	}
+	if rtpe == nil {
+		// Callers and callees: users near the end of the list, not the last
+		// one (the setup stage's sipp phone), a different pair per stage, as
+		// UDP bindings outlive a restart and a dead contact would be forked to.
+		k := len(sys.users) - 3
+		if transcode {
+			k -= 2
+		}
+		callerUser, calleeUser := sys.users[k], sys.users[k+1]
+		if l.caller, err = newUA(sys.sip, callerUser); err != nil {
+			rep.failf("%s: %v", name, err)
+			return
+		}
+		defer l.caller.close()
+		if l.callee, err = newUA(sys.sip, calleeUser); err != nil {
+			rep.failf("%s: %v", name, err)
+			return
+		}
+		defer l.callee.close()
+		l.calleeUser = calleeUser
+		l.callee.onRequest = l.onCalleeRequest
+		if err := l.callee.register(ctx); err != nil {
+			rep.failf("%s: callee register: %v", name, err)
+			return
+		}
+	}
+	l.pacer = newPacer()
+	defer l.pacer.close()
+	baseRSS := tree.rssKB()
+	self := procTree{root: os.Getpid(), alone: true} // the generator, not the servers it started
+	for _, n := range steps {
+		if ctx.Err() != nil {
+			break
+		}
+		setupFailed := 0
+		setupStart := time.Now()
+		for len(l.calls) < n && time.Since(setupStart) < 60*time.Second && setupFailed <= n/100 {
+			if err := l.addCall(ctx); err != nil {
+				setupFailed++
+				if setupFailed == 1 {
+					logf(log, "%s: call %d: %v", name, len(l.calls)+1, err)
+				}
+			}
+		}
+		time.Sleep(settle)
+		l.ab.reset()
+		l.ba.reset()
+		late0 := l.pacer.late.Load()
+		m, mg := startCPU(tree), startCPU(self)
+		time.Sleep(window)
+		_, pct := m.stop()
+		_, gpct := mg.stop()
+		busy := m.machine()
+		calls := len(l.calls)
+		rss := tree.rssKB()
+		lossAB, lossBA := lossPct(&l.ab), lossPct(&l.ba)
+		_, latAB := l.ab.lat.percentiles(50, 99)
+		_, latBA := l.ba.lat.percentiles(50, 99)
+		perCallRSS := 0.0
+		perCallCPU := 0.0
+		if calls > 0 {
+			perCallRSS = float64(rss-baseRSS) / float64(calls)
+			perCallCPU = pct / float64(calls)
+		}
+		late := l.pacer.late.Load() - late0
+		latBAtxt := fmt.Sprintf("%s / %s", f2(latBA[0]), f2(latBA[1]))
+		notOurs := "—"
+		if !transcode {
+			notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))
+		}
+		t.add(server, itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
+			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f0(busy), itoa(int(late)))
+		logf(log, "%s %s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
+			server, name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
+		if cfg.short {
+			if setupFailed > 0 || calls < n {
+				rep.failf("%s: %d of %d calls set up", name, calls, n)
+			}
+			if l.ab.recv.Load() == 0 || l.ba.recv.Load() == 0 {
+				rep.failf("%s: no audio in one direction (A→B %d packets, B→A %d)", name, l.ab.recv.Load(), l.ba.recv.Load())
+			}
+		}
+		if d := l.dropped.Load(); d > 0 {
+			rep.failf("%s %s: %d calls dropped during the run", server, name, d)
+			break
+		}
+		if setupFailed > n/100 || lossAB > 1 || lossBA > 1 || latAB[1] > 250 || latBA[1] > 250 {
+			break // quality degraded: the ceiling is found
+		}
+		if late > int64(window/time.Millisecond)/50 {
+			t.notes = append(t.notes, fmt.Sprintf("%s %s stopped at %d calls: the load generator itself ran late (%d ticks), so higher steps would measure the generator.", server, name, calls, late))
+			break
+		}
+	}
+	if failed := l.hangupAll(ctx); failed > 0 {
+		msg := fmt.Sprintf("%s %s: %d hang-ups failed", server, name, failed)
+		if cfg.short {
+			rep.failf("%s", msg)
+		}
+		t.notes = append(t.notes, msg)
+	}
+}
+
+func lossPct(c *counters) float64 {
+	s, r := c.sent.Load(), c.recv.Load()
+	if s == 0 {
+		return 0
+	}
+	return max(0, 100*float64(s-r)/float64(s))
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// benchDialplan bridges every 4-digit number to that extension.
+const benchDialplan = `function on_call(call)
+  local d = call.destination
+  if d:match("^%d%d%d%d$") then
+    local ok, why = call:bridge({"user/" .. d}, {timeout = 10})
+    if not ok then return call:hangup(why) end
+    return
+  end
+  call:hangup("not-found")
+end
+`
+
+// freePort returns a UDP port on 127.0.0.1 that the OS had free a moment ago.
+func freePort() (int, error) {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// user is an extension with its password.
+type user struct{ ext, password string }
+
+func makeUsers(first, n int) []user {
+	us := make([]user, n)
+	for i := range us {
+		ext := strconv.Itoa(first + i)
+		us[i] = user{ext: ext, password: "pw-" + ext + "-bench"}
+	}
+	return us
+}
+
+// softswitch is a running softswitch process.
+type softswitch struct {
+	cmd    *exec.Cmd
+	sip    string // 127.0.0.1:port (UDP)
+	stderr *bytes.Buffer
+	done   chan struct{}
+}
+
+// addUsers creates the users with `softswitch user add`, a few at a time.
+func addUsers(ctx context.Context, bin, data string, users []user) error {
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, u := range users {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := exec.CommandContext(ctx, bin, "user", "add", u.ext, "--password", u.password, "--data", data).CombinedOutput()
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("user add %s: %v: %s", u.ext, err, out)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// prepareSoftswitch creates the data directory with the users.
+func prepareSoftswitch(ctx context.Context, bin, dir string, users []user) error {
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return err
+	}
+	return addUsers(ctx, bin, data, users)
+}
+
+// startSoftswitch runs the binary on the data directory made by
+// prepareSoftswitch, with SIP over UDP on a free loopback port, other SIP
+// listeners off, logs at warn (as in production under load).
+func startSoftswitch(ctx context.Context, bin, dir string) (*softswitch, error) {
+	data := filepath.Join(dir, "data")
+	plan := filepath.Join(dir, "dialplan.lua")
+	if err := os.WriteFile(plan, []byte(benchDialplan), 0o644); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, "serve", "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
+		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn")
+	s.cmd.Stderr = &lockedBuffer{b: s.stderr}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	if err := waitSIP(ctx, s.sip, s.done, 20*time.Second); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("softswitch: %w\n%s", err, s.stderr)
+	}
+	return s, nil
+}
+
+func (s *softswitch) tree() procTree { return procTree{root: s.cmd.Process.Pid} }
+
+// stop kills the process and waits for it (bounded).
+func (s *softswitch) stop() {
+	_ = s.cmd.Process.Kill()
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// waitSIP sends OPTIONS until addr answers, the process exits or d passes.
+func waitSIP(ctx context.Context, addr string, exited <-chan struct{}, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for i := 0; time.Now().Before(deadline); i++ {
+		select {
+		case <-exited:
+			return fmt.Errorf("exited at start")
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		c, err := net.Dial("udp4", addr)
+		if err != nil {
+			return err
+		}
+		local := c.LocalAddr().String()
+		msg := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKping%d;rport\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:ping@%s>;tag=p%d\r\nTo: <sip:%s>\r\nCall-ID: ping-%d@bench\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			addr, local, i, local, i, addr, i)
+		_, _ = c.Write([]byte(msg))
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 4096)
+		n, err := c.Read(buf)
+		c.Close()
+		if err == nil && bytes.HasPrefix(buf[:n], []byte("SIP/2.0 ")) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no answer to OPTIONS on %s within %v", addr, d)
+}
+
+// lockedBuffer is an io.Writer safe for a process's output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 {
+		return len(p), nil // keep the first MiB
+	}
+	return l.b.Write(p)
+}
