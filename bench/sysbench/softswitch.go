@@ -99,12 +99,18 @@ func startSoftswitch(ctx context.Context, bin, dir string) (*softswitch, error) 
 	if err := os.WriteFile(plan, []byte(benchDialplan), 0o644); err != nil {
 		return nil, err
 	}
+	// All load comes from one address (sipp, the generators): the
+	// per-source rate limit is off, as Kamailio here runs without pike.
+	conf := filepath.Join(dir, "softswitch.yaml")
+	if err := os.WriteFile(conf, []byte("rate_limit:\n  invite: {rate: -1}\n  register: {rate: -1}\n"), 0o644); err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), stderr: &bytes.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
+	s.cmd = exec.Command(bin, "serve", "--config", conf, "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
 		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn")
 	s.cmd.Stderr = &lockedBuffer{b: s.stderr}
 	if err := s.cmd.Start(); err != nil {
