@@ -336,8 +336,8 @@ func TestBrowserCallsThroughTrunk(t *testing.T) {
 	})
 }
 
-// Trunks change without a restart: `softswitch reload` and an edit of the
-// file both apply, a broken file changes nothing, and a call in progress
+// Trunks change without a restart: `softswitch reload`, an edit of the
+// file and SIGHUP all apply, a broken file changes nothing, and a call in progress
 // goes on.
 func TestTrunkReload(t *testing.T) {
 	a, b := newUDPSink(t, carrierIP), newUDPSink(t, otherIP)
@@ -392,6 +392,13 @@ func TestTrunkReload(t *testing.T) {
 	if !strings.Contains(s.logs(), `trigger="file changed"`) {
 		t.Error("log does not say the file change triggered the reload")
 	}
+	// SIGHUP reloads too, as daemons do.
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "reload on SIGHUP", func() bool {
+		return strings.Contains(s.logs(), `msg="configuration reloaded" trigger=SIGHUP`)
+	})
 
 	// The call went on through all of it.
 	_, before := rtp.received()
