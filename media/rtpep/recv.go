@@ -47,6 +47,7 @@ type receiver struct {
 	ssrc      uint32
 	haveSSRC  bool
 	dtmf      media.DTMFDetector
+	cut       bool // audio is cut through (relayed on arrival), the buffer bypassed
 }
 
 func (r *receiver) init(depth int) {
@@ -198,6 +199,9 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 	e.timedOut.Store(false)
 	e.stats.packetsReceived.Add(1)
 	e.stats.octetsReceived.Add(uint64(len(payload)))
+	if codec >= 0 && e.cutThrough(codec, payload) {
+		return
+	}
 	for i := range e.rx.push(h, payload, codec, teClock, now, &e.rl.evs) {
 		e.stats.dtmfReceived.Add(1)
 		e.emit(e.rl.evs[i])
@@ -318,6 +322,36 @@ func (e *Endpoint) playout() {
 		e.stats.outputErrors.Add(1)
 	}
 	pl.n = copy(pl.pcm[:], pl.pcm[frameSize:pl.n])
+}
+
+// cutThrough relays a 20 ms G.711 payload to the output on arrival when
+// the output takes it undecoded (the same codec on both legs): no jitter
+// buffer, no playout tick, so relaying adds no delay, and the far end's
+// own jitter buffer absorbs the network's (as rtpengine relays). Anything
+// else (another codec or packet size, a prompt holding the output, nobody
+// listening) goes through the jitter buffer and the playout clock. Frames
+// still buffered when relaying starts are dropped: sent after the new
+// ones they would arrive out of order.
+func (e *Endpoint) cutThrough(codec int, payload []byte) bool {
+	out := e.output.Load()
+	if out == nil || out.ps == nil || !e.set.codecs.desc[codec].relay || len(payload) != frameSize ||
+		!e.relay(out.ps, codec, payload) {
+		e.rx.setCut(false)
+		return false
+	}
+	e.rx.setCut(true)
+	return true
+}
+
+// setCut records whether audio is cut through; starting to, it empties
+// the jitter buffer (the next buffered packet starts a new sequence).
+func (r *receiver) setCut(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if on && !r.cut {
+		r.jb.Reset()
+	}
+	r.cut = on
 }
 
 // relay passes a payload undecoded when the sink takes the codec.
