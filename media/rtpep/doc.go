@@ -9,7 +9,9 @@
 // recovered from the next one's FEC data when held, else concealed by
 // libopus) while its RTP clock is 48000 Hz: 960 per frame, and
 // telephone-event/48000 goes with it. G.711 payloads may be relayed
-// undecoded to a media.PayloadSink; Opus is always decoded and encoded.
+// undecoded to a media.PayloadSink: 20 ms packets are cut through, sent on
+// arrival without the jitter buffer (the far end's absorbs the jitter, as
+// with rtpengine); Opus is always decoded and encoded.
 //
 // An Endpoint binds one RTP/RTCP port pair (from a PortPool, or chosen by
 // the OS) and runs three goroutines until Close: the RTP receiver, the
