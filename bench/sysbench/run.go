@@ -142,25 +142,7 @@ func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, 
 			}
 			job := sippJob{scenario: "register.xml", target: s.sip, users: s.users, rate: rate,
 				calls: rate * seconds, localPort: port, timeout: time.Duration(seconds*3+10) * time.Second}
-			m := startCPU(s.tree)
-			res := job.run(ctx, filepath.Join(dir, fmt.Sprintf("register-%s-%d", s.name, i)))
-			used, pct := m.stop()
-			busy := m.machine()
-			logf(log, "register %s offered %d/s: ok %d failed %d achieved %.0f/s cpu %.0f%%", s.name, rate, res.ok, res.failed, res.rate(), pct)
-			perOp := 0.0
-			if res.ok > 0 {
-				perOp = float64(used.Microseconds()) / float64(res.ok)
-			}
-			t.add(s.name, itoa(rate), f0(res.rate()), itoa(res.ok), itoa(res.failed),
-				f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp), f0(busy))
-			if res.err != nil {
-				rep.failf("register %s at %d/s: %v\n%s", s.name, rate, res.err, res.tail)
-				break
-			}
-			if res.failed > 0 || res.ok < job.calls {
-				if cfg.short && s.name == "softswitch" {
-					rep.failf("register %s at %d/s: %d failed, %d of %d ok\n%s", s.name, rate, res.failed, res.ok, job.calls, res.tail)
-				}
+			if !sippStep(ctx, "register", job, filepath.Join(dir, fmt.Sprintf("register-%s-%d", s.name, i)), s, rate, cfg, t, rep, log) {
 				break // the ceiling is found
 			}
 		}
@@ -206,25 +188,7 @@ func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir
 			}
 			job := sippJob{scenario: "call_uac.xml", target: s.sip, users: s.users[:len(s.users)-1], service: callee.ext,
 				rate: rate, calls: rate * seconds, pause: time.Second, timeout: time.Duration(seconds*3+15) * time.Second}
-			m := startCPU(s.tree)
-			res := job.run(ctx, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)))
-			used, pct := m.stop()
-			busy := m.machine()
-			logf(log, "setup %s offered %d/s: ok %d failed %d achieved %.0f/s cpu %.0f%%", s.name, rate, res.ok, res.failed, res.rate(), pct)
-			perOp := 0.0
-			if res.ok > 0 {
-				perOp = float64(used.Microseconds()) / float64(res.ok)
-			}
-			t.add(s.name, itoa(rate), f0(res.rate()), itoa(res.ok), itoa(res.failed),
-				f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp), f0(busy))
-			if res.err != nil {
-				rep.failf("setup %s at %d/s: %v\n%s", s.name, rate, res.err, res.tail)
-				break
-			}
-			if res.failed > 0 || res.ok < job.calls {
-				if cfg.short && s.name == "softswitch" {
-					rep.failf("setup %s at %d/s: %d failed, %d of %d ok\n%s", s.name, rate, res.failed, res.ok, job.calls, res.tail)
-				}
+			if !sippStep(ctx, "setup", job, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)), s, rate, cfg, t, rep, log) {
 				break
 			}
 			time.Sleep(1500 * time.Millisecond) // let the last calls end
@@ -232,4 +196,32 @@ func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir
 		uas.stop()
 	}
 	t.notes = append(t.notes, fmt.Sprintf("Each step offers its rate for %d s; each call is held 1 s, so concurrency ≈ rate. achieved = ok calls / sipp's elapsed time (includes the 1 s hold of the last calls). CPU covers the server process only (sipp runs on the same 2 cores).", seconds))
+}
+
+// sippStep runs one sipp step of a ramp against s, adds its table row and
+// reports whether the ramp goes on (no error, every call done). In short
+// mode a failure of the softswitch is an error of the run.
+func sippStep(ctx context.Context, stage string, job sippJob, dir string, s *system, rate int, cfg config, t *table, rep *report, log io.Writer) bool {
+	m := startCPU(s.tree)
+	res := job.run(ctx, dir)
+	used, pct := m.stop()
+	busy := m.machine()
+	logf(log, "%s %s offered %d/s: ok %d failed %d achieved %.0f/s cpu %.0f%%", stage, s.name, rate, res.ok, res.failed, res.rate(), pct)
+	perOp := 0.0
+	if res.ok > 0 {
+		perOp = float64(used.Microseconds()) / float64(res.ok)
+	}
+	t.add(s.name, itoa(rate), f0(res.rate()), itoa(res.ok), itoa(res.failed),
+		f1(percentile(res.rtt, 50)), f1(percentile(res.rtt, 99)), f0(pct), f0(perOp), f0(busy))
+	if res.err != nil {
+		rep.failf("%s %s at %d/s: %v\n%s", stage, s.name, rate, res.err, res.tail)
+		return false
+	}
+	if res.failed > 0 || res.ok < job.calls {
+		if cfg.short && s.name == "softswitch" {
+			rep.failf("%s %s at %d/s: %d failed, %d of %d ok\n%s", stage, s.name, rate, res.failed, res.ok, job.calls, res.tail)
+		}
+		return false
+	}
+	return true
 }
