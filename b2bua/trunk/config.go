@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -91,6 +92,9 @@ func (c *Config) Normalize() error {
 	if c.ContactUser == "" {
 		c.ContactUser = "softswitch"
 	}
+	if len(c.FromAddresses) == 0 {
+		c.FromAddresses = nil // absent and [] are the same to equal
+	}
 	for _, a := range c.FromAddresses {
 		if _, err := parsePrefix(a); err != nil {
 			return bad("from_addresses: %q is not an IP address or CIDR", a)
@@ -156,14 +160,8 @@ func (c *Config) interval() time.Duration {
 	return time.Duration(c.OptionsInterval) * time.Second
 }
 
-// equal tells whether two normalized configs are the same.
-func (c *Config) equal(o *Config) bool {
-	return c.Name == o.Name && c.Host == o.Host && c.Port == o.Port && c.Transport == o.Transport &&
-		c.Username == o.Username && c.Password == o.Password && c.AuthUsername == o.AuthUsername &&
-		c.Realm == o.Realm && c.Register == o.Register && c.Expires == o.Expires &&
-		c.ContactUser == o.ContactUser && c.OptionsInterval == o.OptionsInterval &&
-		strings.Join(c.FromAddresses, ",") == strings.Join(o.FromAddresses, ",") &&
-		strings.Join(c.Codecs, ",") == strings.Join(o.Codecs, ",")
-}
+// equal tells whether two normalized configs are the same: every field,
+// so a key added to Config is never missed when a reload compares them.
+func (c *Config) equal(o *Config) bool { return reflect.DeepEqual(c, o) }
 
 var errNoTrunk = errors.New("no such trunk")
