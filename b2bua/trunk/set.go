@@ -41,7 +41,20 @@ type Set struct {
 
 	mu     sync.Mutex
 	trunks map[string]*Trunk
-	closed bool // by Close: Apply starts nothing more
+	byName []*Trunk // trunks sorted by name, kept by setTrunks
+	closed bool     // by Close: Apply starts nothing more
+}
+
+// setTrunks installs m and its name order; s.mu is held. Identify runs
+// for every INVITE and REGISTER (the rate limit exempts carriers), so the
+// order is kept here rather than sorted per call.
+func (s *Set) setTrunks(m map[string]*Trunk) {
+	s.trunks = m
+	s.byName = s.byName[:0]
+	for _, t := range m {
+		s.byName = append(s.byName, t)
+	}
+	sort.Slice(s.byName, func(i, j int) bool { return s.byName[i].cfg.Name < s.byName[j].cfg.Name })
 }
 
 // NewSet returns an empty Set; Apply starts trunks.
@@ -114,7 +127,7 @@ func (s *Set) Apply(cfgs []Config) (Changes, error) {
 			ch.Removed = append(ch.Removed, name)
 		}
 	}
-	s.trunks = next
+	s.setTrunks(next)
 	s.mu.Unlock()
 	stopAll(stopping)
 	for _, name := range append(ch.Added, ch.Changed...) {
@@ -133,7 +146,7 @@ func (s *Set) Close() {
 	for _, t := range s.trunks {
 		all = append(all, t)
 	}
-	s.trunks = map[string]*Trunk{}
+	s.setTrunks(map[string]*Trunk{})
 	s.closed = true
 	s.mu.Unlock()
 	stopAll(all)
@@ -183,14 +196,9 @@ func (s *Set) Identify(addr netip.Addr) (string, bool) {
 	addr = addr.Unmap()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names := make([]string, 0, len(s.trunks))
-	for name := range s.trunks {
-		names = append(names, name)
-	}
-	sort.Strings(names) // the same answer every time when trunks overlap
-	for _, name := range names {
-		if s.trunks[name].owns(addr) {
-			return name, true
+	for _, t := range s.byName { // by name: the same answer every time when trunks overlap
+		if t.owns(addr) {
+			return t.cfg.Name, true
 		}
 	}
 	return "", false
@@ -199,11 +207,10 @@ func (s *Set) Identify(addr netip.Addr) (string, bool) {
 // Status returns every trunk's state, by name.
 func (s *Set) Status() []Status {
 	s.mu.Lock()
-	out := make([]Status, 0, len(s.trunks))
-	for _, t := range s.trunks {
+	out := make([]Status, 0, len(s.byName))
+	for _, t := range s.byName {
 		out = append(out, t.status())
 	}
 	s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

@@ -291,6 +291,10 @@ func TestIdentifyAndApplyKeepsUnchanged(t *testing.T) {
 			t.Errorf("Identify(%s) = %q; want none", addr, got)
 		}
 	}
+	// Identify runs for every INVITE and REGISTER: it allocates nothing.
+	if n := testing.AllocsPerRun(100, func() { s.Identify(netip.MustParseAddr("192.0.2.1")) }); n != 0 {
+		t.Errorf("Identify allocates %.0f times", n)
+	}
 	before := s.trunk("a")
 	cfgs[1].Port = 5070
 	ch, err := s.Apply(cfgs)
