@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -47,7 +48,7 @@ type receiver struct {
 	ssrc      uint32
 	haveSSRC  bool
 	dtmf      media.DTMFDetector
-	cut       bool // audio is cut through (relayed on arrival), the buffer bypassed
+	cut       atomic.Bool // audio is cut through (relayed on arrival), the buffer bypassed
 }
 
 func (r *receiver) init(depth int) {
@@ -344,14 +345,18 @@ func (e *Endpoint) cutThrough(codec int, payload []byte) bool {
 }
 
 // setCut records whether audio is cut through; starting to, it empties
-// the jitter buffer (the next buffered packet starts a new sequence).
+// the jitter buffer (the next buffered packet starts a new sequence). It
+// is called for every audio packet and locks only on a change.
 func (r *receiver) setCut(on bool) {
+	if r.cut.Load() == on {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if on && !r.cut {
+	if on && !r.cut.Load() {
 		r.jb.Reset()
 	}
-	r.cut = on
+	r.cut.Store(on)
 }
 
 // relay passes a payload undecoded when the sink takes the codec.
