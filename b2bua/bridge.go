@@ -205,10 +205,11 @@ func (c *Call) setTarget(target, codec string) {
 	c.cdr.Target, c.cdr.CodecB = target, codec
 }
 
-// audioSource is what link needs of a leg or an endpoint.
+// audioSource is what link and matchRates need of a leg or an endpoint.
 type audioSource interface {
 	AudioSink() media.Sink
 	SetAudioOutput(media.Sink)
+	SetRate(rate int) error
 }
 
 // pipeline describes src's received audio flowing into dst.
@@ -221,8 +222,8 @@ func pipeline(src any, dst media.Sink) string {
 }
 
 // matchRates lets the side with the higher PCM rate run at the other's
-// when its endpoint can (Opus at 8 kHz facing G.711), so that no resampler
-// sits on the media path; otherwise link resamples.
+// (Opus at 8 kHz facing G.711), so that no resampler sits on the media
+// path; when it cannot, link resamples.
 func matchRates(a, b audioSource) {
 	ra, rb := a.AudioSink().Rate(), b.AudioSink().Rate()
 	hi, lo := a, rb
@@ -232,9 +233,7 @@ func matchRates(a, b audioSource) {
 	if ra == rb {
 		return
 	}
-	if rs, ok := hi.(interface{ SetRate(int) error }); ok {
-		_ = rs.SetRate(lo)
-	}
+	_ = hi.SetRate(lo)
 }
 
 // link sends src's received audio into dst, adapting the rate if needed.

@@ -46,6 +46,7 @@ func (f *fakeLeg) history() []string {
 func (f *fakeLeg) ID() string               { return f.id }
 func (f *fakeLeg) Events() <-chan leg.Event { return f.events }
 func (f *fakeLeg) Codec() string            { return "PCMU" }
+func (f *fakeLeg) SetRate(int) error        { return nil }
 func (f *fakeLeg) AudioSink() media.Sink    { return f.rec }
 func (f *fakeLeg) SetAudioOutput(s media.Sink) {
 	f.mu.Lock()

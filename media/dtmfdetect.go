@@ -67,3 +67,9 @@ func (d *DTMFDetector) report(out *[2]Event, n int) int {
 	out[n] = Event{Kind: EventDTMF, Digit: r, Duration: time.Duration(d.dur) * time.Second / time.Duration(d.clock)}
 	return n + 1
 }
+
+// Pending reports when the last packet of an event that is not reported
+// yet arrived: Expire reports it DTMFExpiry after that.
+func (d *DTMFDetector) Pending() (last time.Duration, ok bool) {
+	return d.last, d.active && !d.reported
+}

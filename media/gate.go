@@ -12,8 +12,8 @@ import (
 // destination still sees one writer at a time. A Gate is safe for
 // concurrent use.
 type Gate struct {
-	mu     sync.Mutex // serialises writes to the destination and hold changes
-	held   int        // number of outstanding Hold calls, under mu
+	mu     sync.Mutex   // serialises writes to the destination and hold changes
+	held   atomic.Int32 // number of outstanding Hold calls, changed under mu
 	target atomic.Pointer[gateTarget]
 	over   gateOverride
 }
@@ -56,24 +56,20 @@ func (g *Gate) SetTarget(dst Sink) {
 // called more than once; only the first call counts.
 func (g *Gate) Hold() (release func()) {
 	g.mu.Lock()
-	g.held++
+	g.held.Add(1)
 	g.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			g.mu.Lock()
-			g.held--
+			g.held.Add(-1)
 			g.mu.Unlock()
 		})
 	}
 }
 
 // Held reports whether the gate is held.
-func (g *Gate) Held() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.held > 0
-}
+func (g *Gate) Held() bool { return g.held.Load() > 0 }
 
 // Override returns a Sink whose frames reach the destination whether or
 // not the gate is held: the prompt player writes there.
@@ -83,7 +79,7 @@ func (g *Gate) Override() Sink { return &g.over }
 func (g *Gate) WriteFrame(pcm []int16) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.held > 0 {
+	if g.held.Load() > 0 {
 		return nil
 	}
 	return g.write(pcm)
@@ -97,14 +93,24 @@ func (g *Gate) write(pcm []int16) error {
 	return nil
 }
 
+// Takes reports whether WritePayload would forward codec now: the gate
+// is open and the destination takes it. It takes no lock.
+func (g *Gate) Takes(codec Codec) bool {
+	t := g.target.Load()
+	return g.held.Load() == 0 && t.payload != nil && t.payload.Takes(codec)
+}
+
 // WritePayload forwards an encoded frame when the destination is a
 // PayloadSink and the gate is not held; otherwise it returns false and
 // the caller decodes (and WriteFrame drops the frame while held).
-func (g *Gate) WritePayload(codec string, payload []byte) (bool, error) {
+func (g *Gate) WritePayload(codec Codec, payload []byte) (bool, error) {
+	if !g.Takes(codec) {
+		return false, nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t := g.target.Load()
-	if g.held > 0 || t.payload == nil {
+	if g.held.Load() > 0 || t.payload == nil {
 		return false, nil
 	}
 	return t.payload.WritePayload(codec, payload)

@@ -39,11 +39,14 @@ func (s *tagSink) WriteFrame(pcm []int16) error {
 	return nil
 }
 
-func (s *tagSink) WritePayload(codec string, payload []byte) (bool, error) {
+// Takes takes PCMU only.
+func (s *tagSink) Takes(codec media.Codec) bool { return codec == media.CodecPCMU }
+
+func (s *tagSink) WritePayload(codec media.Codec, payload []byte) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.payloads++
-	return codec == "PCMU", nil
+	return s.Takes(codec), nil
 }
 
 func (s *tagSink) Rate() int      { return s.rate }
@@ -155,28 +158,32 @@ func TestGatePayload(t *testing.T) {
 	tests := []struct {
 		name      string
 		held      bool
-		codec     string
+		codec     media.Codec
 		want      bool
-		wantCalls int
+		wantCalls int // WritePayload calls reaching dst so far: a refusal is Takes's, without a write
 	}{
-		{"open, codec taken", false, "PCMU", true, 1},
-		{"open, codec refused", false, "opus", false, 2},
-		{"held", true, "PCMU", false, 2},
+		{"open, codec taken", false, media.CodecPCMU, true, 1},
+		{"open, codec refused", false, media.CodecOpus, false, 1},
+		{"held", true, media.CodecPCMU, false, 1},
 	}
 	for _, tt := range tests {
 		release := func() {}
 		if tt.held {
 			release = g.Hold()
 		}
+		takes := g.Takes(tt.codec)
 		ok, err := g.WritePayload(tt.codec, []byte{1, 2})
 		release()
+		if takes != tt.want {
+			t.Errorf("%s: Takes = %v, want %v", tt.name, takes, tt.want)
+		}
 		_, calls := dst.snapshot()
 		if err != nil || ok != tt.want || calls != tt.wantCalls {
 			t.Errorf("%s: ok %v err %v calls %d; want %v, %d", tt.name, ok, err, calls, tt.want, tt.wantCalls)
 		}
 	}
 	plain := media.NewGate(audiotest.NewRecorder(8000))
-	if ok, err := plain.WritePayload("PCMU", []byte{1}); ok || err != nil {
+	if ok, err := plain.WritePayload(media.CodecPCMU, []byte{1}); ok || err != nil {
 		t.Errorf("destination without payloads: %v, %v", ok, err)
 	}
 }
@@ -202,7 +209,7 @@ func TestGateConcurrent(t *testing.T) {
 		}()
 	}
 	nf, pf := frameOf(normal), frameOf(prompt)
-	run(func() { _ = g.WriteFrame(nf); _, _ = g.WritePayload("PCMU", nil) })
+	run(func() { _ = g.WriteFrame(nf); _, _ = g.WritePayload(media.CodecPCMU, nil) })
 	run(func() { _ = g.Override().WriteFrame(pf) })
 	run(func() {
 		g.SetTarget(b)

@@ -1,5 +1,7 @@
 package media
 
+import "sync/atomic"
+
 // JitterMaxPayload is the largest payload a JitterBuffer slot holds; larger
 // payloads are dropped (an RTP payload over UDP on Ethernet is smaller).
 const JitterMaxPayload = 1500
@@ -89,7 +91,24 @@ type JitterBuffer struct {
 	badSeq    uint16 // RFC 3550 §A.1 restart probation
 	badSeqSet bool
 
-	stats JitterStats
+	stats jitterCounters
+}
+
+// jitterCounters are the JitterStats counters, atomic so that Stats may
+// be read from another goroutine than the one pushing and popping.
+type jitterCounters struct {
+	pushed, played, lost, concealed, late atomic.Uint64
+	duplicate, dropped, underruns         atomic.Uint64
+	restarts                              atomic.Uint64
+}
+
+// NewArrivalBuffer returns a buffer for packet-driven (adaptive) playout:
+// as NewJitterBuffer, but playout starts with the first packet, so an
+// in-order packet is Ready as soon as it is pushed.
+func NewArrivalBuffer(depth int) *JitterBuffer {
+	j := NewJitterBuffer(depth)
+	j.prefill = 1
+	return j
 }
 
 // NewJitterBuffer returns a buffer holding up to depth 20 ms frames
@@ -119,8 +138,16 @@ func (j *JitterBuffer) Depth() int { return j.depth }
 // Len returns the number of frames held.
 func (j *JitterBuffer) Len() int { return j.held }
 
-// Stats returns the counters since NewJitterBuffer.
-func (j *JitterBuffer) Stats() JitterStats { return j.stats }
+// Stats returns the counters since NewJitterBuffer. Unlike the other
+// methods it may be called from any goroutine.
+func (j *JitterBuffer) Stats() JitterStats {
+	c := &j.stats
+	return JitterStats{
+		Pushed: c.pushed.Load(), Played: c.played.Load(), Lost: c.lost.Load(),
+		Concealed: c.concealed.Load(), Late: c.late.Load(), Duplicate: c.duplicate.Load(),
+		Dropped: c.dropped.Load(), Underruns: c.underruns.Load(), Restarts: c.restarts.Load(),
+	}
+}
 
 // Reset forgets every frame and the sequence state, as for a new SSRC.
 // Counters are kept.
@@ -138,9 +165,9 @@ func (j *JitterBuffer) Reset() {
 // Push stores a copy of payload as the frame with sequence number seq.
 func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) {
 	_ = ts // see the type documentation
-	j.stats.Pushed++
+	j.stats.pushed.Add(1)
 	if len(payload) > JitterMaxPayload {
-		j.stats.Dropped++
+		j.stats.dropped.Add(1)
 		return
 	}
 	if j.state == jitterIdle {
@@ -152,15 +179,15 @@ func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) {
 		if !j.badSeqSet || seq != j.badSeq {
 			// Possibly a restart: believe it when seq+1 follows.
 			j.badSeq, j.badSeqSet = seq+1, true
-			j.stats.Late++
+			j.stats.late.Add(1)
 			return
 		}
-		j.stats.Restarts++
+		j.stats.restarts.Add(1)
 		j.Reset()
 		j.start(seq)
 	case d < 0:
 		if j.played || !j.fits(seq) {
-			j.stats.Late++
+			j.stats.late.Add(1)
 			return
 		}
 		j.next = seq // reordered before playout started: rewind
@@ -172,7 +199,7 @@ func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) {
 	if s.full {
 		// Every full slot lies in the window and the window maps one to
 		// one onto slots, so this is the same sequence number.
-		j.stats.Duplicate++
+		j.stats.duplicate.Add(1)
 		return
 	}
 	s.seq, s.full, s.n = seq, true, copy(s.buf, payload)
@@ -200,7 +227,7 @@ func (j *JitterBuffer) Pop() (payload []byte, ok bool, lost bool) {
 				j.state = jitterBuffering
 				return nil, false, false
 			}
-			j.stats.Concealed++
+			j.stats.concealed.Add(1)
 			return nil, false, true
 		}
 		j.state = jitterPlaying
@@ -211,18 +238,18 @@ func (j *JitterBuffer) Pop() (payload []byte, ok bool, lost bool) {
 		j.held--
 		j.next++
 		j.played = true
-		j.stats.Played++
+		j.stats.played.Add(1)
 		return s.buf[:s.n], true, false
 	}
-	j.stats.Concealed++
+	j.stats.concealed.Add(1)
 	if j.held > 0 {
 		j.next++
-		j.stats.Lost++
+		j.stats.lost.Add(1)
 		return nil, false, true
 	}
 	j.state = jitterUnderrun
 	j.underrun = 1
-	j.stats.Underruns++
+	j.stats.underruns.Add(1)
 	return nil, false, true
 }
 
@@ -285,12 +312,12 @@ func (j *JitterBuffer) slide(next uint16) {
 		if s.full && int16(s.seq-next) < 0 {
 			s.full = false
 			j.held--
-			j.stats.Dropped++
+			j.stats.dropped.Add(1)
 			skipped--
 		}
 	}
 	if j.played {
-		j.stats.Lost += skipped // holes never filled
+		j.stats.lost.Add(skipped) // holes never filled
 	}
 	j.next = next
 }

@@ -22,10 +22,14 @@ type Sink interface {
 
 // PayloadSink is implemented by sinks that can take an encoded frame as it
 // is: when both sides negotiated the same codec, a relay passes payloads
-// without decoding. WritePayload returns false when it cannot take codec,
-// in which case the caller decodes and uses WriteFrame.
+// without decoding. WritePayload returns false when it cannot take codec
+// now, in which case the caller decodes and uses WriteFrame; saying no
+// must be cheap (no lock), since a transcoding leg asks for every frame.
 type PayloadSink interface {
-	WritePayload(codec string, payload []byte) (bool, error)
+	// Takes reports, without taking a lock, whether WritePayload would
+	// take codec now.
+	Takes(codec Codec) bool
+	WritePayload(codec Codec, payload []byte) (bool, error)
 }
 
 // EventKind tells what an Event reports.
@@ -58,5 +62,10 @@ type Endpoint interface {
 	SendDTMF(digit rune, d time.Duration) error
 	Events() <-chan Event
 	Codec() string // negotiated codec, e.g. "PCMU"; "" before negotiation
+	// SetRate sets the PCM rate of Opus frames (AudioSink and output):
+	// 8000, 12000, 16000, 24000 or 48000. A bridge sets the rate of the
+	// leg facing G.711 to 8000, so that no resampler runs. G.711 frames
+	// are always 8000 Hz.
+	SetRate(rate int) error
 	Close() error
 }

@@ -30,6 +30,8 @@ type Leg interface {
 	SetAudioOutput(s media.Sink)
 	// Codec is the audio codec negotiated on this leg.
 	Codec() string
+	// SetRate sets the PCM rate of the leg's Opus frames (media.Endpoint).
+	SetRate(rate int) error
 }
 
 // EventKind tells what an Event reports.

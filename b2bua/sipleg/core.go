@@ -1,7 +1,6 @@
 package sipleg
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -45,15 +44,9 @@ func (l *core) connectionLost() {
 	l.peerHangup(leg.ConnectionLost)
 }
 
-// SetRate asks the endpoint for another PCM rate (a WebRTC endpoint runs
-// Opus at 8 kHz when bridged to a G.711 leg); false when it cannot.
-func (l *core) SetRate(rate int) error {
-	rs, ok := l.ep.(interface{ SetRate(int) error })
-	if !ok {
-		return errors.New("sipleg: endpoint has a fixed rate")
-	}
-	return rs.SetRate(rate)
-}
+// SetRate sets the endpoint's PCM rate for Opus (it runs at 8 kHz when
+// bridged to a G.711 leg).
+func (l *core) SetRate(rate int) error { return l.ep.SetRate(rate) }
 
 func (l *core) ID() string                               { return l.id }
 func (l *core) Events() <-chan leg.Event                 { return l.events }

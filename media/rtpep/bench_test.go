@@ -73,7 +73,7 @@ func sendFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 
 // receiveFixture is an endpoint without goroutines and a client socket:
 // each step sends one packet of codec, reads it on the endpoint's socket,
-// handles it and runs one playout tick.
+// handles it: decoded and written out on arrival.
 func receiveFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 	tb.Helper()
 	peer := newRawPeer(tb)
@@ -93,7 +93,6 @@ func receiveFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 			tb.Fatal(err)
 		}
 		e.handleRTP(e.rl.buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
-		e.playout()
 	}
 }
 
@@ -137,7 +136,7 @@ func benchPerCodec(b *testing.B, fixture func(testing.TB, string) (*Endpoint, fu
 }
 
 // BenchmarkReceivePacket is the receive path without the socket:
-// parse, jitter buffer, decode and output.
+// parse, reorder buffer, decode and output on arrival.
 func BenchmarkReceivePacket(b *testing.B) {
 	e, err := newEndpoint(Config{IP: testIP}, nil)
 	if err != nil {
@@ -156,6 +155,5 @@ func BenchmarkReceivePacket(b *testing.B) {
 		binary.BigEndian.PutUint16(pkt[2:], seq)
 		seq++
 		e.handleRTP(pkt, src)
-		e.playout()
 	}
 }

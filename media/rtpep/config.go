@@ -1,16 +1,16 @@
 package rtpep
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/softswitch/softswitch/codecs"
 	"github.com/softswitch/softswitch/codecs/g711"
 	"github.com/softswitch/softswitch/codecs/opus"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 // Defaults applied to zero Config fields.
@@ -39,28 +39,26 @@ type Config struct {
 	// this long after the first packet (while receiving is expected: not
 	// on hold). Zero means 30s; a negative value disables the timeout.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
-	// JitterDepth is the jitter buffer window in 20 ms frames; default 3
-	// (about 40 ms of added latency, 60 ms at most).
+	// JitterDepth is the reorder window in 20 ms frames; default 3. Audio
+	// plays when it arrives; a gap waits for a late packet until the
+	// window's newest slot is filled or 20 ms have passed.
 	JitterDepth int `yaml:"jitter_depth"`
 }
 
 // codecDesc is a codec this package can negotiate, with what differs
-// between codecs on the RTP side. The PCM side is always 8000 Hz mono in
-// 20 ms frames (pcmRate, frameSize).
+// between codecs in SDP. Encoding and decoding are media/stream's.
 type codecDesc struct {
+	codec    media.Codec
 	name     string // SDP encoding name, canonical case
 	pt       uint8  // payload type used in our offers: static (RFC 3551) or dynamic
 	clock    uint32 // RTP clock rate, also telephone-event's (RFC 4733 §2.1)
-	step     uint32 // timestamp advance per 20 ms frame
 	channels int    // rtpmap channel count; 0: not written, not checked
 	fmtp     string // format parameters in our SDP, "" for none
 	tePT     uint8  // telephone-event payload type at clock in our offers
-	relay    bool   // fixed-size payloads that may pass undecoded (G.711)
 }
 
 const (
-	pcmRate     = 8000 // the PCM side of every codec
-	frameSize   = 160  // PCM samples per 20 ms frame (and G.711 bytes)
+	pcmRate     = 8000 // the PCM rate of new endpoints (SetRate changes Opus's)
 	g711Clock   = 8000
 	opusName    = "opus"
 	opusPT      = 111 // dynamic, as browsers and webrtcep use it
@@ -70,28 +68,27 @@ const (
 	te8PT       = 101 // telephone-event/8000 in our offers
 	te48PT      = 110 // telephone-event/48000 in our offers with Opus
 	maxCodecs   = 8
-	rtpHdrSize  = 12
-	maxPacket   = 1500
+	maxPacket   = stream.MaxPacket
 	sessionName = "-"
 )
 
 func lookupCodec(name string) (codecDesc, bool) {
 	switch {
 	case strings.EqualFold(name, g711.PCMU):
-		return g711Desc(g711.PCMU, 0), true
+		return g711Desc(media.CodecPCMU, 0), true
 	case strings.EqualFold(name, g711.PCMA):
-		return g711Desc(g711.PCMA, 8), true
+		return g711Desc(media.CodecPCMA, 8), true
 	case strings.EqualFold(name, opusName):
 		// RFC 7587 §7: always opus/48000/2, whatever is sent.
-		return codecDesc{name: opusName, pt: opusPT, clock: opus.ClockRate, step: opus.ClockRate / 50,
+		return codecDesc{codec: media.CodecOpus, name: opusName, pt: opusPT, clock: opus.ClockRate,
 			channels: 2, fmtp: opusFmtp, tePT: te48PT}, true
 	}
 	return codecDesc{}, false
 }
 
 // g711Desc describes a G.711 law: one byte per 8000 Hz sample.
-func g711Desc(name string, pt uint8) codecDesc {
-	return codecDesc{name: name, pt: pt, clock: g711Clock, step: frameSize, tePT: te8PT, relay: true}
+func g711Desc(c media.Codec, pt uint8) codecDesc {
+	return codecDesc{codec: c, name: c.String(), pt: pt, clock: g711Clock, tePT: te8PT}
 }
 
 // matches reports whether a peer's format is this codec: the name
@@ -102,19 +99,9 @@ func (d codecDesc) matches(f format) bool {
 		(d.channels == 0 || f.channels == 0 || f.channels == d.channels)
 }
 
-// codecSet is the validated codec list of one endpoint with an encoder
-// and a decoder per codec, created once (Opus's keep state: one stream).
+// codecSet is the validated codec list of one endpoint, in preference order.
 type codecSet struct {
 	desc []codecDesc
-	enc  []codecs.Encoder
-	dec  []codecs.Decoder
-	fec  []fecDecoder // dec as a fecDecoder (Opus), or nil
-}
-
-// fecDecoder recovers a lost frame from the in-band FEC data of the
-// packet after it (codecs/opus.Decoder).
-type fecDecoder interface {
-	DecodeFEC(dst []int16, next []byte) (int, error)
 }
 
 // settings is Config with defaults applied and values checked.
@@ -167,34 +154,10 @@ func (c *codecSet) add(name string) error {
 	if !ok {
 		return fmt.Errorf("%w: codec %q is not supported (PCMU, PCMA, opus)", ErrConfig, name)
 	}
-	if c.index(d.name) >= 0 {
-		return nil
+	if c.index(d.name) < 0 {
+		c.desc = append(c.desc, d)
 	}
-	enc, dec, err := newCodec(d.name)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	c.desc = append(c.desc, d)
-	c.enc = append(c.enc, enc)
-	c.dec = append(c.dec, dec)
-	fd, _ := dec.(fecDecoder)
-	c.fec = append(c.fec, fd)
 	return nil
-}
-
-// newCodec makes the encoder and decoder of one stream of codec name.
-// Opus keeps state between frames, so every endpoint has its own; it
-// works at 8000 Hz mono with in-band FEC, as webrtcep facing G.711.
-func newCodec(name string) (codecs.Encoder, codecs.Decoder, error) {
-	if name == opusName {
-		cfg := opus.Config{Rate: pcmRate, FEC: true}
-		enc, encErr := opus.NewEncoder(cfg)
-		dec, decErr := opus.NewDecoder(cfg)
-		return enc, dec, errors.Join(encErr, decErr)
-	}
-	enc, encErr := g711.NewEncoder(name)
-	dec, decErr := g711.NewDecoder(name)
-	return enc, dec, errors.Join(encErr, decErr)
 }
 
 // offeredTE is the telephone-event formats of our offers: /8000 (PT

@@ -17,16 +17,16 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
-const (
-	eventQueue = 16
-	dtmfQueue  = 32
-	srInterval = 5 * time.Second
-)
+const srInterval = 5 * time.Second
 
 // Endpoint is a plain RTP media endpoint; it implements media.Endpoint.
-// Its methods are safe for concurrent use.
+// Its methods are safe for concurrent use. The RTP stream itself (codecs,
+// reordering, concealment, DTMF, the send clock) is media/stream's; this
+// package keeps the UDP sockets, the port pool, latching, RTP/AVP SDP
+// and RTCP.
 type Endpoint struct {
 	set      settings
 	log      *slog.Logger
@@ -34,12 +34,10 @@ type Endpoint struct {
 	rtcpConn *net.UDPConn
 	local    netip.AddrPort
 	epoch    time.Time // monotonic base for time.Duration stamps
+	s        *stream.Stream
 
 	srInterval time.Duration // tests shorten it before start
 
-	events    chan media.Event
-	done      chan struct{}
-	dtmf      *media.DTMFSender
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -50,22 +48,10 @@ type Endpoint struct {
 	lastSDP []byte
 	offered bool // an Offer awaits its answer (Accept)
 
-	tx sender   // send path, own lock
-	rx receiver // jitter buffer and receive tables, own lock
-	rl recvLoop // owned by the RTP receive goroutine
-	pl player   // owned by the playout goroutine
-
-	output   atomic.Pointer[output]
-	relaying atomic.Bool  // the last frame was passed through undecoded
-	recvOn   atomic.Bool  // the negotiated direction expects media from the peer
-	lastRTP  atomic.Int64 // since epoch, of the last accepted RTP packet; 0: none
-	timedOut atomic.Bool
-	stats    counters
-}
-
-type output struct {
-	sink media.Sink
-	ps   media.PayloadSink // sink as a PayloadSink, or nil
+	peer   peer     // where packets go, latching
+	rtcp   rtcpSend // sender reports, under the stream's send lock
+	rl     recvLoop // owned by the RTP receive goroutine
+	rtcpIn atomic.Uint64
 }
 
 var _ media.Endpoint = (*Endpoint)(nil)
@@ -107,27 +93,28 @@ func newEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 		local:      netip.AddrPortFrom(set.ip, uint16(port)),
 		epoch:      time.Now(),
 		srInterval: srInterval,
-		events:     make(chan media.Event, eventQueue),
-		done:       make(chan struct{}),
 		sessID:     rand.Uint64() >> 2,
 		sessVer:    1,
 	}
 	e.log = log.With("rtp", e.local.String())
-	e.tx.init()
-	e.dtmf = media.NewDTMFSender(dtmfTrack{e}, dtmfMax, dtmfQueue, func() { e.stats.dtmfSent.Add(1) })
-	e.rx.init(set.depth)
+	e.peer.init()
+	e.s, err = stream.New(stream.Config{Name: "RTP", Rate: pcmRate, Timeout: set.timeout, Depth: set.depth, ErrClosed: ErrClosed},
+		transport{e}, e.log)
+	if err != nil {
+		_ = rtpConn.Close()
+		_ = rtcpConn.Close()
+		if set.ports != nil {
+			set.ports.release(port)
+		}
+		return nil, fmt.Errorf("new rtp endpoint: %w", err)
+	}
 	return e, nil
 }
 
 func (e *Endpoint) start() {
-	e.wg.Add(4)
+	e.wg.Add(2)
 	go e.receiveRTP()
 	go e.receiveRTCP()
-	go e.playoutLoop()
-	go func() {
-		defer e.wg.Done()
-		e.dtmf.Run(e.done)
-	}()
 }
 
 // since returns the monotonic time since the endpoint was created.
@@ -137,55 +124,52 @@ func (e *Endpoint) since() time.Duration { return time.Since(e.epoch) }
 func (e *Endpoint) LocalAddr() *net.UDPAddr { return net.UDPAddrFromAddrPort(e.local) }
 
 // Events reports DTMF digits and RTP timeouts. It is closed by Close.
-func (e *Endpoint) Events() <-chan media.Event { return e.events }
+func (e *Endpoint) Events() <-chan media.Event { return e.s.Events() }
 
 // Codec returns the negotiated codec name, "" before negotiation.
-func (e *Endpoint) Codec() string {
-	e.tx.mu.Lock()
-	defer e.tx.mu.Unlock()
-	if e.tx.codec < 0 {
-		return ""
-	}
-	return e.set.codecs.desc[e.tx.codec].name
-}
+func (e *Endpoint) Codec() string { return e.s.SendCodec().String() }
 
 // String describes the receive pipeline, e.g. "RTP(pt=0) -> PCMU(decode)",
 // or "RTP(pt=0) -> PCMU(passthrough)" while payloads are relayed undecoded.
-func (e *Endpoint) String() string {
-	e.rx.mu.Lock()
-	codec, pt := e.rx.cur, e.rx.curPT
-	if codec < 0 {
-		codec, pt = e.rx.primary, e.rx.primaryPT
-	}
-	e.rx.mu.Unlock()
-	if codec < 0 {
-		return "RTP(unnegotiated)"
-	}
-	mode := "decode"
-	if e.relaying.Load() {
-		mode = "passthrough"
-	}
-	return fmt.Sprintf("RTP(pt=%d) -> %s(%s)", pt, e.set.codecs.desc[codec].name, mode)
-}
+func (e *Endpoint) String() string { return e.s.String() }
 
-// AudioSink returns the sink whose 8000 Hz frames are encoded with the
-// negotiated codec (Opus too) and sent to the peer. It also implements
-// media.PayloadSink for payloads already in that codec.
-func (e *Endpoint) AudioSink() media.Sink { return (*audioSink)(e) }
+// AudioSink returns the sink whose frames (8000 Hz, or the rate set for
+// Opus) are encoded with the negotiated codec and sent to the peer. It
+// also implements media.PayloadSink for payloads already in that codec.
+func (e *Endpoint) AudioSink() media.Sink { return e.s.AudioSink() }
 
 // SetAudioOutput sets the sink receiving the peer's audio, decoded to
-// 8000 Hz frames, or passed as payloads when s is a media.PayloadSink that
-// takes the negotiated codec. Nil stops the output.
-func (e *Endpoint) SetAudioOutput(s media.Sink) {
-	if s == nil {
-		e.output.Store(nil)
-		return
+// 20 ms frames on arrival, or passed as payloads when s is a
+// media.PayloadSink that takes the negotiated codec. Nil stops the output.
+func (e *Endpoint) SetAudioOutput(s media.Sink) { e.s.SetAudioOutput(s) }
+
+// SetRate sets the PCM rate of Opus frames (8000 by default); G.711
+// frames are 8000 Hz whatever the rate.
+func (e *Endpoint) SetRate(rate int) error {
+	if e.closed.Load() {
+		return fmt.Errorf("set rate: %w", ErrClosed)
 	}
-	if r := s.Rate(); r != pcmRate {
-		e.log.Warn("audio output rate differs from 8000 Hz", "sink", s.String(), "rate", r)
+	if err := e.s.SetRate(rate); err != nil {
+		return fmt.Errorf("set rate: %w: %w", ErrConfig, err)
 	}
-	ps, _ := s.(media.PayloadSink)
-	e.output.Store(&output{sink: s, ps: ps})
+	return nil
+}
+
+// SendDTMF queues digit to be sent as an RFC 4733 event lasting d (0
+// means 100 ms; clamped to 40 ms-5 s, 1.36 s with Opus, whose events use
+// its 48 kHz clock) and returns at once. While an event plays, audio
+// written to AudioSink is suppressed. It fails with ErrNoTelephoneEvent
+// when the peer did not negotiate telephone-event.
+func (e *Endpoint) SendDTMF(digit rune, d time.Duration) error {
+	if e.closed.Load() {
+		return fmt.Errorf("send dtmf: %w", ErrClosed)
+	}
+	return e.s.SendDTMF(digit, d)
+}
+
+// Stats returns the endpoint's counters.
+func (e *Endpoint) Stats() Stats {
+	return Stats{Stats: e.s.Stats(), RTCPSent: e.rtcp.sent.Load(), RTCPReceived: e.rtcpIn.Load()}
 }
 
 // Offer returns an SDP offer: our codecs in preference order with their
@@ -201,20 +185,20 @@ func (e *Endpoint) Offer(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("offer: %w", ErrClosed)
 	}
 	la := localAudio{port: int(e.local.Port()), protos: []string{"RTP", "AVP"}, dir: sdp.DirectionSendRecv}
-	var recv []ptCodec
-	for i, d := range e.set.codecs.desc {
+	var recv stream.PTTable
+	for _, d := range e.set.codecs.desc {
 		la.formats = append(la.formats, codecFormat(d, d.pt))
-		recv = append(recv, ptCodec{pt: d.pt, codec: i})
+		recv.SetCodec(d.pt, d.codec)
 	}
-	tes := e.set.codecs.offeredTE()
-	for _, te := range tes {
+	for _, te := range e.set.codecs.offeredTE() {
 		la.formats = append(la.formats, teFormat(te.pt, te.clock))
+		recv.SetTE(te.pt, te.clock)
 	}
 	body, err := e.localSDP([]*sdp.MediaDescription{la.description()})
 	if err != nil {
 		return nil, fmt.Errorf("offer: %w", err)
 	}
-	e.rx.setTables(recv, tes)
+	e.s.SetReceive(recv)
 	e.offered = true
 	return body, nil
 }
@@ -243,10 +227,11 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 	d := e.set.codecs.desc[n.codec]
 	la := localAudio{port: int(e.local.Port()), protos: m.protos, dir: n.dir,
 		formats: []format{codecFormat(d, n.pt)}}
-	var tes []ptTE
+	var recv stream.PTTable
+	recv.SetCodec(n.pt, d.codec)
 	if n.te >= 0 {
 		la.formats = append(la.formats, teFormat(uint8(n.te), d.clock))
-		tes = []ptTE{{pt: uint8(n.te), clock: d.clock}}
+		recv.SetTE(uint8(n.te), d.clock)
 	}
 	lines := make([]*sdp.MediaDescription, len(sd.MediaDescriptions))
 	for i, md := range sd.MediaDescriptions {
@@ -265,7 +250,7 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
-	e.rx.setTables([]ptCodec{{pt: n.pt, codec: n.codec}}, tes)
+	e.s.SetReceive(recv)
 	e.apply(n)
 	e.offered = false
 	return body, nil
@@ -291,11 +276,14 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 	}
 	// The peer sends with the numbers of our offer: receive the answered
 	// codecs at our static payload types.
-	var recv []ptCodec
+	var recv stream.PTTable
 	for _, f := range m.formats {
 		if i := e.set.codecs.index(f.name); i >= 0 && e.set.codecs.desc[i].matches(f) {
-			recv = append(recv, ptCodec{pt: e.set.codecs.desc[i].pt, codec: i})
+			recv.SetCodec(e.set.codecs.desc[i].pt, e.set.codecs.desc[i].codec)
 		}
+	}
+	for _, te := range e.set.codecs.offeredTE() {
+		recv.SetTE(te.pt, te.clock)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -305,7 +293,7 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 	case !e.offered:
 		return fmt.Errorf("accept: %w", ErrNoOffer)
 	}
-	e.rx.setTables(recv, e.set.codecs.offeredTE())
+	e.s.SetReceive(recv)
 	e.apply(n)
 	return nil
 }
@@ -328,15 +316,13 @@ func (e *Endpoint) localSDP(media []*sdp.MediaDescription) ([]byte, error) {
 // apply installs a negotiation in the send path and the timeout logic.
 // e.mu is held.
 func (e *Endpoint) apply(n negotiation) {
-	relatched := e.tx.apply(n, e.set.codecs.desc[n.codec])
-	if relatched {
+	d := e.set.codecs.desc[n.codec]
+	if e.peer.apply(n) {
 		e.log.Info("rtp peer address changed, latching again", "sdp", n.dest.String())
 	}
-	recv := n.receives()
-	if was := e.recvOn.Swap(recv); recv && !was && e.lastRTP.Load() != 0 {
-		// Back from hold: restart the timeout clock.
-		e.lastRTP.Store(int64(e.since()))
-	}
+	e.s.SetSend(stream.Send{Codec: d.codec, PT: n.pt, TE: n.te, TEClock: d.clock})
+	e.s.SetSending(n.sends())
+	e.s.SetReceiving(n.receives())
 	e.log.Debug("rtp negotiated", "codec", e.set.codecs.desc[n.codec].name, "pt", n.pt,
 		"te", n.te, "dest", n.dest.String(), "direction", n.dir.String())
 }
@@ -349,28 +335,16 @@ func (e *Endpoint) Close() error {
 		e.mu.Lock()
 		e.closed.Store(true)
 		e.mu.Unlock()
-		e.tx.mu.Lock()
-		e.tx.on = false
-		e.tx.mu.Unlock()
-		close(e.done)
+		e.s.SetSending(false)
 		err = errors.Join(e.rtpConn.Close(), e.rtcpConn.Close())
 		e.wg.Wait()
+		e.s.Close()
 		if e.set.ports != nil {
 			e.set.ports.release(int(e.local.Port()))
 		}
-		close(e.events)
 	})
 	if err != nil {
 		return fmt.Errorf("close rtp endpoint: %w", err)
 	}
 	return nil
-}
-
-// emit reports an event without blocking the media goroutines.
-func (e *Endpoint) emit(ev media.Event) {
-	select {
-	case e.events <- ev:
-	default:
-		e.stats.eventsDropped.Add(1)
-	}
 }

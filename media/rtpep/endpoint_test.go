@@ -442,12 +442,14 @@ func TestRTPTimeout(t *testing.T) {
 	if err := sendTone(context.Background(), a.AudioSink(), 1000, 8000, 5); err != nil {
 		t.Fatal(err)
 	}
+	sent := time.Now()
 	select {
 	case ev := <-b.Events():
 		if ev.Kind != media.EventTimeout {
 			t.Fatalf("event %+v, want timeout", ev)
 		}
-		if d := b.since() - time.Duration(b.lastRTP.Load()); d < 200*time.Millisecond {
+		// sendTone returns one frame after its last packet.
+		if d := time.Since(sent); d < 200*time.Millisecond-media.FrameDuration {
 			t.Errorf("timeout %v after the last packet, want >= 200ms", d)
 		}
 	case <-time.After(2 * time.Second):
@@ -513,10 +515,10 @@ func TestPayloadSinkOutput(t *testing.T) {
 		t.Errorf("%d frames decoded for a sink taking PCMU payloads", f)
 	}
 	// A's sink takes PCMU payloads as they are, not PCMA.
-	if ok, err := a.AudioSink().(media.PayloadSink).WritePayload("PCMA", make([]byte, 160)); ok || err != nil {
+	if ok, err := a.AudioSink().(media.PayloadSink).WritePayload(media.CodecPCMA, make([]byte, 160)); ok || err != nil {
 		t.Errorf("WritePayload(PCMA) = %v, %v", ok, err)
 	}
-	if ok, err := a.AudioSink().(media.PayloadSink).WritePayload("pcmu", make([]byte, 160)); !ok || err != nil {
+	if ok, err := a.AudioSink().(media.PayloadSink).WritePayload(media.CodecPCMU, make([]byte, 160)); !ok || err != nil {
 		t.Errorf("WritePayload(pcmu) = %v, %v", ok, err)
 	}
 }
@@ -539,42 +541,31 @@ func TestReceivePath(t *testing.T) {
 	feed := func(ssrc uint32, seq uint16, n int) {
 		for i := range n {
 			e.handleRTP(rtpPacket(0, seq+uint16(i), uint32(i)*160, ssrc, payload), src)
-			e.playout()
 		}
 	}
 	feed(1, 100, 10)
 	feed(2, 40000, 10) // new SSRC, unrelated sequence numbers
 	feed(2, 40010, 0)
 	feed(3, 65530, 12) // wraps
-	for range 5 {
-		e.playout()
-	}
 	s := e.Stats()
 	if s.Jitter.Late != 0 || s.Jitter.Lost != 0 || s.Jitter.Dropped != 0 {
 		t.Errorf("jitter %+v", s.Jitter)
 	}
-	// Each stream keeps its last frame for the prefill until the next
-	// SSRC resets the buffer; the last one plays out, then the decoder
-	// conceals for depth ticks before going quiet.
-	if f, _ := out.counts(); f != 33 || s.Decoded != 30 || s.Concealed != 3 {
-		t.Errorf("frames out %d, decoded %d, concealed %d; want 33, 30, 3", f, s.Decoded, s.Concealed)
+	// Every packet is decoded and written out when it arrives; a stream
+	// that stops is not concealed.
+	if f, _ := out.counts(); f != 32 || s.Decoded != 32 || s.Concealed != 0 {
+		t.Errorf("frames out %d, decoded %d, concealed %d; want 32, 32, 0", f, s.Decoded, s.Concealed)
 	}
 
 	// A peer sending 30 ms packets: 240 samples come out as 20 ms frames.
 	out30 := &capture{}
 	e.SetAudioOutput(out30)
 	big := make([]byte, 240)
-	for ms := 0; ms < 600; ms += 10 {
-		if ms%30 == 0 {
-			i := ms / 30
-			e.handleRTP(rtpPacket(0, uint16(i), uint32(i)*240, 4, big), src)
-		}
-		if ms%20 == 0 {
-			e.playout()
-		}
+	for i := range 20 {
+		e.handleRTP(rtpPacket(0, uint16(i), uint32(i)*240, 4, big), src)
 	}
-	if f, _ := out30.counts(); f < 26 {
-		t.Errorf("30 ms packets: %d frames out of 600 ms, want about 28", f)
+	if f, _ := out30.counts(); f != 30 {
+		t.Errorf("30 ms packets: %d frames out of 600 ms, want 30", f)
 	}
 	if n := len(out30.samples()); n%160 != 0 {
 		t.Errorf("%d samples is not whole frames", n)

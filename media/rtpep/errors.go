@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 var (
 	// ErrNoCommonCodec means the peer's SDP has no usable audio stream or
 	// none of our codecs; a SIP leg answers 488 Not Acceptable Here.
-	ErrNoCommonCodec = errors.New("rtpep: no common codec")
+	ErrNoCommonCodec = fmt.Errorf("rtpep: %w", media.ErrNoCommonCodec)
 	// ErrBadSDP reports SDP that cannot be parsed or is inconsistent.
 	ErrBadSDP = errors.New("rtpep: malformed sdp")
 	// ErrNoOffer means Accept was called without a pending Offer.
@@ -22,11 +23,13 @@ var (
 	// ErrConfig reports an unusable Config or port range.
 	ErrConfig = errors.New("rtpep: bad config")
 	// ErrNoTelephoneEvent means the peer did not negotiate telephone-event.
-	ErrNoTelephoneEvent = errors.New("rtpep: telephone-event not negotiated")
+	ErrNoTelephoneEvent = stream.ErrNoTelephoneEvent
 	// ErrBadDigit is returned by SendDTMF for a rune that is not a DTMF digit.
-	ErrBadDigit = errors.New("rtpep: not a dtmf digit")
+	ErrBadDigit = stream.ErrBadDigit
 	// ErrDTMFQueueFull is returned by SendDTMF when too many digits wait.
-	ErrDTMFQueueFull = errors.New("rtpep: dtmf queue full")
+	ErrDTMFQueueFull = stream.ErrDTMFQueueFull
 	// ErrFrameSize is returned by the audio sink for a frame that is not 20 ms.
-	ErrFrameSize = errors.New("rtpep: frame is not 20 ms")
+	ErrFrameSize = stream.ErrFrameSize
+	// ErrNoPeer means a packet was sent before the peer's address was known.
+	ErrNoPeer = errors.New("rtpep: no peer address")
 )

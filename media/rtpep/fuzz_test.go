@@ -162,10 +162,9 @@ func FuzzReceiveRTP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		for _, e := range eps {
 			e.handleRTP(pkt, src)
-			e.playout()
-			e.checkDTMF(e.since())
-			for len(e.events) > 0 {
-				<-e.events
+			e.s.Wake()
+			for len(e.s.Events()) > 0 {
+				<-e.s.Events()
 			}
 		}
 	})

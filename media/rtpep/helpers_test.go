@@ -87,8 +87,12 @@ type payloadCapture struct {
 	capture
 }
 
-func (c *payloadCapture) WritePayload(codec string, payload []byte) (bool, error) {
-	if !strings.EqualFold(codec, c.codec) {
+func (c *payloadCapture) Takes(codec media.Codec) bool {
+	return strings.EqualFold(codec.String(), c.codec)
+}
+
+func (c *payloadCapture) WritePayload(codec media.Codec, payload []byte) (bool, error) {
+	if !c.Takes(codec) {
 		return false, nil
 	}
 	c.mu.Lock()

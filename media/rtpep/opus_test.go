@@ -1,6 +1,7 @@
 package rtpep
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -83,16 +84,16 @@ func TestOpusOffer(t *testing.T) {
 			t.Errorf("line %q, want %q", got, w)
 		}
 	}
-	if e.String() != "RTP(pt=111) -> opus(decode)" {
+	if e.String() != "RTP(pt=111) -> Opus(decode,8k)" {
 		t.Errorf("String() = %q", e.String())
 	}
 	for _, pt := range []struct {
 		pt    uint8
-		codec int
+		codec media.Codec
 		clock uint32
-	}{{111, 0, 0}, {0, 1, 0}, {101, -1, 8000}, {110, -1, 48000}} {
-		if c, clock, ok := e.rx.classify(pt.pt); !ok || c != pt.codec || clock != pt.clock {
-			t.Errorf("PT %d received as %d/%d/%v", pt.pt, c, clock, ok)
+	}{{111, media.CodecOpus, 48000}, {0, media.CodecPCMU, 8000}, {101, media.CodecNone, 8000}, {110, media.CodecNone, 48000}} {
+		if c, te, clock, ok := e.s.Classify(pt.pt); !ok || c != pt.codec || clock != pt.clock || te != (c == media.CodecNone) {
+			t.Errorf("PT %d received as %v/%v/%d/%v", pt.pt, c, te, clock, ok)
 		}
 	}
 }
@@ -107,10 +108,10 @@ func TestOpusAccept(t *testing.T) {
 	if err := e.Accept(ctx, ans); err != nil {
 		t.Fatal(err)
 	}
-	if e.Codec() != "opus" || e.tx.pt != 111 || e.tx.te != 110 || e.tx.clock != 48000 || e.tx.step != 960 {
-		t.Errorf("codec %s pt %d te %d clock %d step %d", e.Codec(), e.tx.pt, e.tx.te, e.tx.clock, e.tx.step)
+	if snd := e.s.SendInfo(); e.Codec() != "opus" || snd.PT != 111 || snd.TE != 110 || snd.TEClock != 48000 {
+		t.Errorf("codec %s send %+v", e.Codec(), snd)
 	}
-	if got := e.AudioSink().String(); got != "opus(encode) -> RTP(pt=111)" {
+	if got := e.AudioSink().String(); got != "Opus(encode,8k) -> RTP(pt=111)" {
 		t.Errorf("sink String() = %q", got)
 	}
 	if e.AudioSink().Rate() != 8000 {
@@ -164,9 +165,17 @@ func TestOpusReceive(t *testing.T) {
 // clock, and decodes back to the tone.
 func TestOpusSend(t *testing.T) {
 	e, peer := opusPeer(t)
-	// The endpoint's sink does not take Opus payloads: they are encoded here.
-	if took, _ := e.AudioSink().(media.PayloadSink).WritePayload("opus", []byte{0xfc}); took {
-		t.Error("WritePayload took an Opus payload")
+	// The endpoint's sink takes Opus payloads as they are (a relay from a
+	// browser or another Opus leg), and G.711 ones not.
+	ps := e.AudioSink().(media.PayloadSink)
+	if !ps.Takes(media.CodecOpus) || ps.Takes(media.CodecPCMU) {
+		t.Error("the sink should take Opus payloads only")
+	}
+	if took, err := ps.WritePayload(media.CodecOpus, []byte{0xfc, 0xff, 0xfe}); !took || err != nil {
+		t.Errorf("WritePayload(opus) = %v, %v", took, err)
+	}
+	if relayed := peer.readRTP(t, time.Second); relayed.PayloadType != 96 || !bytes.Equal(relayed.Payload, []byte{0xfc, 0xff, 0xfe}) {
+		t.Errorf("relayed Opus packet: pt %d payload %x", relayed.PayloadType, relayed.Payload)
 	}
 	const frames, freq, amp = 50, 1200.0, 6000.0
 	var wg sync.WaitGroup
@@ -205,8 +214,8 @@ func TestOpusEndToEnd(t *testing.T) {
 	a := newTestEndpoint(t, Config{Codecs: []string{"opus", "PCMU"}})
 	b := newTestEndpoint(t, Config{Codecs: []string{"opus"}})
 	connect(t, a, b)
-	if a.Codec() != "opus" || b.Codec() != "opus" || a.tx.te != te48PT || b.tx.te != te48PT {
-		t.Fatalf("codecs %q %q, te %d %d", a.Codec(), b.Codec(), a.tx.te, b.tx.te)
+	if a.Codec() != "opus" || b.Codec() != "opus" || a.s.SendInfo().TE != te48PT || b.s.SendInfo().TE != te48PT {
+		t.Fatalf("codecs %q %q, te %d %d", a.Codec(), b.Codec(), a.s.SendInfo().TE, b.s.SendInfo().TE)
 	}
 	out := &capture{}
 	b.SetAudioOutput(out)
@@ -226,7 +235,7 @@ func TestOpusEndToEnd(t *testing.T) {
 		}
 	}
 	for _, want := range digits {
-		wd := min(want.d, maxEventAt(48000))
+		wd := min(want.d, 0xffff*time.Second/48000) // the 16-bit duration at 48 kHz
 		if wd == 0 {
 			wd = media.DTMFDefault
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/softswitch/softswitch/media"
 	"regexp"
 	"strings"
 	"testing"
@@ -239,8 +240,8 @@ func TestAnswerNegotiation(t *testing.T) {
 			if got := e.Codec(); got != tt.codec {
 				t.Errorf("Codec() = %q, want %q", got, tt.codec)
 			}
-			if e.tx.te != tt.te {
-				t.Errorf("telephone-event pt = %d, want %d", e.tx.te, tt.te)
+			if te := e.s.SendInfo().TE; te != tt.te {
+				t.Errorf("telephone-event pt = %d, want %d", te, tt.te)
 			}
 			if !strings.Contains(string(answer), "c=IN IP4 127.0.0.1\r\n") {
 				t.Errorf("answer lacks our address:\n%s", answer)
@@ -298,17 +299,17 @@ func TestAcceptNegotiation(t *testing.T) {
 	if err := e.Accept(ctx, ans); err != nil {
 		t.Fatal(err)
 	}
-	if e.Codec() != "PCMA" || e.tx.pt != 97 || e.tx.te != 98 {
-		t.Errorf("codec %s pt %d te %d, want PCMA 97 98", e.Codec(), e.tx.pt, e.tx.te)
+	if snd := e.s.SendInfo(); e.Codec() != "PCMA" || snd.PT != 97 || snd.TE != 98 {
+		t.Errorf("codec %s send %+v, want PCMA 97 98", e.Codec(), snd)
 	}
-	if got := e.tx.dest.String(); got != "192.0.2.1:4000" {
+	if got := e.peer.cur.Load().dest.String(); got != "192.0.2.1:4000" {
 		t.Errorf("dest %s", got)
 	}
 	// ... and receive with the numbers of our offer.
-	if c, _, ok := e.rx.classify(8); !ok || c != e.set.codecs.index("PCMA") {
+	if c, _, _, ok := e.s.Classify(8); !ok || c != media.CodecPCMA {
 		t.Errorf("PT 8 not received as PCMA")
 	}
-	if c, clock, ok := e.rx.classify(te8PT); !ok || c != -1 || clock != 8000 {
+	if _, te, clock, ok := e.s.Classify(te8PT); !ok || !te || clock != 8000 {
 		t.Errorf("PT 101 not received as telephone-event")
 	}
 	if !strings.HasPrefix(e.AudioSink().String(), "PCMA(encode) -> RTP(pt=97)") {

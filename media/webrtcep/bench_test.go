@@ -11,6 +11,8 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/softswitch/softswitch/codecs/opus"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 type discardSink struct{ rate int }
@@ -82,14 +84,21 @@ func fixture(tb testing.TB, rate int) *Endpoint {
 	if err := e.SetRate(rate); err != nil {
 		tb.Fatal(err)
 	}
-	var t ptTable
-	t[111] = ptEntry{kind: kindOpus, clock: opusClock}
-	t[126] = ptEntry{kind: kindTE, clock: g711Rate}
-	e.rx.setTable(&t, kindOpus)
+	var t stream.PTTable
+	t.SetCodec(111, media.CodecOpus)
+	t.SetTE(126, g711Rate)
+	e.s.SetReceive(t)
 	return e
 }
 
-// feeder sends Opus packets through handleRTP, one playout tick each.
+// receive runs one decrypted packet through the receive path, as readRTP does.
+func receive(e *Endpoint, rl *readLoop, pkt []byte) {
+	if e.s.Parse(pkt, &rl.pkt) {
+		e.s.Receive(&rl.pkt)
+	}
+}
+
+// feeder sends Opus packets through the receive path, as they arrive.
 type feeder struct {
 	e    *Endpoint
 	rl   readLoop
@@ -103,7 +112,7 @@ func newFeeder(tb testing.TB, e *Endpoint) *feeder {
 	return &feeder{e: e, pkts: opusPackets(tb, 50), hdr: rtp.Header{Version: 2, PayloadType: 111, SSRC: 0xabcd}}
 }
 
-// step feeds the next packet (or loses it when drop) and runs a tick.
+// step feeds the next packet, or loses it when drop.
 func (f *feeder) step(drop bool) {
 	p := f.pkts[f.i%len(f.pkts)]
 	f.hdr.SequenceNumber, f.hdr.Timestamp = uint16(f.i), uint32(f.i)*960
@@ -111,9 +120,8 @@ func (f *feeder) step(drop bool) {
 	if !drop {
 		n, _ := f.hdr.MarshalTo(f.buf[:])
 		n += copy(f.buf[n:], p)
-		f.e.handleRTP(&f.rl, f.buf[:n])
+		receive(f.e, &f.rl, f.buf[:n])
 	}
-	f.e.playout()
 }
 
 func sendFixture(tb testing.TB, rate int) (*Endpoint, *captureWriter, []int16) {
@@ -121,9 +129,11 @@ func sendFixture(tb testing.TB, rate int) (*Endpoint, *captureWriter, []int16) {
 	e := fixture(tb, rate)
 	ch, _ := chooseSend(registeredCodecs())
 	w := &captureWriter{}
-	if err := e.tx.bind(w, 0x1234, ch, rate); err != nil {
-		tb.Fatal(err)
-	}
+	e.s.SetSSRC(0x1234)
+	e.s.SetSend(ch.send)
+	e.tr.w.Store(&writer{w: w})
+	bound := true
+	e.setSending(nil, &bound)
 	pcm := make([]int16, rate/50)
 	for i := range pcm {
 		pcm[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/float64(rate)))
@@ -182,8 +192,10 @@ type payloadRecorder struct {
 	last []byte
 }
 
-func (p *payloadRecorder) WritePayload(codec string, payload []byte) (bool, error) {
-	if codec != CodecOpus {
+func (p *payloadRecorder) Takes(codec media.Codec) bool { return codec == media.CodecOpus }
+
+func (p *payloadRecorder) WritePayload(codec media.Codec, payload []byte) (bool, error) {
+	if !p.Takes(codec) {
 		return false, nil
 	}
 	p.n++
@@ -202,7 +214,7 @@ func TestPassthrough(t *testing.T) {
 	if out.n < 8 || e.Stats().Decoded != 0 {
 		t.Errorf("relayed %d, decoded %d", out.n, e.Stats().Decoded)
 	}
-	if got := e.String(); got != "SRTP -> Opus(passthrough)" {
+	if got := e.String(); got != "SRTP(pt=111) -> Opus(passthrough)" {
 		t.Errorf("String() = %q", got)
 	}
 	if string(out.last) != string(fd.pkts[out.n-1]) {
@@ -212,14 +224,12 @@ func TestPassthrough(t *testing.T) {
 	// Our AudioSink takes Opus payloads as they are, 20 ms of clock each.
 	e2, w2, _ := sendFixture(t, 48000)
 	w2.keep = true
-	ps := e2.AudioSink().(interface {
-		WritePayload(string, []byte) (bool, error)
-	})
-	if took, _ := ps.WritePayload("PCMU", []byte{1, 2}); took {
+	ps := e2.AudioSink().(media.PayloadSink)
+	if took, _ := ps.WritePayload(media.CodecPCMU, []byte{1, 2}); took {
 		t.Error("took PCMU while Opus is negotiated")
 	}
 	for i := range 3 {
-		if took, err := ps.WritePayload("opus", fd.pkts[i]); !took || err != nil {
+		if took, err := ps.WritePayload(media.CodecOpus, fd.pkts[i]); !took || err != nil {
 			t.Fatalf("WritePayload: %v %v", took, err)
 		}
 	}
@@ -232,7 +242,6 @@ func TestPassthrough(t *testing.T) {
 func TestDTMFSharesSSRCAndSequence(t *testing.T) {
 	e, w, pcm := sendFixture(t, 48000)
 	w.keep = true
-	e.start()
 	sink := e.AudioSink()
 	_ = sink.WriteFrame(pcm)
 	if err := e.SendDTMF('#', 0); err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/softswitch/softswitch/codecs/g711"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 // Codec names as Codec and media.PayloadSink see them.
@@ -31,60 +33,14 @@ const (
 	teFmtp   = "0-16"
 	teMime   = "audio/telephone-event"
 
-	g711Rate   = 8000
-	opusClock  = 48000
-	maxPacket  = 1500
-	maxSamples = DefaultRate / 50 // one 20 ms frame at the highest rate
+	g711Rate  = 8000
+	opusClock = 48000
+	maxPacket = stream.MaxPacket
 )
 
-// kind is what a payload type carries.
-type kind uint8
-
-const (
-	kindNone kind = iota
-	kindOpus
-	kindPCMU
-	kindPCMA
-	kindTE
-)
-
-func (k kind) String() string {
-	switch k {
-	case kindOpus:
-		return CodecOpus
-	case kindPCMU:
-		return CodecPCMU
-	case kindPCMA:
-		return CodecPCMA
-	case kindTE:
-		return "telephone-event"
-	}
-	return ""
-}
-
-// clock is the RTP clock rate of an audio kind.
-func (k kind) clock() uint32 {
-	if k == kindOpus {
-		return opusClock
-	}
-	return g711Rate
-}
-
-// kindOf maps an encoding name (a MIME type or an SDP rtpmap name) and
-// clock rate to a kind.
-func kindOf(name string, clock uint32) kind {
-	name = strings.TrimPrefix(strings.ToLower(name), "audio/")
-	switch {
-	case name == "opus" && clock == opusClock:
-		return kindOpus
-	case name == "pcmu" && clock == g711Rate:
-		return kindPCMU
-	case name == "pcma" && clock == g711Rate:
-		return kindPCMA
-	case name == "telephone-event":
-		return kindTE
-	}
-	return kindNone
+// isTE reports whether an encoding name or MIME type is telephone-event.
+func isTE(name string) bool {
+	return strings.EqualFold(strings.TrimPrefix(strings.ToLower(name), "audio/"), "telephone-event")
 }
 
 // registeredCodecs is our codec list in preference order: Opus first,
@@ -111,20 +67,11 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 	return me, nil
 }
 
-// ptEntry is what one payload type carries.
-type ptEntry struct {
-	kind  kind
-	clock uint32
-}
-
-// ptTable maps payload types to kinds.
-type ptTable [128]ptEntry
-
 // audioSDP is what our SDP says about its first audio m-line.
 type audioSDP struct {
-	table      ptTable
-	first      ptEntry // first audio codec listed: the one the peer sends
-	send, recv bool    // direction, from our side
+	table      stream.PTTable // the payload types we receive
+	first      media.Codec    // first audio codec listed: the one the peer sends
+	send, recv bool           // direction, from our side
 }
 
 // parseAudio reads the payload types and direction of the first audio
@@ -148,13 +95,15 @@ func parseAudio(body string) (audioSDP, error) {
 			if err != nil {
 				continue
 			}
-			e := ptEntry{kind: kindOf(c.Name, c.ClockRate), clock: c.ClockRate}
-			if e.kind == kindNone {
+			if isTE(c.Name) {
+				a.table.SetTE(uint8(pt), c.ClockRate)
 				continue
 			}
-			a.table[pt] = e
-			if a.first.kind == kindNone && e.kind != kindTE {
-				a.first = e
+			if k := media.CodecByName(c.Name, c.ClockRate); k != media.CodecNone {
+				a.table.SetCodec(uint8(pt), k)
+				if a.first == media.CodecNone {
+					a.first = k
+				}
 			}
 		}
 		for _, at := range m.Attributes {
@@ -172,39 +121,36 @@ func parseAudio(body string) (audioSDP, error) {
 	return a, fmt.Errorf("parse sdp: no audio m-line")
 }
 
-// sendChoice is the codec and telephone-event payload type we send with.
+// sendChoice is what we send with, and pion's parameters of the codec.
 type sendChoice struct {
-	kind    kind
-	pt      uint8
-	te      int // -1: none
-	teClock uint32
-	params  webrtc.RTPCodecParameters
+	send   stream.Send
+	params webrtc.RTPCodecParameters
 }
 
 // chooseSend picks from negotiated codecs: Opus first, then PCMU, then
 // PCMA; telephone-event at the codec's clock rate, else at any rate.
 func chooseSend(cs []webrtc.RTPCodecParameters) (sendChoice, bool) {
-	ch := sendChoice{te: -1}
-	for _, want := range []kind{kindOpus, kindPCMU, kindPCMA} {
+	ch := sendChoice{send: stream.Send{TE: -1}}
+	for _, want := range []media.Codec{media.CodecOpus, media.CodecPCMU, media.CodecPCMA} {
 		for _, c := range cs {
-			if kindOf(c.MimeType, c.ClockRate) == want {
-				ch.kind, ch.pt, ch.params = want, uint8(c.PayloadType), c
+			if media.CodecByName(c.MimeType, c.ClockRate) == want {
+				ch.send.Codec, ch.send.PT, ch.params = want, uint8(c.PayloadType), c
 				break
 			}
 		}
-		if ch.kind != kindNone {
+		if ch.send.Codec != media.CodecNone {
 			break
 		}
 	}
-	if ch.kind == kindNone {
+	if ch.send.Codec == media.CodecNone {
 		return ch, false
 	}
 	for _, c := range cs {
-		if kindOf(c.MimeType, c.ClockRate) != kindTE {
+		if !isTE(c.MimeType) {
 			continue
 		}
-		if ch.te < 0 || c.ClockRate == ch.kind.clock() {
-			ch.te, ch.teClock = int(c.PayloadType), c.ClockRate
+		if ch.send.TE < 0 || c.ClockRate == ch.send.Codec.Clock() {
+			ch.send.TE, ch.send.TEClock = int(c.PayloadType), c.ClockRate
 		}
 	}
 	return ch, true

@@ -63,12 +63,3 @@ func (cfg Config) settings() (settings, error) {
 	}
 	return s, nil
 }
-
-// validRate reports whether libopus takes and gives PCM at rate Hz.
-func validRate(rate int) bool {
-	switch rate {
-	case 8000, 12000, 16000, 24000, 48000:
-		return true
-	}
-	return false
-}

@@ -11,27 +11,23 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/softswitch/softswitch/media"
-)
-
-const (
-	eventQueue = 16
-	dtmfQueue  = 32
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 // Endpoint is one browser leg's media: one PeerConnection with one audio
 // transceiver. It implements media.Endpoint; its methods are safe for
-// concurrent use.
+// concurrent use. The RTP stream itself (codecs, reordering, concealment,
+// DTMF, the send clock) is media/stream's; this package keeps pion: ICE,
+// DTLS-SRTP and the SDP browsers want.
 type Endpoint struct {
 	set    settings
 	log    *slog.Logger
 	pc     *webrtc.PeerConnection
 	sender *webrtc.RTPSender
 	track  *audioTrack
-	epoch  time.Time // monotonic base for time.Duration stamps
+	s      *stream.Stream
+	tr     transport
 
-	events    chan media.Event
-	done      chan struct{}
-	dtmf      *media.DTMFSender
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -41,24 +37,13 @@ type Endpoint struct {
 
 	life        sync.Mutex // orders wg.Add against Close
 	rtcpReading bool       // the receiver's RTCP loop runs (life held)
+	reader      sync.Mutex // held by the goroutine reading RTP: one at a time
 
-	rate atomic.Int64 // PCM rate for Opus (SetRate)
+	sendMu  sync.Mutex // dirSend and bound, combined into the stream's sending
+	dirSend bool
+	bound   bool
 
-	tx sender   // send path, own lock
-	rx receiver // jitter buffer and receive tables, own lock
-	pl player   // playout state and decoders, own lock
-
-	output   atomic.Pointer[output]
-	relaying atomic.Bool  // the last frame was passed through undecoded
-	lastRTP  atomic.Int64 // since epoch, of the last RTP packet; 0: none
-	timedOut atomic.Bool
-	recvOn   atomic.Bool // the negotiated direction expects media from the peer
-	stats    counters
-}
-
-type output struct {
-	sink media.Sink
-	ps   media.PayloadSink // sink as a PayloadSink, or nil
+	rtcpIn atomic.Uint64
 }
 
 var _ media.Endpoint = (*Endpoint)(nil)
@@ -90,21 +75,19 @@ func (f *Factory) newEndpoint(ctx context.Context) (*Endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
 	}
-	e := &Endpoint{
-		set:    f.set,
-		log:    f.log,
-		pc:     pc,
-		epoch:  time.Now(),
-		events: make(chan media.Event, eventQueue),
-		done:   make(chan struct{}),
+	e := &Endpoint{set: f.set, log: f.log, pc: pc, dirSend: true}
+	e.tr.e = e
+	e.s, err = stream.New(stream.Config{Name: "SRTP", Rate: DefaultRate, Timeout: f.set.timeout, Depth: f.set.depth,
+		ErrClosed: ErrClosed},
+		&e.tr, f.log)
+	if err == nil {
+		e.s.SetSending(false) // until pion binds our track
+		err = e.setup()
 	}
-	e.rate.Store(DefaultRate)
-	e.recvOn.Store(true)
-	e.tx.init()
-	e.dtmf = media.NewDTMFSender(dtmfTrack{e}, dtmfMax, dtmfQueue, func() { e.stats.dtmfSent.Add(1) })
-	e.rx.init(f.set.depth)
-	e.pl.init()
-	if err := e.setup(); err != nil {
+	if err != nil {
+		if e.s != nil {
+			e.s.Close()
+		}
 		_ = pc.Close()
 		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
 	}
@@ -135,103 +118,81 @@ func (e *Endpoint) setup() error {
 }
 
 func (e *Endpoint) start() {
-	e.wg.Add(3)
+	e.wg.Add(1)
 	go e.readSenderRTCP()
-	go e.playoutLoop()
-	go func() {
-		defer e.wg.Done()
-		e.dtmf.Run(e.done)
-	}()
 }
 
-// since returns the monotonic time since the endpoint was created.
-func (e *Endpoint) since() time.Duration { return time.Since(e.epoch) }
-
 // Events reports DTMF digits and RTP timeouts. It is closed by Close.
-func (e *Endpoint) Events() <-chan media.Event { return e.events }
+func (e *Endpoint) Events() <-chan media.Event { return e.s.Events() }
 
 // Codec returns the negotiated send codec: "opus", "PCMU", "PCMA", or ""
 // before negotiation.
-func (e *Endpoint) Codec() string {
-	e.tx.mu.Lock()
-	defer e.tx.mu.Unlock()
-	return e.tx.ch.kind.String()
-}
+func (e *Endpoint) Codec() string { return e.s.SendCodec().String() }
 
 // SetRate sets the PCM rate of AudioSink and of the output frames when
 // the codec is Opus: 48000 by default, 8000 when bridged to a G.711 leg
 // (libopus encodes and decodes 8 kHz directly), or 12000, 16000, 24000.
 // PCMU and PCMA always run at 8000 whatever the rate set.
 func (e *Endpoint) SetRate(rate int) error {
-	if !validRate(rate) {
-		return fmt.Errorf("set rate %d: %w", rate, ErrConfig)
-	}
 	if e.closed.Load() {
 		return fmt.Errorf("set rate: %w", ErrClosed)
 	}
-	if e.rate.Swap(int64(rate)) == int64(rate) {
-		return nil
-	}
-	if err := e.pl.setRate(rate); err != nil {
-		return fmt.Errorf("set rate: %w", err)
-	}
-	if err := e.tx.setRate(rate); err != nil {
-		return fmt.Errorf("set rate: %w", err)
+	if err := e.s.SetRate(rate); err != nil {
+		return fmt.Errorf("set rate: %w: %w", ErrConfig, err)
 	}
 	return nil
 }
 
-// pcmRate is the PCM rate of frames in codec k.
-func (e *Endpoint) pcmRate(k kind) int {
-	if k == kindOpus {
-		return int(e.rate.Load())
-	}
-	return g711Rate
-}
-
-// String describes the receive pipeline, e.g. "SRTP -> Opus(decode,8k)",
-// or "SRTP -> Opus(passthrough)" while payloads are relayed undecoded.
-func (e *Endpoint) String() string {
-	e.rx.mu.Lock()
-	k := e.rx.cur
-	if k == kindNone {
-		k = e.rx.primary
-	}
-	e.rx.mu.Unlock()
-	switch {
-	case k == kindNone:
-		return "SRTP(unnegotiated)"
-	case e.relaying.Load():
-		return fmt.Sprintf("SRTP -> %s(passthrough)", stageName(k))
-	case k == kindOpus:
-		return fmt.Sprintf("SRTP -> Opus(decode,%dk)", e.rate.Load()/1000)
-	}
-	return fmt.Sprintf("SRTP -> %s(decode)", stageName(k))
-}
-
-func stageName(k kind) string {
-	if k == kindOpus {
-		return "Opus"
-	}
-	return k.String()
-}
+// String describes the receive pipeline, e.g. "SRTP(pt=111) -> Opus(decode,8k)",
+// or "SRTP(pt=111) -> Opus(passthrough)" while payloads are relayed undecoded.
+func (e *Endpoint) String() string { return e.s.String() }
 
 // AudioSink returns the sink whose frames are encoded with the negotiated
 // codec and sent to the browser. Its rate is the endpoint's rate for Opus
 // and 8000 for G.711. It also implements media.PayloadSink for payloads
 // already in the negotiated codec.
-func (e *Endpoint) AudioSink() media.Sink { return (*audioSink)(e) }
+func (e *Endpoint) AudioSink() media.Sink { return e.s.AudioSink() }
 
-// SetAudioOutput sets the sink receiving the browser's audio, decoded to
-// frames at the endpoint's rate (8000 for G.711), or passed as payloads
-// when s is a media.PayloadSink that takes the codec. Nil stops the output.
-func (e *Endpoint) SetAudioOutput(s media.Sink) {
-	if s == nil {
-		e.output.Store(nil)
-		return
+// SetAudioOutput sets the sink receiving the browser's audio, decoded on
+// arrival to frames at the endpoint's rate (8000 for G.711), or passed as
+// payloads when s is a media.PayloadSink that takes the codec. Nil stops
+// the output.
+func (e *Endpoint) SetAudioOutput(s media.Sink) { e.s.SetAudioOutput(s) }
+
+// SendDTMF queues digit to be sent to the browser as an RFC 4733 event
+// lasting d (0 means 100 ms; clamped to 40 ms and to what the event
+// clock's 16-bit duration holds) and returns at once. (Browsers do not
+// surface received RFC 4733 events to the page; this is for completeness
+// and for non-browser WebRTC peers.) It fails with ErrNoTelephoneEvent
+// when the peer did not negotiate telephone-event.
+func (e *Endpoint) SendDTMF(digit rune, d time.Duration) error {
+	if e.closed.Load() {
+		return fmt.Errorf("send dtmf: %w", ErrClosed)
 	}
-	ps, _ := s.(media.PayloadSink)
-	e.output.Store(&output{sink: s, ps: ps})
+	return e.s.SendDTMF(digit, d)
+}
+
+// Stats counts what an endpoint did since New: the stream's counters and
+// the RTCP packets read.
+type Stats struct {
+	stream.Stats
+	RTCPReceived uint64 // RTCP packets read (and discarded)
+}
+
+// Stats returns the endpoint's counters.
+func (e *Endpoint) Stats() Stats { return Stats{Stats: e.s.Stats(), RTCPReceived: e.rtcpIn.Load()} }
+
+// setSending combines the direction and pion's binding of our track.
+func (e *Endpoint) setSending(dir, bound *bool) {
+	e.sendMu.Lock()
+	defer e.sendMu.Unlock()
+	if dir != nil {
+		e.dirSend = *dir
+	}
+	if bound != nil {
+		e.bound = *bound
+	}
+	e.s.SetSending(e.dirSend && e.bound)
 }
 
 // Close closes the PeerConnection, stops the goroutines, waits for them
@@ -242,10 +203,9 @@ func (e *Endpoint) Close() error {
 		e.life.Lock()
 		e.closed.Store(true)
 		e.life.Unlock()
-		close(e.done)
 		err = e.pc.Close()
 		e.wg.Wait()
-		close(e.events)
+		e.s.Close()
 	})
 	if err != nil {
 		return fmt.Errorf("close webrtc endpoint: %w", err)
@@ -266,13 +226,4 @@ func (e *Endpoint) goTracked(fn func()) bool {
 		fn()
 	}()
 	return true
-}
-
-// emit reports an event without blocking the media goroutines.
-func (e *Endpoint) emit(ev media.Event) {
-	select {
-	case e.events <- ev:
-	default:
-		e.stats.eventsDropped.Add(1)
-	}
 }

@@ -49,12 +49,12 @@ func TestAudio(t *testing.T) {
 		codec   string
 		str     string
 	}{
-		{"browser offers opus 48k", chromeLike, false, 48000, webrtc.MimeTypeOpus, CodecOpus, "SRTP -> Opus(decode,48k)"},
-		{"browser offers opus 8k", chromeLike, false, 8000, webrtc.MimeTypeOpus, CodecOpus, "SRTP -> Opus(decode,8k)"},
-		{"we offer opus 48k", chromeLike, true, 48000, webrtc.MimeTypeOpus, CodecOpus, "SRTP -> Opus(decode,48k)"},
-		{"we offer opus 8k", chromeLike, true, 8000, webrtc.MimeTypeOpus, CodecOpus, "SRTP -> Opus(decode,8k)"},
-		{"browser offers pcmu only", pcmuOnly, false, 48000, webrtc.MimeTypePCMU, CodecPCMU, "SRTP -> PCMU(decode)"},
-		{"we offer, browser has pcmu only", pcmuOnly, true, 48000, webrtc.MimeTypePCMU, CodecPCMU, "SRTP -> PCMU(decode)"},
+		{"browser offers opus 48k", chromeLike, false, 48000, webrtc.MimeTypeOpus, CodecOpus, "SRTP(pt=111) -> Opus(decode,48k)"},
+		{"browser offers opus 8k", chromeLike, false, 8000, webrtc.MimeTypeOpus, CodecOpus, "SRTP(pt=111) -> Opus(decode,8k)"},
+		{"we offer opus 48k", chromeLike, true, 48000, webrtc.MimeTypeOpus, CodecOpus, "SRTP(pt=111) -> Opus(decode,48k)"},
+		{"we offer opus 8k", chromeLike, true, 8000, webrtc.MimeTypeOpus, CodecOpus, "SRTP(pt=111) -> Opus(decode,8k)"},
+		{"browser offers pcmu only", pcmuOnly, false, 48000, webrtc.MimeTypePCMU, CodecPCMU, "SRTP(pt=0) -> PCMU(decode)"},
+		{"we offer, browser has pcmu only", pcmuOnly, true, 48000, webrtc.MimeTypePCMU, CodecPCMU, "SRTP(pt=0) -> PCMU(decode)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

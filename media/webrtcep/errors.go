@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 var (
@@ -18,12 +19,14 @@ var (
 	// (bad SDP, no common codec, wrong state).
 	ErrNegotiation = errors.New("webrtcep: negotiation failed")
 	// ErrNoTelephoneEvent means the peer did not negotiate telephone-event.
-	ErrNoTelephoneEvent = errors.New("webrtcep: telephone-event not negotiated")
+	ErrNoTelephoneEvent = stream.ErrNoTelephoneEvent
+	// ErrNoCommonCodec means the browser's SDP has none of our codecs.
+	ErrNoCommonCodec = fmt.Errorf("webrtcep: %w", media.ErrNoCommonCodec)
 	// ErrBadDigit is returned by SendDTMF for a rune that is not a DTMF digit.
-	ErrBadDigit = errors.New("webrtcep: not a dtmf digit")
+	ErrBadDigit = stream.ErrBadDigit
 	// ErrDTMFQueueFull is returned by SendDTMF when too many digits wait.
-	ErrDTMFQueueFull = errors.New("webrtcep: dtmf queue full")
+	ErrDTMFQueueFull = stream.ErrDTMFQueueFull
 	// ErrFrameSize is returned by the audio sink for a frame that is not
 	// 20 ms at its rate.
-	ErrFrameSize = errors.New("webrtcep: frame is not 20 ms")
+	ErrFrameSize = stream.ErrFrameSize
 )

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pion/rtp"
+
+	"github.com/softswitch/softswitch/media"
 )
 
 // jssipOffer is a Chromium offer as JsSIP sends it in an INVITE over WSS
@@ -34,16 +36,16 @@ func FuzzParseAudio(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for pt, e := range a.table {
-			if e.kind != kindNone && e.kind != kindTE && e.clock != e.kind.clock() {
-				t.Fatalf("pt %d: %v at %d Hz", pt, e.kind, e.clock)
+		listed := false
+		for pt := range uint8(128) {
+			c, te, clock, ok := a.table.Lookup(pt)
+			if ok && !te && (c == media.CodecNone || clock != c.Clock()) {
+				t.Fatalf("pt %d: %v at %d Hz", pt, c, clock)
 			}
+			listed = listed || (ok && !te && c == a.first)
 		}
-		if a.first.kind == kindTE {
-			t.Fatalf("telephone-event taken as the first codec")
-		}
-		if a.first.kind != kindNone && a.first != (ptEntry{a.first.kind, a.first.kind.clock()}) {
-			t.Fatalf("first codec %+v", a.first)
+		if a.first != media.CodecNone && !listed {
+			t.Fatalf("first codec %v not in the table", a.first)
 		}
 	})
 }
@@ -92,7 +94,7 @@ func FuzzHandleRTP(f *testing.F) {
 	f.Add(pkt(110, 4, 11, 0x0a, 0x03, 0xc0))
 	f.Add([]byte{0xb0, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0xff})
 	fac, _ := newTestFactory(f)
-	e, err := fac.newEndpoint(context.Background()) // not started: the test drives playout
+	e, err := fac.newEndpoint(context.Background()) // not started: the test drives the receive path
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -101,15 +103,14 @@ func FuzzHandleRTP(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	e.rx.setTable(&a.table, a.first.kind)
+	e.s.SetReceive(a.table)
 	e.SetAudioOutput(discardSink{rate: DefaultRate})
 	rl := &readLoop{}
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		e.handleRTP(rl, pkt)
-		e.playout()
-		e.checkDTMF(e.since())
-		for len(e.events) > 0 {
-			<-e.events
+		receive(e, rl, pkt)
+		e.s.Wake()
+		for len(e.s.Events()) > 0 {
+			<-e.s.Events()
 		}
 	})
 }

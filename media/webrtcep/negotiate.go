@@ -73,7 +73,9 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
-	e.negotiated()
+	if err := e.negotiated(); err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
 	return body, nil
 }
 
@@ -94,11 +96,14 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 		return fmt.Errorf("accept: %w: %w", ErrNegotiation, err)
 	}
 	if a, err := parseAudio(string(answer)); err == nil {
-		e.rx.setPrimary(a.first.kind) // the browser sends the first codec of its answer
+		// The browser sends the first codec of its answer, at the payload
+		// types of our offer.
+		t := e.s.Receiving()
+		t.SetPrimary(a.first)
+		e.s.SetReceive(t)
 	}
 	e.offered = false
-	e.negotiated()
-	return nil
+	return e.negotiated()
 }
 
 // setLocal sets desc as the local description, waits for candidate
@@ -128,27 +133,23 @@ func (e *Endpoint) setLocal(ctx context.Context, desc webrtc.SessionDescription,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNegotiation, err)
 	}
-	e.rx.setTable(&a.table, a.first.kind)
-	e.tx.setOn(a.send)
-	if was := e.recvOn.Swap(a.recv); a.recv && !was && e.lastRTP.Load() != 0 {
-		e.lastRTP.Store(int64(e.since())) // back from hold: restart the timeout clock
-	}
+	e.s.SetReceive(a.table)
+	e.setSending(&a.send, nil)
+	e.s.SetReceiving(a.recv)
 	return []byte(body), nil
 }
 
 // negotiated refreshes the send codec after an offer/answer exchange;
-// pion binds our track only once, a re-offer may change the codecs.
-// e.mu is held.
-func (e *Endpoint) negotiated() {
+// pion binds our track only once, a re-offer may change the codecs. No
+// codec of ours in the exchange is ErrNoCommonCodec. e.mu is held.
+func (e *Endpoint) negotiated() error {
 	ch, ok := chooseSend(e.sender.GetParameters().Codecs)
 	if !ok {
-		return
+		return ErrNoCommonCodec
 	}
-	if err := e.tx.choose(ch, int(e.rate.Load())); err != nil {
-		e.log.Warn("webrtc send codec", "codec", ch.kind.String(), "err", err)
-		return
-	}
-	e.log.Debug("webrtc negotiated", "codec", ch.kind.String(), "pt", ch.pt, "te", ch.te)
+	e.s.SetSend(ch.send)
+	e.log.Debug("webrtc negotiated", "codec", ch.send.Codec.String(), "pt", ch.send.PT, "te", ch.send.TE)
+	return nil
 }
 
 // withDirection replaces the sendrecv attribute of the audio m-line (our

@@ -4,106 +4,20 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
-// receiver is the state shared by the RTP read goroutine (push) and the
-// playout goroutine (pop).
-type receiver struct {
-	mu       sync.Mutex
-	jb       *media.JitterBuffer
-	table    ptTable
-	primary  kind // first audio codec of our SDP, for String
-	cur      kind // codec of the frames in jb
-	curPT    uint8
-	ssrc     uint32
-	haveSSRC bool
-	dtmf     media.DTMFDetector
-}
-
-func (r *receiver) init(depth int) {
-	r.jb = media.NewJitterBuffer(depth)
-}
-
-// setTable installs the payload types we receive (from our SDP).
-func (r *receiver) setTable(t *ptTable, primary kind) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.table = *t
-	r.primary = primary
-	if r.cur != kindNone && r.table[r.curPT].kind != r.cur {
-		r.jb.Reset()
-		r.cur = kindNone
-	}
-}
-
-// setPrimary sets the codec the peer is expected to send.
-func (r *receiver) setPrimary(k kind) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.primary = k
-}
-
-// classify returns what payload type pt carries.
-func (r *receiver) classify(pt uint8) ptEntry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.table[pt&0x7f]
-}
-
-// push files one packet: audio into the jitter buffer, telephone-event
-// into the DTMF detector. It returns the digits completed, in evs.
-func (r *receiver) push(h *rtp.Header, payload []byte, pe ptEntry, now time.Duration, evs *[2]media.Event) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.haveSSRC || h.SSRC != r.ssrc {
-		if r.haveSSRC { // new source: its sequence space starts afresh
-			r.jb.Reset()
-			r.dtmf = media.DTMFDetector{}
-		}
-		r.ssrc, r.haveSSRC = h.SSRC, true
-	}
-	if pe.kind == kindTE {
-		ev, err := media.ParseDTMF(payload)
-		if err != nil {
-			return 0
-		}
-		return r.dtmf.Feed(h.Timestamp, ev, pe.clock, now, evs)
-	}
-	if pe.kind != r.cur || h.PayloadType != r.curPT {
-		if r.cur != kindNone {
-			r.jb.Reset()
-		}
-		r.cur, r.curPT = pe.kind, h.PayloadType
-	}
-	r.jb.Push(h.SequenceNumber, h.Timestamp, payload)
-	return 0
-}
-
-// pop takes the next frame from the jitter buffer, copying it into dst.
-// more reports whether frames remain held (for FEC look-ahead).
-func (r *receiver) pop(dst []byte) (payload []byte, k kind, ok, lost, more bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p, ok, lost := r.jb.Pop()
-	if ok {
-		payload = dst[:copy(dst, p)]
-	}
-	return payload, r.cur, ok, lost, r.jb.Len() > 0
-}
-
-// readLoop is the buffer space of one RTP read goroutine.
+// readLoop is the buffer space of the RTP read goroutine.
 type readLoop struct {
 	buf [maxPacket]byte
-	hdr rtp.Header
-	evs [2]media.Event
+	pkt stream.Packet
 }
 
 // onTrack starts reading a remote audio track, and the receiver's RTCP
@@ -125,8 +39,14 @@ func (e *Endpoint) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	}
 }
 
-// readRTP reads one remote track into a reused buffer until it ends.
+// readRTP reads one remote track into a reused buffer until it ends. The
+// stream's receive side has one owner: a second track waits for the first
+// reader to end. A read that times out is the stream's deadline.
 func (e *Endpoint) readRTP(tr *webrtc.TrackRemote) {
+	e.reader.Lock()
+	defer e.reader.Unlock()
+	e.tr.track.Store(tr)
+	defer e.tr.track.Store(nil)
 	rl := &readLoop{}
 	for {
 		n, _, err := tr.Read(rl.buf[:])
@@ -134,53 +54,22 @@ func (e *Endpoint) readRTP(tr *webrtc.TrackRemote) {
 			if e.ended(err) {
 				return
 			}
-			e.stats.stray.Add(1)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				e.s.Wake()
+			} else {
+				e.s.Stray()
+			}
 			continue
 		}
-		e.handleRTP(rl, rl.buf[:n])
+		if e.s.Parse(rl.buf[:n], &rl.pkt) {
+			e.s.Receive(&rl.pkt)
+		}
 	}
 }
 
 // ended reports whether a read error means the stream is over.
 func (e *Endpoint) ended(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) {
-		return true
-	}
-	select {
-	case <-e.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// handleRTP processes one decrypted packet. It allocates nothing for a
-// well-formed packet.
-func (e *Endpoint) handleRTP(rl *readLoop, pkt []byte) {
-	h := &rl.hdr
-	hl, err := h.Unmarshal(pkt)
-	if err != nil || h.Version != 2 {
-		e.stats.stray.Add(1)
-		return
-	}
-	payload, ok := media.RTPPayload(pkt, hl, h.Padding)
-	if !ok {
-		e.stats.stray.Add(1)
-		return
-	}
-	pe := e.rx.classify(h.PayloadType)
-	if pe.kind == kindNone {
-		e.stats.stray.Add(1)
-		return
-	}
-	now := e.since()
-	e.lastRTP.Store(int64(now))
-	e.timedOut.Store(false)
-	e.stats.packetsReceived.Add(1)
-	for i := range e.rx.push(h, payload, pe, now, &rl.evs) {
-		e.stats.dtmfReceived.Add(1)
-		e.emit(rl.evs[i])
-	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) || e.closed.Load()
 }
 
 // readRTCP drains an RTCP reader so the interceptors never stall.
@@ -193,7 +82,7 @@ func (e *Endpoint) readRTCP(read func([]byte) (int, interceptor.Attributes, erro
 			}
 			continue
 		}
-		e.stats.rtcpReceived.Add(1)
+		e.rtcpIn.Add(1)
 	}
 }
 
@@ -202,3 +91,34 @@ func (e *Endpoint) readSenderRTCP() {
 	defer e.wg.Done()
 	e.readRTCP(e.sender.Read)
 }
+
+// transport is the Endpoint as the stream's Transport: pion's write
+// stream for our track, and the remote track's read deadline.
+type transport struct {
+	e     *Endpoint
+	w     atomic.Pointer[writer]
+	track atomic.Pointer[webrtc.TrackRemote]
+}
+
+// writer boxes pion's write stream for atomic swaps.
+type writer struct{ w webrtc.TrackLocalWriter }
+
+// SendRTP hands one packet to pion, which protects and sends it.
+func (t *transport) SendRTP(h *rtp.Header, _, payload []byte) error {
+	w := t.w.Load()
+	if w == nil {
+		return errNotBound
+	}
+	_, err := w.w.WriteRTP(h, payload)
+	return err
+}
+
+// SetReadDeadline wakes the reader of the remote track at d.
+func (t *transport) SetReadDeadline(d time.Time) error {
+	if tr := t.track.Load(); tr != nil {
+		return tr.SetReadDeadline(d)
+	}
+	return nil
+}
+
+var errNotBound = errors.New("webrtcep: track not bound")

@@ -20,15 +20,20 @@ func (t *audioTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParamete
 	if !ok {
 		return webrtc.RTPCodecParameters{}, fmt.Errorf("bind audio track: %w", webrtc.ErrUnsupportedCodec)
 	}
-	if err := t.e.tx.bind(ctx.WriteStream(), uint32(ctx.SSRC()), ch, int(t.e.rate.Load())); err != nil {
-		return webrtc.RTPCodecParameters{}, fmt.Errorf("bind audio track: %w", err)
-	}
+	e := t.e
+	e.s.SetSSRC(uint32(ctx.SSRC()))
+	e.s.SetSend(ch.send)
+	e.tr.w.Store(&writer{w: ctx.WriteStream()})
+	bound := true
+	e.setSending(nil, &bound)
 	return ch.params, nil
 }
 
 // Unbind stops sending.
 func (t *audioTrack) Unbind(webrtc.TrackLocalContext) error {
-	t.e.tx.unbind()
+	bound := false
+	t.e.setSending(nil, &bound)
+	t.e.tr.w.Store(nil)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package webrtcep
+package stream
 
 import (
 	"sync/atomic"
@@ -6,18 +6,19 @@ import (
 	"github.com/softswitch/softswitch/media"
 )
 
-// Stats counts what an endpoint did since New.
+// Stats counts what a stream did since New.
 type Stats struct {
 	PacketsSent     uint64 // RTP packets sent (audio and telephone-event)
+	OctetsSent      uint64 // RTP payload bytes sent
 	PacketsReceived uint64 // RTP packets accepted
-	RTCPReceived    uint64 // RTCP packets read (and discarded)
-	Decoded         uint64 // frames decoded for the output
+	OctetsReceived  uint64 // RTP payload bytes accepted
+	Decoded         uint64 // packets decoded for the output
 	Relayed         uint64 // payloads passed to a PayloadSink undecoded
-	Concealed       uint64 // frames concealed by PLC
-	Recovered       uint64 // frames recovered from Opus in-band FEC
-	FramesDropped   uint64 // frames written to AudioSink but not sent (not connected, hold, DTMF)
+	Concealed       uint64 // frames concealed by the decoder (PLC)
+	Recovered       uint64 // lost frames recovered from Opus in-band FEC
+	FramesDropped   uint64 // frames written to AudioSink but not sent (no peer yet, hold, DTMF)
 	SendErrors      uint64 // packets the transport refused (not connected yet)
-	Stray           uint64 // packets dropped: malformed or unknown payload type
+	Stray           uint64 // packets dropped: malformed, unknown payload type, or refused by the transport
 	DTMFSent        uint64 // digits sent
 	DTMFReceived    uint64 // digits reported
 	OutputErrors    uint64 // errors returned by the output sink or a decoder
@@ -26,23 +27,23 @@ type Stats struct {
 }
 
 type counters struct {
-	packetsSent, packetsReceived, rtcpReceived atomic.Uint64
-	decoded, relayed, concealed, recovered     atomic.Uint64
-	framesDropped, sendErrors, stray           atomic.Uint64
-	dtmfSent, dtmfReceived                     atomic.Uint64
-	outputErrors, eventsDropped                atomic.Uint64
+	packetsSent, octetsSent         atomic.Uint64
+	packetsReceived, octetsReceived atomic.Uint64
+	decoded, relayed, concealed     atomic.Uint64
+	recovered, framesDropped        atomic.Uint64
+	sendErrors, stray               atomic.Uint64
+	dtmfSent, dtmfReceived          atomic.Uint64
+	outputErrors, eventsDropped     atomic.Uint64
 }
 
-// Stats returns the endpoint's counters.
-func (e *Endpoint) Stats() Stats {
-	c := &e.stats
-	e.rx.mu.Lock()
-	js := e.rx.jb.Stats()
-	e.rx.mu.Unlock()
+// Stats returns the stream's counters; safe from any goroutine.
+func (s *Stream) Stats() Stats {
+	c := &s.stats
 	return Stats{
 		PacketsSent:     c.packetsSent.Load(),
+		OctetsSent:      c.octetsSent.Load(),
 		PacketsReceived: c.packetsReceived.Load(),
-		RTCPReceived:    c.rtcpReceived.Load(),
+		OctetsReceived:  c.octetsReceived.Load(),
 		Decoded:         c.decoded.Load(),
 		Relayed:         c.relayed.Load(),
 		Concealed:       c.concealed.Load(),
@@ -54,6 +55,6 @@ func (e *Endpoint) Stats() Stats {
 		DTMFReceived:    c.dtmfReceived.Load(),
 		OutputErrors:    c.outputErrors.Load(),
 		EventsDropped:   c.eventsDropped.Load(),
-		Jitter:          js,
+		Jitter:          s.rx.jb.Stats(),
 	}
 }
