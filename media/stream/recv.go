@@ -318,19 +318,14 @@ func (s *Stream) checkTimeout(now time.Duration) {
 func (s *Stream) rearm(now time.Duration, woken bool) {
 	r := &s.rx
 	var need time.Duration
-	earliest := func(d time.Duration) {
-		if need == 0 || d < need {
-			need = d
-		}
-	}
 	if r.gapAt != 0 && r.jb.Len() > 0 {
-		earliest(r.gapAt + s.gapWait)
+		need = earliest(need, r.gapAt+s.gapWait)
 	}
 	if last, ok := r.dtmf.Pending(); ok {
-		earliest(last + media.DTMFExpiry + time.Millisecond)
+		need = earliest(need, last+media.DTMFExpiry+time.Millisecond)
 	}
 	if last := s.lastRTP.Load(); s.timeout > 0 && last != 0 && s.recvOn.Load() && !s.timedOut.Load() {
-		earliest(time.Duration(last) + s.timeout)
+		need = earliest(need, time.Duration(last)+s.timeout)
 	}
 	if woken {
 		r.armed = 0
@@ -345,4 +340,12 @@ func (s *Stream) rearm(now time.Duration, woken bool) {
 	need = max(need, now+time.Millisecond)
 	r.armed = need
 	_ = s.tr.SetReadDeadline(s.epoch.Add(need))
+}
+
+// earliest returns the earlier of need and d, where 0 means none.
+func earliest(need, d time.Duration) time.Duration {
+	if need == 0 || d < need {
+		return d
+	}
+	return need
 }

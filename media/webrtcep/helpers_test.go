@@ -82,6 +82,8 @@ type browser struct {
 	rec   atomic.Pointer[audiotest.Recorder]
 	got   atomic.Int64 // RTP packets received
 	te    atomic.Int64 // telephone-event packets received
+	loud  atomic.Int64 // UnixNano of the first decoded packet above -30 dBFS once watch is set; 0: none yet
+	watch atomic.Bool
 	wg    sync.WaitGroup
 }
 
@@ -170,6 +172,9 @@ func (b *browser) receive(tr *webrtc.TrackRemote) {
 		}
 		if err == nil {
 			_ = rec.WriteFrame(pcm[:m])
+			if b.watch.Load() && audiotest.RMSdBFS(pcm[:m]) > -30 {
+				b.loud.CompareAndSwap(0, time.Now().UnixNano())
+			}
 		}
 	}
 }
