@@ -7,10 +7,9 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
-)
 
-// maxSDPSize bounds the SDP bodies we parse.
-const maxSDPSize = 64 << 10
+	"github.com/softswitch/softswitch/media"
+)
 
 // format is one payload type of an m= line with its rtpmap.
 type format struct {
@@ -54,26 +53,14 @@ func badSDP(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrBadSDP}, args...)...)
 }
 
-// parseSDP parses a peer's SDP body.
-func parseSDP(body []byte) (sd *sdp.SessionDescription, err error) {
-	switch {
-	case len(body) == 0:
-		return nil, badSDP("empty body")
-	case len(body) > maxSDPSize:
-		return nil, badSDP("%d bytes", len(body))
+// parseSDP parses a peer's SDP body (media.ParseSDP: bounded, and a
+// parser panic is an error).
+func parseSDP(body []byte) (*sdp.SessionDescription, error) {
+	sd, err := media.ParseSDP(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
-	// The body comes from the network and the parser is third-party code:
-	// turn a parser bug into an error instead of taking the process down.
-	defer func() {
-		if r := recover(); r != nil {
-			sd, err = nil, badSDP("parser failure: %v", r)
-		}
-	}()
-	var s sdp.SessionDescription
-	if err := s.Unmarshal(body); err != nil {
-		return nil, badSDP("%w", err)
-	}
-	return &s, nil
+	return sd, nil
 }
 
 // audioStream finds the first RTP/AVP(F) audio stream with a port.

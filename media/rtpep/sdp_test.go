@@ -264,7 +264,7 @@ func TestAnswerMalformed(t *testing.T) {
 		{"ip6 address in ip4", "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 ::1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"},
 		{"multicast", string(offerSDP("224.2.1.1", "m=audio 4000 RTP/AVP 0"))},
 		{"port out of range", string(offerSDP("1.2.3.4", "m=audio 70000 RTP/AVP 0"))},
-		{"huge", strings.Repeat("a", maxSDPSize+1)},
+		{"huge", strings.Repeat("a", media.MaxSDPSize+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

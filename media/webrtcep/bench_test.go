@@ -76,7 +76,7 @@ func opusPackets(tb testing.TB, n int) [][]byte {
 func fixture(tb testing.TB, rate int) *Endpoint {
 	tb.Helper()
 	f, _ := newTestFactory(tb)
-	e, err := f.newEndpoint(context.Background())
+	e, err := f.create(context.Background())
 	if err != nil {
 		tb.Fatal(err)
 	}

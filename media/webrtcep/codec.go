@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/softswitch/softswitch/codecs/g711"
@@ -74,12 +73,12 @@ type audioSDP struct {
 	send, recv bool           // direction, from our side
 }
 
-// parseAudio reads the payload types and direction of the first audio
+// audioTable reads the payload types and direction of the first audio
 // m-line of an SDP.
-func parseAudio(body string) (audioSDP, error) {
+func audioTable(body string) (audioSDP, error) {
 	a := audioSDP{send: true, recv: true}
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(body); err != nil {
+	sd, err := media.ParseSDP([]byte(body))
+	if err != nil {
 		return a, fmt.Errorf("parse sdp: %w", err)
 	}
 	for _, m := range sd.MediaDescriptions {

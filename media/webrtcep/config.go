@@ -41,7 +41,7 @@ type settings struct {
 	depth   int
 }
 
-func (cfg Config) settings() (settings, error) {
+func (cfg Config) resolve() (settings, error) {
 	var s settings
 	ip, err := netip.ParseAddr(cfg.IP)
 	if err != nil {

@@ -51,16 +51,16 @@ var _ media.Endpoint = (*Endpoint)(nil)
 // New creates an Endpoint: one PeerConnection with a sendrecv audio
 // transceiver, ready to Offer or Answer.
 func (f *Factory) New(ctx context.Context) (*Endpoint, error) {
-	e, err := f.newEndpoint(ctx)
+	e, err := f.create(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e.start()
+	e.startRTCP()
 	return e, nil
 }
 
-// newEndpoint creates the endpoint without starting its goroutines.
-func (f *Factory) newEndpoint(ctx context.Context) (*Endpoint, error) {
+// create creates the endpoint without starting its goroutines.
+func (f *Factory) create(ctx context.Context) (*Endpoint, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
 	}
@@ -117,7 +117,7 @@ func (e *Endpoint) setup() error {
 	return nil
 }
 
-func (e *Endpoint) start() {
+func (e *Endpoint) startRTCP() {
 	e.wg.Add(1)
 	go e.readSenderRTCP()
 }

@@ -37,7 +37,7 @@ type Factory struct {
 // report interceptors only) and generates the DTLS certificate. A nil log
 // discards.
 func NewFactory(cfg Config, log *slog.Logger) (*Factory, error) {
-	set, err := cfg.settings()
+	set, err := cfg.resolve()
 	if err != nil {
 		return nil, fmt.Errorf("new webrtc factory: %w", err)
 	}

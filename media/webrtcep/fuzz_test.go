@@ -32,7 +32,7 @@ func FuzzParseAudio(f *testing.F) {
 	f.Add("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0 126\r\na=rtpmap:126 telephone-event/8000\r\na=inactive\r\n")
 	f.Add("v=0\r\ns=-\r\nm=video 9 RTP/AVP 96\r\n")
 	f.Fuzz(func(t *testing.T, body string) {
-		a, err := parseAudio(body)
+		a, err := audioTable(body)
 		if err != nil {
 			return
 		}
@@ -70,7 +70,7 @@ func FuzzAnswer(f *testing.F) {
 			}
 			return
 		}
-		if _, err := parseAudio(string(answer)); err != nil {
+		if _, err := audioTable(string(answer)); err != nil {
 			t.Fatalf("our answer does not parse: %v\n%s", err, answer)
 		}
 	})
@@ -94,12 +94,12 @@ func FuzzHandleRTP(f *testing.F) {
 	f.Add(pkt(110, 4, 11, 0x0a, 0x03, 0xc0))
 	f.Add([]byte{0xb0, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0xff})
 	fac, _ := newTestFactory(f)
-	e, err := fac.newEndpoint(context.Background()) // not started: the test drives the receive path
+	e, err := fac.create(context.Background()) // not started: the test drives the receive path
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { _ = e.pc.Close() })
-	a, err := parseAudio(jssipOffer)
+	a, err := audioTable(jssipOffer)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 		return nil, fmt.Errorf("answer: %w: %w", ErrNegotiation, err)
 	}
 	hold := ""
-	if off, err := parseAudio(string(offer)); err == nil && !off.recv {
+	if off, err := audioTable(string(offer)); err == nil && !off.recv {
 		// pion answers sendrecv to a sendonly offer (hold) and refuses a
 		// munged local answer; RFC 3264 §6.1 wants recvonly (inactive to
 		// inactive): we say so in the SDP we return and stop sending.
@@ -95,7 +95,7 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 	if err := e.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
 		return fmt.Errorf("accept: %w: %w", ErrNegotiation, err)
 	}
-	if a, err := parseAudio(string(answer)); err == nil {
+	if a, err := audioTable(string(answer)); err == nil {
 		// The browser sends the first codec of its answer, at the payload
 		// types of our offer.
 		t := e.s.Receiving()
@@ -129,7 +129,7 @@ func (e *Endpoint) setLocal(ctx context.Context, desc webrtc.SessionDescription,
 	if hold != "" {
 		body = withDirection(body, hold)
 	}
-	a, err := parseAudio(body)
+	a, err := audioTable(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNegotiation, err)
 	}
