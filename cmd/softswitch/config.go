@@ -36,6 +36,9 @@ type Config struct {
 	DemoUsers bool   `yaml:"demo_users"`
 	// WebRTCPort is the one UDP port all browser media shares (ICE-lite).
 	WebRTCPort int `yaml:"webrtc_port"`
+	// Pprof serves Go's profiles (/debug/pprof/) on this loopback
+	// address, for benchmarks and debugging; empty (default) is off.
+	Pprof string `yaml:"pprof"`
 
 	AnonymousDestinations []string `yaml:"anonymous_destinations"`
 
@@ -127,6 +130,12 @@ func (c *Config) validate() error {
 	}
 	if c.WebRTCPort < 0 || c.WebRTCPort > 65535 {
 		return fmt.Errorf("config: webrtc_port: %d out of range 0-65535", c.WebRTCPort)
+	}
+	if c.Pprof != "" {
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("config: pprof: %q is not a loopback host:port (profiles are not for the network)", c.Pprof)
+		}
 	}
 	if c.MediaIP != "" && net.ParseIP(c.MediaIP) == nil {
 		return fmt.Errorf("config: media_ip: %q is not an IP address", c.MediaIP)

@@ -43,6 +43,7 @@ func parseServeFlags(args []string) (Config, error) {
 	dialplan := fs.String("dialplan", "", "Lua dialplan file")
 	level := fs.String("log-level", "", "debug, info, warn or error")
 	webrtcPort := fs.Int("webrtc-port", -1, "UDP port shared by all browser media (0: the OS chooses)")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles on this loopback host:port (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError("serve: " + err.Error())
 	}
@@ -55,9 +56,10 @@ func parseServeFlags(args []string) (Config, error) {
 		}
 	}
 	set := map[string]*string{"data": data, "sip": sipAddr, "sip-tls": sipTLS, "https": https, "ws": ws,
-		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level}
+		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "pprof": pprofAddr}
 	dst := map[string]*string{"data": &cfg.Data, "sip": &cfg.SIP, "sip-tls": &cfg.SIPTLS, "https": &cfg.HTTPS, "ws": &cfg.WS,
-		"rtp-ports": &cfg.RTPPorts, "media-ip": &cfg.MediaIP, "dialplan": &cfg.Dialplan, "log-level": &cfg.LogLevel}
+		"rtp-ports": &cfg.RTPPorts, "media-ip": &cfg.MediaIP, "dialplan": &cfg.Dialplan, "log-level": &cfg.LogLevel,
+		"pprof": &cfg.Pprof}
 	fs.Visit(func(f *flag.Flag) {
 		if v, ok := set[f.Name]; ok {
 			*dst[f.Name] = *v
@@ -139,6 +141,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	https, err := startListeners(cfg, srv, log)
 	if err != nil {
 		return err
+	}
+	if cfg.Pprof != "" {
+		ps, err := startPprof(cfg.Pprof, log)
+		if err != nil {
+			return err
+		}
+		https = append(https, ps)
 	}
 	// Trunks start once we listen: a carrier answers our REGISTER and
 	// OPTIONS, and sends calls, to the addresses in our Contact.
