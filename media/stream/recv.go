@@ -171,7 +171,9 @@ func (r *receiver) restart() {
 // packets held waits gapWait for the late packet, then is concealed.
 func (s *Stream) drain(out *output, now time.Duration) {
 	r := &s.rx
-	for range 2 * media.JitterMaxPayload { // bounded: each turn pops one frame
+	// Bounded: a turn that does not return declares one lost frame, and
+	// the held packets lie within the window.
+	for range r.jb.Depth() + 1 {
 		for r.jb.Ready() {
 			payload, ok, lost := r.jb.Pop()
 			s.play(out, payload, ok, lost)
