@@ -80,10 +80,9 @@ type browser struct {
 	pc    *webrtc.PeerConnection
 	track *rawTrack
 	rec   atomic.Pointer[audiotest.Recorder]
-	got   atomic.Int64 // RTP packets received
-	te    atomic.Int64 // telephone-event packets received
-	loud  atomic.Int64 // UnixNano of the first decoded packet above -30 dBFS once watch is set; 0: none yet
-	watch atomic.Bool
+	got   atomic.Int64    // RTP packets received
+	te    atomic.Int64    // telephone-event packets received
+	pkts  chan rtp.Packet // every packet received, while there is room (the conformance peer reads them)
 	wg    sync.WaitGroup
 }
 
@@ -117,7 +116,7 @@ func newBrowser(t testing.TB, cs browserCodecs) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &browser{t: t, pc: pc, track: &rawTrack{}}
+	b := &browser{t: t, pc: pc, track: &rawTrack{}, pkts: make(chan rtp.Packet, 512)}
 	if _, err := pc.AddTransceiverFromTrack(b.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +150,10 @@ func (b *browser) receive(tr *webrtc.TrackRemote) {
 			continue
 		}
 		b.got.Add(1)
+		select {
+		case b.pkts <- rtp.Packet{Header: p.Header.Clone(), Payload: append([]byte(nil), p.Payload...)}:
+		default:
+		}
 		rec := b.rec.Load()
 		var m int
 		switch p.PayloadType {
@@ -172,9 +175,6 @@ func (b *browser) receive(tr *webrtc.TrackRemote) {
 		}
 		if err == nil {
 			_ = rec.WriteFrame(pcm[:m])
-			if b.watch.Load() && audiotest.RMSdBFS(pcm[:m]) > -30 {
-				b.loud.CompareAndSwap(0, time.Now().UnixNano())
-			}
 		}
 	}
 }
