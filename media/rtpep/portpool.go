@@ -3,6 +3,7 @@ package rtpep
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
@@ -10,14 +11,15 @@ import (
 )
 
 // PortPool hands out RTP ports from a range: even ports for RTP, the odd
-// port above for RTCP (RFC 3550 §11). Allocation is round-robin, so a
-// port just released is the last to be reused, and a port the OS reports
-// busy is skipped. It is safe for concurrent use by many endpoints.
+// port above for RTCP (RFC 3550 §11). Each allocation starts at a random
+// pair and takes the first free one from there, so a third party cannot
+// predict a call's port from the last one (as rtpengine does); a port the
+// OS reports busy is skipped. It is safe for concurrent use by many
+// endpoints.
 type PortPool struct {
 	mu    sync.Mutex
 	first int    // lowest RTP port (even)
 	used  []bool // per pair
-	next  int    // round-robin cursor
 	inUse int
 }
 
@@ -50,12 +52,15 @@ func (p *PortPool) reserve() (int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := len(p.used)
+	if p.inUse == n {
+		return 0, false
+	}
+	start := rand.IntN(n)
 	for i := range n {
-		idx := (p.next + i) % n
+		idx := (start + i) % n
 		if !p.used[idx] {
 			p.used[idx] = true
 			p.inUse++
-			p.next = (idx + 1) % n
 			return p.first + 2*idx, true
 		}
 	}

@@ -67,33 +67,54 @@ func TestNewPortPool(t *testing.T) {
 	}
 }
 
-func TestPortPoolRoundRobin(t *testing.T) {
+func TestPortPoolReserve(t *testing.T) {
 	p, err := NewPortPool(30000, 30005) // 30000, 30002, 30004
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []int
+	got := map[int]bool{}
 	for range 3 {
 		port, ok := p.reserve()
 		if !ok {
 			t.Fatal("reserve failed")
 		}
-		got = append(got, port)
+		got[port] = true
+	}
+	if !got[30000] || !got[30002] || !got[30004] {
+		t.Fatalf("reserved %v, want every pair once", got)
 	}
 	if _, ok := p.reserve(); ok {
 		t.Fatal("reserved beyond the pool")
 	}
 	p.release(30002)
-	p.release(30000)
-	// The cursor wrapped: 30000 is next, then 30002.
-	a, _ := p.reserve()
-	b, _ := p.reserve()
-	if got[0] != 30000 || got[1] != 30002 || got[2] != 30004 || a != 30000 || b != 30002 {
-		t.Fatalf("order %v then %d %d", got, a, b)
+	if port, ok := p.reserve(); !ok || port != 30002 {
+		t.Fatalf("the one free pair: %d, %v", port, ok)
 	}
 	p.release(12345) // not ours: ignored
 	if p.InUse() != 3 {
 		t.Fatalf("InUse = %d", p.InUse())
+	}
+}
+
+// TestPortPoolUnpredictable: consecutive calls do not get consecutive
+// ports, so a call's port says nothing about the next one's.
+func TestPortPoolUnpredictable(t *testing.T) {
+	p, err := NewPortPool(10000, 19999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, _ := p.reserve()
+	next := 0
+	for range 20 {
+		port, _ := p.reserve()
+		if port == prev+2 {
+			next++
+		}
+		prev = port
+	}
+	// Random starts in 5,000 pairs: a sequential allocator scores 20.
+	if next > 2 {
+		t.Errorf("%d of 20 ports followed the previous one", next)
 	}
 }
 
@@ -108,25 +129,22 @@ func TestPortPoolEndpoints(t *testing.T) {
 	defer func() { _ = busy.Close() }()
 	e1 := newTestEndpoint(t, Config{Ports: pool})
 	e2 := newTestEndpoint(t, Config{Ports: pool})
-	if e1.LocalAddr().Port != pool.first+2 || e2.LocalAddr().Port != pool.first+4 {
-		t.Fatalf("ports %d %d, want %d %d", e1.LocalAddr().Port, e2.LocalAddr().Port, pool.first+2, pool.first+4)
+	if p1, p2 := e1.LocalAddr().Port, e2.LocalAddr().Port; p1 == pool.first || p2 == pool.first || p1 == p2 {
+		t.Fatalf("ports %d %d: want the two pairs other than the busy %d", p1, p2, pool.first)
 	}
 	if _, err := New(Config{IP: testIP, Ports: pool}, nil); !errors.Is(err, ErrPortsExhausted) {
 		t.Fatalf("exhausted pool: %v, want ErrPortsExhausted", err)
 	}
-	// Freeing the busy port and an endpoint makes room again, round robin.
+	// Freeing the busy port and an endpoint makes room again.
 	_ = busy.Close()
+	freed := e1.LocalAddr().Port
 	if err := e1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The failed attempt left the cursor after the first pair.
 	e3 := newTestEndpoint(t, Config{Ports: pool})
-	if e3.LocalAddr().Port != pool.first+2 {
-		t.Fatalf("next port %d, want %d", e3.LocalAddr().Port, pool.first+2)
-	}
 	e4 := newTestEndpoint(t, Config{Ports: pool})
-	if e4.LocalAddr().Port != pool.first {
-		t.Fatalf("next port %d, want %d", e4.LocalAddr().Port, pool.first)
+	if p3, p4 := e3.LocalAddr().Port, e4.LocalAddr().Port; !(p3 == pool.first && p4 == freed) && !(p3 == freed && p4 == pool.first) {
+		t.Fatalf("ports %d %d, want %d and %d", p3, p4, pool.first, freed)
 	}
 	if pool.InUse() != 3 {
 		t.Fatalf("InUse = %d", pool.InUse())
