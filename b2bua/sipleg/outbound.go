@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -15,13 +14,10 @@ import (
 	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
-type branchResult struct {
-	l   *outLeg
-	err error
-}
-
-// branch is one INVITE of a dial: a registered contact or a SIP URI.
+// branch is one INVITE of a dial: a registered contact, a SIP URI or a
+// trunk. It is the leg.Branch the call forks to.
 type branch struct {
+	m         *Manager
 	ruri      sip.Uri
 	dest      string // host:port to send to (the registration's source address)
 	transport string // udp, tcp, tls, ws, wss
@@ -29,90 +25,40 @@ type branch struct {
 	trunk     *trunk.Config // set for trunk/NAME/NUMBER
 }
 
-// Dial rings target: "user/EXT" (every registered contact in parallel) or
-// a SIP URI "sip:user@host[:port][;transport=tcp]".
-func (m *Manager) Dial(ctx context.Context, target string, opts leg.DialOptions) (leg.Leg, error) {
+// Resolve turns target into the branches a call rings: "user/EXT" (every
+// registered contact), "trunk/NAME/NUMBER", or a SIP URI
+// "sip:user@host[:port][;transport=tcp]". An external target (a trunk or
+// a URI) is refused unless the caller is trusted.
+func (m *Manager) Resolve(ctx context.Context, target string, opts leg.DialOptions) ([]leg.Branch, error) {
 	if external(target) && !opts.Trusted {
 		// Toll fraud guard: only extensions and carriers may call out.
 		m.fraud.note(opts.Source, "target", target, "call_id", opts.CallID)
 		return nil, &leg.Error{Cause: leg.Forbidden, Detail: "caller not authenticated: " + target + " refused"}
 	}
-	branches, err := m.resolve(ctx, target)
+	bs, err := m.resolve(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	bctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := make(chan branchResult, len(branches))
-	for _, b := range branches {
-		go func(b branch) {
-			l, err := m.invite(bctx, b, opts)
-			results <- branchResult{l, err}
-		}(b)
+	out := make([]leg.Branch, len(bs))
+	for i := range bs {
+		bs[i].m = m
+		out[i] = bs[i]
 	}
-	var winner *outLeg
-	var causes []leg.Cause
-	pending := len(branches)
-	for pending > 0 && winner == nil {
-		select {
-		case r := <-results:
-			pending--
-			if r.err != nil {
-				causes = append(causes, leg.CauseOf(r.err))
-				continue
-			}
-			winner = r.l
-			cancel() // CANCEL the other branches
-		case <-ctx.Done():
-			// Do not wait for branches still trying (a contact that never
-			// answered cannot even be CANCELed before it sends a 1xx).
-			pending = m.drain(results, pending)
-		}
-	}
-	m.drain(results, pending)
-	if winner != nil {
-		return winner, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("dial %s: %w", target, err)
-	}
-	return nil, &leg.Error{Cause: firstCause(causes), Detail: target}
+	return out, nil
 }
 
-// drain collects the results of branches still running, in the
-// background: a branch that answers after another won, or after the caller
-// gave up, was ACKed and is now hung up. It returns 0.
-func (m *Manager) drain(results <-chan branchResult, pending int) int {
-	if pending == 0 {
-		return 0
+// Dial sends this branch's INVITE and waits for its final answer.
+func (b branch) Dial(ctx context.Context, opts leg.DialOptions) (leg.Leg, error) {
+	l, err := b.m.invite(ctx, b, opts)
+	if err != nil {
+		return nil, err
 	}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		for i := 0; i < pending; i++ {
-			if r := <-results; r.err == nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_ = r.l.Hangup(ctx, leg.Normal)
-				cancel()
-			}
-		}
-	}()
-	return 0
+	return l, nil
 }
 
-// firstCause prefers a callee's own answer (busy, decline) over failures.
-func firstCause(causes []leg.Cause) leg.Cause {
-	for _, want := range []string{"busy", "declined"} {
-		for _, c := range causes {
-			if c.Name == want {
-				return c
-			}
-		}
-	}
-	if len(causes) > 0 {
-		return causes[0]
-	}
-	return leg.Unavailable
+// String names the branch in logs: its Request-URI and where it is sent.
+func (b branch) String() string {
+	return b.ruri.String() + " via " + b.transport + " to " + b.dest
 }
 
 // resolve turns a target into branches.
@@ -243,9 +189,10 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	earlySDP := false
 	// Giving up (ctx ends) sends CANCEL, which RFC 3261 §9.1 allows only
 	// once a provisional response has arrived: sipgo waits for one, up to
-	// timer B (32 s) for a contact that never answers. Dial and Bridge do
-	// not wait for that (Manager.drain finishes such branches in the
-	// background), and a phone that starts ringing late is still CANCELed.
+	// timer B (32 s) for a contact that never answers. The call's Bridge
+	// does not wait for that (it finishes such branches in the background
+	// and hangs up one that answers late), and a phone that starts ringing
+	// late is still CANCELed.
 	answerOpts.OnResponse = func(res *sip.Response) error {
 		if (res.StatusCode == 401 || res.StatusCode == 407) && b.trunk != nil {
 			if err := b.trunk.CheckChallenge(res); err != nil {

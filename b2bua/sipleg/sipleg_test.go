@@ -3,8 +3,6 @@ package sipleg
 import (
 	"testing"
 	"time"
-
-	"github.com/softswitch/softswitch/b2bua/leg"
 )
 
 func TestParseDTMFInfo(t *testing.T) {
@@ -43,23 +41,6 @@ func TestMediaKind(t *testing.T) {
 	for tr, want := range map[string]MediaKind{"ws": MediaWebRTC, "WSS": MediaWebRTC, "udp": MediaRTP, "tls": MediaRTP, "tcp": MediaRTP} {
 		if k := kindForTransport(tr); k != want {
 			t.Errorf("kindForTransport(%s) = %v, want %v", tr, k, want)
-		}
-	}
-}
-
-func TestFirstCause(t *testing.T) {
-	tests := []struct {
-		in   []leg.Cause
-		want string
-	}{
-		{nil, "unavailable"},
-		{[]leg.Cause{leg.Unavailable, leg.Busy}, "busy"},
-		{[]leg.Cause{leg.Declined, leg.NotFound}, "declined"},
-		{[]leg.Cause{leg.Timeout, leg.Congestion}, "timeout"},
-	}
-	for _, tt := range tests {
-		if got := firstCause(tt.in); got.Name != tt.want {
-			t.Errorf("firstCause(%v) = %s, want %s", tt.in, got.Name, tt.want)
 		}
 	}
 }
