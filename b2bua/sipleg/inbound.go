@@ -91,8 +91,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if err != nil {
 		_ = ep.Close()
-		log.Info("SDP offer refused", "error", err)
-		m.srv.Reply(req, tx, 488, "Not Acceptable Here", "Warning", `399 softswitch "`+sanitizeWarning(err.Error())+`"`)
+		refuseSDP(m, req, tx, err, log)
 		return
 	}
 	dua := &sipgo.DialogUA{Client: m.client, ContactHDR: m.contact(req.Transport()), RewriteContact: true}
@@ -237,12 +236,13 @@ func (l *inLeg) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	defer cancel()
 	if err := l.ep.Accept(ctx, req.Body()); err != nil {
 		// The caller asked for our offer and did not answer it: no media.
-		l.log.Info("late-offer answer in the ACK refused: ending the call", "error", err)
-		l.emit(leg.Event{Kind: leg.EventHangup, Cause: leg.Incompatible})
+		cause := negotiationCause(err)
+		l.log.Info("late-offer answer in the ACK refused: ending the call", "cause", cause.Name, "error", err)
+		l.emit(leg.Event{Kind: leg.EventHangup, Cause: cause})
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_ = l.Hangup(ctx, leg.Incompatible) // BYE
+			_ = l.Hangup(ctx, cause) // BYE
 		}()
 	}
 }

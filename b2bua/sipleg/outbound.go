@@ -238,10 +238,11 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	}
 	if body := dlg.InviteResponse.Body(); len(body) > 0 {
 		if err := ep.Accept(context.Background(), body); err != nil && !earlySDP {
-			log.Info("answer SDP refused", "error", err)
+			cause := negotiationCause(err)
+			log.Info("answer SDP refused", "cause", cause.Name, "error", err)
 			_ = dlg.Ack(context.Background())
 			_ = dlg.Bye(context.Background())
-			return fail(&leg.Error{Cause: leg.Incompatible, Detail: err.Error()})
+			return fail(&leg.Error{Cause: cause, Detail: err.Error()})
 		}
 	} else if !earlySDP {
 		_ = dlg.Ack(context.Background())
