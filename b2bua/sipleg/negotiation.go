@@ -12,11 +12,12 @@ import (
 
 // negotiationStatus is the SIP status for an SDP offer or answer a leg's
 // endpoint could not negotiate: 488 Not Acceptable Here when the peer's
-// SDP has nothing we can use (no codec in common, no audio stream), 500
-// for anything else, which is our failure (no port, a closed endpoint, a
-// pion error). It is the one place that knows the endpoints' errors.
+// SDP has nothing we can use (no codec in common, no audio stream, or an
+// offer kindForOffer could not use), 500 for anything else, which is our
+// failure (no port, a closed endpoint, a pion error). It is the one place
+// that knows the endpoints' errors.
 func negotiationStatus(err error) int {
-	if errors.Is(err, rtpep.ErrNoCommonCodec) {
+	if errors.Is(err, rtpep.ErrNoCommonCodec) || errors.Is(err, errUnusableOffer) {
 		return 488
 	}
 	return 500
