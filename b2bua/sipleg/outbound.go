@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/emiago/sipgo"
@@ -12,6 +13,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/media"
 )
 
 // branch is one INVITE of a dial: a registered contact, a SIP URI or a
@@ -150,26 +152,8 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	}
 	callID := sip.GenerateTagN(24)
 	log := m.log.With("call_id", opts.CallID, "leg", "b", "b_call_id", callID, "to", b.ruri.String())
-	req := sip.NewRequest(sip.INVITE, b.ruri)
-	req.SetTransport(strings.ToUpper(b.transport))
-	req.SetDestination(b.dest)
-	m.FromListener(req)
-	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
-	cid := sip.CallIDHeader(callID)
 	contact := m.contact(b.transport)
-	req.AppendHeader(from)
-	req.AppendHeader(to)
-	req.AppendHeader(&cid)
-	req.AppendHeader(&contact)
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
-	if b.trunk != nil && opts.Caller != "" {
-		// RFC 3325: the carrier trusts us to assert who calls.
-		pai := sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}}
-		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai.Value()))
-	}
+	req := m.inviteRequest(b, opts, fromHost, callID, contact)
 	req.SetBody(offer)
 
 	l := &outLeg{core: newCore(m, callID, ep, b.transport, b.dest, log), offer: offer}
@@ -219,43 +203,85 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 		}
 		return nil
 	}
-	err = dlg.WaitAnswer(ctx, answerOpts)
-	if err != nil {
-		var le *leg.Error
-		if errors.As(err, &le) {
-			return fail(le)
-		}
-		var de *sipgo.ErrDialogResponse
-		if errors.As(err, &de) {
-			log.Info("call refused", "status", de.Res.StatusCode, "reason", de.Res.Reason)
-			return fail(&leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)})
-		}
-		if ctx.Err() != nil {
-			return fail(fmt.Errorf("invite: %w", ctx.Err()))
-		}
-		log.Info("call failed", "error", err)
-		return fail(&leg.Error{Cause: leg.Timeout, Detail: err.Error()})
+	if err := dlg.WaitAnswer(ctx, answerOpts); err != nil {
+		return fail(inviteFailure(ctx, err, log))
 	}
-	if body := dlg.InviteResponse.Body(); len(body) > 0 {
-		if err := ep.Accept(context.Background(), body); err != nil && !earlySDP {
-			cause := negotiationCause(err)
-			log.Info("answer SDP refused", "cause", cause.Name, "error", err)
-			_ = dlg.Ack(context.Background())
-			_ = dlg.Bye(context.Background())
-			return fail(&leg.Error{Cause: cause, Detail: err.Error()})
-		}
-	} else if !earlySDP {
-		_ = dlg.Ack(context.Background())
-		_ = dlg.Bye(context.Background())
-		return fail(&leg.Error{Cause: leg.Incompatible, Detail: "200 OK without SDP"})
-	}
-	if err := dlg.Ack(context.Background()); err != nil {
-		log.Warn("ACK failed", "error", err)
+	if err := confirmAnswer(dlg, ep, earlySDP, log); err != nil {
+		return fail(err)
 	}
 	m.wg.Add(1)
 	go l.watch(nil, nil)
 	log.Info("answered", "codec", ep.Codec())
 	return l, nil
+}
+
+// inviteRequest builds the INVITE of branch b (without its body).
+func (m *Manager) inviteRequest(b branch, opts leg.DialOptions, fromHost, callID string, contact sip.ContactHeader) *sip.Request {
+	req := sip.NewRequest(sip.INVITE, b.ruri)
+	req.SetTransport(strings.ToUpper(b.transport))
+	req.SetDestination(b.dest)
+	m.FromListener(req)
+	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&contact)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
+	if b.trunk != nil && opts.Caller != "" {
+		// RFC 3325: the carrier trusts us to assert who calls.
+		pai := sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}}
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai.Value()))
+	}
+	return req
+}
+
+// inviteFailure turns the error of waiting for an INVITE's final answer
+// into the branch's error: the callee's final status as a cause, our
+// giving up (ctx), or a transaction timeout.
+func inviteFailure(ctx context.Context, err error, log *slog.Logger) error {
+	var le *leg.Error
+	if errors.As(err, &le) {
+		return le
+	}
+	var de *sipgo.ErrDialogResponse
+	if errors.As(err, &de) {
+		log.Info("call refused", "status", de.Res.StatusCode, "reason", de.Res.Reason)
+		return &leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("invite: %w", ctx.Err())
+	}
+	log.Info("call failed", "error", err)
+	return &leg.Error{Cause: leg.Timeout, Detail: err.Error()}
+}
+
+// confirmAnswer applies the callee's answer to our offer (the 200's SDP,
+// or the early answer in a 183 when the 200 has none) and ACKs the 200.
+// An answer we cannot use is ACKed and hung up at once.
+func confirmAnswer(dlg *sipgo.DialogClientSession, ep media.Endpoint, earlySDP bool, log *slog.Logger) error {
+	var refused error
+	if body := dlg.InviteResponse.Body(); len(body) > 0 {
+		if err := ep.Accept(context.Background(), body); err != nil && !earlySDP {
+			cause := negotiationCause(err)
+			log.Info("answer SDP refused", "cause", cause.Name, "error", err)
+			refused = &leg.Error{Cause: cause, Detail: err.Error()}
+		}
+	} else if !earlySDP {
+		refused = &leg.Error{Cause: leg.Incompatible, Detail: "200 OK without SDP"}
+	}
+	if refused != nil {
+		_ = dlg.Ack(context.Background())
+		_ = dlg.Bye(context.Background())
+		return refused
+	}
+	if err := dlg.Ack(context.Background()); err != nil {
+		log.Warn("ACK failed", "error", err)
+	}
+	return nil
 }
 
 // outLeg is a callee's side of a call (we are UAC).
