@@ -15,8 +15,9 @@ import (
 // digitDuration is how long a relayed digit plays when its length is unknown.
 const digitDuration = 100 * time.Millisecond
 
-// Bridge rings every target in parallel; the first to answer is joined to
-// the caller, the others are cancelled. It returns once the bridge ends
+// Bridge rings every target in parallel, each on all its branches (every
+// registered device of an extension); the first branch to answer is joined
+// to the caller, the others are cancelled. It returns once the bridge ends
 // (ok=true), or with ok=false and the best reason when nobody answered.
 func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOptions) (bool, string, error) {
 	if err := c.gone(ctx); err != nil {
@@ -34,12 +35,6 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	// The CDR names what was dialled, also when nobody answers in time.
 	c.setTarget(strings.Join(targets, ","), "")
 
-	type result struct {
-		l      leg.Leg
-		err    error
-		target string
-	}
-	results := make(chan result, len(targets))
 	progress := make(chan leg.Progress, 16)
 	opts := leg.DialOptions{CallID: c.info.ID, Caller: c.presented.number, CallerName: c.presented.name,
 		Trusted: c.info.Authenticated || c.info.Trunk != "", Source: c.info.Source,
@@ -49,56 +44,10 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 			default:
 			}
 		}}
-	for _, t := range targets {
-		go func(t string) {
-			l, err := c.e.dialer.Dial(dctx, t, opts)
-			results <- result{l, err, t}
-		}(t)
-	}
-
-	var winner *result
-	var causes []leg.Cause
-	var early media.Endpoint
-	pending := len(targets)
-wait:
-	for pending > 0 && winner == nil {
-		select {
-		case r := <-results:
-			pending--
-			if r.err == nil {
-				winner = &r
-				cancelDial() // CANCEL the other branches
-				continue
-			}
-			cause := leg.CauseOf(r.err)
-			if cause == leg.Cancelled && dctx.Err() == context.DeadlineExceeded {
-				cause = leg.NoAnswer
-			}
-			c.log.Info("bridge target failed", "target", r.target, "cause", cause.Name, "error", r.err)
-			causes = append(causes, cause)
-			c.setTarget(r.target, "")
-		case p := <-progress:
-			c.onProgress(ctx, p, &early)
-		case <-dctx.Done():
-			causes = append(causes, leg.NoAnswer)
-			if ctx.Err() == nil {
-				c.log.Info("bridge timed out", "timeout", timeout)
-			}
-			break wait
-		}
-	}
-	if pending > 0 {
-		// Branches still finishing: one that answers anyway is hung up.
-		go func(n int) {
-			for i := 0; i < n; i++ {
-				if r := <-results; r.err == nil {
-					hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					_ = r.l.Hangup(hctx, leg.Normal)
-					cancel()
-				}
-			}
-		}(pending)
-	}
+	f := c.startFork(dctx, targets, opts)
+	winner, early := c.ring(ctx, dctx, f, progress, timeout)
+	cancelDial() // CANCEL the other branches
+	c.e.hangUpLate(f)
 	if early != nil {
 		early.SetAudioOutput(discard{rate: early.AudioSink().Rate()})
 	}
@@ -106,7 +55,7 @@ wait:
 		if err := c.gone(ctx); err != nil {
 			return false, "", err
 		}
-		return false, bestCause(causes).Name, nil
+		return false, bestCause(f.causes).Name, nil
 	}
 	b := winner.l
 	c.setTarget(winner.target, b.Codec())
@@ -241,11 +190,14 @@ func link(src audioSource, dst media.Sink) {
 	src.SetAudioOutput(media.NewRateAdapter(dst, src.AudioSink().Rate()))
 }
 
-// bestCause picks the reason a dialplan sees when every target failed, the
-// way FreeSWITCH ranks them: a user's own answer (busy, declined) beats the
-// network's (no answer, unavailable, not found).
+// bestCause picks the reason a dialplan (and so the caller) gets when
+// every branch of a bridge failed, the way FreeSWITCH ranks them: a user's
+// own answer (busy, declined) beats the network's (no answer, timeout,
+// unavailable, not found); among causes of equal rank the first wins. It
+// is the only ranking: devices of one extension and targets of one bridge
+// are ranked together.
 func bestCause(causes []leg.Cause) leg.Cause {
-	rank := map[string]int{"busy": 7, "declined": 6, "no-answer": 5, "unavailable": 4, "incompatible": 3, "not-found": 2, "congestion": 1}
+	rank := map[string]int{"busy": 8, "declined": 7, "no-answer": 6, "timeout": 5, "unavailable": 4, "incompatible": 3, "not-found": 2, "congestion": 1}
 	best := leg.Unavailable
 	bestRank := -1
 	for _, c := range causes {

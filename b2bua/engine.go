@@ -47,6 +47,7 @@ type Engine struct {
 	mu     sync.Mutex
 	active map[string]*Call
 	wg     sync.WaitGroup
+	late   sync.WaitGroup // branches still finishing after their bridge was decided (hangUpLate)
 }
 
 // New returns an Engine.
@@ -88,7 +89,9 @@ func (e *Engine) Active() int {
 // Shutdown waits for the calls in progress to end, at most until ctx ends;
 // then it hangs up the rest and waits for their CDRs. Calls hung up that
 // way are an orderly end (logged), not an error; an error means some call
-// did not end even then.
+// did not end even then. Once the calls ended it also waits for the
+// branches that were still ringing when their bridge was decided: a branch
+// gives up within SIP timer B (32 s), and one that answered late is hung up.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
@@ -97,6 +100,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		e.late.Wait() // no call is left to start a fork
 		return nil
 	case <-ctx.Done():
 	}
@@ -109,6 +113,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.log.Warn("hanging up calls still up at shutdown", "calls", n)
 	select {
 	case <-done:
+		e.late.Wait()
 		return nil
 	case <-time.After(10 * time.Second):
 		return errors.New("b2bua: calls did not end after hangup")

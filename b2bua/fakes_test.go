@@ -101,11 +101,12 @@ func (f *fakeLeg) peerHangup(c leg.Cause) {
 	close(f.events)
 }
 
-// fakeDialer answers each target as scripted.
+// fakeDialer resolves each target as scripted: one branch, or one per
+// device; a target it does not know is not found.
 type fakeDialer struct {
 	mu      sync.Mutex
 	targets map[string]dialOutcome
-	dialed  []string
+	dialed  []string // branches dialed
 }
 
 type dialOutcome struct {
@@ -114,21 +115,56 @@ type dialOutcome struct {
 	cause    leg.Cause // failure
 	progress []leg.Progress
 	never    bool // rings until cancelled
+	// late: answers after its context ended (a 200 crossing the CANCEL)
+	late bool
+	// devices are the branches of a target with several registrations;
+	// the fields above then do not apply to the target itself.
+	devices []dialOutcome
+	// resolveErr fails the target before any branch rings.
+	resolveErr error
 }
 
-func (d *fakeDialer) Dial(ctx context.Context, target string, opts leg.DialOptions) (leg.Leg, error) {
+func (d *fakeDialer) Resolve(_ context.Context, target string, _ leg.DialOptions) ([]leg.Branch, error) {
 	d.mu.Lock()
 	o, ok := d.targets[target]
-	d.dialed = append(d.dialed, target)
 	d.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		return nil, &leg.Error{Cause: leg.NotFound}
+	case o.resolveErr != nil:
+		return nil, o.resolveErr
+	case len(o.devices) == 0:
+		return []leg.Branch{&fakeBranch{d: d, name: target, o: o}}, nil
 	}
+	var bs []leg.Branch
+	for i, dev := range o.devices {
+		bs = append(bs, &fakeBranch{d: d, name: fmt.Sprintf("%s#%d", target, i), o: dev})
+	}
+	return bs, nil
+}
+
+// fakeBranch is one scripted branch.
+type fakeBranch struct {
+	d    *fakeDialer
+	name string
+	o    dialOutcome
+}
+
+func (b *fakeBranch) String() string { return b.name }
+
+func (b *fakeBranch) Dial(ctx context.Context, opts leg.DialOptions) (leg.Leg, error) {
+	b.d.mu.Lock()
+	b.d.dialed = append(b.d.dialed, b.name)
+	b.d.mu.Unlock()
+	o := b.o
 	for _, p := range o.progress {
 		opts.OnProgress(p)
 	}
-	if o.never {
+	if o.never || o.late {
 		<-ctx.Done()
+		if o.late {
+			return o.leg, nil
+		}
 		return nil, ctx.Err()
 	}
 	select {

@@ -73,12 +73,30 @@ type DialOptions struct {
 	OnProgress func(Progress)
 }
 
-// Dialer creates outbound legs. Dial returns when the target answered (an
-// answered, confirmed leg) or failed (an error carrying a Cause). Cancel ctx
-// or let its deadline pass to give up: pending branches are CANCELed and the
-// error's cause is Cancelled or NoAnswer.
+// Dialer turns a dialplan target ("user/1002", "trunk/NAME/NUMBER",
+// "sip:...") into the branches it rings: every registered device of an
+// extension, or the one address of a URI or trunk. The call forks over the
+// branches of all its targets, cancels the losers and ranks the causes
+// when every branch fails; a Dialer never forks by itself.
+//
+// Resolve refuses a target the caller may not reach (an external target
+// without DialOptions.Trusted: Forbidden) and a target with nothing to
+// ring (NotFound, Unavailable), with an error carrying the Cause.
 type Dialer interface {
-	Dial(ctx context.Context, target string, opts DialOptions) (Leg, error)
+	Resolve(ctx context.Context, target string, opts DialOptions) ([]Branch, error)
+}
+
+// Branch is one place a target rings: one INVITE.
+type Branch interface {
+	// Dial rings this branch alone. It returns when the branch answered
+	// (an answered, confirmed leg) or failed (an error carrying a Cause).
+	// Cancel ctx or let its deadline pass to give up: the branch is
+	// CANCELed and the error's cause is Cancelled or NoAnswer. Dial may
+	// still return an answered leg after ctx ended (the callee answered
+	// as the CANCEL crossed it); the caller hangs it up.
+	Dial(ctx context.Context, opts DialOptions) (Leg, error)
+	// String names the branch in logs (its contact or address).
+	String() string
 }
 
 // Error is a failed dial: why, as a Cause.

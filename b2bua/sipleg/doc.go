@@ -1,7 +1,8 @@
 // Package sipleg implements call legs over SIP with sipgo: inbound legs
-// from INVITEs (as UAS) and outbound legs (as UAC, forking to every
-// registered contact of a user). Each leg is its own dialog with its own
-// media endpoint; nothing of one leg's SDP reaches the other.
+// from INVITEs (as UAS) and outbound legs (as UAC, one INVITE per branch:
+// Resolve turns a target into branches, every registered contact of a
+// user, and the call forks over them). Each leg is its own dialog with its
+// own media endpoint; nothing of one leg's SDP reaches the other.
 //
 // RFCs: RFC 3261 (INVITE, CANCEL, BYE, ACK, re-INVITE), RFC 3264
 // (offer/answer), RFC 3311 (UPDATE), RFC 4028 (session timers: refreshes

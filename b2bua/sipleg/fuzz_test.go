@@ -32,3 +32,28 @@ func FuzzParseDTMFInfo(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKindForOffer reads arbitrary offers: kindForOffer never panics, an
+// error is always one answered 488, and an offer it accepts is one whose
+// first audio line names a profile it knows.
+func FuzzKindForOffer(f *testing.F) {
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n"))
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
+	f.Add([]byte("v=0\no=- 1 1 IN IP4 h\ns=-\nt=0 0\nm=video 9 RTP/AVP 96\nm=audio 0 RTP/SAVP 0\n"))
+	f.Add([]byte("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		k, err := kindForOffer(body)
+		if err != nil {
+			if negotiationStatus(err) != 488 {
+				t.Fatalf("error %v not answered 488", err)
+			}
+			return
+		}
+		if k != MediaRTP && k != MediaWebRTC {
+			t.Fatalf("kind %v", k)
+		}
+		if !strings.Contains(strings.ToUpper(string(body)), "RTP/") {
+			t.Fatalf("accepted an offer without an RTP profile: %q", body)
+		}
+	})
+}

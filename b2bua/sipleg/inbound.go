@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/media"
 )
 
 // onInvite handles a new INVITE (or routes a re-INVITE to its dialog). It
@@ -73,26 +75,8 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	// An INVITE without SDP is a late offer (RFC 3261 §13.2.1): we offer
 	// in the 200 and the caller answers in its ACK.
 	lateOffer := len(req.Body()) == 0
-	spec.Kind = kindForOffer(req.Body())
-	if lateOffer {
-		spec.Kind = kindForTransport(req.Transport())
-	}
-	ep, err := m.newEP(ctx, spec)
-	if err != nil {
-		log.Error("no media endpoint for the call", "error", err)
-		m.srv.Reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
-		return
-	}
-	var answer []byte
-	if lateOffer {
-		answer, err = ep.Offer(ctx)
-	} else {
-		answer, err = ep.Answer(ctx, req.Body())
-	}
-	if err != nil {
-		_ = ep.Close()
-		log.Info("SDP offer refused", "error", err)
-		m.srv.Reply(req, tx, 488, "Not Acceptable Here", "Warning", `399 softswitch "`+sanitizeWarning(err.Error())+`"`)
+	ep, answer, ok := m.inviteMedia(ctx, req, tx, spec, log)
+	if !ok {
 		return
 	}
 	dua := &sipgo.DialogUA{Client: m.client, ContactHDR: m.contact(req.Transport()), RewriteContact: true}
@@ -111,6 +95,41 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	m.handler(ctx, l, info)
 	l.release()
 	m.delDialog(info.ID, l)
+}
+
+// inviteMedia creates the caller's media endpoint, of the kind its offer
+// asks for, and our SDP: the answer to the offer, or our offer when the
+// INVITE has none. When it cannot, it answers req (488, 500 or 503) and
+// returns ok=false.
+func (m *Manager) inviteMedia(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, spec MediaSpec, log *slog.Logger) (ep media.Endpoint, sdp []byte, ok bool) {
+	offer := req.Body()
+	if len(offer) == 0 {
+		spec.Kind = kindForTransport(req.Transport())
+	} else {
+		kind, err := kindForOffer(offer)
+		if err != nil {
+			refuseSDP(m, req, tx, err, log)
+			return nil, nil, false
+		}
+		spec.Kind = kind
+	}
+	ep, err := m.newEP(ctx, spec)
+	if err != nil {
+		log.Error("no media endpoint for the call", "error", err)
+		m.srv.Reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
+		return nil, nil, false
+	}
+	if len(offer) == 0 {
+		sdp, err = ep.Offer(ctx)
+	} else {
+		sdp, err = ep.Answer(ctx, offer)
+	}
+	if err != nil {
+		_ = ep.Close()
+		refuseSDP(m, req, tx, err, log)
+		return nil, nil, false
+	}
+	return ep, sdp, true
 }
 
 // mayAuthenticate tells whether a challenge could lead anywhere: the
@@ -237,12 +256,13 @@ func (l *inLeg) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	defer cancel()
 	if err := l.ep.Accept(ctx, req.Body()); err != nil {
 		// The caller asked for our offer and did not answer it: no media.
-		l.log.Info("late-offer answer in the ACK refused: ending the call", "error", err)
-		l.emit(leg.Event{Kind: leg.EventHangup, Cause: leg.Incompatible})
+		cause := negotiationCause(err)
+		l.log.Info("late-offer answer in the ACK refused: ending the call", "cause", cause.Name, "error", err)
+		l.emit(leg.Event{Kind: leg.EventHangup, Cause: cause})
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_ = l.Hangup(ctx, leg.Incompatible) // BYE
+			_ = l.Hangup(ctx, cause) // BYE
 		}()
 	}
 }

@@ -23,8 +23,7 @@ func answerReinvite(m *Manager, ep media.Endpoint, current []byte, req *sip.Requ
 		ans, err := ep.Answer(ctx, body)
 		cancel()
 		if err != nil {
-			log.Info("re-offer refused", "method", req.Method, "error", err)
-			m.srv.Reply(req, tx, 488, "Not Acceptable Here")
+			refuseSDP(m, req, tx, err, log)
 			return current
 		}
 		sdp = ans

@@ -2,6 +2,7 @@ package sipleg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/sdp/v3"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
@@ -36,8 +38,8 @@ type Users interface {
 }
 
 // MediaKind is the media profile of a leg, which follows from its peer:
-// a browser (WebSocket transport, or an SDP offer in UDP/TLS/RTP/SAVPF)
-// gets WebRTC, everything else plain RTP.
+// a browser (WebSocket transport, or an SDP offer whose audio is
+// UDP/TLS/RTP/SAVPF) gets WebRTC, everything else plain RTP.
 type MediaKind int
 
 const (
@@ -63,13 +65,47 @@ type MediaSpec struct {
 // MediaFactory creates the media endpoint of a new leg.
 type MediaFactory func(ctx context.Context, spec MediaSpec) (media.Endpoint, error)
 
-// kindForOffer picks the profile answering an offer: WebRTC when the offer
-// asks for DTLS-SRTP with feedback, as browsers do.
-func kindForOffer(sdp []byte) MediaKind {
-	if strings.Contains(string(sdp), "UDP/TLS/RTP/SAVPF") {
-		return MediaWebRTC
+// maxOfferSize bounds the SDP offers kindForOffer parses.
+const maxOfferSize = 64 << 10
+
+// errUnusableOffer is wrapped by kindForOffer's errors: the offer has no
+// audio stream we could answer (unparseable, no audio, an unknown profile).
+var errUnusableOffer = errors.New("unusable SDP offer")
+
+// kindForOffer picks the profile answering an offer from the transport
+// protocol of its first audio m= line: DTLS-SRTP (UDP/TLS/RTP/SAVPF as
+// browsers offer, or UDP/TLS/RTP/SAVP) is WebRTC; RTP/AVP, RTP/AVPF and
+// RTP/SAVP are plain RTP. Anything else, and an SDP that does not parse,
+// is an error wrapping errUnusableOffer.
+func kindForOffer(body []byte) (kind MediaKind, err error) {
+	if len(body) > maxOfferSize {
+		return MediaRTP, fmt.Errorf("%w: %d bytes of SDP", errUnusableOffer, len(body))
 	}
-	return MediaRTP
+	// The body comes from the network and the parser is third-party code:
+	// a parser bug becomes a refused offer, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			kind, err = MediaRTP, fmt.Errorf("%w: SDP parser failure: %v", errUnusableOffer, r)
+		}
+	}()
+	var sd sdp.SessionDescription
+	if err := sd.Unmarshal(body); err != nil {
+		return MediaRTP, fmt.Errorf("%w: %w", errUnusableOffer, err)
+	}
+	for _, md := range sd.MediaDescriptions {
+		if md == nil || md.MediaName.Media != "audio" {
+			continue
+		}
+		proto := strings.Join(md.MediaName.Protos, "/")
+		switch strings.ToUpper(proto) {
+		case "UDP/TLS/RTP/SAVPF", "UDP/TLS/RTP/SAVP":
+			return MediaWebRTC, nil
+		case "RTP/AVP", "RTP/AVPF", "RTP/SAVP":
+			return MediaRTP, nil
+		}
+		return MediaRTP, fmt.Errorf("%w: audio profile %q not supported", errUnusableOffer, proto)
+	}
+	return MediaRTP, fmt.Errorf("%w: no audio stream", errUnusableOffer)
 }
 
 // kindForTransport picks the profile of an offer we make to a contact.

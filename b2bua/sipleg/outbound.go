@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -13,15 +13,13 @@ import (
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/media"
 )
 
-type branchResult struct {
-	l   *outLeg
-	err error
-}
-
-// branch is one INVITE of a dial: a registered contact or a SIP URI.
+// branch is one INVITE of a dial: a registered contact, a SIP URI or a
+// trunk. It is the leg.Branch the call forks to.
 type branch struct {
+	m         *Manager
 	ruri      sip.Uri
 	dest      string // host:port to send to (the registration's source address)
 	transport string // udp, tcp, tls, ws, wss
@@ -29,90 +27,40 @@ type branch struct {
 	trunk     *trunk.Config // set for trunk/NAME/NUMBER
 }
 
-// Dial rings target: "user/EXT" (every registered contact in parallel) or
-// a SIP URI "sip:user@host[:port][;transport=tcp]".
-func (m *Manager) Dial(ctx context.Context, target string, opts leg.DialOptions) (leg.Leg, error) {
+// Resolve turns target into the branches a call rings: "user/EXT" (every
+// registered contact), "trunk/NAME/NUMBER", or a SIP URI
+// "sip:user@host[:port][;transport=tcp]". An external target (a trunk or
+// a URI) is refused unless the caller is trusted.
+func (m *Manager) Resolve(ctx context.Context, target string, opts leg.DialOptions) ([]leg.Branch, error) {
 	if external(target) && !opts.Trusted {
 		// Toll fraud guard: only extensions and carriers may call out.
 		m.fraud.note(opts.Source, "target", target, "call_id", opts.CallID)
 		return nil, &leg.Error{Cause: leg.Forbidden, Detail: "caller not authenticated: " + target + " refused"}
 	}
-	branches, err := m.resolve(ctx, target)
+	bs, err := m.resolve(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	bctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := make(chan branchResult, len(branches))
-	for _, b := range branches {
-		go func(b branch) {
-			l, err := m.invite(bctx, b, opts)
-			results <- branchResult{l, err}
-		}(b)
+	out := make([]leg.Branch, len(bs))
+	for i := range bs {
+		bs[i].m = m
+		out[i] = bs[i]
 	}
-	var winner *outLeg
-	var causes []leg.Cause
-	pending := len(branches)
-	for pending > 0 && winner == nil {
-		select {
-		case r := <-results:
-			pending--
-			if r.err != nil {
-				causes = append(causes, leg.CauseOf(r.err))
-				continue
-			}
-			winner = r.l
-			cancel() // CANCEL the other branches
-		case <-ctx.Done():
-			// Do not wait for branches still trying (a contact that never
-			// answered cannot even be CANCELed before it sends a 1xx).
-			pending = m.drain(results, pending)
-		}
-	}
-	m.drain(results, pending)
-	if winner != nil {
-		return winner, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("dial %s: %w", target, err)
-	}
-	return nil, &leg.Error{Cause: firstCause(causes), Detail: target}
+	return out, nil
 }
 
-// drain collects the results of branches still running, in the
-// background: a branch that answers after another won, or after the caller
-// gave up, was ACKed and is now hung up. It returns 0.
-func (m *Manager) drain(results <-chan branchResult, pending int) int {
-	if pending == 0 {
-		return 0
+// Dial sends this branch's INVITE and waits for its final answer.
+func (b branch) Dial(ctx context.Context, opts leg.DialOptions) (leg.Leg, error) {
+	l, err := b.m.invite(ctx, b, opts)
+	if err != nil {
+		return nil, err
 	}
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		for i := 0; i < pending; i++ {
-			if r := <-results; r.err == nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_ = r.l.Hangup(ctx, leg.Normal)
-				cancel()
-			}
-		}
-	}()
-	return 0
+	return l, nil
 }
 
-// firstCause prefers a callee's own answer (busy, decline) over failures.
-func firstCause(causes []leg.Cause) leg.Cause {
-	for _, want := range []string{"busy", "declined"} {
-		for _, c := range causes {
-			if c.Name == want {
-				return c
-			}
-		}
-	}
-	if len(causes) > 0 {
-		return causes[0]
-	}
-	return leg.Unavailable
+// String names the branch in logs: its Request-URI and where it is sent.
+func (b branch) String() string {
+	return b.ruri.String() + " via " + b.transport + " to " + b.dest
 }
 
 // resolve turns a target into branches.
@@ -204,26 +152,8 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	}
 	callID := sip.GenerateTagN(24)
 	log := m.log.With("call_id", opts.CallID, "leg", "b", "b_call_id", callID, "to", b.ruri.String())
-	req := sip.NewRequest(sip.INVITE, b.ruri)
-	req.SetTransport(strings.ToUpper(b.transport))
-	req.SetDestination(b.dest)
-	m.FromListener(req)
-	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
-	cid := sip.CallIDHeader(callID)
 	contact := m.contact(b.transport)
-	req.AppendHeader(from)
-	req.AppendHeader(to)
-	req.AppendHeader(&cid)
-	req.AppendHeader(&contact)
-	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
-	if b.trunk != nil && opts.Caller != "" {
-		// RFC 3325: the carrier trusts us to assert who calls.
-		pai := sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}}
-		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai.Value()))
-	}
+	req := m.inviteRequest(b, opts, fromHost, callID, contact)
 	req.SetBody(offer)
 
 	l := &outLeg{core: newCore(m, callID, ep, b.transport, b.dest, log), offer: offer}
@@ -243,9 +173,10 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	earlySDP := false
 	// Giving up (ctx ends) sends CANCEL, which RFC 3261 §9.1 allows only
 	// once a provisional response has arrived: sipgo waits for one, up to
-	// timer B (32 s) for a contact that never answers. Dial and Bridge do
-	// not wait for that (Manager.drain finishes such branches in the
-	// background), and a phone that starts ringing late is still CANCELed.
+	// timer B (32 s) for a contact that never answers. The call's Bridge
+	// does not wait for that (it finishes such branches in the background
+	// and hangs up one that answers late), and a phone that starts ringing
+	// late is still CANCELed.
 	answerOpts.OnResponse = func(res *sip.Response) error {
 		if (res.StatusCode == 401 || res.StatusCode == 407) && b.trunk != nil {
 			if err := b.trunk.CheckChallenge(res); err != nil {
@@ -272,42 +203,85 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 		}
 		return nil
 	}
-	err = dlg.WaitAnswer(ctx, answerOpts)
-	if err != nil {
-		var le *leg.Error
-		if errors.As(err, &le) {
-			return fail(le)
-		}
-		var de *sipgo.ErrDialogResponse
-		if errors.As(err, &de) {
-			log.Info("call refused", "status", de.Res.StatusCode, "reason", de.Res.Reason)
-			return fail(&leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)})
-		}
-		if ctx.Err() != nil {
-			return fail(fmt.Errorf("invite: %w", ctx.Err()))
-		}
-		log.Info("call failed", "error", err)
-		return fail(&leg.Error{Cause: leg.Timeout, Detail: err.Error()})
+	if err := dlg.WaitAnswer(ctx, answerOpts); err != nil {
+		return fail(inviteFailure(ctx, err, log))
 	}
-	if body := dlg.InviteResponse.Body(); len(body) > 0 {
-		if err := ep.Accept(context.Background(), body); err != nil && !earlySDP {
-			log.Info("answer SDP refused", "error", err)
-			_ = dlg.Ack(context.Background())
-			_ = dlg.Bye(context.Background())
-			return fail(&leg.Error{Cause: leg.Incompatible, Detail: err.Error()})
-		}
-	} else if !earlySDP {
-		_ = dlg.Ack(context.Background())
-		_ = dlg.Bye(context.Background())
-		return fail(&leg.Error{Cause: leg.Incompatible, Detail: "200 OK without SDP"})
-	}
-	if err := dlg.Ack(context.Background()); err != nil {
-		log.Warn("ACK failed", "error", err)
+	if err := confirmAnswer(dlg, ep, earlySDP, log); err != nil {
+		return fail(err)
 	}
 	m.wg.Add(1)
 	go l.watch(nil, nil)
 	log.Info("answered", "codec", ep.Codec())
 	return l, nil
+}
+
+// inviteRequest builds the INVITE of branch b (without its body).
+func (m *Manager) inviteRequest(b branch, opts leg.DialOptions, fromHost, callID string, contact sip.ContactHeader) *sip.Request {
+	req := sip.NewRequest(sip.INVITE, b.ruri)
+	req.SetTransport(strings.ToUpper(b.transport))
+	req.SetDestination(b.dest)
+	m.FromListener(req)
+	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
+	cid := sip.CallIDHeader(callID)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&contact)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
+	if b.trunk != nil && opts.Caller != "" {
+		// RFC 3325: the carrier trusts us to assert who calls.
+		pai := sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}}
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai.Value()))
+	}
+	return req
+}
+
+// inviteFailure turns the error of waiting for an INVITE's final answer
+// into the branch's error: the callee's final status as a cause, our
+// giving up (ctx), or a transaction timeout.
+func inviteFailure(ctx context.Context, err error, log *slog.Logger) error {
+	var le *leg.Error
+	if errors.As(err, &le) {
+		return le
+	}
+	var de *sipgo.ErrDialogResponse
+	if errors.As(err, &de) {
+		log.Info("call refused", "status", de.Res.StatusCode, "reason", de.Res.Reason)
+		return &leg.Error{Cause: leg.CauseFromSIP(de.Res.StatusCode, de.Res.Reason)}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("invite: %w", ctx.Err())
+	}
+	log.Info("call failed", "error", err)
+	return &leg.Error{Cause: leg.Timeout, Detail: err.Error()}
+}
+
+// confirmAnswer applies the callee's answer to our offer (the 200's SDP,
+// or the early answer in a 183 when the 200 has none) and ACKs the 200.
+// An answer we cannot use is ACKed and hung up at once.
+func confirmAnswer(dlg *sipgo.DialogClientSession, ep media.Endpoint, earlySDP bool, log *slog.Logger) error {
+	var refused error
+	if body := dlg.InviteResponse.Body(); len(body) > 0 {
+		if err := ep.Accept(context.Background(), body); err != nil && !earlySDP {
+			cause := negotiationCause(err)
+			log.Info("answer SDP refused", "cause", cause.Name, "error", err)
+			refused = &leg.Error{Cause: cause, Detail: err.Error()}
+		}
+	} else if !earlySDP {
+		refused = &leg.Error{Cause: leg.Incompatible, Detail: "200 OK without SDP"}
+	}
+	if refused != nil {
+		_ = dlg.Ack(context.Background())
+		_ = dlg.Bye(context.Background())
+		return refused
+	}
+	if err := dlg.Ack(context.Background()); err != nil {
+		log.Warn("ACK failed", "error", err)
+	}
+	return nil
 }
 
 // outLeg is a callee's side of a call (we are UAC).

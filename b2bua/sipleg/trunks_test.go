@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
@@ -88,7 +89,7 @@ func TestUntrustedCallerNeverLeaves(t *testing.T) {
 	m := &Manager{log: log, trunks: fakeTrunks{"carrier": {Name: "carrier", Host: "192.0.2.7", Port: 5060, Transport: "udp"}},
 		fraud: newSourceLog(log, "external call refused")}
 	for _, target := range []string{"trunk/carrier/0049301234", "sip:0049301234@192.0.2.7", "trunk/carrier/1"} {
-		_, err := m.Dial(context.Background(), target, leg.DialOptions{Source: "198.51.100.9:5060"})
+		_, err := m.Resolve(context.Background(), target, leg.DialOptions{Source: "198.51.100.9:5060"})
 		if leg.CauseOf(err) != leg.Forbidden {
 			t.Errorf("%s: err %v, want forbidden", target, err)
 		}
@@ -102,5 +103,50 @@ func TestUntrustedCallerNeverLeaves(t *testing.T) {
 	m.fraud.note("198.51.100.10:1")
 	if !strings.Contains(logs.String(), "source=198.51.100.10 count=1") {
 		t.Errorf("another source is not logged on its own:\n%s", logs.String())
+	}
+}
+
+type fakeUsers map[string]bool
+
+func (f fakeUsers) User(_ context.Context, ext string) (store.User, error) {
+	if !f[ext] {
+		return store.User{}, store.ErrNotFound
+	}
+	return store.User{Ext: ext}, nil
+}
+
+type fakeLocator map[string][]store.Binding
+
+func (f fakeLocator) Lookup(ext string) []store.Binding { return f[ext] }
+func (f fakeLocator) Registered(string) bool            { return false }
+
+// Resolve turns a target into one branch per place it rings; the call,
+// not the Manager, forks over them.
+func TestResolve(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	m := &Manager{log: log, fraud: newSourceLog(log, "external call refused"),
+		users: fakeUsers{"1002": true, "1003": true},
+		loc: fakeLocator{"1002": {
+			{Ext: "1002", Contact: "sip:1002@10.0.0.5:5062", Transport: "udp", Source: "192.0.2.5:5062"},
+			{Ext: "1002", Contact: "<<unparseable", Transport: "udp", Source: "192.0.2.6:5060"},
+			{Ext: "1002", Contact: "sip:1002@10.0.0.7", Transport: "udp", Source: "192.0.2.7:5060"},
+		}}}
+	trusted := leg.DialOptions{Trusted: true}
+	bs, err := m.Resolve(context.Background(), "user/1002", leg.DialOptions{})
+	if err != nil || len(bs) != 2 {
+		t.Fatalf("user/1002: %d branches, %v; want 2 (one contact is unusable)", len(bs), err)
+	}
+	if got := bs[0].String(); got != "sip:1002@10.0.0.5:5062 via udp to 192.0.2.5:5062" {
+		t.Errorf("branch named %q", got)
+	}
+	for target, want := range map[string]leg.Cause{"user/1003": leg.Unavailable, "user/9999": leg.NotFound,
+		"bogus": leg.NotFound, "sip:": leg.NotFound} {
+		if _, err := m.Resolve(context.Background(), target, trusted); leg.CauseOf(err) != want {
+			t.Errorf("%s: err %v, want %s", target, err, want.Name)
+		}
+	}
+	bs, err = m.Resolve(context.Background(), "sip:5550100@192.0.2.9;transport=tcp", trusted)
+	if err != nil || len(bs) != 1 || bs[0].String() != "sip:5550100@192.0.2.9;transport=tcp via tcp to 192.0.2.9:5060" {
+		t.Fatalf("URI target: %v, %v", bs, err)
 	}
 }

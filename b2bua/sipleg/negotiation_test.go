@@ -1,0 +1,98 @@
+package sipleg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/rtpep"
+	"github.com/softswitch/softswitch/media/webrtcep"
+)
+
+func TestNegotiationStatus(t *testing.T) {
+	tests := []struct {
+		err   error
+		code  int
+		cause leg.Cause
+	}{
+		{rtpep.ErrNoCommonCodec, 488, leg.Incompatible},
+		{fmt.Errorf("answer: %w: peer offers G729", rtpep.ErrNoCommonCodec), 488, leg.Incompatible},
+		{fmt.Errorf("answer: %w: x", webrtcep.ErrNegotiation), 500, leg.Failure},
+		{fmt.Errorf("answer: %w", rtpep.ErrBadSDP), 500, leg.Failure},
+		{rtpep.ErrPortsExhausted, 500, leg.Failure},
+		{fmt.Errorf("answer: %w", media.ErrClosed), 500, leg.Failure},
+		{context.Canceled, 500, leg.Failure},
+		{errors.New("anything"), 500, leg.Failure},
+	}
+	for _, tt := range tests {
+		if got := negotiationStatus(tt.err); got != tt.code {
+			t.Errorf("negotiationStatus(%v) = %d, want %d", tt.err, got, tt.code)
+		}
+		if got := negotiationCause(tt.err); got.Name != tt.cause.Name || got.SIP != tt.code {
+			t.Errorf("negotiationCause(%v) = %+v, want %s %d", tt.err, got, tt.cause.Name, tt.code)
+		}
+	}
+}
+
+// refusingEP fails every negotiation with err.
+type refusingEP struct {
+	media.Endpoint // nothing else is called
+	err            error
+}
+
+func (e refusingEP) Answer(context.Context, []byte) ([]byte, error) { return nil, e.err }
+
+// recordingTx keeps the response a handler sent.
+type recordingTx struct {
+	sip.ServerTransaction // nothing else is called
+	res                   *sip.Response
+}
+
+func (tx *recordingTx) Respond(res *sip.Response) error { tx.res = res; return nil }
+
+// A re-INVITE whose SDP cannot be negotiated: 488 with a Warning for no
+// common codec, 500 without details for anything else; the session stays.
+func TestReinviteRefused(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	srv, err := sipserver.New(sipserver.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{srv: srv, log: log}
+	for _, tt := range []struct {
+		err  error
+		code int
+		warn string
+	}{
+		{fmt.Errorf("answer: %w: peer offers G729", rtpep.ErrNoCommonCodec), 488, "no common codec: peer offers G729"},
+		{fmt.Errorf("answer: %w: pion said no", webrtcep.ErrNegotiation), 500, ""},
+	} {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "a", Host: "192.0.2.1"})
+		cid := sip.CallIDHeader("reinvite-1")
+		req.AppendHeader(&cid)
+		req.SetBody([]byte("v=0\r\nm=audio 4000 RTP/AVP 18\r\n"))
+		tx := &recordingTx{}
+		got := answerReinvite(m, refusingEP{err: tt.err}, []byte("current"), req, tx, log)
+		if string(got) != "current" {
+			t.Errorf("%v: session became %q", tt.err, got)
+		}
+		if tx.res == nil || tx.res.StatusCode != tt.code {
+			t.Fatalf("%v: answered %v, want %d", tt.err, tx.res, tt.code)
+		}
+		w := tx.res.GetHeader("Warning")
+		switch {
+		case tt.warn != "" && (w == nil || !strings.Contains(w.Value(), tt.warn)):
+			t.Errorf("488 Warning %v lacks %q", w, tt.warn)
+		case tt.warn == "" && w != nil:
+			t.Errorf("500 tells the peer %q", w.Value())
+		}
+	}
+}
