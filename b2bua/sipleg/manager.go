@@ -12,7 +12,6 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"github.com/pion/sdp/v3"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
@@ -65,9 +64,6 @@ type MediaSpec struct {
 // MediaFactory creates the media endpoint of a new leg.
 type MediaFactory func(ctx context.Context, spec MediaSpec) (media.Endpoint, error)
 
-// maxOfferSize bounds the SDP offers kindForOffer parses.
-const maxOfferSize = 64 << 10
-
 // errUnusableOffer is wrapped by kindForOffer's errors: the offer has no
 // audio stream we could answer (unparseable, no audio, an unknown profile).
 var errUnusableOffer = errors.New("unusable SDP offer")
@@ -77,19 +73,9 @@ var errUnusableOffer = errors.New("unusable SDP offer")
 // browsers offer, or UDP/TLS/RTP/SAVP) is WebRTC; RTP/AVP, RTP/AVPF and
 // RTP/SAVP are plain RTP. Anything else, and an SDP that does not parse,
 // is an error wrapping errUnusableOffer.
-func kindForOffer(body []byte) (kind MediaKind, err error) {
-	if len(body) > maxOfferSize {
-		return MediaRTP, fmt.Errorf("%w: %d bytes of SDP", errUnusableOffer, len(body))
-	}
-	// The body comes from the network and the parser is third-party code:
-	// a parser bug becomes a refused offer, not a crash.
-	defer func() {
-		if r := recover(); r != nil {
-			kind, err = MediaRTP, fmt.Errorf("%w: SDP parser failure: %v", errUnusableOffer, r)
-		}
-	}()
-	var sd sdp.SessionDescription
-	if err := sd.Unmarshal(body); err != nil {
+func kindForOffer(body []byte) (MediaKind, error) {
+	sd, err := media.ParseSDP(body) // bounded, and a parser panic is an error
+	if err != nil {
 		return MediaRTP, fmt.Errorf("%w: %w", errUnusableOffer, err)
 	}
 	for _, md := range sd.MediaDescriptions {

@@ -7,17 +7,18 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
-	"github.com/softswitch/softswitch/media/rtpep"
+	"github.com/softswitch/softswitch/media"
 )
 
 // negotiationStatus is the SIP status for an SDP offer or answer a leg's
 // endpoint could not negotiate: 488 Not Acceptable Here when the peer's
-// SDP has nothing we can use (no codec in common, no audio stream, or an
-// offer kindForOffer could not use), 500 for anything else, which is our
-// failure (no port, a closed endpoint, a pion error). It is the one place
-// that knows the endpoints' errors.
+// SDP has nothing we can use (media.ErrNoCommonCodec: no codec in common,
+// no audio stream; media.ErrBadSDP: SDP that does not parse or does not
+// hold together; an offer kindForOffer could not use), 500 for anything
+// else, which is our failure (no port, a closed endpoint, a pion error).
+// Every endpoint wraps the media package's sentinels.
 func negotiationStatus(err error) int {
-	if errors.Is(err, rtpep.ErrNoCommonCodec) || errors.Is(err, errUnusableOffer) {
+	if errors.Is(err, media.ErrNoCommonCodec) || errors.Is(err, media.ErrBadSDP) || errors.Is(err, errUnusableOffer) {
 		return 488
 	}
 	return 500

@@ -13,7 +13,7 @@ var (
 	// none of our codecs; a SIP leg answers 488 Not Acceptable Here.
 	ErrNoCommonCodec = fmt.Errorf("rtpep: %w", media.ErrNoCommonCodec)
 	// ErrBadSDP reports SDP that cannot be parsed or is inconsistent.
-	ErrBadSDP = errors.New("rtpep: malformed sdp")
+	ErrBadSDP = fmt.Errorf("rtpep: %w", media.ErrBadSDP)
 	// ErrNoOffer means Accept was called without a pending Offer.
 	ErrNoOffer = errors.New("rtpep: no offer pending")
 	// ErrClosed is returned by an endpoint after Close.

@@ -117,8 +117,11 @@ func audioTable(body string) (audioSDP, error) {
 		}
 		return a, nil
 	}
-	return a, fmt.Errorf("parse sdp: no audio m-line")
+	return a, fmt.Errorf("parse sdp: no audio m-line: %w", media.ErrNoCommonCodec)
 }
+
+// hasCodec reports whether the SDP lists an audio codec of ours.
+func (a audioSDP) hasCodec() bool { return a.first != media.CodecNone }
 
 // sendChoice is what we send with, and pion's parameters of the codec.
 type sendChoice struct {

@@ -40,6 +40,16 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
+	// Our own bounded parse first: malformed SDP is media.ErrBadSDP, no
+	// audio or none of our codecs media.ErrNoCommonCodec (488), where pion
+	// would only say it failed.
+	off, err := audioTable(string(offer))
+	if err != nil {
+		return nil, fmt.Errorf("answer: %w", err)
+	}
+	if !off.hasCodec() {
+		return nil, fmt.Errorf("answer: %w: the offer has none of opus, PCMU, PCMA", ErrNoCommonCodec)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed.Load() {
@@ -60,7 +70,7 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 		return nil, fmt.Errorf("answer: %w: %w", ErrNegotiation, err)
 	}
 	hold := ""
-	if off, err := audioTable(string(offer)); err == nil && !off.recv {
+	if !off.recv {
 		// pion answers sendrecv to a sendonly offer (hold) and refuses a
 		// munged local answer; RFC 3264 §6.1 wants recvonly (inactive to
 		// inactive): we say so in the SDP we return and stop sending.
