@@ -213,13 +213,25 @@ func TestLatching(t *testing.T) {
 	if sdpSock.read(100*time.Millisecond) != nil {
 		t.Fatal("still sending to the SDP address after latching")
 	}
-	// After latching, packets from elsewhere are dropped.
+	// Packets from the SDP's own address are preferred once they come.
 	if _, err := sdpSock.conn.WriteToUDPAddrPort(rtpPacket(0, 2, 1160, 0x1234, make([]byte, 160)), e.local); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, time.Second, "packet from the SDP address", func() bool { return e.Stats().PacketsReceived == 2 })
+	if err := e.AudioSink().WriteFrame(frame); err != nil {
+		t.Fatal(err)
+	}
+	if sdpSock.read(time.Second) == nil {
+		t.Fatal("nothing sent to the SDP address once it sent")
+	}
+	// The NAT port, still sending, no longer counts: it is not silent
+	// long enough to take over again.
+	if _, err := srcSock.conn.WriteToUDPAddrPort(rtpPacket(0, 3, 1320, 0x1234, make([]byte, 160)), e.local); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, time.Second, "stray packet counted", func() bool { return e.Stats().Stray == 1 })
-	if got := e.Stats().PacketsReceived; got != 1 {
-		t.Errorf("PacketsReceived = %d, want 1", got)
+	if got := e.Stats().PacketsReceived; got != 2 {
+		t.Errorf("PacketsReceived = %d, want 2", got)
 	}
 	// A re-offer with a new address drops the latch.
 	other := newRawPeer(t)

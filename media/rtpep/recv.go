@@ -47,7 +47,7 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 	if !e.s.Parse(pkt, p) {
 		return
 	}
-	accept, latched, sdpDest := e.peer.latch(src)
+	accept, latched, sdpDest := e.peer.latch(src, e.since())
 	if !accept {
 		e.s.Stray()
 		return

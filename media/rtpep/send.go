@@ -11,6 +11,10 @@ import (
 	"github.com/pion/rtp"
 )
 
+// relatchAfter is how long the latched source must have been silent
+// before another one that is safe to latch onto may take its place.
+const relatchAfter = 2 * time.Second
+
 // peerAddrs is where packets go; immutable once stored, so the receive
 // and send paths read it without a lock.
 type peerAddrs struct {
@@ -22,13 +26,31 @@ type peerAddrs struct {
 }
 
 // peer is the peer's addresses: changed under mu (negotiation, latching:
-// rare), read from cur with one atomic load.
+// rare), read from cur with one atomic load. It decides which sources
+// may send us the call's media, as rtpengine's strict-source learning:
+//
+//   - the address the peer's SDP names is always accepted, and preferred:
+//     once its packets arrive, we send there;
+//   - another source is latched only when that is safe: it is the SDP's
+//     host with another port (a NAT rewrote the port), or the SDP's
+//     address cannot be reached from us (private, link-local or shared
+//     address space while ours is not: the peer is behind a NAT);
+//   - once latched, another source may take over only after the latched
+//     one has been silent for relatchAfter, and only if it is safe.
+//
+// A third party spraying the port range therefore never receives a
+// call's audio, and never silences the real peer.
 type peer struct {
-	mu  sync.Mutex
-	cur atomic.Pointer[peerAddrs]
+	local    netip.Addr // our media address
+	mu       sync.Mutex
+	cur      atomic.Pointer[peerAddrs]
+	lastSeen atomic.Int64 // when the latched source last sent, as Endpoint.since
 }
 
-func (p *peer) init() { p.cur.Store(&peerAddrs{}) }
+func (p *peer) init(local netip.Addr) {
+	p.local = local
+	p.cur.Store(&peerAddrs{})
+}
 
 // update applies f to a copy of the addresses and stores it.
 func (p *peer) update(f func(a *peerAddrs) bool) bool {
@@ -61,15 +83,22 @@ func (p *peer) apply(n negotiation) (relatched bool) {
 	})
 }
 
-// latch makes src the destination on the first accepted packet (symmetric
-// RTP, RFC 4961). Afterwards only packets from src are accepted. It
-// reports whether the packet is accepted and whether it latched now.
-func (p *peer) latch(src netip.AddrPort) (accept, latchedNow bool, sdp netip.AddrPort) {
-	if a := p.cur.Load(); a.latched {
-		return src == a.dest, false, a.sdpDest
+// latch decides whether a packet from src, arriving now, is the peer's,
+// and latches onto src when the rules above allow. It reports whether
+// the packet is accepted and whether the destination changed to src.
+func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow bool, sdp netip.AddrPort) {
+	if a := p.cur.Load(); a.latched && src == a.dest {
+		p.lastSeen.Store(int64(now))
+		return true, false, a.sdpDest
 	}
 	latchedNow = p.update(func(a *peerAddrs) bool {
-		if a.latched {
+		switch {
+		case a.latched && src == a.dest:
+			return false // latched meanwhile
+		case src == a.sdpDest:
+		case !p.safe(a, src):
+			return false
+		case a.latched && now-time.Duration(p.lastSeen.Load()) < relatchAfter:
 			return false
 		}
 		a.latched, a.dest = true, src
@@ -79,7 +108,31 @@ func (p *peer) latch(src netip.AddrPort) (accept, latchedNow bool, sdp netip.Add
 		return true
 	})
 	a := p.cur.Load()
-	return src == a.dest, latchedNow, a.sdpDest
+	accept = a.latched && src == a.dest
+	if accept {
+		p.lastSeen.Store(int64(now))
+	}
+	return accept, latchedNow, a.sdpDest
+}
+
+// safe reports whether src, not the SDP's address, may be latched onto.
+func (p *peer) safe(a *peerAddrs, src netip.AddrPort) bool {
+	sdp := a.sdpDest.Addr()
+	switch {
+	case !a.sdpDest.IsValid():
+		return false // no SDP address yet, or on hold: nothing to learn from
+	case src.Addr() == sdp:
+		return true // the same host: a NAT rewrote the port
+	}
+	return behindNAT(sdp) && !behindNAT(p.local)
+}
+
+// behindNAT reports whether a is an address a peer behind a NAT writes
+// in its SDP: private (RFC 1918, RFC 4193), link-local, loopback, or the
+// shared address space of carrier-grade NAT (RFC 6598).
+func behindNAT(a netip.Addr) bool {
+	cgnat := netip.PrefixFrom(netip.AddrFrom4([4]byte{100, 64, 0, 0}), 10)
+	return a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLoopback() || a.IsUnspecified() || cgnat.Contains(a)
 }
 
 // latchRTCP sends our reports to where the peer's RTCP comes from.
