@@ -63,7 +63,7 @@ func (w *wire) pcmu(t *testing.T) []int16 {
 	return pcm
 }
 
-func newStream(t *testing.T, cfg Config, w Transport) *Stream {
+func newStream(t testing.TB, cfg Config, w Transport) *Stream {
 	t.Helper()
 	s, err := New(cfg, w, nil)
 	if err != nil {
@@ -76,7 +76,7 @@ func newStream(t *testing.T, cfg Config, w Transport) *Stream {
 // transcodedCall is a browser's stream (Opus in at PT 111, decoded at
 // 8 kHz) bridged to a phone's (PCMU out), through a gate as b2bua links
 // them; phone records what the phone is sent.
-func transcodedCall(t *testing.T) (browser *Stream, gate *media.Gate, phone *wire) {
+func transcodedCall(t testing.TB) (browser *Stream, gate *media.Gate, phone *wire) {
 	t.Helper()
 	phone = &wire{}
 	browser = newStream(t, Config{Name: "SRTP", Rate: 8000}, &wire{})
@@ -92,7 +92,7 @@ func transcodedCall(t *testing.T) (browser *Stream, gate *media.Gate, phone *wir
 
 // opusTone encodes n 20 ms frames of freq Hz at 48 kHz, FEC on, as a
 // browser sends them.
-func opusTone(t *testing.T, n int, freq float64) [][]byte {
+func opusTone(t testing.TB, n int, freq float64) [][]byte {
 	t.Helper()
 	enc, err := opus.NewEncoder(opus.Config{FEC: true})
 	if err != nil {
@@ -305,5 +305,63 @@ func TestNoAllocsOnArrival(t *testing.T) {
 	}
 	if st := browser.Stats(); st.Decoded < 200 || st.OutputErrors != 0 {
 		t.Errorf("decoded %d, output errors %d", st.Decoded, st.OutputErrors)
+	}
+}
+
+// BenchmarkTranscodeOnArrival is one 20 ms frame of a transcoded call in
+// each direction through the engine, packet in to packet out, without
+// sockets: browser -> phone (parse, Opus decode at 8 kHz, gate, PCMU
+// encode, RTP) and phone -> browser (parse, PCMU decode, gate, Opus
+// encode at 8 kHz with FEC, RTP).
+func BenchmarkTranscodeOnArrival(b *testing.B) {
+	t := b
+	browser, _, phone := transcodedCall(t)
+	phone.drop = true
+	pkts := opusTone(t, 50, 1000)
+	// The phone's side: PCMU in, Opus out to a browser's wire.
+	toBrowser := &wire{drop: true}
+	br := newStream(t, Config{Name: "SRTP", Rate: 8000}, toBrowser)
+	br.SetSend(Send{Codec: media.CodecOpus, PT: 111, TE: -1})
+	ph := newStream(t, Config{Name: "RTP"}, &wire{drop: true})
+	var tbl PTTable
+	tbl.SetCodec(0, media.CodecPCMU)
+	ph.SetReceive(tbl)
+	ph.SetAudioOutput(media.NewGate(br.AudioSink()))
+	enc, _ := g711.NewEncoder(g711.PCMU)
+	pcm := make([]int16, 160)
+	tone(pcm)
+	ulaw := make([]byte, 160)
+	_, _ = enc.Encode(ulaw, pcm)
+	in := make([][]byte, 50)
+	for k := range in {
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 1}, Payload: pkts[k]}
+		in[k], _ = p.Marshal()
+	}
+	pu := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 2}, Payload: ulaw}
+	fromPhone, _ := pu.Marshal()
+	var pkt Packet
+	var seq uint16
+	b.ReportAllocs()
+	for b.Loop() {
+		p := in[seq%50]
+		p[2], p[3] = byte(seq>>8), byte(seq)
+		fromPhone[2], fromPhone[3] = byte(seq>>8), byte(seq)
+		seq++
+		if browser.Parse(p, &pkt) {
+			browser.Receive(&pkt)
+		}
+		if ph.Parse(fromPhone, &pkt) {
+			ph.Receive(&pkt)
+		}
+	}
+	if st := ph.Stats(); st.Decoded == 0 || br.Stats().PacketsSent == 0 {
+		b.Fatalf("nothing transcoded: %+v", st)
+	}
+}
+
+// tone fills pcm with a 1 kHz tone at 8 kHz.
+func tone(pcm []int16) {
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/8000))
 	}
 }
