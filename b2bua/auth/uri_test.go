@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +57,23 @@ func TestVerifyBindsURI(t *testing.T) {
 	if err := v.Verify(test, c, ha1); err != nil {
 		t.Fatalf("credentials for this destination: %v", err)
 	}
+}
+
+// FuzzMatchURI: any input is answered without a panic, with nil or
+// ErrURI, and a uri written from a user and a host names them.
+func FuzzMatchURI(f *testing.F) {
+	f.Add("sip:1002@example.org:5060;transport=tcp", "1002", "example.org")
+	f.Add("sips:[2001:db8::1]", "", "[2001:db8::1]")
+	f.Add("sip:a;b?c@h?x", "a;b?c", "h")
+	f.Fuzz(func(t *testing.T, uri, user, host string) {
+		if err := matchURI(uri, user, host); err != nil && !errors.Is(err, ErrURI) {
+			t.Fatalf("matchURI(%q): %v", uri, err)
+		}
+		if host == "" || strings.ContainsAny(host, "@:;?[]") || strings.ContainsAny(user, "@:%") {
+			return
+		}
+		if err := matchURI("sip:"+user+"@"+host+":5060;lr", user, host); user != "" && err != nil {
+			t.Fatalf("sip:%s@%s does not name itself: %v", user, host, err)
+		}
+	})
 }
