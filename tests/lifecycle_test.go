@@ -62,7 +62,8 @@ func TestSIGTERMDrainsCalls(t *testing.T) {
 
 // Only destinations the configuration names may be called anonymously.
 // Elsewhere a stranger (no extension in From, no registration from its
-// address, no credentials) is refused at once; an extension is challenged.
+// address, no credentials) is challenged exactly like an extension, so
+// that it cannot tell which extensions exist.
 func TestAnonymousDestinations(t *testing.T) {
 	cfg := writeConfig(t, "anonymous_destinations: [\"07010002000\"]\n")
 	s := startServer(t, "", "--dialplan", testDialplan, "--config", cfg)
@@ -79,8 +80,8 @@ func TestAnonymousDestinations(t *testing.T) {
 	cl.bye(res)
 	other := dialSIP(t, s, "udp")
 	cl2, res2 := other.invite("stranger", "", "1002", rtp.port())
-	if res2.StatusCode != 403 {
-		t.Fatalf("anonymous call elsewhere got %d, want 403", res2.StatusCode)
+	if res2.StatusCode != 407 {
+		t.Fatalf("anonymous call elsewhere got %d, want a 407 challenge like an extension's", res2.StatusCode)
 	}
 	cl2.ack(res2)
 	cl3, res3 := other.invite("1001", "", "1002", rtp.port())

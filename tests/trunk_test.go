@@ -116,7 +116,7 @@ func statusLine(t *testing.T, s *server, name string) string {
 
 // A carrier's INVITE is recognised by its source address and routed by its
 // DID to an extension, with audio both ways. The same INVITE from another
-// address is refused with 403 and nothing is sent anywhere; an anonymous
+// address is challenged (407, as anyone is) and nothing is sent anywhere; an anonymous
 // caller whose dialplan routes to the trunk is refused too (toll fraud).
 func TestTrunkInboundByAddress(t *testing.T) {
 	trunkSock := newUDPSink(t, carrierIP)
@@ -134,8 +134,8 @@ func TestTrunkInboundByAddress(t *testing.T) {
 
 	// The same INVITE from an address that is no trunk's.
 	stranger := dialSIPFrom(t, s, "udp", otherIP)
-	if _, res := stranger.invite("+15551234567", "", "5550100", carrierMedia.port()); res.StatusCode != 403 {
-		t.Fatalf("INVITE from an unknown address answered %d, want 403", res.StatusCode)
+	if _, res := stranger.invite("+15551234567", "", "5550100", carrierMedia.port()); res.StatusCode != 407 {
+		t.Fatalf("INVITE from an unknown address answered %d, want a 407 challenge", res.StatusCode)
 	}
 	// Toll fraud: an allowed anonymous destination routed to a carrier.
 	anon := dialSIP(t, s, "udp")

@@ -122,11 +122,17 @@ func newTestVerifier(t *testing.T) (*Verifier, *fakeClock) {
 	return v, clk
 }
 
+// testSource is the address the test clients send from.
+const testSource = "192.0.2.1"
+
+// register is a REGISTER to sip:127.0.0.1 from testSource.
+var register = Request{Method: "REGISTER", Source: testSource, Host: "127.0.0.1"}
+
 func TestVerify(t *testing.T) {
 	for i, alg := range []string{MD5, SHA256} {
 		t.Run(alg, func(t *testing.T) {
 			v, clk := newTestVerifier(t)
-			chals := v.Challenges(false)
+			chals := v.Challenges(testSource, false)
 			if len(chals) != 2 {
 				t.Fatalf("challenges = %v", chals)
 			}
@@ -137,32 +143,32 @@ func TestVerify(t *testing.T) {
 			if good.Algorithm != alg {
 				t.Fatalf("client chose %s", good.Algorithm)
 			}
-			if err := v.Verify("REGISTER", good, ha1); err != nil {
+			if err := v.Verify(register, good, ha1); err != nil {
 				t.Fatalf("good credentials: %v", err)
 			}
-			if err := v.Verify("REGISTER", good, ha1); !errors.Is(err, ErrReplay) {
+			if err := v.Verify(register, good, ha1); !errors.Is(err, ErrReplay) {
 				t.Fatalf("replayed nc: %v, want ErrReplay", err)
 			}
 			next := clientCredentials(t, chals[i], "REGISTER", uri, "1001", "s3cret", 2)
-			if err := v.Verify("REGISTER", next, ha1); err != nil {
+			if err := v.Verify(register, next, ha1); err != nil {
 				t.Fatalf("nc=2: %v", err)
 			}
 			wrong := clientCredentials(t, chals[i], "REGISTER", uri, "1001", "guess", 3)
-			if err := v.Verify("REGISTER", wrong, ha1); !errors.Is(err, ErrBadResponse) {
+			if err := v.Verify(register, wrong, ha1); !errors.Is(err, ErrBadResponse) {
 				t.Fatalf("wrong password: %v, want ErrBadResponse", err)
 			}
 			method := clientCredentials(t, chals[i], "INVITE", uri, "1001", "s3cret", 4)
-			if err := v.Verify("REGISTER", method, ha1); !errors.Is(err, ErrBadResponse) {
+			if err := v.Verify(register, method, ha1); !errors.Is(err, ErrBadResponse) {
 				t.Fatalf("other method: %v, want ErrBadResponse", err)
 			}
 
 			clk.t = clk.t.Add(2 * time.Minute)
 			late := clientCredentials(t, chals[i], "REGISTER", uri, "1001", "s3cret", 5)
-			if err := v.Verify("REGISTER", late, ha1); !errors.Is(err, ErrStale) {
+			if err := v.Verify(register, late, ha1); !errors.Is(err, ErrStale) {
 				t.Fatalf("expired nonce: %v, want ErrStale", err)
 			}
 			lateWrong := clientCredentials(t, chals[i], "REGISTER", uri, "1001", "guess", 6)
-			if err := v.Verify("REGISTER", lateWrong, ha1); !errors.Is(err, ErrBadResponse) {
+			if err := v.Verify(register, lateWrong, ha1); !errors.Is(err, ErrBadResponse) {
 				t.Fatalf("expired nonce, wrong password: %v, want ErrBadResponse (stale only for the right password)", err)
 			}
 		})
@@ -173,49 +179,58 @@ func TestVerifyRejects(t *testing.T) {
 	v, _ := newTestVerifier(t)
 	other, _ := newTestVerifier(t) // a different key: its nonces are not ours
 	ha1, _ := HA1(MD5, "1001", "softswitch", "pw")
-	uri := "sip:h"
+	uri := "sip:127.0.0.1"
 	tests := []struct {
 		name  string
 		creds func() Credentials
 		want  error
 	}{
 		{"foreign nonce, right password", func() Credentials {
-			return clientCredentials(t, other.Challenges(false)[0], "REGISTER", uri, "1001", "pw", 1)
+			return clientCredentials(t, other.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "pw", 1)
 		}, ErrStale},
 		{"foreign nonce, wrong password", func() Credentials {
-			return clientCredentials(t, other.Challenges(false)[0], "REGISTER", uri, "1001", "guess", 1)
-		}, ErrBadResponse},
+			return clientCredentials(t, other.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "guess", 1)
+		}, ErrStale},
+		{"nonce sent to another source, right password", func() Credentials {
+			return clientCredentials(t, v.Challenges("192.0.2.2", false)[0], "REGISTER", uri, "1001", "pw", 1)
+		}, ErrStale},
+		{"nonce sent to another source, wrong password", func() Credentials {
+			return clientCredentials(t, v.Challenges("192.0.2.2", false)[0], "REGISTER", uri, "1001", "guess", 1)
+		}, ErrStale},
+		{"uri of another destination", func() Credentials {
+			return clientCredentials(t, v.Challenges(testSource, false)[0], "REGISTER", "sip:07010002000@127.0.0.1", "1001", "pw", 1)
+		}, ErrURI},
 		{"forged nonce", func() Credentials {
-			c := clientCredentials(t, v.Challenges(false)[0], "REGISTER", uri, "1001", "pw", 1)
+			c := clientCredentials(t, v.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "pw", 1)
 			c.Nonce = "AAAA" + c.Nonce[4:]
 			c.Response, _ = Response(c, "REGISTER", ha1)
 			return c
 		}, ErrStale},
 		{"garbage nonce", func() Credentials {
-			c := clientCredentials(t, v.Challenges(false)[0], "REGISTER", uri, "1001", "pw", 1)
+			c := clientCredentials(t, v.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "pw", 1)
 			c.Nonce = "not base64 at all!"
 			c.Response, _ = Response(c, "REGISTER", ha1)
 			return c
 		}, ErrStale},
 		{"wrong realm", func() Credentials {
-			c := clientCredentials(t, v.Challenges(false)[0], "REGISTER", uri, "1001", "pw", 1)
+			c := clientCredentials(t, v.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "pw", 1)
 			c.Realm = "elsewhere"
 			return c
 		}, ErrRealm},
 		{"unknown algorithm", func() Credentials {
-			c := clientCredentials(t, v.Challenges(false)[0], "REGISTER", uri, "1001", "pw", 1)
+			c := clientCredentials(t, v.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "pw", 1)
 			c.Algorithm = "MD5-sess"
 			return c
 		}, ErrAlgorithm},
 		{"auth-int", func() Credentials {
-			c := clientCredentials(t, v.Challenges(false)[0], "REGISTER", uri, "1001", "pw", 1)
+			c := clientCredentials(t, v.Challenges(testSource, false)[0], "REGISTER", uri, "1001", "pw", 1)
 			c.QOP = "auth-int"
 			return c
 		}, ErrQOP},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := v.Verify("REGISTER", tt.creds(), ha1); !errors.Is(err, tt.want) {
+			if err := v.Verify(register, tt.creds(), ha1); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
@@ -225,20 +240,20 @@ func TestVerifyRejects(t *testing.T) {
 func TestVerifyNoQOPSingleUse(t *testing.T) {
 	v, _ := newTestVerifier(t)
 	ha1, _ := HA1(MD5, "1001", "softswitch", "pw")
-	chal, _ := icholy.ParseChallenge(v.Challenges(false)[0])
-	c := Credentials{Username: "1001", Realm: "softswitch", Nonce: chal.Nonce, URI: "sip:h", Algorithm: MD5}
+	chal, _ := icholy.ParseChallenge(v.Challenges(testSource, false)[0])
+	c := Credentials{Username: "1001", Realm: "softswitch", Nonce: chal.Nonce, URI: "sip:127.0.0.1", Algorithm: MD5}
 	c.Response, _ = Response(c, "REGISTER", ha1)
-	if err := v.Verify("REGISTER", c, ha1); err != nil {
+	if err := v.Verify(register, c, ha1); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	if err := v.Verify("REGISTER", c, ha1); !errors.Is(err, ErrReplay) {
+	if err := v.Verify(register, c, ha1); !errors.Is(err, ErrReplay) {
 		t.Fatalf("second use: %v, want ErrReplay", err)
 	}
 }
 
 func TestChallengesStaleAndOrder(t *testing.T) {
 	v, _ := newTestVerifier(t)
-	chals := v.Challenges(true)
+	chals := v.Challenges(testSource, true)
 	for i, want := range []string{MD5, SHA256} {
 		c, err := icholy.ParseChallenge(chals[i])
 		if err != nil {
@@ -248,8 +263,8 @@ func TestChallengesStaleAndOrder(t *testing.T) {
 			t.Fatalf("challenge %d = %+v", i, c)
 		}
 	}
-	if d, err := NewVerifier(Config{}); err != nil || len(d.Challenges(false)) != 1 || !strings.Contains(d.Challenges(false)[0], "algorithm=MD5") {
-		t.Fatalf("default challenges: %v %v", d.Challenges(false), err)
+	if d, err := NewVerifier(Config{}); err != nil || len(d.Challenges(testSource, false)) != 1 || !strings.Contains(d.Challenges(testSource, false)[0], "algorithm=MD5") {
+		t.Fatalf("default challenges: %v %v", d.Challenges(testSource, false), err)
 	}
 	if _, err := NewVerifier(Config{Algorithms: []string{"SHA-512-256"}}); !errors.Is(err, ErrAlgorithm) {
 		t.Fatalf("unsupported algorithm accepted: %v", err)

@@ -13,4 +13,6 @@ var (
 	ErrReplay      = errors.New("auth: nonce count replayed")
 	ErrBadResponse = errors.New("auth: wrong response")
 	ErrQOP         = errors.New("auth: unsupported qop")
+	ErrURI         = errors.New("auth: digest uri does not name the request-uri")
+	ErrExpired     = errors.New("auth: ephemeral credentials expired")
 )

@@ -60,7 +60,7 @@ func FuzzVerify(f *testing.F) {
 		if user == "" || uri == "" || method == "" || !printable(user, uri, method) || strings.ContainsAny(method, " \t") {
 			return
 		}
-		chals := v.Challenges(false)
+		chals := v.Challenges("192.0.2.1", false)
 		alg := MD5
 		if sha {
 			chals, alg = chals[1:], SHA256
@@ -80,15 +80,27 @@ func FuzzVerify(f *testing.F) {
 		if c.Username != user || c.URI != uri || c.Realm != "softswitch" || c.Algorithm != alg || c.NC != uint32(count)+1 {
 			t.Fatalf("parsed %+v from %q", c, cred.String())
 		}
+		r := Request{Method: method, Source: "192.0.2.1"}
+		r.User, r.Host, _ = splitSIPURI(uri)
+		if r.Host == "" {
+			r.Host = "127.0.0.1"
+		}
 		wrong, _ := HA1(alg, user, "softswitch", pass+"x")
-		if err := v.Verify(method, c, wrong); !errors.Is(err, ErrBadResponse) {
+		if err := v.Verify(r, c, wrong); !errors.Is(err, ErrBadResponse) {
 			t.Fatalf("wrong password: %v", err)
 		}
 		ha1, _ := HA1(alg, user, "softswitch", pass)
-		if err := v.Verify(method, c, ha1); err != nil {
+		err = v.Verify(r, c, ha1)
+		if _, _, sipURI := splitSIPURI(uri); !sipURI {
+			if !errors.Is(err, ErrURI) {
+				t.Fatalf("uri %q is no sip uri: %v, want ErrURI", uri, err)
+			}
+			return
+		}
+		if err != nil {
 			t.Fatalf("verify %q: %v", cred.String(), err)
 		}
-		if err := v.Verify(method, c, ha1); !errors.Is(err, ErrReplay) {
+		if err := v.Verify(r, c, ha1); !errors.Is(err, ErrReplay) {
 			t.Fatalf("replayed nc: %v", err)
 		}
 	})

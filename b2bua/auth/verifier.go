@@ -25,8 +25,9 @@ type Config struct {
 }
 
 // Verifier issues challenges and checks credentials against them. Nonces
-// are stateless (time stamp + random + HMAC under a per-process key); the
-// highest nonce count seen per nonce is remembered until the nonce expires.
+// are stateless (time stamp + random + HMAC under a per-process key, bound
+// to the source address the challenge was sent to); the highest nonce count
+// seen per nonce is remembered until the nonce expires.
 type Verifier struct {
 	realm string
 	ttl   time.Duration
@@ -90,14 +91,25 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // Realm is the realm challenges are issued for.
 func (v *Verifier) Realm() string { return v.realm }
 
+// Request is what an answer to a challenge is checked against.
+type Request struct {
+	Method string
+	// Source is the address (IP, no port) the request came from: a nonce
+	// is only good from the address it was sent to.
+	Source string
+	// User and Host are the Request-URI's user (may be empty) and host:
+	// the credentials' uri must name them (see matchURI).
+	User, Host string
+}
+
 // Challenges returns one WWW-Authenticate/Proxy-Authenticate value per
 // offered algorithm, in order of preference (RFC 8760 §2.4), each with a
-// fresh nonce and qop="auth".
-func (v *Verifier) Challenges(stale bool) []string {
+// fresh nonce for source (an IP, no port) and qop="auth".
+func (v *Verifier) Challenges(source string, stale bool) []string {
 	out := make([]string, 0, len(v.algs))
 	for _, alg := range v.algs {
 		var b strings.Builder
-		fmt.Fprintf(&b, `Digest realm="%s", nonce="%s", algorithm=%s, qop="auth"`, v.realm, v.nonce(), alg)
+		fmt.Fprintf(&b, `Digest realm="%s", nonce="%s", algorithm=%s, qop="auth"`, v.realm, v.nonce(source), alg)
 		if stale {
 			b.WriteString(", stale=true")
 		}
@@ -106,40 +118,52 @@ func (v *Verifier) Challenges(stale bool) []string {
 	return out
 }
 
-func (v *Verifier) nonce() string {
+func (v *Verifier) nonce(source string) string {
 	var raw [nonceLen]byte
 	binary.BigEndian.PutUint64(raw[:nonceTSLen], uint64(v.now().UnixNano()))
 	// crypto/rand.Read never fails on Linux (Go ≥1.24 documents it as fatal otherwise).
 	_, _ = rand.Read(raw[nonceTSLen : nonceTSLen+nonceRandLen])
-	copy(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen]))
+	copy(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen], source))
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
-func (v *Verifier) mac(b []byte) []byte {
+// mac authenticates a nonce's time stamp and random part, and the source
+// it is issued to.
+func (v *Verifier) mac(b []byte, source string) []byte {
 	m := hmac.New(sha256.New, v.key)
 	m.Write(b)
+	m.Write([]byte{0})
+	m.Write([]byte(source))
 	return m.Sum(nil)[:nonceMACLen]
 }
 
-// issued checks that a nonce is ours and returns when it was issued.
-func (v *Verifier) issued(nonce string) (time.Time, bool) {
+// issued checks that a nonce is ours, issued to source, and returns when
+// it was issued.
+func (v *Verifier) issued(nonce, source string) (time.Time, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(nonce)
 	if err != nil || len(raw) != nonceLen {
 		return time.Time{}, false
 	}
-	if !hmac.Equal(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen])) {
+	if !hmac.Equal(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen], source)) {
 		return time.Time{}, false
 	}
 	return time.Unix(0, int64(binary.BigEndian.Uint64(raw[:nonceTSLen]))), true
 }
 
-// Verify checks credentials for a request method against the user's HA1 for
-// the algorithm the client chose. The response is checked before the nonce,
-// so that ErrStale (answered with stale=true) is only ever told to a client
-// that knows the password (RFC 7616 §3.3): a right answer to a nonce that is
-// too old, or not ours at all (issued before a restart), is stale, and a
-// wrong answer is ErrBadResponse whatever the nonce.
-func (v *Verifier) Verify(method string, c Credentials, ha1 string) error {
+// Verify checks credentials for a request against the user's HA1 for the
+// algorithm the client chose; several HA1s (ephemeral credentials during a
+// secret rotation) are all tried, any one may match.
+//
+// A nonce we did not issue to the request's source (another address, a
+// forged or foreign nonce, one issued before a restart) gets ErrStale
+// whatever the response: the client was never challenged from there, so
+// its answer proves nothing and must neither count as a failure (a spoofed
+// source could lock an office out) nor tell a right password from a wrong
+// one. With a nonce issued to the source, a wrong response is
+// ErrBadResponse whatever the nonce's age, and ErrStale (stale=true) is
+// only told to a client that knows the password (RFC 7616 §3.3). A right
+// response whose uri does not name the Request-URI is ErrURI.
+func (v *Verifier) Verify(r Request, c Credentials, ha1s ...string) error {
 	if !v.offers(c.Algorithm) {
 		return fmt.Errorf("%w: %q", ErrAlgorithm, c.Algorithm)
 	}
@@ -149,16 +173,25 @@ func (v *Verifier) Verify(method string, c Credentials, ha1 string) error {
 	if c.QOP != "" && c.QOP != "auth" {
 		return fmt.Errorf("%w: %q", ErrQOP, c.QOP)
 	}
-	want, err := Response(c, method, ha1)
-	if err != nil {
-		return err
+	matched := false
+	for _, ha1 := range ha1s { // no early exit: the same work for every outcome
+		want, err := Response(c, r.Method, ha1)
+		if err != nil {
+			return err
+		}
+		if equalHex(want, c.Response) {
+			matched = true
+		}
 	}
-	if !equalHex(want, c.Response) {
+	at, ok := v.issued(c.Nonce, r.Source)
+	if !ok {
+		return fmt.Errorf("%w: nonce not issued to %s by this process", ErrStale, r.Source)
+	}
+	if !matched {
 		return ErrBadResponse
 	}
-	at, ok := v.issued(c.Nonce)
-	if !ok {
-		return fmt.Errorf("%w: nonce not issued by this process", ErrStale)
+	if err := matchURI(c.URI, r.User, r.Host); err != nil {
+		return err
 	}
 	now := v.now()
 	if now.Sub(at) > v.ttl || at.After(now.Add(time.Minute)) {

@@ -3,9 +3,11 @@ package registrar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -25,26 +27,46 @@ type Responder interface {
 
 // Authenticator challenges requests with digest auth and checks answers.
 type Authenticator struct {
-	users    Users
-	verifier *auth.Verifier
-	guard    *auth.Guard
-	resp     Responder
-	log      *slog.Logger
+	users     Users
+	verifier  *auth.Verifier
+	guard     *auth.Guard
+	ephemeral *auth.Ephemeral
+	resp      Responder
+	log       *slog.Logger
+}
+
+// Option configures an Authenticator.
+type Option func(*Authenticator)
+
+// WithEphemeral accepts ephemeral credentials (auth_ephemeral, the TURN
+// REST API scheme) for existing extensions, besides their passwords.
+func WithEphemeral(e *auth.Ephemeral) Option {
+	return func(a *Authenticator) { a.ephemeral = e }
 }
 
 // NewAuthenticator wires the pieces of digest authentication together.
-func NewAuthenticator(users Users, v *auth.Verifier, g *auth.Guard, resp Responder, log *slog.Logger) *Authenticator {
-	return &Authenticator{users: users, verifier: v, guard: g, resp: resp, log: log}
+func NewAuthenticator(users Users, v *auth.Verifier, g *auth.Guard, resp Responder, log *slog.Logger, opts ...Option) *Authenticator {
+	a := &Authenticator{users: users, verifier: v, guard: g, resp: resp, log: log}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Realm is the digest realm.
 func (a *Authenticator) Realm() string { return a.verifier.Realm() }
 
+// unknownHA1 stands for the HA1 of a user that does not exist: the same
+// work and the same answers as a wrong password.
+const unknownHA1 = "00000000000000000000000000000000"
+
 // Authenticate returns the extension that signed req. When it returns false
 // it has already answered req: 401 (or 407 when proxy is set) with fresh
-// challenges when there are no or stale credentials, 403 when they are wrong
-// or name an unknown user (the same answer for both), 503 when the source is
-// throttled and 403 when it is banned.
+// challenges when there are no or stale credentials (or credentials for a
+// nonce not sent to this source), 403 when they are wrong or name an
+// unknown user (the same answer for both), 503 when the source is
+// throttled and 403 when it is banned. Only wrong answers to a challenge
+// sent to this source count as failures in the guard.
 func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.User, bool) {
 	host := sourceHost(req.Source())
 	switch a.guard.Check(host) {
@@ -55,12 +77,37 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx s
 		a.reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
 		return store.User{}, false
 	}
+	creds, found := a.credentials(req, proxy)
+	if !found {
+		a.challenge(req, tx, proxy, false)
+		return store.User{}, false
+	}
+	u, ha1s, expiry, err := a.lookup(ctx, creds)
+	if err != nil {
+		a.log.Error("user lookup failed", "user", creds.Username, "error", err)
+		a.reply(req, tx, 500, "Server Internal Error")
+		return store.User{}, false
+	}
+	r := auth.Request{Method: string(req.Method), Source: host, User: req.Recipient.User, Host: req.Recipient.Host}
+	err = a.verifier.Verify(r, creds, ha1s...)
+	if u.Ext == "" && (err == nil || errors.Is(err, auth.ErrURI)) {
+		err = auth.ErrBadResponse // cannot happen with unknownHA1; never let it through
+	}
+	if err == nil && !expiry.IsZero() && a.ephemeral.Expired(expiry) {
+		err = fmt.Errorf("%w at %s", auth.ErrExpired, expiry.UTC().Format(time.RFC3339))
+	}
+	if !a.conclude(req, tx, proxy, creds, err) {
+		return store.User{}, false
+	}
+	return u, true
+}
+
+// credentials returns the first parsable credentials for our realm.
+func (a *Authenticator) credentials(req *sip.Request, proxy bool) (auth.Credentials, bool) {
 	hdrName := "Authorization"
 	if proxy {
 		hdrName = "Proxy-Authorization"
 	}
-	var creds auth.Credentials
-	found := false
 	for _, h := range req.GetHeaders(hdrName) {
 		c, err := auth.ParseCredentials(h.Value())
 		if err != nil {
@@ -68,51 +115,67 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx s
 			continue
 		}
 		if c.Realm == a.verifier.Realm() {
-			creds, found = c, true
-			break
+			return c, true
 		}
 	}
-	if !found {
-		a.challenge(req, tx, proxy, false)
-		return store.User{}, false
+	return auth.Credentials{}, false
+}
+
+// lookup finds the user the credentials name and the HA1s they may be
+// checked against: the stored one for the algorithm, or, for an ephemeral
+// username, one per accepted secret with its expiry. An unknown user is no
+// error: it comes back empty, to be checked against unknownHA1.
+func (a *Authenticator) lookup(ctx context.Context, c auth.Credentials) (store.User, []string, time.Time, error) {
+	ext, expiry, eph := a.ephemeral.Parse(c.Username)
+	if !eph {
+		ext, expiry = c.Username, time.Time{}
 	}
-	u, err := a.users.User(ctx, creds.Username)
-	var ha1 string
+	u, err := a.users.User(ctx, ext)
 	switch {
-	case err == nil:
-		ha1 = u.HA1MD5
-		if strings.EqualFold(creds.Algorithm, auth.SHA256) {
-			ha1 = u.HA1SHA256
-		}
-		if u.Realm != a.verifier.Realm() {
-			a.log.Warn("user's digest was computed for another realm: reset the password", "ext", u.Ext, "user_realm", u.Realm, "realm", a.verifier.Realm())
-		}
-		err = a.verifier.Verify(string(req.Method), creds, ha1)
 	case errors.Is(err, store.ErrNotFound):
-		// Same work and the same answer as a wrong password.
-		_ = a.verifier.Verify(string(req.Method), creds, "00000000000000000000000000000000")
-		err = auth.ErrBadResponse
-	default:
-		a.log.Error("user lookup failed", "ext", creds.Username, "error", err)
-		a.reply(req, tx, 500, "Server Internal Error")
-		return store.User{}, false
+		return store.User{}, []string{unknownHA1}, time.Time{}, nil
+	case err != nil:
+		return store.User{}, nil, time.Time{}, fmt.Errorf("authenticate %q: %w", ext, err)
+	case eph:
+		ha1s, err := a.ephemeral.HA1s(c.Algorithm, c.Username, a.verifier.Realm())
+		if err != nil {
+			return store.User{}, []string{unknownHA1}, time.Time{}, nil // unsupported algorithm: Verify says so
+		}
+		return u, ha1s, expiry, nil
 	}
+	if u.Realm != a.verifier.Realm() {
+		a.log.Warn("user's digest was computed for another realm: reset the password", "ext", u.Ext, "user_realm", u.Realm, "realm", a.verifier.Realm())
+	}
+	if strings.EqualFold(c.Algorithm, auth.SHA256) {
+		return u, []string{u.HA1SHA256}, time.Time{}, nil
+	}
+	return u, []string{u.HA1MD5}, time.Time{}, nil
+}
+
+// conclude answers a request whose credentials were checked with err, and
+// tells whether it is authenticated.
+func (a *Authenticator) conclude(req *sip.Request, tx sip.ServerTransaction, proxy bool, creds auth.Credentials, err error) bool {
+	host := sourceHost(req.Source())
 	switch {
 	case err == nil:
 		a.guard.Succeed(host)
-		return u, true
+		return true
 	case errors.Is(err, auth.ErrStale), errors.Is(err, auth.ErrReplay):
+		a.log.Debug("asking for fresh credentials", "source", req.Source(), "error", err)
 		a.challenge(req, tx, proxy, true)
-	case errors.Is(err, auth.ErrBadResponse):
+	case errors.Is(err, auth.ErrExpired):
+		a.log.Warn("ephemeral credentials expired: the web app must mint new ones", "method", req.Method, "user", creds.Username, "source", req.Source(), "error", err)
+		a.reply(req, tx, 403, "Forbidden")
+	case errors.Is(err, auth.ErrBadResponse), errors.Is(err, auth.ErrURI):
 		a.guard.Fail(host)
-		a.log.Info("authentication failed", "method", req.Method, "user", creds.Username, "source", req.Source())
+		a.log.Info("authentication failed", "method", req.Method, "user", creds.Username, "source", req.Source(), "error", err)
 		a.reply(req, tx, 403, "Forbidden")
 	default:
 		// Credentials we cannot check (other algorithm, qop): ask again.
 		a.log.Debug("credentials not usable", "source", req.Source(), "error", err)
 		a.challenge(req, tx, proxy, false)
 	}
-	return store.User{}, false
+	return false
 }
 
 func (a *Authenticator) challenge(req *sip.Request, tx sip.ServerTransaction, proxy, stale bool) {
@@ -121,7 +184,7 @@ func (a *Authenticator) challenge(req *sip.Request, tx sip.ServerTransaction, pr
 		code, reason, name = 407, "Proxy Authentication Required", "Proxy-Authenticate"
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, c := range a.verifier.Challenges(stale) {
+	for _, c := range a.verifier.Challenges(sourceHost(req.Source()), stale) {
 		res.AppendHeader(sip.NewHeader(name, c))
 	}
 	a.resp.Respond(tx, res)

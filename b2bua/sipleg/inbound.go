@@ -57,9 +57,9 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		spec.Codecs = t.Codecs
 	} else if !m.anonymousAllowed(dest) {
 		if !m.mayAuthenticate(ctx, req) {
+			// Challenged all the same: a 403 here told which From users
+			// are extensions (issue 12). Logged for the operator only.
 			m.refused.note(req.Source(), "from", from.Address.User, "destination", dest)
-			m.srv.Reply(req, tx, 403, "Forbidden")
-			return
 		}
 		u, ok := m.auth.Authenticate(ctx, req, tx, true)
 		if !ok {
@@ -136,8 +136,8 @@ func (m *Manager) inviteMedia(ctx context.Context, req *sip.Request, tx sip.Serv
 // INVITE carries credentials, its From is one of our extensions, or it
 // comes from an address something registered from (a PBX using us as its
 // carrier presents its customers' numbers, not its account). A stranger (a
-// carrier's call from an unknown address, a scanner) gets 403 at once:
-// nothing is sent anywhere.
+// carrier's call from an unknown address, a scanner) is logged, and
+// challenged like anyone else so that it cannot tell extensions apart.
 func (m *Manager) mayAuthenticate(ctx context.Context, req *sip.Request) bool {
 	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
 		return true

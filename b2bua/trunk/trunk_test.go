@@ -87,7 +87,7 @@ func (c *carrier) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	h := req.GetHeader("Authorization")
 	if h == nil {
 		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
-		for _, ch := range c.verifier.Challenges(false) {
+		for _, ch := range c.verifier.Challenges(sourceIP(req), false) {
 			res.AppendHeader(sip.NewHeader("WWW-Authenticate", ch))
 		}
 		_ = tx.Respond(res)
@@ -95,7 +95,8 @@ func (c *carrier) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	cr, err := auth.ParseCredentials(h.Value())
 	ha1, _ := auth.HA1("MD5", user, c.verifier.Realm(), pw)
-	if err != nil || cr.Username != user || c.verifier.Verify("REGISTER", cr, ha1) != nil {
+	r := auth.Request{Method: "REGISTER", Source: sourceIP(req), User: req.Recipient.User, Host: req.Recipient.Host}
+	if err != nil || cr.Username != user || c.verifier.Verify(r, cr, ha1) != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 		return
 	}
@@ -373,4 +374,13 @@ func TestWriteStatus(t *testing.T) {
 	if !strings.Contains(b.String(), "no trunks") {
 		t.Errorf("empty status %q", b.String())
 	}
+}
+
+// sourceIP is the address (no port) a request came from.
+func sourceIP(req *sip.Request) string {
+	host, _, err := net.SplitHostPort(req.Source())
+	if err != nil {
+		return req.Source()
+	}
+	return host
 }

@@ -63,6 +63,8 @@ type Config struct {
 type AuthConfig struct {
 	NonceTTL   time.Duration `yaml:"nonce_ttl"`
 	Algorithms []string      `yaml:"algorithms"`
+	// Ephemeral accepts time-limited credentials minted by a web app.
+	Ephemeral auth.EphemeralConfig `yaml:"ephemeral"`
 }
 
 func defaultConfig() Config {
@@ -156,6 +158,9 @@ func (c *Config) validate() error {
 		if _, err := auth.HA1(a, "", "", ""); err != nil {
 			return fmt.Errorf("config: auth.algorithms: %q: want MD5 or SHA-256", a)
 		}
+	}
+	if _, err := auth.NewEphemeral(c.Auth.Ephemeral); err != nil {
+		return fmt.Errorf("config: auth.ephemeral: %w", err)
 	}
 	r := c.Registrar
 	if r.MinExpires < 0 || r.MaxExpires < 0 || r.DefaultExpires < 0 || r.MaxContacts < 0 {

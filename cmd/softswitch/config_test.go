@@ -53,6 +53,7 @@ func TestParseServeFlags(t *testing.T) {
 		{"unknown key", []string{"--config", write("typo.yaml", "sip_tsl: x\n")}, "field sip_tsl not found", nil},
 		{"wrong type", []string{"--config", write("type.yaml", "registrar:\n  min_expires: soon\n")}, "cannot unmarshal", nil},
 		{"bad algorithm", []string{"--config", write("alg.yaml", "auth:\n  algorithms: [SHA-1]\n")}, "auth.algorithms", nil},
+		{"bad ephemeral username format", []string{"--config", write("eph.yaml", "auth:\n  ephemeral:\n    secret: s\n    username_format: user-expiry\n")}, "auth.ephemeral", nil},
 		{"negative", []string{"--config", write("neg.yaml", "registrar:\n  max_contacts: -1\n")}, "negative", nil},
 		{"cert without key", []string{"--config", write("cert.yaml", "tls_cert: /x.pem\n")}, "go together", nil},
 		{"empty file", []string{"--config", write("empty.yaml", "")}, "", func(c Config) bool { return c.SIP == "0.0.0.0:5060" }},

@@ -122,7 +122,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	authn := registrar.NewAuthenticator(st, verifier, auth.NewGuard(cfg.Guard, log), srv, log)
+	ephemeral, err := auth.NewEphemeral(cfg.Auth.Ephemeral)
+	if err != nil {
+		return fmt.Errorf("auth.ephemeral: %w", err)
+	}
+	authn := registrar.NewAuthenticator(st, verifier, auth.NewGuard(cfg.Guard, log), srv, log, registrar.WithEphemeral(ephemeral))
 	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
 	if err := reg.Restore(ctx); err != nil {
 		return err
