@@ -26,7 +26,9 @@ func TestNegotiationStatus(t *testing.T) {
 		{rtpep.ErrNoCommonCodec, 488, leg.Incompatible},
 		{fmt.Errorf("answer: %w: peer offers G729", rtpep.ErrNoCommonCodec), 488, leg.Incompatible},
 		{fmt.Errorf("answer: %w: x", webrtcep.ErrNegotiation), 500, leg.Failure},
-		{fmt.Errorf("answer: %w", rtpep.ErrBadSDP), 500, leg.Failure},
+		{fmt.Errorf("answer: %w", rtpep.ErrBadSDP), 488, leg.Incompatible}, // the peer's SDP: its fault, as before
+		{fmt.Errorf("answer: %w", media.ErrBadSDP), 488, leg.Incompatible},
+		{fmt.Errorf("answer: %w", webrtcep.ErrNoCommonCodec), 488, leg.Incompatible},
 		{rtpep.ErrPortsExhausted, 500, leg.Failure},
 		{fmt.Errorf("answer: %w", media.ErrClosed), 500, leg.Failure},
 		{context.Canceled, 500, leg.Failure},
