@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/pion/webrtc/v4"
 )
 
 // mediaCall is one call of the media stages: a caller side (PCMU RTP or
@@ -49,8 +47,7 @@ type mediaLoad struct {
 	byCallID       map[string]*mediaCall
 	calls          []*mediaCall
 	dropped        atomic.Int64
-	api            *webrtc.API
-	cert           webrtc.Certificate
+	cert           *benchCert
 	opus           [][]byte
 	speech         [][]byte
 	rtpe           *rtpengine // the reference instead of the softswitch
@@ -109,7 +106,7 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 	}
 	var offer []byte
 	if l.transcode {
-		if c.browser, err = newBrowser(l.api, l.cert, l.opus, &l.ab, &l.ba); err != nil {
+		if c.browser, err = newBrowser(l.cert, l.opus, &l.ab, &l.ba); err != nil {
 			c.close()
 			return err
 		}
@@ -241,7 +238,7 @@ func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
 func mediaTable(rep *report, cfg config, transcode bool) *table {
 	title := "Concurrent calls, PCMU ↔ PCMU relayed (Go RTP load generator, 20 ms frames both ways)"
 	if transcode {
-		title = "Concurrent calls, Opus (pion/webrtc, DTLS-SRTP, 48 kHz) ↔ PCMU transcoded"
+		title = "Concurrent calls, Opus (ICE, DTLS-SRTP with pion ice/dtls/srtp, 48 kHz) ↔ PCMU transcoded"
 	}
 	settle, window := mediaTimes(cfg)
 	t := rep.table(title, "system", "calls", "setup failed", "CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
@@ -296,9 +293,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}, rtpe: rtpe}
 	var err error
 	if transcode {
-		if l.api, err = newWebRTCAPI(); err == nil {
-			l.cert, err = newCertificate()
-		}
+		l.cert, err = newCertificate()
 		if err == nil {
 			l.opus, err = opusCycle()
 		}

@@ -145,13 +145,16 @@ func (p *pacer) clear() {
 func (p *pacer) loop() {
 	defer close(p.done)
 	start := time.Now()
+	timer := time.NewTimer(time.Hour) // one timer for every tick
+	defer timer.Stop()
 	for tick := 0; ; tick++ {
 		due := start.Add(time.Duration(tick) * time.Millisecond)
 		if d := time.Until(due); d > 0 {
+			timer.Reset(d)
 			select {
 			case <-p.stop:
 				return
-			case <-time.After(d):
+			case <-timer.C:
 			}
 		} else if -d > 5*time.Millisecond {
 			// Starved of CPU: skip the missed ticks rather than send a
@@ -245,7 +248,7 @@ func (s *rtpStream) readLoop() {
 	buf := make([]byte, 1500)
 	pcm := make([]int16, pcmuLen)
 	for {
-		n, _, err := s.conn.ReadFromUDP(buf)
+		n, err := s.conn.Read(buf) // no address: nothing allocated per packet
 		if err != nil {
 			return
 		}
@@ -278,18 +281,30 @@ func (s *rtpStream) readLoop() {
 // a loud frame after at least 5 quiet ones (the cycle has 10), so a
 // concealed or stray loud frame in the silence does not count; a match
 // must come within half a cycle of the peer's send time.
-type onset struct{ quiet int }
+type onset struct {
+	quiet int
+	// skip: frames after an onset that need no look (the Opus receiver
+	// decodes only the end of each cycle's loud part, the silence and the
+	// next onset, not the 800 ms of speech in between).
+	skip int
+}
 
-func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) {
+// onsetSkip frames are skipped after an onset: 34 of the 40 loud frames,
+// leaving 6 loud and 10 quiet ones before the next onset as margin.
+const onsetSkip = 34
+
+// observe takes one frame and reports whether it is an onset.
+func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) bool {
 	if len(pcm) == 0 {
-		return
+		return false
 	}
 	var sum int64
 	for _, v := range pcm {
 		sum += int64(max(v, -v))
 	}
 	level := sum / int64(len(pcm))
-	if level > 1500 && o.quiet >= 5 {
+	found := level > 1500 && o.quiet >= 5
+	if found {
 		if b := peerBurst.Load(); b != 0 {
 			if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < 500*time.Millisecond {
 				lat.add(d)
@@ -301,6 +316,7 @@ func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) {
 	} else {
 		o.quiet = 0
 	}
+	return found
 }
 
 func (s *rtpStream) close() { s.conn.Close(); <-s.done }
