@@ -71,8 +71,13 @@ func TestBrowserAgainstPion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	poll, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer poll.close()
 	var out, in counters
-	b, err := newBrowser(cert, packets, &out, &in)
+	b, err := newBrowser(poll, cert, packets, &out, &in)
 	if err != nil {
 		t.Fatal(err)
 	}

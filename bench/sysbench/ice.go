@@ -189,16 +189,22 @@ func (s *iceState) handleSTUN(pkt []byte, from netip.AddrPort) []byte {
 // the browser's receive loop (which demultiplexes the socket), writes go
 // straight to the socket.
 type dtlsPipe struct {
-	conn   *net.UDPConn
-	remote *net.UDPAddr
+	sock   *udpSock
+	remote *net.UDPAddr // set once, before the DTLS connection exists
+	to     *sockaddr4
 	in     chan []byte
 	rd, wd *deadline.Deadline
 	once   sync.Once
 	closed chan struct{}
 }
 
-func newDTLSPipe(conn *net.UDPConn) *dtlsPipe {
-	return &dtlsPipe{conn: conn, in: make(chan []byte, 32), rd: deadline.New(), wd: deadline.New(), closed: make(chan struct{})}
+func newDTLSPipe(sock *udpSock) *dtlsPipe {
+	return &dtlsPipe{sock: sock, in: make(chan []byte, 32), rd: deadline.New(), wd: deadline.New(), closed: make(chan struct{})}
+}
+
+func (p *dtlsPipe) setRemote(ap netip.AddrPort) {
+	p.remote = net.UDPAddrFromAddrPort(ap)
+	p.to = newSockaddr4(ap)
 }
 
 // deliver hands a DTLS datagram to the handshake, dropping it when the
@@ -233,11 +239,10 @@ func (p *dtlsPipe) WriteTo(b []byte, _ net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	n, err := p.conn.WriteToUDP(b, p.remote)
-	if err != nil {
-		return n, fmt.Errorf("dtls write: %w", err)
+	if err := p.sock.sendTo(b, p.to); err != nil {
+		return 0, fmt.Errorf("dtls write: %w", err)
 	}
-	return n, nil
+	return len(b), nil
 }
 
 func (p *dtlsPipe) Close() error {
@@ -245,7 +250,9 @@ func (p *dtlsPipe) Close() error {
 	return nil
 }
 
-func (p *dtlsPipe) LocalAddr() net.Addr { return p.conn.LocalAddr() }
+func (p *dtlsPipe) LocalAddr() net.Addr {
+	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p.sock.port}
+}
 func (p *dtlsPipe) SetDeadline(t time.Time) error {
 	p.rd.Set(t)
 	p.wd.Set(t)

@@ -48,6 +48,7 @@ type mediaLoad struct {
 	calls          []*mediaCall
 	dropped        atomic.Int64
 	cert           *benchCert
+	poll           *poller // receives for every stream of the stage
 	opus           [][]byte
 	speech         [][]byte
 	rtpe           *rtpengine // the reference instead of the softswitch
@@ -71,9 +72,8 @@ func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
 			_, _ = l.callee.conn.WriteToUDP(m.response(486, "Busy Here", randHex(4), "", nil), from)
 			return
 		}
-		ip, port, err := sdpAudio(m.body)
-		if err == nil {
-			c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		if ip, port, err := sdpAudio(m.body); err == nil {
+			_ = c.b.setRemote(ip, port) // checked when the call is up
 		}
 		c.callID = m.callID()
 		contact := fmt.Sprintf("Contact: <sip:%s@%s>\r\n", l.calleeUser.ext, l.callee.local)
@@ -101,12 +101,12 @@ func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
 func (l *mediaLoad) addCall(ctx context.Context) error {
 	c := &mediaCall{}
 	var err error
-	if c.b, err = newRTPStream(&l.ba, &l.ab, !l.transcode); err != nil {
+	if c.b, err = newRTPStream(l.poll, &l.ba, &l.ab, !l.transcode); err != nil {
 		return err
 	}
 	var offer []byte
 	if l.transcode {
-		if c.browser, err = newBrowser(l.cert, l.opus, &l.ab, &l.ba); err != nil {
+		if c.browser, err = newBrowser(l.poll, l.cert, l.opus, &l.ab, &l.ba); err != nil {
 			c.close()
 			return err
 		}
@@ -118,7 +118,7 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 			return err
 		}
 	} else {
-		if c.a, err = newRTPStream(&l.ab, &l.ba, true); err != nil {
+		if c.a, err = newRTPStream(l.poll, &l.ab, &l.ba, true); err != nil {
 			c.close()
 			return err
 		}
@@ -151,7 +151,9 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		if err := c.a.setRemote(ip, port); err != nil {
+			return err
+		}
 		l.pacer.add(c.a)
 	}
 	if c.b.remote.Load() == nil {
@@ -174,7 +176,10 @@ func (l *mediaLoad) addRTPengineCall(ctx context.Context, c *mediaCall, offer []
 		c.close()
 		return err
 	}
-	c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+	if err := c.b.setRemote(ip, port); err != nil {
+		c.close()
+		return err
+	}
 	toA, err := l.rtpe.answer(c.rtpeID, c.rtpeID, "b"+c.rtpeID, pcmuSDP(c.b.port()))
 	if err != nil {
 		c.close()
@@ -193,7 +198,9 @@ func (l *mediaLoad) addRTPengineCall(ctx context.Context, c *mediaCall, offer []
 		if err != nil {
 			return err
 		}
-		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		if err := c.a.setRemote(ip, port); err != nil {
+			return err
+		}
 		l.pacer.add(c.a)
 	}
 	l.pacer.add(c.b)
@@ -331,6 +338,11 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			return
 		}
 	}
+	if l.poll, err = newPoller(); err != nil {
+		rep.failf("%s: %v", name, err)
+		return
+	}
+	defer l.poll.close()
 	l.pacer = newPacer()
 	defer l.pacer.close()
 	baseRSS := tree.rssKB()
@@ -346,6 +358,9 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 				setupFailed++
 				if setupFailed == 1 {
 					logf(log, "%s: call %d: %v", name, len(l.calls)+1, err)
+					if rtpe != nil {
+						logf(log, "rtpengine's last log lines:\n%s", rtpe.log.tail(2000))
+					}
 				}
 			}
 		}

@@ -22,6 +22,7 @@ type rtpengine struct {
 	cmd    *exec.Cmd
 	ng     *net.UDPConn
 	stderr *bytes.Buffer
+	log    *lockedBuffer
 	done   chan struct{}
 	mu     sync.Mutex
 	seq    int
@@ -39,7 +40,8 @@ func startRTPengine(ctx context.Context, dir string) (*rtpengine, error) {
 	r.cmd = exec.Command("rtpengine", "--foreground", "--log-stderr", "--config-file=none", "--table=-1",
 		"--interface=127.0.0.1", "--listen-ng=127.0.0.1:"+strconv.Itoa(port), "--port-min=40000", "--port-max=59999",
 		"--num-threads=2", "--log-level=4", "--pidfile="+filepath.Join(dir, "rtpengine.pid"))
-	r.cmd.Stderr = &lockedBuffer{b: r.stderr}
+	r.log = &lockedBuffer{b: r.stderr}
+	r.cmd.Stderr = r.log
 	if err := r.cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,9 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
-	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,21 +168,24 @@ func (p *pacer) loop() {
 			return
 		default:
 		}
+		// Held while sending, so that once clear returns no frame is
+		// being sent (a stream can then close its socket).
 		p.mu.Lock()
-		group := p.slot[tick%slots]
-		p.mu.Unlock()
-		for _, s := range group {
+		for _, s := range p.slot[tick%slots] {
 			s.sendFrame()
 		}
+		p.mu.Unlock()
 	}
 }
 
 func (p *pacer) close() { close(p.stop); <-p.done }
 
-// rtpStream is one PCMU RTP endpoint of the load generator.
+// rtpStream is one PCMU RTP endpoint of the load generator: the pacer
+// sends, the stage's poller delivers what arrives (receive).
 type rtpStream struct {
-	conn   *net.UDPConn
-	remote atomic.Pointer[net.UDPAddr]
+	sock   *udpSock
+	poll   *poller
+	remote atomic.Pointer[sockaddr4]
 	out    *counters // what this stream sends
 	in     *counters // what this stream receives
 	pkt    []byte
@@ -196,25 +200,38 @@ type rtpStream struct {
 	burst     atomic.Int64
 	peerBurst *atomic.Int64
 	onset     onset
-	done      chan struct{}
+	pcm       []int16 // receive scratch (the poller's goroutine only)
 }
 
-func newRTPStream(out, in *counters, marker bool) (*rtpStream, error) {
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+func newRTPStream(poll *poller, out, in *counters, marker bool) (*rtpStream, error) {
+	sock, err := openUDP()
 	if err != nil {
 		return nil, err
 	}
-	s := &rtpStream{conn: c, out: out, in: in, pkt: make([]byte, rtpHdrLen+pcmuLen), marker: marker, done: make(chan struct{})}
+	s := &rtpStream{sock: sock, poll: poll, out: out, in: in, pkt: make([]byte, rtpHdrLen+pcmuLen), marker: marker, pcm: make([]int16, pcmuLen)}
 	s.pkt[0] = 0x80
 	binary.BigEndian.PutUint32(s.pkt[8:], uint32(time.Now().UnixNano()))
 	for i := rtpHdrLen; i < len(s.pkt); i++ {
 		s.pkt[i] = 0xfe // near silence, not the ambiguous zero codes
 	}
-	go s.readLoop()
+	if err := poll.add(sock, s); err != nil {
+		sock.close()
+		return nil, err
+	}
 	return s, nil
 }
 
-func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
+func (s *rtpStream) port() int { return s.sock.port }
+
+// setRemote sets where the stream sends (from an SDP's c= and m=).
+func (s *rtpStream) setRemote(ip string, port int) error {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is4() || port <= 0 || port > 65535 {
+		return fmt.Errorf("remote %s:%d: not an IPv4 address and port", ip, port)
+	}
+	s.remote.Store(newSockaddr4(netip.AddrPortFrom(a, uint16(port))))
+	return nil
+}
 
 func (s *rtpStream) sendFrame() {
 	to := s.remote.Load()
@@ -238,42 +255,35 @@ func (s *rtpStream) sendFrame() {
 	s.seq++
 	s.ts += pcmuLen
 	s.ctr++
-	if _, err := s.conn.WriteToUDP(s.pkt, to); err == nil {
+	if s.sock.sendTo(s.pkt, to) == nil {
 		s.out.sent.Add(1)
 	}
 }
 
-func (s *rtpStream) readLoop() {
-	defer close(s.done)
-	buf := make([]byte, 1500)
-	pcm := make([]int16, pcmuLen)
-	for {
-		n, err := s.conn.Read(buf) // no address: nothing allocated per packet
-		if err != nil {
+// receive runs on the poller's goroutine and allocates nothing.
+func (s *rtpStream) receive(pkt []byte, _ *sockaddr4) {
+	n := len(pkt)
+	if n < rtpHdrLen+markerLen || pkt[1]&0x7f != 0 {
+		return // RTCP or an event: not counted
+	}
+	p := pkt[rtpHdrLen:n]
+	if !s.marker {
+		s.in.recv.Add(1)
+	}
+	switch {
+	case s.marker:
+		sent, x1, ok1 := getNibbles(p[0:8])
+		_, x2, ok2 := getNibbles(p[8:16])
+		if !ok1 || !ok2 || p[16] != 0x20|(x1^x2) {
+			s.in.bad.Add(1)
 			return
 		}
-		if n < rtpHdrLen+markerLen || buf[1]&0x7f != 0 {
-			continue // RTCP or an event: not counted
-		}
-		p := buf[rtpHdrLen:n]
-		if !s.marker {
-			s.in.recv.Add(1)
-		}
-		switch {
-		case s.marker:
-			sent, x1, ok1 := getNibbles(p[0:8])
-			_, x2, ok2 := getNibbles(p[8:16])
-			if !ok1 || !ok2 || p[16] != 0x20|(x1^x2) {
-				s.in.bad.Add(1)
-				continue
-			}
-			s.in.recv.Add(1)
-			now := uint32(time.Since(epoch) / time.Microsecond)
-			s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
-		case s.peerBurst != nil:
-			k := g711.DecodeULaw(pcm, p)
-			s.onset.observe(pcm[:k], s.peerBurst, &s.in.lat)
-		}
+		s.in.recv.Add(1)
+		now := uint32(time.Since(epoch) / time.Microsecond)
+		s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
+	case s.peerBurst != nil:
+		k := g711.DecodeULaw(s.pcm, p)
+		s.onset.observe(s.pcm[:k], s.peerBurst, &s.in.lat)
 	}
 }
 
@@ -319,4 +329,4 @@ func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) bo
 	return found
 }
 
-func (s *rtpStream) close() { s.conn.Close(); <-s.done }
+func (s *rtpStream) close() { s.poll.remove(s.sock); s.sock.close() }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -63,7 +62,8 @@ func opusCycle() ([][]byte, error) {
 // state, and the SRTP contexts once DTLS is up. The pacer's goroutine
 // sends for every browser (sendFrame); one goroutine per browser receives.
 type browser struct {
-	conn    *net.UDPConn
+	sock    *udpSock
+	poll    *poller
 	cert    *benchCert
 	ice     iceState
 	pipe    *dtlsPipe
@@ -77,11 +77,10 @@ type browser struct {
 	// decoded (8 kHz, cheap) only to find that onset.
 	peerBurst *atomic.Int64
 	dec       *opus.Decoder
-	done      chan struct{}
 
 	// Sending, on the pacer's goroutine only (set before the pacer has it).
 	tx     *srtp.Context
-	remote *net.UDPAddr
+	remote *sockaddr4
 	hdr    rtp.Header // scratch for EncryptRTP
 	seq    uint16
 	ts     uint32
@@ -90,29 +89,37 @@ type browser struct {
 	ctr    int
 
 	rx atomic.Pointer[srtp.Context] // receiving, once DTLS is up
+	// Receiving scratch, on the poller's goroutine only.
+	rplain []byte
+	rpcm   []int16
+	rhdr   rtp.Header
+	ronset onset
 }
 
 // keepaliveFrames: a binding request every 2.5 s, as browsers keep ICE
 // consent; it also keeps the pair alive on a full-ICE peer.
 const keepaliveFrames = 125
 
-func newBrowser(cert *benchCert, packets [][]byte, out, in *counters) (*browser, error) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+func newBrowser(poll *poller, cert *benchCert, packets [][]byte, out, in *counters) (*browser, error) {
+	sock, err := openUDP()
 	if err != nil {
 		return nil, fmt.Errorf("browser socket: %w", err)
 	}
 	dec, err := opus.NewDecoder(opus.Config{Rate: 8000})
 	if err != nil {
-		conn.Close()
+		sock.close()
 		return nil, fmt.Errorf("opus decoder: %w", err)
 	}
-	b := &browser{conn: conn, cert: cert, packets: packets, out: out, in: in, dec: dec, done: make(chan struct{}),
-		plain: make([]byte, 1500), enc: make([]byte, 1500)}
+	b := &browser{sock: sock, poll: poll, cert: cert, packets: packets, out: out, in: in, dec: dec,
+		plain: make([]byte, 1500), enc: make([]byte, 1500), rplain: make([]byte, 1500), rpcm: make([]int16, 160)}
 	b.ice = iceState{ufrag: randHex(8), pwd: randHex(16), tieBreaker: randUint64(), selected: make(chan netip.AddrPort, 1)}
 	b.ssrc = uint32(randUint64())
 	b.seq, b.ts = uint16(randUint64()), uint32(randUint64())
-	b.pipe = newDTLSPipe(conn)
-	go b.readLoop()
+	b.pipe = newDTLSPipe(sock)
+	if err := poll.add(sock, b); err != nil {
+		sock.close()
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -125,7 +132,7 @@ func randUint64() uint64 {
 // offer returns the complete (non-trickle) SDP offer, as a browser makes
 // it: ICE with one host candidate, DTLS actpass, rtcp-mux, BUNDLE, Opus.
 func (b *browser) offer(context.Context) ([]byte, error) {
-	port := b.conn.LocalAddr().(*net.UDPAddr).Port
+	port := b.sock.port
 	sess := randUint64() >> 2
 	return []byte(fmt.Sprintf("v=0\r\n"+
 		"o=- %d 2 IN IP4 127.0.0.1\r\n"+
@@ -164,6 +171,7 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 	b.ice.remote = r
 	b.ice.mu.Unlock()
 	var from netip.AddrPort
+	to := newSockaddr4(udpAddrPort(r.addr))
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; ; i++ {
@@ -174,7 +182,7 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 		if err != nil {
 			return err
 		}
-		if _, err := b.conn.WriteToUDP(req, r.addr); err != nil {
+		if err := b.sock.sendTo(req, to); err != nil {
 			return fmt.Errorf("ICE: %w", err)
 		}
 		select {
@@ -186,7 +194,7 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 		}
 		break
 	}
-	b.pipe.remote = net.UDPAddrFromAddrPort(from)
+	b.pipe.setRemote(from)
 	cfg := dtlsConfig(b.cert, r.fingerprint)
 	isClient := r.setup == "passive"
 	if isClient {
@@ -206,7 +214,7 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 	if err != nil {
 		return err
 	}
-	b.tx, b.remote = tx, b.pipe.remote
+	b.tx, b.remote = tx, b.pipe.to
 	b.rx.Store(rx)
 	return nil
 }
@@ -254,7 +262,7 @@ func (b *browser) sendFrame() {
 	b.ctr++
 	if b.ctr%keepaliveFrames == 0 {
 		if req, err := b.ice.bindingRequest(); err == nil {
-			_, _ = b.conn.WriteToUDP(req, b.remote)
+			_ = b.sock.sendTo(req, b.remote)
 		}
 	}
 	p := b.packets[i]
@@ -270,39 +278,27 @@ func (b *browser) sendFrame() {
 	if err != nil {
 		return
 	}
-	if _, err := b.conn.WriteToUDP(out, b.remote); err == nil {
+	if b.sock.sendTo(out, b.remote) == nil {
 		b.out.sent.Add(1)
 	}
 }
 
-// readLoop demultiplexes the socket (RFC 7983): STUN to ICE, DTLS to the
-// handshake, SRTP decrypted in place of a reused buffer; RTCP is ignored.
-func (b *browser) readLoop() {
-	defer close(b.done)
-	buf := make([]byte, 1500)
-	plain := make([]byte, 1500)
-	pcm := make([]int16, 160)
-	var hdr rtp.Header
-	var o onset
-	for {
-		n, from, err := b.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return
+// receive demultiplexes what arrives (RFC 7983): STUN to ICE, DTLS to the
+// handshake, SRTP decrypted into a reused buffer; RTCP is ignored. It runs
+// on the poller's goroutine.
+func (b *browser) receive(pkt []byte, from *sockaddr4) {
+	if len(pkt) < 2 {
+		return
+	}
+	switch c := pkt[0]; {
+	case c < 4:
+		if resp := b.ice.handleSTUN(pkt, from.addrPort()); resp != nil {
+			_ = b.sock.sendTo(resp, from)
 		}
-		if n < 2 {
-			continue
-		}
-		pkt := buf[:n]
-		switch c := pkt[0]; {
-		case c < 4:
-			if resp := b.ice.handleSTUN(pkt, from); resp != nil {
-				_, _ = b.conn.WriteToUDPAddrPort(resp, from)
-			}
-		case c >= 20 && c < 64:
-			b.pipe.deliver(pkt)
-		case c >= 128 && c < 192:
-			b.receiveRTP(pkt, plain, pcm, &hdr, &o)
-		}
+	case c >= 20 && c < 64:
+		b.pipe.deliver(pkt)
+	case c >= 128 && c < 192:
+		b.receiveRTP(pkt, b.rplain, b.rpcm, &b.rhdr, &b.ronset)
 	}
 }
 
@@ -340,8 +336,8 @@ func (b *browser) close() {
 		_ = b.dtls.Close() // close_notify, then the pipe
 	}
 	_ = b.pipe.Close()
-	_ = b.conn.Close()
-	<-b.done
+	b.poll.remove(b.sock)
+	b.sock.close()
 }
 
 // speechCycle is what the desk phone says, in µ-law 20 ms packets: a
