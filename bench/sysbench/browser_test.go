@@ -76,6 +76,8 @@ func TestBrowserAgainstPion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer poll.close()
+	pc2 := newPacer(poll) // drains the poller each millisecond
+	defer pc2.close()
 	var out, in counters
 	b, err := newBrowser(poll, cert, packets, &out, &in)
 	if err != nil {
@@ -151,7 +153,7 @@ func TestBrowserReceiveAllocs(t *testing.T) {
 	buf, pcm := make([]byte, 1500), make([]int16, 160)
 	var hdr rtp.Header
 	var o onset
-	a := testing.AllocsPerRun(100, func() { b.receiveRTP(pkt, buf, pcm, &hdr, &o) })
+	a := testing.AllocsPerRun(100, func() { b.receiveRTP(pkt, time.Now().UnixNano(), buf, pcm, &hdr, &o) })
 	if in.recv.Load() != 101 {
 		t.Fatalf("received %d of 101", in.recv.Load())
 	}

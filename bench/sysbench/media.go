@@ -343,7 +343,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 		return
 	}
 	defer l.poll.close()
-	l.pacer = newPacer()
+	l.pacer = newPacer(l.poll)
 	defer l.pacer.close()
 	baseRSS := tree.rssKB()
 	self := procTree{root: os.Getpid(), alone: true} // the generator, not the servers it started

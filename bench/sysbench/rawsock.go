@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -48,6 +46,12 @@ func openUDP() (*udpSock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
+	// The kernel stamps each datagram's arrival: the poller may run up to
+	// a tick later without that time counting as latency.
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("SO_TIMESTAMPNS: %w", err)
+	}
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("bind: %w", err)
@@ -73,31 +77,57 @@ func (s *udpSock) sendTo(b []byte, to *sockaddr4) error {
 	return nil
 }
 
-// recvFrom reads one datagram without blocking (EAGAIN when none).
-func (s *udpSock) recvFrom(b []byte, from *sockaddr4) (int, error) {
-	l := uint32(syscall.SizeofSockaddrInet4)
-	n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-		syscall.MSG_DONTWAIT, uintptr(unsafe.Pointer(&from.raw)), uintptr(unsafe.Pointer(&l)))
+// rxScratch is what recvFrom needs besides the buffer, allocated once.
+type rxScratch struct {
+	from sockaddr4
+	iov  syscall.Iovec
+	msg  syscall.Msghdr
+	oob  [64]byte
+}
+
+// recvFrom reads one datagram without blocking (EAGAIN when none) and
+// returns its arrival time (unix ns) as the kernel stamped it.
+func (s *udpSock) recvFrom(b []byte, x *rxScratch) (int, int64, error) {
+	x.iov.Base = &b[0]
+	x.iov.SetLen(len(b))
+	x.msg = syscall.Msghdr{Name: (*byte)(unsafe.Pointer(&x.from.raw)), Namelen: syscall.SizeofSockaddrInet4, Iov: &x.iov, Iovlen: 1,
+		Control: &x.oob[0]}
+	x.msg.SetControllen(len(x.oob))
+	n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&x.msg)), syscall.MSG_DONTWAIT)
 	if e != 0 {
-		return 0, e
+		return 0, 0, e
 	}
-	return int(n), nil
+	at := int64(0)
+	if x.msg.Controllen >= syscall.SizeofCmsghdr+16 {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&x.oob[0]))
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&x.oob[syscall.SizeofCmsghdr]))
+			at = ts.Nano()
+		}
+	}
+	if at == 0 {
+		at = time.Now().UnixNano()
+	}
+	return int(n), at, nil
 }
 
 func (s *udpSock) close() { syscall.Close(s.fd) }
 
 // receiver is what the poller hands a ready socket's datagrams to.
 type receiver interface {
-	receive(pkt []byte, from *sockaddr4)
+	receive(pkt []byte, from *sockaddr4, at int64)
 }
 
-// poller is the one receiving goroutine of a media stage.
+// poller receives for every socket of a media stage. It has no goroutine
+// of its own: the pacer drains it after sending, each millisecond, so
+// the generator wakes 1000 times a second whatever the packet rate.
 type poller struct {
 	epfd     int
-	mu       sync.RWMutex // held (read) while a batch of events is handled
+	mu       sync.RWMutex // held (read) while draining
 	handlers map[int32]*polled
-	stop     atomic.Bool
-	done     chan struct{}
+	events   [256]syscall.EpollEvent
+	buf      []byte
+	rx       rxScratch
 }
 
 type polled struct {
@@ -110,9 +140,7 @@ func newPoller() (*poller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	p := &poller{epfd: fd, handlers: map[int32]*polled{}, done: make(chan struct{})}
-	go p.loop()
-	return p, nil
+	return &poller{epfd: fd, handlers: map[int32]*polled{}, buf: make([]byte, 1500)}, nil
 }
 
 func (p *poller) add(s *udpSock, r receiver) error {
@@ -136,50 +164,33 @@ func (p *poller) remove(s *udpSock) {
 	delete(p.handlers, int32(s.fd))
 }
 
-// maxDrain bounds the datagrams taken from one socket per event, so one
-// busy socket cannot starve the others.
-const maxDrain = 16
+// maxRounds bounds one drain: each round takes one datagram from every
+// ready socket (level-triggered, so what is left is seen next round).
+const maxRounds = 8
 
-func (p *poller) loop() {
-	defer close(p.done)
-	var events [256]syscall.EpollEvent
-	buf := make([]byte, 1500)
-	var from sockaddr4
-	for !p.stop.Load() {
-		n, err := syscall.EpollWait(p.epfd, events[:], 100) // ms: stop is seen within 0.1 s
-		if err != nil {
-			if errors.Is(err, syscall.EINTR) {
-				continue
-			}
+// drain delivers what has arrived, without blocking; only the pacer's
+// goroutine calls it.
+func (p *poller) drain() {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for round := 0; round < maxRounds; round++ {
+		n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&p.events[0])), uintptr(len(p.events)), 0, 0, 0)
+		if e != 0 || n == 0 {
 			return
 		}
-		p.mu.RLock()
-		for _, ev := range events[:n] {
+		for _, ev := range p.events[:n] {
 			h := p.handlers[ev.Fd]
 			if h == nil {
 				continue
 			}
-			for i := 0; i < maxDrain; i++ {
-				k, err := h.sock.recvFrom(buf, &from)
-				if err != nil {
-					break
-				}
-				h.r.receive(buf[:k], &from)
+			if k, at, err := h.sock.recvFrom(p.buf, &p.rx); err == nil {
+				h.r.receive(p.buf[:k], &p.rx.from, at)
 			}
 		}
-		p.mu.RUnlock()
 	}
 }
 
-// close stops the loop (bounded by the epoll timeout).
-func (p *poller) close() {
-	p.stop.Store(true)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-	}
-	syscall.Close(p.epfd)
-}
+func (p *poller) close() { syscall.Close(p.epfd) }
 
 // udpAddrPort converts for the places that still speak net.
 func udpAddrPort(a *net.UDPAddr) netip.AddrPort {

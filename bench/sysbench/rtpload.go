@@ -28,8 +28,6 @@ const (
 	maxLatency = 2 * time.Second
 )
 
-var epoch = time.Now()
-
 func putNibbles(dst []byte, v uint32) byte {
 	var x byte
 	for i := 0; i < 8; i++ {
@@ -116,6 +114,7 @@ type frameSender interface{ sendFrame() }
 // pacer sends one frame per 20 ms on every registered sender, spreading
 // them over 20 slots so the load arrives as a steady stream, not a burst.
 type pacer struct {
+	poll *poller // drained after every tick's sends
 	mu   sync.Mutex
 	slot [slots][]frameSender
 	next int
@@ -124,8 +123,8 @@ type pacer struct {
 	done chan struct{}
 }
 
-func newPacer() *pacer {
-	p := &pacer{stop: make(chan struct{}), done: make(chan struct{})}
+func newPacer(poll *poller) *pacer {
+	p := &pacer{poll: poll, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p
 }
@@ -175,6 +174,7 @@ func (p *pacer) loop() {
 			s.sendFrame()
 		}
 		p.mu.Unlock()
+		p.poll.drain()
 	}
 }
 
@@ -242,7 +242,7 @@ func (s *rtpStream) sendFrame() {
 	binary.BigEndian.PutUint32(s.pkt[4:], s.ts)
 	p := s.pkt[rtpHdrLen:]
 	if s.marker {
-		now := uint32(time.Since(epoch) / time.Microsecond)
+		now := uint32(time.Now().UnixMicro()) // the receiver has the kernel's arrival time, unix too
 		x := putNibbles(p[0:8], now) ^ putNibbles(p[8:16], s.ctr)
 		p[16] = 0x20 | x
 	} else if len(s.audio) > 0 {
@@ -261,7 +261,7 @@ func (s *rtpStream) sendFrame() {
 }
 
 // receive runs on the poller's goroutine and allocates nothing.
-func (s *rtpStream) receive(pkt []byte, _ *sockaddr4) {
+func (s *rtpStream) receive(pkt []byte, _ *sockaddr4, at int64) {
 	n := len(pkt)
 	if n < rtpHdrLen+markerLen || pkt[1]&0x7f != 0 {
 		return // RTCP or an event: not counted
@@ -279,11 +279,11 @@ func (s *rtpStream) receive(pkt []byte, _ *sockaddr4) {
 			return
 		}
 		s.in.recv.Add(1)
-		now := uint32(time.Since(epoch) / time.Microsecond)
+		now := uint32(at / 1000)
 		s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
 	case s.peerBurst != nil:
 		k := g711.DecodeULaw(s.pcm, p)
-		s.onset.observe(s.pcm[:k], s.peerBurst, &s.in.lat)
+		s.onset.observe(s.pcm[:k], at, s.peerBurst, &s.in.lat)
 	}
 }
 
@@ -303,8 +303,9 @@ type onset struct {
 // leaving 6 loud and 10 quiet ones before the next onset as margin.
 const onsetSkip = 34
 
-// observe takes one frame and reports whether it is an onset.
-func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) bool {
+// observe takes one frame that arrived at (unix ns) and reports whether
+// it is an onset.
+func (o *onset) observe(pcm []int16, at int64, peerBurst *atomic.Int64, lat *histogram) bool {
 	if len(pcm) == 0 {
 		return false
 	}
@@ -316,7 +317,7 @@ func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) bo
 	found := level > 1500 && o.quiet >= 5
 	if found {
 		if b := peerBurst.Load(); b != 0 {
-			if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < 500*time.Millisecond {
+			if d := time.Duration(at - b); d >= 0 && d < 500*time.Millisecond {
 				lat.add(d)
 			}
 		}

@@ -286,7 +286,7 @@ func (b *browser) sendFrame() {
 // receive demultiplexes what arrives (RFC 7983): STUN to ICE, DTLS to the
 // handshake, SRTP decrypted into a reused buffer; RTCP is ignored. It runs
 // on the poller's goroutine.
-func (b *browser) receive(pkt []byte, from *sockaddr4) {
+func (b *browser) receive(pkt []byte, from *sockaddr4, at int64) {
 	if len(pkt) < 2 {
 		return
 	}
@@ -298,13 +298,13 @@ func (b *browser) receive(pkt []byte, from *sockaddr4) {
 	case c >= 20 && c < 64:
 		b.pipe.deliver(pkt)
 	case c >= 128 && c < 192:
-		b.receiveRTP(pkt, b.rplain, b.rpcm, &b.rhdr, &b.ronset)
+		b.receiveRTP(pkt, at, b.rplain, b.rpcm, &b.rhdr, &b.ronset)
 	}
 }
 
 // receiveRTP decrypts one SRTP packet into plain, counts it and looks for
 // the peer's speech onset in it; it allocates nothing.
-func (b *browser) receiveRTP(pkt, plain []byte, pcm []int16, hdr *rtp.Header, o *onset) {
+func (b *browser) receiveRTP(pkt []byte, at int64, plain []byte, pcm []int16, hdr *rtp.Header, o *onset) {
 	if pkt[1] >= 192 && pkt[1] <= 223 {
 		return // RTCP
 	}
@@ -325,7 +325,7 @@ func (b *browser) receiveRTP(pkt, plain []byte, pcm []int16, hdr *rtp.Header, o 
 		return
 	}
 	if off := hdr.MarshalSize(); off < len(dec) {
-		if k, err := b.dec.Decode(pcm, dec[off:]); err == nil && o.observe(pcm[:k], b.peerBurst, &b.in.lat) {
+		if k, err := b.dec.Decode(pcm, dec[off:]); err == nil && o.observe(pcm[:k], at, b.peerBurst, &b.in.lat) {
 			o.skip = onsetSkip
 		}
 	}
