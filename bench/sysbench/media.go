@@ -249,12 +249,13 @@ func mediaTable(rep *report, cfg config, transcode bool) *table {
 	}
 	settle, window := mediaTimes(cfg)
 	t := rep.table(title, "system", "calls", "setup failed", "CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
-		"loss A→B %", "loss B→A %", "not ours %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "machine busy %", "late ticks")
+		"loss A→B %", "loss B→A %", "not ours %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "generator CPU % per call", "machine busy %", "late ticks")
 	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
 		"CPU and RSS are the server process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
 		"Loss compares packets sent and received in the window; latency is send → receive through the server, same clock. "+
 		"The ramp stops at > 1 %% loss, p99 > 250 ms, more than 1 %% of setups failed, or when the generator runs late on > 2 %% of its ticks. The generator runs on the same 2 cores; "+
 		"late ticks counts its 1 ms pacing ticks that ran more than 5 ms late (frames then skipped). "+
+		"generator CPU is this process's (every emulated endpoint: one thread sends all frames and drains all sockets each tick), not the server's. "+
 		"machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included. "+
 		"not ours: relayed packets whose payload is not one we sent (the server's loss concealment or comfort frames), not counted as received. "+
 		"rtpengine gets the same offers and answers over its ng protocol, without SIP.", settle, window))
@@ -262,7 +263,10 @@ func mediaTable(rep *report, cfg config, transcode bool) *table {
 		t.notes = append(t.notes, "A is the emulated browser (Opus 48 kHz: 200 ms silence, then a tone, each second), B the desk phone "+
 			"(PCMU: 200 ms silence, then speech, each second). Latency is from sending the first loud packet after the silence to "+
 			"receiving the first loud one (B decodes µ-law, A decodes the Opus at 8 kHz): one sample per call per second and direction. "+
-			"B→A loss counts the Opus packets the browser received (SRTP decrypted by pion).")
+			"Latency is taken at the kernel's receive time stamp of each packet. "+
+			"B→A loss counts the Opus packets the browser received (SRTP decrypted with pion/srtp). The browser is ICE controlling (pion/stun checks), "+
+			"DTLS server (setup:actpass offered) with the peer's certificate checked against the answer's fingerprint (pion/dtls), once per call; "+
+			"then SRTP with pion/srtp on the bare socket, no PeerConnection. The browser decodes only the frames around the phone's speech onset.")
 	}
 	return t
 }
@@ -391,7 +395,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))
 		}
 		t.add(server, itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
-			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f0(busy), itoa(int(late)))
+			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f2(gpct/float64(max(1, calls))), f0(busy), itoa(int(late)))
 		logf(log, "%s %s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
 			server, name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
 		if cfg.short {
