@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -46,7 +45,6 @@ func main() {
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")
 	flag.IntVar(&cfg.users, "users", 200, "extensions to create")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory with sipp's traces and the generated configs")
-	procs := flag.Int("procs", 0, "GOMAXPROCS of the load generator (0: Go's default; the servers are not affected)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator (this process, not the servers) to this file")
 	stepFlags := map[string]*string{}
 	for _, st := range []string{"register", "setup", "relay", "transcode"} {
@@ -70,9 +68,6 @@ func main() {
 	}
 	if os.Getenv(nsEnv) == "" {
 		os.Exit(reexecInNamespace())
-	}
-	if *procs > 0 {
-		runtime.GOMAXPROCS(*procs)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
