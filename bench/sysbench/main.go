@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ func main() {
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")
 	flag.IntVar(&cfg.users, "users", 200, "extensions to create")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory with sipp's traces and the generated configs")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator (this process, not the servers) to this file")
 	stepFlags := map[string]*string{}
 	for _, st := range []string{"register", "setup", "relay", "transcode"} {
 		stepFlags[st] = flag.String(st+"-steps", "", "comma-separated "+st+" steps (rates or calls) instead of the defaults")
@@ -67,12 +69,26 @@ func main() {
 	if os.Getenv(nsEnv) == "" {
 		os.Exit(reexecInNamespace())
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sysbench: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := run(ctx, cfg, os.Stderr)
 	fmt.Print(rep.markdown())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sysbench:", err)
+		stop()
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/pion/webrtc/v4"
 )
 
 // mediaCall is one call of the media stages: a caller side (PCMU RTP or
@@ -49,8 +47,8 @@ type mediaLoad struct {
 	byCallID       map[string]*mediaCall
 	calls          []*mediaCall
 	dropped        atomic.Int64
-	api            *webrtc.API
-	cert           webrtc.Certificate
+	cert           *benchCert
+	poll           *poller // receives for every stream of the stage
 	opus           [][]byte
 	speech         [][]byte
 	rtpe           *rtpengine // the reference instead of the softswitch
@@ -74,9 +72,8 @@ func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
 			_, _ = l.callee.conn.WriteToUDP(m.response(486, "Busy Here", randHex(4), "", nil), from)
 			return
 		}
-		ip, port, err := sdpAudio(m.body)
-		if err == nil {
-			c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		if ip, port, err := sdpAudio(m.body); err == nil {
+			_ = c.b.setRemote(ip, port) // checked when the call is up
 		}
 		c.callID = m.callID()
 		contact := fmt.Sprintf("Contact: <sip:%s@%s>\r\n", l.calleeUser.ext, l.callee.local)
@@ -104,12 +101,12 @@ func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
 func (l *mediaLoad) addCall(ctx context.Context) error {
 	c := &mediaCall{}
 	var err error
-	if c.b, err = newRTPStream(&l.ba, &l.ab, !l.transcode); err != nil {
+	if c.b, err = newRTPStream(l.poll, &l.ba, &l.ab, !l.transcode); err != nil {
 		return err
 	}
 	var offer []byte
 	if l.transcode {
-		if c.browser, err = newBrowser(l.api, l.cert, l.opus, &l.ab, &l.ba); err != nil {
+		if c.browser, err = newBrowser(l.poll, l.cert, l.opus, &l.ab, &l.ba); err != nil {
 			c.close()
 			return err
 		}
@@ -121,7 +118,7 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 			return err
 		}
 	} else {
-		if c.a, err = newRTPStream(&l.ab, &l.ba, true); err != nil {
+		if c.a, err = newRTPStream(l.poll, &l.ab, &l.ba, true); err != nil {
 			c.close()
 			return err
 		}
@@ -154,7 +151,9 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		if err := c.a.setRemote(ip, port); err != nil {
+			return err
+		}
 		l.pacer.add(c.a)
 	}
 	if c.b.remote.Load() == nil {
@@ -177,7 +176,10 @@ func (l *mediaLoad) addRTPengineCall(ctx context.Context, c *mediaCall, offer []
 		c.close()
 		return err
 	}
-	c.b.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+	if err := c.b.setRemote(ip, port); err != nil {
+		c.close()
+		return err
+	}
 	toA, err := l.rtpe.answer(c.rtpeID, c.rtpeID, "b"+c.rtpeID, pcmuSDP(c.b.port()))
 	if err != nil {
 		c.close()
@@ -196,7 +198,9 @@ func (l *mediaLoad) addRTPengineCall(ctx context.Context, c *mediaCall, offer []
 		if err != nil {
 			return err
 		}
-		c.a.remote.Store(&net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+		if err := c.a.setRemote(ip, port); err != nil {
+			return err
+		}
 		l.pacer.add(c.a)
 	}
 	l.pacer.add(c.b)
@@ -241,16 +245,17 @@ func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
 func mediaTable(rep *report, cfg config, transcode bool) *table {
 	title := "Concurrent calls, PCMU ↔ PCMU relayed (Go RTP load generator, 20 ms frames both ways)"
 	if transcode {
-		title = "Concurrent calls, Opus (pion/webrtc, DTLS-SRTP, 48 kHz) ↔ PCMU transcoded"
+		title = "Concurrent calls, Opus (ICE, DTLS-SRTP with pion ice/dtls/srtp, 48 kHz) ↔ PCMU transcoded"
 	}
 	settle, window := mediaTimes(cfg)
 	t := rep.table(title, "system", "calls", "setup failed", "CPU % of one core", "CPU % per call", "RSS MiB", "RSS KiB per call",
-		"loss A→B %", "loss B→A %", "not ours %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "machine busy %", "late ticks")
+		"loss A→B %", "loss B→A %", "not ours %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "generator CPU % per call", "machine busy %", "late ticks")
 	t.notes = append(t.notes, fmt.Sprintf("Each step adds calls (set up one at a time), waits %v, then measures for %v. "+
 		"CPU and RSS are the server process's (/proc); RSS per call = (RSS − RSS before the first call) / calls. "+
 		"Loss compares packets sent and received in the window; latency is send → receive through the server, same clock. "+
 		"The ramp stops at > 1 %% loss, p99 > 250 ms, more than 1 %% of setups failed, or when the generator runs late on > 2 %% of its ticks. The generator runs on the same 2 cores; "+
 		"late ticks counts its 1 ms pacing ticks that ran more than 5 ms late (frames then skipped). "+
+		"generator CPU is this process's (every emulated endpoint: one thread sends all frames and drains all sockets each tick), not the server's. "+
 		"machine busy is all non-idle CPU time of the machine in %% of one core (200 = both cores busy), other agents' work included. "+
 		"not ours: relayed packets whose payload is not one we sent (the server's loss concealment or comfort frames), not counted as received. "+
 		"rtpengine gets the same offers and answers over its ng protocol, without SIP.", settle, window))
@@ -258,7 +263,10 @@ func mediaTable(rep *report, cfg config, transcode bool) *table {
 		t.notes = append(t.notes, "A is the emulated browser (Opus 48 kHz: 200 ms silence, then a tone, each second), B the desk phone "+
 			"(PCMU: 200 ms silence, then speech, each second). Latency is from sending the first loud packet after the silence to "+
 			"receiving the first loud one (B decodes µ-law, A decodes the Opus at 8 kHz): one sample per call per second and direction. "+
-			"B→A loss counts the Opus packets the browser received (SRTP decrypted by pion).")
+			"Latency is taken at the kernel's receive time stamp of each packet. "+
+			"B→A loss counts the Opus packets the browser received (SRTP decrypted with pion/srtp). The browser is ICE controlling (pion/stun checks), "+
+			"DTLS server (setup:actpass offered) with the peer's certificate checked against the answer's fingerprint (pion/dtls), once per call; "+
+			"then SRTP with pion/srtp on the bare socket, no PeerConnection. The browser decodes only the frames around the phone's speech onset.")
 	}
 	return t
 }
@@ -296,9 +304,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}, rtpe: rtpe}
 	var err error
 	if transcode {
-		if l.api, err = newWebRTCAPI(); err == nil {
-			l.cert, err = newCertificate()
-		}
+		l.cert, err = newCertificate()
 		if err == nil {
 			l.opus, err = opusCycle()
 		}
@@ -336,7 +342,12 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			return
 		}
 	}
-	l.pacer = newPacer()
+	if l.poll, err = newPoller(); err != nil {
+		rep.failf("%s: %v", name, err)
+		return
+	}
+	defer l.poll.close()
+	l.pacer = newPacer(l.poll)
 	defer l.pacer.close()
 	baseRSS := tree.rssKB()
 	self := procTree{root: os.Getpid(), alone: true} // the generator, not the servers it started
@@ -351,6 +362,9 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 				setupFailed++
 				if setupFailed == 1 {
 					logf(log, "%s: call %d: %v", name, len(l.calls)+1, err)
+					if rtpe != nil {
+						logf(log, "rtpengine's last log lines:\n%s", rtpe.log.tail(2000))
+					}
 				}
 			}
 		}
@@ -381,7 +395,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))
 		}
 		t.add(server, itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
-			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f0(busy), itoa(int(late)))
+			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f2(gpct/float64(max(1, calls))), f0(busy), itoa(int(late)))
 		logf(log, "%s %s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
 			server, name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
 		if cfg.short {

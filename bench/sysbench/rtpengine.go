@@ -22,6 +22,7 @@ type rtpengine struct {
 	cmd    *exec.Cmd
 	ng     *net.UDPConn
 	stderr *bytes.Buffer
+	log    *lockedBuffer
 	done   chan struct{}
 	mu     sync.Mutex
 	seq    int
@@ -39,7 +40,8 @@ func startRTPengine(ctx context.Context, dir string) (*rtpengine, error) {
 	r.cmd = exec.Command("rtpengine", "--foreground", "--log-stderr", "--config-file=none", "--table=-1",
 		"--interface=127.0.0.1", "--listen-ng=127.0.0.1:"+strconv.Itoa(port), "--port-min=40000", "--port-max=59999",
 		"--num-threads=2", "--log-level=4", "--pidfile="+filepath.Join(dir, "rtpengine.pid"))
-	r.cmd.Stderr = &lockedBuffer{b: r.stderr}
+	r.log = &lockedBuffer{b: r.stderr}
+	r.cmd.Stderr = r.log
 	if err := r.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -89,14 +91,25 @@ func (r *rtpengine) command(cmd map[string]any) (map[string]any, error) {
 	b.WriteString(cookie + " ")
 	bencode(&b, cmd)
 	if _, err := r.ng.Write(b.Bytes()); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ng: %w", err)
 	}
 	buf := make([]byte, 65535)
-	for {
+	sends := 1
+	for i := 0; i < 1000; i++ {
 		_ = r.ng.SetReadDeadline(time.Now().Add(2 * time.Second))
 		n, err := r.ng.Read(buf)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && sends < 3 {
+			// A loaded rtpengine answers late: send the same cookie
+			// again (it answers a repeated cookie from its cache).
+			sends++
+			if _, err := r.ng.Write(b.Bytes()); err != nil {
+				return nil, fmt.Errorf("ng: %w", err)
+			}
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ng %v (sent %d times): %w", cmd["command"], sends, err)
 		}
 		got, rest, ok := bytes.Cut(buf[:n], []byte(" "))
 		if !ok || string(got) != cookie {
@@ -115,6 +128,7 @@ func (r *rtpengine) command(cmd map[string]any) (map[string]any, error) {
 		}
 		return d, nil
 	}
+	return nil, errors.New("ng: no reply among 1000 datagrams")
 }
 
 // offer hands A's SDP to rtpengine and returns the SDP for B; with

@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
-	"net"
+	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/softswitch/softswitch/codecs/g711"
 )
@@ -26,8 +30,6 @@ const (
 	rtpHdrLen  = 12
 	maxLatency = 2 * time.Second
 )
-
-var epoch = time.Now()
 
 func putNibbles(dst []byte, v uint32) byte {
 	var x byte
@@ -115,6 +117,7 @@ type frameSender interface{ sendFrame() }
 // pacer sends one frame per 20 ms on every registered sender, spreading
 // them over 20 slots so the load arrives as a steady stream, not a burst.
 type pacer struct {
+	poll *poller // drained after every tick's sends
 	mu   sync.Mutex
 	slot [slots][]frameSender
 	next int
@@ -123,8 +126,8 @@ type pacer struct {
 	done chan struct{}
 }
 
-func newPacer() *pacer {
-	p := &pacer{stop: make(chan struct{}), done: make(chan struct{})}
+func newPacer(poll *poller) *pacer {
+	p := &pacer{poll: poll, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p
 }
@@ -142,16 +145,23 @@ func (p *pacer) clear() {
 	p.mu.Unlock()
 }
 
+// loop is the generator's media thread: it sends the tick's frames, then
+// drains the sockets. It keeps its OS thread and sleeps in the kernel
+// (nanosleep, not a Go timer: no scheduler pass and no futex hand-off
+// per tick). It runs at the server's priority: at nice -10 the server
+// lost packets under its preemptions.
 func (p *pacer) loop() {
 	defer close(p.done)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	start := time.Now()
 	for tick := 0; ; tick++ {
 		due := start.Add(time.Duration(tick) * time.Millisecond)
 		if d := time.Until(due); d > 0 {
-			select {
-			case <-p.stop:
-				return
-			case <-time.After(d):
+			for i := 0; i < 100 && d > 0; i++ { // a signal may cut a sleep short
+				ts := syscall.NsecToTimespec(int64(d))
+				_, _, _ = syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+				d = time.Until(due)
 			}
 		} else if -d > 5*time.Millisecond {
 			// Starved of CPU: skip the missed ticks rather than send a
@@ -164,21 +174,25 @@ func (p *pacer) loop() {
 			return
 		default:
 		}
+		// Held while sending, so that once clear returns no frame is
+		// being sent (a stream can then close its socket).
 		p.mu.Lock()
-		group := p.slot[tick%slots]
-		p.mu.Unlock()
-		for _, s := range group {
+		for _, s := range p.slot[tick%slots] {
 			s.sendFrame()
 		}
+		p.mu.Unlock()
+		p.poll.drain()
 	}
 }
 
 func (p *pacer) close() { close(p.stop); <-p.done }
 
-// rtpStream is one PCMU RTP endpoint of the load generator.
+// rtpStream is one PCMU RTP endpoint of the load generator: the pacer
+// sends, the stage's poller delivers what arrives (receive).
 type rtpStream struct {
-	conn   *net.UDPConn
-	remote atomic.Pointer[net.UDPAddr]
+	sock   *udpSock
+	poll   *poller
+	remote atomic.Pointer[sockaddr4]
 	out    *counters // what this stream sends
 	in     *counters // what this stream receives
 	pkt    []byte
@@ -193,25 +207,38 @@ type rtpStream struct {
 	burst     atomic.Int64
 	peerBurst *atomic.Int64
 	onset     onset
-	done      chan struct{}
+	pcm       []int16 // receive scratch (the poller's goroutine only)
 }
 
-func newRTPStream(out, in *counters, marker bool) (*rtpStream, error) {
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+func newRTPStream(poll *poller, out, in *counters, marker bool) (*rtpStream, error) {
+	sock, err := openUDP()
 	if err != nil {
 		return nil, err
 	}
-	s := &rtpStream{conn: c, out: out, in: in, pkt: make([]byte, rtpHdrLen+pcmuLen), marker: marker, done: make(chan struct{})}
+	s := &rtpStream{sock: sock, poll: poll, out: out, in: in, pkt: make([]byte, rtpHdrLen+pcmuLen), marker: marker, pcm: make([]int16, pcmuLen)}
 	s.pkt[0] = 0x80
 	binary.BigEndian.PutUint32(s.pkt[8:], uint32(time.Now().UnixNano()))
 	for i := rtpHdrLen; i < len(s.pkt); i++ {
 		s.pkt[i] = 0xfe // near silence, not the ambiguous zero codes
 	}
-	go s.readLoop()
+	if err := poll.add(sock, s); err != nil {
+		sock.close()
+		return nil, err
+	}
 	return s, nil
 }
 
-func (s *rtpStream) port() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
+func (s *rtpStream) port() int { return s.sock.port }
+
+// setRemote sets where the stream sends (from an SDP's c= and m=).
+func (s *rtpStream) setRemote(ip string, port int) error {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is4() || port <= 0 || port > 65535 {
+		return fmt.Errorf("remote %s:%d: not an IPv4 address and port", ip, port)
+	}
+	s.remote.Store(newSockaddr4(netip.AddrPortFrom(a, uint16(port))))
+	return nil
+}
 
 func (s *rtpStream) sendFrame() {
 	to := s.remote.Load()
@@ -222,7 +249,7 @@ func (s *rtpStream) sendFrame() {
 	binary.BigEndian.PutUint32(s.pkt[4:], s.ts)
 	p := s.pkt[rtpHdrLen:]
 	if s.marker {
-		now := uint32(time.Since(epoch) / time.Microsecond)
+		now := uint32(time.Now().UnixMicro()) // the receiver has the kernel's arrival time, unix too
 		x := putNibbles(p[0:8], now) ^ putNibbles(p[8:16], s.ctr)
 		p[16] = 0x20 | x
 	} else if len(s.audio) > 0 {
@@ -235,42 +262,35 @@ func (s *rtpStream) sendFrame() {
 	s.seq++
 	s.ts += pcmuLen
 	s.ctr++
-	if _, err := s.conn.WriteToUDP(s.pkt, to); err == nil {
+	if s.sock.sendTo(s.pkt, to) == nil {
 		s.out.sent.Add(1)
 	}
 }
 
-func (s *rtpStream) readLoop() {
-	defer close(s.done)
-	buf := make([]byte, 1500)
-	pcm := make([]int16, pcmuLen)
-	for {
-		n, _, err := s.conn.ReadFromUDP(buf)
-		if err != nil {
+// receive runs on the poller's goroutine and allocates nothing.
+func (s *rtpStream) receive(pkt []byte, _ *sockaddr4, at int64) {
+	n := len(pkt)
+	if n < rtpHdrLen+markerLen || pkt[1]&0x7f != 0 {
+		return // RTCP or an event: not counted
+	}
+	p := pkt[rtpHdrLen:n]
+	if !s.marker {
+		s.in.recv.Add(1)
+	}
+	switch {
+	case s.marker:
+		sent, x1, ok1 := getNibbles(p[0:8])
+		_, x2, ok2 := getNibbles(p[8:16])
+		if !ok1 || !ok2 || p[16] != 0x20|(x1^x2) {
+			s.in.bad.Add(1)
 			return
 		}
-		if n < rtpHdrLen+markerLen || buf[1]&0x7f != 0 {
-			continue // RTCP or an event: not counted
-		}
-		p := buf[rtpHdrLen:n]
-		if !s.marker {
-			s.in.recv.Add(1)
-		}
-		switch {
-		case s.marker:
-			sent, x1, ok1 := getNibbles(p[0:8])
-			_, x2, ok2 := getNibbles(p[8:16])
-			if !ok1 || !ok2 || p[16] != 0x20|(x1^x2) {
-				s.in.bad.Add(1)
-				continue
-			}
-			s.in.recv.Add(1)
-			now := uint32(time.Since(epoch) / time.Microsecond)
-			s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
-		case s.peerBurst != nil:
-			k := g711.DecodeULaw(pcm, p)
-			s.onset.observe(pcm[:k], s.peerBurst, &s.in.lat)
-		}
+		s.in.recv.Add(1)
+		now := uint32(at / 1000)
+		s.in.lat.add(time.Duration(now-sent) * time.Microsecond)
+	case s.peerBurst != nil:
+		k := g711.DecodeULaw(s.pcm, p)
+		s.onset.observe(s.pcm[:k], at, s.peerBurst, &s.in.lat)
 	}
 }
 
@@ -278,20 +298,33 @@ func (s *rtpStream) readLoop() {
 // a loud frame after at least 5 quiet ones (the cycle has 10), so a
 // concealed or stray loud frame in the silence does not count; a match
 // must come within half a cycle of the peer's send time.
-type onset struct{ quiet int }
+type onset struct {
+	quiet int
+	// skip: frames after an onset that need no look (the Opus receiver
+	// decodes only the end of each cycle's loud part, the silence and the
+	// next onset, not the 800 ms of speech in between).
+	skip int
+}
 
-func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) {
+// onsetSkip frames are skipped after an onset: 34 of the 40 loud frames,
+// leaving 6 loud and 10 quiet ones before the next onset as margin.
+const onsetSkip = 34
+
+// observe takes one frame that arrived at (unix ns) and reports whether
+// it is an onset.
+func (o *onset) observe(pcm []int16, at int64, peerBurst *atomic.Int64, lat *histogram) bool {
 	if len(pcm) == 0 {
-		return
+		return false
 	}
 	var sum int64
 	for _, v := range pcm {
 		sum += int64(max(v, -v))
 	}
 	level := sum / int64(len(pcm))
-	if level > 1500 && o.quiet >= 5 {
+	found := level > 1500 && o.quiet >= 5
+	if found {
 		if b := peerBurst.Load(); b != 0 {
-			if d := time.Duration(time.Now().UnixNano() - b); d >= 0 && d < 500*time.Millisecond {
+			if d := time.Duration(at - b); d >= 0 && d < 500*time.Millisecond {
 				lat.add(d)
 			}
 		}
@@ -301,6 +334,7 @@ func (o *onset) observe(pcm []int16, peerBurst *atomic.Int64, lat *histogram) {
 	} else {
 		o.quiet = 0
 	}
+	return found
 }
 
-func (s *rtpStream) close() { s.conn.Close(); <-s.done }
+func (s *rtpStream) close() { s.poll.remove(s.sock); s.sock.close() }

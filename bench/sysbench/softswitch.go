@@ -172,6 +172,14 @@ type lockedBuffer struct {
 	b  *bytes.Buffer
 }
 
+// tail returns the last n bytes written (of the first MiB kept).
+func (l *lockedBuffer) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.b.Bytes()
+	return string(b[max(0, len(b)-n):])
+}
+
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
