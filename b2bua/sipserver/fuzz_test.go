@@ -156,7 +156,8 @@ func checkRawResponse(t *testing.T, req, res []byte) {
 		t.Fatalf("answered a response or an ACK:\n%s", res)
 	}
 	s := string(res)
-	if !strings.HasPrefix(s, "SIP/2.0 400 Bad Request\r\n") && !strings.HasPrefix(s, "SIP/2.0 513 Message Too Large\r\n") ||
+	if !strings.HasPrefix(s, "SIP/2.0 400 Bad Request\r\n") && !strings.HasPrefix(s, "SIP/2.0 513 Message Too Large\r\n") &&
+		!strings.HasPrefix(s, "SIP/2.0 505 Version Not Supported\r\n") ||
 		!strings.HasSuffix(s, "\r\nContent-Length: 0\r\n\r\n") {
 		t.Fatalf("malformed answer:\n%q", s)
 	}
