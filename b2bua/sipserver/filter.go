@@ -74,6 +74,9 @@ func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	req.SetSource(addrString(p.RemoteAddr))
 	var res *sip.Response
 	switch {
+	case req.Method == sip.OPTIONS && !inDialog(req) && unsupported(req) != "":
+		res = sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		res.AppendHeader(sip.NewHeader("Unsupported", unsupported(req)))
 	case req.Method == sip.OPTIONS && !inDialog(req):
 		res = f.srv.optionsResponse(req)
 	case f.srv.limiter.applies(req):

@@ -22,6 +22,9 @@ func check(req *sip.Request) (int, string) {
 		return 400, "missing To header"
 	case req.CallID() == nil || req.CallID().Value() == "":
 		return 400, "missing Call-ID header"
+	case req.Method == sip.INVITE && !hasTag(req.From()):
+		// RFC 3261 §8.1.1.3: no dialog can be formed without it.
+		return 400, "INVITE without a From tag"
 	case req.CSeq() == nil:
 		return 400, "missing CSeq header"
 	case req.CSeq().MethodName != req.Method:
@@ -100,4 +103,9 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+func hasTag(h *sip.FromHeader) bool {
+	tag, _ := h.Params.Get("tag")
+	return tag != ""
 }
