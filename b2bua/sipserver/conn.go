@@ -2,7 +2,10 @@ package sipserver
 
 import (
 	"net"
+	"strings"
 	"sync"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // trackedListener wraps a stream listener so that every accepted
@@ -99,4 +102,43 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	return c.Conn.Read(b)
+}
+
+// seen notes that a valid request arrived on its connection: on TCP and
+// TLS that lifts the connection's idle timeout; on a WebSocket it only
+// extends it (a WebSocket must register to stay).
+func (s *Server) seen(req *sip.Request) {
+	t := strings.ToLower(req.Transport())
+	gc := s.guard.lookup(t, req.Source())
+	switch {
+	case gc == nil:
+	case t == "tcp" || t == "tls":
+		gc.markActive()
+	default:
+		gc.extend()
+	}
+}
+
+// registered lifts the idle timeout of a WebSocket whose REGISTER got a
+// 2xx, when res answers one.
+func (s *Server) registered(tx sip.ServerTransaction, res *sip.Response) {
+	if res.StatusCode < 200 || res.StatusCode > 299 || res.CSeq() == nil || res.CSeq().MethodName != sip.REGISTER {
+		return
+	}
+	o, ok := tx.(interface{ Origin() *sip.Request })
+	if !ok || o.Origin() == nil {
+		return
+	}
+	req := o.Origin()
+	if gc := s.guard.lookup(strings.ToLower(req.Transport()), req.Source()); gc != nil {
+		gc.markActive()
+	}
+}
+
+// exemptFunc is the current rate-limit exemption (carriers), or nil.
+func (s *Server) exemptFunc() func(string) bool {
+	if p := s.limiter.exempt.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

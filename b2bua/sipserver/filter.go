@@ -7,8 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -25,13 +23,10 @@ type filter struct {
 	srv     *Server
 	parser  *sip.Parser
 	log     *slog.Logger
-
-	mu     sync.Mutex
-	logged map[string]time.Time // source -> last warning, so a flood logs once a minute
 }
 
 func newFilter(maxSize int, srv *Server, log *slog.Logger) *filter {
-	return &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log, logged: make(map[string]time.Time)}
+	return &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log}
 }
 
 func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
@@ -56,12 +51,12 @@ func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	}
 	msg, err := f.parser.ParseSIP(data)
 	if err != nil {
-		f.reject(p, data, 400, "Bad Request", "unparseable message: "+err.Error())
+		f.reject(p, data, 400, "Bad Request", "unparseable message: "+truncate(err.Error(), maxLogValue))
 		return nil, nil
 	}
 	if req, ok := msg.(*sip.Request); ok {
-		if reason := validate(req); reason != "" {
-			f.reject(p, data, 400, "Bad Request", reason)
+		if code, reason := check(req); reason != "" {
+			f.reject(p, data, code, statusText(code), reason)
 			return nil, nil
 		}
 		if f.stateless(p, req) {
@@ -79,6 +74,9 @@ func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	req.SetSource(addrString(p.RemoteAddr))
 	var res *sip.Response
 	switch {
+	case req.Method == sip.OPTIONS && !inDialog(req) && unsupported(req) != "":
+		res = sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		res.AppendHeader(sip.NewHeader("Unsupported", unsupported(req)))
 	case req.Method == sip.OPTIONS && !inDialog(req):
 		res = f.srv.optionsResponse(req)
 	case f.srv.limiter.applies(req):
@@ -133,22 +131,11 @@ func (f *filter) send(p sip.TransportReadProps, res []byte) {
 	}
 }
 
-// noteBad logs bad input from a source at most once a minute.
+// noteBad logs bad input from a source at most once a minute, truncated,
+// with the number of lines left out since the last one.
 func (f *filter) noteBad(remote, why string) {
 	host := hostOf(remote)
-	now := time.Now()
-	f.mu.Lock()
-	last, seen := f.logged[host]
-	if seen && now.Sub(last) < time.Minute {
-		f.mu.Unlock()
-		return
-	}
-	if len(f.logged) > 10000 {
-		clear(f.logged)
-	}
-	f.logged[host] = now
-	f.mu.Unlock()
-	f.log.Warn("bad SIP input", "source", remote, "reason", why)
+	f.srv.notes.warn(f.log, "bad input", host, "bad SIP input", "source", remote, "reason", why)
 }
 
 // hostOf is the host part of host:port.

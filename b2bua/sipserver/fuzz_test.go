@@ -108,7 +108,8 @@ func FuzzFilter(f *testing.F) {
 			t.Fatalf("answered %d times", len(conn.sent))
 		}
 		for _, res := range conn.sent {
-			if bytes.HasPrefix(res, []byte("SIP/2.0 200 ")) || bytes.HasPrefix(res, []byte("SIP/2.0 503 ")) {
+			if bytes.HasPrefix(res, []byte("SIP/2.0 200 ")) || bytes.HasPrefix(res, []byte("SIP/2.0 503 ")) ||
+				bytes.HasPrefix(res, []byte("SIP/2.0 420 ")) {
 				checkStatelessAnswer(t, in, res)
 				continue
 			}
@@ -144,6 +145,8 @@ func checkStatelessAnswer(t *testing.T, in, res []byte) {
 		t.Fatalf("stateless answer without a To tag:\n%s", res)
 	case r.StatusCode == 200 && (req.Method != sip.OPTIONS || r.GetHeader("Allow") == nil):
 		t.Fatalf("200 to %s, or without Allow:\n%s", req.Method, res)
+	case r.StatusCode == 420 && (req.Method != sip.OPTIONS || r.GetHeader("Unsupported") == nil):
+		t.Fatalf("420 to %s, or without Unsupported:\n%s", req.Method, res)
 	case r.StatusCode == 503 && (req.Method != sip.INVITE && req.Method != sip.REGISTER || r.GetHeader("Retry-After") == nil):
 		t.Fatalf("503 to %s, or without Retry-After:\n%s", req.Method, res)
 	}
@@ -156,7 +159,8 @@ func checkRawResponse(t *testing.T, req, res []byte) {
 		t.Fatalf("answered a response or an ACK:\n%s", res)
 	}
 	s := string(res)
-	if !strings.HasPrefix(s, "SIP/2.0 400 Bad Request\r\n") && !strings.HasPrefix(s, "SIP/2.0 513 Message Too Large\r\n") ||
+	if !strings.HasPrefix(s, "SIP/2.0 400 Bad Request\r\n") && !strings.HasPrefix(s, "SIP/2.0 513 Message Too Large\r\n") &&
+		!strings.HasPrefix(s, "SIP/2.0 505 Version Not Supported\r\n") ||
 		!strings.HasSuffix(s, "\r\nContent-Length: 0\r\n\r\n") {
 		t.Fatalf("malformed answer:\n%q", s)
 	}

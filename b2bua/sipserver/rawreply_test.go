@@ -57,7 +57,9 @@ func TestValidate(t *testing.T) {
 		{"no Call-ID", strings.Replace(full, "Call-ID: c\r\n", "", 1), "missing Call-ID header"},
 		{"cseq mismatch", strings.Replace(full, "1 OPTIONS", "1 BYE", 1), "CSeq method BYE does not match OPTIONS"},
 		{"Via without transport", strings.Replace(full, "Via: SIP/2.0/UDP h", "Via: // ", 1), "malformed Via header"},
-		{"odd version", strings.Replace(full, "SIP/2.0\r\nVia", "SIP\r\nVia", 1), `unsupported SIP version "SIP"`},
+		{"odd version", strings.Replace(full, "SIP/2.0\r\nVia", "SIP\r\nVia", 1), `malformed SIP version "SIP"`},
+		{"other version (RFC 4475 badvers)", strings.Replace(full, "SIP/2.0\r\nVia", "SIP/7.0\r\nVia", 1), `unsupported SIP version "SIP/7.0"`},
+		{"two Content-Length (RFC 4475 mcl01)", strings.Replace(full, "Content-Length: 0\r\n", "Content-Length: 0\r\nl: 0\r\n", 1), "more than one Content-Length header"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

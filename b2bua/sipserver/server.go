@@ -23,6 +23,8 @@ type Config struct {
 	MaxMessageSize int    // bytes; larger messages get 513; default 16384
 	// RateLimit limits out-of-dialog INVITE and REGISTER per source.
 	RateLimit RateLimits
+	// Conns bounds the TCP, TLS and WebSocket connections.
+	Conns ConnLimits
 }
 
 // Server owns the sipgo user agent, its transports and listeners.
@@ -33,6 +35,8 @@ type Server struct {
 	srv     *sipgo.Server
 	filter  *filter
 	limiter *limiter
+	guard   *connGuard
+	notes   *logLimiter // bad input and refused connections, per source
 
 	draining atomic.Bool
 	inflight sync.WaitGroup
@@ -60,23 +64,31 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		udp:         make(map[string]net.PacketConn),
 		wsListeners: make(map[string]*chanListener),
 	}
+	s.notes = newLogLimiter(noteEvery)
 	s.filter = newFilter(cfg.MaxMessageSize, s, log)
 	s.limiter = newLimiter(cfg.RateLimit, log)
+	s.guard = newConnGuard(cfg.Conns, log, s.notes)
+	// The stream parser refuses a TCP/TLS message over the size the read
+	// filter refuses on UDP and WebSocket (and closes its connection).
+	parser := sip.NewParser()
+	parser.MaxMessageLength = cfg.MaxMessageSize
+	quiet := QuietLogger(log)
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentTransportLayerOptions(
-			sip.WithTransportLayerLogger(log),
+			sip.WithTransportLayerLogger(quiet),
 			sip.WithTransportLayerReadFilter(s.filter.read),
 		),
 		sipgo.WithUserAgentTransactionLayerOptions(
-			sip.WithTransactionLayerLogger(log),
+			sip.WithTransactionLayerLogger(quiet),
 			sip.WithTransactionLayerTerminateOnConnClose(),
 		),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	if err != nil {
 		_ = ua.Close()
 		return nil, fmt.Errorf("sip server: %w", err)
@@ -118,9 +130,14 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 	s.srv.OnRequest(method, func(req *sip.Request, tx sip.ServerTransaction) {
 		s.inflight.Add(1)
 		defer s.inflight.Done()
-		if reason := validate(req); reason != "" {
+		if code, reason := check(req); reason != "" {
 			s.filter.noteBad(req.Source(), reason)
-			s.reply(req, tx, 400, "Bad Request", "Warning", `399 softswitch "`+reason+`"`)
+			s.reply(req, tx, code, statusText(code), "Warning", `399 softswitch "`+reason+`"`)
+			return
+		}
+		s.seen(req)
+		if tags := unsupported(req); tags != "" {
+			s.reply(req, tx, 420, "Bad Extension", "Unsupported", tags)
 			return
 		}
 		if s.draining.Load() && !inDialog(req) && method != sip.ACK && method != sip.CANCEL {
@@ -152,6 +169,11 @@ func (s *Server) Allow() string {
 
 func (s *Server) noRoute(req *sip.Request, tx sip.ServerTransaction) {
 	if req.IsAck() {
+		return
+	}
+	if code, reason := check(req); reason != "" {
+		s.filter.noteBad(req.Source(), reason)
+		s.reply(req, tx, code, statusText(code), "Warning", `399 softswitch "`+reason+`"`)
 		return
 	}
 	s.reply(req, tx, 405, "Method Not Allowed", "Allow", s.Allow())
@@ -191,6 +213,7 @@ func (s *Server) reply(req *sip.Request, tx sip.ServerTransaction, code int, rea
 func (s *Server) respond(tx sip.ServerTransaction, res *sip.Response) {
 	res.SipVersion = "SIP/2.0" // never the echo of a request's odd version
 	res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
+	s.registered(tx, res)
 	if err := tx.Respond(res); err != nil {
 		s.log.Warn("sending response failed", "status", res.StatusCode, "error", err)
 	}
@@ -227,7 +250,7 @@ func (s *Server) ListenUDPAndTCP(addr string) (string, error) {
 			return "", err
 		}
 		s.serveUDP(uc)
-		s.serveStream("tcp", tl)
+		s.serveStream("tcp", tl, nil)
 		return bound, nil
 	}
 	return "", fmt.Errorf("listen %s: no port free for both udp and tcp", addr)
@@ -235,11 +258,11 @@ func (s *Server) ListenUDPAndTCP(addr string) (string, error) {
 
 // ListenTLS binds addr for SIP over TLS and returns the bound address.
 func (s *Server) ListenTLS(addr string, conf *tls.Config) (string, error) {
-	l, err := tls.Listen("tcp", addr, conf)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", err
 	}
-	s.serveStream("tls", l)
+	s.serveStream("tls", l, conf)
 	return l.Addr().String(), nil
 }
 
@@ -255,7 +278,14 @@ func (s *Server) serveUDP(c net.PacketConn) {
 	}()
 }
 
-func (s *Server) serveStream(transport string, l net.Listener) {
+// serveStream serves TCP (conf nil) or TLS on the raw listener l, guarded:
+// its accept loop survives running out of descriptors, and connections
+// are bounded in number, per source and in idle time (conn.go, guard.go).
+func (s *Server) serveStream(transport string, raw net.Listener, conf *tls.Config) {
+	var l net.Listener = newGuardedListener(raw, transport, s.guard, s.exemptFunc)
+	if conf != nil {
+		l = newTLSListener(l, conf, s.guard.cfg.HandshakeTimeout, s.log, s.notes)
+	}
 	tl := &trackedListener{Listener: l, transport: transport, onClose: s.connClosed}
 	s.mu.Lock()
 	s.listeners = append(s.listeners, tl)
@@ -355,31 +385,4 @@ func inDialog(req *sip.Request) bool {
 		}
 	}
 	return false
-}
-
-// validate checks what RFC 3261 §8.1.1 makes mandatory in a request and
-// returns a reason for the 400, or "".
-func validate(req *sip.Request) string {
-	switch {
-	case req.SipVersion != "SIP/2.0":
-		return "unsupported SIP version " + strconv.Quote(req.SipVersion)
-	case req.From() == nil:
-		return "missing From header"
-	case req.To() == nil:
-		return "missing To header"
-	case req.CallID() == nil || req.CallID().Value() == "":
-		return "missing Call-ID header"
-	case req.CSeq() == nil:
-		return "missing CSeq header"
-	case req.CSeq().MethodName != req.Method:
-		return "CSeq method " + string(req.CSeq().MethodName) + " does not match " + string(req.Method)
-	case req.Via() == nil:
-		return "missing Via header"
-	case req.Via().Transport == "" || req.Via().Host == "":
-		return "malformed Via header"
-	}
-	if cl := req.ContentLength(); cl != nil && int(*cl) != len(req.Body()) {
-		return "Content-Length " + strconv.Itoa(int(*cl)) + " does not match the body"
-	}
-	return ""
 }

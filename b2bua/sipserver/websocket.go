@@ -52,9 +52,15 @@ func (s *Server) WebSocketHandler(secure bool) http.Handler {
 			extra, _ := brw.Reader.Peek(n)
 			replay.Write(extra)
 		}
-		tc := newTrackedConn(&prefixConn{Conn: conn, prefix: replay.Bytes()}, transport, s.connClosed)
+		// Counted with the other stream connections, and closed unless it
+		// registers within the idle timeout.
+		gc := s.guard.admit(transport, conn, s.exemptFunc())
+		if gc == nil {
+			return
+		}
+		tc := newTrackedConn(&prefixConn{Conn: gc, prefix: replay.Bytes()}, transport, s.connClosed)
 		if !l.push(tc) {
-			_ = conn.Close()
+			_ = gc.Close()
 		}
 	})
 }

@@ -42,10 +42,16 @@ type Config struct {
 
 	AnonymousDestinations []string `yaml:"anonymous_destinations"`
 
-	MaxMessageSize int              `yaml:"max_message_size"`
-	Registrar      registrar.Limits `yaml:"registrar"`
-	Auth           AuthConfig       `yaml:"auth"`
-	Guard          auth.GuardConfig `yaml:"auth_guard"`
+	MaxMessageSize int `yaml:"max_message_size"`
+	// ServerHeader is our Server/User-Agent header; default "softswitch"
+	// (no version: it tells a scanner what to try).
+	ServerHeader string `yaml:"server_header"`
+	// Connections bounds TCP, TLS and WebSocket connections; Max 0 means
+	// half the process's descriptor limit.
+	Connections sipserver.ConnLimits `yaml:"connections"`
+	Registrar   registrar.Limits     `yaml:"registrar"`
+	Auth        AuthConfig           `yaml:"auth"`
+	Guard       auth.GuardConfig     `yaml:"auth_guard"`
 	// RateLimit limits out-of-dialog INVITE and REGISTER per source IP.
 	RateLimit sipserver.RateLimits `yaml:"rate_limit"`
 	// RTPTimeout ends a call whose peer sent RTP and then stopped for this
@@ -171,6 +177,12 @@ func (c *Config) validate() error {
 	}
 	if c.DrainTimeout < 0 {
 		return errors.New("config: drain_timeout: must not be negative")
+	}
+	if cl := c.Connections; cl.Max < 0 || cl.PerSource < 0 || cl.IdleTimeout < 0 || cl.HandshakeTimeout < 0 {
+		return errors.New("config: connections: values must not be negative")
+	}
+	if strings.ContainsAny(c.ServerHeader, "\r\n") {
+		return errors.New("config: server_header: must be one line")
 	}
 	if rl := c.RateLimit; rl.Invite.Burst < 0 || rl.Register.Burst < 0 || rl.MaxSources < 0 {
 		return errors.New("config: rate_limit: burst and max_sources must not be negative")

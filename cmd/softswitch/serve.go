@@ -92,8 +92,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	lvl, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	// sipgo logs through its own default logger in places that take none.
-	sip.SetDefaultLogger(log)
+	// sipgo logs through its own default logger in places that take none;
+	// quietened: its values truncated, its warnings rate-limited.
+	sip.SetDefaultLogger(sipserver.QuietLogger(log))
 
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -113,7 +114,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	srv, err := sipserver.New(sipserver.Config{UserAgent: "softswitch/" + version, MaxMessageSize: cfg.MaxMessageSize, RateLimit: cfg.RateLimit}, log)
+	srv, err := sipserver.New(sipserver.Config{UserAgent: cfg.ServerHeader, MaxMessageSize: cfg.MaxMessageSize,
+		RateLimit: cfg.RateLimit, Conns: connLimits(cfg.Connections, log)}, log)
 	if err != nil {
 		return err
 	}
