@@ -34,12 +34,14 @@ type config struct {
 	users     int
 	keep      bool             // keep the work directory (sipp traces, configs)
 	steps     map[string][]int // stage -> rates or call counts, overriding the defaults
+	profiles  string           // directory for the softswitch's CPU and heap profiles of each media step; "" none
 }
 
 func main() {
 	var cfg config
 	var stages string
 	flag.StringVar(&cfg.bin, "bin", "bin/softswitch", "softswitch binary")
+	flag.StringVar(&cfg.profiles, "server-profiles", "", "write the softswitch's CPU profile (over the measurement window) and heap profile of each relay/transcode step into this directory")
 	flag.BoolVar(&cfg.short, "short", false, "a ~10 s correctness run at low rates (pass/fail on errors and lost calls, not timing)")
 	flag.StringVar(&stages, "stages", "register,setup,relay,transcode", "stages to run")
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")

@@ -53,7 +53,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 			}
 			ss.stop()
 		}
-		return &system{name: "softswitch", sip: ss.sip, tree: ss.tree(), users: users}, stop, nil
+		return &system{name: "softswitch", sip: ss.sip, tree: ss.tree(), users: users, pprof: ss.pprof}, stop, nil
 	}
 	var ref *system
 	if cfg.reference && !cfg.short && (cfg.stages["register"] || cfg.stages["setup"]) {
@@ -112,6 +112,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 type system struct {
 	name  string
 	sip   string
+	pprof string // the softswitch's profile server, host:port
 	tree  procTree
 	users []user
 }

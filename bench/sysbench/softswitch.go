@@ -51,6 +51,7 @@ func makeUsers(first, n int) []user {
 type softswitch struct {
 	cmd    *exec.Cmd
 	sip    string // 127.0.0.1:port (UDP)
+	pprof  string // 127.0.0.1:port of its Go profiles
 	stderr *bytes.Buffer
 	done   chan struct{}
 }
@@ -109,9 +110,14 @@ func startSoftswitch(ctx context.Context, bin, dir string) (*softswitch, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	pport, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), pprof: "127.0.0.1:" + strconv.Itoa(pport),
+		stderr: &bytes.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--config", conf, "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
-		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn")
+		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn", "--pprof", s.pprof)
 	s.cmd.Stderr = &lockedBuffer{b: s.stderr}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err

@@ -60,11 +60,13 @@ type Config struct {
 
 // settings is a validated Config with its defaults filled in.
 type settings struct {
-	rate       int
-	channels   int
-	complexity int
-	bitrate    int // 0 = libopus auto
-	fec        bool
+	rate        int
+	channels    int
+	complexity  int
+	bitrate     int // 0 = libopus auto
+	fec         bool
+	loss        int  // expected loss told to the encoder with fec, percent
+	autoBitrate bool // the Config left the bitrate to us
 }
 
 // resolve validates cfg and fills in its defaults.
@@ -75,6 +77,8 @@ func (cfg Config) resolve() (settings, error) {
 		complexity: cfg.Complexity,
 		bitrate:    cfg.Bitrate,
 		fec:        cfg.FEC,
+
+		autoBitrate: cfg.Bitrate == 0,
 	}
 	if s.rate == 0 {
 		s.rate = defaultRate
@@ -101,6 +105,9 @@ func (cfg Config) resolve() (settings, error) {
 	}
 	if s.fec && s.bitrate == 0 && autoBitrateBase+s.rate < fecBitrate {
 		s.bitrate = fecBitrate
+	}
+	if s.fec {
+		s.loss = fecLossPercent
 	}
 	return s, nil
 }

@@ -16,6 +16,7 @@ type Encoder struct {
 	enc   *libopus.Encoder
 	frame int // samples per 20 ms frame
 	name  string
+	set   settings // as configured; SetLoss changes fec and bitrate
 }
 
 var _ codecs.Encoder = (*Encoder)(nil)
@@ -35,7 +36,44 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 	if err := configure(enc, s); err != nil {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
-	return &Encoder{enc: enc, frame: s.frameSamples(), name: s.name("encode")}, nil
+	return &Encoder{enc: enc, frame: s.frameSamples(), name: s.name("encode"), set: s}, nil
+}
+
+// SetLoss tunes in-band FEC to the packet loss the receiver reports, in
+// percent (RTCP's fraction lost), as WebRTC's own encoders do: FEC off at
+// 0 (it costs 30-65 % more encoding and about twice the bitrate at
+// 8 kHz), on above it, told the loss so libopus sizes the redundancy
+// (at least 1 %, at most 30 %), with the bitrate raised to leave room for
+// it below 24 kHz. A bitrate set in the Config is kept.
+func (e *Encoder) SetLoss(percent int) error {
+	on := percent > 0
+	if on == e.set.fec && (!on || percent == e.set.loss) {
+		return nil
+	}
+	s := e.set
+	s.fec, s.loss = on, min(max(percent, 1), 30)
+	if !on {
+		s.loss = 0
+	}
+	if err := e.enc.SetInBandFEC(on); err != nil {
+		return fmt.Errorf("set in-band fec: %w", err)
+	}
+	if err := e.enc.SetPacketLossPerc(s.loss); err != nil {
+		return fmt.Errorf("set packet loss %d%%: %w", s.loss, err)
+	}
+	if s.autoBitrate {
+		var err error
+		if on && autoBitrateBase+s.rate < fecBitrate {
+			s.bitrate, err = fecBitrate, e.enc.SetBitrate(fecBitrate)
+		} else {
+			s.bitrate, err = 0, e.enc.SetBitrateToAuto()
+		}
+		if err != nil {
+			return fmt.Errorf("set bitrate: %w", err)
+		}
+	}
+	e.set = s
+	return nil
 }
 
 // configure applies the encoder settings of s to enc.
@@ -52,8 +90,8 @@ func configure(enc *libopus.Encoder, s settings) error {
 		if err := enc.SetInBandFEC(true); err != nil {
 			return fmt.Errorf("set in-band fec: %w", err)
 		}
-		if err := enc.SetPacketLossPerc(fecLossPercent); err != nil {
-			return fmt.Errorf("set packet loss %d%%: %w", fecLossPercent, err)
+		if err := enc.SetPacketLossPerc(s.loss); err != nil {
+			return fmt.Errorf("set packet loss %d%%: %w", s.loss, err)
 		}
 	}
 	return nil

@@ -93,22 +93,32 @@ func TestFEC(t *testing.T) {
 		rate      int
 		channels  int
 		fec       bool
+		setLoss   int     // SetLoss(setLoss) after NewEncoder; -1: not called
 		minGainDB float64 // how much closer FEC is than PLC; 0 = no FEC data
 	}{
-		{8000, 1, true, 6},
-		{8000, 2, true, 6},
-		{16000, 1, true, 6},
-		{48000, 1, true, 6},
-		{48000, 2, true, 6},
-		{8000, 1, false, 0},
-		{48000, 1, false, 0},
+		{8000, 1, true, -1, 6},
+		{8000, 2, true, -1, 6},
+		{16000, 1, true, -1, 6},
+		{48000, 1, true, -1, 6},
+		{48000, 2, true, -1, 6},
+		{8000, 1, false, -1, 0},
+		{48000, 1, false, -1, 0},
+		// The receiver reports loss: FEC comes on; no loss: it goes off.
+		{8000, 1, false, 5, 6},
+		{48000, 1, false, 5, 6},
+		{8000, 1, true, 0, 0},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%d/ch%d/fec=%v", tt.rate, tt.channels, tt.fec), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d/ch%d/fec=%v/loss=%d", tt.rate, tt.channels, tt.fec, tt.setLoss), func(t *testing.T) {
 			n := tt.rate / 50
 			enc, err := opus.NewEncoder(opus.Config{Rate: tt.rate, FEC: tt.fec})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.setLoss >= 0 {
+				if err := enc.SetLoss(tt.setLoss); err != nil {
+					t.Fatal(err)
+				}
 			}
 			in := append(tone(tt.rate, 1000, 8000, lost), tone(tt.rate, 600, 8000, 10)...)
 			packets := encodeAll(t, enc, in, tt.rate)

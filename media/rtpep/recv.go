@@ -73,6 +73,10 @@ func (e *Endpoint) receiveRTCP() {
 			continue
 		}
 		e.rtcpIn.Add(1)
-		e.peer.latchRTCP(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
+		from := netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		e.peer.latchRTCP(from)
+		if a := e.peer.cur.Load(); a.latched && from.Addr() == a.dest.Addr() {
+			e.s.ReceiveRTCP(buf[:n]) // its reports tune our Opus FEC
+		}
 	}
 }

@@ -42,6 +42,8 @@ type sender struct {
 	opus       *opus.Encoder // at opusRate, created on first use
 	opusRate   int
 	pcmu, pcma codecs.Encoder
+	loss       int // the peer's last reported loss, percent, as the Opus encoder's FEC follows it
+	lossQuiet  int // reports of no loss in a row since FEC came on
 
 	hdr        rtp.Header
 	ts         uint32        // timestamp of the next audio frame
@@ -167,7 +169,10 @@ func (a *audioSink) WriteFrame(pcm []int16) error {
 	case media.CodecOpus:
 		rate = int(s.rate.Load())
 		if t.opus == nil || t.opusRate != rate {
-			e, err := opus.NewEncoder(opus.Config{Rate: rate, FEC: true})
+			e, err := opus.NewEncoder(opus.Config{Rate: rate})
+			if err == nil {
+				err = e.SetLoss(t.loss)
+			}
 			if err != nil {
 				return fmt.Errorf("write frame: opus encoder: %w", err)
 			}

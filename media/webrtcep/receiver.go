@@ -72,17 +72,20 @@ func (e *Endpoint) ended(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) || e.closed.Load()
 }
 
-// readRTCP drains an RTCP reader so the interceptors never stall.
+// readRTCP drains an RTCP reader so the interceptors never stall; the
+// browser's reports tune our Opus FEC.
 func (e *Endpoint) readRTCP(read func([]byte) (int, interceptor.Attributes, error)) {
 	var buf [maxPacket]byte
 	for {
-		if _, _, err := read(buf[:]); err != nil {
+		n, _, err := read(buf[:])
+		if err != nil {
 			if e.ended(err) {
 				return
 			}
 			continue
 		}
 		e.rtcpIn.Add(1)
+		e.s.ReceiveRTCP(buf[:n])
 	}
 }
 

@@ -1,0 +1,64 @@
+package stream
+
+import (
+	"github.com/pion/rtcp"
+)
+
+// fecOffAfter is how many receiver reports without loss in a row turn
+// the Opus encoder's in-band FEC off again.
+const fecOffAfter = 3
+
+// ReceiveRTCP takes an RTCP packet (compound or not) from the peer: the
+// loss its reports give for our SSRC tunes the Opus encoder's in-band FEC
+// (on while the peer loses packets, off after fecOffAfter clean reports),
+// so a clean call does not pay FEC's encoding cost. Malformed packets are
+// ignored; a report arrives every few seconds, so parsing may allocate.
+func (s *Stream) ReceiveRTCP(pkt []byte) {
+	pkts, err := rtcp.Unmarshal(pkt)
+	if err != nil {
+		return
+	}
+	ssrc := s.SSRC()
+	for _, p := range pkts {
+		var reports []rtcp.ReceptionReport
+		switch r := p.(type) {
+		case *rtcp.ReceiverReport:
+			reports = r.Reports
+		case *rtcp.SenderReport:
+			reports = r.Reports
+		}
+		for _, rr := range reports {
+			if rr.SSRC == ssrc {
+				s.peerLoss((int(rr.FractionLost)*100 + 255) / 256)
+			}
+		}
+	}
+}
+
+// peerLoss applies one report's loss, in percent, to the send path.
+func (s *Stream) peerLoss(percent int) {
+	t := &s.tx
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case percent > 0:
+		t.loss, t.lossQuiet = percent, 0
+	case t.loss > 0:
+		if t.lossQuiet++; t.lossQuiet >= fecOffAfter {
+			t.loss = 0
+		}
+	}
+	if t.opus != nil {
+		if err := t.opus.SetLoss(t.loss); err != nil {
+			s.log.Debug("opus fec", "loss", t.loss, "err", err)
+		}
+	}
+}
+
+// PeerLoss returns the loss the peer last reported, in percent, that the
+// Opus encoder's FEC follows (0 when FEC is off).
+func (s *Stream) PeerLoss() int {
+	s.tx.mu.Lock()
+	defer s.tx.mu.Unlock()
+	return s.tx.loss
+}
