@@ -170,6 +170,9 @@ func (c *Call) progressCDR(state string) {
 	if state != "" {
 		c.cdr.State = state
 	}
+	if state == store.CDRUp {
+		c.cdr.CodecA = c.a.Codec()
+	}
 	rec := c.cdr
 	c.mu.Unlock()
 	c.e.cdrs.Progress(rec)

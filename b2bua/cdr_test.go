@@ -64,8 +64,8 @@ func TestCDRProgress(t *testing.T) {
 					t.Fatalf("progress record %d = %+v, want state %s of row %s", i, p, tt.states[i], uid)
 				}
 			}
-			if up := progress[len(progress)-1]; up.State == store.CDRUp && (up.Answer.IsZero() || up.Target != tt.target) {
-				t.Fatalf("up record %+v: want the answer time and target %s", up, tt.target)
+			if up := progress[len(progress)-1]; up.State == store.CDRUp && (up.Answer.IsZero() || up.Target != tt.target || up.CodecA == "") {
+				t.Fatalf("up record %+v: want the answer time, target %s and codec", up, tt.target)
 			}
 		})
 	}

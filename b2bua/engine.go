@@ -19,7 +19,8 @@ type Dialplan interface {
 
 // CDRs receives the record of each call: Progress as it starts (ringing)
 // and when it is answered (up), so that a crash still leaves a record, and
-// Write once when it ends. Neither may block on storage.
+// Write once when it ends. Both return at once: records are saved in
+// batches off the call path.
 type CDRs interface {
 	Progress(c store.CDR)
 	Write(c store.CDR)

@@ -123,7 +123,7 @@ func checkInterrupted(t *testing.T, data string, calls []upCall, ringing string,
 		}
 		// START(2 fields) CALLER DESTINATION TARGET CAUSE DURATION SIDE SIP Q850 CODECS CALL-ID
 		f := strings.Fields(lines[0])
-		if len(f) != 12 || f[5] != "interrupted" || f[7] != "system" || f[8] != "200" || f[4] != "user/1002" {
+		if len(f) != 12 || f[5] != "interrupted" || f[7] != "system" || f[8] != "200" || f[4] != "user/1002" || f[10] != "PCMU/PCMU" {
 			t.Fatalf("CDR of a call cut by the kill: %q", lines[0])
 		}
 		d, err := time.ParseDuration(f[6])
