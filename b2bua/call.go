@@ -2,6 +2,7 @@ package b2bua
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,7 +55,8 @@ func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 		log:       e.log.With("call_id", info.ID),
 		presented: presented{number: info.Caller, name: info.CallerName},
 	}
-	c.cdr = store.CDR{CallID: info.ID, Caller: info.Caller, Destination: info.Destination, Start: time.Now()}
+	c.cdr = store.CDR{UID: rand.Text(), State: store.CDRRinging, CallID: info.ID, Caller: info.Caller,
+		Destination: info.Destination, Start: time.Now()}
 	c.gateA = media.NewGate(a.AudioSink())
 	return c
 }
@@ -68,6 +70,7 @@ func (c *Call) run(parent context.Context) {
 	go c.pump(pumpDone)
 
 	c.log.Info("call", "caller", c.info.Caller, "destination", c.info.Destination, "source", c.info.Source, "transport", c.info.Transport)
+	c.progressCDR("")
 	err := c.e.dp.Run(c.ctx, c)
 	switch {
 	case err == nil:
@@ -157,9 +160,28 @@ func (c *Call) hangupA(cause leg.Cause, side string) {
 	c.mu.Unlock()
 }
 
+// progressCDR records the call in progress (in state, when given), so
+// that a crash before its end still leaves its record.
+func (c *Call) progressCDR(state string) {
+	if c.e.cdrs == nil {
+		return
+	}
+	c.mu.Lock()
+	if state != "" {
+		c.cdr.State = state
+	}
+	if state == store.CDRUp {
+		c.cdr.CodecA = c.a.Codec()
+	}
+	rec := c.cdr
+	c.mu.Unlock()
+	c.e.cdrs.Progress(rec)
+}
+
 func (c *Call) finishCDR() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.cdr.State = store.CDREnded
 	if c.cdr.End.IsZero() {
 		c.cdr.End = time.Now()
 	}
@@ -240,6 +262,7 @@ func (c *Call) Answer(ctx context.Context) error {
 	c.mu.Lock()
 	c.cdr.Answer = time.Now()
 	c.mu.Unlock()
+	c.progressCDR(store.CDRUp)
 	return nil
 }
 

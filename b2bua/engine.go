@@ -17,8 +17,12 @@ type Dialplan interface {
 	Run(ctx context.Context, s dialplan.Session) error
 }
 
-// CDRs receives one record per call.
+// CDRs receives the record of each call: Progress as it starts (ringing)
+// and when it is answered (up), so that a crash still leaves a record, and
+// Write once when it ends. Both return at once: records are saved in
+// batches off the call path.
 type CDRs interface {
+	Progress(c store.CDR)
 	Write(c store.CDR)
 }
 

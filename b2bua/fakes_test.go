@@ -183,8 +183,15 @@ type scriptFunc func(ctx context.Context, s dialplan.Session) error
 func (f scriptFunc) Run(ctx context.Context, s dialplan.Session) error { return f(ctx, s) }
 
 type cdrSink struct {
-	mu   sync.Mutex
-	cdrs []store.CDR
+	mu       sync.Mutex
+	cdrs     []store.CDR
+	progress []store.CDR
+}
+
+func (c *cdrSink) Progress(r store.CDR) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.progress = append(c.progress, r)
 }
 
 func (c *cdrSink) Write(r store.CDR) {

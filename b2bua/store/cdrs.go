@@ -2,36 +2,74 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
 
+// CDR states. A call's row is written as it starts (ringing), updated when
+// it is answered (up) and when it ends (ended). Rows still ringing or up
+// when the process starts again belong to calls cut by a crash: they are
+// closed as interrupted.
+const (
+	CDRRinging     = "ringing"
+	CDRUp          = "up"
+	CDREnded       = "ended"
+	CDRInterrupted = "interrupted"
+)
+
+// CauseInterrupted is the cause of a call cut by a crash of the process.
+const CauseInterrupted = "interrupted"
+
+// heartbeatKey is the meta key holding the last time (Unix ms) the
+// process that writes CDRs was known alive.
+const heartbeatKey = "cdr_heartbeat_ms"
+
 // CDR is the record of one call.
 type CDR struct {
+	UID         string // names the call's row while it is updated; empty: insert a finished record
+	State       string // CDRRinging, CDRUp, CDREnded (the default) or CDRInterrupted
 	CallID      string
 	Caller      string
 	Destination string
 	Target      string // the leg B target that answered (or was last tried)
 	Start       time.Time
 	Answer      time.Time // zero when never answered
-	End         time.Time
-	Cause       string // hangup cause name ("normal", "busy", ...)
-	SIPCode     int    // final SIP status sent to the caller (200 when answered)
+	End         time.Time // zero while the call is up
+	Cause       string    // hangup cause name ("normal", "busy", ...)
+	SIPCode     int       // final SIP status sent to the caller (200 when answered)
 	Q850        int
 	Side        string // who hung up: "caller", "callee", "system"
 	CodecA      string
 	CodecB      string
 }
 
-// Duration is the billable time: from answer to end.
+// Duration is the billable time: from answer to end (zero while the call
+// is up).
 func (c CDR) Duration() time.Duration {
-	if c.Answer.IsZero() {
+	if c.Answer.IsZero() || c.End.IsZero() {
 		return 0
 	}
 	return c.End.Sub(c.Answer)
 }
 
-// SaveCDRs writes records in one transaction.
+// Open reports whether the record is of a call in progress (or of one cut
+// by a crash and not yet closed).
+func (c CDR) Open() bool { return c.State == CDRRinging || c.State == CDRUp }
+
+// saveCDRSQL inserts a record, or updates the row with the same uid unless
+// that row is already further on (ringing < up < ended): a record never
+// goes back, whatever order its writes arrive in.
+const saveCDRSQL = `INSERT INTO cdrs (uid, state, updated_ms, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
+	cause, sip_code, q850, side, codec_a, codec_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (uid) WHERE uid <> '' DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms,
+	call_id = excluded.call_id, caller = excluded.caller, destination = excluded.destination, target = excluded.target,
+	start_ms = excluded.start_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, cause = excluded.cause,
+	sip_code = excluded.sip_code, q850 = excluded.q850, side = excluded.side, codec_a = excluded.codec_a, codec_b = excluded.codec_b
+WHERE cdrs.state IN ('ringing', 'up') AND NOT (cdrs.state = 'up' AND excluded.state = 'ringing')`
+
+// SaveCDRs writes records in one transaction: a record with a UID creates
+// or updates that call's row, one without is inserted as it is.
 func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 	if len(cdrs) == 0 {
 		return nil
@@ -40,16 +78,21 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 	if err != nil {
 		return fmt.Errorf("store: save cdrs: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO cdrs (call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-		cause, sip_code, q850, side, codec_a, codec_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, saveCDRSQL)
 	if err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("store: save cdrs: %w", err)
 	}
 	defer stmt.Close()
+	now := time.Now().UnixMilli()
 	for _, c := range cdrs {
-		if _, err := stmt.ExecContext(ctx, c.CallID, c.Caller, c.Destination, c.Target, toMillis(c.Start), toMillis(c.Answer),
-			toMillis(c.End), c.Cause, c.SIPCode, c.Q850, c.Side, c.CodecA, c.CodecB); err != nil {
+		state := c.State
+		if state == "" {
+			state = CDREnded
+		}
+		if _, err := stmt.ExecContext(ctx, c.UID, state, now, c.CallID, c.Caller, c.Destination, c.Target,
+			toMillis(c.Start), toMillis(c.Answer), toMillis(c.End), c.Cause, c.SIPCode, c.Q850, c.Side,
+			c.CodecA, c.CodecB); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("store: save cdr %q: %w", c.CallID, err)
 		}
@@ -60,30 +103,86 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 	return nil
 }
 
-// CDRs returns the last n records (all when n <= 0), oldest first.
+const cdrColumns = `uid, state, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
+	cause, sip_code, q850, side, codec_a, codec_b`
+
+// CDRs returns the last n records of finished calls (ended or
+// interrupted; all when n <= 0), oldest first.
 func (s *Store) CDRs(ctx context.Context, n int) ([]CDR, error) {
 	if n <= 0 {
 		n = -1
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-		cause, sip_code, q850, side, codec_a, codec_b FROM (SELECT * FROM cdrs ORDER BY id DESC LIMIT ?) ORDER BY id`, n)
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+cdrColumns+` FROM (SELECT * FROM cdrs
+		WHERE state NOT IN ('ringing', 'up') ORDER BY id DESC LIMIT ?) ORDER BY id`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: cdrs: %w", err)
 	}
+	out, err := scanCDRs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: cdrs: %w", err)
+	}
+	return out, nil
+}
+
+// OpenCDRs returns the records of calls in progress (ringing or up),
+// oldest first. After a crash, and until the next start closes them, they
+// include the calls the crash cut.
+func (s *Store) OpenCDRs(ctx context.Context) ([]CDR, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+cdrColumns+` FROM cdrs
+		WHERE state IN ('ringing', 'up') ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: open cdrs: %w", err)
+	}
+	out, err := scanCDRs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: open cdrs: %w", err)
+	}
+	return out, nil
+}
+
+func scanCDRs(rows *sql.Rows) ([]CDR, error) {
 	defer rows.Close()
 	var out []CDR
 	for rows.Next() {
 		var c CDR
 		var start, answer, end int64
-		if err := rows.Scan(&c.CallID, &c.Caller, &c.Destination, &c.Target, &start, &answer, &end,
+		if err := rows.Scan(&c.UID, &c.State, &c.CallID, &c.Caller, &c.Destination, &c.Target, &start, &answer, &end,
 			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB); err != nil {
-			return nil, fmt.Errorf("store: cdrs: %w", err)
+			return nil, err
 		}
 		c.Start, c.Answer, c.End = fromMillis(start), fromMillis(answer), fromMillis(end)
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: cdrs: %w", err)
+	return out, rows.Err()
+}
+
+// SetCDRHeartbeat records that the process writing CDRs was alive at t:
+// the end time given to the calls a crash cuts.
+func (s *Store) SetCDRHeartbeat(ctx context.Context, t time.Time) error {
+	if err := s.SetMeta(ctx, heartbeatKey, fmt.Sprint(t.UnixMilli())); err != nil {
+		return fmt.Errorf("store: cdr heartbeat: %w", err)
 	}
-	return out, nil
+	return nil
+}
+
+// CloseInterruptedCDRs closes every record still ringing or up as
+// interrupted, ending at the last time the process was known alive (its
+// heartbeat or the row's last update, whichever is later). Call it at start,
+// before taking calls, on a database no other running process writes CDRs
+// to. It returns how many records it closed.
+func (s *Store) CloseInterruptedCDRs(ctx context.Context) (int64, error) {
+	res, err := s.writer.ExecContext(ctx, `UPDATE cdrs SET state = 'interrupted', cause = ?, side = 'system',
+		sip_code = CASE WHEN answer_ms > 0 THEN 200 ELSE 0 END,
+		end_ms = MAX(updated_ms, start_ms, answer_ms,
+			COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)),
+		updated_ms = ?
+		WHERE state IN ('ringing', 'up')`, CauseInterrupted, heartbeatKey, time.Now().UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: close interrupted cdrs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: close interrupted cdrs: %w", err)
+	}
+	return n, nil
 }

@@ -1,10 +1,14 @@
 // Package store is the SQLite persistence layer of the softswitch.
 //
-// It keeps three things in one database file:
+// It keeps four things in one database file:
 //
 //   - users: extensions with their digest HA1 hashes (MD5 and SHA-256),
 //   - bindings: registered contacts per extension (the location service),
 //     which are deleted together with their user,
+//   - cdrs: one record per call, written as the call starts (ringing),
+//     updated when it is answered (up) and when it ends (ended); a record
+//     still open when the server starts again is of a call cut by a crash
+//     and is closed as interrupted at the process's last heartbeat,
 //   - meta: a small key-value table for process-wide settings.
 //
 // The file is opened in WAL mode with one writer connection and a separate

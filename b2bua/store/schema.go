@@ -64,6 +64,16 @@ CREATE TABLE cdrs (
 CREATE INDEX cdrs_start_ms ON cdrs(start_ms);
 CREATE INDEX cdrs_call_id ON cdrs(call_id);
 `,
+		// Version 3: a CDR is written when the call starts and updated as it
+		// goes, so that a crash leaves a record. uid names the call's row;
+		// rows written before have none and are all finished.
+		`
+ALTER TABLE cdrs ADD COLUMN uid        TEXT    NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN state      TEXT    NOT NULL DEFAULT 'ended';
+ALTER TABLE cdrs ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX cdrs_uid ON cdrs(uid) WHERE uid <> '';
+CREATE INDEX cdrs_open ON cdrs(state) WHERE state IN ('ringing', 'up');
+`,
 	}
 }
 

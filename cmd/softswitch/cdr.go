@@ -5,10 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/store"
 )
 
-// cdrCmd implements `softswitch cdr list [--last N] [--data DIR]`.
+// cdrCmd implements `softswitch cdr list [--last N] [--open] [--data DIR]`.
+// Finished calls are listed: those a crash cut say "interrupted" in CAUSE,
+// their duration running to the server's last heartbeat. --open lists the
+// calls in progress instead (CAUSE: ringing or up; after a crash, until the
+// next start closes them, the calls it cut).
 func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "list" {
 		return usageError("cdr: want list")
@@ -17,6 +26,7 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", "./data", "data directory")
 	last := fs.Int("last", 20, "how many of the latest records (0: all)")
+	open := fs.Bool("open", false, "list the calls in progress")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError("cdr list: " + err.Error())
 	}
@@ -25,16 +35,52 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	cdrs, err := st.CDRs(ctx, *last)
+	var cdrs []store.CDR
+	if *open {
+		cdrs, err = st.OpenCDRs(ctx)
+	} else {
+		cdrs, err = st.CDRs(ctx, *last)
+	}
 	if err != nil {
 		return fmt.Errorf("cdr list: %w", err)
 	}
-	fmt.Fprintf(stdout, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4s %4s %-7s %s\n",
+	writeCDRs(stdout, cdrs, time.Now())
+	return nil
+}
+
+// writeCDRs prints one line per record; an open record shows its state as
+// the cause and its duration so far.
+func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
+	fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4s %4s %-7s %s\n",
 		"START", "CALLER", "DESTINATION", "TARGET", "CAUSE", "DURATION", "SIDE", "SIP", "Q850", "CODECS", "CALL-ID")
 	for _, c := range cdrs {
-		fmt.Fprintf(stdout, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s\n",
-			c.Start.Local().Format("2006-01-02 15:04:05"), c.Caller, c.Destination, dash(c.Target), c.Cause,
-			c.Duration().Round(time.Second), c.Side, c.SIPCode, c.Q850, dash(c.CodecA)+"/"+dash(c.CodecB), c.CallID)
+		cause, d := c.Cause, c.Duration()
+		if c.Open() {
+			cause = c.State
+			if !c.Answer.IsZero() {
+				d = now.Sub(c.Answer)
+			}
+		}
+		fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s\n",
+			c.Start.Local().Format("2006-01-02 15:04:05"), dash(c.Caller), dash(c.Destination), dash(c.Target), cause,
+			d.Round(time.Second), dash(c.Side), c.SIPCode, c.Q850, dash(c.CodecA)+"/"+dash(c.CodecB), c.CallID)
+	}
+}
+
+// closeInterruptedCDRs closes the records a crash left open: at start,
+// before any call, and only when no other server runs on data (its calls
+// are not interrupted).
+func closeInterruptedCDRs(ctx context.Context, st *store.Store, data string, log *slog.Logger) error {
+	if c, err := net.DialTimeout("unix", filepath.Join(data, controlSocket), time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("control socket %s: another softswitch runs on this data directory", filepath.Join(data, controlSocket))
+	}
+	n, err := st.CloseInterruptedCDRs(ctx)
+	if err != nil {
+		return fmt.Errorf("cdrs: %w", err)
+	}
+	if n > 0 {
+		log.Warn("calls cut by the last stop of the server recorded as interrupted", "calls", n)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@
 //	softswitch user passwd EXT [--password PW] [--data DIR]
 //	softswitch user del EXT [--data DIR]
 //	softswitch user list [--data DIR]
-//	softswitch cdr list [--last N] [--data DIR]
+//	softswitch cdr list [--last N] [--open] [--data DIR]
 //	softswitch dialplan check FILE
 //	softswitch reload [--data DIR]
 //	softswitch trunk status [--data DIR]
@@ -35,7 +35,7 @@ const usage = `usage:
   softswitch user passwd EXT [--password PW] [--data DIR]
   softswitch user del EXT [--data DIR]
   softswitch user list [--data DIR]
-  softswitch cdr list [--last N] [--data DIR]
+  softswitch cdr list [--last N] [--open] [--data DIR]
   softswitch dialplan check FILE
   softswitch reload [--data DIR]          (apply the configuration file's trunks now)
   softswitch trunk status [--data DIR]

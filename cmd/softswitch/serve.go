@@ -104,6 +104,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if err := closeInterruptedCDRs(ctx, st, cfg.Data, log); err != nil {
+		return err
+	}
 	realm, err := ensureRealm(ctx, st)
 	if err != nil {
 		return err
