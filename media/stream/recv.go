@@ -12,9 +12,15 @@ import (
 	"github.com/softswitch/softswitch/media"
 )
 
-// maxPCM holds a partial frame plus the longest packet decoded at once:
-// 120 ms of Opus at 48 kHz.
-const maxPCM = 6*960 + 960
+// pcmSize is what the PCM buffer of codec c at rate must hold: a partial
+// frame plus the longest packet decoded at once (120 ms of Opus, a
+// maximal G.711 payload).
+func pcmSize(c media.Codec, rate int) int {
+	if c == media.CodecOpus {
+		return 7 * rate / 50
+	}
+	return MaxPacket + 160
+}
 
 // Packet is one received RTP packet, parsed by Parse. A reader keeps one
 // and reuses it for every packet.
@@ -41,7 +47,7 @@ type receiver struct {
 	opusRate   int
 	pcmu, pcma codecs.Decoder
 
-	pcm     [maxPCM]int16
+	pcm     []int16 // sized for the codec and rate received (pcmSize), made on first use
 	n       int         // samples in pcm not yet written
 	pcmKind media.Codec // codec of those samples
 	pcmRate int
@@ -207,6 +213,9 @@ func (s *Stream) play(out *output, payload []byte, ok, lost bool) {
 	}
 	if r.pcmKind != c || r.pcmRate != rate {
 		r.n, r.pcmKind, r.pcmRate = 0, c, rate
+		if need := pcmSize(c, rate); cap(r.pcm) < need {
+			r.pcm = make([]int16, need) // once per codec and rate
+		}
 	}
 	n, err := s.decode(c, rate, payload, ok)
 	if err != nil {
@@ -222,7 +231,7 @@ func (s *Stream) play(out *output, payload []byte, ok, lost bool) {
 		}
 	}
 	if off > 0 {
-		r.n = copy(r.pcm[:], r.pcm[off:r.n])
+		r.n = copy(r.pcm, r.pcm[off:r.n])
 	}
 }
 
