@@ -12,14 +12,20 @@ import (
 // cheap, large enough for any dialplan. Deeper recursion fails with "stack
 // overflow", larger frames with "registry overflow"; both are script errors.
 const (
-	callStackSize   = 128
-	registrySize    = 256
-	registryMaxSize = 256 * 1024
+	callStackSize = 128
+	registrySize  = 256
+	// registryMaxSize bounds the values a state holds on its stack: every
+	// frame's registers and what a builtin pushes (string.byte, unpack,
+	// select). Lua 5.1 itself refuses more than 8000 results ("string
+	// slice too long", "too many results to unpack"); 64 Ki slots (1 MiB)
+	// keep a builtin that fills them well within the CPU budget even under
+	// the race detector, where 256 Ki slots took seconds of copying.
+	registryMaxSize = 64 * 1024
 	// registryGrowStep is how much the registry grows at a time. gopher-lua
 	// grows it linearly (32 by default) and copies it each time: a Go
 	// function that pushes many values (table.concat, unpack) then runs in
 	// quadratic time, out of reach of the CPU budget, which is only seen
-	// between instructions. 4096 bounds a full registry to 64 copies.
+	// between instructions. 4096 bounds a full registry to 16 copies.
 	registryGrowStep = 4096
 	maxStringBytes   = 1 << 20 // largest string a script may make
 )

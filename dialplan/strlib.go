@@ -103,12 +103,11 @@ func luaStrFind(L *lua.LState) int {
 		return 2
 	}
 	init := startIndex(s, L.OptInt(3, 1))
-	if init > len(s) {
-		L.Push(lua.LNil)
-		return 1
-	}
 	if L.GetTop() == 4 && lua.LVAsBool(L.Get(4)) {
-		pos := strings.Index(s[init:], pattern)
+		pos := -1
+		if init <= len(s) {
+			pos = strings.Index(s[init:], pattern)
+		}
 		if pos < 0 {
 			L.Push(lua.LNil)
 			return 1
@@ -117,7 +116,12 @@ func luaStrFind(L *lua.LState) int {
 		L.Push(lua.LNumber(init + pos + len(pattern)))
 		return 2
 	}
-	md, _ := findPattern(L, compilePattern(L, "find", s, pattern), s, init)
+	p := compilePattern(L, "find", s, pattern)
+	if init > len(s) {
+		L.Push(lua.LNil)
+		return 1
+	}
+	md, _ := findPattern(L, p, s, init)
 	if md == nil {
 		L.Push(lua.LNil)
 		return 1
