@@ -1,6 +1,7 @@
 package dialplan_test
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -136,5 +137,22 @@ call:answer()`), dialplan.Config{CPUBudget: time.Minute}, log)
 	}
 	if n := strings.Count(out, "log output limit"); n != 1 {
 		t.Errorf("limit reported %d times, want once:\n%.2000s", n, out)
+	}
+}
+
+// TestHangupStopsStuckBuiltin: the call's context ending (a hangup, or
+// SIGINT cutting every call) stops a script inside a long builtin, far
+// from its budget.
+func TestHangupStopsStuckBuiltin(t *testing.T) {
+	e, _ := newEngine(t, onCall(`string.find(("a"):rep(800), ".-.-.-b")`), dialplan.Config{CPUBudget: time.Hour, MaxDuration: time.Hour}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	err := e.Run(ctx, dialplantest.NewFakeSession("1001", "1002"))
+	if !errors.Is(err, context.Canceled) || errors.Is(err, dialplan.ErrScript) {
+		t.Fatalf("Run = %v, want context.Canceled and no script error", err)
+	}
+	if took := time.Since(start); took > 20*time.Second { // generous: the bug ran for minutes
+		t.Errorf("stopped after %v", took)
 	}
 }
