@@ -130,7 +130,7 @@ func (m *meter) exceeded(why string) {
 // the run's error once the run is canceled (budget, hangup, memory).
 func (m *meter) check() error {
 	if err := m.Context.Err(); err != nil {
-		return fmt.Errorf("dialplan: %w", context.Cause(m.Context))
+		return fmt.Errorf("stopped: %w", context.Cause(m.Context))
 	}
 	return nil
 }
