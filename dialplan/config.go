@@ -10,6 +10,7 @@ const (
 	DefaultPath        = "scripts/dialplan.lua"
 	DefaultCPUBudget   = 2 * time.Second
 	DefaultMaxDuration = 4 * time.Hour
+	DefaultMaxMemory   = 64 << 20
 )
 
 // Config configures an Engine. The zero value of each field means its
@@ -25,6 +26,9 @@ type Config struct {
 	// MaxDuration bounds the total run time of one call's script,
 	// blocking API calls included.
 	MaxDuration time.Duration `yaml:"max_duration"`
+	// MaxMemory bounds the memory, in bytes, that one call's Lua state
+	// may hold (tables, strings, functions), as the dialplan estimates it.
+	MaxMemory int64 `yaml:"max_memory"`
 }
 
 // withDefaults returns cfg with defaults filled in, or an error for
@@ -36,6 +40,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxDuration < 0 {
 		return cfg, fmt.Errorf("dialplan: config: negative max_duration %v", cfg.MaxDuration)
 	}
+	if cfg.MaxMemory < 0 {
+		return cfg, fmt.Errorf("dialplan: config: negative max_memory %d", cfg.MaxMemory)
+	}
 	if cfg.Path == "" {
 		cfg.Path = DefaultPath
 	}
@@ -44,6 +51,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxDuration == 0 {
 		cfg.MaxDuration = DefaultMaxDuration
+	}
+	if cfg.MaxMemory == 0 {
+		cfg.MaxMemory = DefaultMaxMemory
 	}
 	return cfg, nil
 }

@@ -46,7 +46,7 @@
 // require, module, setfenv, getfenv, newproxy and string.dump are removed;
 // print and log.* go to the injected logger with the call_id;
 // collectgarbage and math.randomseed are harmless no-ops (the originals act
-// on the whole process); string.rep results are limited to 1 MiB.
+// on the whole process); strings made by builtins are limited to 1 MiB.
 //
 // # Limits
 //
@@ -61,9 +61,31 @@
 // Config.MaxDuration bounds a whole run. Both are errors located at the
 // line that was running.
 //
-// What is not bounded: memory (a script building huge strings or tables
-// within its budget can use much of it), and a single Go builtin, such as
-// a pattern match on a long string, which runs to completion before the
-// context is checked again. Scripts are the operator's code; the limits
-// guard against mistakes, not against a hostile author.
+// Long builtins are bounded too: the pattern functions (find, match,
+// gmatch, gsub) run on internal/luapattern, which checks the run's context
+// every few thousand steps (a backtracking pattern ends with ErrBudget or
+// the hangup like a loop does), refuses subjects over 256 KiB and patterns
+// over 4 KiB, and limits its backtracking depth; gsub, string.rep,
+// string.format and table.concat refuse results over 1 MiB.
+//
+// Memory: Config.MaxMemory (64 MiB by default) bounds what one call's
+// state holds. gopher-lua has no allocator hook and the Go heap is shared
+// by every call, so the run estimates its own: the context set on the Lua
+// state (meter.go) is consulted before every instruction, stops a string
+// over 1 MiB one instruction after it is made, and, when the process has
+// allocated enough since its last look, walks the values reachable from
+// the state (globals, active functions' locals, upvalues and registers).
+// Past the limit the run ends with ErrMemory. The estimate is rough
+// (sizes per entry, values in inactive registers unseen): it keeps a
+// runaway script from taking the process down, it is not an exact quota.
+// gopher-lua's SetMx is never used: it measures the whole process and
+// exits it. The registry (the Lua value stack) is limited to 64 Ki slots
+// and the call depth to 128 frames.
+//
+// print and log.* cut a message at 2 KiB and write at most 64 KiB per call
+// (the limit is logged once).
+//
+// Scripts are the operator's code; the limits guard against mistakes and
+// against data from the network reaching a pattern, not against a
+// hostile author.
 package dialplan

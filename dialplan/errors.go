@@ -20,6 +20,10 @@ var ErrBudget error = &kindError{msg: "dialplan: cpu budget exceeded", parent: E
 // total, blocking calls included. It is an ErrScript.
 var ErrMaxDuration error = &kindError{msg: "dialplan: max duration exceeded", parent: ErrScript}
 
+// ErrMemory reports a script that held more memory than Config.MaxMemory,
+// or made a string larger than 1 MiB. It is an ErrScript.
+var ErrMemory error = &kindError{msg: "dialplan: memory limit exceeded", parent: ErrScript}
+
 // ErrCompile reports a script that does not compile or does not define a
 // global function on_call. It is an ErrScript.
 var ErrCompile error = &kindError{msg: "dialplan: compile error", parent: ErrScript}
@@ -35,7 +39,7 @@ func (e *kindError) Error() string { return e.msg }
 func (e *kindError) Unwrap() error { return e.parent }
 
 // ScriptError is an error located in a script. Kind is ErrScript,
-// ErrBudget, ErrMaxDuration or ErrCompile.
+// ErrBudget, ErrMaxDuration, ErrMemory or ErrCompile.
 type ScriptError struct {
 	Kind error
 	File string

@@ -26,6 +26,10 @@ type run struct {
 	sess    Session
 	wd      *watchdog
 	errLine int // innermost script line of the last Lua error, set by onError
+	// limitMsg says which memory limit was exceeded (with ErrMemory).
+	limitMsg string
+	// logBytes is how much print and log.* have written.
+	logBytes int
 }
 
 // goneError is the cause of a run stopped because a call API reported that
@@ -48,7 +52,7 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 		return err
 	}
 	defer L.Close()
-	L.SetContext(rctx)
+	L.SetContext(newMeter(rctx, L, r, cfg.MaxMemory))
 	r.wd = startWatchdog(cfg.CPUBudget, cancel)
 	err = r.exec(L, lib, proto)
 	r.wd.close()
@@ -138,6 +142,8 @@ func (r *run) classify(parent context.Context, err error) error {
 		kind, text = ErrBudget, fmt.Sprintf("lua ran for more than %v without waiting on the call", r.budget)
 	case errors.Is(cause, ErrMaxDuration):
 		kind, text = ErrMaxDuration, fmt.Sprintf("script still running after %v", r.maxDur)
+	case errors.Is(cause, ErrMemory):
+		kind, text = ErrMemory, r.limitMsg
 	}
 	return &ScriptError{Kind: kind, File: r.file, Line: line, Msg: text}
 }

@@ -1,6 +1,7 @@
 package dialplan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,16 +12,22 @@ import (
 // cheap, large enough for any dialplan. Deeper recursion fails with "stack
 // overflow", larger frames with "registry overflow"; both are script errors.
 const (
-	callStackSize   = 128
-	registrySize    = 256
-	registryMaxSize = 256 * 1024
+	callStackSize = 128
+	registrySize  = 256
+	// registryMaxSize bounds the values a state holds on its stack: every
+	// frame's registers and what a builtin pushes (string.byte, unpack,
+	// select). Lua 5.1 itself refuses more than 8000 results ("string
+	// slice too long", "too many results to unpack"); 64 Ki slots (1 MiB)
+	// keep a builtin that fills them well within the CPU budget even under
+	// the race detector, where 256 Ki slots took seconds of copying.
+	registryMaxSize = 64 * 1024
 	// registryGrowStep is how much the registry grows at a time. gopher-lua
 	// grows it linearly (32 by default) and copies it each time: a Go
 	// function that pushes many values (table.concat, unpack) then runs in
 	// quadratic time, out of reach of the CPU budget, which is only seen
-	// between instructions. 4096 bounds a full registry to 64 copies.
+	// between instructions. 4096 bounds a full registry to 16 copies.
 	registryGrowStep = 4096
-	maxRepBytes      = 1 << 20 // string.rep result size limit
+	maxStringBytes   = 1 << 20 // largest string a script may make
 )
 
 // library is the sandbox's standard library, built once: the base, table,
@@ -56,8 +63,9 @@ type libTable struct {
 // loadstring, require and module (loading code), setfenv and getfenv,
 // newproxy, _printregs (writes to stdout) and string.dump. Replaced:
 // collectgarbage and math.randomseed (they act on the whole process) by
-// no-ops, string.rep and table.concat by size-limited versions. print is
-// added per run.
+// no-ops, string.rep, string.format and table.concat by size-limited
+// versions, the pattern functions (find, match, gmatch, gsub) by versions
+// that stop with the run (strlib.go). print is added per run.
 func newLibrary() (lib *library, err error) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer L.Close()
@@ -79,6 +87,10 @@ func newLibrary() (lib *library, err error) {
 		L.Push(lua.LString(open.name))
 		L.Call(1, 0)
 	}
+	format, ok := L.GetField(L.GetGlobal(lua.StringLibName), "format").(*lua.LFunction)
+	if !ok || !format.IsG {
+		return nil, errors.New("dialplan: open libraries: no string.format")
+	}
 	replace := map[string]lua.LValue{
 		"dofile": nil, "loadfile": nil, "load": nil, "loadstring": nil,
 		"require": nil, "module": nil, "setfenv": nil, "getfenv": nil,
@@ -87,6 +99,12 @@ func newLibrary() (lib *library, err error) {
 		"string.dump":     nil,
 		"string.rep":      L.NewFunction(luaStringRep),
 		"table.concat":    L.NewFunction(luaTableConcat),
+		"string.find":     L.NewFunction(luaStrFind),
+		"string.match":    L.NewFunction(luaStrMatch),
+		"string.gmatch":   L.NewFunction(luaStrGmatch),
+		"string.gfind":    L.NewFunction(luaStrGmatch),
+		"string.gsub":     L.NewFunction(luaStrGsub),
+		"string.format":   L.NewFunction(formatWith(format.GFunction)),
 		"string.__index":  nil, // set to the state's own string table
 		"math.randomseed": L.NewFunction(luaNoop),
 	}
@@ -171,7 +189,7 @@ func luaCollectGarbage(L *lua.LState) int {
 
 func luaNoop(*lua.LState) int { return 0 }
 
-// luaStringRep is string.rep with the result limited to maxRepBytes, so a
+// luaStringRep is string.rep with the result limited to maxStringBytes, so a
 // script cannot allocate gigabytes in one builtin call.
 func luaStringRep(L *lua.LState) int {
 	s := L.CheckString(1)
@@ -180,15 +198,15 @@ func luaStringRep(L *lua.LState) int {
 		L.Push(lua.LString(""))
 		return 1
 	}
-	if n > maxRepBytes/len(s) {
-		L.RaiseError("string.rep: result larger than %d bytes", maxRepBytes)
+	if n > maxStringBytes/len(s) {
+		L.RaiseError("string.rep: result larger than %d bytes", maxStringBytes)
 		return 0
 	}
 	L.Push(lua.LString(strings.Repeat(s, n)))
 	return 1
 }
 
-// luaTableConcat is table.concat with the result limited to maxRepBytes.
+// luaTableConcat is table.concat with the result limited to maxStringBytes.
 // gopher-lua's own pushes every element on the Lua stack, growing it step
 // by step: quadratic, about 20 s for 100,000 strings, inside one builtin
 // the CPU budget cannot interrupt.
@@ -207,8 +225,8 @@ func luaTableConcat(L *lua.LState) int {
 			return 0
 		}
 		s := v.String()
-		if b.Len()+len(s)+len(sep) > maxRepBytes {
-			L.RaiseError("table.concat: result larger than %d bytes", maxRepBytes)
+		if b.Len()+len(s)+len(sep) > maxStringBytes {
+			L.RaiseError("table.concat: result larger than %d bytes", maxStringBytes)
 			return 0
 		}
 		b.WriteString(s)

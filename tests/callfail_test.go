@@ -44,6 +44,9 @@ func TestCallFailures(t *testing.T) {
 		{"unregistered extension", "1002", 480},
 		{"script error", "666", 500},
 		{"script loops forever", "777", 500},
+		{"catastrophic pattern", "778", 500},
+		{"gsub bomb", "779", 500},
+		{"table bomb", "780", 500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dialSIP(t, s, "udp")

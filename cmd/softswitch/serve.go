@@ -278,6 +278,7 @@ wait:
 			break wait
 		}
 	}
+	defer forceExitOnSignal(sigs, log)()
 	if sig == syscall.SIGINT {
 		log.Info("interrupted: exiting now")
 		for _, h := range https {
@@ -307,6 +308,33 @@ wait:
 	}
 	log.Info("stopped")
 	return err
+}
+
+// forceExitOnSignal exits the process at once on a further SIGINT or
+// SIGTERM while the server stops (calls that will not end, a drain the
+// operator does not want to wait for): the second Ctrl-C always works. It
+// returns the function that disarms it and waits for its goroutine.
+func forceExitOnSignal(sigs <-chan os.Signal, log *slog.Logger) func() {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				if sig == syscall.SIGHUP {
+					continue
+				}
+				log.Warn("second signal: exiting without waiting for calls and CDRs", "signal", sig.String())
+				os.Exit(1)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+	}
 }
 
 // createDemoUsers adds extensions 1000–1003 with random passwords the first

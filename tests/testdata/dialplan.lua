@@ -16,6 +16,17 @@ function on_call(call)
   if d == "777" then
     while true do end -- stopped by the CPU budget
   end
+  if d == "778" then
+    string.find(("a"):rep(800), ".-.-.-b") -- backtracks for minutes: stopped by the CPU budget
+  end
+  if d == "779" then
+    local s = ("x"):rep(65536)
+    s:gsub(".", s) -- 4 GiB: refused
+  end
+  if d == "780" then
+    local t = {}
+    while true do t[#t + 1] = {1, 2, 3, 4} end -- stopped by the memory limit
+  end
   if d:match("^9%d%d%d%d$") then -- 9 + extension: ring longer
     local ok, why = call:bridge({"user/" .. d:sub(2)}, {timeout = 15})
     if not ok then
