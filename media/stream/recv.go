@@ -47,7 +47,7 @@ type receiver struct {
 	opusRate   int
 	pcmu, pcma codecs.Decoder
 
-	pcm     []int16 // sized for the codec and rate received (pcmSize), made on first use
+	pcm     []int16     // sized for the codec and rate received (pcmSize), made on first use
 	n       int         // samples in pcm not yet written
 	pcmKind media.Codec // codec of those samples
 	pcmRate int
