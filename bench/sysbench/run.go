@@ -41,7 +41,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 	// at the end of one stage (queues, the auth guard) does not bleed into
 	// the next.
 	fresh := func() (*system, func(), error) {
-		ss, err := startSoftswitch(ctx, bin, ssDir)
+		ss, err := startSoftswitch(ctx, bin, ssDir, cfg.profiles != "")
 		if err != nil {
 			return nil, nil, err
 		}

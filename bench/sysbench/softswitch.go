@@ -94,7 +94,7 @@ func prepareSoftswitch(ctx context.Context, bin, dir string, users []user) error
 // startSoftswitch runs the binary on the data directory made by
 // prepareSoftswitch, with SIP over UDP on a free loopback port, other SIP
 // listeners off, logs at warn (as in production under load).
-func startSoftswitch(ctx context.Context, bin, dir string) (*softswitch, error) {
+func startSoftswitch(ctx context.Context, bin, dir string, profile bool) (*softswitch, error) {
 	data := filepath.Join(dir, "data")
 	plan := filepath.Join(dir, "dialplan.lua")
 	if err := os.WriteFile(plan, []byte(benchDialplan), 0o644); err != nil {
@@ -110,14 +110,18 @@ func startSoftswitch(ctx context.Context, bin, dir string) (*softswitch, error) 
 	if err != nil {
 		return nil, err
 	}
-	pport, err := freePort()
-	if err != nil {
-		return nil, err
+	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	args := []string{"serve", "--config", conf, "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
+		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn"}
+	if profile { // a binary older than --pprof can still be measured without it
+		pport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s.pprof = "127.0.0.1:" + strconv.Itoa(pport)
+		args = append(args, "--pprof", s.pprof)
 	}
-	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), pprof: "127.0.0.1:" + strconv.Itoa(pport),
-		stderr: &bytes.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--config", conf, "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
-		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn", "--pprof", s.pprof)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stderr = &lockedBuffer{b: s.stderr}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
