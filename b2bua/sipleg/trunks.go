@@ -17,14 +17,16 @@ import (
 type Trunks interface {
 	// Route returns a trunk's configuration for an outbound call.
 	Route(name string) (trunk.Config, error)
-	// Identify returns the trunk an address belongs to.
-	Identify(addr netip.Addr) (string, bool)
+	// Identify returns the trunk a request from src over transport
+	// belongs to.
+	Identify(transport string, src netip.AddrPort) (string, bool)
 }
 
 // SetTrunks sets the carriers calls can come from and go to.
 func (m *Manager) SetTrunks(t Trunks) { m.trunks = t }
 
-// fromTrunk returns the trunk that sent req, by its source address.
+// fromTrunk returns the trunk that sent req, by its source address,
+// port and transport.
 func (m *Manager) fromTrunk(req *sip.Request) (trunk.Config, bool) {
 	if m.trunks == nil {
 		return trunk.Config{}, false
@@ -33,7 +35,7 @@ func (m *Manager) fromTrunk(req *sip.Request) (trunk.Config, bool) {
 	if err != nil {
 		return trunk.Config{}, false
 	}
-	name, ok := m.trunks.Identify(ap.Addr())
+	name, ok := m.trunks.Identify(req.Transport(), ap)
 	if !ok {
 		return trunk.Config{}, false
 	}

@@ -59,7 +59,7 @@ func (f fakeTrunks) Route(name string) (trunk.Config, error) {
 	return c, nil
 }
 
-func (f fakeTrunks) Identify(netip.Addr) (string, bool) { return "", false }
+func (f fakeTrunks) Identify(string, netip.AddrPort) (string, bool) { return "", false }
 
 func TestTrunkBranch(t *testing.T) {
 	m := &Manager{trunks: fakeTrunks{"tls": {Name: "tls", Host: "sip.example.net", Port: 5061, Transport: "tls"},

@@ -29,8 +29,11 @@ type Config struct {
 	Expires     int    `yaml:"expires"`      // seconds asked for; default 600
 	ContactUser string `yaml:"contact_user"` // user in our Contact; default Username
 
-	// FromAddresses are the IPs or CIDRs the carrier sends from; calls
-	// from them are the carrier's. The host's own addresses always are.
+	// FromAddresses are where the carrier sends from; calls from them
+	// are the carrier's. The host's own addresses always are. Each is
+	// [transport:]ADDRESS[:port] or [transport:]CIDR, e.g. 203.0.113.7,
+	// 198.51.100.0/28, udp:203.0.113.5:5060 or tls:[2001:db8::1]:5061;
+	// without a port or transport any matches.
 	FromAddresses []string `yaml:"from_addresses"`
 	// Codecs offered to the carrier, in preference order: PCMU, PCMA and
 	// opus (any case; Opus as RFC 7587 PT 111); default PCMU, PCMA.
@@ -96,8 +99,8 @@ func (c *Config) Normalize() error {
 		c.FromAddresses = nil // absent and [] are the same to equal
 	}
 	for _, a := range c.FromAddresses {
-		if _, err := parsePrefix(a); err != nil {
-			return bad("from_addresses: %q is not an IP address or CIDR", a)
+		if _, err := parseSource(a); err != nil {
+			return fmt.Errorf("trunk %s: from_addresses: %q: want [udp|tcp|tls:]ADDRESS[:PORT] or [udp|tcp|tls:]CIDR: %w", c.Name, a, err)
 		}
 	}
 	if len(c.Codecs) == 0 {
@@ -122,19 +125,6 @@ func (c *Config) Normalize() error {
 func isIPv6(s string) bool {
 	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
 	return err == nil && a.Is6()
-}
-
-// parsePrefix parses "203.0.113.7" or "203.0.113.0/28".
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(strings.TrimSpace(s))
-		return p.Masked(), err
-	}
-	a, err := netip.ParseAddr(strings.TrimSpace(s))
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // NormalizeAll checks a whole trunks: list, including unique names.

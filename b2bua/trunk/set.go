@@ -190,14 +190,26 @@ func (s *Set) Up(name string) (bool, error) {
 	return t.isUp(), nil
 }
 
-// Identify returns the trunk an address belongs to: one of its
-// from_addresses, or an address of its host.
-func (s *Set) Identify(addr netip.Addr) (string, bool) {
-	addr = addr.Unmap()
+// Identify returns the trunk a request from src over transport ("UDP",
+// "TCP", ...) belongs to: one of its from_addresses (with their port and
+// transport when they name them), or an address of its host.
+func (s *Set) Identify(transport string, src netip.AddrPort) (string, bool) {
+	return s.identify(transport, src, false)
+}
+
+// FromCarrier tells whether addr is a trunk's, whatever the port and
+// transport (the rate limits exempt carriers by address).
+func (s *Set) FromCarrier(addr netip.Addr) bool {
+	_, ok := s.identify("", netip.AddrPortFrom(addr, 0), true)
+	return ok
+}
+
+func (s *Set) identify(transport string, src netip.AddrPort, anyPort bool) (string, bool) {
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range s.byName { // by name: the same answer every time when trunks overlap
-		if t.owns(addr) {
+		if t.owns(transport, src, anyPort) {
 			return t.cfg.Name, true
 		}
 	}

@@ -12,10 +12,10 @@ import (
 // Trunk is one configured carrier and the state of its registration and
 // keepalive. Its Config never changes: Apply replaces the Trunk.
 type Trunk struct {
-	cfg      Config
-	opt      *Options
-	prefixes []netip.Prefix
-	log      *slog.Logger
+	cfg     Config
+	opt     *Options
+	sources []source
+	log     *slog.Logger
 
 	done sync.WaitGroup
 
@@ -53,8 +53,8 @@ type Status struct {
 func newTrunk(c Config, opt *Options) *Trunk {
 	t := &Trunk{cfg: c, opt: opt, log: opt.Log.With("trunk", c.Name)}
 	for _, a := range c.FromAddresses {
-		p, _ := parsePrefix(a) // checked by Normalize
-		t.prefixes = append(t.prefixes, p)
+		src, _ := parseSource(a) // checked by Normalize
+		t.sources = append(t.sources, src)
 	}
 	if a, err := netip.ParseAddr(c.Host); err == nil {
 		t.addrs = []netip.Addr{a.Unmap()}
@@ -126,10 +126,14 @@ func (t *Trunk) stop() {
 	t.done.Wait()
 }
 
-// owns tells whether addr is the carrier's.
-func (t *Trunk) owns(addr netip.Addr) bool {
-	for _, p := range t.prefixes {
-		if p.Contains(addr) {
+// owns tells whether a request from src over transport is the
+// carrier's; with anyPort, the from_addresses' ports and transports are
+// not looked at.
+func (t *Trunk) owns(transport string, src netip.AddrPort, anyPort bool) bool {
+	addr := src.Addr()
+	for i := range t.sources {
+		s := &t.sources[i]
+		if anyPort && s.prefix.Contains(addr) || s.matches(transport, src) {
 			return true
 		}
 	}

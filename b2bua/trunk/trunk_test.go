@@ -283,17 +283,18 @@ func TestIdentifyAndApplyKeepsUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	for addr, want := range map[string]string{"198.51.100.7": "a", "127.0.0.2": "a", "127.0.0.3": "b", "::ffff:127.0.0.3": "b"} {
-		if got, ok := s.Identify(netip.MustParseAddr(addr)); !ok || got != want {
+		if got, ok := s.Identify("UDP", netip.AddrPortFrom(netip.MustParseAddr(addr), 5060)); !ok || got != want {
 			t.Errorf("Identify(%s) = %q, %v; want %q", addr, got, ok, want)
 		}
 	}
 	for _, addr := range []string{"198.51.100.16", "127.0.0.1"} {
-		if got, ok := s.Identify(netip.MustParseAddr(addr)); ok {
+		if got, ok := s.Identify("UDP", netip.AddrPortFrom(netip.MustParseAddr(addr), 5060)); ok {
 			t.Errorf("Identify(%s) = %q; want none", addr, got)
 		}
 	}
 	// Identify runs for every INVITE and REGISTER: it allocates nothing.
-	if n := testing.AllocsPerRun(100, func() { s.Identify(netip.MustParseAddr("192.0.2.1")) }); n != 0 {
+	src := netip.MustParseAddrPort("192.0.2.1:5060")
+	if n := testing.AllocsPerRun(100, func() { s.Identify("UDP", src) }); n != 0 {
 		t.Errorf("Identify allocates %.0f times", n)
 	}
 	before := s.trunk("a")

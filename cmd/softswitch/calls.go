@@ -70,8 +70,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		if err != nil {
 			return false
 		}
-		_, ok := trunks.Identify(a)
-		return ok
+		return trunks.FromCarrier(a)
 	})
 	engine.SetTrunks(trunks)
 	legs.SetHandler(engine.Serve)
