@@ -129,7 +129,33 @@ func (m *Manager) inviteMedia(ctx context.Context, req *sip.Request, tx sip.Serv
 		refuseSDP(m, req, tx, err, log)
 		return nil, nil, false
 	}
+	if !m.fitsUDP(req, sdp) {
+		// sipgo would not send the 183 or 200 at all, and the caller
+		// would wait for a final answer that never comes.
+		_ = ep.Close()
+		log.Info("SDP offer refused: our SDP does not fit in a UDP datagram", "sdp_bytes", len(sdp))
+		m.srv.Reply(req, tx, 488, "Not Acceptable Here", "Warning", `399 softswitch "the answer to this offer is too large for UDP"`)
+		return nil, nil, false
+	}
 	return ep, sdp, true
+}
+
+// udpHeadroom is room for what the dialog adds to a response beyond
+// what fitsUDP builds: the To tag, the Server header.
+const udpHeadroom = 128
+
+// fitsUDP tells whether a 200 to req carrying sdp fits in one datagram as
+// sipgo sends it over UDP (at most sip.UDPMTUSize-200 bytes, or it sends
+// nothing). Other transports always fit.
+func (m *Manager) fitsUDP(req *sip.Request, sdp []byte) bool {
+	if !strings.EqualFold(req.Transport(), "udp") {
+		return true
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", sdp)
+	contact := m.contact(req.Transport())
+	res.AppendHeader(&contact)
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	return len(res.String())+udpHeadroom <= sip.UDPMTUSize-200
 }
 
 // mayAuthenticate tells whether a challenge could lead anywhere: the

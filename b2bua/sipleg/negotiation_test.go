@@ -98,3 +98,47 @@ func TestReinviteRefused(t *testing.T) {
 		}
 	}
 }
+
+// An answer that a UDP datagram cannot carry is caught before sipgo
+// refuses to send it; other transports carry any size.
+func TestFitsUDP(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	srv, err := sipserver.New(sipserver.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{srv: srv, log: log, cfg: Config{Host: "192.0.2.10"}}
+	params := func(k, v string) sip.HeaderParams {
+		p := sip.NewParams()
+		p.Add(k, v)
+		return p
+	}
+	newReq := func(transport string) *sip.Request {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "07010002000", Host: "192.0.2.10"})
+		req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: transport,
+			Host: "192.0.2.1", Port: 5060, Params: params("branch", "z9hG4bK-1")})
+		req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "a", Host: "192.0.2.1"}, Params: params("tag", "x")})
+		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "07010002000", Host: "192.0.2.10"}})
+		cid := sip.CallIDHeader("fits-udp-1")
+		req.AppendHeader(&cid)
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+		req.SetTransport(transport)
+		return req
+	}
+	small := []byte("v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\n")
+	large := append(append([]byte{}, small...), strings.Repeat("m=audio 0 RTP/AVP 0\r\n", 60)...)
+	for _, tt := range []struct {
+		transport string
+		sdp       []byte
+		want      bool
+	}{
+		{"UDP", small, true},
+		{"UDP", large, false},
+		{"TCP", large, true},
+		{"TLS", large, true},
+	} {
+		if got := m.fitsUDP(newReq(tt.transport), tt.sdp); got != tt.want {
+			t.Errorf("fitsUDP(%s, %d bytes) = %v; want %v", tt.transport, len(tt.sdp), got, tt.want)
+		}
+	}
+}

@@ -59,6 +59,7 @@ func TestMediaKind(t *testing.T) {
 		{"unknown profile", offerSDP("", "m=audio 4000 TCP/MRCPv2 1"), MediaRTP, false},
 		{"not SDP", []byte("hello"), MediaRTP, false},
 		{"truncated", []byte("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\n"), MediaRTP, false},
+		{"200 m-lines", offerSDP(strings.Repeat("m=audio 4000 RTP/AVP 0\r\n", 199), "m=audio 4000 RTP/AVP 0"), MediaRTP, false},
 		{"too large", offerSDP(strings.Repeat("a=x:"+strings.Repeat("y", 1000)+"\r\n", 70), "m=audio 4000 RTP/AVP 0"), MediaRTP, false},
 	}
 	for _, tt := range tests {
