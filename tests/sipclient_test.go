@@ -51,7 +51,7 @@ func dialSIP(t *testing.T, s *server, transport string) *sipClient {
 }
 
 // dialSIPFrom connects from a given local address, "IP" or "IP:port" (UDP
-// only; "" lets the OS choose), e.g. to play a carrier on a second
+// and TCP only; "" lets the OS choose), e.g. to play a carrier on a second
 // loopback address.
 func dialSIPFrom(t *testing.T, s *server, transport, local string) *sipClient {
 	t.Helper()
@@ -75,7 +75,16 @@ func dialSIPFrom(t *testing.T, s *server, transport, local string) *sipClient {
 		}
 	case "tcp":
 		c.server = s.addr("tcp")
-		c.conn, err = net.Dial("tcp", c.server)
+		d := net.Dialer{}
+		if local != "" {
+			if !strings.Contains(local, ":") {
+				local += ":0"
+			}
+			if d.LocalAddr, err = net.ResolveTCPAddr("tcp", local); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.conn, err = d.Dial("tcp", c.server)
 	case "tls":
 		c.server = s.addr("tls")
 		c.conn, err = tls.Dial("tcp", c.server, &tls.Config{InsecureSkipVerify: true})

@@ -553,3 +553,23 @@ func TestTrunkOpus(t *testing.T) {
 		return strings.Contains(cdr, "trunk/carrier/4930555") && strings.Contains(cdr, "PCMU/opus")
 	})
 }
+
+// from_addresses may name the transport (and port): the carrier's calls
+// from otherIP are its own over TCP only; the same INVITE over UDP is a
+// stranger's and is challenged.
+func TestTrunkInboundByTransport(t *testing.T) {
+	trunkSock := newUDPSink(t, carrierIP)
+	cfg := writeConfig(t, "trunks:\n"+
+		trunkYAML("carrier", carrierIP, trunkSock.port(), "options_interval: -1\nfrom_addresses: [\"tcp:"+otherIP+"\"]"))
+	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
+	ext := device(t, s, "1001")
+
+	overTCP := dialSIPFrom(t, s, "tcp", otherIP)
+	if inv := crossCall(t, overTCP, "+15551234567", "5550100", ext); inv.From().Address.User != "+15551234567" {
+		t.Errorf("the extension saw caller %q, want the carrier's +15551234567", inv.From().Address.User)
+	}
+	overUDP := dialSIPFrom(t, s, "udp", otherIP)
+	if _, res := overUDP.invite("+15551234567", "", "5550100", newRTPPeer(t).port()); res.StatusCode != 407 {
+		t.Fatalf("INVITE over UDP from a TCP-only carrier address answered %d, want a 407 challenge", res.StatusCode)
+	}
+}
