@@ -140,9 +140,11 @@ func (m *Manager) inviteMedia(ctx context.Context, req *sip.Request, tx sip.Serv
 	return ep, sdp, true
 }
 
-// udpHeadroom is room for what the dialog adds to a response beyond
-// what fitsUDP builds: the To tag, the Server header.
-const udpHeadroom = 128
+// udpHeadroom is slack between the 200 fitsUDP builds and the one the
+// dialog sends (RespondSDP: the same response from the same request with
+// its To tag, Content-Type and the UA's Contact; sipgo adds no Server
+// header). 128 bytes refused a browser's answer that sipgo sends.
+const udpHeadroom = 16
 
 // fitsUDP tells whether a 200 to req carrying sdp fits in one datagram as
 // sipgo sends it over UDP (at most sip.UDPMTUSize-200 bytes, or it sends
