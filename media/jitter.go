@@ -44,8 +44,8 @@ type JitterStats struct {
 }
 
 // JitterBuffer reorders 20 ms audio packets by RTP sequence number in a
-// fixed window of depth frames. It is not safe for concurrent use: the
-// endpoint serialises Push (receive goroutine) and Pop (playout) itself.
+// fixed window of depth frames. It is not safe for concurrent use, except
+// Stats: its owner (media/stream's reader goroutine) calls the rest.
 //
 // Push copies the payload into one of the slots allocated by
 // NewJitterBuffer, so steady-state operation allocates nothing. Packets
@@ -58,7 +58,7 @@ type JitterStats struct {
 //
 // Playout is driven by the caller, so either clock works:
 //
-//   - Ticker (what media/rtpep does): call Pop once per 20 ms tick. Playout
+//   - Ticker: call Pop once per 20 ms tick. Playout
 //     starts when depth-1 frames (at least one) are held, so the buffer
 //     adds about (depth-1)×20 ms of latency plus up to one tick of phase,
 //     never more than depth×20 ms: with the default depth 3 that is 40 ms,
@@ -68,11 +68,12 @@ type JitterStats struct {
 //     back (a late packet still plays), then goes quiet (ok=false,
 //     lost=false) until the stream resumes, so a stream that stops (hold,
 //     silence suppression) does not produce endless concealment.
-//   - Adaptive (packet-driven): after each Push, call Pop while Ready
-//     reports true. Frames come out as soon as they are in order; a gap is
-//     declared only when the newest slot of the window is filled, so
-//     reordering within depth frames is absorbed at no extra latency for
-//     in-order packets.
+//   - Adaptive (packet-driven, what media/stream does with
+//     NewArrivalBuffer): after each Push, call Pop while Ready reports
+//     true. Frames come out as soon as they are in order; a gap is
+//     declared when the newest slot of the window is filled (or when the
+//     caller stops waiting and calls Pop), so reordering within depth
+//     frames is absorbed at no extra latency for in-order packets.
 //
 // The RTP timestamp given to Push is not used for ordering (sequence
 // numbers are); it is accepted so an arrival-jitter policy (RFC 3550

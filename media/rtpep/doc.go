@@ -1,22 +1,19 @@
 // Package rtpep is the plain RTP media endpoint (RTP/AVP) for desk phones
 // and SIP trunks: lean SDP offer/answer with G.711 (PCMU/PCMA), Opus when
-// configured, and telephone-event, symmetric RTP with latching, a jitter
-// buffer and a 20 ms playout clock on receive, RFC 4733 DTMF both ways,
-// and basic RTCP.
+// configured, and telephone-event, strict-source latching, and basic
+// RTCP. The RTP stream itself (codecs, reordering, concealment, RFC 4733
+// both ways, the send clock) is media/stream's, shared with webrtcep.
 //
-// The PCM side is 8000 Hz mono in 20 ms frames whatever the codec. Opus is
-// encoded and decoded at 8 kHz (in-band FEC sent; a lost packet is
-// recovered from the next one's FEC data when held, else concealed by
-// libopus) while its RTP clock is 48000 Hz: 960 per frame, and
-// telephone-event/48000 goes with it. G.711 payloads may be relayed
-// undecoded to a media.PayloadSink: 20 ms packets are cut through, sent on
-// arrival without the jitter buffer (the far end's absorbs the jitter, as
-// with rtpengine); Opus is always decoded and encoded.
+// The PCM side is 8000 Hz mono in 20 ms frames by default (SetRate changes
+// Opus's). Opus's RTP clock is 48000 Hz: 960 per frame, and
+// telephone-event/48000 goes with it. Payloads in the codec the other leg
+// sends are relayed undecoded on arrival (G.711 and Opus).
 //
-// An Endpoint binds one RTP/RTCP port pair (from a PortPool, or chosen by
-// the OS) and runs three goroutines until Close: the RTP receiver, the
-// RTCP receiver and the playout clock, plus a DTMF sender that is idle
-// unless SendDTMF queued digits.
+// An Endpoint binds one RTP/RTCP port pair (from a PortPool at a random
+// pair, or chosen by the OS) and runs two goroutines until Close: the RTP
+// receiver, which also wakes for the stream's deadlines (a gap to
+// conceal, a digit's expiry, the RTP timeout), and the RTCP receiver; the
+// stream's DTMF sender is idle unless SendDTMF queued digits.
 //
 // RFCs: RFC 3550 (RTP/RTCP), RFC 3551 (audio/video profile, static
 // payload types), RFC 3264 (offer/answer, hold by direction attributes),

@@ -56,7 +56,7 @@ type sender struct {
 	buf [MaxPacket]byte
 }
 
-func (t *sender) init(rate int) error {
+func (t *sender) init() {
 	t.on = true
 	t.send.TE = -1
 	t.pcmu, _ = g711.NewEncoder(g711.PCMU) // the names are valid
@@ -65,8 +65,6 @@ func (t *sender) init(rate int) error {
 	t.hdr.SSRC = rand.Uint32()
 	t.hdr.SequenceNumber = uint16(rand.Uint32())
 	t.ts = rand.Uint32()
-	t.opusRate = rate
-	return nil
 }
 
 // SetSend installs the codec and payload types we send with. The

@@ -79,7 +79,6 @@ type Stream struct {
 	timedOut atomic.Bool
 	relaying atomic.Bool   // the last audio packet was relayed undecoded
 	recvInfo atomic.Uint32 // codec<<8 | payload type of the audio received last
-	reading  atomic.Bool   // a reader has claimed the receive side
 
 	rx receiver // owned by the reader goroutine
 	tx sender   // the send path, own lock
@@ -131,9 +130,7 @@ func New(cfg Config, tr Transport, log *slog.Logger) (*Stream, error) {
 	s.recvOn.Store(true)
 	s.table.Store(&PTTable{})
 	s.rx.init(depth)
-	if err := s.tx.init(rate); err != nil {
-		return nil, fmt.Errorf("new stream: %w", err)
-	}
+	s.tx.init()
 	s.dtmf = media.NewDTMFSender(dtmfTrack{s}, dtmfMax, dtmfQueue, func() { s.stats.dtmfSent.Add(1) })
 	s.wg.Add(1)
 	go func() {

@@ -12,7 +12,7 @@ import (
 	"github.com/softswitch/softswitch/media/stream"
 )
 
-// Codec names as Codec and media.PayloadSink see them.
+// Codec names as Endpoint.Codec returns them.
 const (
 	CodecOpus = "opus"
 	CodecPCMU = g711.PCMU

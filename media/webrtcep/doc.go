@@ -12,20 +12,19 @@
 // and BUNDLE. Offers and answers are non-trickle: candidates are gathered
 // before the SDP is returned.
 //
-// Receiving: one goroutine per remote track reads SRTP-decrypted RTP into
-// a reused buffer and demultiplexes each packet by its own payload type:
-// audio goes into a media.JitterBuffer, telephone-event into a DTMF
-// detector (media.EventDTMF once per digit). A 20 ms playout clock
-// decodes (Opus at the endpoint's rate with PLC on loss and in-band FEC
-// when the next packet is held; G.711 at 8000 Hz) into the output sink,
-// or passes payloads to a media.PayloadSink that takes the codec. RTCP is
-// read and discarded so the report interceptors never stall; only the
-// RTCP report interceptors are installed (no NACK, no TWCC).
+// Receiving: one goroutine (per remote track, one at a time) reads
+// SRTP-decrypted RTP into a reused buffer and hands it to the endpoint's
+// media/stream, which demultiplexes, relays or decodes on arrival, and
+// conceals gaps; the track's read deadline wakes it for the stream's
+// timers. RTCP is read so the report interceptors never stall, and the
+// browser's receiver reports tune the Opus encoder's FEC; only the RTCP
+// report interceptors are installed (no NACK, no TWCC).
 //
-// Sending: AudioSink encodes frames (Opus with FEC, or G.711) and writes
-// them through the endpoint's own webrtc.TrackLocal, which keeps one SSRC
-// and one sequence space for audio and RFC 4733 events, so SendDTMF works
-// (pion's TrackLocalStaticRTP would overwrite the payload type).
+// Sending: the stream encodes frames (Opus, with FEC while the browser
+// reports loss, or G.711) and writes them through the endpoint's own
+// webrtc.TrackLocal, which keeps one SSRC and one sequence space for
+// audio and RFC 4733 events, so SendDTMF works (pion's
+// TrackLocalStaticRTP would overwrite the payload type).
 //
 // RFCs: RFC 8829 (JSEP) and RFC 8866 (SDP), RFC 8445 (ICE, lite
 // implementation), RFC 5763 and RFC 5764 (DTLS-SRTP), RFC 5761 (rtcp-mux),
