@@ -14,7 +14,6 @@ import (
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
-	"github.com/softswitch/softswitch/sounds"
 )
 
 // Call is one inbound call: leg A, the dialplan running on it, and the
@@ -286,22 +285,31 @@ func (c *Call) earlyMedia(ctx context.Context) error {
 	return c.a.Ring(ctx, true)
 }
 
-// Play plays a prompt to the caller: an embedded name or a WAV path. An
-// unanswered call gets early media (183) rather than being answered.
+// Play plays a prompt to the caller: an embedded name, a file of the
+// prompt directory or a WAV path, taken from the engine's prompt store at
+// the rate of the caller's leg (shared, never copied). An unanswered call
+// gets early media (183) rather than being answered.
 func (c *Call) Play(ctx context.Context, name string) error {
 	if err := c.gone(ctx); err != nil {
 		return err
 	}
-	p, err := loadPrompt(name)
+	sink := c.gateA.Override()
+	p, err := c.e.prompts.Prompt(name, sink.Rate())
 	if err != nil {
 		return fmt.Errorf("play %q: %w", name, err)
 	}
 	if err := c.earlyMedia(ctx); err != nil {
 		return fmt.Errorf("play: %w", err)
 	}
+	if rate := sink.Rate(); rate != p.Rate {
+		// Negotiation settled the leg's rate meanwhile.
+		if p, err = c.e.prompts.Prompt(name, rate); err != nil {
+			return fmt.Errorf("play %q: %w", name, err)
+		}
+	}
 	release := c.gateA.Hold()
 	defer release()
-	if err := media.Play(ctx, p, c.gateA.Override()); err != nil {
+	if err := media.Play(ctx, p, sink); err != nil {
 		c.closedUnder(ctx, err)
 		if ctx.Err() != nil {
 			return c.gone(ctx)
@@ -309,13 +317,6 @@ func (c *Call) Play(ctx context.Context, name string) error {
 		return fmt.Errorf("play %q: %w", name, err)
 	}
 	return nil
-}
-
-func loadPrompt(name string) (*sounds.Prompt, error) {
-	if strings.ContainsAny(name, "/\\") || strings.HasSuffix(strings.ToLower(name), ".wav") {
-		return sounds.LoadFile(name)
-	}
-	return sounds.Load(name)
 }
 
 // Collect reads digits from the caller.

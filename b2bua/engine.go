@@ -10,6 +10,8 @@ import (
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media/prompts"
+	"github.com/softswitch/softswitch/sounds"
 )
 
 // Dialplan runs the routing script for one call.
@@ -31,6 +33,12 @@ type Config struct {
 	RingTimeout time.Duration // bridge timeout when the dialplan gives none; default 30s
 }
 
+// Prompts gives the shared, immutable audio of a prompt at a rate (the
+// prompt store): a call plays it with its own cursor and never changes it.
+type Prompts interface {
+	Prompt(name string, rate int) (*sounds.Prompt, error)
+}
+
 // TrunkStatus tells the dialplan whether a trunk is up.
 type TrunkStatus interface {
 	Up(name string) (bool, error)
@@ -41,12 +49,13 @@ type CallInfo = leg.CallInfo
 
 // Engine runs calls.
 type Engine struct {
-	cfg    Config
-	dp     Dialplan
-	dialer leg.Dialer
-	cdrs   CDRs
-	log    *slog.Logger
-	trunks TrunkStatus
+	cfg     Config
+	dp      Dialplan
+	dialer  leg.Dialer
+	cdrs    CDRs
+	log     *slog.Logger
+	trunks  TrunkStatus
+	prompts Prompts
 
 	mu     sync.Mutex
 	active map[string]*Call
@@ -59,8 +68,14 @@ func New(cfg Config, dp Dialplan, dialer leg.Dialer, cdrs CDRs, log *slog.Logger
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 30 * time.Second
 	}
-	return &Engine{cfg: cfg, dp: dp, dialer: dialer, cdrs: cdrs, log: log, active: make(map[string]*Call)}
+	return &Engine{cfg: cfg, dp: dp, dialer: dialer, cdrs: cdrs, log: log, active: make(map[string]*Call),
+		prompts: prompts.New(prompts.Config{}, log)}
 }
+
+// SetPrompts makes calls take their prompts from p (the server's prompt
+// store, with its directory and bound) instead of the engine's own store
+// of embedded prompts and WAV paths. Call it before serving calls.
+func (e *Engine) SetPrompts(p Prompts) { e.prompts = p }
 
 // SetTrunks tells calls about the configured trunks (trunk.up in the
 // dialplan). Call it before serving calls.

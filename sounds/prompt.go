@@ -39,7 +39,9 @@ func (p *Prompt) Duration() time.Duration {
 }
 
 // Load decodes the embedded prompt called name, e.g. "test-audio". Each
-// call decodes afresh and returns a Prompt the caller owns.
+// call decodes afresh and returns a Prompt the caller owns: calls get
+// their prompts from the prompt store (media/prompts), which decodes each
+// once and shares it.
 func Load(name string) (*Prompt, error) {
 	if name == "" || strings.ContainsAny(name, `/\`) {
 		return nil, fmt.Errorf("load prompt %q: %w", name, ErrNotFound)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 
 	"github.com/softswitch/softswitch/b2bua"
 	"github.com/softswitch/softswitch/b2bua/registrar"
@@ -15,6 +16,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/prompts"
 	"github.com/softswitch/softswitch/media/rtpep"
 	"github.com/softswitch/softswitch/media/webrtcep"
 )
@@ -62,6 +64,11 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
 	engine := b2bua.New(b2bua.Config{}, dp, legs, cdrs, log)
+	pcfg := cfg.Prompts
+	if pcfg.Dir == "" {
+		pcfg.Dir = filepath.Join(cfg.Data, "prompts")
+	}
+	engine.SetPrompts(prompts.New(pcfg, log))
 	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,
 		Prepare: legs.FromListener, Log: log})
 	legs.SetTrunks(trunks)

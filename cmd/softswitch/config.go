@@ -17,6 +17,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/media/prompts"
 )
 
 // Config is the resolved configuration of `softswitch serve`. Every field
@@ -63,6 +64,14 @@ type Config struct {
 
 	// Trunks are the carriers; they can change without a restart.
 	Trunks []trunk.Config `yaml:"trunks"`
+
+	// Prompts is the prompt store: NAME.wav files in its dir (default
+	// DATA/prompts) play by name before the embedded prompts; max_bytes
+	// bounds the decoded audio kept (0: 64 MiB).
+	Prompts prompts.Config `yaml:"prompts"`
+	// MOH is what a held party hears: "" for the bundled music, a prompt
+	// name or WAV path, or "off" for silence.
+	MOH string `yaml:"moh"`
 }
 
 // AuthConfig configures digest authentication.
@@ -135,6 +144,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)
+	}
+	if c.Prompts.MaxBytes < 0 {
+		return fmt.Errorf("config: prompts.max_bytes: %d is negative", c.Prompts.MaxBytes)
 	}
 	if c.WebRTCPort < 0 || c.WebRTCPort > 65535 {
 		return fmt.Errorf("config: webrtc_port: %d out of range 0-65535", c.WebRTCPort)
