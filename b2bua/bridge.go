@@ -106,8 +106,21 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, gateB), "media_b_to_a", pipeline(b, c.gateA))
 		c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
 	}()
+	// Music on hold: to A while B holds, to B while A holds.
+	var mohA, mohB *holdMusic
+	defer func() { mohA.stop(); mohB.stop() }()
+	if c.aHeld.Load() {
+		mohB = c.startMOH(ctx, gateB, "callee")
+	}
 	for {
 		select {
+		case <-c.holdA:
+			if held := c.aHeld.Load(); held && mohB == nil {
+				mohB = c.startMOH(ctx, gateB, "callee")
+			} else if !held {
+				mohB.stop()
+				mohB = nil
+			}
 		case ev, ok := <-b.Events():
 			if !ok {
 				c.hangupA(leg.Normal, "callee")
@@ -130,6 +143,13 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 				_ = b.Hangup(hctx, leg.MediaTimeout)
 				cancel()
 				return true, "", nil
+			case leg.EventHold:
+				if mohA == nil {
+					mohA = c.startMOH(ctx, c.gateA, "caller")
+				}
+			case leg.EventResume:
+				mohA.stop()
+				mohA = nil
 			case leg.EventDTMF:
 				if err := c.a.SendDTMF(ev.Digit, orDefault(ev.Duration)); err != nil {
 					c.log.Debug("relaying digit to the caller failed", "error", err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
@@ -30,7 +31,9 @@ type Call struct {
 	digits chan rune     // from leg A, read by Collect and bridges
 	pumped chan struct{} // closed when leg A's events are all read: the leg has ended
 
-	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
+	gateA    *media.Gate   // in front of leg A's sink: prompts override whatever else plays
+	aHeld    atomic.Bool   // leg A's peer holds the call (set by the event pump)
+	holdA    chan struct{} // a change of aHeld, for the bridge
 	answered bool
 	ringing  bool // 180 or 183 sent
 	early    bool // 183 with SDP sent
@@ -50,7 +53,7 @@ var errCallerGone = errors.New("caller hung up")
 
 func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 	c := &Call{
-		e: e, a: a, info: info, digits: make(chan rune, 32), vars: make(map[string]string),
+		e: e, a: a, info: info, digits: make(chan rune, 32), vars: make(map[string]string), holdA: make(chan struct{}, 1),
 		log:       e.log.With("call_id", info.ID),
 		presented: presented{number: info.Caller, name: info.CallerName},
 	}
@@ -121,6 +124,12 @@ func (c *Call) pump(done chan struct{}) {
 			c.mu.Unlock()
 			c.log.Warn("no media from the caller: ending the call")
 			c.cancel(errCallerGone)
+		case leg.EventHold, leg.EventResume:
+			c.aHeld.Store(ev.Kind == leg.EventHold)
+			select {
+			case c.holdA <- struct{}{}:
+			default: // a change already waits; the bridge reads aHeld
+			}
 		case leg.EventDTMF:
 			select {
 			case c.digits <- ev.Digit:

@@ -31,6 +31,10 @@ type CDRs interface {
 // Config configures the Engine. Zero values mean the defaults.
 type Config struct {
 	RingTimeout time.Duration // bridge timeout when the dialplan gives none; default 30s
+	// MOH is what a party hears while the other holds the call: a prompt
+	// name or WAV path looped from the prompt store; "" is DefaultMOH,
+	// MOHOff turns it off.
+	MOH string
 }
 
 // Prompts gives the shared, immutable audio of a prompt at a rate (the

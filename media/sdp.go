@@ -44,3 +44,41 @@ func ParseSDP(body []byte) (sd *sdp.SessionDescription, err error) {
 	}
 	return &s, nil
 }
+
+// HoldOf tells whether an offer puts the call on hold: its first audio
+// m-line (or the session) says a=sendonly or a=inactive (RFC 3264 §8.4),
+// or its connection address is 0.0.0.0 (RFC 2543 hold, older phones).
+// An offer without audio is not a hold. Errors wrap ErrBadSDP.
+func HoldOf(offer []byte) (bool, error) {
+	sd, err := ParseSDP(offer)
+	if err != nil {
+		return false, fmt.Errorf("hold of offer: %w", err)
+	}
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != "audio" {
+			continue
+		}
+		for _, attrs := range [][]sdp.Attribute{md.Attributes, sd.Attributes} {
+			for _, a := range attrs {
+				switch a.Key {
+				case "sendonly", "inactive":
+					return true, nil
+				case "sendrecv", "recvonly":
+					return nullAddress(md.ConnectionInformation, sd.ConnectionInformation), nil
+				}
+			}
+		}
+		return nullAddress(md.ConnectionInformation, sd.ConnectionInformation), nil
+	}
+	return false, nil
+}
+
+// nullAddress reports whether the connection address in force (the
+// media's, else the session's) is 0.0.0.0.
+func nullAddress(media, session *sdp.ConnectionInformation) bool {
+	c := media
+	if c == nil || c.Address == nil {
+		c = session
+	}
+	return c != nil && c.Address != nil && c.Address.Address == "0.0.0.0"
+}

@@ -117,3 +117,25 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestMOH checks the bundled music on hold against README.md: 4 s at
+// 16 kHz, eight 0.5 s notes of a C major arpeggio.
+func TestMOH(t *testing.T) {
+	p, err := sounds.Load("moh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rate != 16000 || p.Duration() != 4*time.Second {
+		t.Fatalf("rate %d duration %v", p.Rate, p.Duration())
+	}
+	notes := []float64{523.25, 659.25, 783.99, 659.25}
+	for i := range 8 {
+		note := p.PCM[i*8000+1000 : (i+1)*8000-1000]
+		if f := audiotest.DominantFrequency(note, p.Rate, 200, 2000, 1); math.Abs(f-notes[i%4]) > 3 {
+			t.Errorf("note %d at %v Hz, want %v", i, f, notes[i%4])
+		}
+		if lvl := audiotest.RMSdBFS(note); math.Abs(lvl+18) > 1 {
+			t.Errorf("note %d at %.1f dBFS RMS, want -18", i, lvl)
+		}
+	}
+}

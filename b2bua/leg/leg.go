@@ -41,6 +41,8 @@ const (
 	EventHangup       EventKind = iota + 1 // the peer hung up (BYE, CANCEL, transport gone); Cause says why
 	EventDTMF                              // a digit from the peer; Digit and Duration
 	EventMediaTimeout                      // no RTP for the endpoint's timeout
+	EventHold                              // the peer put the call on hold (a=sendonly/inactive, c=0.0.0.0)
+	EventResume                            // the peer took the call off hold
 )
 
 // Event is something the peer of a leg did.

@@ -24,6 +24,7 @@ type core struct {
 
 	mu     sync.Mutex // guards ended and the fields of the legs that embed core
 	ended  bool
+	held   bool // the peer's last offer put the call on hold
 	events chan leg.Event
 	done   chan struct{}
 	once   sync.Once

@@ -305,10 +305,13 @@ func (l *inLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	sdp := answerReinvite(l.m, l.ep, l.localSDP(), req, tx, l.log)
+	sdp, took := answerReinvite(l.m, l.ep, l.localSDP(), req, tx, l.log)
 	l.mu.Lock()
 	l.answer = sdp
 	l.mu.Unlock()
+	if took {
+		l.noteHold(req.Body())
+	}
 }
 
 func sanitizeWarning(s string) string {

@@ -15,18 +15,20 @@ import (
 
 // answerReinvite answers a re-INVITE or UPDATE on one leg with that leg's
 // own endpoint: hold, resume, an address change or a session refresh never
-// reaches the other leg. It returns our SDP after the exchange.
-func answerReinvite(m *Manager, ep media.Endpoint, current []byte, req *sip.Request, tx sip.ServerTransaction, log *slog.Logger) []byte {
+// reaches the other leg (the leg reports hold and resume as events). It
+// returns our SDP after the exchange, and whether an offer was taken.
+func answerReinvite(m *Manager, ep media.Endpoint, current []byte, req *sip.Request, tx sip.ServerTransaction, log *slog.Logger) ([]byte, bool) {
 	sdp := current
+	took := false
 	if body := req.Body(); len(body) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		ans, err := ep.Answer(ctx, body)
 		cancel()
 		if err != nil {
 			refuseSDP(m, req, tx, err, log)
-			return current
+			return current, false
 		}
-		sdp = ans
+		sdp, took = ans, true
 	}
 	var res *sip.Response
 	switch {
@@ -50,7 +52,7 @@ func answerReinvite(m *Manager, ep media.Endpoint, current []byte, req *sip.Requ
 		res.AppendHeader(sip.NewHeader("Require", "timer"))
 	}
 	m.srv.Respond(tx, res)
-	return sdp
+	return sdp, took
 }
 
 // handleInfo turns SIP INFO DTMF (application/dtmf-relay as Cisco and

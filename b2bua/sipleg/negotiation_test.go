@@ -82,9 +82,9 @@ func TestReinviteRefused(t *testing.T) {
 		req.AppendHeader(&cid)
 		req.SetBody([]byte("v=0\r\nm=audio 4000 RTP/AVP 18\r\n"))
 		tx := &recordingTx{}
-		got := answerReinvite(m, refusingEP{err: tt.err}, []byte("current"), req, tx, log)
-		if string(got) != "current" {
-			t.Errorf("%v: session became %q", tt.err, got)
+		got, took := answerReinvite(m, refusingEP{err: tt.err}, []byte("current"), req, tx, log)
+		if string(got) != "current" || took {
+			t.Errorf("%v: session became %q (offer taken: %v)", tt.err, got, took)
 		}
 		if tx.res == nil || tx.res.StatusCode != tt.code {
 			t.Fatalf("%v: answered %v, want %d", tt.err, tx.res, tt.code)

@@ -342,8 +342,11 @@ func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Lock()
 	cur := l.offer
 	l.mu.Unlock()
-	sdp := answerReinvite(l.m, l.ep, cur, req, tx, l.log)
+	sdp, took := answerReinvite(l.m, l.ep, cur, req, tx, l.log)
 	l.mu.Lock()
 	l.offer = sdp
 	l.mu.Unlock()
+	if took {
+		l.noteHold(req.Body())
+	}
 }

@@ -70,8 +70,12 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		}
 	}
 	tables := map[string]*table{}
-	for _, stage := range []string{"register", "setup", "relay", "transcode"} {
+	for _, stage := range []string{"register", "setup", "relay", "transcode", "prompt"} {
 		if !cfg.stages[stage] || ctx.Err() != nil {
+			continue
+		}
+		if stage == "prompt" {
+			promptStage(ctx, cfg, rep, log, dir, fresh)
 			continue
 		}
 		sys, stop, err := fresh()

@@ -13,9 +13,17 @@ import (
 	"time"
 )
 
-// benchDialplan bridges every 4-digit number to that extension.
+// benchDialplan bridges every 4-digit number to that extension; the test
+// number plays the test audio, and 07010002001 answers and stays silent
+// (a call with its endpoint and no prompt, the prompt stage's baseline).
 const benchDialplan = `function on_call(call)
   local d = call.destination
+  if d == "07010002000" then
+    call:answer(); call:play("test-audio"); return call:hangup()
+  end
+  if d == "07010002001" then
+    call:answer(); call:collect{max = 1, timeout = 30}; return call:hangup()
+  end
   if d:match("^%d%d%d%d$") then
     local ok, why = call:bridge({"user/" .. d}, {timeout = 10})
     if not ok then return call:hangup(why) end

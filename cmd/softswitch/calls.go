@@ -63,12 +63,23 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return nil, err
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
-	engine := b2bua.New(b2bua.Config{}, dp, legs, cdrs, log)
+	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH}, dp, legs, cdrs, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {
 		pcfg.Dir = filepath.Join(cfg.Data, "prompts")
 	}
-	engine.SetPrompts(prompts.New(pcfg, log))
+	store := prompts.New(pcfg, log)
+	engine.SetPrompts(store)
+	if moh := cfg.MOH; moh != b2bua.MOHOff {
+		if moh == "" {
+			moh = b2bua.DefaultMOH
+		}
+		// Decoded now (and kept): a held party never waits for it, and a
+		// missing file is told at start, not at the first hold.
+		if _, err := store.Prompt(moh, 8000); err != nil {
+			log.Warn("music on hold cannot play: held parties hear no music", "moh", moh, "error", err)
+		}
+	}
 	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,
 		Prepare: legs.FromListener, Log: log})
 	legs.SetTrunks(trunks)
