@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"time"
 
 	"github.com/softswitch/softswitch/b2bua"
 	"github.com/softswitch/softswitch/b2bua/registrar"
@@ -28,6 +29,7 @@ type callCore struct {
 	cdrs     *store.CDRWriter
 	browsers *webrtcep.Factory
 	trunks   *trunk.Set
+	memory   *memoryReturner
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
@@ -92,12 +94,14 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	})
 	engine.SetTrunks(trunks)
 	legs.SetHandler(engine.Serve)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks}, nil
+	memory := startMemoryReturner(engine.Active, 5*time.Second, log)
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.
 func (c *callCore) shutdown(ctx context.Context) error {
 	err := c.engine.Shutdown(ctx)
+	c.memory.close()
 	c.trunks.Close() // unregisters
 	c.legs.Wait()
 	err = joinErr(err, c.browsers.Close())
