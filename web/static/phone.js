@@ -263,6 +263,9 @@
     answer,
     hangup,
     dtmf,
+    hold: () => !!session && session.hold(),
+    unhold: () => !!session && session.unhold(),
+    held: () => !!session && session.isOnHold().local,
     analysis,
     stats,
     setTone: (hz) => {

@@ -1,0 +1,103 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/softswitch/softswitch/media/audiotest"
+)
+
+// mohNotes are the notes of the bundled music on hold (sounds/README.md).
+var mohNotes = []float64{523.25, 659.25, 783.99}
+
+// mohWindow tells what a 250 ms window of received audio holds: "moh"
+// when the music's notes carry most of its energy, "tone" when freq does,
+// "" otherwise (silence, a switch mid-window).
+func mohWindow(pcm []int16, rate int, freq float64) string {
+	if audiotest.RMSdBFS(pcm) < -40 {
+		return ""
+	}
+	var music float64
+	for _, f := range mohNotes {
+		music += audiotest.Goertzel(pcm, rate, f)
+	}
+	tone := audiotest.Goertzel(pcm, rate, freq)
+	switch {
+	case music > 10*tone:
+		return "moh"
+	case tone > 10*music:
+		return "tone"
+	}
+	return ""
+}
+
+// assertHoldSequence checks that a recording heard the other side's tone,
+// then music on hold for at least minMusic, then the tone again.
+func assertHoldSequence(t *testing.T, who string, pcm []int16, rate int, freq float64, minMusic time.Duration) {
+	t.Helper()
+	win := rate / 4
+	var kinds []string
+	for off := 0; off+win <= len(pcm); off += win {
+		kinds = append(kinds, mohWindow(pcm[off:off+win], rate, freq))
+	}
+	first, last := -1, -1
+	for i, k := range kinds {
+		if k == "moh" {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	count := func(from, to int, kind string) (n int) {
+		for _, k := range kinds[max(from, 0):max(to, 0)] {
+			if k == kind {
+				n++
+			}
+		}
+		return n
+	}
+	t.Logf("%s heard, per 250 ms: %s", who, strings.Join(kinds, ","))
+	switch {
+	case first < 0:
+		t.Fatalf("%s never heard music on hold", who)
+	case time.Duration(count(first, last+1, "moh"))*250*time.Millisecond < minMusic:
+		t.Fatalf("%s heard music for %d windows only", who, count(first, last+1, "moh"))
+	case count(first, last+1, "tone") > 0:
+		t.Fatalf("%s heard the holder's %.0f Hz during the hold", who, freq)
+	case count(0, first, "tone") < 4:
+		t.Fatalf("%s did not hear %.0f Hz before the hold", who, freq)
+	case count(last+1, len(kinds), "tone") < 4:
+		t.Fatalf("%s did not hear %.0f Hz again after the resume", who, freq)
+	}
+}
+
+// A browser (Opus) calls a desk phone (baresip, PCMU), puts it on hold
+// (JsSIP hold: re-INVITE with a=sendonly) and resumes: the phone hears
+// the browser's 440 Hz, then the music on hold (transcoded to PCMU), then
+// 440 Hz again.
+func TestMusicOnHoldBrowserHolds(t *testing.T) {
+	s := startPhoneServer(t)
+	p := openPage(t, "https://"+s.addr("https")+"/")
+	p.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
+	p.waitTrue(`phone.registered()`, 10*time.Second)
+	desk := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 30 * time.Second})
+	waitFor(t, 10*time.Second, "phone registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
+	p.eval(`phone.call("1002")`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	time.Sleep(3 * time.Second)
+	p.eval(`phone.hold()`, nil)
+	p.waitTrue(`phone.held()`, 10*time.Second)
+	waitFor(t, 10*time.Second, "music on hold logged", func() bool { return strings.Contains(s.logs(), "playing music on hold") })
+	time.Sleep(4 * time.Second)
+	p.eval(`phone.unhold()`, nil)
+	p.waitTrue(`!phone.held()`, 10*time.Second)
+	time.Sleep(3 * time.Second)
+	p.eval(`phone.hangup()`, nil)
+	desk.wait(t, 40*time.Second)
+	heard := desk.heard(t)
+	assertHoldSequence(t, "desk phone", heard.PCM, heard.Rate, 440, 2*time.Second)
+}
