@@ -28,6 +28,7 @@ type baresipOpts struct {
 	autoAnswer    bool
 	dial          string // extension to call at start
 	runFor        time.Duration
+	ctrlPort      int // ctrl_tcp listens on testHostIP:ctrlPort when set (baresip.command)
 }
 
 // baresip is a running baresip; it exits by itself after runFor.
@@ -73,6 +74,9 @@ module_app menu.so
 `, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir)
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s\n",
 		o.ext, s.addr("udp"), o.password, answer, o.codecs)
+	if o.ctrlPort > 0 {
+		config += fmt.Sprintf("module_app ctrl_tcp.so\nctrl_tcp_listen %s:%d\n", testHostIP, o.ctrlPort)
+	}
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)

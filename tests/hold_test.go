@@ -101,3 +101,53 @@ func TestMusicOnHoldBrowserHolds(t *testing.T) {
 	heard := desk.heard(t)
 	assertHoldSequence(t, "desk phone", heard.PCM, heard.Rate, 440, 2*time.Second)
 }
+
+// A desk phone (baresip, PCMU, sending 1000 Hz) calls a browser (Opus),
+// puts it on hold (baresip hold: re-INVITE with a=sendonly) and resumes:
+// the browser hears 1000 Hz, then the music on hold, then 1000 Hz again.
+func TestMusicOnHoldPhoneHolds(t *testing.T) {
+	s := startPhoneServer(t)
+	p := openPage(t, "https://"+s.addr("https")+"/")
+	p.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
+	p.waitTrue(`phone.registered()`, 10*time.Second)
+	ctrl := freeTCPPortOn(t, testHostIP)
+	desk := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", dial: "1001", runFor: 40 * time.Second, ctrlPort: ctrl})
+	p.waitTrue(`phone.incoming()`, 15*time.Second)
+	p.eval(`phone.answer()`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	time.Sleep(time.Second)
+	before := p.listen(3 * time.Second)
+	desk.command(t, ctrl, "hold")
+	waitFor(t, 10*time.Second, "music on hold logged", func() bool { return strings.Contains(s.logs(), "playing music on hold") })
+	// The page's analyser smooths its spectrum (0.8 of each reading is
+	// the last one's): the phone's tone fades out of it over a few seconds.
+	time.Sleep(2500 * time.Millisecond)
+	during := p.listen(4 * time.Second)
+	desk.command(t, ctrl, "resume")
+	time.Sleep(time.Second)
+	after := p.listen(3 * time.Second)
+	p.eval(`phone.hangup()`, nil)
+
+	heardTone(t, "browser before the hold", before, 1000)
+	music, holder := 0, 0
+	for _, w := range during {
+		if w.DBFS > -40 && w.Hz > 980 && w.Hz < 1020 {
+			holder++
+		}
+		for _, f := range mohNotes {
+			if w.DBFS > -40 && w.Hz > f-20 && w.Hz < f+20 {
+				music++
+				break
+			}
+		}
+	}
+	t.Logf("browser on hold heard the music's notes in %d of %d windows: %v", music, len(during), during)
+	if music < len(during)*2/3 {
+		t.Fatalf("browser on hold did not hear the music on hold")
+	}
+	if holder > len(during)/4 {
+		t.Fatalf("browser on hold heard the holding phone's 1000 Hz in %d windows", holder)
+	}
+	heardTone(t, "browser after the resume", after, 1000)
+}

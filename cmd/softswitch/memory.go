@@ -19,6 +19,11 @@ type memoryReturner struct {
 // memoryMinDrop is the fewest ended calls worth a collection.
 const memoryMinDrop = 16
 
+// memoryAgain is when a return is repeated once: the SIP transactions of
+// the ended calls (timers J and K, 32 s over UDP) hold some of their
+// memory until then.
+const memoryAgain = 35 * time.Second
+
 func startMemoryReturner(active func() int, every time.Duration, log *slog.Logger) *memoryReturner {
 	m := &memoryReturner{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
@@ -26,6 +31,7 @@ func startMemoryReturner(active func() int, every time.Duration, log *slog.Logge
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		peak := 0
+		var again time.Time // a repeat is due then, when not zero
 		for {
 			select {
 			case <-m.stop:
@@ -34,15 +40,24 @@ func startMemoryReturner(active func() int, every time.Duration, log *slog.Logge
 			}
 			n := active()
 			peak = max(peak, n)
-			if peak-n >= memoryMinDrop && n <= peak/2 {
-				start := time.Now()
-				debug.FreeOSMemory()
-				log.Debug("returned the memory of ended calls", "calls", n, "peak", peak, "took", time.Since(start))
+			switch {
+			case peak-n >= memoryMinDrop && n <= peak/2:
+				m.free(log, n, peak)
 				peak = n
+				again = time.Now().Add(memoryAgain)
+			case !again.IsZero() && time.Now().After(again):
+				m.free(log, n, peak)
+				again = time.Time{}
 			}
 		}
 	}()
 	return m
+}
+
+func (m *memoryReturner) free(log *slog.Logger, calls, peak int) {
+	start := time.Now()
+	debug.FreeOSMemory()
+	log.Debug("returned the memory of ended calls", "calls", calls, "peak", peak, "took", time.Since(start))
 }
 
 // close stops the returner and waits for it.
