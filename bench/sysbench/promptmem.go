@@ -69,6 +69,13 @@ func promptStage(ctx context.Context, cfg config, rep *report, log io.Writer, di
 		case <-ctx.Done():
 		}
 		rest := sys.tree.rssKB()
+		if cfg.profiles != "" && sys.pprof != "" {
+			// debug=1: the live heap by site, and the runtime's MemStats.
+			url := "http://" + sys.pprof + "/debug/pprof/heap?debug=1"
+			if err := fetch(ctx, url, filepath.Join(cfg.profiles, "prompt-"+n.number+"-after-heap.txt"), 10*time.Second); err != nil {
+				logf(log, "heap profile: %v", err)
+			}
+		}
 		stop()
 		per := float64(peak.Load()-idle) / float64(calls)
 		growth[n.number] = per
