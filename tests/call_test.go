@@ -54,3 +54,48 @@ func TestTestNumberPlaysTestAudio(t *testing.T) {
 		t.Fatalf("CDR lacks cause or codec:\n%s", out)
 	}
 }
+
+// Calls on PCMU (sipp) and on Opus (a browser) hear the test audio at the
+// same time: the server decodes it once and makes its 8 kHz version once
+// (its log says each time it does), and the browser hears the tone.
+func TestTestCallPromptShared(t *testing.T) {
+	s := startServer(t, "")
+	p := loginPage(t, s, "1001")
+	peer := newRTPPeer(t)
+	type result struct {
+		code int
+		out  string
+	}
+	sipp := make(chan result, 1)
+	go func() {
+		code, out := sippRun{scenario: "call_auth.xml", transport: "udp", users: [][2]string{{"1002", testUsers["1002"]}},
+			calls: 6, rate: 10, keys: map[string]string{"rtpport": strconv.Itoa(peer.port())}, service: "07010002000"}.run(t, s.addr("udp"))
+		sipp <- result{code, out}
+	}()
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	wins := p.listen(9 * time.Second)
+	res := <-sipp
+	if res.code != 0 {
+		t.Fatalf("sipp exited %d:\n%s", res.code, res.out)
+	}
+	tone := 0
+	for _, w := range wins {
+		if w.DBFS > -35 && w.Hz > 985 && w.Hz < 1015 {
+			tone++
+		}
+	}
+	if tone < 4 {
+		t.Fatalf("the 1000 Hz segment was not heard in the page: %v", wins)
+	}
+	if _, packets := peer.received(); packets < 6*200 {
+		t.Fatalf("the sipp calls got %d packets, want the test audio for each", packets)
+	}
+	logs := s.logs()
+	decoded := strings.Count(logs, `msg="prompt decoded" prompt=embedded:test-audio`)
+	converted := strings.Count(logs, `msg="prompt converted" prompt=embedded:test-audio rate=8000`)
+	if decoded != 1 || converted != 1 {
+		t.Fatalf("test audio decoded %d times and converted to 8 kHz %d times for 7 calls, want 1 and 1:\n%s",
+			decoded, converted, grepLines(logs, "prompt "))
+	}
+}

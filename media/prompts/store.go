@@ -185,6 +185,9 @@ func (s *Store) decode(e *entry, fi os.FileInfo) {
 	defer s.mu.Unlock()
 	s.decodes[e.key]++
 	s.stats.Decodes++
+	if s.log != nil {
+		s.log.Info("prompt decoded", "prompt", e.key, "rate", p.Rate, "duration", p.Duration())
+	}
 	s.chargeLocked(e, pcmBytes(p))
 }
 
@@ -213,6 +216,9 @@ func (s *Store) at(e *entry, rate int) (*sounds.Prompt, error) {
 		} else {
 			s.convs[convKey{e.key, rate}]++
 			s.stats.Conversions++
+			if s.log != nil {
+				s.log.Info("prompt converted", "prompt", e.key, "rate", rate)
+			}
 			s.chargeLocked(e, pcmBytes(f.p))
 		}
 		s.mu.Unlock()
