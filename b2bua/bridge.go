@@ -107,20 +107,13 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 		c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
 	}()
 	// Music on hold: to A while B holds, to B while A holds.
-	var mohA, mohB *holdMusic
-	defer func() { mohA.stop(); mohB.stop() }()
-	if c.aHeld.Load() {
-		mohB = c.startMOH(ctx, gateB, "callee")
-	}
+	toA, toB := &onHold{c: c, gate: c.gateA, held: "caller"}, &onHold{c: c, gate: gateB, held: "callee"}
+	defer func() { toA.set(ctx, false); toB.set(ctx, false) }()
+	toB.set(ctx, c.aHeld.Load())
 	for {
 		select {
 		case <-c.holdA:
-			if held := c.aHeld.Load(); held && mohB == nil {
-				mohB = c.startMOH(ctx, gateB, "callee")
-			} else if !held {
-				mohB.stop()
-				mohB = nil
-			}
+			toB.set(ctx, c.aHeld.Load())
 		case ev, ok := <-b.Events():
 			if !ok {
 				c.hangupA(leg.Normal, "callee")
@@ -143,13 +136,8 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 				_ = b.Hangup(hctx, leg.MediaTimeout)
 				cancel()
 				return true, "", nil
-			case leg.EventHold:
-				if mohA == nil {
-					mohA = c.startMOH(ctx, c.gateA, "caller")
-				}
-			case leg.EventResume:
-				mohA.stop()
-				mohA = nil
+			case leg.EventHold, leg.EventResume:
+				toA.set(ctx, ev.Kind == leg.EventHold)
 			case leg.EventDTMF:
 				if err := c.a.SendDTMF(ev.Digit, orDefault(ev.Duration)); err != nil {
 					c.log.Debug("relaying digit to the caller failed", "error", err)

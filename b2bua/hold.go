@@ -14,6 +14,26 @@ const DefaultMOH = "moh"
 // whatever the holding side sends, usually nothing.
 const MOHOff = "off"
 
+// onHold is one party of a bridge as the other holds it: music on hold
+// plays into its gate while it is held.
+type onHold struct {
+	c     *Call
+	gate  *media.Gate
+	held  string // "caller" or "callee", for logs
+	music *holdMusic
+}
+
+// set starts the music when held and none plays, and stops it when not.
+func (h *onHold) set(ctx context.Context, held bool) {
+	switch {
+	case held && h.music == nil:
+		h.music = h.c.startMOH(ctx, h.gate, h.held)
+	case !held:
+		h.music.stop()
+		h.music = nil
+	}
+}
+
 // holdMusic is music on hold playing into one leg's gate.
 type holdMusic struct {
 	cancel context.CancelFunc

@@ -120,12 +120,15 @@ func TestMusicOnHoldPhoneHolds(t *testing.T) {
 	before := p.listen(3 * time.Second)
 	desk.command(t, ctrl, "hold")
 	waitFor(t, 10*time.Second, "music on hold logged", func() bool { return strings.Contains(s.logs(), "playing music on hold") })
-	// The page's analyser smooths its spectrum (0.8 of each reading is
-	// the last one's): the phone's tone fades out of it over a few seconds.
-	time.Sleep(2500 * time.Millisecond)
+	// The page's analyser smooths its spectrum from one reading to the
+	// next (0.8 of each is the last one's): readings taken and dropped
+	// here let the phone's tone fade out of it.
+	time.Sleep(500 * time.Millisecond)
+	_ = p.listen(2 * time.Second)
 	during := p.listen(4 * time.Second)
 	desk.command(t, ctrl, "resume")
-	time.Sleep(time.Second)
+	time.Sleep(500 * time.Millisecond)
+	_ = p.listen(time.Second) // the music fades out of the analyser
 	after := p.listen(3 * time.Second)
 	p.eval(`phone.hangup()`, nil)
 
