@@ -154,3 +154,62 @@ func TestMusicOnHoldPhoneHolds(t *testing.T) {
 	}
 	heardTone(t, "browser after the resume", after, 1000)
 }
+
+// An older phone holds the RFC 2543 way (re-INVITE with c=0.0.0.0, still
+// sendrecv): the other party hears the music on hold instead of the
+// phone's 1000 Hz, and the phone again after the resume.
+func TestMusicOnHoldNullAddress(t *testing.T) {
+	s := startServer(t, "")
+	d := device(t, s, "1002")
+	calleeMedia := newRTPPeer(t)
+	callerMedia := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	cl := c.startInvite("1001", testUsers["1001"], "1002", callerMedia.port())
+	inv := d.mustRecvRequest("INVITE", 5*time.Second)
+	d.respond(inv, 200, "OK", offer(calleeMedia.port()))
+	res := cl.next()
+	for res.StatusCode < 200 {
+		res = cl.next()
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("caller got %d, want 200", res.StatusCode)
+	}
+	cl.ack(res)
+	d.mustRecvRequest("ACK", 5*time.Second)
+	stop := make(chan struct{})
+	defer close(stop)
+	go callerMedia.sendTone(mediaAddr(t, res.Body()), 1000, 30*time.Second, stop)
+
+	heard := func(what string) []int16 {
+		t.Helper()
+		calleeMedia.clear()
+		calleeMedia.waitPackets(t, 100, 8*time.Second)
+		pcm, _ := calleeMedia.received()
+		t.Logf("callee %s: %s", what, summary(analyse(pcm)))
+		return pcm[len(pcm)/4:] // past a switch at the start
+	}
+	assertHeardTone(t, "callee before the hold", promptOf(heard("before the hold")), 1000)
+
+	hold := strings.Replace(offer(callerMedia.port()), "o=t 1 1", "o=t 1 2", 1)
+	hold = strings.Replace(hold, "c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0", 1) + "a=sendrecv\r\n"
+	if r := cl.reinvite(res, hold); r.StatusCode != 200 {
+		t.Fatalf("hold answered %d:\n%s", r.StatusCode, r.Body())
+	}
+	waitFor(t, 5*time.Second, "music on hold logged", func() bool { return strings.Contains(s.logs(), "playing music on hold") })
+	if k := mohWindow(heard("on hold"), 8000, 1000); k != "moh" {
+		t.Fatalf("callee on hold did not hear the music alone (%q)", k)
+	}
+
+	resume := strings.Replace(offer(callerMedia.port()), "o=t 1 1", "o=t 1 3", 1) + "a=sendrecv\r\n"
+	if r := cl.reinvite(res, resume); r.StatusCode != 200 {
+		t.Fatalf("resume answered %d:\n%s", r.StatusCode, r.Body())
+	}
+	assertHeardTone(t, "callee after the resume", promptOf(heard("after the resume")), 1000)
+
+	cl.bye(res)
+	if r := c.recv(5 * time.Second); r == nil || r.StatusCode != 200 {
+		t.Fatalf("BYE answered with %v", r)
+	}
+	bye := d.mustRecvRequest("BYE", 5*time.Second)
+	d.respond(bye, 200, "OK", "")
+}
