@@ -75,8 +75,8 @@ func HoldOf(offer []byte) (bool, error) {
 
 // nullAddress reports whether the connection address in force (the
 // media's, else the session's) is 0.0.0.0.
-func nullAddress(media, session *sdp.ConnectionInformation) bool {
-	c := media
+func nullAddress(m, session *sdp.ConnectionInformation) bool {
+	c := m
 	if c == nil || c.Address == nil {
 		c = session
 	}
