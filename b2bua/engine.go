@@ -29,6 +29,9 @@ type CDRs interface {
 // Config configures the Engine. Zero values mean the defaults.
 type Config struct {
 	RingTimeout time.Duration // bridge timeout when the dialplan gives none; default 30s
+	// DataDir holds recordings (DataDir/recordings) and voicemail
+	// (DataDir/voicemail/EXT); empty: call:record and voicemail fail.
+	DataDir string
 }
 
 // TrunkStatus tells the dialplan whether a trunk is up.

@@ -59,14 +59,6 @@ func luaRing(L *lua.LState) int {
 	return 0
 }
 
-// call:play(name_or_path)
-func luaPlay(L *lua.LState) int {
-	r := self(L, "play")
-	prompt := argString(L, 2, "play", "prompt")
-	r.block(L, "play", func(ctx context.Context) error { return r.sess.Play(ctx, prompt) })
-	return 0
-}
-
 // call:collect{max=, timeout=, terminator=, prompt=} -> digits
 func luaCollect(L *lua.LState) int {
 	r := self(L, "collect")
@@ -142,6 +134,7 @@ func luaSet(L *lua.LState) int {
 		L.RaiseError("set: value must be a string, number or boolean, got %s", v.Type())
 		return 0
 	}
+	r.setVar(L, name, value)
 	r.sess.Set(name, value)
 	return 0
 }

@@ -28,6 +28,11 @@ func newCallType(L *lua.LState) *callType {
 		"hangup":     luaHangup,
 		"set":        luaSet,
 		"set_caller": luaSetCaller,
+		"get":        luaGet,
+		"sleep":      luaSleep,
+		"say_digits": luaSayDigits,
+		"say_number": luaSayNumber,
+		"record":     luaRecord,
 	} {
 		t.methods[name] = L.NewFunction(fn)
 	}

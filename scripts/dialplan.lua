@@ -8,7 +8,8 @@
 --     softswitch dialplan check scripts/dialplan.lua
 --
 -- The language is Lua 5.1 with the base, string, table and math libraries
--- (no files, no os, no require).
+-- and a safe part of os: os.time(), os.date(), os.difftime(), os.clock()
+-- (no files, no os.execute or os.getenv, no require).
 --
 -- What a script can read about a call (all strings):
 --   call.id            the call's id, as in the logs
@@ -26,6 +27,14 @@
 --   call:ring()                    send ringing to the caller
 --   call:answer()                  answer the call
 --   call:play("test-audio")        play a prompt (by name or file path)
+--   call:play("a", "b", ...)       play several prompts in a row (or call:play{"a", "b"})
+--   call:say_digits("1234")        speak digits: one, two, three, four
+--   call:say_number(1234)          speak a number: one thousand two hundred thirty four
+--   call:sleep(1.5)                wait (seconds, at most 3600)
+--   call:record("msg-1001", {max = 60, silence = 5, terminator = "#"})
+--                                  record the caller to <data>/recordings/msg-1001.wav;
+--                                  returns the file's path, its seconds and why it
+--                                  stopped: "terminator", "silence", "max"
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}
 --                                  collect DTMF digits, returns them ("" on timeout)
 --   call:bridge("user/1001", {timeout = 30})
@@ -36,7 +45,9 @@
 --                                  "not-found" (no such user)
 --   call:hangup("busy")            end the call: "normal" (default), "busy",
 --                                  "no-answer", "unavailable", "declined",
---                                  "not-found", or a SIP code such as 486
+--                                  "not-found", "forbidden" (403),
+--                                  "congestion" (503, no way out right now),
+--                                  or a SIP code such as 486
 --   call:bridge("trunk/carrier/+4930123456")
 --                                  call out through a trunk of configs/softswitch.yaml
 --                                  (only extensions and carriers may; anonymous callers
@@ -44,7 +55,8 @@
 --   call:set_caller("+4930123456", "Front desk")
 --                                  the caller presented on the legs bridged next
 --   trunk.up("carrier")            false while the trunk does not answer its keepalives
---   call:set("name", "value")      attach a variable to the call (logs, CDR)
+--   call:set("name", "value")      attach a variable to the call (logs, the CDR's vars)
+--   call:get("name")               what call:set stored, or nil
 --   log.info("text", x), log.warn(...), log.error(...), print(...)
 --                                  write to the softswitch log with the call id
 --
@@ -63,6 +75,31 @@ local RING_SECONDS = 30
 
 -- Trunks tried, in order, for external numbers (0 + number).
 local TRUNKS = {"carrier", "backup"}
+
+-- Office hours, in the switch's local time zone, by day of the week as
+-- os.date("*t").wday counts them (1 = Sunday, 2 = Monday, ... 7 = Saturday).
+-- A day that is not listed is closed. Calls from carriers outside these
+-- hours hear the "office-closed" prompt instead of ringing anyone.
+local OFFICE_HOURS = {
+  [2] = {"08:00", "18:00"},
+  [3] = {"08:00", "18:00"},
+  [4] = {"08:00", "18:00"},
+  [5] = {"08:00", "18:00"},
+  [6] = {"08:00", "16:00"},
+}
+
+-- office_open(t) tells whether time t (seconds, as os.time() returns;
+-- default now) falls within OFFICE_HOURS. Use it for any time-of-day rule:
+--   if not office_open() then ... end
+function office_open(t)
+  local d = os.date("*t", t)
+  local hours = OFFICE_HOURS[d.wday]
+  if not hours then
+    return false
+  end
+  local now = string.format("%02d:%02d", d.hour, d.min)
+  return now >= hours[1] and now < hours[2]
+end
 
 function on_call(call)
   local dest = call.destination
@@ -88,6 +125,12 @@ function on_call(call)
   -- Calls from a carrier: route the DID. With one DID per extension this
   -- could be a table lookup; here a DID ending in an extension number rings it.
   if call.trunk ~= "" then
+    if not office_open() then
+      call:set("closed", os.date("%a %H:%M"))
+      call:answer()
+      call:play("office-closed")
+      return call:hangup()
+    end
     local ext = dest:match("(%d%d%d%d)$")
     if ext then
       local ok, why = call:bridge({"user/" .. ext}, {timeout = RING_SECONDS})

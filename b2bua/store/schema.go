@@ -74,6 +74,11 @@ ALTER TABLE cdrs ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX cdrs_uid ON cdrs(uid) WHERE uid <> '';
 CREATE INDEX cdrs_open ON cdrs(state) WHERE state IN ('ringing', 'up');
 `,
+		// Version 4 (vars): what the dialplan stored with call:set, as a
+		// JSON object of strings.
+		`
+ALTER TABLE cdrs ADD COLUMN vars TEXT NOT NULL DEFAULT '{}';
+`,
 	}
 }
 

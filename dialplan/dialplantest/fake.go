@@ -48,17 +48,20 @@ type FakeSession struct {
 	// error, when ctx ends).
 	PlayDelay time.Duration
 	// Errors makes a method fail: keyed by "answer", "ring", "play",
-	// "collect", "bridge" or "hangup".
+	// "collect", "bridge", "hangup" or "record".
 	Errors map[string]error
 	// Trunks is the state trunk.up(name) reports; a name not in it is
 	// an unknown trunk (an error).
 	Trunks map[string]bool
+	// Recordings are the results of successive Record calls.
+	Recordings []dialplan.RecordResult
 
 	mu      sync.Mutex
 	calls   []string
 	vars    map[string]string
 	bridges int
 	digits  int
+	records int
 }
 
 var _ dialplan.Session = (*FakeSession)(nil)
@@ -242,4 +245,34 @@ func collectString(o dialplan.CollectOptions) string {
 		fmt.Fprintf(&b, " prompt=%s", o.Prompt)
 	}
 	return b.String()
+}
+
+var _ dialplan.Recorder = (*FakeSession)(nil)
+
+// Record records "record NAME max=... [silence=...] [terminator=...]" and
+// returns the next of Recordings, or, once they are used up, a recording
+// at NAME.wav stopped by the terminator. It blocks for PlayDelay like Play.
+func (s *FakeSession) Record(ctx context.Context, name string, o dialplan.RecordOptions) (dialplan.RecordResult, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "record %s max=%v", name, o.Max)
+	if o.Silence > 0 {
+		fmt.Fprintf(&b, " silence=%v", o.Silence)
+	}
+	if o.Terminator != "" {
+		fmt.Fprintf(&b, " terminator=%s", o.Terminator)
+	}
+	s.record("%s", b.String())
+	if err := wait(ctx, s.PlayDelay); err != nil {
+		return dialplan.RecordResult{}, err
+	}
+	if err := s.fail("record"); err != nil {
+		return dialplan.RecordResult{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.records < len(s.Recordings) {
+		s.records++
+		return s.Recordings[s.records-1], nil
+	}
+	return dialplan.RecordResult{Path: strings.TrimSuffix(name, ".wav") + ".wav", Reason: dialplan.StopTerminator}, nil
 }
