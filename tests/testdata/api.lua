@@ -1,0 +1,14 @@
+-- Dialplan for the call API end-to-end test (TestRecordAndSay).
+function on_call(call)
+  if call.destination == "0801" then
+    -- Record 3 s of the caller, tell them a number, play the recording back.
+    call:answer()
+    local path, secs, why = call:record("rec-" .. call.caller, {max = 3})
+    call:set("recorded", string.format("%.1f", secs))
+    call:set("stop", why)
+    call:say_number(42)
+    call:play(path)
+    return call:hangup()
+  end
+  call:hangup("not-found")
+end
