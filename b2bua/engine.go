@@ -50,6 +50,7 @@ type Engine struct {
 	cdrs   CDRs
 	log    *slog.Logger
 	trunks TrunkStatus
+	boxes  Mailboxes
 
 	mu     sync.Mutex
 	active map[string]*Call

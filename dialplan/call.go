@@ -33,6 +33,11 @@ func newCallType(L *lua.LState) *callType {
 		"say_digits": luaSayDigits,
 		"say_number": luaSayNumber,
 		"record":     luaRecord,
+
+		"voicemail":          luaVoicemail,
+		"voicemail_messages": luaVoicemailMessages,
+		"voicemail_heard":    luaVoicemailHeard,
+		"voicemail_delete":   luaVoicemailDelete,
 	} {
 		t.methods[name] = L.NewFunction(fn)
 	}

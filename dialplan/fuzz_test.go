@@ -100,13 +100,16 @@ func fuzzScriptOnce(t *testing.T, cfg dialplan.Config) time.Duration {
 // network-controlled fields (caller, display name, dialled number, a
 // header) are arbitrary: it must never fail, and route exactly as written:
 // the test number answered, four digits bridged, 0 + number sent to a
-// trunk (none is configured here: congestion), the rest refused.
+// trunk (none is configured here: congestion), *98 the caller's mailbox
+// (only for an extension), the rest refused.
 func FuzzShippedDialplan(f *testing.F) {
 	f.Add("1001", "Alice", "1002", "JsSIP 3.13.8")
 	f.Add("1002", "", "07010002000", "baresip v1.0.0 (x86_64/linux)")
 	f.Add("sipp", "\"quoted\" name", "0049301234567", "")
 	f.Add("anonymous", "Anonymous", "1O02", "\x00\xff")
 	f.Add("1001", "", "１２３４", "")
+	f.Add("1001", "", "*98", "")
+	f.Add("sipp", "", "*98", "")
 	cfg := dialplan.Config{Path: shippedScript, CPUBudget: time.Second, MaxDuration: 10 * time.Second}
 	e, err := dialplan.New(cfg, discard())
 	if err != nil {
@@ -126,8 +129,12 @@ func FuzzShippedDialplan(f *testing.F) {
 		switch {
 		case dest == "07010002000":
 			want = []string{"answer", "play test-audio", "hangup normal"}
-		case four.MatchString(dest):
-			want = []string{"bridge user/" + dest + " timeout=30s", "hangup busy"}
+		case four.MatchString(dest): // busy: voicemail takes a message
+			want = []string{"bridge user/" + dest + " timeout=30s", "voicemail " + dest + " max=2m0s silence=5s", "hangup normal"}
+		case dest == "*98" && four.MatchString(caller):
+			want = []string{"answer", "voicemail_messages " + caller, "play vm-no-messages", "hangup normal"}
+		case dest == "*98":
+			want = []string{"hangup forbidden"}
 		case external.MatchString(dest):
 			want = []string{"hangup congestion"}
 		}

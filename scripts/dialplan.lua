@@ -55,6 +55,14 @@
 --   call:set_caller("+4930123456", "Front desk")
 --                                  the caller presented on the legs bridged next
 --   trunk.up("carrier")            false while the trunk does not answer its keepalives
+--   call:voicemail("1002")         take a message for 1002: greeting, beep, then the
+--                                  caller speaks until #, 5 s of silence or 120 s;
+--                                  returns true, or nil and a reason ("not-found":
+--                                  no such extension). Options: {greeting = "prompt",
+--                                  max = 120, silence = 5}
+--   call:voicemail_messages("1002") the mailbox: a list of {id, caller, caller_name,
+--                                  time, seconds, heard, path}, oldest first
+--   call:voicemail_heard("1002", id), call:voicemail_delete("1002", id)
 --   call:set("name", "value")      attach a variable to the call (logs, the CDR's vars)
 --   call:get("name")               what call:set stored, or nil
 --   log.info("text", x), log.warn(...), log.error(...), print(...)
@@ -72,6 +80,9 @@ local TEST_NUMBER = "07010002000"
 
 -- How long an extension rings before giving up with "no-answer".
 local RING_SECONDS = 30
+
+-- The voicemail number: an extension dials it to hear its messages.
+local VOICEMAIL_NUMBER = "*98"
 
 -- Trunks tried, in order, for external numbers (0 + number).
 local TRUNKS = {"carrier", "backup"}
@@ -110,16 +121,16 @@ function on_call(call)
     return call:hangup()
   end
 
+  if dest == VOICEMAIL_NUMBER then
+    return voicemail_menu(call)
+  end
+
   -- Four digits: a local extension. Ring all its registered devices; if it
-  -- does not answer, pass the reason back to the caller (busy -> 486,
-  -- no-answer -> 480, not registered -> 480, declined -> 603,
-  -- no such user -> 404).
+  -- is busy or does not answer, the caller can leave a message; otherwise
+  -- pass the reason back to the caller (not registered -> 480,
+  -- declined -> 603, no such user -> 404).
   if dest:match("^%d%d%d%d$") then
-    local ok, why = call:bridge({"user/" .. dest}, {timeout = RING_SECONDS})
-    if not ok then
-      return call:hangup(why)
-    end
-    return
+    return ring_extension(call, dest)
   end
 
   -- Calls from a carrier: route the DID. With one DID per extension this
@@ -133,11 +144,7 @@ function on_call(call)
     end
     local ext = dest:match("(%d%d%d%d)$")
     if ext then
-      local ok, why = call:bridge({"user/" .. ext}, {timeout = RING_SECONDS})
-      if not ok then
-        return call:hangup(why)
-      end
-      return
+      return ring_extension(call, ext)
     end
     return call:hangup("not-found")
   end
@@ -163,4 +170,68 @@ function on_call(call)
   -- Anything else: no route.
   log.info("no route for", dest, "from", call.caller)
   return call:hangup("not-found")
+end
+
+-- ring_extension rings ext; busy or no answer goes to its voicemail. A
+-- mailbox that cannot take the message (no such extension) falls back to
+-- the ringing's reason.
+function ring_extension(call, ext)
+  local ok, why = call:bridge({"user/" .. ext}, {timeout = RING_SECONDS})
+  if ok then
+    return
+  end
+  if why == "busy" or why == "no-answer" then
+    local left, vm_why = call:voicemail(ext)
+    if left then
+      return call:hangup()
+    end
+    log.info("no voicemail for", ext, vm_why)
+  end
+  return call:hangup(why)
+end
+
+-- voicemail_menu lets an extension hear its messages: after each one,
+-- 1 plays it again, 7 deletes it, 9 (or nothing) goes to the next.
+function voicemail_menu(call)
+  local ext = call.caller
+  if call.trunk ~= "" or not ext:match("^%d%d%d%d$") then
+    return call:hangup("forbidden")
+  end
+  call:answer()
+  local msgs = call:voicemail_messages(ext)
+  local new = 0
+  for _, m in ipairs(msgs) do
+    if not m.heard then
+      new = new + 1
+    end
+  end
+  if #msgs == 0 then
+    call:play("vm-no-messages")
+    return call:hangup()
+  end
+  call:play("vm-you-have")
+  call:say_number(new)
+  call:play(new == 1 and "vm-new-message" or "vm-new-messages")
+  local i, turns = 1, 0
+  while i <= #msgs and turns < 100 do
+    turns = turns + 1
+    local m = msgs[i]
+    call:play("vm-message")
+    call:say_number(i)
+    call:play(m.path)
+    if not m.heard then
+      call:voicemail_heard(ext, m.id)
+      m.heard = true
+    end
+    local digit = call:collect{max = 1, timeout = 5, prompt = "vm-menu"}
+    if digit == "7" then
+      call:voicemail_delete(ext, m.id)
+      call:play("vm-deleted")
+      i = i + 1
+    elseif digit ~= "1" then
+      i = i + 1
+    end
+  end
+  call:play("vm-no-more")
+  return call:hangup()
 end

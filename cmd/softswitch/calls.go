@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/softswitch/softswitch/b2bua"
+	"github.com/softswitch/softswitch/b2bua/mwi"
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipleg"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
@@ -26,6 +27,7 @@ type callCore struct {
 	cdrs     *store.CDRWriter
 	browsers *webrtcep.Factory
 	trunks   *trunk.Set
+	mwi      *mwi.Server
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
@@ -73,13 +75,15 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return trunks.FromCarrier(a)
 	})
 	engine.SetTrunks(trunks)
+	mwiSrv := startVoicemail(cfg, mediaIP, srv, st, authn, reg, legs, engine, log)
 	legs.SetHandler(engine.Serve)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, mwi: mwiSrv}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.
 func (c *callCore) shutdown(ctx context.Context) error {
 	err := c.engine.Shutdown(ctx)
+	c.mwi.Close()    // after the calls: a last message still notifies
 	c.trunks.Close() // unregisters
 	c.legs.Wait()
 	err = joinErr(err, c.browsers.Close())
