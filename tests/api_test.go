@@ -101,3 +101,20 @@ func findPrompt(t *testing.T, pcm []int16, name string) (int, float64) {
 	}
 	return bestAt, best
 }
+
+// Voicemail for an extension that does not exist: the dialplan's fallback
+// answers the phone (404 here) and the log says why.
+func TestVoicemailNoSuchExtension(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t, "--dialplan", apiDialplan)
+	caller := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 10 * time.Second,
+		codecs: "PCMU/8000/1", dial: "0802", runFor: 5 * time.Second})
+	caller.wait(t, 30*time.Second)
+	waitFor(t, 10*time.Second, "the log line saying why", func() bool {
+		return strings.Contains(s.logs(), `msg="voicemail: no mailbox: extension does not exist" call_id=`) &&
+			strings.Contains(s.logs(), "ext=4444")
+	})
+	if out := caller.output(); !strings.Contains(out, "404 Not Found") {
+		t.Fatalf("the caller did not get the fallback's 404:\n%s", out)
+	}
+}

@@ -10,5 +10,13 @@ function on_call(call)
     call:play(path)
     return call:hangup()
   end
+  if call.destination == "0802" then
+    -- Voicemail for an extension that does not exist: the fallback.
+    local ok, why = call:voicemail("4444")
+    if not ok then
+      return call:hangup(why == "not-found" and 404 or 500)
+    end
+    return call:hangup()
+  end
   call:hangup("not-found")
 end
