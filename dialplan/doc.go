@@ -21,9 +21,16 @@
 //	call:hangup([cause])                           "normal", "busy", "no-answer",
 //	                                               "unavailable", "declined", "not-found",
 //	                                               "forbidden", "congestion", ..., or 400-699
+//	call:voicemail(ext, {greeting=, max=, silence=})    -> true | nil, reason
+//	call:voicemail_messages(ext)                   -> {{id=, caller=, time=, seconds=, heard=, path=}, ...}
+//	call:voicemail_heard(ext, id), call:voicemail_delete(ext, id)
 //	call:set(name, value), call:get(name)          vars: logged, in the CDR (vars column)
 //	os.time([t]), os.date([format [, t]]), os.difftime(t2, t1), os.clock()
 //	log.debug(...), log.info(...), log.warn(...), log.error(...), print(...)
+//
+// record and the voicemail functions need a Session that also implements
+// Recorder or Voicemailer (the b2bua's calls do); others raise "not
+// supported by this call".
 //
 // Timeouts are in seconds. Expected outcomes (busy, no answer) are return
 // values; bad arguments raise Lua errors carrying the script's file:line.

@@ -165,6 +165,21 @@ func (s checkedSession) Collect(ctx context.Context, o dialplan.CollectOptions) 
 	return s.FakeSession.Collect(ctx, o)
 }
 
+func (s checkedSession) Record(ctx context.Context, name string, o dialplan.RecordOptions) (dialplan.RecordResult, error) {
+	if dialplan.CheckRecordName(name) != nil || o.Max <= 0 || o.Max > time.Hour || o.Silence < 0 || o.Silence > 24*time.Hour ||
+		strings.Trim(o.Terminator, "0123456789*#ABCD") != "" {
+		s.t.Fatalf("record %q %+v", name, o)
+	}
+	return s.FakeSession.Record(ctx, name, o)
+}
+
+func (s checkedSession) Voicemail(ctx context.Context, ext string, o dialplan.VoicemailOptions) (bool, string, error) {
+	if !dialplan.MailboxName(ext) || o.Max <= 0 || o.Max > time.Hour || o.Silence < 0 || o.Silence > 24*time.Hour {
+		s.t.Fatalf("voicemail %q %+v", ext, o)
+	}
+	return s.FakeSession.Voicemail(ctx, ext, o)
+}
+
 func (s checkedSession) Play(ctx context.Context, prompt string) error {
 	if prompt == "" {
 		s.t.Fatalf("play with an empty prompt")
@@ -196,6 +211,15 @@ func FuzzCallArgs(f *testing.F) {
   pcall(call.set, call, %[7]s, %[8]s)
   pcall(call.set, call, %[7]s .. "#n", %[3]s)
   pcall(call.header, call, %[7]s)
+  pcall(call.get, call, %[7]s)
+  pcall(call.play, call, %[1]s, %[7]s)
+  pcall(call.say_digits, call, %[8]s)
+  pcall(call.say_number, call, %[3]s)
+  pcall(call.record, call, %[7]s, {max = %[2]s, silence = %[3]s, terminator = %[4]s})
+  pcall(call.voicemail, call, %[7]s, {greeting = %[1]s, max = %[2]s, silence = %[3]s})
+  pcall(call.voicemail_delete, call, %[7]s, %[6]s)
+  pcall(os.date, %[8]s, %[6]s)
+  pcall(os.time, {year = %[3]s, month = %[6]s, day = %[2]s})
   pcall(call.hangup, call, %[6]s)
   pcall(call.hangup, call, %[5]s)
 end

@@ -253,3 +253,39 @@ func FuzzParseSummary(f *testing.F) {
 		}
 	})
 }
+
+type bindings []store.Binding
+
+func (b bindings) Lookup(ext string) []store.Binding {
+	var out []store.Binding
+	for _, x := range b {
+		if x.Ext == ext {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// With Unsolicited, an extension without a subscription gets a NOTIFY on
+// each registered device; without it, nothing is sent.
+func TestUnsolicitedNotify(t *testing.T) {
+	regs := bindings{{Ext: "1003", Contact: "sip:1003@198.18.0.3:5060", Transport: "udp", Source: "198.18.0.3:5060"}}
+	for _, on := range []bool{true, false} {
+		p := newPhone(200)
+		s := New(Config{Host: "192.0.2.1", Unsolicited: on, Bindings: regs}, &counts{new: 2}, fakeAuth{}, &responses{}, p, slog.New(slog.DiscardHandler))
+		s.MailboxChanged("1003")
+		s.MailboxChanged("1004") // not registered
+		s.Close()                // waits for the NOTIFYs in flight
+		if !on {
+			if len(p.seen) != 0 {
+				t.Fatal("unsolicited NOTIFY sent while off")
+			}
+			continue
+		}
+		req, state, waiting, sum := p.next(t)
+		if req.Recipient.String() != "sip:1003@198.18.0.3:5060" || req.Destination() != "198.18.0.3:5060" ||
+			state != "active" || !waiting || sum.New != 2 || len(p.seen) != 0 {
+			t.Fatalf("unsolicited NOTIFY to %s (%s): %q %v %+v", req.Recipient.String(), req.Destination(), state, waiting, sum)
+		}
+	}
+}
