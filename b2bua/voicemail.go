@@ -18,6 +18,9 @@ type Mailboxes interface {
 	Deposit(ctx context.Context, m store.Voicemail, pcm []int16) (store.Voicemail, error)
 	Messages(ctx context.Context, ext string) ([]store.Voicemail, error)
 	File(m store.Voicemail) string
+	// Greeting is the prompt to play for ext: its own recorded greeting
+	// (a file path) or the default's name.
+	Greeting(ext string) string
 	MarkHeard(ctx context.Context, ext string, id int64) error
 	Delete(ctx context.Context, ext string, id int64) error
 }
@@ -54,7 +57,7 @@ func (c *Call) Voicemail(ctx context.Context, ext string, o dialplan.VoicemailOp
 	}
 	greeting := o.Greeting
 	if greeting == "" {
-		greeting = "vm-greeting"
+		greeting = c.e.boxes.Greeting(ext)
 	}
 	if err := c.Play(ctx, greeting); err != nil {
 		if ctx.Err() != nil {

@@ -55,7 +55,9 @@
 --   call:set_caller("+4930123456", "Front desk")
 --                                  the caller presented on the legs bridged next
 --   trunk.up("carrier")            false while the trunk does not answer its keepalives
---   call:voicemail("1002")         take a message for 1002: greeting, beep, then the
+--   call:voicemail("1002")         take a message for 1002: greeting (the file
+--                                  <data>/voicemail/1002/greeting.wav if there is one,
+--                                  else a default), beep, then the
 --                                  caller speaks until #, 5 s of silence or 120 s;
 --                                  returns true, or nil and a reason ("not-found":
 --                                  no such extension). Options: {greeting = "prompt",

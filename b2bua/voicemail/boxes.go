@@ -110,6 +110,23 @@ func (b *Boxes) Counts(ctx context.Context, ext string) (newMsgs, oldMsgs int, e
 // File returns the absolute path of a message's audio.
 func (b *Boxes) File(m store.Voicemail) string { return filepath.Join(b.data, m.Path) }
 
+// DefaultGreeting is the prompt played for a mailbox without a greeting
+// of its own.
+const DefaultGreeting = "vm-greeting"
+
+// Greeting returns ext's greeting: DATA/voicemail/EXT/greeting.wav when
+// it exists (record it with call:record and move it there, or put any
+// WAV file there), else DefaultGreeting.
+func (b *Boxes) Greeting(ext string) string {
+	if ext != "" && ext[0] != '.' && filepath.Base(ext) == ext {
+		path := filepath.Join(b.data, "voicemail", ext, "greeting.wav")
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			return path
+		}
+	}
+	return DefaultGreeting
+}
+
 // MarkHeard marks ext's message id as heard.
 func (b *Boxes) MarkHeard(ctx context.Context, ext string, id int64) error {
 	if err := b.st.MarkVoicemailHeard(ctx, ext, id); err != nil {

@@ -40,6 +40,22 @@ func TestBoxes(t *testing.T) {
 	if ok, err := b.Exists(ctx, "1002"); !ok || err != nil {
 		t.Fatalf("Exists(1002) = %v, %v", ok, err)
 	}
+	if g := b.Greeting("1002"); g != DefaultGreeting {
+		t.Fatalf("greeting without a file = %q", g)
+	}
+	own := filepath.Join(dir, "voicemail", "1002", "greeting.wav")
+	if err := os.MkdirAll(filepath.Dir(own), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(own, sounds.EncodeWAV(&sounds.Prompt{Rate: 8000, PCM: make([]int16, 800)}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if g := b.Greeting("1002"); g != own {
+		t.Fatalf("greeting = %q, want %s", g, own)
+	}
+	if g := b.Greeting(".."); g != DefaultGreeting {
+		t.Fatalf("greeting of .. = %q", g)
+	}
 	if ok, err := b.Exists(ctx, "4444"); ok || err != nil {
 		t.Fatalf("Exists(4444) = %v, %v", ok, err)
 	}
