@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -42,7 +41,7 @@ func (c *Call) Record(ctx context.Context, name string, o dialplan.RecordOptions
 	}
 	pcm, reason := c.capture(ctx, o)
 	res := dialplan.RecordResult{Path: path, Reason: reason, Duration: samplesDuration(len(pcm))}
-	if err := writeWAV(path, pcm); err != nil {
+	if err := sounds.WriteFile(path, &sounds.Prompt{Rate: recordRate, PCM: pcm}); err != nil {
 		return res, fmt.Errorf("record: %w", err)
 	}
 	c.log.Info("recorded", "path", path, "duration", res.Duration.Round(time.Millisecond), "stop", reason)
@@ -111,27 +110,4 @@ func (c *Call) drainDigits() {
 			return
 		}
 	}
-}
-
-// writeWAV writes pcm at recordRate to path as a mono 16-bit WAV,
-// creating its directory; the file appears whole or not at all.
-func writeWAV(path string, pcm []int16) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".rec-*.wav")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	data := sounds.EncodeWAV(&sounds.Prompt{Rate: recordRate, PCM: pcm})
-	_, werr := tmp.Write(data)
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

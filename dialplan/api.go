@@ -87,6 +87,12 @@ func luaBridge(L *lua.LState) int {
 		ok, reason, err = r.sess.Bridge(ctx, targets, opts)
 		return err
 	})
+	return pushOutcome(L, ok, reason)
+}
+
+// pushOutcome returns an expected outcome to the script: true, or nil and
+// the reason.
+func pushOutcome(L *lua.LState, ok bool, reason string) int {
 	if ok {
 		L.Push(lua.LTrue)
 		return 1

@@ -115,13 +115,7 @@ func luaVoicemail(L *lua.LState) int {
 		ok, reason, err = vm.Voicemail(ctx, ext, o)
 		return err
 	})
-	if ok {
-		L.Push(lua.LTrue)
-		return 1
-	}
-	L.Push(lua.LNil)
-	L.Push(lua.LString(reason))
-	return 2
+	return pushOutcome(L, ok, reason)
 }
 
 // call:voicemail_messages(ext) -> array of {id=, caller=, caller_name=,

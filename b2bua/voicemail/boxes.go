@@ -80,7 +80,7 @@ func (b *Boxes) Deposit(ctx context.Context, m store.Voicemail, pcm []int16) (st
 	}
 	m.Duration = time.Duration(len(pcm)) * time.Second / Rate
 	m.Path = filepath.Join("voicemail", m.Ext, m.Created.UTC().Format("20060102T150405Z")+"-"+rand.Text()[:8]+".wav")
-	if err := writeFile(filepath.Join(b.data, m.Path), sounds.EncodeWAV(&sounds.Prompt{Rate: Rate, PCM: pcm})); err != nil {
+	if err := sounds.WriteFile(filepath.Join(b.data, m.Path), &sounds.Prompt{Rate: Rate, PCM: pcm}); err != nil {
 		return m, fmt.Errorf("voicemail: %w", err)
 	}
 	id, err := b.st.AddVoicemail(ctx, m)
@@ -165,26 +165,4 @@ func (b *Boxes) changed(ext string) {
 	if b.notify != nil {
 		b.notify.MailboxChanged(ext)
 	}
-}
-
-// writeFile writes data to path through a temporary file in the same
-// directory, so that the file appears whole or not at all.
-func writeFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".msg-*.wav")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
