@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store"
@@ -79,6 +80,7 @@ func (c *Call) Voicemail(ctx context.Context, ext string, o dialplan.VoicemailOp
 		return false, "", fmt.Errorf("voicemail: %w", err)
 	}
 	c.log.Info("voicemail: message taken", "ext", ext, "id", m.ID, "duration", m.Duration.Round(time.Millisecond), "stop", reason)
+	c.Set("voicemail", ext+"/"+strconv.FormatInt(m.ID, 10)) // the CDR tells where the call went
 	return true, "", c.gone(ctx)
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +33,7 @@ func (c *changes) MailboxChanged(ext string) {
 // voicemailCall serves one call whose script runs vm against mailboxes in
 // a fresh store (extension 1002 exists), with the caller speaking 1 s of
 // 1000 Hz; during runs alongside.
-func voicemailCall(t *testing.T, vm func(ctx context.Context, v dialplan.Voicemailer) error, during func(a *fakeLeg)) (*voicemail.Boxes, *changes, string) {
+func voicemailCall(t *testing.T, vm func(ctx context.Context, v dialplan.Voicemailer) error, during func(a *fakeLeg)) (*voicemail.Boxes, *changes, *cdrSink, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(t.Context(), filepath.Join(dir, "softswitch.db"))
@@ -48,9 +49,10 @@ func voicemailCall(t *testing.T, vm func(ctx context.Context, v dialplan.Voicema
 	var logMu sync.Mutex
 	log := slog.New(slog.NewTextHandler(lockedBuilder{b: logs, mu: &logMu}, nil))
 	boxes := voicemail.New(st, dir, ch, log)
+	cdrs := &cdrSink{}
 	e := New(Config{DataDir: dir}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
 		return vm(ctx, s.(dialplan.Voicemailer))
-	}), &fakeDialer{}, &cdrSink{}, log)
+	}), &fakeDialer{}, cdrs, log)
 	e.SetVoicemail(boxes)
 	a := newFakeLeg("a")
 	ctx, stop := context.WithCancel(t.Context())
@@ -71,7 +73,7 @@ func voicemailCall(t *testing.T, vm func(ctx context.Context, v dialplan.Voicema
 	}
 	logMu.Lock()
 	defer logMu.Unlock()
-	return boxes, ch, logs.String()
+	return boxes, ch, cdrs, logs.String()
 }
 
 type lockedBuilder struct {
@@ -91,7 +93,7 @@ func (l lockedBuilder) Write(p []byte) (int, error) {
 func TestVoicemailTakesAMessage(t *testing.T) {
 	var ok bool
 	var reason string
-	boxes, ch, _ := voicemailCall(t, func(ctx context.Context, v dialplan.Voicemailer) error {
+	boxes, ch, cdrs, _ := voicemailCall(t, func(ctx context.Context, v dialplan.Voicemailer) error {
 		var err error
 		ok, reason, err = v.Voicemail(ctx, "1002", dialplan.VoicemailOptions{Greeting: "beep", Max: 30 * time.Second, Silence: 500 * time.Millisecond})
 		return err
@@ -117,11 +119,14 @@ func TestVoicemailTakesAMessage(t *testing.T) {
 	if len(ch.exts) != 1 || ch.exts[0] != "1002" {
 		t.Errorf("changes reported: %v, want [1002]", ch.exts)
 	}
+	if cdrs := cdrs.all(); len(cdrs) != 1 || cdrs[0].Vars["voicemail"] != "1002/"+strconv.FormatInt(m.ID, 10) {
+		t.Errorf("CDRs %+v: want vars voicemail=1002/%d", cdrs, m.ID)
+	}
 }
 
 // The caller hangs up while speaking: the message is kept.
 func TestVoicemailKeptOnHangup(t *testing.T) {
-	boxes, _, _ := voicemailCall(t, func(ctx context.Context, v dialplan.Voicemailer) error {
+	boxes, _, _, _ := voicemailCall(t, func(ctx context.Context, v dialplan.Voicemailer) error {
 		_, _, err := v.Voicemail(ctx, "1002", dialplan.VoicemailOptions{Greeting: "beep", Max: 60 * time.Second})
 		return err
 	}, func(a *fakeLeg) {
@@ -139,7 +144,7 @@ func TestVoicemailKeptOnHangup(t *testing.T) {
 func TestVoicemailNoMailbox(t *testing.T) {
 	var ok bool
 	var reason string
-	_, ch, logs := voicemailCall(t, func(ctx context.Context, v dialplan.Voicemailer) error {
+	_, ch, _, logs := voicemailCall(t, func(ctx context.Context, v dialplan.Voicemailer) error {
 		var err error
 		ok, reason, err = v.Voicemail(ctx, "4444", dialplan.VoicemailOptions{Max: time.Second})
 		return err
