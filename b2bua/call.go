@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,6 +182,7 @@ func (c *Call) progressCDR(state string) {
 	if state == store.CDRUp {
 		c.cdr.CodecA = c.a.Codec()
 	}
+	c.cdr.Vars = maps.Clone(c.vars)
 	rec := c.cdr
 	c.mu.Unlock()
 	c.e.cdrs.Progress(rec)
@@ -194,10 +196,12 @@ func (c *Call) finishCDR() {
 		c.cdr.End = time.Now()
 	}
 	c.cdr.CodecA = c.a.Codec()
+	c.cdr.Vars = maps.Clone(c.vars)
 	if c.e.cdrs != nil {
 		c.e.cdrs.Write(c.cdr)
 	}
-	c.log.Info("call ended", "cause", c.cdr.Cause, "side", c.cdr.Side, "duration", c.cdr.Duration().Round(time.Millisecond))
+	c.log.Info("call ended", "cause", c.cdr.Cause, "side", c.cdr.Side, "duration", c.cdr.Duration().Round(time.Millisecond),
+		"vars", c.vars)
 }
 
 // gone reports the caller's hangup as the error dialplan methods return.
@@ -239,8 +243,14 @@ func (c *Call) Header(name string) string {
 	return c.info.Header(name)
 }
 
-func (c *Call) Trunk() string          { return c.info.Trunk }
-func (c *Call) Set(name, value string) { c.vars[name] = value }
+func (c *Call) Trunk() string { return c.info.Trunk }
+
+// Set attaches a variable to the call: it goes into the CDR (vars) and
+// the call's "call ended" log line, and is logged as it is set.
+func (c *Call) Set(name, value string) {
+	c.vars[name] = value
+	c.log.Info("call variable", "name", name, "value", value)
+}
 
 // SetCaller changes the caller presented on the legs bridged from now on;
 // call.caller still tells who really calls.

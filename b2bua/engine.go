@@ -35,6 +35,9 @@ type Config struct {
 	// name or WAV path looped from the prompt store; "" is DefaultMOH,
 	// MOHOff turns it off.
 	MOH string
+	// DataDir holds recordings (DataDir/recordings) and voicemail
+	// (DataDir/voicemail/EXT); empty: call:record and voicemail fail.
+	DataDir string
 }
 
 // Prompts gives the shared, immutable audio of a prompt at a rate (the
@@ -60,6 +63,7 @@ type Engine struct {
 	log     *slog.Logger
 	trunks  TrunkStatus
 	prompts Prompts
+	boxes   Mailboxes
 
 	mu     sync.Mutex
 	active map[string]*Call

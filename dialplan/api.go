@@ -59,14 +59,6 @@ func luaRing(L *lua.LState) int {
 	return 0
 }
 
-// call:play(name_or_path)
-func luaPlay(L *lua.LState) int {
-	r := self(L, "play")
-	prompt := argString(L, 2, "play", "prompt")
-	r.block(L, "play", func(ctx context.Context) error { return r.sess.Play(ctx, prompt) })
-	return 0
-}
-
 // call:collect{max=, timeout=, terminator=, prompt=} -> digits
 func luaCollect(L *lua.LState) int {
 	r := self(L, "collect")
@@ -95,6 +87,12 @@ func luaBridge(L *lua.LState) int {
 		ok, reason, err = r.sess.Bridge(ctx, targets, opts)
 		return err
 	})
+	return pushOutcome(L, ok, reason)
+}
+
+// pushOutcome returns an expected outcome to the script: true, or nil and
+// the reason.
+func pushOutcome(L *lua.LState, ok bool, reason string) int {
 	if ok {
 		L.Push(lua.LTrue)
 		return 1
@@ -142,6 +140,7 @@ func luaSet(L *lua.LState) int {
 		L.RaiseError("set: value must be a string, number or boolean, got %s", v.Type())
 		return 0
 	}
+	r.setVar(L, name, value)
 	r.sess.Set(name, value)
 	return 0
 }

@@ -28,6 +28,16 @@ func newCallType(L *lua.LState) *callType {
 		"hangup":     luaHangup,
 		"set":        luaSet,
 		"set_caller": luaSetCaller,
+		"get":        luaGet,
+		"sleep":      luaSleep,
+		"say_digits": luaSayDigits,
+		"say_number": luaSayNumber,
+		"record":     luaRecord,
+
+		"voicemail":          luaVoicemail,
+		"voicemail_messages": luaVoicemailMessages,
+		"voicemail_heard":    luaVoicemailHeard,
+		"voicemail_delete":   luaVoicemailDelete,
 	} {
 		t.methods[name] = L.NewFunction(fn)
 	}

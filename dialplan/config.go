@@ -29,6 +29,9 @@ type Config struct {
 	// MaxMemory bounds the memory, in bytes, that one call's Lua state
 	// may hold (tables, strings, functions), as the dialplan estimates it.
 	MaxMemory int64 `yaml:"max_memory"`
+	// Clock is what os.time and os.date read; nil means time.Now. Tests
+	// set it to run a script at a fixed time (dialplantest.RunAt).
+	Clock func() time.Time `yaml:"-"`
 }
 
 // withDefaults returns cfg with defaults filled in, or an error for

@@ -12,12 +12,25 @@
 //	call.source, call.transport                    read-only strings
 //	call:header(name)                              -> string or nil
 //	call:answer(), call:ring()
-//	call:play(name_or_path)
+//	call:play(name_or_path, ...)                   several in a row; or call:play{...}
+//	call:say_digits(digits), call:say_number(n)    English, prompts say-* in sounds/
+//	call:sleep(seconds)                            at most 3600, ends with the call
 //	call:collect{max=, timeout=, terminator=, prompt=}  -> digits
+//	call:record(name, {max=, silence=, terminator=})    -> path, seconds, reason
 //	call:bridge(targets, {timeout=})               -> true | nil, reason
-//	call:hangup([cause])                           "busy", "no-answer", ..., or 400-699
-//	call:set(name, value)
+//	call:hangup([cause])                           "normal", "busy", "no-answer",
+//	                                               "unavailable", "declined", "not-found",
+//	                                               "forbidden", "congestion", ..., or 400-699
+//	call:voicemail(ext, {greeting=, max=, silence=})    -> true | nil, reason
+//	call:voicemail_messages(ext)                   -> {{id=, caller=, time=, seconds=, heard=, path=}, ...}
+//	call:voicemail_heard(ext, id), call:voicemail_delete(ext, id)
+//	call:set(name, value), call:get(name)          vars: logged, in the CDR (vars column)
+//	os.time([t]), os.date([format [, t]]), os.difftime(t2, t1), os.clock()
 //	log.debug(...), log.info(...), log.warn(...), log.error(...), print(...)
+//
+// record and the voicemail functions need a Session that also implements
+// Recorder or Voicemailer (the b2bua's calls do); others raise "not
+// supported by this call".
 //
 // Timeouts are in seconds. Expected outcomes (busy, no answer) are return
 // values; bad arguments raise Lua errors carrying the script's file:line.
@@ -40,8 +53,12 @@
 //
 // # Sandbox
 //
-// A state opens only the base, table, string and math libraries. It has
-// no io, os, debug, package, channel or coroutine (the call API blocks, so
+// A state opens only the base, table, string and math libraries, and an
+// os table of its own with time, date, difftime and clock (reading
+// Config.Clock, so tests can fix the time; os.date formats in the clock's
+// time zone, "!" for UTC). It has no io, debug, package, channel or
+// coroutine, nothing else of os (execute, getenv, exit, remove, rename,
+// tmpname, setlocale) (the call API blocks, so
 // a dialplan needs no coroutines); dofile, loadfile, load, loadstring,
 // require, module, setfenv, getfenv, newproxy and string.dump are removed;
 // print and log.* go to the injected logger with the call_id;

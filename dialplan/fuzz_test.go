@@ -100,13 +100,16 @@ func fuzzScriptOnce(t *testing.T, cfg dialplan.Config) time.Duration {
 // network-controlled fields (caller, display name, dialled number, a
 // header) are arbitrary: it must never fail, and route exactly as written:
 // the test number answered, four digits bridged, 0 + number sent to a
-// trunk (none is configured here: congestion), the rest refused.
+// trunk (none is configured here: congestion), *98 the caller's mailbox
+// (only for an extension), the rest refused.
 func FuzzShippedDialplan(f *testing.F) {
 	f.Add("1001", "Alice", "1002", "JsSIP 3.13.8")
 	f.Add("1002", "", "07010002000", "baresip v1.0.0 (x86_64/linux)")
 	f.Add("sipp", "\"quoted\" name", "0049301234567", "")
 	f.Add("anonymous", "Anonymous", "1O02", "\x00\xff")
 	f.Add("1001", "", "１２３４", "")
+	f.Add("1001", "", "*98", "")
+	f.Add("sipp", "", "*98", "")
 	cfg := dialplan.Config{Path: shippedScript, CPUBudget: time.Second, MaxDuration: 10 * time.Second}
 	e, err := dialplan.New(cfg, discard())
 	if err != nil {
@@ -126,8 +129,12 @@ func FuzzShippedDialplan(f *testing.F) {
 		switch {
 		case dest == "07010002000":
 			want = []string{"answer", "play test-audio", "hangup normal"}
-		case four.MatchString(dest):
-			want = []string{"bridge user/" + dest + " timeout=30s", "hangup busy"}
+		case four.MatchString(dest): // busy: voicemail takes a message
+			want = []string{"bridge user/" + dest + " timeout=30s", "voicemail " + dest + " max=2m0s silence=5s", "hangup normal"}
+		case dest == "*98" && four.MatchString(caller):
+			want = []string{"answer", "voicemail_messages " + caller, "play vm-no-messages", "hangup normal"}
+		case dest == "*98":
+			want = []string{"hangup forbidden"}
 		case external.MatchString(dest):
 			want = []string{"hangup congestion"}
 		}
@@ -156,6 +163,21 @@ func (s checkedSession) Collect(ctx context.Context, o dialplan.CollectOptions) 
 		s.t.Fatalf("collect %+v", o)
 	}
 	return s.FakeSession.Collect(ctx, o)
+}
+
+func (s checkedSession) Record(ctx context.Context, name string, o dialplan.RecordOptions) (dialplan.RecordResult, error) {
+	if dialplan.CheckRecordName(name) != nil || o.Max <= 0 || o.Max > time.Hour || o.Silence < 0 || o.Silence > 24*time.Hour ||
+		strings.Trim(o.Terminator, "0123456789*#ABCD") != "" {
+		s.t.Fatalf("record %q %+v", name, o)
+	}
+	return s.FakeSession.Record(ctx, name, o)
+}
+
+func (s checkedSession) Voicemail(ctx context.Context, ext string, o dialplan.VoicemailOptions) (bool, string, error) {
+	if !dialplan.MailboxName(ext) || o.Max <= 0 || o.Max > time.Hour || o.Silence < 0 || o.Silence > 24*time.Hour {
+		s.t.Fatalf("voicemail %q %+v", ext, o)
+	}
+	return s.FakeSession.Voicemail(ctx, ext, o)
 }
 
 func (s checkedSession) Play(ctx context.Context, prompt string) error {
@@ -189,6 +211,15 @@ func FuzzCallArgs(f *testing.F) {
   pcall(call.set, call, %[7]s, %[8]s)
   pcall(call.set, call, %[7]s .. "#n", %[3]s)
   pcall(call.header, call, %[7]s)
+  pcall(call.get, call, %[7]s)
+  pcall(call.play, call, %[1]s, %[7]s)
+  pcall(call.say_digits, call, %[8]s)
+  pcall(call.say_number, call, %[3]s)
+  pcall(call.record, call, %[7]s, {max = %[2]s, silence = %[3]s, terminator = %[4]s})
+  pcall(call.voicemail, call, %[7]s, {greeting = %[1]s, max = %[2]s, silence = %[3]s})
+  pcall(call.voicemail_delete, call, %[7]s, %[6]s)
+  pcall(os.date, %[8]s, %[6]s)
+  pcall(os.time, {year = %[3]s, month = %[6]s, day = %[2]s})
   pcall(call.hangup, call, %[6]s)
   pcall(call.hangup, call, %[5]s)
 end
@@ -230,7 +261,7 @@ end
 		if !slices.Contains(calls, "hangup "+wantCause) {
 			t.Errorf("hangup(%q) not made: %q", cause, calls)
 		}
-		if name != "" && s.Vars()[name] != value {
+		if name != "" && len(name) <= 64 && len(value) <= 1024 && s.Vars()[name] != value {
 			t.Errorf("set(%q, %q) not made: %q", name, value, s.Vars())
 		}
 	})

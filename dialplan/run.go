@@ -30,6 +30,9 @@ type run struct {
 	limitMsg string
 	// logBytes is how much print and log.* have written.
 	logBytes int
+	clock    func() time.Time  // os.time and os.date read it; nil: time.Now
+	started  time.Time         // os.clock counts from it
+	vars     map[string]string // what call:set stored, for call:get
 }
 
 // goneError is the cause of a run stopped because a call API reported that
@@ -46,7 +49,8 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 	defer stop()
 	rctx, cancel := context.WithCancelCause(tctx)
 	defer cancel(nil)
-	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration, sess: sess}
+	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration, sess: sess,
+		clock: cfg.Clock, started: time.Now()}
 	L, err := lib.newState(r)
 	if err != nil {
 		return err

@@ -177,6 +177,7 @@ func (lib *library) newState(r *run) (L *lua.LState, err error) {
 	g.RawSetString("print", L.NewFunction(r.logFunc(levelInfo)))
 	g.RawSetString("log", r.logTable(L))
 	g.RawSetString("trunk", r.trunkTable(L))
+	g.RawSetString("os", r.osTable(L))
 	return L, nil
 }
 

@@ -8,7 +8,8 @@
 --     softswitch dialplan check scripts/dialplan.lua
 --
 -- The language is Lua 5.1 with the base, string, table and math libraries
--- (no files, no os, no require).
+-- and a safe part of os: os.time(), os.date(), os.difftime(), os.clock()
+-- (no files, no os.execute or os.getenv, no require).
 --
 -- What a script can read about a call (all strings):
 --   call.id            the call's id, as in the logs
@@ -26,6 +27,14 @@
 --   call:ring()                    send ringing to the caller
 --   call:answer()                  answer the call
 --   call:play("test-audio")        play a prompt (by name or file path)
+--   call:play("a", "b", ...)       play several prompts in a row (or call:play{"a", "b"})
+--   call:say_digits("1234")        speak digits: one, two, three, four
+--   call:say_number(1234)          speak a number: one thousand two hundred thirty four
+--   call:sleep(1.5)                wait (seconds, at most 3600)
+--   call:record("msg-1001", {max = 60, silence = 5, terminator = "#"})
+--                                  record the caller to <data>/recordings/msg-1001.wav;
+--                                  returns the file's path, its seconds and why it
+--                                  stopped: "terminator", "silence", "max"
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}
 --                                  collect DTMF digits, returns them ("" on timeout)
 --   call:bridge("user/1001", {timeout = 30})
@@ -36,7 +45,9 @@
 --                                  "not-found" (no such user)
 --   call:hangup("busy")            end the call: "normal" (default), "busy",
 --                                  "no-answer", "unavailable", "declined",
---                                  "not-found", or a SIP code such as 486
+--                                  "not-found", "forbidden" (403),
+--                                  "congestion" (503, no way out right now),
+--                                  or a SIP code such as 486
 --   call:bridge("trunk/carrier/+4930123456")
 --                                  call out through a trunk of configs/softswitch.yaml
 --                                  (only extensions and carriers may; anonymous callers
@@ -44,7 +55,18 @@
 --   call:set_caller("+4930123456", "Front desk")
 --                                  the caller presented on the legs bridged next
 --   trunk.up("carrier")            false while the trunk does not answer its keepalives
---   call:set("name", "value")      attach a variable to the call (logs, CDR)
+--   call:voicemail("1002")         take a message for 1002: greeting (the file
+--                                  <data>/voicemail/1002/greeting.wav if there is one,
+--                                  else a default), beep, then the
+--                                  caller speaks until #, 5 s of silence or 120 s;
+--                                  returns true, or nil and a reason ("not-found":
+--                                  no such extension). Options: {greeting = "prompt",
+--                                  max = 120, silence = 5}
+--   call:voicemail_messages("1002") the mailbox: a list of {id, caller, caller_name,
+--                                  time, seconds, heard, path}, oldest first
+--   call:voicemail_heard("1002", id), call:voicemail_delete("1002", id)
+--   call:set("name", "value")      attach a variable to the call (logs, the CDR's vars)
+--   call:get("name")               what call:set stored, or nil
 --   log.info("text", x), log.warn(...), log.error(...), print(...)
 --                                  write to the softswitch log with the call id
 --
@@ -61,8 +83,36 @@ local TEST_NUMBER = "07010002000"
 -- How long an extension rings before giving up with "no-answer".
 local RING_SECONDS = 30
 
+-- The voicemail number: an extension dials it to hear its messages.
+local VOICEMAIL_NUMBER = "*98"
+
 -- Trunks tried, in order, for external numbers (0 + number).
 local TRUNKS = {"carrier", "backup"}
+
+-- Office hours, in the switch's local time zone, by day of the week as
+-- os.date("*t").wday counts them (1 = Sunday, 2 = Monday, ... 7 = Saturday).
+-- A day that is not listed is closed. Calls from carriers outside these
+-- hours hear the "office-closed" prompt instead of ringing anyone.
+local OFFICE_HOURS = {
+  [2] = {"08:00", "18:00"},
+  [3] = {"08:00", "18:00"},
+  [4] = {"08:00", "18:00"},
+  [5] = {"08:00", "18:00"},
+  [6] = {"08:00", "16:00"},
+}
+
+-- office_open(t) tells whether time t (seconds, as os.time() returns;
+-- default now) falls within OFFICE_HOURS. Use it for any time-of-day rule:
+--   if not office_open() then ... end
+function office_open(t)
+  local d = os.date("*t", t)
+  local hours = OFFICE_HOURS[d.wday]
+  if not hours then
+    return false
+  end
+  local now = string.format("%02d:%02d", d.hour, d.min)
+  return now >= hours[1] and now < hours[2]
+end
 
 function on_call(call)
   local dest = call.destination
@@ -73,28 +123,30 @@ function on_call(call)
     return call:hangup()
   end
 
+  if dest == VOICEMAIL_NUMBER then
+    return voicemail_menu(call)
+  end
+
   -- Four digits: a local extension. Ring all its registered devices; if it
-  -- does not answer, pass the reason back to the caller (busy -> 486,
-  -- no-answer -> 480, not registered -> 480, declined -> 603,
-  -- no such user -> 404).
+  -- is busy or does not answer, the caller can leave a message; otherwise
+  -- pass the reason back to the caller (not registered -> 480,
+  -- declined -> 603, no such user -> 404).
   if dest:match("^%d%d%d%d$") then
-    local ok, why = call:bridge({"user/" .. dest}, {timeout = RING_SECONDS})
-    if not ok then
-      return call:hangup(why)
-    end
-    return
+    return ring_extension(call, dest)
   end
 
   -- Calls from a carrier: route the DID. With one DID per extension this
   -- could be a table lookup; here a DID ending in an extension number rings it.
   if call.trunk ~= "" then
+    if not office_open() then
+      call:set("closed", os.date("%a %H:%M"))
+      call:answer()
+      call:play("office-closed")
+      return call:hangup()
+    end
     local ext = dest:match("(%d%d%d%d)$")
     if ext then
-      local ok, why = call:bridge({"user/" .. ext}, {timeout = RING_SECONDS})
-      if not ok then
-        return call:hangup(why)
-      end
-      return
+      return ring_extension(call, ext)
     end
     return call:hangup("not-found")
   end
@@ -120,4 +172,68 @@ function on_call(call)
   -- Anything else: no route.
   log.info("no route for", dest, "from", call.caller)
   return call:hangup("not-found")
+end
+
+-- ring_extension rings ext; busy or no answer goes to its voicemail. A
+-- mailbox that cannot take the message (no such extension) falls back to
+-- the ringing's reason.
+function ring_extension(call, ext)
+  local ok, why = call:bridge({"user/" .. ext}, {timeout = RING_SECONDS})
+  if ok then
+    return
+  end
+  if why == "busy" or why == "no-answer" then
+    local left, vm_why = call:voicemail(ext)
+    if left then
+      return call:hangup()
+    end
+    log.info("no voicemail for", ext, vm_why)
+  end
+  return call:hangup(why)
+end
+
+-- voicemail_menu lets an extension hear its messages: after each one,
+-- 1 plays it again, 7 deletes it, 9 (or nothing) goes to the next.
+function voicemail_menu(call)
+  local ext = call.caller
+  if call.trunk ~= "" or not ext:match("^%d%d%d%d$") then
+    return call:hangup("forbidden")
+  end
+  call:answer()
+  local msgs = call:voicemail_messages(ext)
+  local new = 0
+  for _, m in ipairs(msgs) do
+    if not m.heard then
+      new = new + 1
+    end
+  end
+  if #msgs == 0 then
+    call:play("vm-no-messages")
+    return call:hangup()
+  end
+  call:play("vm-you-have")
+  call:say_number(new)
+  call:play(new == 1 and "vm-new-message" or "vm-new-messages")
+  local i, turns = 1, 0
+  while i <= #msgs and turns < 100 do
+    turns = turns + 1
+    local m = msgs[i]
+    call:play("vm-message")
+    call:say_number(i)
+    call:play(m.path)
+    if not m.heard then
+      call:voicemail_heard(ext, m.id)
+      m.heard = true
+    end
+    local digit = call:collect{max = 1, timeout = 5, prompt = "vm-menu"}
+    if digit == "7" then
+      call:voicemail_delete(ext, m.id)
+      call:play("vm-deleted")
+      i = i + 1
+    elseif digit ~= "1" then
+      i = i + 1
+    end
+  end
+  call:play("vm-no-more")
+  return call:hangup()
 end

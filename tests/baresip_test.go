@@ -28,7 +28,8 @@ type baresipOpts struct {
 	autoAnswer    bool
 	dial          string // extension to call at start
 	runFor        time.Duration
-	ctrlPort      int // ctrl_tcp listens on testHostIP:ctrlPort when set (baresip.command)
+	mwi           bool // subscribe to message-summary (module mwi)
+	ctrlPort      int  // >0: accept commands on this TCP port (module ctrl_tcp, see baresip.command)
 }
 
 // baresip is a running baresip; it exits by itself after runFor.
@@ -57,6 +58,13 @@ func startBaresip(t *testing.T, s *server, o baresipOpts) *baresip {
 	if o.autoAnswer {
 		answer = "auto"
 	}
+	mwi, extra := "no", ""
+	if o.mwi {
+		mwi, extra = "yes", "module_app mwi.so\n"
+	}
+	if o.ctrlPort > 0 {
+		extra += fmt.Sprintf("module_app ctrl_tcp.so\nctrl_tcp_listen %s:%d\n", testHostIP, o.ctrlPort)
+	}
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen %s:%d
 audio_player aubridge,nil
@@ -71,12 +79,9 @@ module sndfile.so
 snd_path %s
 module_app account.so
 module_app menu.so
-`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir)
-	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s\n",
-		o.ext, s.addr("udp"), o.password, answer, o.codecs)
-	if o.ctrlPort > 0 {
-		config += fmt.Sprintf("module_app ctrl_tcp.so\nctrl_tcp_listen %s:%d\n", testHostIP, o.ctrlPort)
-	}
+%s`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir, extra)
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s;mwi=%s\n",
+		o.ext, s.addr("udp"), o.password, answer, o.codecs, mwi)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)

@@ -22,10 +22,11 @@ func freeTCPPortOn(t *testing.T, ip string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// command runs a baresip command (e.g. "hold", "resume") through its
-// ctrl_tcp module (netstring-framed JSON) and fails the test unless
-// baresip answers ok. baresipOpts.ctrlPort must be set.
-func (b *baresip) command(t *testing.T, port int, cmd string) {
+// command runs a baresip command (e.g. "hold", "resume", "dial" with
+// params "*98", "sndcode" with "7") through its ctrl_tcp module
+// (netstring-framed JSON) and fails the test unless baresip answers ok.
+// baresipOpts.ctrlPort must be set.
+func (b *baresip) command(t *testing.T, port int, cmd, params string) {
 	t.Helper()
 	addr := net.JoinHostPort(testHostIP, strconv.Itoa(port))
 	var c net.Conn
@@ -41,7 +42,11 @@ func (b *baresip) command(t *testing.T, port int, cmd string) {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	msg, _ := json.Marshal(map[string]string{"command": cmd, "token": "t-" + cmd})
+	req := map[string]string{"command": cmd, "token": "t-" + cmd}
+	if params != "" {
+		req["params"] = params
+	}
+	msg, _ := json.Marshal(req)
 	if _, err := fmt.Fprintf(c, "%d:%s,", len(msg), msg); err != nil {
 		t.Fatalf("baresip %s: %v", cmd, err)
 	}

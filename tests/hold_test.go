@@ -118,7 +118,7 @@ func TestMusicOnHoldPhoneHolds(t *testing.T) {
 	p.waitTrue(`phone.inCall()`, 10*time.Second)
 	time.Sleep(time.Second)
 	before := p.listen(3 * time.Second)
-	desk.command(t, ctrl, "hold")
+	desk.command(t, ctrl, "hold", "")
 	waitFor(t, 10*time.Second, "music on hold logged", func() bool { return strings.Contains(s.logs(), "playing music on hold") })
 	// The page's analyser smooths its spectrum from one reading to the
 	// next (0.8 of each is the last one's): readings taken and dropped
@@ -126,7 +126,7 @@ func TestMusicOnHoldPhoneHolds(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	_ = p.listen(2 * time.Second)
 	during := p.listen(4 * time.Second)
-	desk.command(t, ctrl, "resume")
+	desk.command(t, ctrl, "resume", "")
 	time.Sleep(500 * time.Millisecond)
 	_ = p.listen(time.Second) // the music fades out of the analyser
 	after := p.listen(3 * time.Second)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -42,6 +43,7 @@ type CDR struct {
 	Side        string // who hung up: "caller", "callee", "system"
 	CodecA      string
 	CodecB      string
+	Vars        map[string]string // call:set in the dialplan; stored as a JSON object
 }
 
 // Duration is the billable time: from answer to end (zero while the call
@@ -61,11 +63,12 @@ func (c CDR) Open() bool { return c.State == CDRRinging || c.State == CDRUp }
 // that row is already further on (ringing < up < ended): a record never
 // goes back, whatever order its writes arrive in.
 const saveCDRSQL = `INSERT INTO cdrs (uid, state, updated_ms, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	cause, sip_code, q850, side, codec_a, codec_b, vars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (uid) WHERE uid <> '' DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms,
 	call_id = excluded.call_id, caller = excluded.caller, destination = excluded.destination, target = excluded.target,
 	start_ms = excluded.start_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, cause = excluded.cause,
-	sip_code = excluded.sip_code, q850 = excluded.q850, side = excluded.side, codec_a = excluded.codec_a, codec_b = excluded.codec_b
+	sip_code = excluded.sip_code, q850 = excluded.q850, side = excluded.side, codec_a = excluded.codec_a, codec_b = excluded.codec_b,
+	vars = excluded.vars
 WHERE cdrs.state IN ('ringing', 'up') AND NOT (cdrs.state = 'up' AND excluded.state = 'ringing')`
 
 // SaveCDRs writes records in one transaction: a record with a UID creates
@@ -92,7 +95,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 		}
 		if _, err := stmt.ExecContext(ctx, c.UID, state, now, c.CallID, c.Caller, c.Destination, c.Target,
 			toMillis(c.Start), toMillis(c.Answer), toMillis(c.End), c.Cause, c.SIPCode, c.Q850, c.Side,
-			c.CodecA, c.CodecB); err != nil {
+			c.CodecA, c.CodecB, varsJSON(c.Vars)); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("store: save cdr %q: %w", c.CallID, err)
 		}
@@ -104,7 +107,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 }
 
 const cdrColumns = `uid, state, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b`
+	cause, sip_code, q850, side, codec_a, codec_b, vars`
 
 // CDRs returns the last n records of finished calls (ended or
 // interrupted; all when n <= 0), oldest first.
@@ -146,9 +149,15 @@ func scanCDRs(rows *sql.Rows) ([]CDR, error) {
 	for rows.Next() {
 		var c CDR
 		var start, answer, end int64
+		var vars string
 		if err := rows.Scan(&c.UID, &c.State, &c.CallID, &c.Caller, &c.Destination, &c.Target, &start, &answer, &end,
-			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB); err != nil {
+			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars); err != nil {
 			return nil, err
+		}
+		if vars != "" && vars != "{}" {
+			if err := json.Unmarshal([]byte(vars), &c.Vars); err != nil {
+				return nil, fmt.Errorf("cdr %q: vars: %w", c.CallID, err)
+			}
 		}
 		c.Start, c.Answer, c.End = fromMillis(start), fromMillis(answer), fromMillis(end)
 		out = append(out, c)
@@ -185,4 +194,16 @@ func (s *Store) CloseInterruptedCDRs(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: close interrupted cdrs: %w", err)
 	}
 	return n, nil
+}
+
+// varsJSON encodes a CDR's variables as a JSON object ("{}" for none).
+func varsJSON(vars map[string]string) string {
+	if len(vars) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(vars)
+	if err != nil { // cannot happen for a map of strings
+		return "{}"
+	}
+	return string(b)
 }

@@ -74,6 +74,27 @@ ALTER TABLE cdrs ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX cdrs_uid ON cdrs(uid) WHERE uid <> '';
 CREATE INDEX cdrs_open ON cdrs(state) WHERE state IN ('ringing', 'up');
 `,
+		// Version 4 (vars): what the dialplan stored with call:set, as a
+		// JSON object of strings.
+		`
+ALTER TABLE cdrs ADD COLUMN vars TEXT NOT NULL DEFAULT '{}';
+`,
+		// Version 5 (voicemail): one row per message; the audio is a file
+		// under the data directory (path relative to it).
+		`
+CREATE TABLE voicemail (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	ext         TEXT    NOT NULL,
+	caller      TEXT    NOT NULL DEFAULT '',
+	caller_name TEXT    NOT NULL DEFAULT '',
+	call_id     TEXT    NOT NULL DEFAULT '',
+	created_ms  INTEGER NOT NULL,
+	duration_ms INTEGER NOT NULL DEFAULT 0,
+	path        TEXT    NOT NULL,
+	heard       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX voicemail_ext ON voicemail(ext, id);
+`,
 	}
 }
 

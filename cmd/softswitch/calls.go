@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua"
+	"github.com/softswitch/softswitch/b2bua/mwi"
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipleg"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
@@ -30,6 +31,7 @@ type callCore struct {
 	browsers *webrtcep.Factory
 	trunks   *trunk.Set
 	memory   *memoryReturner
+	mwi      *mwi.Server
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
@@ -65,7 +67,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return nil, err
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
-	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH}, dp, legs, cdrs, log)
+	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data}, dp, legs, cdrs, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {
 		pcfg.Dir = filepath.Join(cfg.Data, "prompts")
@@ -93,15 +95,17 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return trunks.FromCarrier(a)
 	})
 	engine.SetTrunks(trunks)
+	mwiSrv := startVoicemail(cfg, mediaIP, srv, st, authn, reg, legs, engine, log)
 	legs.SetHandler(engine.Serve)
 	memory := startMemoryReturner(engine.Active, 5*time.Second, log)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory, mwi: mwiSrv}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.
 func (c *callCore) shutdown(ctx context.Context) error {
 	err := c.engine.Shutdown(ctx)
 	c.memory.close()
+	c.mwi.Close()    // after the calls: a last message still notifies
 	c.trunks.Close() // unregisters
 	c.legs.Wait()
 	err = joinErr(err, c.browsers.Close())

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store"
@@ -61,9 +64,9 @@ func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 				d = now.Sub(c.Answer)
 			}
 		}
-		fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s\n",
+		fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s%s\n",
 			c.Start.Local().Format("2006-01-02 15:04:05"), dash(c.Caller), dash(c.Destination), dash(c.Target), cause,
-			d.Round(time.Second), dash(c.Side), c.SIPCode, c.Q850, dash(c.CodecA)+"/"+dash(c.CodecB), c.CallID)
+			d.Round(time.Second), dash(c.Side), c.SIPCode, c.Q850, dash(c.CodecA)+"/"+dash(c.CodecB), c.CallID, varsText(c.Vars))
 	}
 }
 
@@ -90,4 +93,14 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// varsText formats a CDR's variables (call:set) as " name=value" pairs
+// sorted by name, values quoted; "" for none.
+func varsText(vars map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		fmt.Fprintf(&b, " %s=%q", k, vars[k])
+	}
+	return b.String()
 }

@@ -20,6 +20,14 @@ import (
 	"github.com/softswitch/softswitch/media/prompts"
 )
 
+// MWIConfig configures message waiting indication.
+type MWIConfig struct {
+	// Unsolicited sends message-summary NOTIFYs to the registered devices
+	// of an extension that has no subscription (for phones that never
+	// subscribe); default off.
+	Unsolicited bool `yaml:"unsolicited"`
+}
+
 // Config is the resolved configuration of `softswitch serve`. Every field
 // has a key in configs/softswitch.yaml; flags override the file.
 type Config struct {
@@ -42,6 +50,8 @@ type Config struct {
 	Pprof string `yaml:"pprof"`
 
 	AnonymousDestinations []string `yaml:"anonymous_destinations"`
+	// MWI configures message waiting indication (voicemail lamps).
+	MWI MWIConfig `yaml:"mwi"`
 
 	MaxMessageSize int `yaml:"max_message_size"`
 	// ServerHeader is our Server/User-Agent header; default "softswitch"

@@ -9,6 +9,7 @@
 //	softswitch user del EXT [--data DIR]
 //	softswitch user list [--data DIR]
 //	softswitch cdr list [--last N] [--open] [--data DIR]
+//	softswitch voicemail list EXT [--data DIR]
 //	softswitch dialplan check FILE
 //	softswitch reload [--data DIR]
 //	softswitch trunk status [--data DIR]
@@ -36,6 +37,7 @@ const usage = `usage:
   softswitch user del EXT [--data DIR]
   softswitch user list [--data DIR]
   softswitch cdr list [--last N] [--open] [--data DIR]
+  softswitch voicemail list EXT [--data DIR]
   softswitch dialplan check FILE
   softswitch reload [--data DIR]          (apply the configuration file's trunks now)
   softswitch trunk status [--data DIR]
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = userCmd(ctx, args[1:], stdout)
 	case "cdr":
 		err = cdrCmd(ctx, args[1:], stdout)
+	case "voicemail":
+		err = voicemailCmd(ctx, args[1:], stdout)
 	case "dialplan":
 		err = dialplanCmd(args[1:], stdout)
 	case "reload":

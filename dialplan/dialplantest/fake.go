@@ -48,17 +48,27 @@ type FakeSession struct {
 	// error, when ctx ends).
 	PlayDelay time.Duration
 	// Errors makes a method fail: keyed by "answer", "ring", "play",
-	// "collect", "bridge" or "hangup".
+	// "collect", "bridge", "hangup", "record", "voicemail" or
+	// "voicemail_messages".
 	Errors map[string]error
 	// Trunks is the state trunk.up(name) reports; a name not in it is
 	// an unknown trunk (an error).
 	Trunks map[string]bool
+	// Recordings are the results of successive Record calls.
+	Recordings []dialplan.RecordResult
+	// VoicemailResults are the outcomes of successive Voicemail calls.
+	VoicemailResults []VoicemailResult
+	// Mailboxes are the messages VoicemailMessages lists, by extension;
+	// VoicemailHeard and VoicemailDelete change them.
+	Mailboxes map[string][]dialplan.VoicemailMessage
 
-	mu      sync.Mutex
-	calls   []string
-	vars    map[string]string
-	bridges int
-	digits  int
+	mu         sync.Mutex
+	calls      []string
+	vars       map[string]string
+	bridges    int
+	digits     int
+	records    int
+	voicemails int
 }
 
 var _ dialplan.Session = (*FakeSession)(nil)
@@ -242,4 +252,109 @@ func collectString(o dialplan.CollectOptions) string {
 		fmt.Fprintf(&b, " prompt=%s", o.Prompt)
 	}
 	return b.String()
+}
+
+var _ dialplan.Recorder = (*FakeSession)(nil)
+
+// Record records "record NAME max=... [silence=...] [terminator=...]" and
+// returns the next of Recordings, or, once they are used up, a recording
+// at NAME.wav stopped by the terminator. It blocks for PlayDelay like Play.
+func (s *FakeSession) Record(ctx context.Context, name string, o dialplan.RecordOptions) (dialplan.RecordResult, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "record %s max=%v", name, o.Max)
+	if o.Silence > 0 {
+		fmt.Fprintf(&b, " silence=%v", o.Silence)
+	}
+	if o.Terminator != "" {
+		fmt.Fprintf(&b, " terminator=%s", o.Terminator)
+	}
+	s.record("%s", b.String())
+	if err := wait(ctx, s.PlayDelay); err != nil {
+		return dialplan.RecordResult{}, err
+	}
+	if err := s.fail("record"); err != nil {
+		return dialplan.RecordResult{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.records < len(s.Recordings) {
+		s.records++
+		return s.Recordings[s.records-1], nil
+	}
+	return dialplan.RecordResult{Path: strings.TrimSuffix(name, ".wav") + ".wav", Reason: dialplan.StopTerminator}, nil
+}
+
+var _ dialplan.Voicemailer = (*FakeSession)(nil)
+
+// VoicemailResult is the scripted outcome of one Voicemail.
+type VoicemailResult struct {
+	OK     bool
+	Reason string // when !OK, e.g. "not-found"
+	Err    error
+}
+
+// Voicemail records "voicemail EXT max=... silence=... [greeting=...]" and
+// returns the next of VoicemailResults, or, once they are used up, a
+// message taken (true).
+func (s *FakeSession) Voicemail(ctx context.Context, ext string, o dialplan.VoicemailOptions) (bool, string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "voicemail %s max=%v silence=%v", ext, o.Max, o.Silence)
+	if o.Greeting != "" {
+		fmt.Fprintf(&b, " greeting=%s", o.Greeting)
+	}
+	s.record("%s", b.String())
+	if err := s.fail("voicemail"); err != nil {
+		return false, "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.voicemails < len(s.VoicemailResults) {
+		s.voicemails++
+		r := s.VoicemailResults[s.voicemails-1]
+		return r.OK, r.Reason, r.Err
+	}
+	return true, "", nil
+}
+
+// VoicemailMessages records "voicemail_messages EXT" and returns
+// Mailboxes[ext].
+func (s *FakeSession) VoicemailMessages(ctx context.Context, ext string) ([]dialplan.VoicemailMessage, error) {
+	s.record("voicemail_messages %s", ext)
+	if err := s.fail("voicemail_messages"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]dialplan.VoicemailMessage(nil), s.Mailboxes[ext]...), nil
+}
+
+// VoicemailHeard records "voicemail_heard EXT ID" and marks it in Mailboxes.
+func (s *FakeSession) VoicemailHeard(ctx context.Context, ext string, id int64) error {
+	s.record("voicemail_heard %s %d", ext, id)
+	return s.mailboxChange(ext, id, func(box []dialplan.VoicemailMessage, i int) []dialplan.VoicemailMessage {
+		box[i].Heard = true
+		return box
+	})
+}
+
+// VoicemailDelete records "voicemail_delete EXT ID" and removes it from
+// Mailboxes.
+func (s *FakeSession) VoicemailDelete(ctx context.Context, ext string, id int64) error {
+	s.record("voicemail_delete %s %d", ext, id)
+	return s.mailboxChange(ext, id, func(box []dialplan.VoicemailMessage, i int) []dialplan.VoicemailMessage {
+		return append(box[:i:i], box[i+1:]...)
+	})
+}
+
+func (s *FakeSession) mailboxChange(ext string, id int64, f func([]dialplan.VoicemailMessage, int) []dialplan.VoicemailMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	box := s.Mailboxes[ext]
+	for i := range box {
+		if box[i].ID == id {
+			s.Mailboxes[ext] = f(box, i)
+			return nil
+		}
+	}
+	return fmt.Errorf("no message %d for %s", id, ext)
 }
