@@ -13,7 +13,8 @@ import (
 // profileWindow starts fetching the softswitch's CPU profile over window
 // (when -server-profiles is set and the step runs through the
 // softswitch), and returns a func that waits for it and then saves a heap
-// profile: DIR/NAME-cpu.pprof and DIR/NAME-heap.pprof, for `go tool pprof`.
+// profile and the goroutines: DIR/NAME-cpu.pprof and DIR/NAME-heap.pprof,
+// for `go tool pprof`, and DIR/NAME-goroutine.txt (counts by stack).
 func profileWindow(ctx context.Context, cfg config, log io.Writer, ours bool, sys *system, name string, window time.Duration) func() {
 	if cfg.profiles == "" || !ours || sys == nil || sys.pprof == "" {
 		return func() {}
@@ -31,6 +32,9 @@ func profileWindow(ctx context.Context, cfg config, log io.Writer, ours bool, sy
 		<-done
 		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/heap?gc=1", base+"-heap.pprof", 10*time.Second); err != nil {
 			logf(log, "heap profile %s: %v", name, err)
+		}
+		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/goroutine?debug=1", base+"-goroutine.txt", 10*time.Second); err != nil {
+			logf(log, "goroutine profile %s: %v", name, err)
 		}
 	}
 }
