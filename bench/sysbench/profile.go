@@ -38,7 +38,7 @@ func profileWindow(ctx context.Context, cfg config, log io.Writer, ours bool, sy
 		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/goroutine?debug=1", base+"-goroutine.txt", 10*time.Second); err != nil {
 			logf(log, "goroutine profile %s: %v", name, err)
 		}
-		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/heap?debug=1", base+"-memstats.txt", 10*time.Second); err != nil {
+		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/heap?debug=1&gc=1", base+"-memstats.txt", 10*time.Second); err != nil {
 			logf(log, "memstats %s: %v", name, err)
 		}
 	}
