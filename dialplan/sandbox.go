@@ -194,7 +194,10 @@ func (lib *library) newState(r *run) (L *lua.LState, err error) {
 	L.G.Registry = L.CreateTable(0, 0)
 	g.RawSetString("_G", g)
 	for _, t := range lib.tables {
-		tb := L.CreateTable(0, 0)
+		// Room for one name: gopher-lua gives a table 32 on its first
+		// name otherwise (1 KiB), and only the string table gets one
+		// here (__index) until the script assigns to a library.
+		tb := L.CreateTable(0, 1)
 		tb.Metatable = t.meta
 		g.RawSetString(t.name, tb)
 		if t.name == lua.StringLibName { // ("x"):upper() and friends
