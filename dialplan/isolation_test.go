@@ -2,6 +2,7 @@ package dialplan_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,5 +86,45 @@ func TestCallsDoNotSeeEachOther(t *testing.T) {
 	cancel()
 	if err := <-done; err == nil {
 		t.Error("call A: Run = nil after its call ended")
+	}
+}
+
+// Calls running at once read the shared library tables together while
+// each changes its own view of them: the race detector checks that the
+// sharing is read-only underneath, and each call sees only its changes.
+func TestConcurrentCallsShareLibrarySafely(t *testing.T) {
+	e, _ := newEngine(t, `function on_call(call)
+  local me = call.caller
+  string.tag = function() return me end
+  local acc = {}
+  for i = 1, 50 do
+    table.insert(acc, string.format("%s%d", ("x"):upper(), math.floor(i / 2)))
+  end
+  call:set("seen", string.tag() .. " " .. #table.concat(acc) .. " " .. tostring(rawget(string, "upper")))
+end
+`, dialplan.Config{}, nil)
+	const workers, runs = 8, 20
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			caller := fmt.Sprintf("10%02d", w)
+			for range runs {
+				s := dialplantest.NewFakeSession(caller, "1002")
+				if err := e.Run(t.Context(), s); err != nil {
+					errs <- err
+					return
+				}
+				if got, want := s.Vars()["seen"], caller+" 131 nil"; got != want {
+					errs <- fmt.Errorf("call from %s saw %q, want %q", caller, got, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
