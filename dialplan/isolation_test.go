@@ -27,12 +27,16 @@ const isolationScript = `function on_call(call)
     math.floor = function() return -1 end
     table.insert = function() error("patched") end
     _G.tostring = function() return "patched" end
-    print = nil
+    print = 5
+    log.info = function() error("patched") end
+    pcall(function() getmetatable(log).__index.warn = nil end)
     pairs = function() error("patched") end
     call:set("own", string.upper("x") .. string.lower("x") .. ("x"):rep(2) .. tostring(1) .. math.floor(1.5) .. type(print))
     call:bridge("user/1002")
     return
   end
+  log.info("call B logs")
+  log.warn("call B warns")
   local n = 0
   for _ in pairs({1, 2}) do n = n + 1 end
   local t = {}
@@ -66,7 +70,7 @@ func TestCallsDoNotSeeEachOther(t *testing.T) {
 		}
 	}
 	for k, want := range map[string]string{
-		"own":          "patchedpatchedpatchedpatched-1nil",
+		"own":          "patchedpatchedpatchedpatched-1number",
 		"setmetatable": "false,false",
 		"getmetatable": "false,false,false",
 	} {

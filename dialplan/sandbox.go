@@ -21,7 +21,7 @@ const (
 	// few dozen).
 	registrySize = 128
 	// globalsHint is the room a call's globals table starts with: _G,
-	// the three library tables, print, log, trunk, and on_call.
+	// the four library tables, trunk, on_call, and a name to spare.
 	globalsHint = 8
 	// registryMaxSize bounds the values a state holds on its stack: every
 	// frame's registers and what a builtin pushes (string.byte, unpack,
@@ -79,7 +79,8 @@ type libTable struct {
 // collectgarbage and math.randomseed (they act on the whole process) by
 // no-ops, string.rep, string.format and table.concat by size-limited
 // versions, the pattern functions (find, match, gmatch, gsub) by versions
-// that stop with the run (strlib.go). print is added per run.
+// that stop with the run (strlib.go). print and log.* log to the run's
+// logger (log.go).
 func newLibrary() (lib *library, err error) {
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer L.Close()
@@ -142,6 +143,9 @@ func newLibrary() (lib *library, err error) {
 		})
 		lib.tables = append(lib.tables, libTable{name: name, meta: readOnlyMeta(L, shared)})
 	})
+	logTable, print := logLibrary(L)
+	base.RawSetString("print", print)
+	lib.tables = append(lib.tables, libTable{name: "log", meta: readOnlyMeta(L, logTable)})
 	lib.globals = readOnlyMeta(L, base)
 	return lib, nil
 }
@@ -167,8 +171,8 @@ func setEntry(tb *lua.LTable, replace map[string]lua.LValue, key, name string, v
 }
 
 // newState returns a fresh sandboxed Lua state for r: globals and library
-// tables of its own that read through to lib, print and log.* going to
-// r's logger.
+// tables (string, table, math, log) of its own that read through to lib,
+// and r's trunk table.
 func (lib *library) newState(r *run) (L *lua.LState, err error) {
 	L = lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
@@ -205,8 +209,6 @@ func (lib *library) newState(r *run) (L *lua.LState, err error) {
 			L.SetMetatable(lua.LString(""), tb)
 		}
 	}
-	g.RawSetString("print", L.NewFunction(r.logFunc(levelInfo)))
-	g.RawSetString("log", r.logTable(L))
 	g.RawSetString("trunk", r.trunkTable(L))
 	return L, nil
 }
