@@ -14,15 +14,17 @@ const (
 	levelError = slog.LevelError
 )
 
-// logTable returns the script's log table: log.debug, log.info, log.warn
-// and log.error, each taking any values like print.
-func (r *run) logTable(L *lua.LState) *lua.LTable {
-	t := L.CreateTable(0, 4)
-	t.RawSetString("debug", L.NewFunction(r.logFunc(levelDebug)))
-	t.RawSetString("info", L.NewFunction(r.logFunc(levelInfo)))
-	t.RawSetString("warn", L.NewFunction(r.logFunc(levelWarn)))
-	t.RawSetString("error", L.NewFunction(r.logFunc(levelError)))
-	return t
+// logLibrary returns the shared log table (log.debug, log.info, log.warn
+// and log.error, each taking any values like print) and print. They find
+// their run through the state's context, so every call's state shares
+// them.
+func logLibrary(L *lua.LState) (log *lua.LTable, print *lua.LFunction) {
+	log = L.CreateTable(0, 4)
+	log.RawSetString("debug", L.NewFunction(logFunc(levelDebug)))
+	log.RawSetString("info", L.NewFunction(logFunc(levelInfo)))
+	log.RawSetString("warn", L.NewFunction(logFunc(levelWarn)))
+	log.RawSetString("error", L.NewFunction(logFunc(levelError)))
+	return log, L.NewFunction(logFunc(levelInfo))
 }
 
 // Bounds of a call's script logging: print(("x"):rep(2^20)) in a loop
@@ -37,8 +39,13 @@ const (
 // "at" (the logger already carries call_id). A message is cut at
 // maxLogLine bytes; past maxLogBytes in the call, messages are dropped,
 // which is logged once.
-func (r *run) logFunc(level slog.Level) lua.LGFunction {
+func logFunc(level slog.Level) lua.LGFunction {
 	return func(L *lua.LState) int {
+		m := meterOf(L)
+		if m == nil {
+			return 0
+		}
+		r := m.r
 		if r.logBytes > maxLogBytes || !r.log.Enabled(r.ctx, level) {
 			return 0
 		}

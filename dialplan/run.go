@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -110,6 +111,25 @@ func (r *run) onError(L *lua.LState) int {
 	return 1
 }
 
+// callStackOverflow is how gopher-lua's growing call stack fails when a
+// call nests deeper than callStackSize: a Go panic (its "stack overflow"
+// check never fires for that stack), which PCall turns into an error
+// without a position and without running the message handler, so
+// onError cannot note the line. The state's Lua traceback, taken before
+// the stack unwinds (Options.IncludeGoStackTrace), still has it.
+const callStackOverflow = "lua callstack overflow"
+
+// tracebackLine returns the line of the innermost frame of file in a
+// gopher-lua traceback ("\tfile:12: in function 'f'"), or 0.
+func tracebackLine(trace, file string) int {
+	for l := range strings.Lines(trace) {
+		if line, _ := splitPosition(strings.TrimSpace(l), file); line > 0 {
+			return line
+		}
+	}
+	return 0
+}
+
 // classify turns the outcome of exec into Run's error: nil, the call's
 // context error when the call is gone, or a *ScriptError.
 func (r *run) classify(parent context.Context, err error) error {
@@ -139,6 +159,12 @@ func (r *run) classify(parent context.Context, err error) error {
 	line, text := splitPosition(msg, r.file)
 	if line == 0 {
 		line = r.errLine
+	}
+	if aerr != nil && aerr.Type == lua.ApiErrorPanic && strings.Contains(text, callStackOverflow) {
+		text = fmt.Sprintf("stack overflow (calls nested more than %d deep)", callStackSize)
+		if line == 0 {
+			line = tracebackLine(aerr.StackTrace, r.file)
+		}
 	}
 	kind := ErrScript
 	switch {

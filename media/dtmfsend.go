@@ -1,6 +1,7 @@
 package media
 
 import (
+	"sync"
 	"time"
 )
 
@@ -36,42 +37,77 @@ type dtmfRequest struct {
 // DTMFSender queues digits and plays each as an RFC 4733 event on a
 // DTMFTrack: a first packet with the marker bit, an update every 50 ms,
 // then three end packets, all carrying the timestamp of the event's start.
+//
+// Its goroutine runs only while digits are queued or playing: most calls
+// send none, and an idle goroutine per stream was two per relayed call.
 type DTMFSender struct {
 	track  DTMFTrack
 	max    time.Duration
 	q      chan dtmfRequest
 	onSent func()
+	done   chan struct{} // closed by Close
+
+	mu      sync.Mutex
+	running bool // a goroutine plays the queue
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // NewDTMFSender returns a sender holding up to queue digits; digits are
 // clamped to DTMFMin..max (the 16-bit duration field bounds max by the
-// event clock). onSent, if set, is called after each digit.
+// event clock). onSent, if set, is called after each digit. The caller
+// must Close it.
 func NewDTMFSender(track DTMFTrack, max time.Duration, queue int, onSent func()) *DTMFSender {
-	return &DTMFSender{track: track, max: max, q: make(chan dtmfRequest, queue), onSent: onSent}
+	return &DTMFSender{track: track, max: max, q: make(chan dtmfRequest, queue), onSent: onSent, done: make(chan struct{})}
 }
 
-// Enqueue queues event for d (0 means DTMFDefault); false when the queue is full.
+// Enqueue queues event for d (0 means DTMFDefault); false when the queue
+// is full or the sender closed.
 func (s *DTMFSender) Enqueue(event uint8, d time.Duration) bool {
 	if d == 0 {
 		d = DTMFDefault
 	}
 	d = max(DTMFMin, min(d, s.max))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
 	select {
 	case s.q <- dtmfRequest{event: event, d: d}:
-		return true
 	default:
 		return false
 	}
+	if !s.running {
+		s.running = true
+		s.wg.Add(1)
+		go s.run()
+	}
+	return true
 }
 
-// Run plays queued digits in order until done is closed.
-func (s *DTMFSender) Run(done <-chan struct{}) {
+// Close stops playing (a digit being played is cut short) and waits for
+// the sender's goroutine.
+func (s *DTMFSender) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// run plays queued digits in order, with a pause between two, and
+// returns once the queue is empty or the sender closed.
+func (s *DTMFSender) run() {
+	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	wait := func(until time.Time) bool {
 		timer.Reset(time.Until(until))
 		select {
-		case <-done:
+		case <-s.done:
 			return false
 		case <-timer.C:
 			return true
@@ -79,10 +115,20 @@ func (s *DTMFSender) Run(done <-chan struct{}) {
 	}
 	for {
 		select {
-		case <-done:
+		case <-s.done:
 			return
 		case r := <-s.q:
 			if !s.play(r, wait) || !wait(time.Now().Add(dtmfPause)) {
+				return
+			}
+		default:
+			s.mu.Lock()
+			idle := len(s.q) == 0
+			if idle {
+				s.running = false
+			}
+			s.mu.Unlock()
+			if idle {
 				return
 			}
 		}

@@ -113,24 +113,39 @@ func NewArrivalBuffer(depth int) *JitterBuffer {
 }
 
 // NewJitterBuffer returns a buffer holding up to depth 20 ms frames
-// (clamped to 1..64). All slot memory is allocated here.
+// (clamped to 1..64). A slot's memory is allocated when it first holds a
+// payload (see fit).
 func NewJitterBuffer(depth int) *JitterBuffer {
 	depth = max(1, min(depth, jitterMaxDepth))
 	size := 1
 	for size < depth {
 		size <<= 1
 	}
-	backing := make([]byte, size*JitterMaxPayload)
-	j := &JitterBuffer{
+	return &JitterBuffer{
 		slots:   make([]jitterSlot, size),
 		mask:    uint16(size - 1),
 		depth:   depth,
 		prefill: max(1, depth-1),
 	}
-	for i := range j.slots {
-		j.slots[i].buf = backing[i*JitterMaxPayload : (i+1)*JitterMaxPayload : (i+1)*JitterMaxPayload]
+}
+
+// jitterSlotMin is the smallest buffer a slot gets: a 20 ms G.711 frame
+// (160 bytes) and most Opus frames fit.
+const jitterSlotMin = 256
+
+// fit makes the slot's buffer hold n bytes (n <= JitterMaxPayload). A
+// slot gets its buffer with its first payload and grows it by doubling, so
+// a G.711 stream holds 4 × 256 bytes instead of 4 × 1500 for its whole
+// life, and a steady stream allocates nothing.
+func (s *jitterSlot) fit(n int) {
+	if len(s.buf) >= n {
+		return
 	}
-	return j
+	size := max(jitterSlotMin, 2*len(s.buf))
+	for size < n {
+		size *= 2
+	}
+	s.buf = make([]byte, min(size, JitterMaxPayload))
 }
 
 // Depth returns the window size in frames.
@@ -203,6 +218,7 @@ func (j *JitterBuffer) Push(seq uint16, ts uint32, payload []byte) {
 		j.stats.duplicate.Add(1)
 		return
 	}
+	s.fit(len(payload))
 	s.seq, s.full, s.n = seq, true, copy(s.buf, payload)
 	j.held++
 }

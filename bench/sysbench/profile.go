@@ -13,7 +13,10 @@ import (
 // profileWindow starts fetching the softswitch's CPU profile over window
 // (when -server-profiles is set and the step runs through the
 // softswitch), and returns a func that waits for it and then saves a heap
-// profile: DIR/NAME-cpu.pprof and DIR/NAME-heap.pprof, for `go tool pprof`.
+// profile and the goroutines: DIR/NAME-cpu.pprof and DIR/NAME-heap.pprof,
+// for `go tool pprof`, DIR/NAME-goroutine.txt (counts by stack) and
+// DIR/NAME-memstats.txt (the heap as text, runtime.MemStats at its end:
+// stacks in use, GC figures).
 func profileWindow(ctx context.Context, cfg config, log io.Writer, ours bool, sys *system, name string, window time.Duration) func() {
 	if cfg.profiles == "" || !ours || sys == nil || sys.pprof == "" {
 		return func() {}
@@ -31,6 +34,12 @@ func profileWindow(ctx context.Context, cfg config, log io.Writer, ours bool, sy
 		<-done
 		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/heap?gc=1", base+"-heap.pprof", 10*time.Second); err != nil {
 			logf(log, "heap profile %s: %v", name, err)
+		}
+		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/goroutine?debug=1", base+"-goroutine.txt", 10*time.Second); err != nil {
+			logf(log, "goroutine profile %s: %v", name, err)
+		}
+		if err := fetch(ctx, "http://"+sys.pprof+"/debug/pprof/heap?debug=1&gc=1", base+"-memstats.txt", 10*time.Second); err != nil {
+			logf(log, "memstats %s: %v", name, err)
 		}
 	}
 }

@@ -75,7 +75,7 @@ func (d dtmfTrack) SendEvent(ev media.DTMFEvent, evTS uint32, marker bool) {
 	if !t.on || t.send.TE < 0 {
 		return
 	}
-	n := ev.Marshal(t.buf[hdrSize:])
+	n := ev.Marshal(t.room(media.DTMFEventSize)[hdrSize:])
 	s.sendPacket(uint8(t.send.TE), evTS, marker, n)
 }
 

@@ -53,7 +53,28 @@ type sender struct {
 	inEvent    bool          // a DTMF event is playing: audio is suppressed
 	eventStart time.Duration
 
-	buf [MaxPacket]byte
+	// buf is the packet being built. room sizes it: a stream holds what
+	// its payloads need (a G.711 stream 256 bytes), not MaxPacket.
+	buf []byte
+}
+
+// sendBufMin is the smallest packet buffer: a 20 ms G.711 frame and its
+// header fit.
+const sendBufMin = 256
+
+// room returns the packet buffer with room for the header and n payload
+// bytes (hdrSize+n <= MaxPacket). The buffer grows, by doubling up to
+// MaxPacket, the first time a larger packet is built, so a steady stream
+// allocates nothing. t.mu is held.
+func (t *sender) room(n int) []byte {
+	if need := hdrSize + n; len(t.buf) < need {
+		size := max(sendBufMin, 2*len(t.buf))
+		for size < need {
+			size *= 2
+		}
+		t.buf = make([]byte, min(size, MaxPacket))
+	}
+	return t.buf
 }
 
 func (t *sender) init() {
@@ -185,7 +206,11 @@ func (a *audioSink) WriteFrame(pcm []int16) error {
 	if len(pcm) != rate/50 {
 		return fmt.Errorf("write frame: %d samples at %d Hz: %w", len(pcm), rate, ErrFrameSize)
 	}
-	n, err := enc.Encode(t.buf[hdrSize:], pcm)
+	most := len(pcm) // G.711: a byte per sample
+	if t.send.Codec == media.CodecOpus {
+		most = MaxPacket - hdrSize
+	}
+	n, err := enc.Encode(t.room(most)[hdrSize:], pcm)
 	if err != nil {
 		return fmt.Errorf("write frame: %w", err)
 	}
@@ -219,7 +244,7 @@ func (a *audioSink) WritePayload(c media.Codec, payload []byte) (bool, error) {
 	if c == media.CodecOpus {
 		ticks = OpusTicks(payload)
 	}
-	n := copy(t.buf[hdrSize:], payload)
+	n := copy(t.room(len(payload))[hdrSize:], payload)
 	s.sendAudio(n, ticks)
 	return true, nil
 }
@@ -268,7 +293,8 @@ func (s *Stream) sendAudio(n int, ticks uint32) {
 	s.sendPacket(t.send.PT, ts, marker, n)
 }
 
-// sendPacket sends the n payload bytes in t.buf with this header. A
+// sendPacket sends the n payload bytes in t.buf (sized by room) with this
+// header. A
 // transport that cannot send yet (no DTLS, no address) counts an error:
 // that is not the writer's problem. t.mu is held.
 func (s *Stream) sendPacket(pt uint8, ts uint32, marker bool, n int) {

@@ -85,8 +85,6 @@ type Stream struct {
 
 	events    chan media.Event
 	dtmf      *media.DTMFSender
-	done      chan struct{}
-	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closed    atomic.Bool
 	stats     counters
@@ -114,7 +112,6 @@ func New(cfg Config, tr Transport, log *slog.Logger) (*Stream, error) {
 		name: cfg.Name, tr: tr, log: log, epoch: time.Now(),
 		timeout: cfg.Timeout, gapWait: cfg.GapWait, errClosed: cfg.ErrClosed,
 		events: make(chan media.Event, eventQueue),
-		done:   make(chan struct{}),
 	}
 	if s.errClosed == nil {
 		s.errClosed = media.ErrClosed
@@ -132,11 +129,6 @@ func New(cfg Config, tr Transport, log *slog.Logger) (*Stream, error) {
 	s.rx.init(depth)
 	s.tx.init()
 	s.dtmf = media.NewDTMFSender(dtmfTrack{s}, dtmfMax, dtmfQueue, func() { s.stats.dtmfSent.Add(1) })
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.dtmf.Run(s.done)
-	}()
 	return s, nil
 }
 
@@ -233,8 +225,7 @@ func (s *Stream) Close() {
 		s.tx.mu.Lock()
 		s.tx.on = false
 		s.tx.mu.Unlock()
-		close(s.done)
-		s.wg.Wait()
+		s.dtmf.Close()
 		close(s.events)
 	})
 }
