@@ -41,6 +41,7 @@ const (
 	EventHangup       EventKind = iota + 1 // the peer hung up (BYE, CANCEL, transport gone); Cause says why
 	EventDTMF                              // a digit from the peer; Digit and Duration
 	EventMediaTimeout                      // no RTP for the endpoint's timeout
+	EventRefer                             // the peer asks for a transfer (REFER, answered 202); Refer says where
 )
 
 // Event is something the peer of a leg did.
@@ -49,6 +50,7 @@ type Event struct {
 	Cause    Cause
 	Digit    rune
 	Duration time.Duration
+	Refer    *Refer
 }
 
 // Progress is a provisional answer to an outbound leg.

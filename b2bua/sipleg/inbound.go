@@ -311,6 +311,17 @@ func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Unlock()
 }
 
+// onRefer takes a transfer request from the caller; NOTIFYs go to the
+// caller's Contact within this dialog.
+func (l *inLeg) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	target := l.dlg.InviteRequest.Contact()
+	if target == nil {
+		l.m.srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.core.onRefer(req, tx, target.Address, l.dlg.Do)
+}
+
 func sanitizeWarning(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == '"' || r == 0x7f {

@@ -347,3 +347,14 @@ func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.offer = sdp
 	l.mu.Unlock()
 }
+
+// onRefer takes a transfer request from the callee; NOTIFYs go to the
+// callee's Contact within this dialog.
+func (l *outLeg) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	d := l.dialog()
+	if d == nil || d.InviteResponse == nil || d.InviteResponse.Contact() == nil {
+		l.m.srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.core.onRefer(req, tx, d.InviteResponse.Contact().Address, d.Do)
+}

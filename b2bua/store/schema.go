@@ -74,6 +74,13 @@ ALTER TABLE cdrs ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX cdrs_uid ON cdrs(uid) WHERE uid <> '';
 CREATE INDEX cdrs_open ON cdrs(state) WHERE state IN ('ringing', 'up');
 `,
+		// Version 4: transfers. A call transferred (REFER) goes on in a new
+		// record whose transferred_from is the uid of the record it came
+		// from; that one ends with cause "transferred".
+		`
+ALTER TABLE cdrs ADD COLUMN transferred_from TEXT NOT NULL DEFAULT '';
+CREATE INDEX cdrs_transferred_from ON cdrs(transferred_from) WHERE transferred_from <> '';
+`,
 	}
 }
 
