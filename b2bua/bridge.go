@@ -93,8 +93,24 @@ func (c *Call) onProgress(ctx context.Context, p leg.Progress, early *media.Endp
 	}
 }
 
-// bridged joins leg A and leg B until one of them hangs up.
+// bridged joins leg A and leg B until one of them hangs up; a transfer
+// (REFER from leg B) replaces leg B and the bridge goes on.
 func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
+	c.mu.Lock()
+	target := c.cdr.Target
+	c.mu.Unlock()
+	for {
+		out, ok, reason, err := c.bridgeLegs(ctx, b, target)
+		if out.next == nil {
+			return ok, reason, err
+		}
+		b, target = out.next, out.target
+	}
+}
+
+// bridgeLegs joins leg A and b until one of them hangs up or b transfers
+// the call (out.next is then the leg to bridge to next).
+func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out transferOutcome, ok bool, reason string, err error) {
 	matchRates(c.a, b)
 	gateB := media.NewGate(b.AudioSink())
 	link(c.a, gateB)
@@ -111,7 +127,7 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 		case ev, ok := <-b.Events():
 			if !ok {
 				c.hangupA(leg.Normal, "callee")
-				return true, "", nil
+				return out, true, "", nil
 			}
 			switch ev.Kind {
 			case leg.EventHangup:
@@ -120,7 +136,7 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 					cause = leg.Normal
 				}
 				c.hangupA(cause, "callee")
-				return true, "", nil
+				return out, true, "", nil
 			case leg.EventMediaTimeout:
 				c.log.Warn("no media from the callee: ending the call")
 				// The caller first: a callee that went silent has likely
@@ -129,7 +145,16 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 				hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				_ = b.Hangup(hctx, leg.MediaTimeout)
 				cancel()
-				return true, "", nil
+				return out, true, "", nil
+			case leg.EventRefer:
+				if ev.Refer == nil {
+					continue
+				}
+				out = c.transferCallee(ctx, ev.Refer, b, target)
+				if out.ended {
+					return transferOutcome{}, true, "", c.gone(ctx)
+				}
+				return out, true, "", nil
 			case leg.EventDTMF:
 				if err := c.a.SendDTMF(ev.Digit, orDefault(ev.Duration)); err != nil {
 					c.log.Debug("relaying digit to the caller failed", "error", err)
@@ -143,7 +168,7 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 			hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = b.Hangup(hctx, leg.Normal)
 			cancel()
-			return true, "", c.gone(ctx)
+			return out, true, "", c.gone(ctx)
 		}
 	}
 }

@@ -29,6 +29,7 @@ type Call struct {
 	ctx    context.Context // ends when leg A hangs up or the engine terminates the call
 	cancel context.CancelCauseFunc
 	digits chan rune     // from leg A, read by Collect and bridges
+	refers chan *leg.Refer // transfers leg A asked for, read by bridges
 	pumped chan struct{} // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
@@ -51,7 +52,7 @@ var errCallerGone = errors.New("caller hung up")
 
 func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 	c := &Call{
-		e: e, a: a, info: info, digits: make(chan rune, 32), vars: make(map[string]string),
+		e: e, a: a, info: info, digits: make(chan rune, 32), refers: make(chan *leg.Refer, 4), vars: make(map[string]string),
 		log:       e.log.With("call_id", info.ID),
 		presented: presented{number: info.Caller, name: info.CallerName},
 	}
@@ -101,6 +102,7 @@ func (c *Call) run(parent context.Context) {
 		c.hangupA(cause, "system")
 	}
 	<-pumpDone
+	c.refuseRefers()
 	c.finishCDR()
 }
 
@@ -122,6 +124,15 @@ func (c *Call) pump(done chan struct{}) {
 			c.mu.Unlock()
 			c.log.Warn("no media from the caller: ending the call")
 			c.cancel(errCallerGone)
+		case leg.EventRefer:
+			if ev.Refer == nil {
+				continue
+			}
+			select {
+			case c.refers <- ev.Refer:
+			default:
+				notify(c.ctx, c, ev.Refer, 503, "Service Unavailable")
+			}
 		case leg.EventDTMF:
 			select {
 			case c.digits <- ev.Digit:

@@ -29,6 +29,10 @@ type CDRs interface {
 // Config configures the Engine. Zero values mean the defaults.
 type Config struct {
 	RingTimeout time.Duration // bridge timeout when the dialplan gives none; default 30s
+	// TransferFallback is what a transferred party gets when the transfer
+	// target fails: TransferReconnect (the default: back to the referrer)
+	// or TransferHangup.
+	TransferFallback string
 }
 
 // TrunkStatus tells the dialplan whether a trunk is up.

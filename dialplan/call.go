@@ -28,6 +28,7 @@ func newCallType(L *lua.LState) *callType {
 		"hangup":     luaHangup,
 		"set":        luaSet,
 		"set_caller": luaSetCaller,
+		"transfer":   luaTransfer,
 	} {
 		t.methods[name] = L.NewFunction(fn)
 	}
@@ -91,6 +92,8 @@ func (t *callType) luaIndex(L *lua.LState) int {
 		v = r.sess.Transport()
 	case "trunk":
 		v = r.sess.Trunk()
+	case "referred_by":
+		v = referredBy(r.sess)
 	default:
 		m, ok := t.methods[string(key)]
 		if !ok {

@@ -1,0 +1,167 @@
+package b2bua
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/audiotest"
+)
+
+// fakeNotifier records the sipfrag statuses a referrer was sent.
+type fakeNotifier struct {
+	mu    sync.Mutex
+	codes []int
+	final chan struct{}
+}
+
+func newFakeNotifier() *fakeNotifier { return &fakeNotifier{final: make(chan struct{})} }
+
+func (n *fakeNotifier) Notify(_ context.Context, code int, _ string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.codes = append(n.codes, code)
+	if code >= 200 {
+		close(n.final)
+	}
+	return nil
+}
+
+func (n *fakeNotifier) got() []int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]int(nil), n.codes...)
+}
+
+// transferScript routes a call to user/1002 and, run for a transfer (its
+// referred_by set), routes 1003 to user/1003 and refuses 1999.
+func transferScript(seen chan<- string) scriptFunc {
+	return func(ctx context.Context, s dialplan.Session) error {
+		by := s.(dialplan.Transferer).ReferredBy()
+		if by == "" {
+			_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{})
+			return err
+		}
+		seen <- by + " -> " + s.Destination()
+		if s.Destination() == "1999" {
+			return s.Hangup(ctx, "forbidden")
+		}
+		ok, why, err := s.Bridge(ctx, []string{"user/" + s.Destination()}, dialplan.BridgeOptions{Timeout: time.Second})
+		if !ok && err == nil {
+			return s.Hangup(ctx, why)
+		}
+		return err
+	}
+}
+
+// The callee (b1) transfers the caller: the dialplan runs for the
+// Refer-To target with referred_by set, the referrer hears 100 and then
+// the outcome; on success the caller talks to the target and the CDRs
+// link the two records; on failure the caller is back with the referrer
+// (or the call ends, with the hangup fallback).
+func TestCalleeBlindTransfer(t *testing.T) {
+	tests := []struct {
+		name     string
+		target   string
+		outcome  dialOutcome
+		fallback string
+		codes    []int
+		joined   string // the leg the caller talks to in the end: "b1" or "b2"
+		cdrs     int
+	}{
+		{name: "answered", target: "1003", outcome: dialOutcome{after: 20 * time.Millisecond}, codes: []int{100, 200}, joined: "b2", cdrs: 2},
+		{name: "refused by the dialplan", target: "1999", codes: []int{100, 403}, joined: "b1", cdrs: 1},
+		{name: "busy target: reconnect", target: "1003", outcome: dialOutcome{cause: leg.Busy}, codes: []int{100, 486}, joined: "b1", cdrs: 1},
+		{name: "busy target: hang up", target: "1003", outcome: dialOutcome{cause: leg.Busy}, fallback: TransferHangup, codes: []int{100, 486}, cdrs: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b1, b2 := newFakeLeg("a"), newFakeLeg("b1"), newFakeLeg("b2")
+			if tt.outcome.cause.Name == "" {
+				tt.outcome.leg = b2
+			}
+			seen := make(chan string, 1)
+			cdrs := &cdrSink{}
+			e := New(Config{TransferFallback: tt.fallback}, transferScript(seen),
+				&fakeDialer{targets: map[string]dialOutcome{"user/1002": {leg: b1}, "user/1003": tt.outcome}}, cdrs, slog.New(slog.DiscardHandler))
+			done := make(chan struct{})
+			go func() {
+				e.Serve(context.Background(), a, CallInfo{ID: "c1", Caller: "1001", Destination: "1002", Authenticated: true})
+				close(done)
+			}()
+			waitUntil(t, "bridged to b1", func() bool { return b1.output() != nil })
+			n := newFakeNotifier()
+			b1.events <- leg.Event{Kind: leg.EventRefer, Refer: &leg.Refer{Target: tt.target, Notifier: n}}
+			select {
+			case <-n.final:
+			case <-time.After(5 * time.Second):
+				t.Fatal("no final NOTIFY")
+			}
+			if got := n.got(); !reflect.DeepEqual(got, tt.codes) {
+				t.Fatalf("NOTIFY statuses %v, want %v", got, tt.codes)
+			}
+			if by := <-seen; by != "1002 -> "+tt.target {
+				t.Fatalf("the dialplan ran for %q, want referred_by 1002 and destination %s", by, tt.target)
+			}
+			if tt.joined != "" {
+				want := map[string]*fakeLeg{"b1": b1, "b2": b2}[tt.joined]
+				waitUntil(t, "caller joined to "+tt.joined, func() bool { return a.output() != nil && want.output() != nil && speaks(a, want) })
+				want.peerHangup(leg.Normal)
+			}
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("call did not end")
+			}
+			if hung := contains(b1.history(), "hangup normal 0"); hung != (tt.joined != "b1") {
+				t.Fatalf("referrer hung up by us: %v; history %v", hung, b1.history())
+			}
+			recs := cdrs.all()
+			if len(recs) != tt.cdrs {
+				t.Fatalf("%d CDRs, want %d: %+v", len(recs), tt.cdrs, recs)
+			}
+			if tt.cdrs == 2 {
+				if recs[0].Cause != store.CauseTransferred || recs[1].TransferredFrom != recs[0].UID || recs[1].Target != "user/1003" || recs[1].Destination != "1003" {
+					t.Fatalf("CDRs do not link the transfer: %+v", recs)
+				}
+			}
+		})
+	}
+}
+
+// speaks tells whether a frame a sends reaches b's sink.
+func speaks(a, b *fakeLeg) bool {
+	before := b.rec.Frames()
+	frame := make([]int16, 160)
+	media.NewTone(1000, -12, 8000).Next(frame)
+	if err := a.output().WriteFrame(frame); err != nil {
+		return false
+	}
+	return b.rec.Frames() > before && audiotest.RMSdBFS(b.rec.PCM()[len(b.rec.PCM())-160:]) > -30
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
