@@ -28,9 +28,9 @@ type Call struct {
 
 	ctx    context.Context // ends when leg A hangs up or the engine terminates the call
 	cancel context.CancelCauseFunc
-	digits chan rune     // from leg A, read by Collect and bridges
+	digits chan rune       // from leg A, read by Collect and bridges
 	refers chan *leg.Refer // transfers leg A asked for, read by bridges
-	pumped chan struct{} // closed when leg A's events are all read: the leg has ended
+	pumped chan struct{}   // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
 	answered bool
