@@ -28,6 +28,7 @@ type baresipOpts struct {
 	autoAnswer    bool
 	dial          string // extension to call at start
 	runFor        time.Duration
+	extraConfig   string // appended to the config file (e.g. modules a test needs)
 }
 
 // baresip is a running baresip; it exits by itself after runFor.
@@ -70,7 +71,7 @@ module sndfile.so
 snd_path %s
 module_app account.so
 module_app menu.so
-`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir)
+`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir) + o.extraConfig
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s\n",
 		o.ext, s.addr("udp"), o.password, answer, o.codecs)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {

@@ -263,6 +263,9 @@
     answer,
     hangup,
     dtmf,
+    transfer: (target) => {
+      if (session) session.refer(target);
+    },
     analysis,
     stats,
     setTone: (hz) => {
