@@ -25,7 +25,7 @@ func startTransferServer(t *testing.T) *server {
 	for ext, pw := range transferUsers {
 		runCLI(t, "user", "add", ext, "--password", pw, "--data", data)
 	}
-	return startServer(t, data, "--sip", testHostIP+":0", "--media-ip", testHostIP)
+	return startServer(t, data, "--sip", testHostIP+":0", "--media-ip", testHostIP, "--dialplan", testDialplan)
 }
 
 // ctrlConfig lets a test drive a baresip over ctrl_tcp (netstring JSON).
