@@ -202,3 +202,46 @@ func awaitTone(t *testing.T, p *page, freq float64) {
 	}
 	t.Fatalf("the page never heard %.0f Hz", freq)
 }
+
+// A browser transfers its caller to a desk phone (JsSIP session.refer):
+// the caller (baresip 1001, 1000 Hz) and the target (baresip 1003,
+// 440 Hz) hear each other, the browser (1002) is released, and the CDRs
+// link the transferred call to the first one.
+func TestBlindTransferFromBrowser(t *testing.T) {
+	t.Parallel()
+	s := startTransferServer(t)
+	b := loginAs(t, s, "1002", 700)
+	cCtrl, cConf := ctrlConfig(t)
+	c := startBaresip(t, s, baresipOpts{ext: "1003", password: transferUsers["1003"], tone: 440, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: cConf})
+	waitFor(t, 15*time.Second, "1003 registered", func() bool { return strings.Contains(s.registrations("1003"), "via udp") })
+	aCtrl, aConf := ctrlConfig(t)
+	a := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", dial: "1002", runFor: 60 * time.Second, extraConfig: aConf})
+	b.waitTrue(`phone.incoming()`, 15*time.Second)
+	b.eval(`phone.answer()`, nil)
+	b.waitTrue(`phone.inCall()`, 10*time.Second)
+	awaitTone(t, b, 1000) // the transferor hears its caller
+
+	b.eval(`phone.transfer("1003")`, nil)
+	waitFor(t, 20*time.Second, "transfer done", func() bool { return strings.Contains(s.logs(), `msg=transferred`) })
+	b.waitTrue(`!phone.inCall()`, 10*time.Second) // released by our BYE
+	time.Sleep(3 * time.Second)                   // the caller and the target talk
+	baresipCommand(t, aCtrl, "quit", "")
+	a.wait(t, 15*time.Second)
+	waitFor(t, 10*time.Second, "the call ended", func() bool { return strings.Contains(s.logs(), `msg="call ended"`) })
+	baresipCommand(t, cCtrl, "quit", "")
+	c.wait(t, 15*time.Second)
+
+	heardA := a.heard(t)
+	assertToneNear(t, "caller after the transfer", lastPart(heardA, 2500*time.Millisecond, 300*time.Millisecond), heardA.Rate, 440, 8)
+	heardC := c.heard(t)
+	assertToneNear(t, "transfer target", lastPart(heardC, 2500*time.Millisecond, 300*time.Millisecond), heardC.Rate, 1000, 8)
+	logs := s.logs()
+	for _, want := range []string{`sipfrag=100 answer=200`, `sipfrag=200 answer=200`} {
+		if !strings.Contains(logs, want) {
+			t.Fatalf("server log lacks %q:\n%s", want, grepLines(logs, "transfer"))
+		}
+	}
+	assertTransferCDRs(t, s, "user/1003")
+}
