@@ -160,6 +160,16 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 					c.log.Debug("relaying digit to the caller failed", "error", err)
 				}
 			}
+		case r := <-c.refers:
+			out = c.transferCaller(ctx, r, b, target, gateB)
+			if out.ended {
+				return transferOutcome{}, true, "", c.gone(ctx)
+			}
+			return out, true, "", nil
+		case req := <-c.handover:
+			if c.handOver(req, b, target) {
+				return transferOutcome{}, true, "", nil
+			}
 		case d := <-c.digits:
 			if err := b.SendDTMF(d, digitDuration); err != nil {
 				c.log.Debug("relaying digit to the callee failed", "error", err)

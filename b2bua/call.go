@@ -30,6 +30,9 @@ type Call struct {
 	cancel context.CancelCauseFunc
 	digits chan rune       // from leg A, read by Collect and bridges
 	refers chan *leg.Refer // transfers leg A asked for, read by bridges
+	// handover takes requests from another call for this call's leg B
+	// (an attended transfer replacing this call's leg A); read by bridges.
+	handover chan handoverReq
 	pumped chan struct{}   // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
@@ -41,9 +44,12 @@ type Call struct {
 	// presented is the caller shown to bridged legs (call:set_caller).
 	presented presented
 
-	mu     sync.Mutex // guards cdr and aCause, shared with the event pump
+	mu     sync.Mutex // guards cdr, aCause and detaching, shared with the event pump
 	cdr    store.CDR
 	aCause *leg.Cause // set by the event pump when the caller hangs up
+	// detaching is set while the caller transfers the call away: its
+	// hangup then does not end the call.
+	detaching bool
 }
 
 type presented struct{ number, name string }
@@ -52,7 +58,7 @@ var errCallerGone = errors.New("caller hung up")
 
 func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 	c := &Call{
-		e: e, a: a, info: info, digits: make(chan rune, 32), refers: make(chan *leg.Refer, 4), vars: make(map[string]string),
+		e: e, a: a, info: info, digits: make(chan rune, 32), refers: make(chan *leg.Refer, 4), handover: make(chan handoverReq), vars: make(map[string]string),
 		log:       e.log.With("call_id", info.ID),
 		presented: presented{number: info.Caller, name: info.CallerName},
 	}
@@ -101,7 +107,7 @@ func (c *Call) run(parent context.Context) {
 		}
 		c.hangupA(cause, "system")
 	}
-	<-pumpDone
+	<-c.pumped // leg A's pump (leg A may have changed in a transfer by the caller)
 	c.refuseRefers()
 	c.finishCDR()
 }
@@ -115,8 +121,11 @@ func (c *Call) pump(done chan struct{}) {
 			cause := ev.Cause
 			c.mu.Lock()
 			c.aCause = &cause
+			detaching := c.detaching
 			c.mu.Unlock()
-			c.cancel(errCallerGone)
+			if !detaching {
+				c.cancel(errCallerGone)
+			}
 		case leg.EventMediaTimeout:
 			cause := leg.MediaTimeout
 			c.mu.Lock()

@@ -149,7 +149,7 @@ func (c *Call) transferCallee(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 	next := ts.answered.l
 	notify(ctx, c, r, 200, "OK")
 	hangupLeg(b, leg.Normal)
-	c.transferCDR(r.Target, ts.answered.target, next.Codec())
+	c.transferCDR(r.Target, ts.answered.target, next.Codec(), "callee")
 	c.log.Info("transferred", "referred_by", by, "target", ts.answered.target)
 	return transferOutcome{next: next, target: ts.answered.target}
 }
@@ -179,11 +179,11 @@ func (c *Call) runTransfer(ctx context.Context, ts *transferSession) (leg.Cause,
 
 // transferCDR ends the record of the call so far as transferred and
 // goes on in a new one linked to it.
-func (c *Call) transferCDR(dest, target, codec string) {
+func (c *Call) transferCDR(dest, target, codec, side string) {
 	now := time.Now()
 	c.mu.Lock()
 	old := c.cdr
-	old.State, old.End, old.Cause, old.Side, old.SIPCode, old.Q850 = store.CDREnded, now, store.CauseTransferred, "callee", 200, leg.Normal.Q850
+	old.State, old.End, old.Cause, old.Side, old.SIPCode, old.Q850 = store.CDREnded, now, store.CauseTransferred, side, 200, leg.Normal.Q850
 	old.CodecA = c.a.Codec()
 	c.cdr = store.CDR{UID: rand.Text(), State: store.CDRUp, CallID: c.info.ID, Caller: c.info.Caller, Destination: dest,
 		Target: target, Start: now, Answer: now, CodecA: old.CodecA, CodecB: codec, TransferredFrom: old.UID}

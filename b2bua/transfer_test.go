@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +165,75 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// The caller transfers: blind (the dialplan routes the target) or
+// attended (Replaces names the caller's other call, whose callee is
+// taken over). Either way the callee ends up talking to the new party,
+// the caller is released on every call, and the referrer hears 100, 200.
+func TestCallerTransfer(t *testing.T) {
+	for _, attended := range []bool{false, true} {
+		name := "blind"
+		if attended {
+			name = "attended"
+		}
+		t.Run(name, func(t *testing.T) {
+			a1, a2, b1, b2 := newFakeLeg("a1"), newFakeLeg("a2"), newFakeLeg("b1"), newFakeLeg("b2")
+			seen := make(chan string, 1)
+			targets := map[string]dialOutcome{"user/1002": {leg: b1}, "user/1003": {leg: b2}}
+			e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+				if s.(dialplan.Transferer).ReferredBy() != "" {
+					return transferScript(seen)(ctx, s)
+				}
+				_, _, err := s.Bridge(ctx, []string{"user/" + s.Destination()}, dialplan.BridgeOptions{})
+				return err
+			}), &fakeDialer{targets: targets}, &cdrSink{}, slog.New(slog.DiscardHandler))
+			var wg sync.WaitGroup
+			serve := func(a *fakeLeg, id, dest string) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					e.Serve(context.Background(), a, CallInfo{ID: id, Caller: "1001", Destination: dest, Authenticated: true})
+				}()
+			}
+			serve(a1, "c1", "1002")
+			waitUntil(t, "bridged to b1", func() bool { return b1.output() != nil })
+			r := &leg.Refer{Target: "1003", Notifier: newFakeNotifier()}
+			if attended {
+				serve(a2, "c2", "1003")
+				waitUntil(t, "bridged to b2", func() bool { return b2.output() != nil })
+				r.Replaces = &leg.Replaces{CallID: "c2", ToTag: "x", FromTag: "y"}
+			}
+			n := r.Notifier.(*fakeNotifier)
+			a1.events <- leg.Event{Kind: leg.EventRefer, Refer: r}
+			select {
+			case <-n.final:
+			case <-time.After(5 * time.Second):
+				t.Fatal("no final NOTIFY")
+			}
+			if got := n.got(); !reflect.DeepEqual(got, []int{100, 200}) {
+				t.Fatalf("NOTIFY statuses %v", got)
+			}
+			waitUntil(t, "b1 and b2 joined", func() bool { return speaks(b1, b2) && speaks(b2, b1) })
+			for _, a := range []*fakeLeg{a1, a2} {
+				if attended || a == a1 {
+					waitUntil(t, a.id+" released", func() bool {
+						h := a.history()
+						return len(h) > 0 && strings.HasPrefix(h[len(h)-1], "hangup ")
+					})
+				}
+			}
+			b2.peerHangup(leg.Normal)
+			done := make(chan struct{})
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("calls did not end")
+			}
+			if !contains(b1.history(), "hangup normal 0") {
+				t.Fatalf("b1 not hung up after b2 left: %v", b1.history())
+			}
+		})
+	}
 }
