@@ -33,7 +33,7 @@ type Call struct {
 	// handover takes requests from another call for this call's leg B
 	// (an attended transfer replacing this call's leg A); read by bridges.
 	handover chan handoverReq
-	pumped chan struct{}   // closed when leg A's events are all read: the leg has ended
+	pumped   chan struct{} // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
 	answered bool
