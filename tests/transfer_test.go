@@ -122,13 +122,14 @@ func assertTransferCDRs(t *testing.T, s *server, target string) {
 		cdr = runCLI(t, "cdr", "list", "--data", s.data)
 		return strings.Contains(cdr, "transferred-from=") && strings.Contains(cdr, " transferred ")
 	})
-	uid := ""
+	linked := false
 	for _, l := range strings.Split(cdr, "\n") {
 		if i := strings.Index(l, " uid="); i >= 0 && strings.Contains(l, " transferred ") {
-			uid = strings.TrimSpace(l[i+len(" uid="):])
+			uid := strings.TrimSpace(l[i+len(" uid="):])
+			linked = linked || strings.Contains(grepLines(cdr, "transferred-from="+uid), target)
 		}
 	}
-	if uid == "" || !strings.Contains(grepLines(cdr, "transferred-from="+uid), target) {
+	if !linked {
 		t.Fatalf("CDRs do not link the transfer to %s:\n%s", target, cdr)
 	}
 	t.Logf("CDRs:\n%s", cdr)
