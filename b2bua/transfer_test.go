@@ -237,3 +237,38 @@ func TestCallerTransfer(t *testing.T) {
 		})
 	}
 }
+
+// call:transfer from a script runs the dialplan again for the target,
+// referred_by naming the number first called; a loop of transfers stops.
+func TestDialplanTransfer(t *testing.T) {
+	b := newFakeLeg("b")
+	var seen []string
+	var loopErr error
+	cdrs := &cdrSink{}
+	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		tr := s.(dialplan.Transferer)
+		seen = append(seen, tr.ReferredBy()+">"+s.Destination())
+		switch s.Destination() {
+		case "ivr":
+			return tr.Transfer(ctx, "loop")
+		case "loop":
+			if err := tr.Transfer(ctx, "loop"); err != nil {
+				loopErr = err
+			}
+			return tr.Transfer(ctx, "1003")
+		}
+		go func() { time.Sleep(50 * time.Millisecond); b.peerHangup(leg.Normal) }()
+		_, _, err := s.Bridge(ctx, []string{"user/" + s.Destination()}, dialplan.BridgeOptions{})
+		return err
+	}), &fakeDialer{targets: map[string]dialOutcome{"user/1003": {leg: b}}}, cdrs, slog.New(slog.DiscardHandler))
+	e.Serve(context.Background(), newFakeLeg("a"), CallInfo{ID: "c1", Caller: "1001", Destination: "ivr"})
+	if loopErr == nil || !strings.Contains(loopErr.Error(), "transfers in a row") {
+		t.Fatalf("a transfer loop was not stopped: %v", loopErr)
+	}
+	if seen[0] != ">ivr" || seen[1] != "ivr>loop" || seen[len(seen)-1] != "loop>1003" {
+		t.Fatalf("dialplan runs %q", seen)
+	}
+	if recs := cdrs.all(); len(recs) != 1 || recs[0].Target != "user/1003" || recs[0].Cause != "normal" {
+		t.Fatalf("CDR %+v", recs)
+	}
+}

@@ -35,7 +35,7 @@ func luaTransfer(L *lua.LState) int {
 	r := self(L, "transfer")
 	target := argString(L, 2, "transfer", "target")
 	if target == "" || len(target) > maxTransferTarget || strings.ContainsFunc(target, func(c rune) bool { return c < 0x21 || c == 0x7f }) {
-		L.ArgError(2, "transfer: target must be a number or extension of 1 to 128 printable characters")
+		L.RaiseError("transfer: target must be a number or extension of 1 to %d printable characters", maxTransferTarget)
 		return 0
 	}
 	t, ok := r.sess.(Transferer)
