@@ -116,7 +116,12 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 	link(c.a, gateB)
 	link(b, c.gateA)
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
+	handedOver := false // b belongs to another call now: not to be touched
 	defer func() {
+		if handedOver {
+			c.log.Info("bridge ended: the callee was handed over to an attended transfer")
+			return
+		}
 		// The media path as it ran: tests and operators read what was
 		// transcoded, resampled or passed through.
 		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, gateB), "media_b_to_a", pipeline(b, c.gateA))
@@ -167,7 +172,7 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 			}
 			return out, true, "", nil
 		case req := <-c.handover:
-			if c.handOver(req, b, target) {
+			if handedOver = c.handOver(req, b, target); handedOver {
 				return transferOutcome{}, true, "", nil
 			}
 		case d := <-c.digits:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -164,6 +165,7 @@ func TestBlindTransferFromDeskPhone(t *testing.T) {
 
 	baresipCommand(t, bCtrl, "transfer", "sip:1003@"+s.addr("udp"))
 	c.waitTrue(`phone.incoming()`, 15*time.Second)
+	time.Sleep(2 * time.Second) // the browser rings a while: the caller hears ringback
 	c.eval(`phone.answer()`, nil)
 	c.waitTrue(`phone.inCall()`, 10*time.Second)
 	waitFor(t, 10*time.Second, "transfer done", func() bool { return strings.Contains(s.logs(), `msg=transferred`) })
@@ -181,6 +183,7 @@ func TestBlindTransferFromDeskPhone(t *testing.T) {
 	heardA := a.heard(t)
 	assertToneNear(t, "caller after the transfer", lastPart(heardA, 2500*time.Millisecond, 300*time.Millisecond), heardA.Rate, 440, 8)
 	assertHeardTone(t, "transferor", b.heard(t), 1000)
+	assertRingback(t, heardA)
 	logs := s.logs()
 	for _, want := range []string{`msg="transfer progress notified" call_id=`, `sipfrag=100 answer=200`, `sipfrag=200 answer=200`} {
 		if !strings.Contains(logs, want) {
@@ -244,5 +247,61 @@ func TestBlindTransferFromBrowser(t *testing.T) {
 			t.Fatalf("server log lacks %q:\n%s", want, grepLines(logs, "transfer"))
 		}
 	}
+	assertTransferCDRs(t, s, "user/1003")
+}
+
+// assertRingback checks that a recording holds the transfer's ringback
+// (425 Hz) for at least half a second.
+func assertRingback(t *testing.T, p *sounds.Prompt) {
+	t.Helper()
+	win := p.Rate / 5 // 200 ms
+	n := 0
+	for i := 0; i+win <= len(p.PCM); i += win {
+		w := p.PCM[i : i+win]
+		if audiotest.RMSdBFS(w) > -30 && math.Abs(audiotest.DominantFrequency(w, p.Rate, 100, 3000, 5)-425) <= 8 {
+			n++
+		}
+	}
+	t.Logf("ringback heard in %d windows of 200 ms", n)
+	if n < 3 {
+		t.Fatal("the transferred party heard no ringback while the target rang")
+	}
+}
+
+// The caller transfers (baresip /transfer on leg A): the callee (1002,
+// 700 Hz) and the target (1003, 440 Hz) end up hearing each other, the
+// caller is released.
+func TestBlindTransferByCaller(t *testing.T) {
+	t.Parallel()
+	s := startTransferServer(t)
+	bCtrl, bConf := ctrlConfig(t)
+	b := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 700, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: bConf})
+	cCtrl, cConf := ctrlConfig(t)
+	c := startBaresip(t, s, baresipOpts{ext: "1003", password: transferUsers["1003"], tone: 440, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: cConf})
+	for _, ext := range []string{"1002", "1003"} {
+		waitFor(t, 15*time.Second, ext+" registered", func() bool { return strings.Contains(s.registrations(ext), "via udp") })
+	}
+	aCtrl, aConf := ctrlConfig(t)
+	a := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", dial: "1002", runFor: 60 * time.Second, extraConfig: aConf})
+	waitFor(t, 15*time.Second, "1001 bridged to 1002", func() bool { return strings.Contains(s.logs(), `msg=bridged`) })
+	time.Sleep(2 * time.Second)
+	baresipCommand(t, aCtrl, "transfer", "sip:1003@"+s.addr("udp"))
+	waitFor(t, 15*time.Second, "transfer done", func() bool { return strings.Contains(s.logs(), `msg=transferred`) })
+	waitFor(t, 10*time.Second, "caller released", func() bool { return strings.Contains(a.output(), "terminated") })
+	time.Sleep(3 * time.Second) // the callee and the target talk
+	baresipCommand(t, bCtrl, "quit", "")
+	b.wait(t, 15*time.Second)
+	waitFor(t, 10*time.Second, "the call ended", func() bool { return strings.Contains(s.logs(), `msg="call ended"`) })
+	baresipCommand(t, cCtrl, "quit", "")
+	baresipCommand(t, aCtrl, "quit", "")
+	c.wait(t, 15*time.Second)
+	a.wait(t, 15*time.Second)
+	heardB := b.heard(t)
+	assertToneNear(t, "callee after the transfer", lastPart(heardB, 2500*time.Millisecond, 300*time.Millisecond), heardB.Rate, 440, 8)
+	heardC := c.heard(t)
+	assertToneNear(t, "transfer target", lastPart(heardC, 2500*time.Millisecond, 300*time.Millisecond), heardC.Rate, 700, 8)
 	assertTransferCDRs(t, s, "user/1003")
 }
