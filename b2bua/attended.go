@@ -59,11 +59,11 @@ func (c *Call) transferCaller(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 		}
 	}
 	stopRing()
-	c.mu.Lock()
-	c.detaching = false
-	callerLeft := c.aCause != nil
-	c.mu.Unlock()
 	if next == nil {
+		c.mu.Lock()
+		c.detaching = false
+		callerLeft := c.aCause != nil
+		c.mu.Unlock()
 		if ctx.Err() == nil {
 			notify(ctx, c, r, cause.SIP, cause.Reason)
 		}
@@ -86,7 +86,8 @@ func (c *Call) transferCaller(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 	c.transferCDR(r.Target, nextTarget, next.Codec(), "caller")
 	c.mu.Lock()
 	c.cdr.Caller = bNumber
-	c.aCause = nil
+	c.aCause = nil // the caller's BYE after the NOTIFY 200 does not end the call
+	c.detaching = false
 	c.mu.Unlock()
 	// The transferred party is the call's leg A from now on.
 	c.a, c.gateA, c.ended = b, gateB, false
