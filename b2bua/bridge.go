@@ -117,7 +117,9 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 	link(b, c.gateA)
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
 	handedOver := false // b belongs to another call now: not to be touched
+	c.setBridging(true)
 	defer func() {
+		c.setBridging(false)
 		if handedOver {
 			c.log.Info("bridge ended: the callee was handed over to an attended transfer")
 			return

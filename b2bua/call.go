@@ -50,6 +50,9 @@ type Call struct {
 	// detaching is set while the caller transfers the call away: its
 	// hangup then does not end the call.
 	detaching bool
+	// bridging is set while a bridge reads c.refers: a transfer asked
+	// for at another time (an IVR playing) is declined at once.
+	bridging bool
 }
 
 type presented struct{ number, name string }
@@ -135,6 +138,14 @@ func (c *Call) pump(done chan struct{}) {
 			c.cancel(errCallerGone)
 		case leg.EventRefer:
 			if ev.Refer == nil {
+				continue
+			}
+			c.mu.Lock()
+			bridging := c.bridging
+			c.mu.Unlock()
+			if !bridging {
+				c.log.Info("transfer declined: the call is not bridged")
+				notify(c.ctx, c, ev.Refer, 603, "Decline")
 				continue
 			}
 			select {

@@ -328,3 +328,10 @@ func (c *Call) refuseRefers() {
 		}
 	}
 }
+
+// setBridging tells the event pump whether a bridge takes transfers.
+func (c *Call) setBridging(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bridging = on
+}

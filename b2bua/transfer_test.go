@@ -279,3 +279,32 @@ func TestDialplanTransfer(t *testing.T) {
 		t.Fatalf("CDR %+v", recs)
 	}
 }
+
+// A transfer asked for while the call is not bridged (an IVR waiting for
+// digits) is declined at once, and the script goes on.
+func TestReferOutsideBridgeDeclined(t *testing.T) {
+	a := newFakeLeg("a")
+	n := newFakeNotifier()
+	collected := make(chan string, 1)
+	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		if err := s.Answer(ctx); err != nil {
+			return err
+		}
+		a.events <- leg.Event{Kind: leg.EventRefer, Refer: &leg.Refer{Target: "1003", Notifier: n}}
+		select {
+		case <-n.final:
+		case <-time.After(5 * time.Second):
+		}
+		a.events <- leg.Event{Kind: leg.EventDTMF, Digit: '5'}
+		d, err := s.Collect(ctx, dialplan.CollectOptions{Max: 1, Timeout: 5 * time.Second})
+		collected <- d
+		return err
+	}), &fakeDialer{}, &cdrSink{}, slog.New(slog.DiscardHandler))
+	e.Serve(context.Background(), a, CallInfo{ID: "c1", Caller: "1001", Destination: "ivr"})
+	if got := n.got(); !reflect.DeepEqual(got, []int{603}) {
+		t.Fatalf("NOTIFY statuses %v, want [603]", got)
+	}
+	if d := <-collected; d != "5" {
+		t.Fatalf("the script collected %q after the declined transfer, want 5", d)
+	}
+}

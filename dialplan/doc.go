@@ -17,6 +17,8 @@
 //	call:bridge(targets, {timeout=})               -> true | nil, reason
 //	call:hangup([cause])                           "busy", "no-answer", ..., or 400-699
 //	call:set(name, value)
+//	call.referred_by                               who transferred the call here (REFER), or ""
+//	call:transfer(number)                          runs the dialplan again for number (blind transfer)
 //	log.debug(...), log.info(...), log.warn(...), log.error(...), print(...)
 //
 // Timeouts are in seconds. Expected outcomes (busy, no answer) are return
