@@ -33,6 +33,8 @@ type Call struct {
 	// handover takes requests from another call for this call's leg B
 	// (an attended transfer replacing this call's leg A); read by bridges.
 	handover chan handoverReq
+	pickups  chan pickupReq // INVITEs with Replaces taking over a ringing branch, read while ringing
+	over     chan struct{}  // closed when the call has ended
 	pumped   chan struct{} // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
@@ -61,7 +63,7 @@ var errCallerGone = errors.New("caller hung up")
 
 func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 	c := &Call{
-		e: e, a: a, info: info, digits: make(chan rune, 32), refers: make(chan *leg.Refer, 4), handover: make(chan handoverReq), vars: make(map[string]string),
+		e: e, a: a, info: info, digits: make(chan rune, 32), refers: make(chan *leg.Refer, 4), handover: make(chan handoverReq), pickups: make(chan pickupReq), over: make(chan struct{}), vars: make(map[string]string),
 		log:       e.log.With("call_id", info.ID),
 		presented: presented{number: info.Caller, name: info.CallerName},
 	}
@@ -75,6 +77,7 @@ func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 func (c *Call) run(parent context.Context) {
 	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
 	defer c.cancel(nil)
+	defer close(c.over)
 	pumpDone := make(chan struct{})
 	c.pumped = pumpDone
 	go c.pump(pumpDone)

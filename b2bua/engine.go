@@ -75,6 +75,10 @@ func (e *Engine) SetTrunks(t TrunkStatus) { e.trunks = t }
 func (e *Engine) Serve(ctx context.Context, in leg.Leg, info CallInfo) {
 	e.wg.Add(1)
 	defer e.wg.Done()
+	if info.Pickup != "" {
+		e.pickup(ctx, in, info)
+		return
+	}
 	c := newCall(e, in, info)
 	e.mu.Lock()
 	e.active[info.ID] = c

@@ -308,3 +308,51 @@ func TestReferOutsideBridgeDeclined(t *testing.T) {
 		t.Fatalf("the script collected %q after the declined transfer, want 5", d)
 	}
 }
+
+// An INVITE with Replaces naming a ringing branch picks the call up: the
+// caller is answered and joined to the picking leg; a pickup of a call
+// that does not exist, or from a stranger, is refused.
+func TestPickup(t *testing.T) {
+	a, p := newFakeLeg("a"), newFakeLeg("p")
+	cdrs := &cdrSink{}
+	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{Timeout: 5 * time.Second})
+		return err
+	}), &fakeDialer{targets: map[string]dialOutcome{"user/1002": {never: true, progress: []leg.Progress{{Code: 180}}}}}, cdrs, slog.New(slog.DiscardHandler))
+	stranger := newFakeLeg("s")
+	e.Serve(context.Background(), stranger, CallInfo{ID: "x", Caller: "9", Pickup: "c1"})
+	if h := stranger.history(); len(h) != 1 || h[0] != "hangup forbidden 403" {
+		t.Fatalf("a stranger's pickup: %v", h)
+	}
+	done := make(chan struct{})
+	go func() {
+		e.Serve(context.Background(), a, CallInfo{ID: "c1", Caller: "1001", Destination: "1002", Authenticated: true})
+		close(done)
+	}()
+	waitUntil(t, "ringing", func() bool { return contains(a.history(), "180") })
+	none := newFakeLeg("n")
+	e.Serve(context.Background(), none, CallInfo{ID: "y", Caller: "1003", Authenticated: true, Pickup: "nope"})
+	if h := none.history(); len(h) != 1 || h[0] != "hangup not-found 481" {
+		t.Fatalf("pickup of no call: %v", h)
+	}
+	picked := make(chan struct{})
+	go func() {
+		e.Serve(context.Background(), p, CallInfo{ID: "c2", Caller: "1003", Authenticated: true, Pickup: "c1"})
+		close(picked)
+	}()
+	waitUntil(t, "picked up", func() bool { return a.output() != nil && p.output() != nil && speaks(a, p) && speaks(p, a) })
+	if !contains(p.history(), "answer") || !contains(a.history(), "answer") {
+		t.Fatalf("not both answered: %v %v", a.history(), p.history())
+	}
+	p.peerHangup(leg.Normal)
+	for _, ch := range []chan struct{}{done, picked} {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("calls did not end")
+		}
+	}
+	if recs := cdrs.all(); len(recs) != 1 || recs[0].Target != "pickup/1003" {
+		t.Fatalf("CDRs %+v", recs)
+	}
+}

@@ -142,4 +142,7 @@ type CallInfo struct {
 	Authenticated bool
 	// Trunk names the carrier the call came from (by its address), or "".
 	Trunk string
+	// Pickup is set for an INVITE with Replaces (RFC 3891) naming a
+	// branch that rings: the ID of the call it picks up.
+	Pickup string
 }
