@@ -35,7 +35,7 @@ type Call struct {
 	handover chan handoverReq
 	pickups  chan pickupReq // INVITEs with Replaces taking over a ringing branch, read while ringing
 	over     chan struct{}  // closed when the call has ended
-	pumped   chan struct{} // closed when leg A's events are all read: the leg has ended
+	pumped   chan struct{}  // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate // in front of leg A's sink: prompts override whatever else plays
 	answered bool
