@@ -109,7 +109,7 @@ func parseReplaces(v string) (*leg.Replaces, error) {
 			r.EarlyOnly = true
 		}
 	}
-	if r.CallID == "" || r.ToTag == "" || r.FromTag == "" || strings.ContainsFunc(v, badTargetRune) {
+	if r.CallID == "" || r.ToTag == "" || r.FromTag == "" || strings.ContainsFunc(r.CallID+r.ToTag+r.FromTag, badTargetRune) {
 		return nil, fmt.Errorf("%w: Replaces %q needs a Call-ID, to-tag and from-tag", errBadReferTo, v)
 	}
 	return r, nil

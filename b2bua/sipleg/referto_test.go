@@ -33,6 +33,9 @@ func TestParseReferTo(t *testing.T) {
 		{in: "<sip:10%0d03@h>", bad: true},                        // control character
 		{in: "<sip:1003@h?Replaces=abc%3Bto-tag%3D1>", bad: true}, // no from-tag
 		{in: "<sip:1003@h?Replaces=%3Bto-tag%3D1%3Bfrom-tag%3D2>", bad: true},
+		{in: "<sip:1003@h?Replaces=a%20b%3Bto-tag%3D1%3Bfrom-tag%3D2>", bad: true}, // a space in the Call-ID
+		{in: "<sip:1003@h?Replaces=ab%3B%20to-tag%3D1%20%3B%20from-tag%3D2>", user: "1003",
+			replaces: &leg.Replaces{CallID: "ab", ToTag: "1", FromTag: "2"}},
 		{in: "<sip:1003@h?Replaces=a%3Bto-tag%3D1%3Bfrom-tag%3D2&Replaces=b%3Bto-tag%3D1%3Bfrom-tag%3D2>", bad: true},
 		{in: "<sip:1003@h?Replaces=%zz>", bad: true},
 		{in: "<sip:" + strings.Repeat("1", 3000) + "@h>", bad: true},
@@ -96,6 +99,27 @@ func FuzzParseReferTo(f *testing.F) {
 		}
 		if r := rt.replaces; r != nil && (r.CallID == "" || r.ToTag == "" || r.FromTag == "") {
 			t.Fatalf("accepted an incomplete Replaces %+v", r)
+		}
+	})
+}
+
+// FuzzParseReplaces reads arbitrary Replaces header values (an INVITE's,
+// for call pickup): never a panic, and what it accepts names a Call-ID
+// and both tags, free of control characters.
+func FuzzParseReplaces(f *testing.F) {
+	for _, s := range []string{"abc@h;to-tag=1;from-tag=2", "a;from-tag=2;to-tag=1;early-only", ";to-tag=1;from-tag=2", "x;to-tag=;from-tag=2", "a;;;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		r, err := parseReplaces(v)
+		if err != nil {
+			if !errors.Is(err, errBadReferTo) {
+				t.Fatalf("error %v does not wrap errBadReferTo", err)
+			}
+			return
+		}
+		if r.CallID == "" || r.ToTag == "" || r.FromTag == "" || strings.ContainsFunc(r.CallID+r.ToTag+r.FromTag, badTargetRune) {
+			t.Fatalf("accepted %+v", r)
 		}
 	})
 }
