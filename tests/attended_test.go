@@ -57,15 +57,7 @@ func answerUntil(t *testing.T, c *sipClient, method string, frags []string) []st
 func TestAttendedTransfer(t *testing.T) {
 	t.Parallel()
 	s := startTransferServer(t)
-	bCtrl, bConf := ctrlConfig(t)
-	b := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 700, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: bConf})
-	cCtrl, cConf := ctrlConfig(t)
-	c := startBaresip(t, s, baresipOpts{ext: "1003", password: transferUsers["1003"], tone: 440, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: cConf})
-	for _, ext := range []string{"1002", "1003"} {
-		waitFor(t, 15*time.Second, ext+" registered", func() bool { return strings.Contains(s.registrations(ext), "via udp") })
-	}
+	b, bCtrl, c, cCtrl := startDeskPhones(t, s)
 	stop := make(chan struct{})
 	defer close(stop)
 	a1, cl1, res1 := callerCall(t, s, "1002", stop)

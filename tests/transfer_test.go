@@ -157,9 +157,7 @@ func TestBlindTransferFromDeskPhone(t *testing.T) {
 	b := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 700, toneFor: 60 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: bConf})
 	waitFor(t, 15*time.Second, "1002 registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
-	aCtrl, aConf := ctrlConfig(t)
-	a := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", dial: "1002", runFor: 60 * time.Second, extraConfig: aConf})
+	a, aCtrl := startCaller(t, s)
 	waitFor(t, 15*time.Second, "1001 bridged to 1002", func() bool { return strings.Contains(s.logs(), `msg=bridged`) })
 	time.Sleep(2 * time.Second) // the transferor hears its caller for a while
 
@@ -219,9 +217,7 @@ func TestBlindTransferFromBrowser(t *testing.T) {
 	c := startBaresip(t, s, baresipOpts{ext: "1003", password: transferUsers["1003"], tone: 440, toneFor: 60 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: cConf})
 	waitFor(t, 15*time.Second, "1003 registered", func() bool { return strings.Contains(s.registrations("1003"), "via udp") })
-	aCtrl, aConf := ctrlConfig(t)
-	a := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", dial: "1002", runFor: 60 * time.Second, extraConfig: aConf})
+	a, aCtrl := startCaller(t, s)
 	b.waitTrue(`phone.incoming()`, 15*time.Second)
 	b.eval(`phone.answer()`, nil)
 	b.waitTrue(`phone.inCall()`, 10*time.Second)
@@ -274,18 +270,8 @@ func assertRingback(t *testing.T, p *sounds.Prompt) {
 func TestBlindTransferByCaller(t *testing.T) {
 	t.Parallel()
 	s := startTransferServer(t)
-	bCtrl, bConf := ctrlConfig(t)
-	b := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 700, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: bConf})
-	cCtrl, cConf := ctrlConfig(t)
-	c := startBaresip(t, s, baresipOpts{ext: "1003", password: transferUsers["1003"], tone: 440, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: cConf})
-	for _, ext := range []string{"1002", "1003"} {
-		waitFor(t, 15*time.Second, ext+" registered", func() bool { return strings.Contains(s.registrations(ext), "via udp") })
-	}
-	aCtrl, aConf := ctrlConfig(t)
-	a := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
-		codecs: "PCMU/8000/1", dial: "1002", runFor: 60 * time.Second, extraConfig: aConf})
+	b, bCtrl, c, cCtrl := startDeskPhones(t, s)
+	a, aCtrl := startCaller(t, s)
 	waitFor(t, 15*time.Second, "1001 bridged to 1002", func() bool { return strings.Contains(s.logs(), `msg=bridged`) })
 	time.Sleep(2 * time.Second)
 	baresipCommand(t, aCtrl, "transfer", "sip:1003@"+s.addr("udp"))
@@ -304,4 +290,29 @@ func TestBlindTransferByCaller(t *testing.T) {
 	heardC := c.heard(t)
 	assertToneNear(t, "transfer target", lastPart(heardC, 2500*time.Millisecond, 300*time.Millisecond), heardC.Rate, 700, 8)
 	assertTransferCDRs(t, s, "user/1003")
+}
+
+// startDeskPhones starts the auto-answering desk phones 1002 (sending
+// 700 Hz) and 1003 (440 Hz), each with a ctrl_tcp address, once both
+// are registered.
+func startDeskPhones(t *testing.T, s *server) (b *baresip, bCtrl string, c *baresip, cCtrl string) {
+	t.Helper()
+	bCtrl, bConf := ctrlConfig(t)
+	b = startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 700, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: bConf})
+	cCtrl, cConf := ctrlConfig(t)
+	c = startBaresip(t, s, baresipOpts{ext: "1003", password: transferUsers["1003"], tone: 440, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 60 * time.Second, extraConfig: cConf})
+	for _, ext := range []string{"1002", "1003"} {
+		waitFor(t, 15*time.Second, ext+" registered", func() bool { return strings.Contains(s.registrations(ext), "via udp") })
+	}
+	return b, bCtrl, c, cCtrl
+}
+
+// startCaller starts desk phone 1001 (sending 1000 Hz) calling 1002.
+func startCaller(t *testing.T, s *server) (*baresip, string) {
+	t.Helper()
+	ctrl, conf := ctrlConfig(t)
+	return startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", dial: "1002", runFor: 60 * time.Second, extraConfig: conf}), ctrl
 }
