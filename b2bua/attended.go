@@ -51,7 +51,7 @@ func (c *Call) transferCaller(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 		next, nextTarget, cause = c.takeOver(ctx, r.Replaces)
 	} else {
 		c.log.Info("transfer", "referred_by", c.info.Caller, "refer_to", r.URI, "target", r.Target)
-		ts := &transferSession{Call: c, dest: r.Target, by: c.info.Caller, trusted: c.info.Authenticated || c.info.Trunk != "",
+		ts := &transferSession{Call: c, caller: bNumber, dest: r.Target, by: c.info.Caller, trusted: c.info.Authenticated || c.info.Trunk != "",
 			presented: presented{number: bNumber}}
 		var err error
 		if cause, err = c.runTransfer(ctx, ts); err == nil && ts.answered != nil {
@@ -103,6 +103,11 @@ func (c *Call) transferCaller(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 // its callee; that call ends, its caller released.
 func (c *Call) takeOver(ctx context.Context, rep *leg.Replaces) (leg.Leg, string, leg.Cause) {
 	notThere := leg.Cause{Name: "not-found", SIP: 481, Reason: "Call/Transaction Does Not Exist", Q850: 1}
+	if !c.info.Authenticated {
+		// Only an extension proves it owns both calls it joins.
+		c.log.Warn("attended transfer refused: the caller is not an authenticated extension")
+		return nil, "", leg.Forbidden
+	}
 	c.e.mu.Lock()
 	other := c.e.active[rep.CallID]
 	c.e.mu.Unlock()

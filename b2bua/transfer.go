@@ -33,6 +33,7 @@ var errNoTransfer = errors.New("not available while a transfer rings")
 // and keeps the answering leg for the transfer instead of bridging it.
 type transferSession struct {
 	*Call
+	caller    string // the transferred party
 	dest, by  string
 	trusted   bool // the referrer may reach external targets
 	presented presented
@@ -42,6 +43,7 @@ type transferSession struct {
 }
 
 func (t *transferSession) Destination() string { return t.dest }
+func (t *transferSession) Caller() string      { return t.caller }
 func (t *transferSession) ReferredBy() string  { return t.by }
 
 func (t *transferSession) Answer(context.Context) error { return nil }
@@ -123,7 +125,7 @@ func (c *Call) transferCallee(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 	b.SetAudioOutput(discard{rate: b.AudioSink().Rate()})
 	c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
 	stopRing := ringback(c.gateA)
-	ts := &transferSession{Call: c, dest: r.Target, by: by, trusted: trusted, presented: c.presented}
+	ts := &transferSession{Call: c, caller: c.info.Caller, dest: r.Target, by: by, trusted: trusted, presented: c.presented}
 	c.log.Info("transfer", "referred_by", by, "refer_to", r.URI, "target", r.Target)
 	c.mu.Lock()
 	oldTarget, oldCodec := c.cdr.Target, c.cdr.CodecB

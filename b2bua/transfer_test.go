@@ -54,7 +54,7 @@ func transferScript(seen chan<- string) scriptFunc {
 			_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{})
 			return err
 		}
-		seen <- by + " -> " + s.Destination()
+		seen <- s.Caller() + "/" + by + " -> " + s.Destination()
 		if s.Destination() == "1999" {
 			return s.Hangup(ctx, "forbidden")
 		}
@@ -112,8 +112,8 @@ func TestCalleeBlindTransfer(t *testing.T) {
 			if got := n.got(); !reflect.DeepEqual(got, tt.codes) {
 				t.Fatalf("NOTIFY statuses %v, want %v", got, tt.codes)
 			}
-			if by := <-seen; by != "1002 -> "+tt.target {
-				t.Fatalf("the dialplan ran for %q, want referred_by 1002 and destination %s", by, tt.target)
+			if by := <-seen; by != "1001/1002 -> "+tt.target {
+				t.Fatalf("the dialplan ran for %q, want caller 1001, referred_by 1002 and destination %s", by, tt.target)
 			}
 			if tt.joined != "" {
 				want := map[string]*fakeLeg{"b1": b1, "b2": b2}[tt.joined]
@@ -220,6 +220,11 @@ func TestCallerTransfer(t *testing.T) {
 			}
 			if got := n.got(); !reflect.DeepEqual(got, []int{100, 200}) {
 				t.Fatalf("NOTIFY statuses %v", got)
+			}
+			if !attended {
+				if got := <-seen; got != "1002/1001 -> 1003" {
+					t.Fatalf("the dialplan ran for %q, want the transferred callee 1002 as caller, referred_by 1001", got)
+				}
 			}
 			waitUntil(t, "b1 and b2 joined", func() bool { return speaks(b1, b2) && speaks(b2, b1) })
 			for _, a := range []*fakeLeg{a1, a2} {
