@@ -101,4 +101,61 @@ func TestAttendedTransfer(t *testing.T) {
 	heardC := c.heard(t)
 	assertToneNear(t, "C after the transfer", lastPart(heardC, 2500*time.Millisecond, 300*time.Millisecond), heardC.Rate, 700, 8)
 	assertTransferCDRs(t, s, "user/1003")
+	if logs := s.logs(); !strings.Contains(logs, `msg="attended transfer"`) || !strings.Contains(logs, `msg="callee handed over to an attended transfer"`) {
+		t.Fatalf("the transfer did not take the other call's callee:\n%s", grepLines(logs, "transfer"))
+	}
+}
+
+// The same attended transfer with a browser as A (JsSIP: hold, a second
+// call, then session.refer with replaces): the desk phones B and C hear
+// each other, the browser's two calls are both ended by us.
+func TestAttendedTransferFromBrowser(t *testing.T) {
+	t.Parallel()
+	s := startTransferServer(t)
+	b, bCtrl, c, cCtrl := startDeskPhones(t, s)
+	p := openPage(t, "https://"+s.addr("https")+"/")
+	p.eval(fmt.Sprintf(`(async () => {
+  const ctx = new AudioContext(); await ctx.resume();
+  const osc = ctx.createOscillator(); osc.frequency.value = 1000;
+  const gain = ctx.createGain(); gain.gain.value = 0.3;
+  const dst = ctx.createMediaStreamDestination(); osc.connect(gain).connect(dst); osc.start();
+  const ua = new JsSIP.UA({sockets: [new JsSIP.WebSocketInterface("wss://" + location.host + "/ws")],
+    uri: "sip:1001@" + location.hostname, password: %q, register: true});
+  window.xfer = {ua, stream: dst.stream, accepted: false, failed: ""};
+  await new Promise((ok, fail) => { ua.on("registered", ok); ua.on("registrationFailed", (e) => fail(new Error(e.cause))); ua.start(); });
+  return true;
+})()`, testUsers["1001"]), nil)
+	call := func(n int, dest string) {
+		p.eval(fmt.Sprintf(`xfer.s%d = xfer.ua.call(%q, {mediaStream: xfer.stream, pcConfig: {iceServers: []}}); true`, n, dest), nil)
+		p.waitTrue(fmt.Sprintf(`!!xfer.s%d && xfer.s%d.isEstablished()`, n, n), 15*time.Second)
+	}
+	call(1, "1002")
+	time.Sleep(time.Second)
+	p.eval(`xfer.s1.hold(); true`, nil)
+	call(2, "1003")
+	time.Sleep(time.Second)
+	p.eval(`xfer.s1.refer("sip:1003@" + location.hostname, {replaces: xfer.s2, eventHandlers: {
+  accepted: () => { xfer.accepted = true; }, failed: (e) => { xfer.failed = String(e && e.status_line && e.status_line.status_code); }}}); true`, nil)
+	p.waitTrue(`xfer.accepted || xfer.failed !== ""`, 20*time.Second)
+	var failed string
+	p.eval(`xfer.failed`, &failed)
+	if failed != "" {
+		t.Fatalf("the browser saw the transfer fail: %s", failed)
+	}
+	p.waitTrue(`xfer.s1.isEnded() && xfer.s2.isEnded()`, 15*time.Second) // released from both calls
+
+	time.Sleep(3 * time.Second) // B and C talk
+	baresipCommand(t, bCtrl, "quit", "")
+	b.wait(t, 15*time.Second)
+	waitFor(t, 10*time.Second, "both calls ended", func() bool { return strings.Count(s.logs(), `msg="call ended"`) >= 2 })
+	baresipCommand(t, cCtrl, "quit", "")
+	c.wait(t, 15*time.Second)
+	heardB := b.heard(t)
+	assertToneNear(t, "B after the transfer", lastPart(heardB, 2500*time.Millisecond, 300*time.Millisecond), heardB.Rate, 440, 8)
+	heardC := c.heard(t)
+	assertToneNear(t, "C after the transfer", lastPart(heardC, 2500*time.Millisecond, 300*time.Millisecond), heardC.Rate, 700, 8)
+	assertTransferCDRs(t, s, "user/1003")
+	if logs := s.logs(); !strings.Contains(logs, `msg="attended transfer"`) || !strings.Contains(logs, `msg="callee handed over to an attended transfer"`) {
+		t.Fatalf("the transfer did not take the other call's callee:\n%s", grepLines(logs, "transfer"))
+	}
 }
