@@ -212,6 +212,9 @@ func notify(ctx context.Context, c *Call, r *leg.Refer, code int, reason string)
 	if r.Notifier == nil {
 		return
 	}
+	if code < 100 { // a cause with no SIP status (a BYE-only one)
+		code, reason = leg.Failure.SIP, leg.Failure.Reason
+	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
 	if err := r.Notifier.Notify(nctx, code, reason); err != nil {
