@@ -93,14 +93,37 @@ func (c *Call) onProgress(ctx context.Context, p leg.Progress, early *media.Endp
 	}
 }
 
-// bridged joins leg A and leg B until one of them hangs up.
+// bridged joins leg A and leg B until one of them hangs up; a transfer
+// (REFER from leg B) replaces leg B and the bridge goes on.
 func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
+	c.mu.Lock()
+	target := c.cdr.Target
+	c.mu.Unlock()
+	for {
+		out, ok, reason, err := c.bridgeLegs(ctx, b, target)
+		if out.next == nil {
+			return ok, reason, err
+		}
+		b, target = out.next, out.target
+	}
+}
+
+// bridgeLegs joins leg A and b until one of them hangs up or b transfers
+// the call (out.next is then the leg to bridge to next).
+func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out transferOutcome, ok bool, reason string, err error) {
 	matchRates(c.a, b)
 	gateB := media.NewGate(b.AudioSink())
 	link(c.a, gateB)
 	link(b, c.gateA)
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
+	handedOver := false // b belongs to another call now: not to be touched
+	c.setBridging(true)
 	defer func() {
+		c.setBridging(false)
+		if handedOver {
+			c.log.Info("bridge ended: the callee was handed over to an attended transfer")
+			return
+		}
 		// The media path as it ran: tests and operators read what was
 		// transcoded, resampled or passed through.
 		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, gateB), "media_b_to_a", pipeline(b, c.gateA))
@@ -117,7 +140,7 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 		case ev, ok := <-b.Events():
 			if !ok {
 				c.hangupA(leg.Normal, "callee")
-				return true, "", nil
+				return out, true, "", nil
 			}
 			switch ev.Kind {
 			case leg.EventHangup:
@@ -126,7 +149,7 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 					cause = leg.Normal
 				}
 				c.hangupA(cause, "callee")
-				return true, "", nil
+				return out, true, "", nil
 			case leg.EventMediaTimeout:
 				c.log.Warn("no media from the callee: ending the call")
 				// The caller first: a callee that went silent has likely
@@ -135,13 +158,34 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 				hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				_ = b.Hangup(hctx, leg.MediaTimeout)
 				cancel()
-				return true, "", nil
+				return out, true, "", nil
+			case leg.EventRefer:
+				if ev.Refer == nil {
+					continue
+				}
+				stopMusic(toA, toB) // the ringback of the transfer plays instead
+				out = c.transferCallee(ctx, ev.Refer, b, target)
+				if out.ended {
+					return transferOutcome{}, true, "", c.gone(ctx)
+				}
+				return out, true, "", nil
 			case leg.EventHold, leg.EventResume:
 				toA.set(ctx, ev.Kind == leg.EventHold)
 			case leg.EventDTMF:
 				if err := c.a.SendDTMF(ev.Digit, orDefault(ev.Duration)); err != nil {
 					c.log.Debug("relaying digit to the caller failed", "error", err)
 				}
+			}
+		case r := <-c.refers:
+			stopMusic(toA, toB)
+			out = c.transferCaller(ctx, r, b, target, gateB)
+			if out.ended {
+				return transferOutcome{}, true, "", c.gone(ctx)
+			}
+			return out, true, "", nil
+		case req := <-c.handover:
+			if handedOver = c.handOver(req, b, target); handedOver {
+				return transferOutcome{}, true, "", nil
 			}
 		case d := <-c.digits:
 			if err := b.SendDTMF(d, digitDuration); err != nil {
@@ -151,7 +195,7 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 			hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = b.Hangup(hctx, leg.Normal)
 			cancel()
-			return true, "", c.gone(ctx)
+			return out, true, "", c.gone(ctx)
 		}
 	}
 }

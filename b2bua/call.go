@@ -29,8 +29,14 @@ type Call struct {
 
 	ctx    context.Context // ends when leg A hangs up or the engine terminates the call
 	cancel context.CancelCauseFunc
-	digits chan rune     // from leg A, read by Collect and bridges
-	pumped chan struct{} // closed when leg A's events are all read: the leg has ended
+	digits chan rune       // from leg A, read by Collect and bridges
+	refers chan *leg.Refer // transfers leg A asked for, read by bridges
+	// handover takes requests from another call for this call's leg B
+	// (an attended transfer replacing this call's leg A); read by bridges.
+	handover chan handoverReq
+	pickups  chan pickupReq // INVITEs with Replaces taking over a ringing branch, read while ringing
+	over     chan struct{}  // closed when the call has ended
+	pumped   chan struct{}  // closed when leg A's events are all read: the leg has ended
 
 	gateA    *media.Gate   // in front of leg A's sink: prompts override whatever else plays
 	aHeld    atomic.Bool   // leg A's peer holds the call (set by the event pump)
@@ -43,9 +49,15 @@ type Call struct {
 	// presented is the caller shown to bridged legs (call:set_caller).
 	presented presented
 
-	mu     sync.Mutex // guards cdr and aCause, shared with the event pump
+	mu     sync.Mutex // guards cdr, aCause and detaching, shared with the event pump
 	cdr    store.CDR
 	aCause *leg.Cause // set by the event pump when the caller hangs up
+	// detaching is set while the caller transfers the call away: its
+	// hangup then does not end the call.
+	detaching bool
+	// bridging is set while a bridge reads c.refers: a transfer asked
+	// for at another time (an IVR playing) is declined at once.
+	bridging bool
 }
 
 type presented struct{ number, name string }
@@ -55,6 +67,7 @@ var errCallerGone = errors.New("caller hung up")
 func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 	c := &Call{
 		e: e, a: a, info: info, digits: make(chan rune, 32), vars: make(map[string]string), holdA: make(chan struct{}, 1),
+		refers: make(chan *leg.Refer, 4), handover: make(chan handoverReq), pickups: make(chan pickupReq), over: make(chan struct{}),
 		log:       e.log.With("call_id", info.ID),
 		presented: presented{number: info.Caller, name: info.CallerName},
 	}
@@ -68,6 +81,7 @@ func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 func (c *Call) run(parent context.Context) {
 	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
 	defer c.cancel(nil)
+	defer close(c.over)
 	pumpDone := make(chan struct{})
 	c.pumped = pumpDone
 	go c.pump(pumpDone)
@@ -103,7 +117,8 @@ func (c *Call) run(parent context.Context) {
 		}
 		c.hangupA(cause, "system")
 	}
-	<-pumpDone
+	<-c.pumped // leg A's pump (leg A may have changed in a transfer by the caller)
+	c.refuseRefers()
 	c.finishCDR()
 }
 
@@ -116,8 +131,11 @@ func (c *Call) pump(done chan struct{}) {
 			cause := ev.Cause
 			c.mu.Lock()
 			c.aCause = &cause
+			detaching := c.detaching
 			c.mu.Unlock()
-			c.cancel(errCallerGone)
+			if !detaching {
+				c.cancel(errCallerGone)
+			}
 		case leg.EventMediaTimeout:
 			cause := leg.MediaTimeout
 			c.mu.Lock()
@@ -130,6 +148,23 @@ func (c *Call) pump(done chan struct{}) {
 			select {
 			case c.holdA <- struct{}{}:
 			default: // a change already waits; the bridge reads aHeld
+			}
+		case leg.EventRefer:
+			if ev.Refer == nil {
+				continue
+			}
+			c.mu.Lock()
+			bridging := c.bridging
+			c.mu.Unlock()
+			if !bridging {
+				c.log.Info("transfer declined: the call is not bridged")
+				notify(c.ctx, c, ev.Refer, 603, "Decline")
+				continue
+			}
+			select {
+			case c.refers <- ev.Refer:
+			default:
+				notify(c.ctx, c, ev.Refer, 503, "Service Unavailable")
 			}
 		case leg.EventDTMF:
 			select {

@@ -38,6 +38,10 @@ type Config struct {
 	// DataDir holds recordings (DataDir/recordings) and voicemail
 	// (DataDir/voicemail/EXT); empty: call:record and voicemail fail.
 	DataDir string
+	// TransferFallback is what a transferred party gets when the transfer
+	// target fails: TransferReconnect (the default: back to the referrer)
+	// or TransferHangup.
+	TransferFallback string
 }
 
 // Prompts gives the shared, immutable audio of a prompt at a rate (the
@@ -94,6 +98,10 @@ func (e *Engine) SetTrunks(t TrunkStatus) { e.trunks = t }
 func (e *Engine) Serve(ctx context.Context, in leg.Leg, info CallInfo) {
 	e.wg.Add(1)
 	defer e.wg.Done()
+	if info.Pickup != "" {
+		e.pickup(ctx, in, info)
+		return
+	}
 	c := newCall(e, in, info)
 	e.mu.Lock()
 	e.active[info.ID] = c

@@ -89,6 +89,10 @@ func (c *Call) ring(ctx, dctx context.Context, f *fork, progress <-chan leg.Prog
 			f.causes = append(f.causes, c.branchFailed(dctx, r))
 		case p := <-progress:
 			c.onProgress(ctx, p, &early)
+		case p := <-c.pickups:
+			if r := c.pickedUp(ctx, p); r != nil {
+				return r, early
+			}
 		case <-dctx.Done():
 			f.causes = append(f.causes, leg.NoAnswer)
 			if ctx.Err() == nil {

@@ -34,6 +34,15 @@ func (h *onHold) set(ctx context.Context, held bool) {
 	}
 }
 
+// stopMusic stops the music on hold of a bridge's parties: a transfer
+// plays its ringback into the same gates, and two players on one gate
+// would interleave their frames.
+func stopMusic(parties ...*onHold) {
+	for _, h := range parties {
+		h.set(context.Background(), false)
+	}
+}
+
 // holdMusic is music on hold playing into one leg's gate.
 type holdMusic struct {
 	cancel context.CancelFunc

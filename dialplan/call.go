@@ -38,6 +38,8 @@ func newCallType(L *lua.LState) *callType {
 		"voicemail_messages": luaVoicemailMessages,
 		"voicemail_heard":    luaVoicemailHeard,
 		"voicemail_delete":   luaVoicemailDelete,
+
+		"transfer": luaTransfer,
 	} {
 		t.methods[name] = L.NewFunction(fn)
 	}
@@ -101,6 +103,8 @@ func (t *callType) luaIndex(L *lua.LState) int {
 		v = r.sess.Transport()
 	case "trunk":
 		v = r.sess.Trunk()
+	case "referred_by":
+		v = referredBy(r.sess)
 	default:
 		m, ok := t.methods[string(key)]
 		if !ok {

@@ -26,6 +26,8 @@
 //	call:voicemail_heard(ext, id), call:voicemail_delete(ext, id)
 //	call:set(name, value), call:get(name)          vars: logged, in the CDR (vars column)
 //	os.time([t]), os.date([format [, t]]), os.difftime(t2, t1), os.clock()
+//	call.referred_by                               who transferred the call here (REFER), or ""
+//	call:transfer(number)                          runs the dialplan again for number (blind transfer)
 //	log.debug(...), log.info(...), log.warn(...), log.error(...), print(...)
 //
 // record and the voicemail functions need a Session that also implements

@@ -28,8 +28,9 @@ type baresipOpts struct {
 	autoAnswer    bool
 	dial          string // extension to call at start
 	runFor        time.Duration
-	mwi           bool // subscribe to message-summary (module mwi)
-	ctrlPort      int  // >0: accept commands on this TCP port (module ctrl_tcp, see baresip.command)
+	mwi           bool   // subscribe to message-summary (module mwi)
+	ctrlPort      int    // >0: accept commands on this TCP port (module ctrl_tcp, see baresip.command)
+	extraConfig   string // appended to the config file (e.g. modules a test needs)
 }
 
 // baresip is a running baresip; it exits by itself after runFor.
@@ -79,7 +80,7 @@ module sndfile.so
 snd_path %s
 module_app account.so
 module_app menu.so
-%s`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir, extra)
+%s`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir, extra+o.extraConfig)
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s;mwi=%s\n",
 		o.ext, s.addr("udp"), o.password, answer, o.codecs, mwi)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {

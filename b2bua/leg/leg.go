@@ -43,6 +43,7 @@ const (
 	EventMediaTimeout                      // no RTP for the endpoint's timeout
 	EventHold                              // the peer put the call on hold (a=sendonly/inactive, c=0.0.0.0)
 	EventResume                            // the peer took the call off hold
+	EventRefer                             // the peer asks for a transfer (REFER, answered 202); Refer says where
 )
 
 // Event is something the peer of a leg did.
@@ -51,6 +52,7 @@ type Event struct {
 	Cause    Cause
 	Digit    rune
 	Duration time.Duration
+	Refer    *Refer
 }
 
 // Progress is a provisional answer to an outbound leg.
@@ -142,4 +144,7 @@ type CallInfo struct {
 	Authenticated bool
 	// Trunk names the carrier the call came from (by its address), or "".
 	Trunk string
+	// Pickup is set for an INVITE with Replaces (RFC 3891) naming a
+	// branch that rings: the ID of the call it picks up.
+	Pickup string
 }

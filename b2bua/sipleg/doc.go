@@ -8,5 +8,7 @@
 // (offer/answer), RFC 3311 (UPDATE), RFC 4028 (session timers: refreshes
 // are answered), RFC 6086 (INFO; application/dtmf-relay and
 // application/dtmf bodies), RFC 7118 (calling a browser on the WebSocket
-// it registered on), RFC 3326 (Reason).
+// it registered on), RFC 3326 (Reason), RFC 3515 (REFER answered 202,
+// 400 for an unusable Refer-To, 481 outside a dialog; NOTIFY with
+// message/sipfrag), RFC 3892 (Referred-By), RFC 3891 (Replaces in Refer-To).
 package sipleg

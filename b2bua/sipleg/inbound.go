@@ -72,6 +72,15 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			info.CallerName = u.Name
 		}
 	}
+	if h := req.GetHeader("Replaces"); h != nil {
+		id, code, why := m.pickupOf(h.Value())
+		if code != 0 {
+			log.Info("INVITE with Replaces refused", "replaces", h.Value(), "reason", why)
+			m.srv.Reply(req, tx, code, sipReason(code), "Warning", `399 softswitch "`+why+`"`)
+			return
+		}
+		info.Pickup = id
+	}
 	// An INVITE without SDP is a late offer (RFC 3261 §13.2.1): we offer
 	// in the 200 and the caller answers in its ACK.
 	lateOffer := len(req.Body()) == 0
@@ -312,6 +321,17 @@ func (l *inLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if took {
 		l.noteHold(req.Body())
 	}
+}
+
+// onRefer takes a transfer request from the caller; NOTIFYs go to the
+// caller's Contact within this dialog.
+func (l *inLeg) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	target := l.dlg.InviteRequest.Contact()
+	if target == nil {
+		l.m.srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.core.onRefer(req, tx, target.Address, l.dlg.Do)
 }
 
 func sanitizeWarning(s string) string {

@@ -120,6 +120,7 @@ type dialog interface {
 	onAck(req *sip.Request, tx sip.ServerTransaction)
 	onReinvite(req *sip.Request, tx sip.ServerTransaction)
 	onInfo(req *sip.Request, tx sip.ServerTransaction)
+	onRefer(req *sip.Request, tx sip.ServerTransaction)
 	onConnection(transport, remote string) bool
 	connectionLost()
 }
@@ -161,6 +162,7 @@ func New(cfg Config, srv *sipserver.Server, auth Authenticator, loc Locator, use
 	srv.Handle(sip.BYE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onBye(req, tx) }))
 	srv.Handle(sip.INFO, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onInfo(req, tx) }))
 	srv.Handle(sip.UPDATE, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onReinvite(req, tx) }))
+	srv.Handle(sip.REFER, m.inDialog(func(d dialog, req *sip.Request, tx sip.ServerTransaction) { d.onRefer(req, tx) }))
 	srv.OnConnClose(m.connClosed)
 	srv.Handle(sip.CANCEL, func(req *sip.Request, tx sip.ServerTransaction) {
 		// sipgo answers a CANCEL that matches a pending INVITE itself.

@@ -156,7 +156,7 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	req := m.inviteRequest(b, opts, fromHost, callID, contact)
 	req.SetBody(offer)
 
-	l := &outLeg{core: newCore(m, callID, ep, b.transport, b.dest, log), offer: offer}
+	l := &outLeg{core: newCore(m, callID, ep, b.transport, b.dest, log), offer: offer, call: opts.CallID}
 	m.addDialog(callID, l)
 	fail := func(err error) (*outLeg, error) {
 		m.delDialog(callID, l)
@@ -209,6 +209,9 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	if err := confirmAnswer(dlg, ep, earlySDP, log); err != nil {
 		return fail(err)
 	}
+	l.mu.Lock()
+	l.confirmed = true
+	l.mu.Unlock()
 	m.wg.Add(1)
 	go l.watch(nil, nil)
 	log.Info("answered", "codec", ep.Codec())
@@ -287,8 +290,10 @@ func confirmAnswer(dlg *sipgo.DialogClientSession, ep media.Endpoint, earlySDP b
 // outLeg is a callee's side of a call (we are UAC).
 type outLeg struct {
 	core
-	offer []byte                     // our current SDP; guarded by core.mu
-	dlg   *sipgo.DialogClientSession // guarded by core.mu
+	offer     []byte                     // our current SDP; guarded by core.mu
+	dlg       *sipgo.DialogClientSession // guarded by core.mu
+	call      string                     // the ID of the call this branch belongs to
+	confirmed bool                       // answered; guarded by core.mu
 }
 
 func (l *outLeg) setDialog(d *sipgo.DialogClientSession) {
@@ -349,4 +354,15 @@ func (l *outLeg) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if took {
 		l.noteHold(req.Body())
 	}
+}
+
+// onRefer takes a transfer request from the callee; NOTIFYs go to the
+// callee's Contact within this dialog.
+func (l *outLeg) onRefer(req *sip.Request, tx sip.ServerTransaction) {
+	d := l.dialog()
+	if d == nil || d.InviteResponse == nil || d.InviteResponse.Contact() == nil {
+		l.m.srv.Reply(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.core.onRefer(req, tx, d.InviteResponse.Contact().Address, d.Do)
 }

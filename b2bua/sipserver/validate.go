@@ -78,10 +78,11 @@ func unsupported(req *sip.Request) string {
 }
 
 // isSupported reports whether a Require header may name tag: session
-// timers (RFC 4028), and what OPTIONS advertises.
+// timers (RFC 4028), Replaces (RFC 3891, call pickup), and what OPTIONS
+// advertises.
 func isSupported(tag string) bool {
 	switch strings.ToLower(tag) {
-	case "timer", "path", "outbound", "gruu":
+	case "timer", "replaces", "path", "outbound", "gruu":
 		return true
 	}
 	return false

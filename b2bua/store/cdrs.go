@@ -19,6 +19,11 @@ const (
 	CDRInterrupted = "interrupted"
 )
 
+// CauseTransferred ends the record of a call its callee or caller
+// transferred (REFER); the call goes on in a record naming it in
+// TransferredFrom.
+const CauseTransferred = "transferred"
+
 // CauseInterrupted is the cause of a call cut by a crash of the process.
 const CauseInterrupted = "interrupted"
 
@@ -44,6 +49,9 @@ type CDR struct {
 	CodecA      string
 	CodecB      string
 	Vars        map[string]string // call:set in the dialplan; stored as a JSON object
+	// TransferredFrom is the UID of the record of the call this one was
+	// transferred from (REFER), or "".
+	TransferredFrom string
 }
 
 // Duration is the billable time: from answer to end (zero while the call
@@ -63,12 +71,12 @@ func (c CDR) Open() bool { return c.State == CDRRinging || c.State == CDRUp }
 // that row is already further on (ringing < up < ended): a record never
 // goes back, whatever order its writes arrive in.
 const saveCDRSQL = `INSERT INTO cdrs (uid, state, updated_ms, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b, vars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (uid) WHERE uid <> '' DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms,
 	call_id = excluded.call_id, caller = excluded.caller, destination = excluded.destination, target = excluded.target,
 	start_ms = excluded.start_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, cause = excluded.cause,
 	sip_code = excluded.sip_code, q850 = excluded.q850, side = excluded.side, codec_a = excluded.codec_a, codec_b = excluded.codec_b,
-	vars = excluded.vars
+	vars = excluded.vars, transferred_from = excluded.transferred_from
 WHERE cdrs.state IN ('ringing', 'up') AND NOT (cdrs.state = 'up' AND excluded.state = 'ringing')`
 
 // SaveCDRs writes records in one transaction: a record with a UID creates
@@ -95,7 +103,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 		}
 		if _, err := stmt.ExecContext(ctx, c.UID, state, now, c.CallID, c.Caller, c.Destination, c.Target,
 			toMillis(c.Start), toMillis(c.Answer), toMillis(c.End), c.Cause, c.SIPCode, c.Q850, c.Side,
-			c.CodecA, c.CodecB, varsJSON(c.Vars)); err != nil {
+			c.CodecA, c.CodecB, varsJSON(c.Vars), c.TransferredFrom); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("store: save cdr %q: %w", c.CallID, err)
 		}
@@ -107,7 +115,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 }
 
 const cdrColumns = `uid, state, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b, vars`
+	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from`
 
 // CDRs returns the last n records of finished calls (ended or
 // interrupted; all when n <= 0), oldest first.
@@ -151,7 +159,7 @@ func scanCDRs(rows *sql.Rows) ([]CDR, error) {
 		var start, answer, end int64
 		var vars string
 		if err := rows.Scan(&c.UID, &c.State, &c.CallID, &c.Caller, &c.Destination, &c.Target, &start, &answer, &end,
-			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars); err != nil {
+			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars, &c.TransferredFrom); err != nil {
 			return nil, err
 		}
 		if vars != "" && vars != "{}" {

@@ -95,6 +95,13 @@ CREATE TABLE voicemail (
 );
 CREATE INDEX voicemail_ext ON voicemail(ext, id);
 `,
+		// Version 6: transfers. A call transferred (REFER) goes on in a new
+		// record whose transferred_from is the uid of the record it came
+		// from; that one ends with cause "transferred".
+		`
+ALTER TABLE cdrs ADD COLUMN transferred_from TEXT NOT NULL DEFAULT '';
+CREATE INDEX cdrs_transferred_from ON cdrs(transferred_from) WHERE transferred_from <> '';
+`,
 	}
 }
 

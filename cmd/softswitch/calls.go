@@ -67,7 +67,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return nil, err
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
-	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data}, dp, legs, cdrs, log)
+	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, TransferFallback: cfg.TransferFallback}, dp, legs, cdrs, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {
 		pcfg.Dir = filepath.Join(cfg.Data, "prompts")

@@ -64,9 +64,16 @@ func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 				d = now.Sub(c.Answer)
 			}
 		}
-		fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s%s\n",
+		fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s%s",
 			c.Start.Local().Format("2006-01-02 15:04:05"), dash(c.Caller), dash(c.Destination), dash(c.Target), cause,
 			d.Round(time.Second), dash(c.Side), c.SIPCode, c.Q850, dash(c.CodecA)+"/"+dash(c.CodecB), c.CallID, varsText(c.Vars))
+		if c.TransferredFrom != "" {
+			fmt.Fprintf(w, " transferred-from=%s", c.TransferredFrom)
+		}
+		if c.Cause == store.CauseTransferred {
+			fmt.Fprintf(w, " uid=%s", c.UID)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

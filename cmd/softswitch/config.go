@@ -71,6 +71,10 @@ type Config struct {
 	// DrainTimeout is how long SIGTERM lets calls go on before hanging
 	// them up; 0 means 30s.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// TransferFallback is what a transferred party gets when the transfer
+	// target fails: "reconnect" (the default: back to the referrer) or
+	// "hangup".
+	TransferFallback string `yaml:"transfer_fallback"`
 
 	// Trunks are the carriers; they can change without a restart.
 	Trunks []trunk.Config `yaml:"trunks"`
@@ -151,6 +155,11 @@ func (c *Config) validate() error {
 	}
 	if c.SIP == "" && c.SIPTLS == "" && c.HTTPS == "" && c.WS == "" {
 		return errors.New("config: every SIP listener is off (sip, sip_tls, https, ws)")
+	}
+	switch c.TransferFallback {
+	case "", "reconnect", "hangup":
+	default:
+		return fmt.Errorf("config: transfer_fallback: %q is neither reconnect nor hangup", c.TransferFallback)
 	}
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)

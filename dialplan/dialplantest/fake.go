@@ -21,6 +21,7 @@ type Call struct {
 	Source      string
 	Transport   string
 	Trunk       string            // the carrier the call came from, or ""
+	Referrer    string            // call.referred_by: who transferred the call here, or ""
 	Headers     map[string]string // looked up case-insensitively
 }
 

@@ -2,6 +2,9 @@
 -- time, plus numbers that fail on purpose.
 function on_call(call)
   local d = call.destination
+  if call.referred_by ~= "" then
+    return transfer_test(call)
+  end
   if d == "07010002000" then
     call:answer()
     call:play("test-audio")
@@ -54,4 +57,17 @@ function collect_test(call)
   end
   log.warn("collected", digits)
   call:hangup("declined")
+end
+
+-- A transfer (REFER): the dialplan decides where the transferred party
+-- may go; 1999 is refused on purpose.
+function transfer_test(call)
+  local d = call.destination
+  if d == "1999" or not d:match("^%d%d%d%d$") then
+    return call:hangup("forbidden")
+  end
+  local ok, why = call:bridge({"user/" .. d}, {timeout = 15})
+  if not ok then
+    return call:hangup(why)
+  end
 end

@@ -266,6 +266,9 @@
     hold: () => !!session && session.hold(),
     unhold: () => !!session && session.unhold(),
     held: () => !!session && session.isOnHold().local,
+    transfer: (target) => {
+      if (session) session.refer(target);
+    },
     analysis,
     stats,
     setTone: (hz) => {
