@@ -10,6 +10,8 @@ import (
 const (
 	DefaultPort       = 8443
 	DefaultRTPTimeout = 30 * time.Second
+	// DefaultDTLSTimeout bounds a call's ICE and DTLS set-up (lite engine).
+	DefaultDTLSTimeout = 10 * time.Second
 	// DefaultRate is the PCM rate of a new Endpoint: Opus at full quality.
 	DefaultRate = 48000
 )
@@ -31,14 +33,31 @@ type Config struct {
 	// this long after the first packet. Zero means 30s; a negative value
 	// disables the timeout.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// Engine chooses the browser transport: EngineLite (the default: per
+	// call one UDP socket, ICE-lite, pion/dtls and pion/srtp driven
+	// directly) or EnginePeerConnection (a pion PeerConnection per call on
+	// the shared Port).
+	Engine string `yaml:"engine"`
+	// DTLSTimeout ends a lite call (media.EventTimeout, reason logged)
+	// whose ICE and DTLS set-up did not finish this long after
+	// negotiation. Zero means 10s.
+	DTLSTimeout time.Duration `yaml:"dtls_timeout"`
 }
+
+// Engines, for Config.Engine.
+const (
+	EngineLite           = "lite"
+	EnginePeerConnection = "peerconnection"
+)
 
 // settings is Config with defaults applied and values checked.
 type settings struct {
-	ip      netip.Addr
-	port    int
-	timeout time.Duration // <= 0: disabled
-	depth   int
+	ip          netip.Addr
+	port        int
+	timeout     time.Duration // <= 0: disabled
+	depth       int
+	lite        bool
+	dtlsTimeout time.Duration
 }
 
 func (cfg Config) resolve() (settings, error) {
@@ -55,6 +74,21 @@ func (cfg Config) resolve() (settings, error) {
 		return s, fmt.Errorf("%w: port %d", ErrConfig, cfg.Port)
 	}
 	s.ip, s.port, s.depth = ip, cfg.Port, jitterDepth
+	switch cfg.Engine {
+	case "", EngineLite:
+		s.lite = true
+	case EnginePeerConnection:
+	default:
+		return s, fmt.Errorf("%w: engine %q (want %q or %q)", ErrConfig, cfg.Engine, EngineLite, EnginePeerConnection)
+	}
+	switch {
+	case cfg.DTLSTimeout < 0:
+		return s, fmt.Errorf("%w: dtls_timeout %s", ErrConfig, cfg.DTLSTimeout)
+	case cfg.DTLSTimeout == 0:
+		s.dtlsTimeout = DefaultDTLSTimeout
+	default:
+		s.dtlsTimeout = cfg.DTLSTimeout
+	}
 	switch {
 	case cfg.RTPTimeout == 0:
 		s.timeout = DefaultRTPTimeout

@@ -1,0 +1,367 @@
+package webrtcep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+
+	"github.com/softswitch/softswitch/media/stream"
+)
+
+// liteConn is the lite engine's transport for one call: one UDP socket
+// demultiplexed per RFC 7983 by one reader goroutine, which answers ICE
+// checks (ICE-lite), feeds DTLS records to the handshake, and decrypts
+// SRTP and SRTCP in place of pion's PeerConnection. Once the handshake
+// is done the only goroutines of the call are the reader and pion/dtls's
+// own record reader; RTP is decrypted and handed to the stream on the
+// reader, encrypted and sent on the writer's goroutine.
+type liteConn struct {
+	e    *Endpoint
+	conn *net.UDPConn
+	cert *liteCert
+	pipe *dtlsPipe
+
+	mu      sync.Mutex // ICE and DTLS state below
+	local   iceCreds
+	remote  remoteMedia // from the peer's SDP; fingerprint "" until known
+	client  bool        // we are the DTLS client
+	started bool        // the handshake was started
+	dconn   *dtls.Conn
+	timer   *time.Timer // ends the leg when SRTP is not up in time
+
+	peer atomic.Pointer[netip.AddrPort] // the nominated pair's remote address
+	rx   atomic.Pointer[srtp.Context]   // receiving, once DTLS is up; the reader's
+	tx   atomic.Pointer[srtp.Context]   // sending, once DTLS is up; under the stream's send lock
+
+	// Under the stream's send lock.
+	out     [maxPacket + 64]byte
+	sr      srState
+	rtcpHdr rtcp.Header
+
+	dropped atomic.Uint64 // malformed, unauthenticated or unexpected datagrams
+	srSent  atomic.Uint64
+}
+
+// srState counts what we send for RTCP sender reports.
+type srState struct {
+	packets, octets uint32
+	last            time.Time
+}
+
+// srInterval is how often we send an RTCP sender report while sending.
+const srInterval = 5 * time.Second
+
+// remoteMedia is what the lite engine needs from the peer's SDP.
+type remoteMedia struct {
+	ice         iceCreds
+	fingerprint string // sha-256
+	setup       string // actpass, active, passive
+}
+
+func newLiteConn(e *Endpoint, ip netip.Addr, cert *liteCert) (*liteConn, error) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip.AsSlice()})
+	if err != nil {
+		return nil, fmt.Errorf("bind %s: %w", ip, err)
+	}
+	local, err := newICECreds()
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return &liteConn{e: e, conn: conn, cert: cert, pipe: newDTLSPipe(conn), local: local}, nil
+}
+
+// addr is the socket's address: our one host candidate.
+func (c *liteConn) addr() netip.AddrPort {
+	a, _ := c.conn.LocalAddr().(*net.UDPAddr)
+	return a.AddrPort()
+}
+
+// liteReader is the reader goroutine's buffer space.
+type liteReader struct {
+	buf   [maxPacket]byte
+	plain [maxPacket]byte
+	hdr   rtp.Header
+	pkt   stream.Packet
+}
+
+// read is the call's reader goroutine: every datagram is handled on
+// arrival; a read that times out is the stream's deadline.
+func (c *liteConn) read() {
+	e := c.e
+	rl := &liteReader{}
+	for {
+		n, from, err := c.conn.ReadFromUDPAddrPort(rl.buf[:])
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || e.closed.Load() {
+				return
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				e.s.Wake()
+			} else {
+				c.dropped.Add(1)
+			}
+			continue
+		}
+		c.handle(rl, rl.buf[:n], from)
+	}
+}
+
+// handle demultiplexes one datagram.
+func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
+	switch classify(pkt) {
+	case classSTUN:
+		c.stun(pkt, from)
+	case classDTLS:
+		if p := c.peer.Load(); p == nil || *p != from || !c.pipe.deliver(pkt) {
+			c.dropped.Add(1)
+		}
+	case classRTP:
+		rx := c.rx.Load()
+		if p := c.peer.Load(); rx == nil || p == nil || *p != from {
+			c.dropped.Add(1)
+			return
+		}
+		plain, err := rx.DecryptRTP(rl.plain[:], pkt, &rl.hdr)
+		if err != nil {
+			c.dropped.Add(1)
+			return
+		}
+		if c.e.s.Parse(plain, &rl.pkt) {
+			c.e.s.Receive(&rl.pkt)
+		}
+	case classRTCP:
+		rx := c.rx.Load()
+		if p := c.peer.Load(); rx == nil || p == nil || *p != from {
+			c.dropped.Add(1)
+			return
+		}
+		plain, err := rx.DecryptRTCP(rl.plain[:], pkt, nil)
+		if err != nil {
+			c.dropped.Add(1)
+			return
+		}
+		c.e.rtcpIn.Add(1)
+		c.e.s.ReceiveRTCP(plain)
+	default:
+		c.dropped.Add(1)
+	}
+}
+
+// stun answers a connectivity check; a nominating one (or the first)
+// selects the pair and may start DTLS.
+func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
+	c.mu.Lock()
+	local := c.local
+	c.mu.Unlock()
+	resp, nominated, err := answerCheck(pkt, from, local)
+	if err != nil {
+		c.dropped.Add(1)
+		c.e.log.Debug("webrtc: stun dropped", "from", from.String(), "err", err)
+		return
+	}
+	if _, err := c.conn.WriteToUDPAddrPort(resp, from); err != nil {
+		c.e.log.Debug("webrtc: stun response", "to", from.String(), "err", err)
+	}
+	if p := c.peer.Load(); p != nil && (!nominated || *p == from) {
+		return
+	}
+	c.peer.Store(&from)
+	c.pipe.setPeer(from)
+	c.e.log.Debug("webrtc: ice pair selected", "remote", from.String(), "nominated", nominated)
+	c.startDTLS()
+}
+
+// setRemote takes the peer's ICE credentials, fingerprint and setup
+// role from its SDP; it starts DTLS when the pair is known. We are the
+// DTLS client when the peer is passive, or when it offered actpass and
+// we answer (setup:active, as pion and browsers answer).
+func (c *liteConn) setRemote(r remoteMedia, answering bool) error {
+	c.mu.Lock()
+	if c.remote.fingerprint != "" && !strings.EqualFold(c.remote.fingerprint, r.fingerprint) {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: the peer's certificate fingerprint changed in a re-offer (a new DTLS session is not supported)", ErrNegotiation)
+	}
+	if c.started {
+		c.remote.ice = r.ice
+		c.mu.Unlock()
+		return nil
+	}
+	c.remote = r
+	c.client = r.setup == "passive" || (answering && r.setup != "active")
+	c.mu.Unlock()
+	c.armTimeout()
+	c.startDTLS()
+	return nil
+}
+
+// localSetup is our a=setup in an answer to an offer with setup.
+func localSetup(offered string) string {
+	if offered == "active" {
+		return "passive"
+	}
+	return "active"
+}
+
+// armTimeout bounds the set-up: when SRTP is not up within the
+// handshake timeout of the negotiation, the leg ends (EventTimeout) with
+// the reason logged.
+func (c *liteConn) armTimeout() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil || c.e.set.dtlsTimeout <= 0 {
+		return
+	}
+	c.timer = time.AfterFunc(c.e.set.dtlsTimeout, func() {
+		if c.rx.Load() != nil || c.e.closed.Load() {
+			return
+		}
+		why := "no ICE connectivity check from the peer"
+		if c.peer.Load() != nil {
+			why = "the DTLS handshake did not finish"
+		}
+		c.e.s.Fail(fmt.Sprintf("dtls failed: %s within %s; no media", why, c.e.set.dtlsTimeout))
+	})
+}
+
+// startDTLS starts the handshake once the peer's SDP and the ICE pair
+// are both known.
+func (c *liteConn) startDTLS() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started || c.remote.fingerprint == "" || c.peer.Load() == nil {
+		return
+	}
+	cfg := dtlsConfig(c.cert, c.remote.fingerprint)
+	rAddr := net.UDPAddrFromAddrPort(*c.peer.Load())
+	var err error
+	if c.client {
+		c.dconn, err = dtls.Client(c.pipe, rAddr, cfg)
+	} else {
+		c.dconn, err = dtls.Server(c.pipe, rAddr, cfg)
+	}
+	if err != nil {
+		c.e.log.Warn("dtls failed: cannot start the handshake; no media", "err", err)
+		return
+	}
+	c.started = true
+	dc, client := c.dconn, c.client
+	c.e.goTracked(func() { c.handshake(dc, client) })
+}
+
+// handshake runs DTLS to its end, bounded, and installs the SRTP keys.
+func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
+	timeout := c.e.set.dtlsTimeout
+	if timeout <= 0 {
+		timeout = DefaultDTLSTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := dc.HandshakeContext(ctx); err != nil {
+		if !c.e.closed.Load() {
+			c.e.log.Warn("dtls failed: peer certificate does not match the sdp fingerprint or the handshake failed; no media", "err", err)
+			c.e.s.Fail("dtls failed: " + err.Error())
+		}
+		return
+	}
+	tx, rx, err := srtpContexts(dc, client)
+	if err != nil {
+		c.e.log.Warn("dtls failed: no srtp keys; no media", "err", err)
+		c.e.s.Fail("dtls failed: " + err.Error())
+		return
+	}
+	c.tx.Store(tx)
+	c.rx.Store(rx)
+	c.e.log.Debug("webrtc: dtls-srtp up", "client", client)
+	bound := true
+	c.e.setSending(nil, &bound)
+}
+
+// SendRTP encrypts one packet and sends it to the selected pair; it runs
+// under the stream's send lock and allocates nothing but the sender
+// report every few seconds.
+func (c *liteConn) SendRTP(h *rtp.Header, pkt, payload []byte) error {
+	tx, peer := c.tx.Load(), c.peer.Load()
+	if tx == nil || peer == nil {
+		return errNotBound
+	}
+	out, err := tx.EncryptRTP(c.out[:0], pkt, h)
+	if err != nil {
+		return fmt.Errorf("srtp: %w", err)
+	}
+	if _, err := c.conn.WriteToUDPAddrPort(out, *peer); err != nil {
+		return fmt.Errorf("send srtp: %w", err)
+	}
+	c.senderReport(tx, h, len(payload), *peer)
+	return nil
+}
+
+// senderReport counts a packet sent and sends an SRTCP sender report
+// every srInterval.
+func (c *liteConn) senderReport(tx *srtp.Context, h *rtp.Header, n int, peer netip.AddrPort) {
+	r := &c.sr
+	r.packets++
+	r.octets += uint32(n)
+	now := time.Now()
+	if now.Sub(r.last) < srInterval {
+		return
+	}
+	r.last = now
+	sr := rtcp.SenderReport{SSRC: h.SSRC, NTPTime: ntpTime(now), RTPTime: h.Timestamp, PacketCount: r.packets, OctetCount: r.octets}
+	b, err := sr.Marshal()
+	if err != nil {
+		return
+	}
+	out, err := tx.EncryptRTCP(c.out[:0], b, &c.rtcpHdr)
+	if err != nil {
+		return
+	}
+	if _, err := c.conn.WriteToUDPAddrPort(out, peer); err == nil {
+		c.srSent.Add(1)
+	}
+}
+
+// ntpTime converts t to the 64-bit NTP format of RTCP (RFC 3550 §4).
+func ntpTime(t time.Time) uint64 {
+	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
+	secs := uint64(t.Unix() + ntpEpochOffset)
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return secs<<32 | frac
+}
+
+// SetReadDeadline wakes the reader at d.
+func (c *liteConn) SetReadDeadline(d time.Time) error { return c.conn.SetReadDeadline(d) }
+
+// connected reports whether SRTP is up.
+func (c *liteConn) connected() bool { return c.rx.Load() != nil }
+
+// close sends DTLS close_notify and releases the socket; the reader and
+// the handshake end.
+func (c *liteConn) close() error {
+	c.mu.Lock()
+	dc := c.dconn
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	var err error
+	if dc != nil {
+		err = dc.Close()
+	}
+	_ = c.pipe.Close()
+	if cerr := c.conn.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
