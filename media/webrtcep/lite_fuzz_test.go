@@ -78,6 +78,28 @@ func FuzzLiteDatagram(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	for _, s := range liteSeeds(f, enc) {
+		f.Add(s)
+	}
+	fac, _ := newTestFactory(f)
+	c, e, rl, peer := liteFuzzFixture(f, fac, key, salt)
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		before := c.dropped.Load() + e.Stats().PacketsReceived + e.rtcpIn.Load()
+		if len(pkt) > maxPacket {
+			pkt = pkt[:maxPacket]
+		}
+		c.handle(rl, pkt, peer)
+		for len(c.pipe.in) > 0 {
+			<-c.pipe.in
+		}
+		after := c.dropped.Load() + e.Stats().PacketsReceived + e.rtcpIn.Load()
+		if classify(pkt) != classSTUN && classify(pkt) != classDTLS && after == before && classify(pkt) != classRTP {
+			t.Fatalf("datagram %x neither handled nor counted", pkt)
+		}
+	})
+}
+
+func liteSeeds(f testing.TB, enc *srtp.Context) [][]byte {
 	plain, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 1, Timestamp: 960, SSRC: 9},
 		Payload: []byte{0xfc, 0xff, 0xfe}}).Marshal()
 	if err != nil {
@@ -92,14 +114,13 @@ func FuzzLiteDatagram(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(srtpPkt)
-	f.Add(srtcpPkt)
-	f.Add(fuzzCheck(f, "abcd:peer", fuzzCreds.pwd, true))
-	f.Add(append([]byte{22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, make([]byte, 12)...))
-	f.Add([]byte{0x80})
-	f.Add([]byte{0x90, 200, 0, 0})
+	return [][]byte{srtpPkt, srtcpPkt, fuzzCheck(f, "abcd:peer", fuzzCreds.pwd, true),
+		append([]byte{22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, make([]byte, 12)...), {0x80}, {0x90, 200, 0, 0}}
+}
 
-	fac, _ := newTestFactory(f)
+// liteFuzzFixture is a lite endpoint without its reader, its SRTP
+// receive keys installed and the peer selected.
+func liteFuzzFixture(f testing.TB, fac *Factory, key, salt []byte) (*liteConn, *Endpoint, *liteReader, netip.AddrPort) {
 	e, err := fac.createLite(context.Background()) // no reader: the test feeds it
 	if err != nil {
 		f.Fatal(err)
@@ -121,19 +142,5 @@ func FuzzLiteDatagram(f *testing.F) {
 	}
 	e.s.SetReceive(a.table)
 	e.SetAudioOutput(discardSink{rate: DefaultRate})
-	rl := &liteReader{}
-	f.Fuzz(func(t *testing.T, pkt []byte) {
-		before := c.dropped.Load() + e.Stats().PacketsReceived + e.rtcpIn.Load()
-		if len(pkt) > maxPacket {
-			pkt = pkt[:maxPacket]
-		}
-		c.handle(rl, pkt, peer)
-		for len(c.pipe.in) > 0 {
-			<-c.pipe.in
-		}
-		after := c.dropped.Load() + e.Stats().PacketsReceived + e.rtcpIn.Load()
-		if classify(pkt) != classSTUN && classify(pkt) != classDTLS && after == before && classify(pkt) != classRTP {
-			t.Fatalf("datagram %x neither handled nor counted", pkt)
-		}
-	})
+	return c, e, &liteReader{}, peer
 }
