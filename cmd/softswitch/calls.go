@@ -46,7 +46,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return nil, err // "dialplan: ..." with file:line
 	}
 	browsers, err := webrtcep.NewFactory(webrtcep.Config{IP: mediaIP, Port: cfg.WebRTCPort, RTPTimeout: cfg.RTPTimeout,
-		Engine: cfg.WebRTCEngine}, log)
+		Engine: cfg.WebRTCEngine, PortMin: lo, PortMax: hi}, log)
 	if err != nil {
 		return nil, fmt.Errorf("browser media: %w", err)
 	}

@@ -38,7 +38,7 @@ type Config struct {
 	// WebRTCPort is the one UDP port all browser media shares (ICE-lite).
 	WebRTCPort int `yaml:"webrtc_port"`
 	// WebRTCEngine is the browser media transport: "lite" (default: a
-	// UDP port per call chosen by the OS, ICE-lite, DTLS-SRTP without a
+	// UDP port per call from rtp_ports, ICE-lite, DTLS-SRTP without a
 	// PeerConnection; webrtc_port is unused) or "peerconnection" (a pion
 	// PeerConnection per call, all on webrtc_port).
 	WebRTCEngine string `yaml:"webrtc_engine"`

@@ -42,6 +42,10 @@ type Config struct {
 	// whose ICE and DTLS set-up did not finish this long after
 	// negotiation. Zero means 10s.
 	DTLSTimeout time.Duration `yaml:"dtls_timeout"`
+	// PortMin and PortMax bound the UDP port each lite call binds (a
+	// firewall's range, e.g. the RTP range); zero lets the OS choose.
+	PortMin int `yaml:"port_min"`
+	PortMax int `yaml:"port_max"`
 }
 
 // Engines, for Config.Engine.
@@ -57,6 +61,8 @@ type settings struct {
 	timeout     time.Duration // <= 0: disabled
 	depth       int
 	lite        bool
+	portMin     int
+	portMax     int
 	dtlsTimeout time.Duration
 }
 
@@ -80,6 +86,12 @@ func (cfg Config) resolve() (settings, error) {
 	case EnginePeerConnection:
 	default:
 		return s, fmt.Errorf("%w: engine %q (want %q or %q)", ErrConfig, cfg.Engine, EngineLite, EnginePeerConnection)
+	}
+	if cfg.PortMin != 0 || cfg.PortMax != 0 {
+		if cfg.PortMin < 1 || cfg.PortMax > 65535 || cfg.PortMin > cfg.PortMax {
+			return s, fmt.Errorf("%w: port range %d-%d", ErrConfig, cfg.PortMin, cfg.PortMax)
+		}
+		s.portMin, s.portMax = cfg.PortMin, cfg.PortMax
 	}
 	switch {
 	case cfg.DTLSTimeout < 0:

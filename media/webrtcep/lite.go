@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -70,9 +71,9 @@ type remoteMedia struct {
 }
 
 func newLiteConn(e *Endpoint, ip netip.Addr, cert *liteCert) (*liteConn, error) {
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip.AsSlice()})
+	conn, err := bindLite(ip, e.set.portMin, e.set.portMax)
 	if err != nil {
-		return nil, fmt.Errorf("bind %s: %w", ip, err)
+		return nil, err
 	}
 	local, err := newICECreds()
 	if err != nil {
@@ -80,6 +81,40 @@ func newLiteConn(e *Endpoint, ip netip.Addr, cert *liteCert) (*liteConn, error) 
 		return nil, err
 	}
 	return &liteConn{e: e, conn: conn, cert: cert, pipe: newDTLSPipe(conn), local: local}, nil
+}
+
+// maxBindTries bounds the ports tried in a range before giving up.
+const maxBindTries = 64
+
+// ErrPortsExhausted means no port of the configured range could be bound.
+var ErrPortsExhausted = errors.New("webrtcep: no free port in the range")
+
+// bindLite binds the call's socket: on a port the OS chooses, or on one
+// of [lo, hi] from a random start, skipping ports in use.
+func bindLite(ip netip.Addr, lo, hi int) (*net.UDPConn, error) {
+	if lo == 0 {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip.AsSlice()})
+		if err != nil {
+			return nil, fmt.Errorf("bind %s: %w", ip, err)
+		}
+		return conn, nil
+	}
+	span := hi - lo + 1
+	start, err := randUint32()
+	if err != nil {
+		return nil, err
+	}
+	for i := range min(span, maxBindTries) {
+		port := lo + (int(start)%span+i)%span
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip.AsSlice(), Port: port})
+		if err == nil {
+			return conn, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("bind %s:%d: %w", ip, port, err)
+		}
+	}
+	return nil, fmt.Errorf("bind %s in %d-%d: %w", ip, lo, hi, ErrPortsExhausted)
 }
 
 // addr is the socket's address: our one host candidate.

@@ -2,6 +2,8 @@ package webrtcep
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -165,5 +167,43 @@ func TestLiteSetupTimeout(t *testing.T) {
 				t.Errorf("log lacks %q:\n%s", tt.why, logs.String())
 			}
 		})
+	}
+}
+
+// TestLitePortRange: with a range configured, a call binds its port in
+// it (the candidate in the SDP), and a full range is a clear error.
+func TestLitePortRange(t *testing.T) {
+	var f *Factory
+	var port int
+	var e *Endpoint
+	for try := 0; e == nil; try++ { // another process may take the free port found
+		if try == 5 {
+			t.Fatal("could not bind a free port found 5 times")
+		}
+		probe, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = probe.LocalAddr().(*net.UDPAddr).Port
+		_ = probe.Close()
+		if f, err = NewFactory(Config{IP: testIP, PortMin: port, PortMax: port}, nil); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = f.Close() })
+		e, _ = f.New(context.Background())
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	offer, err := e.Offer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(" %s %d typ host", testIP, port); !strings.Contains(string(offer), want) {
+		t.Errorf("offer lacks candidate %q:\n%s", want, offer)
+	}
+	if _, err := f.New(context.Background()); !errors.Is(err, ErrPortsExhausted) {
+		t.Errorf("second call in a one-port range: %v, want ErrPortsExhausted", err)
+	}
+	if _, err := NewFactory(Config{IP: testIP, PortMin: 20, PortMax: 10}, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("inverted range: %v", err)
 	}
 }
