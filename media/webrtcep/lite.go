@@ -259,14 +259,17 @@ func (c *liteConn) armTimeout() {
 		return
 	}
 	c.timer = time.AfterFunc(c.e.set.dtlsTimeout, func() {
-		if c.rx.Load() != nil || c.e.closed.Load() {
-			return
-		}
-		why := "no ICE connectivity check from the peer"
-		if c.peer.Load() != nil {
-			why = "the DTLS handshake did not finish"
-		}
-		c.e.s.Fail(fmt.Sprintf("dtls failed: %s within %s; no media", why, c.e.set.dtlsTimeout))
+		// Tracked: Close waits for it before closing the stream's events.
+		c.e.goTracked(func() {
+			if c.rx.Load() != nil {
+				return
+			}
+			why := "no ICE connectivity check from the peer"
+			if c.peer.Load() != nil {
+				why = "the DTLS handshake did not finish"
+			}
+			c.e.s.Fail(fmt.Sprintf("dtls failed: %s within %s; no media", why, c.e.set.dtlsTimeout))
+		})
 	})
 }
 
