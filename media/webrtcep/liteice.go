@@ -15,8 +15,9 @@ import (
 // iceCreds are one side's ICE credentials (RFC 8445 §5.3).
 type iceCreds struct{ ufrag, pwd string }
 
-// newICECreds makes random local credentials: a 4-character ufrag and a
-// 22-character password (24 and 128 bits, the RFC's minimums are 24 and 128).
+// newICECreds makes random local credentials from 168 random bits: a
+// 4-character ufrag and a 24-character password (RFC 8445 §5.3 wants at
+// least 24 and 128 bits).
 func newICECreds() (iceCreds, error) {
 	var b [21]byte
 	if _, err := rand.Read(b[:]); err != nil {
