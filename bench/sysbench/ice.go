@@ -3,10 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -17,10 +13,11 @@ import (
 	"time"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/ice/v4"
 	"github.com/pion/stun/v4"
 	"github.com/pion/transport/v5/deadline"
+
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 )
 
 // The emulated browser's transport, built from pion's lower layers
@@ -32,31 +29,9 @@ import (
 // receive goroutine per call and no goroutine hand-offs per packet.
 
 // benchCert is the one certificate every emulated browser uses.
-type benchCert struct {
-	tls         tls.Certificate
-	fingerprint string // sha-256, upper-case hex with colons
-}
+type benchCert = dtlssrtp.Certificate
 
-func newCertificate() (*benchCert, error) {
-	c, err := selfsign.GenerateSelfSigned()
-	if err != nil {
-		return nil, fmt.Errorf("certificate: %w", err)
-	}
-	return &benchCert{tls: c, fingerprint: fingerprintOf(c.Certificate[0])}, nil
-}
-
-func fingerprintOf(der []byte) string {
-	sum := sha256.Sum256(der)
-	h := strings.ToUpper(hex.EncodeToString(sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
+func newCertificate() (*benchCert, error) { return dtlssrtp.NewCertificate() }
 
 // remoteMedia is what the emulated browser needs from an answer.
 type remoteMedia struct {
@@ -265,20 +240,5 @@ func (p *dtlsPipe) SetWriteDeadline(t time.Time) error { p.wd.Set(t); return nil
 // (as the softswitch and browsers do), the client when it says passive;
 // the peer's certificate must match the answer's fingerprint.
 func dtlsConfig(cert *benchCert, fingerprint string) *dtls.Config {
-	return &dtls.Config{
-		Certificates:           []tls.Certificate{cert.tls},
-		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
-		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
-		ClientAuth:             dtls.RequireAnyClientCert,
-		InsecureSkipVerify:     true, // self-signed: the fingerprint is the check
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return errors.New("dtls: no peer certificate")
-			}
-			if got := fingerprintOf(raw[0]); got != fingerprint {
-				return fmt.Errorf("dtls: peer certificate %s does not match the answer's fingerprint %s", got, fingerprint)
-			}
-			return nil
-		},
-	}
+	return dtlssrtp.Config(cert, fingerprint)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/softswitch/softswitch/codecs/g711"
 	"github.com/softswitch/softswitch/codecs/opus"
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 	"github.com/softswitch/softswitch/sounds"
 )
 
@@ -157,7 +158,7 @@ func (b *browser) offer(context.Context) ([]byte, error) {
 		"a=fmtp:111 minptime=10;useinbandfec=1\r\n"+
 		"a=ssrc:%d cname:bench\r\n"+
 		"a=ssrc:%d msid:bench audio\r\n",
-		sess, port, port, port, b.ice.ufrag, b.ice.pwd, b.cert.fingerprint, b.ssrc, b.ssrc)), nil
+		sess, port, port, port, b.ice.ufrag, b.ice.pwd, b.cert.Fingerprint, b.ssrc, b.ssrc)), nil
 }
 
 // accept applies the answer: ICE (nominating checks until one succeeds),
@@ -221,32 +222,7 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 
 // srtpContexts derives the two SRTP contexts from the DTLS session.
 func srtpContexts(c *dtls.Conn, isClient bool) (tx, rx *srtp.Context, err error) {
-	var cfg srtp.Config
-	sel, ok := c.SelectedSRTPProtectionProfile()
-	switch {
-	case !ok:
-		return nil, nil, errors.New("dtls: no SRTP protection profile negotiated")
-	case sel == dtls.SRTP_AEAD_AES_128_GCM:
-		cfg.Profile = srtp.ProtectionProfileAeadAes128Gcm
-	case sel == dtls.SRTP_AES128_CM_HMAC_SHA1_80:
-		cfg.Profile = srtp.ProtectionProfileAes128CmHmacSha1_80
-	default:
-		return nil, nil, fmt.Errorf("dtls: unexpected SRTP profile %v", sel)
-	}
-	state, ok := c.ConnectionState()
-	if !ok {
-		return nil, nil, errors.New("dtls: no connection state")
-	}
-	if err := cfg.ExtractSessionKeysFromDTLS(&state, isClient); err != nil {
-		return nil, nil, fmt.Errorf("srtp keys: %w", err)
-	}
-	if tx, err = srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, cfg.Profile); err != nil {
-		return nil, nil, fmt.Errorf("srtp: %w", err)
-	}
-	if rx, err = srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, cfg.Profile); err != nil {
-		return nil, nil, fmt.Errorf("srtp: %w", err)
-	}
-	return tx, rx, nil
+	return dtlssrtp.Contexts(c, isClient)
 }
 
 // sendFrame encrypts the next pre-encoded Opus packet and sends it; it

@@ -14,6 +14,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 )
 
 // Factory makes browser endpoints. There is one per process: it owns the
@@ -26,7 +28,7 @@ type Factory struct {
 	mux  *ice.UDPMuxDefault
 	api  *webrtc.API
 	cert webrtc.Certificate
-	lc   *liteCert // the lite engine's certificate; conn, mux and api are nil then
+	lc   *dtlssrtp.Certificate // the lite engine's certificate; conn, mux and api are nil then
 
 	mu     sync.Mutex
 	closed bool
@@ -46,7 +48,7 @@ func NewFactory(cfg Config, log *slog.Logger) (*Factory, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if set.lite {
-		lc, err := newLiteCert()
+		lc, err := dtlssrtp.NewCertificate()
 		if err != nil {
 			return nil, fmt.Errorf("new webrtc factory: %w", err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 	"github.com/softswitch/softswitch/media/stream"
 )
 
@@ -30,7 +31,7 @@ import (
 type liteConn struct {
 	e    *Endpoint
 	conn *net.UDPConn
-	cert *liteCert
+	cert *dtlssrtp.Certificate
 	pipe *dtlsPipe
 
 	mu      sync.Mutex // ICE and DTLS state below
@@ -70,7 +71,7 @@ type remoteMedia struct {
 	setup       string // actpass, active, passive
 }
 
-func newLiteConn(e *Endpoint, ip netip.Addr, cert *liteCert) (*liteConn, error) {
+func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteConn, error) {
 	conn, err := bindLite(ip, e.set.portMin, e.set.portMax)
 	if err != nil {
 		return nil, err
@@ -281,7 +282,7 @@ func (c *liteConn) startDTLS() {
 	if c.started || c.remote.fingerprint == "" || c.peer.Load() == nil {
 		return
 	}
-	cfg := dtlsConfig(c.cert, c.remote.fingerprint)
+	cfg := dtlssrtp.Config(c.cert, c.remote.fingerprint)
 	rAddr := net.UDPAddrFromAddrPort(*c.peer.Load())
 	var err error
 	if c.client {
@@ -313,7 +314,7 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 		}
 		return
 	}
-	tx, rx, err := srtpContexts(dc, client)
+	tx, rx, err := dtlssrtp.Contexts(dc, client)
 	if err != nil {
 		c.e.log.Warn("dtls failed: no srtp keys; no media", "err", err)
 		c.e.s.Fail("dtls failed: " + err.Error())

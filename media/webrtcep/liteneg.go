@@ -24,7 +24,7 @@ func (e *Endpoint) localBase(setup string) localSDP {
 	}
 	a := c.addr()
 	return localSDP{sessID: e.sdpSession, version: e.sdpVersion, ip: a.Addr().String(), port: int(a.Port()),
-		ice: ice, fingerprint: c.cert.fingerprint, setup: setup, ssrc: e.s.SSRC(), dir: "sendrecv", mid: "0", mids: []string{"0"}}
+		ice: ice, fingerprint: c.cert.Fingerprint, setup: setup, ssrc: e.s.SSRC(), dir: "sendrecv", mid: "0", mids: []string{"0"}}
 }
 
 // liteOffer makes our offer: setup:actpass, every codec of ours. e.mu is held.
