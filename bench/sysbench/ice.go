@@ -10,12 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/stun/v4"
-	"github.com/pion/transport/v5/deadline"
 
 	"github.com/softswitch/softswitch/media/dtlssrtp"
 )
@@ -159,82 +157,6 @@ func (s *iceState) handleSTUN(pkt []byte, from netip.AddrPort) []byte {
 	}
 	return nil
 }
-
-// dtlsPipe is the net.PacketConn pion/dtls runs on: datagrams come from
-// the browser's receive loop (which demultiplexes the socket), writes go
-// straight to the socket.
-type dtlsPipe struct {
-	sock   *udpSock
-	remote *net.UDPAddr // set once, before the DTLS connection exists
-	to     *sockaddr4
-	in     chan []byte
-	rd, wd *deadline.Deadline
-	once   sync.Once
-	closed chan struct{}
-}
-
-func newDTLSPipe(sock *udpSock) *dtlsPipe {
-	return &dtlsPipe{sock: sock, in: make(chan []byte, 32), rd: deadline.New(), wd: deadline.New(), closed: make(chan struct{})}
-}
-
-func (p *dtlsPipe) setRemote(ap netip.AddrPort) {
-	p.remote = net.UDPAddrFromAddrPort(ap)
-	p.to = newSockaddr4(ap)
-}
-
-// deliver hands a DTLS datagram to the handshake, dropping it when the
-// queue is full (DTLS retransmits).
-func (p *dtlsPipe) deliver(pkt []byte) {
-	select {
-	case p.in <- append([]byte(nil), pkt...):
-	default:
-	}
-}
-
-type timeoutError struct{}
-
-func (timeoutError) Error() string   { return "i/o timeout" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) Temporary() bool { return true }
-
-func (p *dtlsPipe) ReadFrom(b []byte) (int, net.Addr, error) {
-	select {
-	case d := <-p.in:
-		return copy(b, d), p.remote, nil
-	case <-p.closed:
-		return 0, nil, net.ErrClosed
-	case <-p.rd.Done():
-		return 0, nil, timeoutError{}
-	}
-}
-
-func (p *dtlsPipe) WriteTo(b []byte, _ net.Addr) (int, error) {
-	select {
-	case <-p.closed:
-		return 0, net.ErrClosed
-	default:
-	}
-	if err := p.sock.sendTo(b, p.to); err != nil {
-		return 0, fmt.Errorf("dtls write: %w", err)
-	}
-	return len(b), nil
-}
-
-func (p *dtlsPipe) Close() error {
-	p.once.Do(func() { close(p.closed) })
-	return nil
-}
-
-func (p *dtlsPipe) LocalAddr() net.Addr {
-	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p.sock.port}
-}
-func (p *dtlsPipe) SetDeadline(t time.Time) error {
-	p.rd.Set(t)
-	p.wd.Set(t)
-	return nil
-}
-func (p *dtlsPipe) SetReadDeadline(t time.Time) error  { p.rd.Set(t); return nil }
-func (p *dtlsPipe) SetWriteDeadline(t time.Time) error { p.wd.Set(t); return nil }
 
 // dtlsConfig: the browser is the DTLS server when the answer says active
 // (as the softswitch and browsers do), the client when it says passive;

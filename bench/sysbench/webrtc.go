@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -67,7 +68,7 @@ type browser struct {
 	poll    *poller
 	cert    *benchCert
 	ice     iceState
-	pipe    *dtlsPipe
+	pipe    *dtlssrtp.Pipe
 	dtls    *dtls.Conn
 	ssrc    uint32
 	packets [][]byte
@@ -116,7 +117,8 @@ func newBrowser(poll *poller, cert *benchCert, packets [][]byte, out, in *counte
 	b.ice = iceState{ufrag: randHex(8), pwd: randHex(16), tieBreaker: randUint64(), selected: make(chan netip.AddrPort, 1)}
 	b.ssrc = uint32(randUint64())
 	b.seq, b.ts = uint16(randUint64()), uint32(randUint64())
-	b.pipe = newDTLSPipe(sock)
+	b.pipe = dtlssrtp.NewPipe(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sock.port},
+		func(pkt []byte, to netip.AddrPort) error { return sock.sendTo(pkt, newSockaddr4(to)) })
 	if err := poll.add(sock, b); err != nil {
 		sock.close()
 		return nil, err
@@ -195,13 +197,14 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 		}
 		break
 	}
-	b.pipe.setRemote(from)
+	b.pipe.SetPeer(from)
+	remote := net.UDPAddrFromAddrPort(from)
 	cfg := dtlsConfig(b.cert, r.fingerprint)
 	isClient := r.setup == "passive"
 	if isClient {
-		b.dtls, err = dtls.Client(b.pipe, b.pipe.remote, cfg)
+		b.dtls, err = dtls.Client(b.pipe, remote, cfg)
 	} else {
-		b.dtls, err = dtls.Server(b.pipe, b.pipe.remote, cfg)
+		b.dtls, err = dtls.Server(b.pipe, remote, cfg)
 	}
 	if err != nil {
 		return fmt.Errorf("dtls: %w", err)
@@ -215,7 +218,7 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 	if err != nil {
 		return err
 	}
-	b.tx, b.remote = tx, b.pipe.to
+	b.tx, b.remote = tx, newSockaddr4(from)
 	b.rx.Store(rx)
 	return nil
 }
@@ -272,7 +275,7 @@ func (b *browser) receive(pkt []byte, from *sockaddr4, at int64) {
 			_ = b.sock.sendTo(resp, from)
 		}
 	case c >= 20 && c < 64:
-		b.pipe.deliver(pkt)
+		b.pipe.Deliver(pkt)
 	case c >= 128 && c < 192:
 		b.receiveRTP(pkt, at, b.rplain, b.rpcm, &b.rhdr, &b.ronset)
 	}

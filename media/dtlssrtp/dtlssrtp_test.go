@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/netip"
 	"regexp"
 	"testing"
 	"time"
@@ -42,11 +43,12 @@ func handshake(t *testing.T, peerFP func(client *Certificate) string) (client, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err = dtls.Client(cc, sc.LocalAddr(), Config(cCert, sCert.Fingerprint))
+	cp, sp := pipeOn(t, cc, sc), pipeOn(t, sc, cc)
+	client, err = dtls.Client(cp, sc.LocalAddr(), Config(cCert, sCert.Fingerprint))
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err = dtls.Server(sc, cc.LocalAddr(), Config(sCert, peerFP(cCert)))
+	server, err = dtls.Server(sp, cc.LocalAddr(), Config(sCert, peerFP(cCert)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +60,31 @@ func handshake(t *testing.T, peerFP func(client *Certificate) string) (client, s
 	errc = client.HandshakeContext(ctx)
 	errs = <-done
 	return client, server, errc, errs
+}
+
+// pipeOn runs DTLS on a Pipe over conn, to peer: a reader goroutine
+// delivers what conn receives, as a demultiplexing socket reader would.
+func pipeOn(t *testing.T, conn, peer *net.UDPConn) *Pipe {
+	t.Helper()
+	p := NewPipe(conn.LocalAddr(), func(b []byte, to netip.AddrPort) error {
+		_, err := conn.WriteToUDPAddrPort(b, to)
+		return err
+	})
+	p.SetPeer(peer.LocalAddr().(*net.UDPAddr).AddrPort())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			p.Deliver(buf[:n])
+		}
+	}()
+	t.Cleanup(func() { _ = conn.Close(); <-done })
+	return p
 }
 
 func listen(t *testing.T) *net.UDPConn {

@@ -32,7 +32,7 @@ type liteConn struct {
 	e    *Endpoint
 	conn *net.UDPConn
 	cert *dtlssrtp.Certificate
-	pipe *dtlsPipe
+	pipe *dtlssrtp.Pipe
 
 	mu      sync.Mutex // ICE and DTLS state below
 	local   iceCreds
@@ -81,7 +81,11 @@ func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteC
 		_ = conn.Close()
 		return nil, err
 	}
-	return &liteConn{e: e, conn: conn, cert: cert, pipe: newDTLSPipe(conn), local: local}, nil
+	write := func(b []byte, to netip.AddrPort) error {
+		_, err := conn.WriteToUDPAddrPort(b, to)
+		return err
+	}
+	return &liteConn{e: e, conn: conn, cert: cert, pipe: dtlssrtp.NewPipe(conn.LocalAddr(), write), local: local}, nil
 }
 
 // maxBindTries bounds the ports tried in a range before giving up.
@@ -160,7 +164,7 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 	case classSTUN:
 		c.stun(pkt, from)
 	case classDTLS:
-		if p := c.peer.Load(); p == nil || *p != from || !c.pipe.deliver(pkt) {
+		if p := c.peer.Load(); p == nil || *p != from || !c.pipe.Deliver(pkt) {
 			c.dropped.Add(1)
 		}
 	case classRTP:
@@ -214,7 +218,7 @@ func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	c.peer.Store(&from)
-	c.pipe.setPeer(from)
+	c.pipe.SetPeer(from)
 	c.e.log.Debug("webrtc: ice pair selected", "remote", from.String(), "nominated", nominated)
 	c.startDTLS()
 }

@@ -89,9 +89,7 @@ func FuzzLiteDatagram(f *testing.F) {
 			pkt = pkt[:maxPacket]
 		}
 		c.handle(rl, pkt, peer)
-		for len(c.pipe.in) > 0 {
-			<-c.pipe.in
-		}
+		c.pipe.Drain()
 		after := c.dropped.Load() + e.Stats().PacketsReceived + e.rtcpIn.Load()
 		if classify(pkt) != classSTUN && classify(pkt) != classDTLS && after == before && classify(pkt) != classRTP {
 			t.Fatalf("datagram %x neither handled nor counted", pkt)
@@ -135,7 +133,7 @@ func liteFuzzFixture(f testing.TB, fac *Factory, key, salt []byte) (*liteConn, *
 	c.rx.Store(rx)
 	peer := netip.MustParseAddrPort("127.0.0.1:9") // discard: our STUN answers go nowhere
 	c.peer.Store(&peer)
-	c.pipe.setPeer(peer)
+	c.pipe.SetPeer(peer)
 	a, err := audioTable(jssipOffer)
 	if err != nil {
 		f.Fatal(err)
