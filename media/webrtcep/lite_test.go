@@ -207,3 +207,23 @@ func TestLitePortRange(t *testing.T) {
 		t.Errorf("inverted range: %v", err)
 	}
 }
+
+// TestLiteReOfferNewCertificate: a re-offer naming another certificate
+// would need a new DTLS session, which the lite engine does not start:
+// it is refused as a negotiation failure (a 500 with the reason, the
+// call keeps its media), not silently accepted.
+func TestLiteReOfferNewCertificate(t *testing.T) {
+	e, b, out, _ := connectedLite(t)
+	offer := b.offer(nil)
+	i := strings.Index(offer, "a=fingerprint:sha-256 ") + len("a=fingerprint:sha-256 ")
+	flip := "00"
+	if offer[i:i+2] == "00" {
+		flip = "FF"
+	}
+	_, err := e.Answer(context.Background(), []byte(offer[:i]+flip+offer[i+2:]))
+	if !errors.Is(err, ErrNegotiation) {
+		t.Fatalf("re-offer with another fingerprint: %v, want ErrNegotiation", err)
+	}
+	out.Reset()
+	expectTone(t, "browser->us after the refused re-offer", out, 1000)
+}
