@@ -10,7 +10,8 @@ import (
 const (
 	DefaultPort       = 8443
 	DefaultRTPTimeout = 30 * time.Second
-	// DefaultDTLSTimeout bounds a call's ICE and DTLS set-up (lite engine).
+	// DefaultDTLSTimeout bounds a call's DTLS set-up from its first ICE
+	// check (lite engine).
 	DefaultDTLSTimeout = 10 * time.Second
 	// DefaultRate is the PCM rate of a new Endpoint: Opus at full quality.
 	DefaultRate = 48000
@@ -39,8 +40,8 @@ type Config struct {
 	// the shared Port).
 	Engine string `yaml:"engine"`
 	// DTLSTimeout ends a lite call (media.EventTimeout, reason logged)
-	// whose ICE and DTLS set-up did not finish this long after
-	// negotiation. Zero means 10s.
+	// whose DTLS-SRTP is not up this long after the peer's first ICE
+	// check. Zero means 10s.
 	DTLSTimeout time.Duration `yaml:"dtls_timeout"`
 	// PortMin and PortMax bound the UDP port each lite call binds (a
 	// firewall's range, e.g. the RTP range); zero lets the OS choose.

@@ -13,9 +13,11 @@
 // pion/srtp contexts keyed from the DTLS export and handed to the stream
 // on the reader; sending encrypts on the writer's goroutine, and an SRTCP
 // sender report goes out every 5 s. Malformed, unauthenticated or stray
-// datagrams are dropped and counted (Stats.Dropped). A call whose ICE or
-// DTLS is not up within Config.DTLSTimeout of negotiation ends with
-// media.EventTimeout and the reason logged. Its SDP is written by hand
+// datagrams are dropped and counted (Stats.Dropped). A call whose
+// DTLS-SRTP is not up within Config.DTLSTimeout of the peer's first ICE
+// check ends with media.EventTimeout and the reason logged (the timer
+// does not start at our SDP, which may wait while the callee rings; a
+// peer that never checks is left to the leg). Its SDP is written by hand
 // (lite.go, litesdp.go, liteneg.go): ice-lite, one host candidate,
 // sha-256 fingerprint, rtcp-mux, BUNDLE of the audio m-line, the peer's
 // other m-lines rejected.

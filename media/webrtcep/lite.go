@@ -220,6 +220,7 @@ func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
 	c.peer.Store(&from)
 	c.pipe.SetPeer(from)
 	c.e.log.Debug("webrtc: ice pair selected", "remote", from.String(), "nominated", nominated)
+	c.armTimeout()
 	c.startDTLS()
 }
 
@@ -241,7 +242,6 @@ func (c *liteConn) setRemote(r remoteMedia, answering bool) error {
 	c.remote = r
 	c.client = r.setup == "passive" || (answering && r.setup != "active")
 	c.mu.Unlock()
-	c.armTimeout()
 	c.startDTLS()
 	return nil
 }
@@ -254,9 +254,10 @@ func localSetup(offered string) string {
 	return "active"
 }
 
-// armTimeout bounds the set-up: when SRTP is not up within the
-// handshake timeout of the negotiation, the leg ends (EventTimeout) with
-// the reason logged.
+// armTimeout bounds the set-up from the first connectivity check: when
+// SRTP is not up within the DTLS timeout, the leg ends (EventTimeout)
+// with the reason logged. It starts at the check, not at our SDP: the
+// SDP of an answered INVITE may wait in the leg while the callee rings.
 func (c *liteConn) armTimeout() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -269,11 +270,13 @@ func (c *liteConn) armTimeout() {
 			if c.rx.Load() != nil {
 				return
 			}
-			why := "no ICE connectivity check from the peer"
-			if c.peer.Load() != nil {
-				why = "the DTLS handshake did not finish"
+			why := "the DTLS handshake did not finish"
+			c.mu.Lock()
+			if c.remote.fingerprint == "" {
+				why = "no SDP answer from the peer"
 			}
-			c.e.s.Fail(fmt.Sprintf("dtls failed: %s within %s; no media", why, c.e.set.dtlsTimeout))
+			c.mu.Unlock()
+			c.e.s.Fail(fmt.Sprintf("dtls failed: %s within %s of its first ICE check; no media", why, c.e.set.dtlsTimeout))
 		})
 	})
 }

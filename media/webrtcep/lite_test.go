@@ -117,15 +117,17 @@ func TestLiteBadInput(t *testing.T) {
 	expectTone(t, "browser->us after garbage", out, 1000)
 }
 
-// TestLiteSetupTimeout: a call whose ICE or DTLS does not come up ends
-// (EventTimeout) within the configured bound, reason logged.
+// TestLiteSetupTimeout: a call whose DTLS does not come up after its
+// first ICE check ends (EventTimeout) within the configured bound, reason
+// logged; an answer that waits unsent (the callee rings) does not.
 func TestLiteSetupTimeout(t *testing.T) {
 	for _, tt := range []struct {
 		name, why string
-		mangle    bool // the browser connects, with a certificate its sdp does not name
+		peer      string // what the peer does with our answer
 	}{
-		{"no ice", "no ICE connectivity check", false},
-		{"bad fingerprint", "dtls failed", true},
+		{"answer not sent yet", "", "nothing"},
+		{"ice but no dtls", "the DTLS handshake did not finish", "stun"},
+		{"bad fingerprint", "dtls failed", "mangle"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -138,7 +140,7 @@ func TestLiteSetupTimeout(t *testing.T) {
 			e := newTestEndpoint(t, f)
 			b := newBrowser(t, chromeLike)
 			offer := b.offer(nil)
-			if tt.mangle {
+			if tt.peer == "mangle" {
 				i := strings.Index(offer, "a=fingerprint:sha-256 ") + len("a=fingerprint:sha-256 ")
 				flip := "00"
 				if offer[i:i+2] == "00" {
@@ -150,17 +152,41 @@ func TestLiteSetupTimeout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.mangle {
+			switch tt.peer {
+			case "mangle":
 				b.accept(answer) // the browser connects; we refuse its certificate
+			case "stun": // a peer that checks ICE, then never speaks DTLS
+				e.lite.mu.Lock()
+				local := e.lite.local
+				e.lite.mu.Unlock()
+				sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sock.Close()
+				check := fuzzCheck(t, local.ufrag+":peer", local.pwd, true)
+				if _, err := sock.WriteToUDP(check, net.UDPAddrFromAddrPort(e.lite.addr())); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wait := 10 * time.Second // generous for a loaded machine
+			if tt.why == "" {
+				wait = 4 * time.Second // four times the bound
 			}
 			start := time.Now()
 			select {
 			case ev := <-e.Events():
+				if tt.why == "" {
+					t.Fatalf("event %+v after %s: a call whose answer waits to be sent was ended", ev, time.Since(start))
+				}
 				if ev.Kind != media.EventTimeout {
 					t.Fatalf("event %+v, want timeout", ev)
 				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("no event: the leg would stay up without media")
+			case <-time.After(wait):
+				if tt.why != "" {
+					t.Fatal("no event: the leg would stay up without media")
+				}
+				return
 			}
 			t.Logf("ended after %s", time.Since(start).Round(time.Millisecond))
 			if !strings.Contains(logs.String(), tt.why) {
