@@ -10,8 +10,7 @@ import (
 const (
 	DefaultPort       = 8443
 	DefaultRTPTimeout = 30 * time.Second
-	// DefaultDTLSTimeout bounds a call's DTLS set-up from its first ICE
-	// check (lite engine).
+	// DefaultDTLSTimeout bounds a call's DTLS handshake (lite engine).
 	DefaultDTLSTimeout = 10 * time.Second
 	// DefaultRate is the PCM rate of a new Endpoint: Opus at full quality.
 	DefaultRate = 48000
@@ -40,8 +39,8 @@ type Config struct {
 	// the shared Port).
 	Engine string `yaml:"engine"`
 	// DTLSTimeout ends a lite call (media.EventTimeout, reason logged)
-	// whose DTLS-SRTP is not up this long after the peer's first ICE
-	// check. Zero means 10s.
+	// whose DTLS handshake did not finish this long after it started
+	// (the ICE pair and the peer's SDP known). Zero means 10s.
 	DTLSTimeout time.Duration `yaml:"dtls_timeout"`
 	// PortMin and PortMax bound the UDP port each lite call binds (a
 	// firewall's range, e.g. the RTP range); zero lets the OS choose.

@@ -14,10 +14,10 @@
 // on the reader; sending encrypts on the writer's goroutine, and an SRTCP
 // sender report goes out every 5 s. Malformed, unauthenticated or stray
 // datagrams are dropped and counted (Stats.Dropped). A call whose
-// DTLS-SRTP is not up within Config.DTLSTimeout of the peer's first ICE
-// check ends with media.EventTimeout and the reason logged (the timer
-// does not start at our SDP, which may wait while the callee rings; a
-// peer that never checks is left to the leg). Its SDP is written by hand
+// DTLS handshake does not finish within Config.DTLSTimeout of its start
+// (once the ICE pair and the peer's SDP are known: never while our SDP
+// waits for the callee) ends with media.EventTimeout and the reason
+// logged; a peer that never checks is left to the leg. Its SDP is written by hand
 // (lite.go, litesdp.go, liteneg.go): ice-lite, one host candidate,
 // sha-256 fingerprint, rtcp-mux, BUNDLE of the audio m-line, the peer's
 // other m-lines rejected.

@@ -40,7 +40,6 @@ type liteConn struct {
 	client  bool        // we are the DTLS client
 	started bool        // the handshake was started
 	dconn   *dtls.Conn
-	timer   *time.Timer // ends the leg when SRTP is not up in time
 
 	peer atomic.Pointer[netip.AddrPort] // the nominated pair's remote address
 	rx   atomic.Pointer[srtp.Context]   // receiving, once DTLS is up; the reader's
@@ -220,7 +219,6 @@ func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
 	c.peer.Store(&from)
 	c.pipe.SetPeer(from)
 	c.e.log.Debug("webrtc: ice pair selected", "remote", from.String(), "nominated", nominated)
-	c.armTimeout()
 	c.startDTLS()
 }
 
@@ -254,33 +252,6 @@ func localSetup(offered string) string {
 	return "active"
 }
 
-// armTimeout bounds the set-up from the first connectivity check: when
-// SRTP is not up within the DTLS timeout, the leg ends (EventTimeout)
-// with the reason logged. It starts at the check, not at our SDP: the
-// SDP of an answered INVITE may wait in the leg while the callee rings.
-func (c *liteConn) armTimeout() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.timer != nil || c.e.set.dtlsTimeout <= 0 {
-		return
-	}
-	c.timer = time.AfterFunc(c.e.set.dtlsTimeout, func() {
-		// Tracked: Close waits for it before closing the stream's events.
-		c.e.goTracked(func() {
-			if c.rx.Load() != nil {
-				return
-			}
-			why := "the DTLS handshake did not finish"
-			c.mu.Lock()
-			if c.remote.fingerprint == "" {
-				why = "no SDP answer from the peer"
-			}
-			c.mu.Unlock()
-			c.e.s.Fail(fmt.Sprintf("dtls failed: %s within %s of its first ICE check; no media", why, c.e.set.dtlsTimeout))
-		})
-	})
-}
-
 // startDTLS starts the handshake once the peer's SDP and the ICE pair
 // are both known.
 func (c *liteConn) startDTLS() {
@@ -306,7 +277,10 @@ func (c *liteConn) startDTLS() {
 	c.e.goTracked(func() { c.handshake(dc, client) })
 }
 
-// handshake runs DTLS to its end, bounded, and installs the SRTP keys.
+// handshake runs DTLS to its end and installs the SRTP keys. It is
+// bounded by the DTLS timeout from its start, once the ICE pair and the
+// peer's SDP are both known (never while our answer waits unsent for the
+// callee): a failure ends the leg (EventTimeout), reason logged.
 func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 	timeout := c.e.set.dtlsTimeout
 	if timeout <= 0 {
@@ -397,9 +371,6 @@ func (c *liteConn) connected() bool { return c.rx.Load() != nil }
 func (c *liteConn) close() error {
 	c.mu.Lock()
 	dc := c.dconn
-	if c.timer != nil {
-		c.timer.Stop()
-	}
 	c.mu.Unlock()
 	var err error
 	if dc != nil {
