@@ -3,10 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -14,13 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
 	"github.com/pion/ice/v4"
 	"github.com/pion/stun/v4"
-	"github.com/pion/transport/v5/deadline"
+
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 )
 
 // The emulated browser's transport, built from pion's lower layers
@@ -32,31 +27,9 @@ import (
 // receive goroutine per call and no goroutine hand-offs per packet.
 
 // benchCert is the one certificate every emulated browser uses.
-type benchCert struct {
-	tls         tls.Certificate
-	fingerprint string // sha-256, upper-case hex with colons
-}
+type benchCert = dtlssrtp.Certificate
 
-func newCertificate() (*benchCert, error) {
-	c, err := selfsign.GenerateSelfSigned()
-	if err != nil {
-		return nil, fmt.Errorf("certificate: %w", err)
-	}
-	return &benchCert{tls: c, fingerprint: fingerprintOf(c.Certificate[0])}, nil
-}
-
-func fingerprintOf(der []byte) string {
-	sum := sha256.Sum256(der)
-	h := strings.ToUpper(hex.EncodeToString(sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
+func newCertificate() (*benchCert, error) { return dtlssrtp.NewCertificate() }
 
 // remoteMedia is what the emulated browser needs from an answer.
 type remoteMedia struct {
@@ -185,100 +158,9 @@ func (s *iceState) handleSTUN(pkt []byte, from netip.AddrPort) []byte {
 	return nil
 }
 
-// dtlsPipe is the net.PacketConn pion/dtls runs on: datagrams come from
-// the browser's receive loop (which demultiplexes the socket), writes go
-// straight to the socket.
-type dtlsPipe struct {
-	sock   *udpSock
-	remote *net.UDPAddr // set once, before the DTLS connection exists
-	to     *sockaddr4
-	in     chan []byte
-	rd, wd *deadline.Deadline
-	once   sync.Once
-	closed chan struct{}
-}
-
-func newDTLSPipe(sock *udpSock) *dtlsPipe {
-	return &dtlsPipe{sock: sock, in: make(chan []byte, 32), rd: deadline.New(), wd: deadline.New(), closed: make(chan struct{})}
-}
-
-func (p *dtlsPipe) setRemote(ap netip.AddrPort) {
-	p.remote = net.UDPAddrFromAddrPort(ap)
-	p.to = newSockaddr4(ap)
-}
-
-// deliver hands a DTLS datagram to the handshake, dropping it when the
-// queue is full (DTLS retransmits).
-func (p *dtlsPipe) deliver(pkt []byte) {
-	select {
-	case p.in <- append([]byte(nil), pkt...):
-	default:
-	}
-}
-
-type timeoutError struct{}
-
-func (timeoutError) Error() string   { return "i/o timeout" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) Temporary() bool { return true }
-
-func (p *dtlsPipe) ReadFrom(b []byte) (int, net.Addr, error) {
-	select {
-	case d := <-p.in:
-		return copy(b, d), p.remote, nil
-	case <-p.closed:
-		return 0, nil, net.ErrClosed
-	case <-p.rd.Done():
-		return 0, nil, timeoutError{}
-	}
-}
-
-func (p *dtlsPipe) WriteTo(b []byte, _ net.Addr) (int, error) {
-	select {
-	case <-p.closed:
-		return 0, net.ErrClosed
-	default:
-	}
-	if err := p.sock.sendTo(b, p.to); err != nil {
-		return 0, fmt.Errorf("dtls write: %w", err)
-	}
-	return len(b), nil
-}
-
-func (p *dtlsPipe) Close() error {
-	p.once.Do(func() { close(p.closed) })
-	return nil
-}
-
-func (p *dtlsPipe) LocalAddr() net.Addr {
-	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p.sock.port}
-}
-func (p *dtlsPipe) SetDeadline(t time.Time) error {
-	p.rd.Set(t)
-	p.wd.Set(t)
-	return nil
-}
-func (p *dtlsPipe) SetReadDeadline(t time.Time) error  { p.rd.Set(t); return nil }
-func (p *dtlsPipe) SetWriteDeadline(t time.Time) error { p.wd.Set(t); return nil }
-
 // dtlsConfig: the browser is the DTLS server when the answer says active
 // (as the softswitch and browsers do), the client when it says passive;
 // the peer's certificate must match the answer's fingerprint.
 func dtlsConfig(cert *benchCert, fingerprint string) *dtls.Config {
-	return &dtls.Config{
-		Certificates:           []tls.Certificate{cert.tls},
-		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
-		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
-		ClientAuth:             dtls.RequireAnyClientCert,
-		InsecureSkipVerify:     true, // self-signed: the fingerprint is the check
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return errors.New("dtls: no peer certificate")
-			}
-			if got := fingerprintOf(raw[0]); got != fingerprint {
-				return fmt.Errorf("dtls: peer certificate %s does not match the answer's fingerprint %s", got, fingerprint)
-			}
-			return nil
-		},
-	}
+	return dtlssrtp.Config(cert, fingerprint)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/softswitch/softswitch/codecs/g711"
 	"github.com/softswitch/softswitch/codecs/opus"
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 	"github.com/softswitch/softswitch/sounds"
 )
 
@@ -66,7 +68,7 @@ type browser struct {
 	poll    *poller
 	cert    *benchCert
 	ice     iceState
-	pipe    *dtlsPipe
+	pipe    *dtlssrtp.Pipe
 	dtls    *dtls.Conn
 	ssrc    uint32
 	packets [][]byte
@@ -115,7 +117,8 @@ func newBrowser(poll *poller, cert *benchCert, packets [][]byte, out, in *counte
 	b.ice = iceState{ufrag: randHex(8), pwd: randHex(16), tieBreaker: randUint64(), selected: make(chan netip.AddrPort, 1)}
 	b.ssrc = uint32(randUint64())
 	b.seq, b.ts = uint16(randUint64()), uint32(randUint64())
-	b.pipe = newDTLSPipe(sock)
+	b.pipe = dtlssrtp.NewPipe(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sock.port},
+		func(pkt []byte, to netip.AddrPort) error { return sock.sendTo(pkt, newSockaddr4(to)) })
 	if err := poll.add(sock, b); err != nil {
 		sock.close()
 		return nil, err
@@ -157,7 +160,7 @@ func (b *browser) offer(context.Context) ([]byte, error) {
 		"a=fmtp:111 minptime=10;useinbandfec=1\r\n"+
 		"a=ssrc:%d cname:bench\r\n"+
 		"a=ssrc:%d msid:bench audio\r\n",
-		sess, port, port, port, b.ice.ufrag, b.ice.pwd, b.cert.fingerprint, b.ssrc, b.ssrc)), nil
+		sess, port, port, port, b.ice.ufrag, b.ice.pwd, b.cert.Fingerprint, b.ssrc, b.ssrc)), nil
 }
 
 // accept applies the answer: ICE (nominating checks until one succeeds),
@@ -194,13 +197,14 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 		}
 		break
 	}
-	b.pipe.setRemote(from)
+	b.pipe.SetPeer(from)
+	remote := net.UDPAddrFromAddrPort(from)
 	cfg := dtlsConfig(b.cert, r.fingerprint)
 	isClient := r.setup == "passive"
 	if isClient {
-		b.dtls, err = dtls.Client(b.pipe, b.pipe.remote, cfg)
+		b.dtls, err = dtls.Client(b.pipe, remote, cfg)
 	} else {
-		b.dtls, err = dtls.Server(b.pipe, b.pipe.remote, cfg)
+		b.dtls, err = dtls.Server(b.pipe, remote, cfg)
 	}
 	if err != nil {
 		return fmt.Errorf("dtls: %w", err)
@@ -214,39 +218,14 @@ func (b *browser) accept(ctx context.Context, answer []byte) error {
 	if err != nil {
 		return err
 	}
-	b.tx, b.remote = tx, b.pipe.to
+	b.tx, b.remote = tx, newSockaddr4(from)
 	b.rx.Store(rx)
 	return nil
 }
 
 // srtpContexts derives the two SRTP contexts from the DTLS session.
 func srtpContexts(c *dtls.Conn, isClient bool) (tx, rx *srtp.Context, err error) {
-	var cfg srtp.Config
-	sel, ok := c.SelectedSRTPProtectionProfile()
-	switch {
-	case !ok:
-		return nil, nil, errors.New("dtls: no SRTP protection profile negotiated")
-	case sel == dtls.SRTP_AEAD_AES_128_GCM:
-		cfg.Profile = srtp.ProtectionProfileAeadAes128Gcm
-	case sel == dtls.SRTP_AES128_CM_HMAC_SHA1_80:
-		cfg.Profile = srtp.ProtectionProfileAes128CmHmacSha1_80
-	default:
-		return nil, nil, fmt.Errorf("dtls: unexpected SRTP profile %v", sel)
-	}
-	state, ok := c.ConnectionState()
-	if !ok {
-		return nil, nil, errors.New("dtls: no connection state")
-	}
-	if err := cfg.ExtractSessionKeysFromDTLS(&state, isClient); err != nil {
-		return nil, nil, fmt.Errorf("srtp keys: %w", err)
-	}
-	if tx, err = srtp.CreateContext(cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, cfg.Profile); err != nil {
-		return nil, nil, fmt.Errorf("srtp: %w", err)
-	}
-	if rx, err = srtp.CreateContext(cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt, cfg.Profile); err != nil {
-		return nil, nil, fmt.Errorf("srtp: %w", err)
-	}
-	return tx, rx, nil
+	return dtlssrtp.Contexts(c, isClient)
 }
 
 // sendFrame encrypts the next pre-encoded Opus packet and sends it; it
@@ -296,7 +275,7 @@ func (b *browser) receive(pkt []byte, from *sockaddr4, at int64) {
 			_ = b.sock.sendTo(resp, from)
 		}
 	case c >= 20 && c < 64:
-		b.pipe.deliver(pkt)
+		b.pipe.Deliver(pkt)
 	case c >= 128 && c < 192:
 		b.receiveRTP(pkt, at, b.rplain, b.rpcm, &b.rhdr, &b.ronset)
 	}

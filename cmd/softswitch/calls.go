@@ -51,7 +51,8 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	if err != nil {
 		return nil, err // "dialplan: ..." with file:line
 	}
-	browsers, err := webrtcep.NewFactory(webrtcep.Config{IP: mediaIP, Port: cfg.WebRTCPort, RTPTimeout: cfg.RTPTimeout}, log)
+	browsers, err := webrtcep.NewFactory(webrtcep.Config{IP: mediaIP, Port: cfg.WebRTCPort, RTPTimeout: cfg.RTPTimeout,
+		Engine: cfg.WebRTCEngine, PortMin: lo, PortMax: hi}, log)
 	if err != nil {
 		return nil, fmt.Errorf("browser media: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/media/prompts"
+	"github.com/softswitch/softswitch/media/webrtcep"
 )
 
 // MWIConfig configures message waiting indication.
@@ -45,6 +46,11 @@ type Config struct {
 	DemoUsers bool   `yaml:"demo_users"`
 	// WebRTCPort is the one UDP port all browser media shares (ICE-lite).
 	WebRTCPort int `yaml:"webrtc_port"`
+	// WebRTCEngine is the browser media transport: "lite" (default: a
+	// UDP port per call from rtp_ports, ICE-lite, DTLS-SRTP without a
+	// PeerConnection; webrtc_port is unused) or "peerconnection" (a pion
+	// PeerConnection per call, all on webrtc_port).
+	WebRTCEngine string `yaml:"webrtc_engine"`
 	// Pprof serves Go's profiles (/debug/pprof/) on this loopback
 	// address, for benchmarks and debugging; empty (default) is off.
 	Pprof string `yaml:"pprof"`
@@ -169,6 +175,9 @@ func (c *Config) validate() error {
 	}
 	if c.WebRTCPort < 0 || c.WebRTCPort > 65535 {
 		return fmt.Errorf("config: webrtc_port: %d out of range 0-65535", c.WebRTCPort)
+	}
+	if c.WebRTCEngine != "" && c.WebRTCEngine != webrtcep.EngineLite && c.WebRTCEngine != webrtcep.EnginePeerConnection {
+		return fmt.Errorf("config: webrtc_engine: %q (want %s or %s)", c.WebRTCEngine, webrtcep.EngineLite, webrtcep.EnginePeerConnection)
 	}
 	if c.Pprof != "" {
 		host, _, err := net.SplitHostPort(c.Pprof)

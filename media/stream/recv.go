@@ -322,6 +322,17 @@ func (s *Stream) checkTimeout(now time.Duration) {
 	s.emit(media.Event{Kind: media.EventTimeout})
 }
 
+// Fail reports media.EventTimeout once, as the RTP timeout does, when
+// the transport cannot carry media (no ICE, DTLS failed): the leg ends,
+// reason logged.
+func (s *Stream) Fail(reason string) {
+	if s.timedOut.Swap(true) {
+		return
+	}
+	s.log.Warn("media failed", "reason", reason)
+	s.emit(media.Event{Kind: media.EventTimeout})
+}
+
 // rearm sets the reader's deadline to the earliest thing that needs a
 // wake-up: a gap's wait, a digit's expiry, the RTP timeout. Between
 // wake-ups it only ever moves the deadline earlier, so a packet costs no

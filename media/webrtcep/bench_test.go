@@ -75,7 +75,7 @@ func opusPackets(tb testing.TB, n int) [][]byte {
 // fixture is an endpoint without goroutines, negotiated for Opus by hand.
 func fixture(tb testing.TB, rate int) *Endpoint {
 	tb.Helper()
-	f, _ := newTestFactory(tb)
+	f, _ := newEngineFactory(tb, EnginePeerConnection) // the stream behind a pion writer we can capture
 	e, err := f.create(context.Background())
 	if err != nil {
 		tb.Fatal(err)

@@ -10,6 +10,8 @@ import (
 const (
 	DefaultPort       = 8443
 	DefaultRTPTimeout = 30 * time.Second
+	// DefaultDTLSTimeout bounds a call's DTLS handshake (lite engine).
+	DefaultDTLSTimeout = 10 * time.Second
 	// DefaultRate is the PCM rate of a new Endpoint: Opus at full quality.
 	DefaultRate = 48000
 )
@@ -31,14 +33,37 @@ type Config struct {
 	// this long after the first packet. Zero means 30s; a negative value
 	// disables the timeout.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// Engine chooses the browser transport: EngineLite (the default: per
+	// call one UDP socket, ICE-lite, pion/dtls and pion/srtp driven
+	// directly) or EnginePeerConnection (a pion PeerConnection per call on
+	// the shared Port).
+	Engine string `yaml:"engine"`
+	// DTLSTimeout ends a lite call (media.EventTimeout, reason logged)
+	// whose DTLS handshake did not finish this long after it started
+	// (the ICE pair and the peer's SDP known). Zero means 10s.
+	DTLSTimeout time.Duration `yaml:"dtls_timeout"`
+	// PortMin and PortMax bound the UDP port each lite call binds (a
+	// firewall's range, e.g. the RTP range); zero lets the OS choose.
+	PortMin int `yaml:"port_min"`
+	PortMax int `yaml:"port_max"`
 }
+
+// Engines, for Config.Engine.
+const (
+	EngineLite           = "lite"
+	EnginePeerConnection = "peerconnection"
+)
 
 // settings is Config with defaults applied and values checked.
 type settings struct {
-	ip      netip.Addr
-	port    int
-	timeout time.Duration // <= 0: disabled
-	depth   int
+	ip          netip.Addr
+	port        int
+	timeout     time.Duration // <= 0: disabled
+	depth       int
+	lite        bool
+	portMin     int
+	portMax     int
+	dtlsTimeout time.Duration
 }
 
 func (cfg Config) resolve() (settings, error) {
@@ -55,6 +80,27 @@ func (cfg Config) resolve() (settings, error) {
 		return s, fmt.Errorf("%w: port %d", ErrConfig, cfg.Port)
 	}
 	s.ip, s.port, s.depth = ip, cfg.Port, jitterDepth
+	switch cfg.Engine {
+	case "", EngineLite:
+		s.lite = true
+	case EnginePeerConnection:
+	default:
+		return s, fmt.Errorf("%w: engine %q (want %q or %q)", ErrConfig, cfg.Engine, EngineLite, EnginePeerConnection)
+	}
+	if cfg.PortMin != 0 || cfg.PortMax != 0 {
+		if cfg.PortMin < 1 || cfg.PortMax > 65535 || cfg.PortMin > cfg.PortMax {
+			return s, fmt.Errorf("%w: port range %d-%d", ErrConfig, cfg.PortMin, cfg.PortMax)
+		}
+		s.portMin, s.portMax = cfg.PortMin, cfg.PortMax
+	}
+	switch {
+	case cfg.DTLSTimeout < 0:
+		return s, fmt.Errorf("%w: dtls_timeout %s", ErrConfig, cfg.DTLSTimeout)
+	case cfg.DTLSTimeout == 0:
+		s.dtlsTimeout = DefaultDTLSTimeout
+	default:
+		s.dtlsTimeout = cfg.DTLSTimeout
+	}
 	switch {
 	case cfg.RTPTimeout == 0:
 		s.timeout = DefaultRTPTimeout

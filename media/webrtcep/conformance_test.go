@@ -5,15 +5,20 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/mediatest"
 )
 
 // TestConformance runs the media.Endpoint suite on DTLS-SRTP, a browser
-// (pion, full ICE) as the peer, with Opus and with PCMU.
+// (pion, full ICE) as the peer, with Opus and with PCMU, on both engines.
 func TestConformance(t *testing.T) {
+	for _, engine := range []string{EngineLite, EnginePeerConnection} {
+		t.Run(engine, func(t *testing.T) { conformance(t, engine) })
+	}
+}
+
+func conformance(t *testing.T, engine string) {
 	for _, tt := range []struct {
 		codecs   browserCodecs
 		codec    media.Codec
@@ -24,12 +29,12 @@ func TestConformance(t *testing.T) {
 	} {
 		t.Run(tt.codec.String(), func(t *testing.T) {
 			mediatest.Run(t, func(t *testing.T) mediatest.Call {
-				f, _ := newTestFactory(t)
+				f, _ := newEngineFactory(t, engine)
 				e := newTestEndpoint(t, f)
 				b := newBrowser(t, tt.codecs)
 				browserCalls(t, b, e)
 				b.waitBound(t)
-				waitFor(t, 5*time.Second, "dtls", func() bool { return e.pc.ConnectionState() == webrtc.PeerConnectionStateConnected })
+				waitFor(t, 5*time.Second, "dtls", e.connected)
 				return mediatest.Call{EP: e, Peer: browserPeer{b}, Codec: tt.codec, PT: tt.pt, TEPT: tt.tept}
 			})
 		})

@@ -1,6 +1,29 @@
-// Package webrtcep is the browser leg's media endpoint: one WebRTC
-// PeerConnection (pion/webrtc) per call carrying one audio m-line over
-// UDP/TLS/RTP/SAVPF, implementing media.Endpoint.
+// Package webrtcep is the browser leg's media endpoint: one audio
+// m-line over UDP/TLS/RTP/SAVPF per call, implementing media.Endpoint.
+//
+// Two engines (Config.Engine). The lite engine, the default, uses no
+// PeerConnection: each call binds its own UDP socket on the configured
+// address (port chosen by the OS) and one reader goroutine demultiplexes
+// it (RFC 7983): STUN binding requests are answered as an ICE-lite agent
+// (USERNAME with our ufrag, MESSAGE-INTEGRITY with our ice-pwd,
+// FINGERPRINT; USE-CANDIDATE selects the pair; later checks are RFC 7675
+// consent), DTLS records go to pion/dtls (client when we answer actpass
+// or the peer is passive, server otherwise; the peer's certificate
+// checked against the SDP fingerprint), and SRTP/SRTCP are decrypted with
+// pion/srtp contexts keyed from the DTLS export and handed to the stream
+// on the reader; sending encrypts on the writer's goroutine, and an SRTCP
+// sender report goes out every 5 s. Malformed, unauthenticated or stray
+// datagrams are dropped and counted (Stats.Dropped). A call whose
+// DTLS handshake does not finish within Config.DTLSTimeout of its start
+// (once the ICE pair and the peer's SDP are known: never while our SDP
+// waits for the callee) ends with media.EventTimeout and the reason
+// logged; a peer that never checks is left to the leg. Its SDP is written by hand
+// (lite.go, litesdp.go, liteneg.go): ice-lite, one host candidate,
+// sha-256 fingerprint, rtcp-mux, BUNDLE of the audio m-line, the peer's
+// other m-lines rejected.
+//
+// The PeerConnection engine (EnginePeerConnection) is pion/webrtc, kept
+// as a fallback; the rest of this comment describes it.
 //
 // A Factory, one per process, owns the single UDP port all browser media
 // shares (ICE UDP mux), the webrtc.API with its hand-registered codecs

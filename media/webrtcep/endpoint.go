@@ -27,6 +27,9 @@ type Endpoint struct {
 	track  *audioTrack
 	s      *stream.Stream
 	tr     transport
+	lite   *liteConn // the lite engine's transport; pc, sender and track are nil then
+
+	sdpSession, sdpVersion uint64 // o= of our SDP (lite), under mu
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -51,11 +54,51 @@ var _ media.Endpoint = (*Endpoint)(nil)
 // New creates an Endpoint: one PeerConnection with a sendrecv audio
 // transceiver, ready to Offer or Answer.
 func (f *Factory) New(ctx context.Context) (*Endpoint, error) {
+	if f.lc != nil {
+		e, err := f.createLite(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e.goTracked(e.lite.read)
+		return e, nil
+	}
 	e, err := f.create(ctx)
 	if err != nil {
 		return nil, err
 	}
 	e.startRTCP()
+	return e, nil
+}
+
+// createLite creates a lite endpoint (its own UDP socket, no
+// PeerConnection) without starting its reader.
+func (f *Factory) createLite(ctx context.Context) (*Endpoint, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
+	}
+	if f.isClosed() {
+		return nil, fmt.Errorf("new webrtc endpoint: %w", ErrClosed)
+	}
+	ssrc, err := randUint32()
+	if err != nil {
+		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
+	}
+	sess, err := randUint32()
+	if err != nil {
+		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
+	}
+	e := &Endpoint{set: f.set, log: f.log, dirSend: true, sdpSession: uint64(sess)}
+	if e.lite, err = newLiteConn(e, f.set.ip, f.lc); err != nil {
+		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
+	}
+	e.s, err = stream.New(stream.Config{Name: "SRTP", Rate: DefaultRate, Timeout: f.set.timeout, Depth: f.set.depth,
+		ErrClosed: ErrClosed}, e.lite, f.log)
+	if err != nil {
+		_ = e.lite.close()
+		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
+	}
+	e.s.SetSSRC(ssrc)
+	e.s.SetSending(false) // until DTLS-SRTP is up
 	return e, nil
 }
 
@@ -176,11 +219,30 @@ func (e *Endpoint) SendDTMF(digit rune, d time.Duration) error {
 // the RTCP packets read.
 type Stats struct {
 	stream.Stats
-	RTCPReceived uint64 // RTCP packets read (and discarded)
+	RTCPReceived uint64 // RTCP packets read
+	RTCPSent     uint64 // RTCP sender reports sent (lite engine)
+	// Dropped counts datagrams the lite engine dropped: malformed,
+	// unauthenticated (STUN integrity, SRTP auth) or from an address
+	// other than the selected pair's.
+	Dropped uint64
 }
 
 // Stats returns the endpoint's counters.
-func (e *Endpoint) Stats() Stats { return Stats{Stats: e.s.Stats(), RTCPReceived: e.rtcpIn.Load()} }
+func (e *Endpoint) Stats() Stats {
+	st := Stats{Stats: e.s.Stats(), RTCPReceived: e.rtcpIn.Load()}
+	if e.lite != nil {
+		st.Dropped, st.RTCPSent = e.lite.dropped.Load(), e.lite.srSent.Load()
+	}
+	return st
+}
+
+// connected reports whether DTLS-SRTP is up.
+func (e *Endpoint) connected() bool {
+	if e.lite != nil {
+		return e.lite.connected()
+	}
+	return e.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+}
 
 // setSending combines the direction and pion's binding of our track.
 func (e *Endpoint) setSending(dir, bound *bool) {
@@ -203,7 +265,11 @@ func (e *Endpoint) Close() error {
 		e.life.Lock()
 		e.closed.Store(true)
 		e.life.Unlock()
-		err = e.pc.Close()
+		if e.lite != nil {
+			err = e.lite.close()
+		} else {
+			err = e.pc.Close()
+		}
 		e.wg.Wait()
 		e.s.Close()
 	})

@@ -91,8 +91,11 @@ func TestAudio(t *testing.T) {
 
 func TestSDP(t *testing.T) {
 	f, _ := newTestFactory(t)
-	port := f.Addr().Port
-	cand := regexp.MustCompile(fmt.Sprintf(`(?m)^a=candidate:\S+ 1 udp \d+ %s %d typ host`, regexp.QuoteMeta(testIP), port))
+	// The lite engine binds a port per call: the candidate is its port.
+	cand := func(e *Endpoint) (*regexp.Regexp, int) {
+		port := int(e.lite.addr().Port())
+		return regexp.MustCompile(fmt.Sprintf(`(?m)^a=candidate:\S+ 1 udp \d+ %s %d typ host`, regexp.QuoteMeta(testIP), port)), port
+	}
 
 	t.Run("answer", func(t *testing.T) {
 		e := newTestEndpoint(t, f)
@@ -105,7 +108,7 @@ func TestSDP(t *testing.T) {
 				t.Errorf("answer lacks %q", want)
 			}
 		}
-		if !cand.MatchString(answer) {
+		if cand, port := cand(e); !cand.MatchString(answer) {
 			t.Errorf("answer has no host candidate on %s:%d", testIP, port)
 		}
 		if !regexp.MustCompile(`(?m)^m=audio 9 UDP/TLS/RTP/SAVPF 111 `).MatchString(answer) {
@@ -128,7 +131,7 @@ func TestSDP(t *testing.T) {
 				t.Errorf("offer lacks %q", want)
 			}
 		}
-		if !cand.Match(offer) {
+		if cand, port := cand(e); !cand.Match(offer) {
 			t.Errorf("offer has no host candidate on %s:%d", testIP, port)
 		}
 		if !regexp.MustCompile(`(?m)^m=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 110 126`).Match(offer) {
@@ -209,7 +212,7 @@ func TestDTMFToBrowser(t *testing.T) {
 	}
 	b := newBrowser(t, chromeLike)
 	browserCalls(t, b, e)
-	waitFor(t, 5*time.Second, "connected", func() bool { return e.pc.ConnectionState() == webrtc.PeerConnectionStateConnected })
+	waitFor(t, 5*time.Second, "connected", e.connected)
 	if err := e.SendDTMF('7', 60*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +278,7 @@ func TestReOffer(t *testing.T) {
 	stop := feedTone(ctx, e.AudioSink(), 440)
 	defer stop()
 	expectTone(t, "before re-offer", out, 1000)
-	pc := e.pc
+	pc, lite := e.pc, e.lite
 
 	for _, restart := range []bool{false, true} {
 		answer, err := e.Answer(context.Background(), []byte(b.offer(&webrtc.OfferOptions{ICERestart: restart})))
@@ -283,8 +286,8 @@ func TestReOffer(t *testing.T) {
 			t.Fatalf("re-offer (ice restart %v): %v", restart, err)
 		}
 		b.accept(answer)
-		if e.pc != pc {
-			t.Fatal("a new PeerConnection")
+		if e.pc != pc || e.lite != lite {
+			t.Fatal("a new PeerConnection or socket")
 		}
 		out.Reset()
 		in.Reset()
@@ -383,7 +386,7 @@ func TestHold(t *testing.T) {
 	e := newTestEndpoint(t, f)
 	b := newBrowser(t, chromeLike)
 	browserCalls(t, b, e)
-	waitFor(t, 5*time.Second, "connected", func() bool { return e.pc.ConnectionState() == webrtc.PeerConnectionStateConnected })
+	waitFor(t, 5*time.Second, "connected", e.connected)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stop := feedTone(ctx, e.AudioSink(), 440)

@@ -14,6 +14,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/softswitch/softswitch/media/dtlssrtp"
 )
 
 // Factory makes browser endpoints. There is one per process: it owns the
@@ -26,6 +28,7 @@ type Factory struct {
 	mux  *ice.UDPMuxDefault
 	api  *webrtc.API
 	cert webrtc.Certificate
+	lc   *dtlssrtp.Certificate // the lite engine's certificate; conn, mux and api are nil then
 
 	mu     sync.Mutex
 	closed bool
@@ -43,6 +46,13 @@ func NewFactory(cfg Config, log *slog.Logger) (*Factory, error) {
 	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if set.lite {
+		lc, err := dtlssrtp.NewCertificate()
+		if err != nil {
+			return nil, fmt.Errorf("new webrtc factory: %w", err)
+		}
+		return &Factory{set: set, log: log.With("webrtc", "lite"), lc: lc}, nil
 	}
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: set.ip.AsSlice(), Port: set.port})
 	if err != nil {
@@ -94,8 +104,12 @@ func (f *Factory) build() error {
 	return nil
 }
 
-// Addr returns the bound UDP address all browser media shares.
+// Addr returns the bound UDP address all browser media shares; with the
+// lite engine, where every call binds its own port, the IP and port 0.
 func (f *Factory) Addr() *net.UDPAddr {
+	if f.conn == nil {
+		return &net.UDPAddr{IP: f.set.ip.AsSlice()}
+	}
 	a, _ := f.conn.LocalAddr().(*net.UDPAddr)
 	return a
 }
@@ -109,6 +123,9 @@ func (f *Factory) Close() error {
 		return nil
 	}
 	f.closed = true
+	if f.mux == nil {
+		return nil
+	}
 	err := f.mux.Close() // closes the shared conn too
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("close webrtc factory: %w", err)

@@ -94,7 +94,7 @@ func FuzzHandleRTP(f *testing.F) {
 	f.Add(pkt(126, 3, 5, 0x8a, 0x03, 0x20))
 	f.Add(pkt(110, 4, 11, 0x0a, 0x03, 0xc0))
 	f.Add([]byte{0xb0, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0xff})
-	fac, _ := newTestFactory(f)
+	fac, _ := newEngineFactory(f, EnginePeerConnection)
 	e, err := fac.create(context.Background()) // not started: the test drives the receive path
 	if err != nil {
 		f.Fatal(err)

@@ -41,11 +41,18 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// newTestFactory binds a factory on loopback with an OS-chosen port.
+// newTestFactory makes a factory of the default (lite) engine on loopback.
 func newTestFactory(t testing.TB) (*Factory, *logBuffer) {
 	t.Helper()
+	return newEngineFactory(t, "")
+}
+
+// newEngineFactory makes a factory of the engine on loopback, with an
+// OS-chosen port for the PeerConnection engine.
+func newEngineFactory(t testing.TB, engine string) (*Factory, *logBuffer) {
+	t.Helper()
 	logs := &logBuffer{}
-	f, err := NewFactory(Config{IP: testIP}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	f, err := NewFactory(Config{IP: testIP, Engine: engine}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	if err != nil {
 		t.Fatalf("NewFactory: %v", err)
 	}

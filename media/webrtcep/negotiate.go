@@ -20,6 +20,13 @@ func (e *Endpoint) Offer(ctx context.Context) ([]byte, error) {
 	if e.closed.Load() {
 		return nil, fmt.Errorf("offer: %w", ErrClosed)
 	}
+	if e.lite != nil {
+		body, err := e.liteOffer()
+		if err != nil {
+			return nil, fmt.Errorf("offer: %w", err)
+		}
+		return body, nil
+	}
 	offer, err := e.pc.CreateOffer(nil)
 	if err != nil {
 		return nil, fmt.Errorf("offer: %w: %w", ErrNegotiation, err)
@@ -54,6 +61,13 @@ func (e *Endpoint) Answer(ctx context.Context, offer []byte) ([]byte, error) {
 	defer e.mu.Unlock()
 	if e.closed.Load() {
 		return nil, fmt.Errorf("answer: %w", ErrClosed)
+	}
+	if e.lite != nil {
+		body, err := e.liteAnswer(offer, off)
+		if err != nil {
+			return nil, fmt.Errorf("answer: %w", err)
+		}
+		return body, nil
 	}
 	if e.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 		// Glare or an abandoned offer of ours: the peer's offer wins.
@@ -101,6 +115,12 @@ func (e *Endpoint) Accept(ctx context.Context, answer []byte) error {
 		return fmt.Errorf("accept: %w", ErrClosed)
 	case !e.offered:
 		return fmt.Errorf("accept: %w", ErrNoOffer)
+	}
+	if e.lite != nil {
+		if err := e.liteAccept(answer); err != nil {
+			return fmt.Errorf("accept: %w", err)
+		}
+		return nil
 	}
 	if err := e.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
 		return fmt.Errorf("accept: %w: %w", ErrNegotiation, err)
