@@ -16,6 +16,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/siptrace"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
@@ -60,6 +61,16 @@ type Config struct {
 	// DrainTimeout is how long SIGTERM lets calls go on before hanging
 	// them up; 0 means 30s.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+
+	// SIPTrace logs every SIP message at debug with its call_id
+	// (`softswitch sip-trace on|off` switches it at runtime).
+	SIPTrace bool `yaml:"sip_trace"`
+	// HEP exports every SIP message as HEP v3 (Homer, sngrep); off when
+	// its address is empty.
+	HEP siptrace.HEPConfig `yaml:"hep"`
+	// Metrics serves Prometheus /metrics, /healthz and /readyz on this
+	// host:port; empty (default) is off.
+	Metrics string `yaml:"metrics"`
 
 	// Trunks are the carriers; they can change without a restart.
 	Trunks []trunk.Config `yaml:"trunks"`
@@ -143,6 +154,14 @@ func (c *Config) validate() error {
 		host, _, err := net.SplitHostPort(c.Pprof)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("config: pprof: %q is not a loopback host:port (profiles are not for the network)", c.Pprof)
+		}
+	}
+	for _, a := range []struct{ key, val string }{{"hep.address", c.HEP.Address}, {"metrics", c.Metrics}} {
+		if a.val == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.val); err != nil || port == "" {
+			return fmt.Errorf("config: %s: %q is not host:port", a.key, a.val)
 		}
 	}
 	if c.MediaIP != "" && net.ParseIP(c.MediaIP) == nil {

@@ -12,6 +12,9 @@
 //	softswitch dialplan check FILE
 //	softswitch reload [--data DIR]
 //	softswitch trunk status [--data DIR]
+//	softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
+//	softswitch sip-trace [on|off] [--data DIR]
+//	softswitch log-level [LEVEL] [--data DIR]
 //	softswitch version
 package main
 
@@ -39,6 +42,9 @@ const usage = `usage:
   softswitch dialplan check FILE
   softswitch reload [--data DIR]          (apply the configuration file's trunks now)
   softswitch trunk status [--data DIR]
+  softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
+  softswitch sip-trace [on|off] [--data DIR]   (log every SIP message at debug)
+  softswitch log-level [debug|info|warn|error] [--data DIR]
   softswitch version
 `
 
@@ -65,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = dialplanCmd(args[1:], stdout)
 	case "reload":
 		err = controlCmd("reload", "reload", args[1:], stdout)
+	case "trace":
+		err = traceCmd(ctx, args[1:], stdout)
+	case "log-level", "sip-trace":
+		err = argCmd(args[0], args[1:], stdout)
 	case "trunk":
 		if len(args) < 2 || args[1] != "status" {
 			err = usageError("trunk: want status")

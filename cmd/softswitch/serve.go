@@ -44,6 +44,7 @@ func parseServeFlags(args []string) (Config, error) {
 	level := fs.String("log-level", "", "debug, info, warn or error")
 	webrtcPort := fs.Int("webrtc-port", -1, "UDP port shared by all browser media (0: the OS chooses)")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles on this loopback host:port (off by default)")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics, /healthz and /readyz on host:port (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError("serve: " + err.Error())
 	}
@@ -56,10 +57,10 @@ func parseServeFlags(args []string) (Config, error) {
 		}
 	}
 	set := map[string]*string{"data": data, "sip": sipAddr, "sip-tls": sipTLS, "https": https, "ws": ws,
-		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "pprof": pprofAddr}
+		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "pprof": pprofAddr, "metrics": metrics}
 	dst := map[string]*string{"data": &cfg.Data, "sip": &cfg.SIP, "sip-tls": &cfg.SIPTLS, "https": &cfg.HTTPS, "ws": &cfg.WS,
 		"rtp-ports": &cfg.RTPPorts, "media-ip": &cfg.MediaIP, "dialplan": &cfg.Dialplan, "log-level": &cfg.LogLevel,
-		"pprof": &cfg.Pprof}
+		"pprof": &cfg.Pprof, "metrics": &cfg.Metrics}
 	fs.Visit(func(f *flag.Flag) {
 		if v, ok := set[f.Name]; ok {
 			*dst[f.Name] = *v
@@ -91,7 +92,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	lvl, _ := parseLevel(cfg.LogLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	level := new(slog.LevelVar) // `softswitch log-level` changes it
+	level.Set(lvl)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	// sipgo logs through its own default logger in places that take none;
 	// quietened: its values truncated, its warnings rate-limited.
 	sip.SetDefaultLogger(sipserver.QuietLogger(log))
@@ -123,6 +126,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	obs, err := startObservability(ctx, cfg, level, srv, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
 	verifier, err := auth.NewVerifier(auth.Config{Realm: realm, NonceTTL: cfg.Auth.NonceTTL, Algorithms: cfg.Auth.Algorithms})
 	if err != nil {
 		return err
@@ -165,14 +173,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rl := newReloader(args, cfg, calls.trunks, log)
 	go rl.watch(runCtx)
-	ctl, err := startControl(cfg.Data, map[string]controlHandler{
-		"reload": func() (string, error) { return rl.reload("softswitch reload") },
-		"trunk status": func() (string, error) {
+	cmds := map[string]controlHandler{
+		"reload": func([]string) (string, error) { return rl.reload("softswitch reload") },
+		"trunk status": func([]string) (string, error) {
 			var b strings.Builder
 			err := trunk.WriteStatus(&b, calls.trunks.Status(), time.Now())
 			return b.String(), err
 		},
-	}, log)
+	}
+	streams := map[string]streamHandler{}
+	obs.addCommands(cmds, streams)
+	ctl, err := startControl(cfg.Data, cmds, streams, log)
 	if err != nil {
 		return err
 	}
