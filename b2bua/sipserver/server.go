@@ -166,6 +166,12 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 // per-source rate limit does not apply to, e.g. configured carriers.
 func (s *Server) ExemptFromRateLimit(f func(host string) bool) { s.limiter.exempt.Store(&f) }
 
+// RateLimited returns how many out-of-dialog requests the per-source
+// limit refused since start, by method ("INVITE", "REGISTER").
+func (s *Server) RateLimited() map[string]uint64 {
+	return map[string]uint64{"INVITE": s.limiter.refusedInvite.Load(), "REGISTER": s.limiter.refusedRegister.Load()}
+}
+
 // Allow lists the methods we handle, for Allow headers.
 func (s *Server) Allow() string {
 	m := s.srv.RegisteredMethods()

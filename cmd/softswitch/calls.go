@@ -17,6 +17,7 @@ import (
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/rtpep"
 	"github.com/softswitch/softswitch/media/webrtcep"
+	"github.com/softswitch/softswitch/metrics"
 )
 
 // callCore is the part of the server that carries calls.
@@ -30,7 +31,7 @@ type callCore struct {
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
 // engine into srv.
-func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, log *slog.Logger) (*callCore, error) {
+func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, met *metrics.Metrics, log *slog.Logger) (*callCore, error) {
 	lo, hi, _ := parsePortRange(cfg.RTPPorts) // validated with the config
 	ports, err := rtpep.NewPortPool(lo, hi)
 	if err != nil {
@@ -61,7 +62,12 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		return nil, err
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
-	engine := b2bua.New(b2bua.Config{}, dp, legs, cdrs, log)
+	var plan b2bua.Dialplan = dp
+	var records b2bua.CDRs = cdrs
+	if met != nil {
+		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(cdrs, met)
+	}
+	engine := b2bua.New(b2bua.Config{}, plan, legs, records, log)
 	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,
 		Prepare: legs.FromListener, Log: log})
 	legs.SetTrunks(trunks)

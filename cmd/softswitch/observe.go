@@ -12,6 +12,8 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
+	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/metrics"
 )
 
 // observability is what lets an operator look inside the running server:
@@ -37,6 +39,30 @@ func startObservability(ctx context.Context, cfg Config, level *slog.LevelVar, s
 	}
 	srv.SetTracer(o.tracer)
 	return o, nil
+}
+
+// startMetrics builds the metric set when cfg.Metrics is set (nil when
+// not) and counts every SIP message into it.
+func (o *observability) startMetrics(cfg Config, src metrics.Sources) (*metrics.Metrics, error) {
+	if cfg.Metrics == "" {
+		return nil, nil
+	}
+	m, err := metrics.New(src)
+	if err != nil {
+		return nil, err
+	}
+	o.tracer.Observe(func(msg siptrace.Message, s siptrace.Summary) { m.SIP(msg.In, s.Method, s.Status) })
+	return m, nil
+}
+
+// trunkUp says which configured trunks are up.
+func trunkUp(set *trunk.Set) map[string]bool {
+	out := make(map[string]bool)
+	for _, st := range set.Status() {
+		up, err := set.Up(st.Name)
+		out[st.Name] = err == nil && up
+	}
+	return out
 }
 
 // close stops the HEP export after sending what is queued.

@@ -23,6 +23,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/metrics"
 	"github.com/softswitch/softswitch/web"
 )
 
@@ -139,14 +140,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("auth.ephemeral: %w", err)
 	}
-	authn := registrar.NewAuthenticator(st, verifier, auth.NewGuard(cfg.Guard, log), srv, log, registrar.WithEphemeral(ephemeral))
+	guard := auth.NewGuard(cfg.Guard, log)
+	authn := registrar.NewAuthenticator(st, verifier, guard, srv, log, registrar.WithEphemeral(ephemeral))
 	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
 	if err := reg.Restore(ctx); err != nil {
 		return err
 	}
 	srv.OnConnClose(reg.ConnectionClosed)
 	srv.Handle(sip.REGISTER, reg.HandleRegister)
-	calls, err := startCalls(cfg, srv, st, authn, reg, log)
+	var calls *callCore
+	met, err := obs.startMetrics(cfg, metrics.Sources{
+		ActiveCalls:   func() int { return calls.engine.Active() },
+		Registrations: reg.CountByTransport,
+		Auth: func() (uint64, uint64, uint64) {
+			c := guard.Counts()
+			return c.Failures, c.Bans, c.Refused
+		},
+		RateLimited: srv.RateLimited,
+		Trunks:      func() map[string]bool { return trunkUp(calls.trunks) },
+	})
+	if err != nil {
+		return err
+	}
+	calls, err = startCalls(cfg, srv, st, authn, reg, met, log)
 	if err != nil {
 		return err
 	}
@@ -158,6 +174,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	https, err := startListeners(cfg, srv, log)
 	if err != nil {
 		return err
+	}
+	health := &health{srv: srv, st: st}
+	if met != nil {
+		ms, err := startMetrics(cfg.Metrics, met, health, log)
+		if err != nil {
+			return err
+		}
+		https = append(https, ms)
 	}
 	if cfg.Pprof != "" {
 		ps, err := startPprof(cfg.Pprof, log)
@@ -188,6 +212,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ctl.close()
+	health.ready.Store(true)
 	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data, "trunks", len(cfg.Trunks))
 	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, rl, log)
 }
