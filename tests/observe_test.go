@@ -216,3 +216,39 @@ func TestLogLevelAndSIPTraceAtRuntime(t *testing.T) {
 		t.Errorf("no server: %q", e)
 	}
 }
+
+// `softswitch reload` recompiles the dialplan: a broken script is refused
+// with its file:line and exit status 1 (the last good one keeps serving);
+// a fixed one is taken.
+func TestReloadReportsDialplanError(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile(dialplanPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(t.TempDir(), "plan.lua")
+	if err := os.WriteFile(script, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "", "--dialplan", script)
+	if out := runCLI(t, "reload", "--data", s.data); !strings.Contains(out, "dialplan: reloaded") {
+		t.Fatalf("reload: %q", out)
+	}
+	if err := os.WriteFile(script, []byte("function on_call(call)\n  call:answer(\nend\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := runCLIFail(t, "reload", "--data", s.data)
+	if !strings.Contains(e, script+`:3: near "end": syntax error`) || !strings.Contains(e, "reload refused") {
+		t.Fatalf("reload of a broken dialplan: %q", e)
+	}
+	// The last good version still answers the test number.
+	rtp := newRTPPeer(t)
+	cl, res := dialSIP(t, s, "udp").answered("07010002000", rtp.port())
+	cl.bye(res)
+	if err := os.WriteFile(script, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := runCLI(t, "reload", "--data", s.data); !strings.Contains(out, "dialplan: reloaded") {
+		t.Fatalf("reload of the fixed dialplan: %q", out)
+	}
+}

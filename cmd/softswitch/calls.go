@@ -27,6 +27,7 @@ type callCore struct {
 	cdrs     *store.CDRWriter
 	browsers *webrtcep.Factory
 	trunks   *trunk.Set
+	dialplan *dialplan.Engine
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
@@ -80,7 +81,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	})
 	engine.SetTrunks(trunks)
 	legs.SetHandler(engine.Serve)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, dialplan: dp}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.

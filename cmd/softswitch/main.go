@@ -40,7 +40,7 @@ const usage = `usage:
   softswitch user list [--data DIR]
   softswitch cdr list [--last N] [--open] [--data DIR]
   softswitch dialplan check FILE
-  softswitch reload [--data DIR]          (apply the configuration file's trunks now)
+  softswitch reload [--data DIR]          (recompile the dialplan, apply the configuration file's trunks now)
   softswitch trunk status [--data DIR]
   softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
   softswitch sip-trace [on|off] [--data DIR]   (log every SIP message at debug)

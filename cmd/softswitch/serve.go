@@ -196,9 +196,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("config: trunks: %w", err)
 	}
 	rl := newReloader(args, cfg, calls.trunks, log)
+	rl.dialplan = calls.dialplan
 	go rl.watch(runCtx)
 	cmds := map[string]controlHandler{
-		"reload": func([]string) (string, error) { return rl.reload("softswitch reload") },
+		"reload": func([]string) (string, error) { return rl.reloadAll(runCtx, "softswitch reload") },
 		"trunk status": func([]string) (string, error) {
 			var b strings.Builder
 			err := trunk.WriteStatus(&b, calls.trunks.Status(), time.Now())
