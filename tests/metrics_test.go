@@ -73,12 +73,18 @@ func TestMetricsAndHealth(t *testing.T) {
 	if v := sample(body, "softswitch_calls_active"); v != 1 {
 		t.Fatalf("calls_active during the call = %v", v)
 	}
-	if v := sample(body, `softswitch_calls_answered{media="prompt"}`); v != 1 {
-		t.Errorf("calls_answered{prompt} during the call = %v", v)
-	}
+	waitFor(t, 5*time.Second, "calls_answered{prompt} at 1 during the call", func() bool { // counted as its CDR says "up"
+		_, body = scrape(t, addr, "/metrics")
+		return sample(body, `softswitch_calls_answered{media="prompt"}`) == 1
+	})
 	if v := sample(body, `softswitch_sip_requests_total{direction="in",method="INVITE"}`); v < 1 {
 		t.Errorf("INVITE not counted: %v", v)
 	}
+	// The media endpoint's lines name their call.
+	rtp.sendTone(mediaAddr(t, res.Body()), 1000, 200*time.Millisecond, nil)
+	waitFor(t, 5*time.Second, "the latching line with its call_id", func() bool {
+		return strings.Contains(grepLines(s.logs(), "rtp latched to peer source"), "call_id="+cl.c.callID+" leg=a")
+	})
 	cl.bye(res)
 	waitFor(t, 10*time.Second, "calls_active back to 0", func() bool {
 		_, body = scrape(t, addr, "/metrics")

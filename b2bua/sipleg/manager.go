@@ -59,6 +59,8 @@ type MediaSpec struct {
 	// Codecs limits plain RTP to these codecs, in preference order (a
 	// trunk's codec list); nil means the endpoint's defaults.
 	Codecs []string
+	// CallID and Leg ("a", "b") name the call for the endpoint's logs.
+	CallID, Leg string
 }
 
 // MediaFactory creates the media endpoint of a new leg.

@@ -56,7 +56,11 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		if spec.Kind == sipleg.MediaWebRTC {
 			return browsers.New(ctx)
 		}
-		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, log)
+		epLog := log
+		if spec.CallID != "" { // the endpoint's lines (latching, timeouts) say which call
+			epLog = log.With("call_id", spec.CallID, "leg", spec.Leg)
+		}
+		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, epLog)
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
 	if err != nil {
