@@ -43,6 +43,7 @@ type Call struct {
 	mu     sync.Mutex // guards cdr and aCause, shared with the event pump
 	cdr    store.CDR
 	aCause *leg.Cause // set by the event pump when the caller hangs up
+	admin  *leg.Cause // set by Engine.Hangup (admin.go)
 }
 
 type presented struct{ number, name string }
@@ -63,8 +64,14 @@ func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 
 // run is the owner goroutine: event pump, dialplan, final hangup, CDR.
 func (c *Call) run(parent context.Context) {
+	c.mu.Lock()
 	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	hungUp := c.admin != nil // Engine.Hangup came before the call ran
+	c.mu.Unlock()
 	defer c.cancel(nil)
+	if hungUp {
+		c.cancel(errAdminHangup)
+	}
 	pumpDone := make(chan struct{})
 	c.pumped = pumpDone
 	go c.pump(pumpDone)
@@ -92,6 +99,7 @@ func (c *Call) run(parent context.Context) {
 		// an ended dialog) and record their cause.
 		c.hangupA(*callerCause, "caller")
 	}
+	c.adminHangupA()
 	if !c.ended {
 		cause := leg.Normal
 		if !c.answered {

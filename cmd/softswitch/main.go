@@ -15,6 +15,8 @@
 //	softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
 //	softswitch sip-trace [on|off] [--data DIR]
 //	softswitch log-level [LEVEL] [--data DIR]
+//	softswitch calls [--json] [--data DIR]
+//	softswitch calls hangup ID [--cause CAUSE] [--data DIR]
 //	softswitch version
 package main
 
@@ -45,6 +47,8 @@ const usage = `usage:
   softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
   softswitch sip-trace [on|off] [--data DIR]   (log every SIP message at debug)
   softswitch log-level [debug|info|warn|error] [--data DIR]
+  softswitch calls [--json] [--data DIR]
+  softswitch calls hangup ID [--cause CAUSE] [--data DIR]
   softswitch version
 `
 
@@ -73,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = controlCmd("reload", "reload", args[1:], stdout)
 	case "trace":
 		err = traceCmd(ctx, args[1:], stdout)
+	case "calls":
+		err = callsCmd(args[1:], stdout)
 	case "log-level", "sip-trace":
 		err = argCmd(args[0], args[1:], stdout)
 	case "trunk":

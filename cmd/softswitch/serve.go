@@ -206,6 +206,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return b.String(), err
 		},
 	}
+	live := callsControl{engine: calls.engine}
+	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
 	streams := map[string]streamHandler{}
 	obs.addCommands(cmds, streams)
 	ctl, err := startControl(cfg.Data, cmds, streams, log)
