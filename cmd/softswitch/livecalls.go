@@ -94,7 +94,7 @@ func formatCalls(calls []liveCall) string {
 			bl = join(c.B.Target, c.B.Codec)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Caller, c.Destination,
-			(time.Duration(c.AgeSeconds*float64(time.Second))).Round(time.Second), c.State, orDash(c.Media), a, bl)
+			(time.Duration(c.AgeSeconds * float64(time.Second))).Round(time.Second), c.State, orDash(c.Media), a, bl)
 	}
 	_ = w.Flush()
 	return b.String()
