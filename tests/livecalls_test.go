@@ -74,4 +74,50 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	if out := runCLI(t, "calls", "--data", s.data); out != "no calls in progress\n" {
 		t.Fatalf("calls after the hangup: %q", out)
 	}
+
+	// The call's story: both ladders in time order, both legs' SDPs, its
+	// record, and no verdict.
+	story := runCLI(t, "call", "show", c.ID, "--data", s.data)
+	for _, want := range []string{"call " + c.ID, "leg A: Call-ID " + c.ID + " (WSS ", "leg B1: Call-ID ", " A→   INVITE sip:1002@",
+		" →B1  INVITE sip:", " B1←  SIP/2.0 200 OK", " ←A   SIP/2.0 200 OK", " A→   ACK ", " →B1  BYE ", " ←A   BYE ",
+		"A→ offer in INVITE", "UDP/TLS/RTP/SAVPF", "←A SDP in 200 to INVITE", "→B1 offer in INVITE", "B1← SDP in 200 to INVITE",
+		"cause admin (side admin", "codec B PCMU: transcoded", "verdicts:\n  none"} {
+		if !strings.Contains(story, want) {
+			t.Errorf("call show lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("call show:\n%s", story)
+	}
+	if e := runCLIFail(t, "call", "show", "never-seen", "--data", s.data); !strings.Contains(e, `no call "never-seen" among the last 1000 calls (call_history)`) {
+		t.Fatalf("call show of an unknown id: %q", e)
+	}
+}
+
+// A caller that offers only G.729 gets 488, and `softswitch call show`
+// says why in words.
+func TestCallShowCodecVerdict(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	body := strings.NewReplacer("RTP/AVP 0", "RTP/AVP 18", "a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000").Replace(offer(rtp.port()))
+	if !strings.Contains(body, "RTP/AVP 18") {
+		t.Fatalf("offer not rewritten: %q", body)
+	}
+	cl := &call{c: c, user: "1001", dest: "07010002000", body: body}
+	cl.send("1001")
+	res := cl.next()
+	cl.ack(res)
+	cl.authorize(res, testUsers["1001"])
+	cl.send("1001")
+	res = cl.finalResponse()
+	cl.ack(res)
+	if res.StatusCode != 488 {
+		t.Fatalf("a G.729-only offer got %d, want 488", res.StatusCode)
+	}
+	story := runCLI(t, "call", "show", c.callID, "--data", s.data)
+	if !strings.Contains(story, "488 on leg A: the softswitch found no codec in common: the offer had only G729") {
+		t.Fatalf("no codec verdict:\n%s", story)
+	}
 }

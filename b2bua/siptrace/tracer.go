@@ -17,7 +17,7 @@ type Tracer struct {
 	logOn   atomic.Bool
 	nsubs   atomic.Int32
 	hep     atomic.Pointer[HEPExporter]
-	observe atomic.Pointer[func(Message, Summary)]
+	observe atomic.Pointer[[]func(Message, Summary)]
 	framers *framers
 
 	mu   sync.Mutex
@@ -39,13 +39,17 @@ func (t *Tracer) Logging() bool { return t.logOn.Load() }
 // replaces, for the caller to close.
 func (t *Tracer) SetHEP(e *HEPExporter) *HEPExporter { return t.hep.Swap(e) }
 
-// Observe calls f for every message (nil stops), e.g. to count them.
+// Observe adds f, called for every message (e.g. to count them). Add
+// observers before the transports run; they cannot be removed.
 func (t *Tracer) Observe(f func(Message, Summary)) {
-	if f == nil {
-		t.observe.Store(nil)
-		return
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var fs []func(Message, Summary)
+	if cur := t.observe.Load(); cur != nil {
+		fs = append(fs, *cur...)
 	}
-	t.observe.Store(&f)
+	fs = append(fs, f)
+	t.observe.Store(&fs)
 }
 
 // Active reports whether any consumer is on; when not, a transport need
@@ -66,8 +70,10 @@ func (t *Tracer) Trace(m Message) {
 			m.Transport = s.Via
 		}
 	}
-	if f := t.observe.Load(); f != nil {
-		(*f)(m, s)
+	if fs := t.observe.Load(); fs != nil {
+		for _, f := range *fs {
+			f(m, s)
+		}
 	}
 	if t.logOn.Load() {
 		dir := "sent"

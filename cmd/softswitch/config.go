@@ -71,6 +71,9 @@ type Config struct {
 	// Metrics serves Prometheus /metrics, /healthz and /readyz on this
 	// host:port; empty (default) is off.
 	Metrics string `yaml:"metrics"`
+	// CallHistory is how many calls `softswitch call show` remembers
+	// (in memory); 0 means 1000.
+	CallHistory int `yaml:"call_history"`
 
 	// Trunks are the carriers; they can change without a restart.
 	Trunks []trunk.Config `yaml:"trunks"`
@@ -163,6 +166,9 @@ func (c *Config) validate() error {
 		if _, port, err := net.SplitHostPort(a.val); err != nil || port == "" {
 			return fmt.Errorf("config: %s: %q is not host:port", a.key, a.val)
 		}
+	}
+	if c.CallHistory < 0 || c.CallHistory > 1000000 {
+		return fmt.Errorf("config: call_history: %d out of range 0-1000000", c.CallHistory)
 	}
 	if c.MediaIP != "" && net.ParseIP(c.MediaIP) == nil {
 		return fmt.Errorf("config: media_ip: %q is not an IP address", c.MediaIP)

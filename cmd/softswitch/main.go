@@ -17,6 +17,7 @@
 //	softswitch log-level [LEVEL] [--data DIR]
 //	softswitch calls [--json] [--data DIR]
 //	softswitch calls hangup ID [--cause CAUSE] [--data DIR]
+//	softswitch call show ID [--data DIR]
 //	softswitch version
 package main
 
@@ -49,6 +50,7 @@ const usage = `usage:
   softswitch log-level [debug|info|warn|error] [--data DIR]
   softswitch calls [--json] [--data DIR]
   softswitch calls hangup ID [--cause CAUSE] [--data DIR]
+  softswitch call show ID [--data DIR]    (ladder, SDPs and verdicts of a recent call)
   softswitch version
 `
 
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = traceCmd(ctx, args[1:], stdout)
 	case "calls":
 		err = callsCmd(args[1:], stdout)
+	case "call":
+		err = callCmd(args[1:], stdout)
 	case "log-level", "sip-trace":
 		err = argCmd(args[0], args[1:], stdout)
 	case "trunk":

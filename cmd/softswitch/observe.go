@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/softswitch/softswitch/b2bua/callstory"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
 	"github.com/softswitch/softswitch/b2bua/trunk"
@@ -19,16 +20,18 @@ import (
 // observability is what lets an operator look inside the running server:
 // the log level, the SIP trace (log, live stream, HEP).
 type observability struct {
-	level  *slog.LevelVar
-	tracer *siptrace.Tracer
-	log    *slog.Logger
+	level   *slog.LevelVar
+	tracer  *siptrace.Tracer
+	stories *callstory.Recorder
+	log     *slog.Logger
 }
 
 // startObservability hooks the SIP trace into srv (before it listens) and
 // starts the HEP export when configured.
 func startObservability(ctx context.Context, cfg Config, level *slog.LevelVar, srv *sipserver.Server, log *slog.Logger) (*observability, error) {
-	o := &observability{level: level, tracer: siptrace.New(log), log: log}
+	o := &observability{level: level, tracer: siptrace.New(log), stories: callstory.NewRecorder(cfg.CallHistory), log: log}
 	o.tracer.SetLogging(cfg.SIPTrace)
+	o.tracer.Observe(o.stories.Observe)
 	if cfg.HEP.Address != "" {
 		e, err := siptrace.DialHEP(ctx, cfg.HEP, log)
 		if err != nil {

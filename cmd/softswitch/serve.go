@@ -166,6 +166,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -208,6 +209,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	live := callsControl{engine: calls.engine}
 	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
+	cmds["call show"] = callShow{stories: obs.stories, engine: calls.engine, store: st}.show
 	streams := map[string]streamHandler{}
 	obs.addCommands(cmds, streams)
 	ctl, err := startControl(cfg.Data, cmds, streams, log)

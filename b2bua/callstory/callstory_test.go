@@ -1,0 +1,134 @@
+package callstory
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/siptrace"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+const g729Offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+
+// msg builds a SIP message of call callID.
+func msg(first, callID, cseq, body string) []byte {
+	return []byte(first + "\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:1001@h>;tag=1\r\nTo: <sip:1002@h>\r\nCall-ID: " +
+		callID + "\r\nCSeq: " + cseq + "\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body)
+}
+
+// feed records each message at t0 + its offset in ms.
+func feed(r *Recorder, msgs ...struct {
+	ms   int
+	in   bool
+	data []byte
+}) {
+	for _, m := range msgs {
+		tm := siptrace.Message{Time: t0.Add(time.Duration(m.ms) * time.Millisecond), In: m.in, Transport: "udp", Remote: "10.0.0.1:5060", Data: m.data}
+		r.Observe(tm, siptrace.Summarize(m.data))
+	}
+}
+
+type step = struct {
+	ms   int
+	in   bool
+	data []byte
+}
+
+func TestBridgedCallStory(t *testing.T) {
+	r := NewRecorder(10)
+	feed(r, step{0, true, msg("REGISTER sip:h SIP/2.0", "reg", "1 REGISTER", "")}) // not a call
+	if _, ok := r.Story("reg"); ok {
+		t.Fatal("a REGISTER started a story")
+	}
+	offer := "v=0\r\nm=audio 4000 RTP/AVP 0 8\r\n"
+	feed(r, step{0, true, msg("INVITE sip:1002@h SIP/2.0", "a1", "1 INVITE", offer)})
+	r.Link("a1", "b1")
+	feed(r,
+		step{4, false, msg("SIP/2.0 100 Trying", "a1", "1 INVITE", "")},
+		step{5, false, msg("INVITE sip:1002@10.0.0.2 SIP/2.0", "b1", "1 INVITE", offer)},
+		step{900, true, msg("SIP/2.0 200 OK", "b1", "1 INVITE", "v=0\r\nm=audio 5000 RTP/AVP 0\r\n")},
+		step{901, false, msg("ACK sip:1002@10.0.0.2 SIP/2.0", "b1", "1 ACK", "")},
+		step{902, false, msg("SIP/2.0 200 OK", "a1", "1 INVITE", "v=0\r\nm=audio 6000 RTP/AVP 0\r\n")},
+		step{950, true, msg("ACK sip:1002@h SIP/2.0", "a1", "1 ACK", "")},
+		step{60000, true, msg("BYE sip:1002@h SIP/2.0", "a1", "2 BYE", "")},
+	)
+	st, ok := r.Story("b1") // any leg's id finds the call
+	if !ok || st.CallID != "a1" || len(st.Entries) != 8 || len(st.Legs) != 2 {
+		t.Fatalf("story %+v", st)
+	}
+	if v := st.Verdicts(t0.Add(time.Hour)); len(v) != 0 {
+		t.Fatalf("verdicts on a good call: %q", v)
+	}
+	var b strings.Builder
+	if err := st.Render(&b, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"   +0.000 A→   INVITE sip:1002@h SIP/2.0", "   +0.004 ←A   SIP/2.0 100 Trying", "   +0.005 →B1  INVITE sip:1002@10.0.0.2",
+		"   +0.900 B1←  SIP/2.0 200 OK", "  +60.000 A→   BYE", "A→ offer in INVITE (+0.000):\n    v=0\n    m=audio 4000 RTP/AVP 0 8",
+		"B1← SDP in 200 to INVITE (+0.900)", "leg B1: Call-ID b1 (UDP 10.0.0.1:5060)", "verdicts:\n  none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("render lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	r := NewRecorder(10)
+	feed(r,
+		step{0, true, msg("INVITE sip:1002@h SIP/2.0", "noack", "1 INVITE", "v=0\r\nm=audio 4000 RTP/AVP 0\r\n")},
+		step{10, false, msg("SIP/2.0 200 OK", "noack", "1 INVITE", "v=0\r\nm=audio 6000 RTP/AVP 0\r\n")},
+		step{0, true, msg("INVITE sip:1002@h SIP/2.0", "g729", "1 INVITE", g729Offer)},
+		step{3, false, msg("SIP/2.0 488 Not Acceptable Here", "g729", "1 INVITE", "")},
+	)
+	st, _ := r.Story("noack")
+	if v := st.Verdicts(t0.Add(20 * time.Second)); len(v) != 0 {
+		t.Fatalf("an ACK still awaited is no verdict yet: %q", v)
+	}
+	if v := st.Verdicts(t0.Add(33 * time.Second)); len(v) != 1 || !strings.HasPrefix(v[0], "no ACK for the 200 on leg A in 32 s") {
+		t.Fatalf("no-ACK verdict: %q", v)
+	}
+	st, _ = r.Story("g729")
+	if v := st.Verdicts(t0); len(v) != 1 || v[0] != "488 on leg A: the softswitch found no codec in common: the offer had only G729" {
+		t.Fatalf("488 verdict: %q", v)
+	}
+}
+
+// The recorder keeps the last calls only, and a bounded ladder per call.
+func TestRecorderBounds(t *testing.T) {
+	r := NewRecorder(3)
+	for i := 0; i < 5; i++ {
+		id := fmt.Sprint("c", i)
+		feed(r, step{0, true, msg("INVITE sip:x@h SIP/2.0", id, "1 INVITE", "")})
+		r.Link(id, id+"-b")
+	}
+	if _, ok := r.Story("c1"); ok {
+		t.Fatal("c1 kept beyond the history of 3")
+	}
+	if _, ok := r.Story("c1-b"); ok {
+		t.Fatal("c1's leg B kept beyond the history")
+	}
+	if _, ok := r.Story("c4-b"); !ok {
+		t.Fatal("c4 lost")
+	}
+	for i := 0; i < maxEntries+5; i++ {
+		feed(r, step{i, true, msg("INFO sip:x@h SIP/2.0", "c4", fmt.Sprint(i+2, " INFO"), "")})
+	}
+	if st, _ := r.Story("c4"); len(st.Entries) != maxEntries || st.Dropped != 6 {
+		t.Fatalf("%d entries, %d dropped", len(st.Entries), st.Dropped)
+	}
+}
+
+func FuzzOfferedCodecs(f *testing.F) {
+	f.Add(g729Offer)
+	f.Add("m=audio\na=rtpmap:\nm=audio 1 RTP/AVP 96\na=rtpmap:96 opus/48000/2")
+	f.Fuzz(func(t *testing.T, sdp string) {
+		if got := offeredCodecs(sdp); len(got) == 0 {
+			t.Fatal("empty list")
+		}
+		_ = sdpOf([]byte("X\r\n\r\n" + sdp))
+	})
+}

@@ -1,0 +1,110 @@
+package callstory
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ackWait is how long a 200 to an INVITE waits for its ACK (64*T1).
+const ackWait = 32 * time.Second
+
+// Verdicts says in words what went wrong in a story, one sentence a
+// problem found; none when nothing did. now bounds the waits still running.
+func (s Story) Verdicts(now time.Time) []string {
+	var out []string
+	for _, rule := range []func(Story, time.Time) []string{noACK, noCommonCodec} {
+		out = append(out, rule(s, now)...)
+	}
+	return out
+}
+
+// noACK: we answered a leg's INVITE with 200 and no ACK came in 32 s.
+func noACK(s Story, now time.Time) []string {
+	var out []string
+	for i, e := range s.Entries {
+		if e.In || e.Status != 200 || e.Method != "INVITE" {
+			continue
+		}
+		acked := false
+		for _, later := range s.Entries[i+1:] {
+			if later.Leg == e.Leg && later.In && later.Method == "ACK" && later.Status == 0 {
+				acked = true
+				break
+			}
+		}
+		if !acked && now.Sub(e.At) >= ackWait {
+			out = append(out, fmt.Sprintf("no ACK for the 200 on leg %s in %d s: the 200 never reached %s, or its ACK was lost on the way (a NAT or proxy in between)",
+				e.Leg, int(ackWait.Seconds()), e.Remote))
+		}
+	}
+	return out
+}
+
+// noCommonCodec: a 488 answered an offer; name what the offer held.
+func noCommonCodec(s Story, _ time.Time) []string {
+	var out []string
+	for _, e := range s.Entries {
+		if e.Status != 488 || e.Method != "INVITE" {
+			continue
+		}
+		offer := ""
+		for _, o := range s.Entries {
+			if o.Leg == e.Leg && o.Method == "INVITE" && o.Status == 0 && o.SDP != "" && o.In != e.In {
+				offer = o.SDP
+			}
+		}
+		who := "the softswitch"
+		if e.In {
+			who = "the callee"
+		}
+		if offer == "" {
+			out = append(out, fmt.Sprintf("488 on leg %s: %s refused the offer (no SDP was seen)", e.Leg, who))
+			continue
+		}
+		out = append(out, fmt.Sprintf("488 on leg %s: %s found no codec in common: the offer had only %s",
+			e.Leg, who, strings.Join(offeredCodecs(offer), ", ")))
+	}
+	return out
+}
+
+// staticPT names the RTP/AVP static payload types (RFC 3551).
+var staticPT = map[string]string{"0": "PCMU", "3": "GSM", "4": "G723", "8": "PCMA", "9": "G722", "18": "G729"}
+
+// offeredCodecs lists the audio codecs of an SDP by name, in its order
+// (telephone-event and comfort noise left out).
+func offeredCodecs(sdp string) []string {
+	names := map[string]string{}
+	var pts []string
+	for _, line := range strings.Split(strings.ReplaceAll(sdp, "\r\n", "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "m=audio "):
+			if f := strings.Fields(line); len(f) > 3 {
+				pts = append(pts, f[3:]...)
+			}
+		case strings.HasPrefix(line, "a=rtpmap:"):
+			pt, rest, ok := strings.Cut(strings.TrimPrefix(line, "a=rtpmap:"), " ")
+			if ok {
+				name, _, _ := strings.Cut(rest, "/")
+				names[pt] = name
+			}
+		}
+	}
+	var out []string
+	for _, pt := range pts {
+		switch {
+		case strings.EqualFold(names[pt], "telephone-event") || strings.EqualFold(names[pt], "CN") || pt == "13":
+			continue // events and comfort noise are not what a call is refused for
+		case names[pt] != "":
+			out = append(out, names[pt])
+		case staticPT[pt] != "":
+			out = append(out, staticPT[pt])
+		default:
+			out = append(out, "payload type "+pt)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"no audio"}
+	}
+	return out
+}
