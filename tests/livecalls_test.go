@@ -121,3 +121,29 @@ func TestCallShowCodecVerdict(t *testing.T) {
 		t.Fatalf("no codec verdict:\n%s", story)
 	}
 }
+
+// A browser's WebSocket dies mid-call: `softswitch call show` says so.
+func TestCallShowWebSocketLost(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
+	var calls []liveCallJSON
+	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		return len(calls) == 1 && calls[0].State == "up"
+	})
+	p.kill()
+	var story string
+	waitFor(t, 15*time.Second, "the verdict", func() bool {
+		story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
+		return strings.Contains(story, "the WebSocket of leg A (WSS ")
+	})
+	if !strings.Contains(story, "closed mid-call at +") || !strings.Contains(story, "A→   (WSS connection closed)") {
+		t.Fatalf("call show:\n%s", story)
+	}
+}

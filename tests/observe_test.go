@@ -112,10 +112,12 @@ func TestTraceAndHEPOfBrowser(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf("sip_trace: true\nhep:\n  address: 127.0.0.1:%d\n  id: 2001\n  password: hep-secret\n", hepPort))
 	s := startServer(t, "", "--config", cfg)
 	trace := startLive(t, binary, "trace", "--ext", "1001", "--data", s.data)
+	if out := runCLI(t, "sip-trace", "--data", s.data); !strings.Contains(out, "sip trace on") {
+		t.Fatalf("sip_trace: true in the config, but: %q", out)
+	}
 	waitFor(t, 10*time.Second, "the trace stream to open", func() bool {
-		return strings.Contains(runCLI(t, "sip-trace", "--data", s.data), "sip trace on")
+		return strings.Contains(s.logs(), `msg="sip trace stream opened" ext=1001`)
 	})
-	time.Sleep(500 * time.Millisecond) // the trace subscribes once its command is read
 
 	p := loginPage(t, s, "1001")
 	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)

@@ -132,3 +132,29 @@ func FuzzOfferedCodecs(f *testing.F) {
 		_ = sdpOf([]byte("X\r\n\r\n" + sdp))
 	})
 }
+
+// A WebSocket that closes under an answered leg is a verdict; one that
+// closes after the BYE, or under another call, is not.
+func TestConnClosedVerdict(t *testing.T) {
+	r := NewRecorder(10)
+	ws := func(ms int, in bool, first, id, cseq string) {
+		data := msg(first, id, cseq, "")
+		r.Observe(siptrace.Message{Time: t0.Add(time.Duration(ms) * time.Millisecond), In: in, Transport: "wss", Remote: "127.0.0.1:5555", Data: data}, siptrace.Summarize(data))
+	}
+	ws(0, true, "INVITE sip:2000@h SIP/2.0", "up", "1 INVITE")
+	ws(10, false, "SIP/2.0 200 OK", "up", "1 INVITE")
+	ws(0, true, "INVITE sip:2000@h SIP/2.0", "done", "1 INVITE")
+	ws(10, false, "SIP/2.0 200 OK", "done", "1 INVITE")
+	ws(20, true, "BYE sip:2000@h SIP/2.0", "done", "2 BYE")
+	r.ConnClosed("wss", "127.0.0.1:5555")
+	r.ConnClosed("wss", "127.0.0.1:5555") // twice: noted once
+	r.ConnClosed("tcp", "127.0.0.1:5555")
+	st, _ := r.Story("up")
+	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "the WebSocket of leg A (WSS 127.0.0.1:5555) closed mid-call at +") {
+		t.Fatalf("verdicts %q", v)
+	}
+	st, _ = r.Story("done")
+	if v := st.Verdicts(t0); len(v) != 0 {
+		t.Fatalf("a closed connection after the BYE: %q", v)
+	}
+}

@@ -3,6 +3,7 @@ package callstory
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type Entry struct {
 	Method    string // request method, or a response's CSeq method
 	Status    int    // 0 for a request
 	SDP       string // the message's SDP body, if any
+	Closed    bool   // not a message: the leg's connection closed
 }
 
 // Story is what was recorded of one call.
@@ -159,4 +161,53 @@ func sdpOf(data []byte) string {
 		body = body[:maxSDP]
 	}
 	return string(body)
+}
+
+// ConnClosed notes that a stream connection (TCP, TLS, WS, WSS) closed,
+// on every answered leg that ran over it and had not ended with a BYE.
+func (r *Recorder) ConnClosed(transport, remote string) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.stories {
+		for _, leg := range st.legsOver(transport, remote) {
+			if len(st.Entries) < maxEntries {
+				st.Entries = append(st.Entries, Entry{At: now, Leg: leg, In: true, Transport: transport, Remote: remote,
+					FirstLine: "(" + strings.ToUpper(transport) + " connection closed)", Closed: true})
+			}
+		}
+	}
+}
+
+// legsOver names the legs carried by the connection transport/remote
+// that were answered and have not ended.
+func (st *Story) legsOver(transport, remote string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range st.Entries {
+		if seen[e.Leg] {
+			continue
+		}
+		seen[e.Leg] = true
+		if e.Transport == transport && e.Remote == remote && st.answeredAndOpen(e.Leg) {
+			out = append(out, e.Leg)
+		}
+	}
+	return out
+}
+
+func (st *Story) answeredAndOpen(leg string) bool {
+	answered := false
+	for _, e := range st.Entries {
+		if e.Leg != leg {
+			continue
+		}
+		switch {
+		case e.Closed, e.Method == "BYE" && e.Status == 0:
+			return false
+		case e.Method == "INVITE" && e.Status == 200:
+			answered = true
+		}
+	}
+	return answered
 }

@@ -13,7 +13,7 @@ const ackWait = 32 * time.Second
 // problem found; none when nothing did. now bounds the waits still running.
 func (s Story) Verdicts(now time.Time) []string {
 	var out []string
-	for _, rule := range []func(Story, time.Time) []string{noACK, noCommonCodec} {
+	for _, rule := range []func(Story, time.Time) []string{noACK, noCommonCodec, connLost} {
 		out = append(out, rule(s, now)...)
 	}
 	return out
@@ -105,6 +105,27 @@ func offeredCodecs(sdp string) []string {
 	}
 	if len(out) == 0 {
 		return []string{"no audio"}
+	}
+	return out
+}
+
+// connLost: a leg's connection closed while the call was up, no BYE first.
+func connLost(s Story, _ time.Time) []string {
+	var out []string
+	var t0 time.Time
+	if len(s.Entries) > 0 {
+		t0 = s.Entries[0].At
+	}
+	for _, e := range s.Entries {
+		if !e.Closed {
+			continue
+		}
+		what := "connection"
+		if e.Transport == "ws" || e.Transport == "wss" {
+			what = "WebSocket"
+		}
+		out = append(out, fmt.Sprintf("the %s of leg %s (%s %s) closed mid-call at +%.3f s without a BYE: the browser or phone went away (tab closed, network changed, or a proxy cut the connection)",
+			what, e.Leg, strings.ToUpper(e.Transport), e.Remote, e.At.Sub(t0).Seconds()))
 	}
 	return out
 }

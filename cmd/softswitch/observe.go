@@ -153,6 +153,8 @@ func (o *observability) trace(ctx context.Context, args []string, w io.Writer) e
 	}
 	sub := o.tracer.Subscribe(f)
 	defer o.tracer.Unsubscribe(sub)
+	o.log.Info("sip trace stream opened", "ext", f.Ext, "call", f.CallID, "method", f.Method)
+	defer o.log.Info("sip trace stream closed")
 	var dropped int64
 	for n := 0; count == 0 || n < count; n++ {
 		select {

@@ -167,6 +167,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
+	srv.OnConnClose(obs.stories.ConnClosed)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
