@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,7 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	if e := runCLIFail(t, "calls", "hangup", c.ID, "--cause", "whim", "--data", s.data); !strings.Contains(e, `unknown cause "whim"`) {
 		t.Fatalf("hangup with an unknown cause: %q", e)
 	}
+	time.Sleep(3 * time.Second) // past call show's grace for silent legs: media must flow both ways
 	if out := runCLI(t, "calls", "hangup", c.ID, "--data", s.data); !strings.Contains(out, "hanging up") {
 		t.Fatalf("hangup: %q", out)
 	}
@@ -84,6 +86,11 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		"cause admin (side admin", "codec B PCMU: transcoded", "verdicts:\n  none"} {
 		if !strings.Contains(story, want) {
 			t.Errorf("call show lacks %q", want)
+		}
+	}
+	for _, re := range []string{`leg A \(webrtc\): [1-9]\d* packets sent, [1-9]\d* received`, `leg B \(rtp\): [1-9]\d* packets sent, [1-9]\d* received`} {
+		if !regexp.MustCompile(re).MatchString(story) {
+			t.Errorf("call show lacks media both ways (%s)", re)
 		}
 	}
 	if t.Failed() {
@@ -144,6 +151,27 @@ func TestCallShowWebSocketLost(t *testing.T) {
 		return strings.Contains(story, "the WebSocket of leg A (WSS ")
 	})
 	if !strings.Contains(story, "closed mid-call at +") || !strings.Contains(story, "A→   (WSS connection closed)") {
+		t.Fatalf("call show:\n%s", story)
+	}
+}
+
+// A caller whose phone sends no RTP: `softswitch call show` says the
+// audio was one-way, naming the leg.
+func TestCallShowOneWay(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	rtp := newRTPPeer(t) // receives, never sends
+	c := dialSIP(t, s, "udp")
+	cl, res := c.answered("07010002000", rtp.port())
+	rtp.waitPackets(t, 150, 10*time.Second) // 3 s of the test audio reached the phone
+	time.Sleep(time.Second)
+	cl.bye(res)
+	var story string
+	waitFor(t, 10*time.Second, "the one-way verdict", func() bool {
+		story = runCLI(t, "call", "show", c.callID, "--data", s.data)
+		return strings.Contains(story, "one-way audio: nothing received from leg A's peer in ")
+	})
+	if !strings.Contains(story, "(its SDP named 127.0.0.1)") || !regexp.MustCompile(`leg A \(rtp\): [1-9]\d* packets sent, 0 received`).MatchString(story) {
 		t.Fatalf("call show:\n%s", story)
 	}
 }

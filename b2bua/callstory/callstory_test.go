@@ -158,3 +158,39 @@ func TestConnClosedVerdict(t *testing.T) {
 		t.Fatalf("a closed connection after the BYE: %q", v)
 	}
 }
+
+// A leg answered for more than the grace period that received no RTP is
+// one-way audio, with the private address its SDP named.
+func TestOneWayVerdict(t *testing.T) {
+	r := NewRecorder(10)
+	feed(r,
+		step{0, true, msg("INVITE sip:2000@h SIP/2.0", "c", "1 INVITE", "v=0\r\nc=IN IP4 192.168.1.20\r\nm=audio 4000 RTP/AVP 0\r\n")},
+		step{10, false, msg("SIP/2.0 200 OK", "c", "1 INVITE", "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 6000 RTP/AVP 0\r\n")},
+		step{5000, true, msg("BYE sip:2000@h SIP/2.0", "c", "2 BYE", "")},
+	)
+	st, _ := r.Story("c")
+	if v := st.Verdicts(t0); len(v) != 0 {
+		t.Fatalf("verdict without media counters: %q", v)
+	}
+	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249}})
+	st, _ = r.Story("c")
+	want := "one-way audio: nothing received from leg A's peer in 5.0 s since the answer (its SDP named 192.168.1.20, a private address"
+	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], want) || !strings.HasSuffix(v[0], "249 packets were sent to it") {
+		t.Fatalf("verdicts %q", v)
+	}
+	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250}})
+	st, _ = r.Story("c")
+	if v := st.Verdicts(t0); len(v) != 0 {
+		t.Fatalf("verdict with media both ways: %q", v)
+	}
+	// A call shorter than the grace period is no verdict.
+	feed(r,
+		step{0, true, msg("INVITE sip:2000@h SIP/2.0", "short", "1 INVITE", "")},
+		step{10, false, msg("SIP/2.0 200 OK", "short", "1 INVITE", "")},
+		step{1000, true, msg("BYE sip:2000@h SIP/2.0", "short", "2 BYE", "")},
+	)
+	r.SetMedia("short", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 50}})
+	if st, _ := r.Story("short"); len(st.Verdicts(t0)) != 0 {
+		t.Fatal("a 1 s call judged one-way")
+	}
+}

@@ -36,7 +36,8 @@ type Story struct {
 	CallID  string   // leg A's Call-ID: the call's id
 	Legs    []string // Call-IDs, leg A first, then B1, B2, ...
 	Entries []Entry
-	Dropped int // messages past maxEntries
+	Dropped int        // messages past maxEntries
+	Media   []LegMedia // per media endpoint, once known
 }
 
 // Recorder keeps the stories of the last calls. Its methods are safe for
@@ -134,6 +135,7 @@ func (r *Recorder) Story(callID string) (Story, bool) {
 	out := *st
 	out.Legs = append([]string(nil), st.Legs...)
 	out.Entries = append([]Entry(nil), st.Entries...)
+	out.Media = append([]LegMedia(nil), st.Media...)
 	return out, true
 }
 
@@ -210,4 +212,23 @@ func (st *Story) answeredAndOpen(leg string) bool {
 		}
 	}
 	return answered
+}
+
+// LegMedia is what one leg's media endpoint counted.
+type LegMedia struct {
+	Leg             string // "A", "B"
+	Kind            string // "rtp" or "webrtc"
+	PacketsSent     uint64
+	PacketsReceived uint64
+	Concealed       uint64 // frames the decoder had to conceal (loss)
+	Stray           uint64 // packets dropped as malformed or unexpected
+}
+
+// SetMedia records the media counters of a call's legs (at its end).
+func (r *Recorder) SetMedia(callID string, m []LegMedia) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st := r.stories[callID]; st != nil {
+		st.Media = append([]LegMedia(nil), m...)
+	}
 }

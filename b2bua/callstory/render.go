@@ -45,6 +45,13 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 			fmt.Fprintf(&b, "    %s\n", line)
 		}
 	}
+	if len(s.Media) > 0 {
+		b.WriteString("\nmedia:\n")
+	}
+	for _, m := range s.Media {
+		fmt.Fprintf(&b, "  leg %s (%s): %d packets sent, %d received, %d frames concealed, %d stray\n",
+			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Concealed, m.Stray)
+	}
 	b.WriteString("\nverdicts:\n")
 	vs := s.Verdicts(now)
 	if len(vs) == 0 {

@@ -2,6 +2,7 @@ package callstory
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -13,7 +14,7 @@ const ackWait = 32 * time.Second
 // problem found; none when nothing did. now bounds the waits still running.
 func (s Story) Verdicts(now time.Time) []string {
 	var out []string
-	for _, rule := range []func(Story, time.Time) []string{noACK, noCommonCodec, connLost} {
+	for _, rule := range []func(Story, time.Time) []string{noACK, noCommonCodec, connLost, oneWay} {
 		out = append(out, rule(s, now)...)
 	}
 	return out
@@ -128,4 +129,67 @@ func connLost(s Story, _ time.Time) []string {
 			what, e.Leg, strings.ToUpper(e.Transport), e.Remote, e.At.Sub(t0).Seconds()))
 	}
 	return out
+}
+
+// mediaGrace is how long after the answer a leg may stay silent before
+// its silence is a verdict (a peer's first packet can take a moment).
+const mediaGrace = 3 * time.Second
+
+// oneWay: a leg answered for longer than mediaGrace received no RTP.
+func oneWay(s Story, now time.Time) []string {
+	var answer, end time.Time
+	for _, e := range s.Entries {
+		if e.Leg == "A" && !e.In && e.Method == "INVITE" && e.Status == 200 && answer.IsZero() {
+			answer = e.At
+		}
+		if e.Method == "BYE" && e.Status == 0 && end.IsZero() || e.Closed && end.IsZero() {
+			end = e.At
+		}
+	}
+	if answer.IsZero() {
+		return nil
+	}
+	if end.IsZero() {
+		end = now
+	}
+	if end.Sub(answer) < mediaGrace {
+		return nil
+	}
+	var out []string
+	for _, m := range s.Media {
+		if m.PacketsReceived > 0 {
+			continue
+		}
+		where := ""
+		if addr := s.mediaAddress(m.Leg); addr != "" {
+			where = fmt.Sprintf(" (its SDP named %s", addr)
+			if private(addr) {
+				where += ", a private address: behind NAT, only latching to its first packet can find it"
+			}
+			where += ")"
+		}
+		out = append(out, fmt.Sprintf("one-way audio: nothing received from leg %s's peer in %.1f s since the answer%s; %d packets were sent to it",
+			m.Leg, end.Sub(answer).Seconds(), where, m.PacketsSent))
+	}
+	return out
+}
+
+// mediaAddress is the c= address of the SDP a leg's peer sent.
+func (s Story) mediaAddress(leg string) string {
+	for _, e := range s.Entries {
+		if !e.In || e.SDP == "" || !strings.HasPrefix(e.Leg, leg) {
+			continue
+		}
+		for _, line := range strings.Split(strings.ReplaceAll(e.SDP, "\r\n", "\n"), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "c=IN" {
+				return f[2]
+			}
+		}
+	}
+	return ""
+}
+
+func private(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.IsPrivate()
 }

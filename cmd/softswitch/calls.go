@@ -32,7 +32,7 @@ type callCore struct {
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
 // engine into srv.
-func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, met *metrics.Metrics, log *slog.Logger) (*callCore, error) {
+func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, met *metrics.Metrics, obs *observability, log *slog.Logger) (*callCore, error) {
 	lo, hi, _ := parsePortRange(cfg.RTPPorts) // validated with the config
 	ports, err := rtpep.NewPortPool(lo, hi)
 	if err != nil {
@@ -54,13 +54,21 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	log.Info("listening", "transport", "webrtc", "addr", browsers.Addr().String())
 	newEP := func(ctx context.Context, spec sipleg.MediaSpec) (media.Endpoint, error) {
 		if spec.Kind == sipleg.MediaWebRTC {
-			return browsers.New(ctx)
+			ep, err := browsers.New(ctx)
+			if err == nil {
+				obs.media.add(spec.CallID, spec.Leg, ep)
+			}
+			return ep, err
 		}
 		epLog := log
 		if spec.CallID != "" { // the endpoint's lines (latching, timeouts) say which call
 			epLog = log.With("call_id", spec.CallID, "leg", spec.Leg)
 		}
-		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, epLog)
+		ep, err := rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, epLog)
+		if err == nil {
+			obs.media.add(spec.CallID, spec.Leg, ep)
+		}
+		return ep, err
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
 	if err != nil {
@@ -68,9 +76,9 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
 	var plan b2bua.Dialplan = dp
-	var records b2bua.CDRs = cdrs
+	var records b2bua.CDRs = storyCDRs{next: cdrs, media: obs.media, stories: obs.stories}
 	if met != nil {
-		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(cdrs, met)
+		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(records, met)
 	}
 	engine := b2bua.New(b2bua.Config{}, plan, legs, records, log)
 	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,

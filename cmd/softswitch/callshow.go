@@ -16,6 +16,7 @@ import (
 // it lasts, what it is doing now.
 type callShow struct {
 	stories *callstory.Recorder
+	media   *callMedia
 	engine  *b2bua.Engine
 	store   *store.Store
 }
@@ -28,6 +29,9 @@ func (cs callShow) show(args []string) (string, error) {
 	story, ok := cs.stories.Story(id)
 	if !ok {
 		return "", fmt.Errorf("no call %q among the last %d calls (call_history): it is older, or never reached this server", id, cs.stories.History())
+	}
+	if live := cs.media.read(story.CallID, false); len(live) > 0 {
+		story.Media = live // the call goes on: its counters now
 	}
 	var b strings.Builder
 	now := time.Now()

@@ -23,13 +23,14 @@ type observability struct {
 	level   *slog.LevelVar
 	tracer  *siptrace.Tracer
 	stories *callstory.Recorder
+	media   *callMedia
 	log     *slog.Logger
 }
 
 // startObservability hooks the SIP trace into srv (before it listens) and
 // starts the HEP export when configured.
 func startObservability(ctx context.Context, cfg Config, level *slog.LevelVar, srv *sipserver.Server, log *slog.Logger) (*observability, error) {
-	o := &observability{level: level, tracer: siptrace.New(log), stories: callstory.NewRecorder(cfg.CallHistory), log: log}
+	o := &observability{level: level, tracer: siptrace.New(log), stories: callstory.NewRecorder(cfg.CallHistory), media: newCallMedia(), log: log}
 	o.tracer.SetLogging(cfg.SIPTrace)
 	o.tracer.Observe(o.stories.Observe)
 	if cfg.HEP.Address != "" {

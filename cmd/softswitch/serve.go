@@ -162,7 +162,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	calls, err = startCalls(cfg, srv, st, authn, reg, met, log)
+	calls, err = startCalls(cfg, srv, st, authn, reg, met, obs, log)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	live := callsControl{engine: calls.engine}
 	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
-	cmds["call show"] = callShow{stories: obs.stories, engine: calls.engine, store: st}.show
+	cmds["call show"] = callShow{stories: obs.stories, media: obs.media, engine: calls.engine, store: st}.show
 	streams := map[string]streamHandler{}
 	obs.addCommands(cmds, streams)
 	ctl, err := startControl(cfg.Data, cmds, streams, log)
