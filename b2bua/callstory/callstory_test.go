@@ -178,6 +178,11 @@ func TestOneWayVerdict(t *testing.T) {
 	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], want) || !strings.HasSuffix(v[0], "249 packets were sent to it") {
 		t.Fatalf("verdicts %q", v)
 	}
+	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "webrtc", SendErrors: 12}})
+	st, _ = r.Story("c")
+	if v := st.Verdicts(t0); len(v) != 1 || !strings.Contains(v[0], "not completed ICE or DTLS") || !strings.Contains(v[0], "(12 packets to it were refused") {
+		t.Fatalf("browser verdict %q", v)
+	}
 	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250}})
 	st, _ = r.Story("c")
 	if v := st.Verdicts(t0); len(v) != 0 {

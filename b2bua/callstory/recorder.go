@@ -222,6 +222,7 @@ type LegMedia struct {
 	PacketsReceived uint64
 	Concealed       uint64 // frames the decoder had to conceal (loss)
 	Stray           uint64 // packets dropped as malformed or unexpected
+	SendErrors      uint64 // packets the transport refused (not connected)
 }
 
 // SetMedia records the media counters of a call's legs (at its end).

@@ -168,8 +168,15 @@ func oneWay(s Story, now time.Time) []string {
 			}
 			where += ")"
 		}
-		out = append(out, fmt.Sprintf("one-way audio: nothing received from leg %s's peer in %.1f s since the answer%s; %d packets were sent to it",
-			m.Leg, end.Sub(answer).Seconds(), where, m.PacketsSent))
+		v := fmt.Sprintf("one-way audio: nothing received from leg %s's peer in %.1f s since the answer%s; %d packets were sent to it",
+			m.Leg, end.Sub(answer).Seconds(), where, m.PacketsSent)
+		if m.Kind == "webrtc" {
+			v += "; a browser that sends nothing has usually not completed ICE or DTLS: check that the browser reaches the softswitch's WebRTC UDP port (webrtc_port)"
+			if m.SendErrors > 0 {
+				v += fmt.Sprintf(" (%d packets to it were refused: its transport never connected)", m.SendErrors)
+			}
+		}
+		out = append(out, v)
 	}
 	return out
 }

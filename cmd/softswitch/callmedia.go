@@ -78,7 +78,7 @@ func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
 	for _, r := range refs {
 		s := r.stats()
 		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
-			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray})
+			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors})
 	}
 	return out
 }
