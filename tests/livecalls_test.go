@@ -16,10 +16,18 @@ type liveCallJSON struct {
 	Age    float64 `json:"age_seconds"`
 	A      struct {
 		Transport, Codec string
+		Media            *legMediaJSON
 	} `json:"a"`
 	B *struct {
 		Target, Codec string
+		Media         *legMediaJSON
 	} `json:"b"`
+}
+
+type legMediaJSON struct {
+	Kind     string `json:"kind"`
+	Sent     int    `json:"packets_sent"`
+	Received int    `json:"packets_received"`
 }
 
 // A JsSIP browser calls a baresip desk phone: `softswitch calls` lists the
@@ -44,8 +52,12 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
 			t.Fatal(err)
 		}
-		return len(calls) == 1 && calls[0].State == "up" && calls[0].B != nil && calls[0].B.Codec != ""
+		return len(calls) == 1 && calls[0].State == "up" && calls[0].B != nil && calls[0].B.Codec != "" &&
+			calls[0].A.Media != nil && calls[0].A.Media.Received > 0 && calls[0].B.Media != nil && calls[0].B.Media.Received > 0
 	})
+	if calls[0].A.Media.Kind != "webrtc" || calls[0].B.Media.Kind != "rtp" || calls[0].A.Media.Sent == 0 || calls[0].B.Media.Sent == 0 {
+		t.Fatalf("legs' media: a %+v, b %+v", *calls[0].A.Media, *calls[0].B.Media)
+	}
 	c := calls[0]
 	if c.Caller != "1001" || c.A.Transport != "wss" || !strings.EqualFold(c.A.Codec, "opus") ||
 		c.B.Target != "user/1002" || c.B.Codec != "PCMU" || c.Media != "transcoded" || c.Age <= 0 {

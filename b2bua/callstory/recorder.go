@@ -223,6 +223,8 @@ type LegMedia struct {
 	Concealed       uint64 // frames the decoder had to conceal (loss)
 	Stray           uint64 // packets dropped as malformed or unexpected
 	SendErrors      uint64 // packets the transport refused (not connected)
+	Lost            uint64 // sequence numbers never played
+	Late            uint64 // packets that came after their time
 }
 
 // SetMedia records the media counters of a call's legs (at its end).

@@ -49,8 +49,8 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 		b.WriteString("\nmedia:\n")
 	}
 	for _, m := range s.Media {
-		fmt.Fprintf(&b, "  leg %s (%s): %d packets sent, %d received, %d frames concealed, %d stray\n",
-			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Concealed, m.Stray)
+		fmt.Fprintf(&b, "  leg %s (%s): %d packets sent, %d received, %d lost, %d late, %d frames concealed, %d stray\n",
+			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Lost, m.Late, m.Concealed, m.Stray)
 	}
 	b.WriteString("\nverdicts:\n")
 	vs := s.Verdicts(now)

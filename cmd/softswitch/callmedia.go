@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -78,7 +79,8 @@ func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
 	for _, r := range refs {
 		s := r.stats()
 		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
-			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors})
+			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
+			Lost: s.Jitter.Lost, Late: s.Jitter.Late})
 	}
 	return out
 }
@@ -95,4 +97,36 @@ func (s storyCDRs) Progress(r store.CDR) { s.next.Progress(r) }
 func (s storyCDRs) Write(r store.CDR) {
 	s.stories.SetMedia(r.CallID, s.media.read(r.CallID, true))
 	s.next.Write(r)
+}
+
+// busiest returns the counters of leg (of several, as when a call forked,
+// the one that carried most), or nil.
+func busiest(ms []callstory.LegMedia, leg string) *legCounters {
+	var best *callstory.LegMedia
+	for i := range ms {
+		m := &ms[i]
+		if m.Leg == leg && (best == nil || m.PacketsSent+m.PacketsReceived > best.PacketsSent+best.PacketsReceived) {
+			best = m
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &legCounters{Kind: best.Kind, Sent: best.PacketsSent, Received: best.PacketsReceived, Lost: best.Lost, Late: best.Late}
+}
+
+// legCounters is a leg's media in `softswitch calls`.
+type legCounters struct {
+	Kind     string `json:"kind"`
+	Sent     uint64 `json:"packets_sent"`
+	Received uint64 `json:"packets_received"`
+	Lost     uint64 `json:"lost"`
+	Late     uint64 `json:"late"`
+}
+
+func (c *legCounters) String() string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("tx %d rx %d lost %d", c.Sent, c.Received, c.Lost)
 }

@@ -30,11 +30,12 @@ type liveCall struct {
 }
 
 type liveLeg struct {
-	Transport string `json:"transport,omitempty"`
-	Source    string `json:"source,omitempty"`
-	Target    string `json:"target,omitempty"`
-	Trunk     string `json:"trunk,omitempty"`
-	Codec     string `json:"codec,omitempty"`
+	Transport string       `json:"transport,omitempty"`
+	Source    string       `json:"source,omitempty"`
+	Target    string       `json:"target,omitempty"`
+	Trunk     string       `json:"trunk,omitempty"`
+	Codec     string       `json:"codec,omitempty"`
+	Media     *legCounters `json:"media,omitempty"`
 }
 
 func toLive(c b2bua.CallSnapshot, now time.Time) liveCall {
@@ -58,7 +59,10 @@ func toLive(c b2bua.CallSnapshot, now time.Time) liveCall {
 
 // callsControl answers the control commands `calls [--json]` and
 // `calls hangup ID [--cause CAUSE]`.
-type callsControl struct{ engine *b2bua.Engine }
+type callsControl struct {
+	engine *b2bua.Engine
+	media  *callMedia
+}
 
 func (cc callsControl) list(args []string) (string, error) {
 	asJSON := len(args) == 1 && args[0] == "--json"
@@ -68,7 +72,15 @@ func (cc callsControl) list(args []string) (string, error) {
 	now := time.Now()
 	calls := make([]liveCall, 0)
 	for _, c := range cc.engine.Calls() {
-		calls = append(calls, toLive(c, now))
+		l := toLive(c, now)
+		if cc.media != nil {
+			ms := cc.media.read(c.ID, false)
+			l.A.Media = busiest(ms, "A")
+			if l.B != nil {
+				l.B.Media = busiest(ms, "B")
+			}
+		}
+		calls = append(calls, l)
 	}
 	if asJSON {
 		b, err := json.MarshalIndent(calls, "", "  ")
@@ -88,10 +100,10 @@ func formatCalls(calls []liveCall) string {
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tCALLER\tDESTINATION\tAGE\tSTATE\tMEDIA\tLEG A\tLEG B")
 	for _, c := range calls {
-		a := join(c.A.Transport, c.A.Codec, c.A.Source)
+		a := join(c.A.Transport, c.A.Codec, c.A.Source, c.A.Media.String())
 		bl := "-"
 		if c.B != nil {
-			bl = join(c.B.Target, c.B.Codec)
+			bl = join(c.B.Target, c.B.Codec, c.B.Media.String())
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Caller, c.Destination,
 			(time.Duration(c.AgeSeconds * float64(time.Second))).Round(time.Second), c.State, orDash(c.Media), a, bl)

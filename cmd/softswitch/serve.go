@@ -208,7 +208,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return b.String(), err
 		},
 	}
-	live := callsControl{engine: calls.engine}
+	live := callsControl{engine: calls.engine, media: obs.media}
 	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
 	cmds["call show"] = callShow{stories: obs.stories, media: obs.media, engine: calls.engine, store: st}.show
 	streams := map[string]streamHandler{}
