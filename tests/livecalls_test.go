@@ -63,6 +63,11 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		c.B.Target != "user/1002" || c.B.Codec != "PCMU" || c.Media != "transcoded" || c.Age <= 0 {
 		t.Fatalf("listed call %+v (b %+v)", c, *c.B)
 	}
+	var shown string
+	p.eval(`phone.lastCallID()`, &shown)
+	if shown != c.ID {
+		t.Errorf("the page shows call id %q, the server lists %q", shown, c.ID)
+	}
 	text := runCLI(t, "calls", "--data", s.data)
 	if !strings.Contains(text, c.ID) || !strings.Contains(text, "wss opus") || !strings.Contains(text, "user/1002 PCMU") {
 		t.Fatalf("calls table:\n%s", text)
