@@ -29,6 +29,10 @@ type Metrics struct {
 	sipRequests    *prometheus.CounterVec
 	sipResponses   *prometheus.CounterVec
 	dialplanErrors prometheus.Counter
+	rtpPackets     *prometheus.CounterVec
+	rtpLost        prometheus.Counter
+	lossRatio      prometheus.Histogram
+	frames         *prometheus.CounterVec
 }
 
 const ns = "softswitch"
@@ -49,7 +53,17 @@ func New(src Sources) (*Metrics, error) {
 		Help: "SIP responses received (in) and sent (out), by CSeq method and status code."}, []string{"direction", "method", "code"})
 	m.dialplanErrors = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "dialplan_errors_total",
 		Help: "Dialplan runs that ended in a script error."})
+	m.rtpPackets = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "rtp_packets_total",
+		Help: "RTP packets of ended calls' legs, by endpoint kind (rtp, webrtc) and direction (in, out)."}, []string{"kind", "direction"})
+	m.rtpLost = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "rtp_lost_total",
+		Help: "RTP packets of ended calls' legs that never arrived (sequence gaps)."})
+	m.lossRatio = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "rtp_loss_ratio",
+		Help:    "Share of RTP packets lost on a leg, observed once per leg that received media when its call ends.",
+		Buckets: []float64{0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5}})
+	m.frames = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "media_frames_total",
+		Help: "Received audio frames of ended calls, by path: decoded (transcoded or played) or relayed (passed through undecoded)."}, []string{"path"})
 	for _, c := range []prometheus.Collector{m.callsUp, m.calls, m.setup, m.sipRequests, m.sipResponses, m.dialplanErrors,
+		m.rtpPackets, m.rtpLost, m.lossRatio, m.frames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&sourceCollector{src: src}} {
 		if err := m.reg.Register(c); err != nil {
@@ -97,6 +111,28 @@ func (m *Metrics) SIP(in bool, method string, status int) {
 		return
 	}
 	m.sipResponses.WithLabelValues(dir, knownMethod(method), strconv.Itoa(status)).Inc()
+}
+
+// LegMedia is what one leg's media endpoint counted over a call.
+type LegMedia struct {
+	Kind             string // "rtp" or "webrtc"
+	Sent, Received   uint64 // RTP packets
+	Lost             uint64 // packets that never arrived
+	Decoded, Relayed uint64 // received frames decoded, or passed through
+}
+
+// CallMedia counts the media of an ended call's legs.
+func (m *Metrics) CallMedia(legs []LegMedia) {
+	for _, l := range legs {
+		m.rtpPackets.WithLabelValues(l.Kind, "out").Add(float64(l.Sent))
+		m.rtpPackets.WithLabelValues(l.Kind, "in").Add(float64(l.Received))
+		m.rtpLost.Add(float64(l.Lost))
+		if expected := l.Received + l.Lost; expected > 0 {
+			m.lossRatio.Observe(float64(l.Lost) / float64(expected))
+		}
+		m.frames.WithLabelValues("decoded").Add(float64(l.Decoded))
+		m.frames.WithLabelValues("relayed").Add(float64(l.Relayed))
+	}
 }
 
 // DialplanError counts a dialplan run that failed.

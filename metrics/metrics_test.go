@@ -28,6 +28,7 @@ func TestScrape(t *testing.T) {
 	m.SIP(true, "XYZZY", 0)
 	m.SIP(true, strings.Repeat("A", 100), 0)
 	m.DialplanError()
+	m.CallMedia([]LegMedia{{Kind: "webrtc", Sent: 100, Received: 95, Lost: 5, Decoded: 95}, {Kind: "rtp", Sent: 90, Received: 0}})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -52,6 +53,13 @@ func TestScrape(t *testing.T) {
 		`softswitch_sip_requests_total{direction="in",method="other"} 2`,
 		`softswitch_sip_responses_total{code="200",direction="out",method="INVITE"} 1`,
 		"softswitch_dialplan_errors_total 1",
+		`softswitch_rtp_packets_total{direction="out",kind="webrtc"} 100`,
+		`softswitch_rtp_packets_total{direction="in",kind="rtp"} 0`,
+		"softswitch_rtp_lost_total 5",
+		"softswitch_rtp_loss_ratio_count 1",
+		`softswitch_rtp_loss_ratio_bucket{le="0.05"} 1`,
+		`softswitch_rtp_loss_ratio_bucket{le="0.02"} 0`,
+		`softswitch_media_frames_total{path="decoded"} 95`,
 		"go_goroutines ",
 		"process_open_fds ",
 	} {

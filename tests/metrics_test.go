@@ -90,6 +90,12 @@ func TestMetricsAndHealth(t *testing.T) {
 		_, body = scrape(t, addr, "/metrics")
 		return sample(body, "softswitch_calls_active") == 0 && sample(body, `softswitch_calls_total{cause="normal"}`) == 1
 	})
+	if v := sample(body, `softswitch_rtp_packets_total{direction="out",kind="rtp"}`); v < 1 {
+		t.Errorf("RTP packets sent to the phone, counted at the call's end: %v", v)
+	}
+	if v := sample(body, `softswitch_rtp_packets_total{direction="in",kind="rtp"}`); v < 1 {
+		t.Errorf("RTP packets from the phone, counted at the call's end: %v", v)
+	}
 	if v := sample(body, "softswitch_call_setup_seconds_count"); v != 1 {
 		t.Errorf("setup time observations = %v", v)
 	}

@@ -225,6 +225,8 @@ type LegMedia struct {
 	SendErrors      uint64 // packets the transport refused (not connected)
 	Lost            uint64 // sequence numbers never played
 	Late            uint64 // packets that came after their time
+	Decoded         uint64 // received packets decoded (transcoded or played)
+	Relayed         uint64 // received payloads passed through undecoded
 }
 
 // SetMedia records the media counters of a call's legs (at its end).

@@ -12,6 +12,7 @@ import (
 	"github.com/softswitch/softswitch/media/rtpep"
 	"github.com/softswitch/softswitch/media/stream"
 	"github.com/softswitch/softswitch/media/webrtcep"
+	"github.com/softswitch/softswitch/metrics"
 )
 
 // maxMediaCalls bounds the calls whose endpoints are followed (a call
@@ -80,22 +81,33 @@ func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
 		s := r.stats()
 		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
 			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
-			Lost: s.Jitter.Lost, Late: s.Jitter.Late})
+			Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed})
 	}
 	return out
 }
 
-// storyCDRs hands each ended call's media counters to its story.
+// storyCDRs hands each ended call's media counters to its story, and to
+// the metrics when they are on.
 type storyCDRs struct {
 	next    b2bua.CDRs
 	media   *callMedia
 	stories *callstory.Recorder
+	met     *metrics.Metrics // nil: off
 }
 
 func (s storyCDRs) Progress(r store.CDR) { s.next.Progress(r) }
 
 func (s storyCDRs) Write(r store.CDR) {
-	s.stories.SetMedia(r.CallID, s.media.read(r.CallID, true))
+	legs := s.media.read(r.CallID, true)
+	s.stories.SetMedia(r.CallID, legs)
+	if s.met != nil {
+		ms := make([]metrics.LegMedia, len(legs))
+		for i, l := range legs {
+			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Lost,
+				Decoded: l.Decoded, Relayed: l.Relayed}
+		}
+		s.met.CallMedia(ms)
+	}
 	s.next.Write(r)
 }
 

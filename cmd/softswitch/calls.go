@@ -76,7 +76,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
 	var plan b2bua.Dialplan = dp
-	var records b2bua.CDRs = storyCDRs{next: cdrs, media: obs.media, stories: obs.stories}
+	var records b2bua.CDRs = storyCDRs{next: cdrs, media: obs.media, stories: obs.stories, met: met}
 	if met != nil {
 		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(records, met)
 	}
