@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -143,6 +144,19 @@ func TestCallShowCodecVerdict(t *testing.T) {
 	story := runCLI(t, "call", "show", c.callID, "--data", s.data)
 	if !strings.Contains(story, "488 on leg A: the softswitch found no codec in common: the offer had only G729") {
 		t.Fatalf("no codec verdict:\n%s", story)
+	}
+	// The history survives a restart.
+	if err := s.stop(sigterm); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	again := startServer(t, s.data)
+	if !strings.Contains(again.logs(), `msg="call history loaded" calls=1`) {
+		t.Fatalf("history not loaded:\n%s", again.logs())
+	}
+	after := runCLI(t, "call", "show", c.callID, "--data", again.data)
+	if !strings.Contains(after, "488 on leg A: the softswitch found no codec in common: the offer had only G729") ||
+		!strings.Contains(after, "←A   SIP/2.0 488 Not Acceptable Here") || !strings.Contains(after, "m=audio "+fmt.Sprint(rtp.port())+" RTP/AVP 18 101") {
+		t.Fatalf("call show after a restart:\n%s", after)
 	}
 }
 

@@ -199,3 +199,38 @@ func TestOneWayVerdict(t *testing.T) {
 		t.Fatal("a 1 s call judged one-way")
 	}
 }
+
+// The history survives a restart: saved, loaded into a new recorder.
+func TestSaveLoad(t *testing.T) {
+	r := NewRecorder(10)
+	for i := 0; i < 4; i++ {
+		id := fmt.Sprint("c", i)
+		feed(r, step{i, true, msg("INVITE sip:x@h SIP/2.0", id, "1 INVITE", "v=0\r\nm=audio 1 RTP/AVP 0\r\n")})
+		r.Link(id, id+"-b")
+	}
+	r.SetMedia("c3", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 7}})
+	var buf strings.Builder
+	if err := r.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	again := NewRecorder(3) // smaller: the oldest saved are left out
+	feed(again, step{0, true, msg("INVITE sip:x@h SIP/2.0", "new", "1 INVITE", "")})
+	n, err := again.Load(strings.NewReader(buf.String()))
+	if err != nil || n != 2 {
+		t.Fatalf("Load = %d, %v; want 2", n, err)
+	}
+	st, ok := again.Story("c3-b")
+	if !ok || st.CallID != "c3" || len(st.Entries) != 1 || st.Entries[0].SDP == "" || len(st.Media) != 1 || st.Media[0].PacketsSent != 7 {
+		t.Fatalf("loaded story %+v", st)
+	}
+	if _, ok := again.Story("c1"); ok {
+		t.Fatal("c1 loaded beyond the history")
+	}
+	feed(again, step{0, true, msg("INVITE sip:x@h SIP/2.0", "newer", "1 INVITE", "")})
+	if _, ok := again.Story("c2"); ok {
+		t.Fatal("the oldest (loaded) story was not the first pushed out")
+	}
+	if _, err := again.Load(strings.NewReader("{not json")); err == nil {
+		t.Fatal("garbage loaded")
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -67,6 +69,48 @@ func trunkUp(set *trunk.Set) map[string]bool {
 		out[st.Name] = err == nil && up
 	}
 	return out
+}
+
+// historyFile keeps `call show`'s history across restarts.
+const historyFile = "call-history.json"
+
+// loadHistory reads the call history the last run saved, if any.
+func (o *observability) loadHistory(data string) {
+	f, err := os.Open(filepath.Join(data, historyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		o.log.Warn("call history not loaded", "error", err)
+		return
+	}
+	defer f.Close()
+	n, err := o.stories.Load(f)
+	if err != nil {
+		o.log.Warn("call history not loaded", "file", f.Name(), "error", err)
+		return
+	}
+	o.log.Info("call history loaded", "calls", n)
+}
+
+// saveHistory writes the call history for the next run (replacing the
+// file only once the new one is complete).
+func (o *observability) saveHistory(data string) {
+	path := filepath.Join(data, historyFile)
+	tmp, err := os.CreateTemp(data, historyFile+".*")
+	if err != nil {
+		o.log.Warn("call history not saved", "error", err)
+		return
+	}
+	err = o.stories.Save(tmp)
+	err = errors.Join(err, tmp.Chmod(0o600), tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		o.log.Warn("call history not saved", "error", err)
+	}
 }
 
 // close stops the HEP export after sending what is queued.

@@ -167,6 +167,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
+	obs.loadHistory(cfg.Data)
+	defer obs.saveHistory(cfg.Data) // after the calls ended (deferred calls run last in, first out)
 	srv.OnConnClose(obs.stories.ConnClosed)
 
 	runCtx, stop := context.WithCancel(ctx)
