@@ -51,8 +51,8 @@ func (c *meteredCDRs) Write(r store.CDR) {
 	kind := c.up[r.UID]
 	delete(c.up, r.UID)
 	c.mu.Unlock()
+	c.next.Write(r) // first: the media counted there is in when calls_total moves
 	c.m.CallEnded(r.Cause, kind)
-	c.next.Write(r)
 }
 
 // mediaKind names how a call's audio is carried: answered by the
