@@ -124,7 +124,7 @@ func TestTraceAndHEPOfBrowser(t *testing.T) {
 	p.waitTrue(`phone.inCall()`, 15*time.Second)
 	p.eval(`phone.hangup()`, nil)
 
-	waitFor(t, 10*time.Second, "the browser's REGISTER in the trace", func() bool {
+	waitFor(t, 20*time.Second, "the browser's REGISTER in the trace", func() bool {
 		return strings.Contains(trace.text(), "\nREGISTER sip:")
 	})
 	out := trace.text()
@@ -144,7 +144,7 @@ func TestTraceAndHEPOfBrowser(t *testing.T) {
 	}
 
 	// sngrep writes each packet as it arrives; give the last ones time.
-	waitFor(t, 10*time.Second, "sngrep to record the INVITE", func() bool {
+	waitFor(t, 20*time.Second, "sngrep to record the INVITE", func() bool {
 		return strings.Contains(tsharkSIP(t, pcap), "INVITE\t")
 	})
 	sngrep.stop(t)
