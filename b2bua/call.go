@@ -58,6 +58,7 @@ type Call struct {
 	// bridging is set while a bridge reads c.refers: a transfer asked
 	// for at another time (an IVR playing) is declined at once.
 	bridging bool
+	admin    *leg.Cause // set by Engine.Hangup (admin.go)
 }
 
 type presented struct{ number, name string }
@@ -79,9 +80,15 @@ func newCall(e *Engine, a leg.Leg, info CallInfo) *Call {
 
 // run is the owner goroutine: event pump, dialplan, final hangup, CDR.
 func (c *Call) run(parent context.Context) {
+	c.mu.Lock()
 	c.ctx, c.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	hungUp := c.admin != nil // Engine.Hangup came before the call ran
+	c.mu.Unlock()
 	defer c.cancel(nil)
 	defer close(c.over)
+	if hungUp {
+		c.cancel(errAdminHangup)
+	}
 	pumpDone := make(chan struct{})
 	c.pumped = pumpDone
 	go c.pump(pumpDone)
@@ -109,6 +116,7 @@ func (c *Call) run(parent context.Context) {
 		// an ended dialog) and record their cause.
 		c.hangupA(*callerCause, "caller")
 	}
+	c.adminHangupA()
 	if !c.ended {
 		cause := leg.Normal
 		if !c.answered {

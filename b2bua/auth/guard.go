@@ -3,6 +3,7 @@ package auth
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,20 @@ type Guard struct {
 
 	mu      sync.Mutex
 	sources map[string]*source
+
+	failures, bans, refusals atomic.Uint64 // since start, for metrics
+}
+
+// GuardCounts are a Guard's totals since it started.
+type GuardCounts struct {
+	Failures uint64 // authentication failures recorded
+	Bans     uint64 // sources banned
+	Refused  uint64 // requests refused while throttled or banned
+}
+
+// Counts returns the totals since the Guard started.
+func (g *Guard) Counts() GuardCounts {
+	return GuardCounts{Failures: g.failures.Load(), Bans: g.bans.Load(), Refused: g.refusals.Load()}
 }
 
 type source struct {
@@ -90,6 +105,7 @@ func (g *Guard) Check(host string) Verdict {
 	if !s.bannedUntil.IsZero() {
 		if now.Before(s.bannedUntil) {
 			s.refused++
+			g.refusals.Add(1)
 			return Ban
 		}
 		g.log.Warn("auth ban lifted", "source", host, "refused_during_ban", s.refused)
@@ -104,6 +120,7 @@ func (g *Guard) Check(host string) Verdict {
 	if s.failures >= g.cfg.ThrottleAfter {
 		if now.Sub(s.lastTry) < time.Second {
 			s.refused++
+			g.refusals.Add(1)
 			return Throttle
 		}
 		s.lastTry = now
@@ -114,6 +131,7 @@ func (g *Guard) Check(host string) Verdict {
 // Fail records an authentication failure (wrong password, unknown user, a
 // nonce not ours) from host.
 func (g *Guard) Fail(host string) {
+	g.failures.Add(1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
@@ -133,6 +151,7 @@ func (g *Guard) Fail(host string) {
 	switch {
 	case s.failures == g.cfg.BanAfter:
 		s.bannedUntil = now.Add(g.cfg.BanFor)
+		g.bans.Add(1)
 		g.log.Warn("auth source banned", "source", host, "failures", s.failures, "window", g.cfg.Window, "ban_for", g.cfg.BanFor)
 	case s.failures == g.cfg.ThrottleAfter:
 		s.throttled = true

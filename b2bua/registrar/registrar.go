@@ -86,6 +86,22 @@ func (r *Registrar) Lookup(ext string) []store.Binding {
 	return out
 }
 
+// CountByTransport counts the live bindings by transport ("udp", "wss", ...).
+func (r *Registrar) CountByTransport() map[string]int {
+	now := r.now()
+	out := make(map[string]int)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, bs := range r.bindings {
+		for _, b := range bs {
+			if b.Expires.After(now) {
+				out[b.Transport]++
+			}
+		}
+	}
+	return out
+}
+
 // Registered tells whether a live binding was registered from host (an
 // IP address, any port): a device or PBX that has proved who it is.
 func (r *Registrar) Registered(host string) bool {

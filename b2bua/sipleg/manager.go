@@ -59,6 +59,8 @@ type MediaSpec struct {
 	// Codecs limits plain RTP to these codecs, in preference order (a
 	// trunk's codec list); nil means the endpoint's defaults.
 	Codecs []string
+	// CallID and Leg ("a", "b") name the call for the endpoint's logs.
+	CallID, Leg string
 }
 
 // MediaFactory creates the media endpoint of a new leg.
@@ -138,6 +140,9 @@ type Manager struct {
 	log     *slog.Logger
 	handler Handler
 	trunks  Trunks
+	// onBranch, when set, learns each outbound leg's Call-ID before its
+	// INVITE is sent (the call's story links its legs by it).
+	onBranch func(callID, branchCallID string)
 
 	refused *sourceLog // INVITEs from neither an extension nor a trunk
 	fraud   *sourceLog // unauthenticated calls routed to a trunk
@@ -190,6 +195,10 @@ func (m *Manager) Contact(transport string) sip.ContactHeader { return m.contact
 
 // SetHandler sets who runs inbound calls.
 func (m *Manager) SetHandler(h Handler) { m.handler = h }
+
+// SetBranchHook sets f to learn the Call-ID of each leg B dialled for a
+// call (call_id), before its INVITE is sent. Call it before serving calls.
+func (m *Manager) SetBranchHook(f func(callID, branchCallID string)) { m.onBranch = f }
 
 // Wait waits for the goroutines of ended legs.
 func (m *Manager) Wait() { m.wg.Wait() }

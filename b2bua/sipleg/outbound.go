@@ -133,7 +133,7 @@ func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
 
 // invite sends one INVITE and waits for its final answer.
 func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*outLeg, error) {
-	spec := MediaSpec{Kind: kindForTransport(b.transport)}
+	spec := MediaSpec{Kind: kindForTransport(b.transport), CallID: opts.CallID, Leg: "b"}
 	fromHost := m.cfg.Host
 	var answerOpts sipgo.AnswerOptions
 	if b.trunk != nil {
@@ -151,6 +151,9 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 		return nil, &leg.Error{Cause: leg.Failure, Detail: err.Error()}
 	}
 	callID := sip.GenerateTagN(24)
+	if m.onBranch != nil {
+		m.onBranch(opts.CallID, callID)
+	}
 	log := m.log.With("call_id", opts.CallID, "leg", "b", "b_call_id", callID, "to", b.ruri.String())
 	contact := m.contact(b.transport)
 	req := m.inviteRequest(b, opts, fromHost, callID, contact)

@@ -117,7 +117,9 @@ func (f *filter) send(p sip.TransportReadProps, res []byte) {
 	switch network {
 	case "udp":
 		if c := f.srv.udpConn(addrString(p.LocalAddr)); c != nil {
-			_, _ = c.WriteTo(res, p.RemoteAddr)
+			if _, err := c.WriteTo(res, p.RemoteAddr); err == nil {
+				f.srv.traceSent(network, addrString(p.LocalAddr), remote, res)
+			}
 		}
 	case "ws", "wss":
 		conn, err := f.srv.TransportLayer().GetConnection(network, remote)

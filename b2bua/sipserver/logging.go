@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -116,6 +117,9 @@ func (h *quietHandler) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelInfo && sipgoFrameNoise(r.Message) {
+		return nil // the SIP trace (trace.go) shows the messages themselves
+	}
 	out := slog.NewRecord(r.Time, r.Level, truncate(r.Message, maxLogValue), r.PC)
 	source := ""
 	r.Attrs(func(a slog.Attr) bool {
@@ -136,6 +140,12 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	return h.inner.Handle(ctx, out)
+}
+
+// sipgoFrameNoise is sipgo's per-WebSocket-frame debug chatter, which it
+// writes because the trace hook needs its debug flag on.
+func sipgoFrameNoise(msg string) bool {
+	return strings.HasPrefix(msg, "WS read connection header") || strings.HasPrefix(msg, "non-websocket header")
 }
 
 // shortAttr truncates a string or error value.

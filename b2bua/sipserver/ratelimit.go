@@ -69,6 +69,9 @@ type limiter struct {
 	// carriers: a trunk's call volume is not a flood).
 	exempt atomic.Pointer[func(host string) bool]
 
+	// refusedInvite and refusedRegister count refusals since start.
+	refusedInvite, refusedRegister atomic.Uint64
+
 	mu        sync.Mutex
 	buckets   map[bucketKey]*bucket
 	lastSweep time.Time
@@ -164,6 +167,11 @@ func (l *limiter) allow(host string, method sip.RequestMethod, id uint64) (bool,
 		return true, 0
 	}
 	b.refused++
+	if method == sip.INVITE {
+		l.refusedInvite.Add(1)
+	} else {
+		l.refusedRegister.Add(1)
+	}
 	if now.Sub(b.logged) >= logEvery {
 		l.log.Warn("request rate limited", "source", host, "method", method, "refused", b.refused,
 			"rate", lim.Rate, "burst", lim.Burst)

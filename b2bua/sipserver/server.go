@@ -15,6 +15,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/siptrace"
 )
 
 // Config configures a Server. Zero values mean the defaults.
@@ -37,6 +39,7 @@ type Server struct {
 	limiter *limiter
 	guard   *connGuard
 	notes   *logLimiter // bad input and refused connections, per source
+	tracer  atomic.Pointer[siptrace.Tracer]
 
 	draining atomic.Bool
 	inflight sync.WaitGroup
@@ -47,6 +50,7 @@ type Server struct {
 	listeners   []interface{ Close() error }
 	wsListeners map[string]*chanListener
 	closeHooks  []func(transport, remote string)
+	portNames   map[string]string // "tcp/5061" -> "tls", "ws/8443" -> "wss"
 	wg          sync.WaitGroup
 }
 
@@ -63,6 +67,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		log:         log,
 		udp:         make(map[string]net.PacketConn),
 		wsListeners: make(map[string]*chanListener),
+		portNames:   make(map[string]string),
 	}
 	s.notes = newLogLimiter(noteEvery)
 	s.filter = newFilter(cfg.MaxMessageSize, s, log)
@@ -119,6 +124,7 @@ func (s *Server) connClosed(transport, remote string) {
 	hooks := append([]func(string, string){}, s.closeHooks...)
 	s.mu.Unlock()
 	s.log.Debug("connection closed", "transport", transport, "remote", remote)
+	s.traceClosed(remote)
 	for _, h := range hooks {
 		h(transport, remote)
 	}
@@ -159,6 +165,12 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 // ExemptFromRateLimit sets which source hosts (IP addresses) the
 // per-source rate limit does not apply to, e.g. configured carriers.
 func (s *Server) ExemptFromRateLimit(f func(host string) bool) { s.limiter.exempt.Store(&f) }
+
+// RateLimited returns how many out-of-dialog requests the per-source
+// limit refused since start, by method ("INVITE", "REGISTER").
+func (s *Server) RateLimited() map[string]uint64 {
+	return map[string]uint64{"INVITE": s.limiter.refusedInvite.Load(), "REGISTER": s.limiter.refusedRegister.Load()}
+}
 
 // Allow lists the methods we handle, for Allow headers.
 func (s *Server) Allow() string {
@@ -262,6 +274,7 @@ func (s *Server) ListenTLS(addr string, conf *tls.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	s.notePort("tcp", l.Addr(), "tls")
 	s.serveStream("tls", l, conf)
 	return l.Addr().String(), nil
 }
@@ -359,6 +372,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	hub.remove(s)
 	ls := s.listeners
 	for _, l := range s.wsListeners {
 		ls = append(ls, l)

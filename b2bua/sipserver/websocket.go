@@ -32,6 +32,9 @@ func (s *Server) WebSocketHandler(secure bool) http.Handler {
 			http.Error(w, "websocket transport not running", http.StatusServiceUnavailable)
 			return
 		}
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			s.notePort("ws", a, transport)
+		}
 		hj, ok := w.(http.Hijacker)
 		if !ok {
 			http.Error(w, "connection cannot be upgraded", http.StatusInternalServerError)

@@ -21,6 +21,7 @@ import (
 	"github.com/softswitch/softswitch/media/prompts"
 	"github.com/softswitch/softswitch/media/rtpep"
 	"github.com/softswitch/softswitch/media/webrtcep"
+	"github.com/softswitch/softswitch/metrics"
 )
 
 // callCore is the part of the server that carries calls.
@@ -32,11 +33,12 @@ type callCore struct {
 	trunks   *trunk.Set
 	memory   *memoryReturner
 	mwi      *mwi.Server
+	dialplan *dialplan.Engine
 }
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
 // engine into srv.
-func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, log *slog.Logger) (*callCore, error) {
+func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, met *metrics.Metrics, obs *observability, log *slog.Logger) (*callCore, error) {
 	lo, hi, _ := parsePortRange(cfg.RTPPorts) // validated with the config
 	ports, err := rtpep.NewPortPool(lo, hi)
 	if err != nil {
@@ -59,16 +61,33 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	log.Info("listening", "transport", "webrtc", "addr", browsers.Addr().String())
 	newEP := func(ctx context.Context, spec sipleg.MediaSpec) (media.Endpoint, error) {
 		if spec.Kind == sipleg.MediaWebRTC {
-			return browsers.New(ctx)
+			ep, err := browsers.New(ctx)
+			if err == nil {
+				obs.media.add(spec.CallID, spec.Leg, ep)
+			}
+			return ep, err
 		}
-		return rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, log)
+		epLog := log
+		if spec.CallID != "" { // the endpoint's lines (latching, timeouts) say which call
+			epLog = log.With("call_id", spec.CallID, "leg", spec.Leg)
+		}
+		ep, err := rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, epLog)
+		if err == nil {
+			obs.media.add(spec.CallID, spec.Leg, ep)
+		}
+		return ep, err
 	}
 	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
 	if err != nil {
 		return nil, err
 	}
 	cdrs := store.NewCDRWriter(st, 0, log)
-	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, TransferFallback: cfg.TransferFallback}, dp, legs, cdrs, log)
+	var plan b2bua.Dialplan = dp
+	var records b2bua.CDRs = storyCDRs{next: cdrs, media: obs.media, stories: obs.stories, met: met}
+	if met != nil {
+		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(records, met)
+	}
+	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, TransferFallback: cfg.TransferFallback}, plan, legs, records, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {
 		pcfg.Dir = filepath.Join(cfg.Data, "prompts")
@@ -99,7 +118,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	mwiSrv := startVoicemail(cfg, mediaIP, srv, st, authn, reg, legs, engine, log)
 	legs.SetHandler(engine.Serve)
 	memory := startMemoryReturner(engine.Active, 5*time.Second, log)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory, mwi: mwiSrv}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory, mwi: mwiSrv, dialplan: dp}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.

@@ -16,6 +16,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/siptrace"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/media/prompts"
 	"github.com/softswitch/softswitch/media/webrtcep"
@@ -81,6 +82,19 @@ type Config struct {
 	// target fails: "reconnect" (the default: back to the referrer) or
 	// "hangup".
 	TransferFallback string `yaml:"transfer_fallback"`
+
+	// SIPTrace logs every SIP message at debug with its call_id
+	// (`softswitch sip-trace on|off` switches it at runtime).
+	SIPTrace bool `yaml:"sip_trace"`
+	// HEP exports every SIP message as HEP v3 (Homer, sngrep); off when
+	// its address is empty.
+	HEP siptrace.HEPConfig `yaml:"hep"`
+	// Metrics serves Prometheus /metrics, /healthz and /readyz on this
+	// host:port; empty (default) is off.
+	Metrics string `yaml:"metrics"`
+	// CallHistory is how many calls `softswitch call show` remembers
+	// (in memory); 0 means 1000.
+	CallHistory int `yaml:"call_history"`
 
 	// Trunks are the carriers; they can change without a restart.
 	Trunks []trunk.Config `yaml:"trunks"`
@@ -184,6 +198,17 @@ func (c *Config) validate() error {
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("config: pprof: %q is not a loopback host:port (profiles are not for the network)", c.Pprof)
 		}
+	}
+	for _, a := range []struct{ key, val string }{{"hep.address", c.HEP.Address}, {"metrics", c.Metrics}} {
+		if a.val == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.val); err != nil || port == "" {
+			return fmt.Errorf("config: %s: %q is not host:port", a.key, a.val)
+		}
+	}
+	if c.CallHistory < 0 || c.CallHistory > 1000000 {
+		return fmt.Errorf("config: call_history: %d out of range 0-1000000", c.CallHistory)
 	}
 	if c.MediaIP != "" && net.ParseIP(c.MediaIP) == nil {
 		return fmt.Errorf("config: media_ip: %q is not an IP address", c.MediaIP)

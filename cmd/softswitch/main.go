@@ -13,6 +13,12 @@
 //	softswitch dialplan check FILE
 //	softswitch reload [--data DIR]
 //	softswitch trunk status [--data DIR]
+//	softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
+//	softswitch sip-trace [on|off] [--data DIR]
+//	softswitch log-level [LEVEL] [--data DIR]
+//	softswitch calls [--json] [--data DIR]
+//	softswitch calls hangup ID [--cause CAUSE] [--data DIR]
+//	softswitch call show ID [--data DIR]
 //	softswitch version
 package main
 
@@ -39,8 +45,14 @@ const usage = `usage:
   softswitch cdr list [--last N] [--open] [--data DIR]
   softswitch voicemail list EXT [--data DIR]
   softswitch dialplan check FILE
-  softswitch reload [--data DIR]          (apply the configuration file's trunks now)
+  softswitch reload [--data DIR]          (recompile the dialplan, apply the configuration file's trunks now)
   softswitch trunk status [--data DIR]
+  softswitch trace [--ext EXT] [--call ID] [--method M] [--count N] [--data DIR]
+  softswitch sip-trace [on|off] [--data DIR]   (log every SIP message at debug)
+  softswitch log-level [debug|info|warn|error] [--data DIR]
+  softswitch calls [--json] [--data DIR]
+  softswitch calls hangup ID [--cause CAUSE] [--data DIR]
+  softswitch call show ID [--data DIR]    (ladder, SDPs and verdicts of a recent call)
   softswitch version
 `
 
@@ -69,6 +81,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = dialplanCmd(args[1:], stdout)
 	case "reload":
 		err = controlCmd("reload", "reload", args[1:], stdout)
+	case "trace":
+		err = traceCmd(ctx, args[1:], stdout)
+	case "calls":
+		err = callsCmd(args[1:], stdout)
+	case "call":
+		err = callCmd(args[1:], stdout)
+	case "log-level", "sip-trace":
+		err = argCmd(args[0], args[1:], stdout)
 	case "trunk":
 		if len(args) < 2 || args[1] != "status" {
 			err = usageError("trunk: want status")

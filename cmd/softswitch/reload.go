@@ -16,16 +16,24 @@ import (
 
 // reloader applies a changed configuration file without a restart: the
 // trunks are replaced (calls in progress go on), and any other key that
-// changed is reported as needing a restart. The dialplan reloads itself.
+// changed is reported as needing a restart. The dialplan reloads itself
+// when its file changes; `softswitch reload` also recompiles it at once,
+// so that a broken script is reported to the operator there and then.
 type reloader struct {
-	args   []string // serve's command line: the file, then the flags over it
-	path   string   // the configuration file, "" when there is none
-	trunks *trunk.Set
-	log    *slog.Logger
+	args     []string // serve's command line: the file, then the flags over it
+	path     string   // the configuration file, "" when there is none
+	trunks   *trunk.Set
+	dialplan scriptReloader // nil: the dialplan is not reloaded on command
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	running Config // the configuration in force
 	stamp   fileStamp
+}
+
+// scriptReloader recompiles the dialplan (dialplan.Engine).
+type scriptReloader interface {
+	Reload(ctx context.Context) error
 }
 
 type fileStamp struct {
@@ -60,6 +68,26 @@ func configPathOf(args []string) string {
 		}
 	}
 	return ""
+}
+
+// reloadAll is `softswitch reload`: the dialplan is recompiled first (a
+// broken one refuses the whole reload, with its file:line), then the
+// configuration is applied.
+func (r *reloader) reloadAll(ctx context.Context, why string) (string, error) {
+	if r.dialplan != nil {
+		if err := r.dialplan.Reload(ctx); err != nil {
+			r.log.Error("reload refused: the dialplan does not compile; keeping the running configuration and dialplan", "trigger", why, "error", err)
+			return "", fmt.Errorf("reload refused, the running configuration and dialplan are kept: %w", err)
+		}
+	}
+	text, err := r.reload(why)
+	if err != nil {
+		return "", err
+	}
+	if r.dialplan != nil {
+		text = "dialplan: reloaded\n" + text
+	}
+	return text, nil
 }
 
 // reload reads the configuration again and applies it. A configuration

@@ -80,9 +80,9 @@ func TestControlSocket(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
 	c, err := startControl(dir, map[string]controlHandler{
-		"hello": func() (string, error) { return "world\n", nil },
-		"fail":  func() (string, error) { return "", os.ErrPermission },
-	}, log)
+		"hello": func([]string) (string, error) { return "world\n", nil },
+		"fail":  func([]string) (string, error) { return "", os.ErrPermission },
+	}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestControlSocket(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, controlSocket)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("socket mode: %v %v", fi, err)
 	}
-	if _, err := startControl(dir, nil, log); err == nil || !strings.Contains(err.Error(), "another softswitch") {
+	if _, err := startControl(dir, nil, nil, log); err == nil || !strings.Contains(err.Error(), "another softswitch") {
 		t.Errorf("second server on the same data directory: err = %v", err)
 	}
 	c.close()
@@ -112,7 +112,7 @@ func TestControlSocket(t *testing.T) {
 	}
 	l.(*net.UnixListener).SetUnlinkOnClose(false)
 	l.Close()
-	c, err = startControl(dir, map[string]controlHandler{"hello": func() (string, error) { return "again", nil }}, log)
+	c, err = startControl(dir, map[string]controlHandler{"hello": func([]string) (string, error) { return "again", nil }}, nil, log)
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}

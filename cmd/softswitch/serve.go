@@ -23,6 +23,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/metrics"
 	"github.com/softswitch/softswitch/web"
 )
 
@@ -44,6 +45,7 @@ func parseServeFlags(args []string) (Config, error) {
 	level := fs.String("log-level", "", "debug, info, warn or error")
 	webrtcPort := fs.Int("webrtc-port", -1, "UDP port shared by all browser media (0: the OS chooses)")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles on this loopback host:port (off by default)")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics, /healthz and /readyz on host:port (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, usageError("serve: " + err.Error())
 	}
@@ -56,10 +58,10 @@ func parseServeFlags(args []string) (Config, error) {
 		}
 	}
 	set := map[string]*string{"data": data, "sip": sipAddr, "sip-tls": sipTLS, "https": https, "ws": ws,
-		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "pprof": pprofAddr}
+		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "pprof": pprofAddr, "metrics": metrics}
 	dst := map[string]*string{"data": &cfg.Data, "sip": &cfg.SIP, "sip-tls": &cfg.SIPTLS, "https": &cfg.HTTPS, "ws": &cfg.WS,
 		"rtp-ports": &cfg.RTPPorts, "media-ip": &cfg.MediaIP, "dialplan": &cfg.Dialplan, "log-level": &cfg.LogLevel,
-		"pprof": &cfg.Pprof}
+		"pprof": &cfg.Pprof, "metrics": &cfg.Metrics}
 	fs.Visit(func(f *flag.Flag) {
 		if v, ok := set[f.Name]; ok {
 			*dst[f.Name] = *v
@@ -91,7 +93,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	lvl, _ := parseLevel(cfg.LogLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	level := new(slog.LevelVar) // `softswitch log-level` changes it
+	level.Set(lvl)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	// sipgo logs through its own default logger in places that take none;
 	// quietened: its values truncated, its warnings rate-limited.
 	sip.SetDefaultLogger(sipserver.QuietLogger(log))
@@ -123,6 +127,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	obs, err := startObservability(ctx, cfg, level, srv, log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
 	verifier, err := auth.NewVerifier(auth.Config{Realm: realm, NonceTTL: cfg.Auth.NonceTTL, Algorithms: cfg.Auth.Algorithms})
 	if err != nil {
 		return err
@@ -131,17 +140,36 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("auth.ephemeral: %w", err)
 	}
-	authn := registrar.NewAuthenticator(st, verifier, auth.NewGuard(cfg.Guard, log), srv, log, registrar.WithEphemeral(ephemeral))
+	guard := auth.NewGuard(cfg.Guard, log)
+	authn := registrar.NewAuthenticator(st, verifier, guard, srv, log, registrar.WithEphemeral(ephemeral))
 	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
 	if err := reg.Restore(ctx); err != nil {
 		return err
 	}
 	srv.OnConnClose(reg.ConnectionClosed)
 	srv.Handle(sip.REGISTER, reg.HandleRegister)
-	calls, err := startCalls(cfg, srv, st, authn, reg, log)
+	var calls *callCore
+	met, err := obs.startMetrics(cfg, metrics.Sources{
+		ActiveCalls:   func() int { return calls.engine.Active() },
+		Registrations: reg.CountByTransport,
+		Auth: func() (uint64, uint64, uint64) {
+			c := guard.Counts()
+			return c.Failures, c.Bans, c.Refused
+		},
+		RateLimited: srv.RateLimited,
+		Trunks:      func() map[string]bool { return trunkUp(calls.trunks) },
+	})
 	if err != nil {
 		return err
 	}
+	calls, err = startCalls(cfg, srv, st, authn, reg, met, obs, log)
+	if err != nil {
+		return err
+	}
+	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
+	obs.loadHistory(cfg.Data)
+	defer obs.saveHistory(cfg.Data) // after the calls ended (deferred calls run last in, first out)
+	srv.OnConnClose(obs.stories.ConnClosed)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -150,6 +178,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	https, err := startListeners(cfg, srv, log)
 	if err != nil {
 		return err
+	}
+	health := &health{srv: srv, st: st}
+	if met != nil {
+		ms, err := startMetrics(cfg.Metrics, met, health, log)
+		if err != nil {
+			return err
+		}
+		https = append(https, ms)
 	}
 	if cfg.Pprof != "" {
 		ps, err := startPprof(cfg.Pprof, log)
@@ -164,19 +200,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("config: trunks: %w", err)
 	}
 	rl := newReloader(args, cfg, calls.trunks, log)
+	rl.dialplan = calls.dialplan
 	go rl.watch(runCtx)
-	ctl, err := startControl(cfg.Data, map[string]controlHandler{
-		"reload": func() (string, error) { return rl.reload("softswitch reload") },
-		"trunk status": func() (string, error) {
+	cmds := map[string]controlHandler{
+		"reload": func([]string) (string, error) { return rl.reloadAll(runCtx, "softswitch reload") },
+		"trunk status": func([]string) (string, error) {
 			var b strings.Builder
 			err := trunk.WriteStatus(&b, calls.trunks.Status(), time.Now())
 			return b.String(), err
 		},
-	}, log)
+	}
+	live := callsControl{engine: calls.engine, media: obs.media}
+	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
+	cmds["call show"] = callShow{stories: obs.stories, media: obs.media, engine: calls.engine, store: st}.show
+	streams := map[string]streamHandler{}
+	obs.addCommands(cmds, streams)
+	ctl, err := startControl(cfg.Data, cmds, streams, log)
 	if err != nil {
 		return err
 	}
 	defer ctl.close()
+	health.ready.Store(true)
 	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data, "trunks", len(cfg.Trunks))
 	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, rl, log)
 }

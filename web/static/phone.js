@@ -11,6 +11,7 @@
   let analyser = null;
   let statsTimer = null;
   let lastStatus = "";
+  let lastCallID = ""; // the Call-ID of the last call, shown for support
 
   function status(text) {
     lastStatus = text;
@@ -91,7 +92,15 @@
       }
       status("Not registered.");
     });
-    ua.on("newRTCSession", (e) => adopt(e.session, e.originator === "remote"));
+    ua.on("newRTCSession", (e) => {
+      // The call's id, for the operator (`softswitch call show ID`).
+      if (e.request && e.request.call_id && !session) {
+        lastCallID = e.request.call_id;
+        $("callid").textContent = "Last call id (for support): " + lastCallID;
+        $("callid").hidden = false;
+      }
+      adopt(e.session, e.originator === "remote");
+    });
     ua.start();
   }
 
@@ -279,6 +288,7 @@
     inCall: () => !!session && session.isEstablished(),
     incoming: () => !!session && session.direction === "incoming" && !session.isEstablished(),
     status: () => lastStatus,
+    lastCallID: () => lastCallID,
     error: () => $("error").textContent,
   };
 })();

@@ -1,0 +1,239 @@
+package callstory
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/siptrace"
+)
+
+// Limits that bound a Recorder's memory whatever the traffic.
+const (
+	DefaultHistory = 1000    // calls kept
+	maxEntries     = 200     // messages kept per call
+	maxSDP         = 4 << 10 // bytes of one SDP kept
+)
+
+// Entry is one SIP message of a call.
+type Entry struct {
+	At        time.Time
+	Leg       string // "A", "B1", "B2", ...
+	In        bool   // received by the softswitch
+	Transport string
+	Remote    string
+	FirstLine string
+	Method    string // request method, or a response's CSeq method
+	Status    int    // 0 for a request
+	SDP       string // the message's SDP body, if any
+	Closed    bool   // not a message: the leg's connection closed
+}
+
+// Story is what was recorded of one call.
+type Story struct {
+	CallID  string   // leg A's Call-ID: the call's id
+	Legs    []string // Call-IDs, leg A first, then B1, B2, ...
+	Entries []Entry
+	Dropped int        // messages past maxEntries
+	Media   []LegMedia // per media endpoint, once known
+}
+
+// Recorder keeps the stories of the last calls. Its methods are safe for
+// concurrent use.
+type Recorder struct {
+	max int
+
+	mu      sync.Mutex
+	stories map[string]*Story // by leg A's Call-ID
+	order   []string          // leg A Call-IDs, oldest first
+	legs    map[string]legRef // any leg's Call-ID -> its call
+}
+
+type legRef struct{ call, name string }
+
+// NewRecorder keeps the last max calls (DefaultHistory when max <= 0).
+func NewRecorder(max int) *Recorder {
+	if max <= 0 {
+		max = DefaultHistory
+	}
+	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef)}
+}
+
+// History is how many calls the recorder keeps.
+func (r *Recorder) History() int { return r.max }
+
+// Observe records m when it belongs to a call: an INVITE received starts
+// a story (leg A), and the legs Link names join it.
+func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
+	if s.CallID == "" || !dialogMethod(s.Method) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ref, ok := r.legs[s.CallID]
+	if !ok {
+		if !m.In || s.Method != "INVITE" || s.Status != 0 {
+			return
+		}
+		ref = legRef{call: s.CallID, name: "A"}
+		r.startLocked(s.CallID)
+	}
+	st := r.stories[ref.call]
+	if st == nil {
+		return
+	}
+	if len(st.Entries) >= maxEntries {
+		st.Dropped++
+		return
+	}
+	st.Entries = append(st.Entries, Entry{At: m.Time, Leg: ref.name, In: m.In, Transport: m.Transport, Remote: m.Remote,
+		FirstLine: s.FirstLine, Method: s.Method, Status: s.Status, SDP: sdpOf(m.Data)})
+}
+
+func (r *Recorder) startLocked(callID string) {
+	if len(r.order) >= r.max {
+		old := r.order[0]
+		r.order = r.order[1:]
+		if st := r.stories[old]; st != nil {
+			for _, l := range st.Legs {
+				delete(r.legs, l)
+			}
+		}
+		delete(r.stories, old)
+	}
+	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}}
+	r.order = append(r.order, callID)
+	r.legs[callID] = legRef{call: callID, name: "A"}
+}
+
+// Link joins an outbound leg (its Call-ID) to the call callID.
+func (r *Recorder) Link(callID, branchCallID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.stories[callID]
+	if st == nil || len(st.Legs) >= 64 {
+		return
+	}
+	st.Legs = append(st.Legs, branchCallID)
+	r.legs[branchCallID] = legRef{call: callID, name: "B" + strconv.Itoa(len(st.Legs)-1)}
+}
+
+// Story returns a copy of a call's story.
+func (r *Recorder) Story(callID string) (Story, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ref, ok := r.legs[callID] // any leg's Call-ID finds its call
+	if !ok {
+		return Story{}, false
+	}
+	st := r.stories[ref.call]
+	if st == nil {
+		return Story{}, false
+	}
+	out := *st
+	out.Legs = append([]string(nil), st.Legs...)
+	out.Entries = append([]Entry(nil), st.Entries...)
+	out.Media = append([]LegMedia(nil), st.Media...)
+	return out, true
+}
+
+// dialogMethod tells the methods of an INVITE dialog from the others
+// (REGISTER, OPTIONS, ...), which never start or join a story.
+func dialogMethod(m string) bool {
+	switch m {
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO", "REFER":
+		return true
+	}
+	return false
+}
+
+// sdpOf returns the body of data when it is an SDP, shortened to maxSDP.
+func sdpOf(data []byte) string {
+	i := bytes.Index(data, []byte("\r\n\r\n"))
+	if i < 0 {
+		return ""
+	}
+	body := data[i+4:]
+	if !bytes.HasPrefix(body, []byte("v=0")) {
+		return ""
+	}
+	if len(body) > maxSDP {
+		body = body[:maxSDP]
+	}
+	return string(body)
+}
+
+// ConnClosed notes that a stream connection (TCP, TLS, WS, WSS) closed,
+// on every answered leg that ran over it and had not ended with a BYE.
+func (r *Recorder) ConnClosed(transport, remote string) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.stories {
+		for _, leg := range st.legsOver(transport, remote) {
+			if len(st.Entries) < maxEntries {
+				st.Entries = append(st.Entries, Entry{At: now, Leg: leg, In: true, Transport: transport, Remote: remote,
+					FirstLine: "(" + strings.ToUpper(transport) + " connection closed)", Closed: true})
+			}
+		}
+	}
+}
+
+// legsOver names the legs carried by the connection transport/remote
+// that were answered and have not ended.
+func (st *Story) legsOver(transport, remote string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range st.Entries {
+		if seen[e.Leg] {
+			continue
+		}
+		seen[e.Leg] = true
+		if e.Transport == transport && e.Remote == remote && st.answeredAndOpen(e.Leg) {
+			out = append(out, e.Leg)
+		}
+	}
+	return out
+}
+
+func (st *Story) answeredAndOpen(leg string) bool {
+	answered := false
+	for _, e := range st.Entries {
+		if e.Leg != leg {
+			continue
+		}
+		switch {
+		case e.Closed, e.Method == "BYE" && e.Status == 0:
+			return false
+		case e.Method == "INVITE" && e.Status == 200:
+			answered = true
+		}
+	}
+	return answered
+}
+
+// LegMedia is what one leg's media endpoint counted.
+type LegMedia struct {
+	Leg             string // "A", "B"
+	Kind            string // "rtp" or "webrtc"
+	PacketsSent     uint64
+	PacketsReceived uint64
+	Concealed       uint64 // frames the decoder had to conceal (loss)
+	Stray           uint64 // packets dropped as malformed or unexpected
+	SendErrors      uint64 // packets the transport refused (not connected)
+	Lost            uint64 // sequence numbers never played
+	Late            uint64 // packets that came after their time
+	Decoded         uint64 // received packets decoded (transcoded or played)
+	Relayed         uint64 // received payloads passed through undecoded
+}
+
+// SetMedia records the media counters of a call's legs (at its end).
+func (r *Recorder) SetMedia(callID string, m []LegMedia) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st := r.stories[callID]; st != nil {
+		st.Media = append([]LegMedia(nil), m...)
+	}
+}

@@ -1,0 +1,89 @@
+package callstory
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Render writes a story for a person: the legs, the ladder in time order
+// with each message's offset from the first, each SDP, then the verdicts.
+func (s Story) Render(w io.Writer, now time.Time) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "call %s\n", s.CallID)
+	for i, id := range s.Legs {
+		name := "A"
+		if i > 0 {
+			name = fmt.Sprintf("B%d", i)
+		}
+		fmt.Fprintf(&b, "  leg %s: Call-ID %s%s\n", name, id, s.legPeer(name))
+	}
+	b.WriteString("\nladder (A→ from the caller, ←A to it; →B to a callee, B← from it):\n")
+	var t0 time.Time
+	if len(s.Entries) > 0 {
+		t0 = s.Entries[0].At
+	}
+	for _, e := range s.Entries {
+		fmt.Fprintf(&b, "  %+8.3f %-4s %s\n", e.At.Sub(t0).Seconds(), arrow(e), e.FirstLine)
+	}
+	if s.Dropped > 0 {
+		fmt.Fprintf(&b, "  (%d later messages not kept)\n", s.Dropped)
+	}
+	for _, e := range s.Entries {
+		if e.SDP == "" {
+			continue
+		}
+		what := "SDP"
+		if e.Status == 0 {
+			what = "offer in " + e.Method
+		} else {
+			what = fmt.Sprintf("SDP in %d to %s", e.Status, e.Method)
+		}
+		fmt.Fprintf(&b, "\n%s %s (+%.3f):\n", arrow(e), what, e.At.Sub(t0).Seconds())
+		for _, line := range strings.Split(strings.TrimRight(strings.ReplaceAll(e.SDP, "\r\n", "\n"), "\n"), "\n") {
+			fmt.Fprintf(&b, "    %s\n", line)
+		}
+	}
+	if len(s.Media) > 0 {
+		b.WriteString("\nmedia:\n")
+	}
+	for _, m := range s.Media {
+		fmt.Fprintf(&b, "  leg %s (%s): %d packets sent, %d received, %d lost, %d late, %d frames concealed, %d stray\n",
+			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Lost, m.Late, m.Concealed, m.Stray)
+	}
+	b.WriteString("\nverdicts:\n")
+	vs := s.Verdicts(now)
+	if len(vs) == 0 {
+		b.WriteString("  none: nothing went wrong that the rules know of\n")
+	}
+	for _, v := range vs {
+		fmt.Fprintf(&b, "  - %s\n", v)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// arrow draws a message's direction on the ladder A | softswitch | B.
+func arrow(e Entry) string {
+	if e.Leg == "A" {
+		if e.In {
+			return "A→"
+		}
+		return "←A"
+	}
+	if e.In {
+		return e.Leg + "←"
+	}
+	return "→" + e.Leg
+}
+
+// legPeer names a leg's transport and peer address from its first message.
+func (s Story) legPeer(leg string) string {
+	for _, e := range s.Entries {
+		if e.Leg == leg {
+			return fmt.Sprintf(" (%s %s)", strings.ToUpper(e.Transport), e.Remote)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/softswitch/softswitch/b2bua"
+	"github.com/softswitch/softswitch/b2bua/callstory"
+	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/rtpep"
+	"github.com/softswitch/softswitch/media/stream"
+	"github.com/softswitch/softswitch/media/webrtcep"
+	"github.com/softswitch/softswitch/metrics"
+)
+
+// maxMediaCalls bounds the calls whose endpoints are followed (a call
+// refused before it starts leaves its entry until pushed out).
+const maxMediaCalls = 4096
+
+// callMedia follows each call's media endpoints, so that `call show`
+// reads their counters while the call lasts and keeps them once it ended.
+type callMedia struct {
+	mu     sync.Mutex
+	byCall map[string][]mediaRef
+	order  []string
+}
+
+type mediaRef struct {
+	leg, kind string
+	stats     func() stream.Stats
+}
+
+func newCallMedia() *callMedia { return &callMedia{byCall: make(map[string][]mediaRef)} }
+
+// add follows ep, created for leg ("a", "b") of callID.
+func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
+	var ref mediaRef
+	switch e := ep.(type) {
+	case *rtpep.Endpoint:
+		ref = mediaRef{kind: "rtp", stats: func() stream.Stats { return e.Stats().Stats }}
+	case *webrtcep.Endpoint:
+		ref = mediaRef{kind: "webrtc", stats: func() stream.Stats { return e.Stats().Stats }}
+	default:
+		return
+	}
+	if callID == "" {
+		return
+	}
+	ref.leg = strings.ToUpper(leg)
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	if _, ok := cm.byCall[callID]; !ok {
+		if len(cm.order) >= maxMediaCalls {
+			delete(cm.byCall, cm.order[0])
+			cm.order = cm.order[1:]
+		}
+		cm.order = append(cm.order, callID)
+	}
+	cm.byCall[callID] = append(cm.byCall[callID], ref)
+}
+
+// read returns the counters of callID's endpoints; with forget, the call
+// is no longer followed.
+func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
+	cm.mu.Lock()
+	refs := cm.byCall[callID]
+	if forget {
+		delete(cm.byCall, callID)
+		for i, id := range cm.order {
+			if id == callID {
+				cm.order = append(cm.order[:i:i], cm.order[i+1:]...)
+				break
+			}
+		}
+	}
+	cm.mu.Unlock()
+	out := make([]callstory.LegMedia, 0, len(refs))
+	for _, r := range refs {
+		s := r.stats()
+		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
+			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
+			Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed})
+	}
+	return out
+}
+
+// storyCDRs hands each ended call's media counters to its story, and to
+// the metrics when they are on.
+type storyCDRs struct {
+	next    b2bua.CDRs
+	media   *callMedia
+	stories *callstory.Recorder
+	met     *metrics.Metrics // nil: off
+}
+
+func (s storyCDRs) Progress(r store.CDR) { s.next.Progress(r) }
+
+func (s storyCDRs) Write(r store.CDR) {
+	legs := s.media.read(r.CallID, true)
+	s.stories.SetMedia(r.CallID, legs)
+	if s.met != nil {
+		ms := make([]metrics.LegMedia, len(legs))
+		for i, l := range legs {
+			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Lost,
+				Decoded: l.Decoded, Relayed: l.Relayed}
+		}
+		s.met.CallMedia(ms)
+	}
+	s.next.Write(r)
+}
+
+// busiest returns the counters of leg (of several, as when a call forked,
+// the one that carried most), or nil.
+func busiest(ms []callstory.LegMedia, leg string) *legCounters {
+	var best *callstory.LegMedia
+	for i := range ms {
+		m := &ms[i]
+		if m.Leg == leg && (best == nil || m.PacketsSent+m.PacketsReceived > best.PacketsSent+best.PacketsReceived) {
+			best = m
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &legCounters{Kind: best.Kind, Sent: best.PacketsSent, Received: best.PacketsReceived, Lost: best.Lost, Late: best.Late}
+}
+
+// legCounters is a leg's media in `softswitch calls`.
+type legCounters struct {
+	Kind     string `json:"kind"`
+	Sent     uint64 `json:"packets_sent"`
+	Received uint64 `json:"packets_received"`
+	Lost     uint64 `json:"lost"`
+	Late     uint64 `json:"late"`
+}
+
+func (c *legCounters) String() string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("tx %d rx %d lost %d", c.Sent, c.Received, c.Lost)
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua"
+	"github.com/softswitch/softswitch/b2bua/callstory"
+	"github.com/softswitch/softswitch/b2bua/store"
+)
+
+// callShow answers `call show ID`: one call's story, its record and, while
+// it lasts, what it is doing now.
+type callShow struct {
+	stories *callstory.Recorder
+	media   *callMedia
+	engine  *b2bua.Engine
+	store   *store.Store
+}
+
+func (cs callShow) show(args []string) (string, error) {
+	if len(args) != 1 {
+		return "", usageError("call show: want one call id")
+	}
+	id := args[0]
+	story, ok := cs.stories.Story(id)
+	if !ok {
+		return "", fmt.Errorf("no call %q among the last %d calls (call_history): it is older, or never reached this server", id, cs.stories.History())
+	}
+	if live := cs.media.read(story.CallID, false); len(live) > 0 {
+		story.Media = live // the call goes on: its counters now
+	}
+	var b strings.Builder
+	now := time.Now()
+	for _, c := range cs.engine.Calls() {
+		if c.ID == story.CallID {
+			l := toLive(c, now)
+			fmt.Fprintf(&b, "in progress: %s for %s, media %s\n", l.State, time.Duration(l.AgeSeconds*float64(time.Second)).Round(time.Millisecond), orDash(l.Media))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if recs, err := cs.store.CDRs(ctx, cs.stories.History()); err == nil {
+		for _, r := range recs {
+			if r.CallID == story.CallID {
+				writeRecord(&b, r)
+				break
+			}
+		}
+	}
+	if err := story.Render(&b, now); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// writeRecord summarises a call's CDR: who, outcome, what was chosen.
+func writeRecord(w io.Writer, r store.CDR) {
+	media := mediaKind(r)
+	if r.Answer.IsZero() {
+		media = "none (not answered)"
+	}
+	fmt.Fprintf(w, "record: %s -> %s, state %s, cause %s (side %s, SIP %d), target %s\n", r.Caller, r.Destination,
+		r.State, orDash(r.Cause), orDash(r.Side), r.SIPCode, orDash(r.Target))
+	fmt.Fprintf(w, "chosen: codec A %s, codec B %s: %s\n", orDash(r.CodecA), orDash(r.CodecB), media)
+}
+
+// callCmd implements `softswitch call show ID`.
+func callCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "show" {
+		return usageError("call: want show ID")
+	}
+	return argCmd("call show", args[1:], stdout)
+}

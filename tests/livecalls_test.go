@@ -1,0 +1,208 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+type liveCallJSON struct {
+	ID     string  `json:"id"`
+	Caller string  `json:"caller"`
+	State  string  `json:"state"`
+	Media  string  `json:"media"`
+	Age    float64 `json:"age_seconds"`
+	A      struct {
+		Transport, Codec string
+		Media            *legMediaJSON
+	} `json:"a"`
+	B *struct {
+		Target, Codec string
+		Media         *legMediaJSON
+	} `json:"b"`
+}
+
+type legMediaJSON struct {
+	Kind     string `json:"kind"`
+	Sent     int    `json:"packets_sent"`
+	Received int    `json:"packets_received"`
+}
+
+// A JsSIP browser calls a baresip desk phone: `softswitch calls` lists the
+// call with both legs' codecs; `softswitch calls hangup` ends it (both
+// legs released, CDR cause admin); an unknown id is refused in words.
+func TestLiveCallsBrowserToPhone(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t)
+	p := loginPage(t, s, "1001")
+	desk := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 40 * time.Second})
+	waitFor(t, 10*time.Second, "phone registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
+	if out := runCLI(t, "calls", "--data", s.data); out != "no calls in progress\n" {
+		t.Fatalf("calls before the call: %q", out)
+	}
+	p.eval(`phone.setTone(440); phone.call("1002")`, nil)
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
+
+	var calls []liveCallJSON
+	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		return len(calls) == 1 && calls[0].State == "up" && calls[0].B != nil && calls[0].B.Codec != "" &&
+			calls[0].A.Media != nil && calls[0].A.Media.Received > 0 && calls[0].B.Media != nil && calls[0].B.Media.Received > 0
+	})
+	if calls[0].A.Media.Kind != "webrtc" || calls[0].B.Media.Kind != "rtp" || calls[0].A.Media.Sent == 0 || calls[0].B.Media.Sent == 0 {
+		t.Fatalf("legs' media: a %+v, b %+v", *calls[0].A.Media, *calls[0].B.Media)
+	}
+	c := calls[0]
+	if c.Caller != "1001" || c.A.Transport != "wss" || !strings.EqualFold(c.A.Codec, "opus") ||
+		c.B.Target != "user/1002" || c.B.Codec != "PCMU" || c.Media != "transcoded" || c.Age <= 0 {
+		t.Fatalf("listed call %+v (b %+v)", c, *c.B)
+	}
+	var shown string
+	p.eval(`phone.lastCallID()`, &shown)
+	if shown != c.ID {
+		t.Errorf("the page shows call id %q, the server lists %q", shown, c.ID)
+	}
+	text := runCLI(t, "calls", "--data", s.data)
+	if !strings.Contains(text, c.ID) || !strings.Contains(text, "wss opus") || !strings.Contains(text, "user/1002 PCMU") {
+		t.Fatalf("calls table:\n%s", text)
+	}
+
+	if e := runCLIFail(t, "calls", "hangup", "no-such-call", "--data", s.data); !strings.Contains(e, `no call "no-such-call" in progress`) {
+		t.Fatalf("hangup of an unknown call: %q", e)
+	}
+	if e := runCLIFail(t, "calls", "hangup", c.ID, "--cause", "whim", "--data", s.data); !strings.Contains(e, `unknown cause "whim"`) {
+		t.Fatalf("hangup with an unknown cause: %q", e)
+	}
+	time.Sleep(3 * time.Second) // past call show's grace for silent legs: media must flow both ways
+	if out := runCLI(t, "calls", "hangup", c.ID, "--data", s.data); !strings.Contains(out, "hanging up") {
+		t.Fatalf("hangup: %q", out)
+	}
+	p.waitTrue(`!phone.inCall()`, 10*time.Second)
+	waitFor(t, 10*time.Second, "the phone to get its BYE", func() bool {
+		return strings.Contains(desk.output(), "sip:1001@"+testHostIP+": session closed") // baresip's words for a BYE
+	})
+	waitFor(t, 10*time.Second, "the CDR with cause admin", func() bool {
+		return strings.Contains(grepLines(runCLI(t, "cdr", "list", "--data", s.data), "1002"), "admin")
+	})
+	if out := runCLI(t, "calls", "--data", s.data); out != "no calls in progress\n" {
+		t.Fatalf("calls after the hangup: %q", out)
+	}
+
+	// The call's story: both ladders in time order, both legs' SDPs, its
+	// record, and no verdict.
+	story := runCLI(t, "call", "show", c.ID, "--data", s.data)
+	for _, want := range []string{"call " + c.ID, "leg A: Call-ID " + c.ID + " (WSS ", "leg B1: Call-ID ", " A→   INVITE sip:1002@",
+		" →B1  INVITE sip:", " B1←  SIP/2.0 200 OK", " ←A   SIP/2.0 200 OK", " A→   ACK ", " →B1  BYE ", " ←A   BYE ",
+		"A→ offer in INVITE", "UDP/TLS/RTP/SAVPF", "←A SDP in 200 to INVITE", "→B1 offer in INVITE", "B1← SDP in 200 to INVITE",
+		"cause admin (side admin", "codec B PCMU: transcoded", "verdicts:\n  none"} {
+		if !strings.Contains(story, want) {
+			t.Errorf("call show lacks %q", want)
+		}
+	}
+	for _, re := range []string{`leg A \(webrtc\): [1-9]\d* packets sent, [1-9]\d* received`, `leg B \(rtp\): [1-9]\d* packets sent, [1-9]\d* received`} {
+		if !regexp.MustCompile(re).MatchString(story) {
+			t.Errorf("call show lacks media both ways (%s)", re)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("call show:\n%s", story)
+	}
+	if e := runCLIFail(t, "call", "show", "never-seen", "--data", s.data); !strings.Contains(e, `no call "never-seen" among the last 1000 calls (call_history)`) {
+		t.Fatalf("call show of an unknown id: %q", e)
+	}
+}
+
+// A caller that offers only G.729 gets 488, and `softswitch call show`
+// says why in words.
+func TestCallShowCodecVerdict(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, s, "udp")
+	body := strings.NewReplacer("RTP/AVP 0", "RTP/AVP 18", "a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000").Replace(offer(rtp.port()))
+	if !strings.Contains(body, "RTP/AVP 18") {
+		t.Fatalf("offer not rewritten: %q", body)
+	}
+	cl := &call{c: c, user: "1001", dest: "07010002000", body: body}
+	cl.send("1001")
+	res := cl.next()
+	cl.ack(res)
+	cl.authorize(res, testUsers["1001"])
+	cl.send("1001")
+	res = cl.finalResponse()
+	cl.ack(res)
+	if res.StatusCode != 488 {
+		t.Fatalf("a G.729-only offer got %d, want 488", res.StatusCode)
+	}
+	story := runCLI(t, "call", "show", c.callID, "--data", s.data)
+	if !strings.Contains(story, "488 on leg A: the softswitch found no codec in common: the offer had only G729") {
+		t.Fatalf("no codec verdict:\n%s", story)
+	}
+	// The history survives a restart.
+	if err := s.stop(sigterm); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	again := startServer(t, s.data)
+	if !strings.Contains(again.logs(), `msg="call history loaded" calls=1`) {
+		t.Fatalf("history not loaded:\n%s", again.logs())
+	}
+	after := runCLI(t, "call", "show", c.callID, "--data", again.data)
+	if !strings.Contains(after, "488 on leg A: the softswitch found no codec in common: the offer had only G729") ||
+		!strings.Contains(after, "←A   SIP/2.0 488 Not Acceptable Here") || !strings.Contains(after, "m=audio "+fmt.Sprint(rtp.port())+" RTP/AVP 18 101") {
+		t.Fatalf("call show after a restart:\n%s", after)
+	}
+}
+
+// A browser's WebSocket dies mid-call: `softswitch call show` says so.
+func TestCallShowWebSocketLost(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
+	var calls []liveCallJSON
+	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		return len(calls) == 1 && calls[0].State == "up"
+	})
+	p.kill()
+	var story string
+	waitFor(t, 15*time.Second, "the verdict", func() bool {
+		story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
+		return strings.Contains(story, "the WebSocket of leg A (WSS ")
+	})
+	if !strings.Contains(story, "closed mid-call at +") || !strings.Contains(story, "A→   (WSS connection closed)") {
+		t.Fatalf("call show:\n%s", story)
+	}
+}
+
+// A caller whose phone sends no RTP: `softswitch call show` says the
+// audio was one-way, naming the leg.
+func TestCallShowOneWay(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	rtp := newRTPPeer(t) // receives, never sends
+	c := dialSIP(t, s, "udp")
+	cl, res := c.answered("07010002000", rtp.port())
+	rtp.waitPackets(t, 150, 10*time.Second) // 3 s of the test audio reached the phone
+	time.Sleep(time.Second)
+	cl.bye(res)
+	var story string
+	waitFor(t, 10*time.Second, "the one-way verdict", func() bool {
+		story = runCLI(t, "call", "show", c.callID, "--data", s.data)
+		return strings.Contains(story, "one-way audio: nothing received from leg A's peer in ")
+	})
+	if !strings.Contains(story, "(its SDP named 127.0.0.1)") || !regexp.MustCompile(`leg A \(rtp\): [1-9]\d* packets sent, 0 received`).MatchString(story) {
+		t.Fatalf("call show:\n%s", story)
+	}
+}
