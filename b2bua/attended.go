@@ -89,8 +89,14 @@ func (c *Call) transferCaller(ctx context.Context, r *leg.Refer, b leg.Leg, targ
 	c.aCause = nil // the caller's BYE after the NOTIFY 200 does not end the call
 	c.detaching = false
 	c.mu.Unlock()
-	// The transferred party is the call's leg A from now on.
+	// The transferred party is the call's leg A from now on; the hold the
+	// old leg A may have put it on went with that leg.
 	c.a, c.gateA, c.ended = b, gateB, false
+	c.aHeld.Store(false)
+	select {
+	case <-c.holdA:
+	default:
+	}
 	c.presented = presented{number: bNumber}
 	pumped := make(chan struct{})
 	c.pumped = pumped

@@ -54,9 +54,10 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 			t.Fatal(err)
 		}
 		return len(calls) == 1 && calls[0].State == "up" && calls[0].B != nil && calls[0].B.Codec != "" &&
-			calls[0].A.Media != nil && calls[0].A.Media.Received > 0 && calls[0].B.Media != nil && calls[0].B.Media.Received > 0
+			calls[0].A.Media != nil && calls[0].A.Media.Received > 0 && calls[0].A.Media.Sent > 0 &&
+			calls[0].B.Media != nil && calls[0].B.Media.Received > 0 && calls[0].B.Media.Sent > 0
 	})
-	if calls[0].A.Media.Kind != "webrtc" || calls[0].B.Media.Kind != "rtp" || calls[0].A.Media.Sent == 0 || calls[0].B.Media.Sent == 0 {
+	if calls[0].A.Media.Kind != "webrtc" || calls[0].B.Media.Kind != "rtp" {
 		t.Fatalf("legs' media: a %+v, b %+v", *calls[0].A.Media, *calls[0].B.Media)
 	}
 	c := calls[0]
