@@ -147,7 +147,11 @@ func registerStage(ctx context.Context, cfg config, rep *report, log io.Writer, 
 			}
 			job := sippJob{scenario: "register.xml", target: s.sip, users: s.users, rate: rate,
 				calls: rate * seconds, localPort: port, timeout: time.Duration(seconds*3+10) * time.Second}
-			if !sippStep(ctx, "register", job, filepath.Join(dir, fmt.Sprintf("register-%s-%d", s.name, i)), s, rate, cfg, t, rep, log) {
+			// The CPU profile covers the step (the softswitch only: Kamailio has no pprof).
+			prof := profileWindow(ctx, cfg, log, true, s, fmt.Sprintf("register-%d", rate), time.Duration(seconds)*time.Second)
+			ok := sippStep(ctx, "register", job, filepath.Join(dir, fmt.Sprintf("register-%s-%d", s.name, i)), s, rate, cfg, t, rep, log)
+			prof()
+			if !ok {
 				break // the ceiling is found
 			}
 		}

@@ -141,7 +141,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("auth.ephemeral: %w", err)
 	}
 	guard := auth.NewGuard(cfg.Guard, log)
-	authn := registrar.NewAuthenticator(st, verifier, guard, srv, log, registrar.WithEphemeral(ephemeral))
+	// Digest checks read users (their HA1s) from memory; `softswitch user
+	// passwd|del` and `softswitch reload` empty the cache.
+	users := store.NewUserCache(st, 0, 0)
+	authn := registrar.NewAuthenticator(users, verifier, guard, srv, log, registrar.WithEphemeral(ephemeral))
 	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
 	if err := reg.Restore(ctx); err != nil {
 		return err
@@ -203,7 +206,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rl.dialplan = calls.dialplan
 	go rl.watch(runCtx)
 	cmds := map[string]controlHandler{
-		"reload": func([]string) (string, error) { return rl.reloadAll(runCtx, "softswitch reload") },
+		"reload": func([]string) (string, error) {
+			users.ForgetAll()
+			return rl.reloadAll(runCtx, "softswitch reload")
+		},
+		usersChanged: func([]string) (string, error) {
+			users.ForgetAll()
+			return "", nil
+		},
 		"trunk status": func([]string) (string, error) {
 			var b strings.Builder
 			err := trunk.WriteStatus(&b, calls.trunks.Status(), time.Now())

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -82,6 +83,7 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := st.SetUserHA1(ctx, ext, realm, md5, sha); err != nil {
 			return fmt.Errorf("user passwd %s: %w", ext, err)
 		}
+		tellServer(*data, stdout)
 		if generated {
 			fmt.Fprintf(stdout, "password of %s changed to %s\n", ext, pw)
 		} else {
@@ -91,6 +93,7 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := st.DeleteUser(ctx, ext); err != nil {
 			return fmt.Errorf("user del %s: %w", ext, err)
 		}
+		tellServer(*data, stdout)
 		fmt.Fprintf(stdout, "deleted %s\n", ext)
 	case "list":
 		return listUsers(ctx, st, stdout)
@@ -195,4 +198,19 @@ func newPassword() (string, error) {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b), nil
+}
+
+// usersChanged is the control command that makes a running server forget
+// the users it has cached.
+const usersChanged = "users changed"
+
+// tellServer tells the server running on data, if any, that users changed.
+// A server it cannot tell sees the change within its cache's TTL.
+func tellServer(data string, stdout io.Writer) {
+	if _, err := os.Stat(filepath.Join(data, controlSocket)); err != nil {
+		return // no server has run on this data directory
+	}
+	if _, err := controlCall(data, usersChanged); err != nil {
+		fmt.Fprintf(stdout, "note: no running server was told (%v); a running one sees the change within %s\n", err, store.DefaultUserCacheTTL)
+	}
 }
