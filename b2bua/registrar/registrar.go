@@ -19,6 +19,7 @@ import (
 type Store interface {
 	Users
 	SaveBinding(ctx context.Context, b store.Binding) error
+	SaveBindings(ctx context.Context, bs []store.Binding) (int, error)
 	DeleteBinding(ctx context.Context, ext, contact string) error
 	Bindings(ctx context.Context) ([]store.Binding, error)
 	DeleteBindingsWhere(ctx context.Context, transports []string) (int, error)
@@ -39,13 +40,20 @@ type Registrar struct {
 
 	mu       sync.Mutex
 	bindings map[string][]binding // by extension
+	// pending are refreshes not yet written (see commit), by ext|contact.
+	pending map[string]store.Binding
 }
+
+// FlushInterval is how often refreshes are written to the store: a
+// `kill -9` loses at most the refreshes of the last interval, whose
+// bindings come back with the expiry they had before.
+const FlushInterval = time.Second
 
 // New returns a Registrar; call Restore before serving.
 func New(lim Limits, st Store, a *Authenticator, resp Responder, log *slog.Logger) *Registrar {
 	return &Registrar{
 		lim: lim.withDefaults(), store: st, auth: a, resp: resp, log: log, now: time.Now,
-		bindings: make(map[string][]binding),
+		bindings: make(map[string][]binding), pending: make(map[string]store.Binding),
 	}
 }
 
@@ -141,18 +149,47 @@ func (r *Registrar) ConnectionClosed(transport, remote string) {
 	}
 }
 
-// Run removes expired bindings until ctx ends.
+// Run removes expired bindings and writes refreshes until ctx ends, then
+// writes the last ones.
 func (r *Registrar) Run(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	f := time.NewTicker(FlushInterval)
+	defer f.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			r.Flush(context.WithoutCancel(ctx))
 			return
 		case <-t.C:
 			r.expire()
+		case <-f.C:
+			r.Flush(ctx)
 		}
 	}
+}
+
+// Flush writes the refreshes not written yet in one transaction. It holds
+// the registrar's lock meanwhile, so a binding removed during a flush is
+// removed after it was written, never before.
+func (r *Registrar) Flush(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return
+	}
+	bs := make([]store.Binding, 0, len(r.pending))
+	for _, b := range r.pending {
+		bs = append(bs, b)
+	}
+	if _, err := r.store.SaveBindings(ctx, bs); err != nil {
+		// Kept for the next flush; the bindings in memory are right.
+		r.log.Error("writing refreshed bindings failed", "bindings", len(bs), "error", err)
+		return
+	}
+	clear(r.pending)
 }
 
 func (r *Registrar) expire() {
@@ -186,6 +223,9 @@ func (r *Registrar) setLocked(ext string, bs []binding) {
 }
 
 func (r *Registrar) forget(b binding) {
+	r.mu.Lock()
+	delete(r.pending, pendingKey(b.Binding))
+	r.mu.Unlock()
 	if err := r.store.DeleteBinding(context.Background(), b.Ext, b.Contact); err != nil {
 		r.log.Error("deleting binding failed", "ext", b.Ext, "contact", b.Contact, "error", err)
 	}
@@ -237,6 +277,7 @@ func (r *Registrar) commit(ctx context.Context, upd update) ([]store.Binding, *r
 		return nil, rej
 	}
 	for _, b := range removed {
+		delete(r.pending, pendingKey(b.Binding))
 		if err := r.store.DeleteBinding(ctx, b.Ext, b.Contact); err != nil {
 			r.log.Error("deleting binding failed", "ext", b.Ext, "error", err)
 			return nil, &rejection{code: 500, reason: "Server Internal Error"}
@@ -247,6 +288,12 @@ func (r *Registrar) commit(ctx context.Context, upd update) ([]store.Binding, *r
 		if b.CallID != upd.callID || b.CSeq != upd.cseq {
 			continue // untouched by this request
 		}
+		key := pendingKey(b.Binding)
+		if refreshes(cur, b) {
+			r.pending[key] = b.Binding // written by the next Flush
+			continue
+		}
+		delete(r.pending, key)
 		if err := r.store.SaveBinding(ctx, b.Binding); err != nil {
 			r.log.Error("saving binding failed", "ext", b.Ext, "error", err)
 			return nil, &rejection{code: 500, reason: "Server Internal Error"}
@@ -255,6 +302,22 @@ func (r *Registrar) commit(ctx context.Context, upd update) ([]store.Binding, *r
 	r.setLocked(upd.ext, next)
 	return liveOf(next, upd.now), nil
 }
+
+// refreshes tells whether b only refreshes a binding of cur: the same
+// contact from the same device, source and connection, so that what a
+// restart would restore differs only in expiry and Call-ID/CSeq. Such a
+// write can wait for the next Flush; anything else is written at once.
+func refreshes(cur []binding, b binding) bool {
+	for _, c := range cur {
+		if c.Contact == b.Contact {
+			return c.Instance == b.Instance && c.RegID == b.RegID && c.Transport == b.Transport &&
+				c.Source == b.Source && c.connKey == b.connKey && c.UserAgent == b.UserAgent
+		}
+	}
+	return false
+}
+
+func pendingKey(b store.Binding) string { return b.Ext + "|" + b.Contact }
 
 func liveOf(bs []binding, now time.Time) []store.Binding {
 	out := make([]store.Binding, 0, len(bs))

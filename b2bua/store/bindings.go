@@ -27,6 +27,23 @@ type Binding struct {
 
 const bindingColumns = `ext, contact, instance, reg_id, transport, source, call_id, cseq, user_agent, expires_ms, updated_ms`
 
+const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (ext, contact) DO UPDATE SET
+		instance   = excluded.instance,
+		reg_id     = excluded.reg_id,
+		transport  = excluded.transport,
+		source     = excluded.source,
+		call_id    = excluded.call_id,
+		cseq       = excluded.cseq,
+		user_agent = excluded.user_agent,
+		expires_ms = excluded.expires_ms,
+		updated_ms = excluded.updated_ms`
+
+func bindingArgs(b Binding) []any {
+	return []any{b.Ext, b.Contact, b.Instance, b.RegID, b.Transport, b.Source, b.CallID,
+		int64(b.CSeq), b.UserAgent, toMillis(b.Expires), toMillis(b.Updated)}
+}
+
 // SaveBinding inserts b or replaces the binding with the same Ext and
 // Contact. It returns ErrNotFound if user b.Ext does not exist. A zero
 // b.Updated is set to the current time.
@@ -37,20 +54,7 @@ func (s *Store) SaveBinding(ctx context.Context, b Binding) error {
 	if b.Updated.IsZero() {
 		b.Updated = time.Now()
 	}
-	_, err := s.writer.ExecContext(ctx,
-		`INSERT INTO bindings (`+bindingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		 ON CONFLICT (ext, contact) DO UPDATE SET
-			instance   = excluded.instance,
-			reg_id     = excluded.reg_id,
-			transport  = excluded.transport,
-			source     = excluded.source,
-			call_id    = excluded.call_id,
-			cseq       = excluded.cseq,
-			user_agent = excluded.user_agent,
-			expires_ms = excluded.expires_ms,
-			updated_ms = excluded.updated_ms`,
-		b.Ext, b.Contact, b.Instance, b.RegID, b.Transport, b.Source, b.CallID,
-		int64(b.CSeq), b.UserAgent, toMillis(b.Expires), toMillis(b.Updated))
+	_, err := s.writer.ExecContext(ctx, upsertBinding, bindingArgs(b)...)
 	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
 		return fmt.Errorf("%w: user %q", ErrNotFound, b.Ext)
 	}
@@ -58,6 +62,43 @@ func (s *Store) SaveBinding(ctx context.Context, b Binding) error {
 		return fmt.Errorf("store: save binding %q %q: %w", b.Ext, b.Contact, err)
 	}
 	return nil
+}
+
+// SaveBindings saves bs as SaveBinding does, all in one transaction (one
+// disk sync for many refreshes). A binding whose user no longer exists is
+// skipped, not an error; it returns how many were saved.
+func (s *Store) SaveBindings(ctx context.Context, bs []Binding) (int, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: save bindings: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, upsertBinding)
+	if err != nil {
+		return 0, fmt.Errorf("store: save bindings: %w", err)
+	}
+	defer stmt.Close()
+	n := 0
+	for _, b := range bs {
+		if b.Ext == "" || b.Contact == "" {
+			continue
+		}
+		if b.Updated.IsZero() {
+			b.Updated = time.Now()
+		}
+		_, err := stmt.ExecContext(ctx, bindingArgs(b)...)
+		if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
+			continue // the user was deleted meanwhile
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store: save binding %q %q: %w", b.Ext, b.Contact, err)
+		}
+		n++
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: save bindings: %w", err)
+	}
+	return n, nil
 }
 
 // DeleteBinding deletes the binding of ext with the given contact. Deleting

@@ -149,6 +149,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := reg.Restore(ctx); err != nil {
 		return err
 	}
+	defer reg.Flush(context.WithoutCancel(ctx)) // before st.Close: the last refreshes reach the disk
 	srv.OnConnClose(reg.ConnectionClosed)
 	srv.Handle(sip.REGISTER, reg.HandleRegister)
 	var calls *callCore
