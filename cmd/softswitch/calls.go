@@ -38,7 +38,7 @@ type callCore struct {
 
 // startCalls wires the dialplan, media endpoints, SIP legs and the call
 // engine into srv.
-func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator, reg *registrar.Registrar, met *metrics.Metrics, obs *observability, log *slog.Logger) (*callCore, error) {
+func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store.UserCache, authn *registrar.Authenticator, reg *registrar.Registrar, met *metrics.Metrics, obs *observability, log *slog.Logger) (*callCore, error) {
 	lo, hi, _ := parsePortRange(cfg.RTPPorts) // validated with the config
 	ports, err := rtpep.NewPortPool(lo, hi)
 	if err != nil {
@@ -77,7 +77,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 		}
 		return ep, err
 	}
-	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, st, newEP, log)
+	legs, err := sipleg.New(sipleg.Config{Host: mediaIP, AnonymousDestinations: cfg.AnonymousDestinations}, srv, authn, reg, users, newEP, log)
 	if err != nil {
 		return nil, err
 	}

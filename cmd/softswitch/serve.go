@@ -166,7 +166,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	calls, err = startCalls(cfg, srv, st, authn, reg, met, obs, log)
+	calls, err = startCalls(cfg, srv, st, users, authn, reg, met, obs, log)
 	if err != nil {
 		return err
 	}
