@@ -31,6 +31,7 @@ type baresipOpts struct {
 	mwi           bool   // subscribe to message-summary (module mwi)
 	ctrlPort      int    // >0: accept commands on this TCP port (module ctrl_tcp, see baresip.command)
 	extraConfig   string // appended to the config file (e.g. modules a test needs)
+	stdio         bool   // load the stdio UI (on an idle pipe): what the UI prints, e.g. received MESSAGEs, is in output()
 }
 
 // baresip is a running baresip; it exits by itself after runFor.
@@ -62,6 +63,9 @@ func startBaresip(t *testing.T, s *server, o baresipOpts) *baresip {
 	mwi, extra := "no", ""
 	if o.mwi {
 		mwi, extra = "yes", "module_app mwi.so\n"
+	}
+	if o.stdio {
+		extra += "module stdio.so\n"
 	}
 	if o.ctrlPort > 0 {
 		extra += fmt.Sprintf("module_app ctrl_tcp.so\nctrl_tcp_listen %s:%d\n", testHostIP, o.ctrlPort)
@@ -98,10 +102,23 @@ module_app menu.so
 	b.cmd.Dir = dir
 	b.cmd.Stdout = &lockedWriter{mu: &b.mu, w: &b.out}
 	b.cmd.Stderr = b.cmd.Stdout
+	var stdinW *os.File
+	if o.stdio {
+		// The stdio UI polls its stdin, which /dev/null does not allow.
+		r, w, err := os.Pipe()
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		b.cmd.Stdin, stdinW = r, w
+		defer r.Close() // the child has its copy
+		t.Cleanup(func() { _ = w.Close() })
+	}
 	if err := b.cmd.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	_ = stdinW
 	go func() {
 		_ = b.cmd.Wait()
 		cancel()

@@ -1,0 +1,54 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// sippMessage sends one MESSAGE from 1001 (sipp, digest auth) to ext and
+// fails the test unless it is answered want.
+func sippMessage(t *testing.T, s *server, ext, body, want string) {
+	t.Helper()
+	sippRun{scenario: "message.xml", transport: "udp", users: [][2]string{{"1001", testUsers["1001"]}},
+		service: ext, subst: map[string]string{"@BODY@": body, "@WANT@": want}}.mustPass(t, s.addr("udp"))
+}
+
+// MESSAGE (RFC 3428) from sipp to baresip through the softswitch: stored
+// (202) while 1002 has no device, delivered with its body intact when
+// baresip registers, then delivered live (200). Refused without
+// credentials (407) and over the size limit (413), never delivered.
+func TestMessageSippToBaresip(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t)
+	stored := "stored-hello-" + randHex(6)
+	sippMessage(t, s, "1002", stored, "202")
+	sippMessage(t, s, "9999", "to nobody", "404")
+	unauth := "unauthenticated-" + randHex(6)
+	sippRun{scenario: "message_refused.xml", transport: "udp", users: [][2]string{{"1001", "x"}}, service: "1002",
+		subst: map[string]string{"@BODY@": unauth, "@WANT@": "407"}}.mustPass(t, s.addr("udp"))
+	big := "big-" + randHex(6) + strings.Repeat("x", 9000)
+	sippRun{scenario: "message_refused.xml", transport: "udp", users: [][2]string{{"1001", "x"}}, service: "1002",
+		subst: map[string]string{"@BODY@": big, "@WANT@": "413"}}.mustPass(t, s.addr("udp"))
+
+	phone := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: time.Second,
+		codecs: "PCMU/8000/1", runFor: 25 * time.Second, stdio: true})
+	waitFor(t, 15*time.Second, "the stored message at baresip", func() bool {
+		return strings.Contains(phone.output(), `sip:1001@`+testHostIP+`: "`+stored)
+	})
+	waitFor(t, 10*time.Second, "the stored message deleted once delivered", func() bool {
+		return strings.Contains(s.logs(), `msg="message: stored message delivered" ext=1002`)
+	})
+	live := "live-hello-" + randHex(6)
+	sippMessage(t, s, "1002", live, "200")
+	waitFor(t, 10*time.Second, "the live message at baresip", func() bool {
+		return strings.Contains(phone.output(), `sip:1001@`+testHostIP+`: "`+live)
+	})
+	out := phone.output()
+	if strings.Contains(out, unauth) || strings.Contains(out, "big-") {
+		t.Fatalf("a refused MESSAGE reached the phone:\n%s", out)
+	}
+	if n := strings.Count(out, stored); n != 1 {
+		t.Fatalf("the stored message arrived %d times, want once", n)
+	}
+}
