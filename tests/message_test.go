@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -51,4 +52,44 @@ func TestMessageSippToBaresip(t *testing.T) {
 	if n := strings.Count(out, stored); n != 1 {
 		t.Fatalf("the stored message arrived %d times, want once", n)
 	}
+}
+
+// JsSIP in Chromium (over WSS) sends MESSAGE with ua.sendMessage: stored
+// (202) while 1002 has no device, delivered to baresip when it registers,
+// then delivered live (200); sipp's MESSAGE to the browser arrives in the
+// page with its body intact.
+func TestMessageBrowserAndBaresip(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t)
+	p := loginPage(t, s, "1001")
+	stored := "browser-stored-" + randHex(6)
+	var code int
+	p.eval(fmt.Sprintf(`phone.sendMessage("1002", %q)`, stored), &code)
+	if code != 202 {
+		t.Fatalf("browser MESSAGE to an extension with no device: %d, want 202", code)
+	}
+	phone := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: time.Second,
+		codecs: "PCMU/8000/1", runFor: 25 * time.Second, stdio: true})
+	waitFor(t, 15*time.Second, "the browser's stored message at baresip", func() bool {
+		return strings.Contains(phone.output(), `sip:1001@`+testHostIP+`: "`+stored+`"`)
+	})
+	live := "browser-live-" + randHex(6) + " é ✓"
+	p.eval(fmt.Sprintf(`phone.sendMessage("1002", %q)`, live), &code)
+	if code != 200 {
+		t.Fatalf("browser MESSAGE to a registered baresip: %d, want 200", code)
+	}
+	waitFor(t, 10*time.Second, "the browser's live message at baresip", func() bool {
+		return strings.Contains(phone.output(), `sip:1001@`+testHostIP+`: "`+live+`"`)
+	})
+	toBrowser := "to-browser-" + randHex(6)
+	sippRun{scenario: "message.xml", transport: "udp", users: [][2]string{{"1002", testUsers["1002"]}},
+		service: "1001", subst: map[string]string{"@BODY@": toBrowser, "@WANT@": "200"}}.mustPass(t, s.addr("udp"))
+	var got []struct{ Dir, Peer, Body string }
+	p.eval(`phone.messages()`, &got)
+	for _, m := range got {
+		if m.Dir == "in" && m.Peer == "1002" && strings.TrimRight(m.Body, "\r\n") == toBrowser {
+			return
+		}
+	}
+	t.Fatalf("the page did not get sipp's message %q: %+v", toBrowser, got)
 }
