@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +94,38 @@ func TestMessageBrowserAndBaresip(t *testing.T) {
 		}
 	}
 	t.Fatalf("the page did not get sipp's message %q: %+v", toBrowser, got)
+}
+
+// on_message in the dialplan answers a keyword: the browser's "help" to
+// the service address comes back as a MESSAGE from it; what the script
+// does not route is refused (403), what it rejects gets its code.
+func TestMessageDialplanKeyword(t *testing.T) {
+	t.Parallel()
+	plan := filepath.Join(t.TempDir(), "dialplan.lua")
+	script := `function on_call(call) call:hangup() end
+function on_message(msg)
+  if msg.to == "desk" and msg.body == "help" then
+    return msg:reply("help for " .. msg.from .. ": call 1002 (" .. msg.content_type .. ")")
+  end
+  if msg.to == "spam" then return msg:reject(488) end
+  if msg.to == "1002" then return msg:deliver("1002") end
+end
+`
+	if err := os.WriteFile(plan, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startPhoneServer(t, "--dialplan", plan)
+	p := loginPage(t, s, "1001")
+	var code int
+	p.eval(`phone.sendMessage("desk", "help")`, &code)
+	if code != 200 {
+		t.Fatalf("help to desk: %d, want 200", code)
+	}
+	p.waitTrue(`phone.messages().some(m => m.dir === "in" && m.peer === "desk" && m.body === "help for 1001: call 1002 (text/plain)")`, 10*time.Second)
+	for to, want := range map[string]int{"spam": 488, "nobody": 403, "1002": 202} {
+		p.eval(fmt.Sprintf(`phone.sendMessage(%q, "hello")`, to), &code)
+		if code != want {
+			t.Errorf("to %s: %d, want %d", to, code, want)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/dialplan"
 )
 
 // Defaults of Config.
@@ -63,6 +64,12 @@ type Config struct {
 	MaxPending int                                      // stored messages per extension; default 100
 	Prepare    func(req *sip.Request)                   // e.g. leave from our UDP listener; may be nil
 	Contact    func(transport string) sip.ContactHeader // our Contact for a transport; may be nil
+	Dialplan   Dialplan                                 // on_message; may be nil (extension to extension only)
+}
+
+// Dialplan decides what a MESSAGE may do (the script's on_message).
+type Dialplan interface {
+	OnMessage(ctx context.Context, m dialplan.Message) (dialplan.MessageDecision, error)
 }
 
 // Service answers MESSAGE requests and delivers stored messages.
@@ -97,9 +104,11 @@ func New(cfg Config, authn Authenticator, resp Responder, send Sender, binds Bin
 }
 
 // HandleMessage answers a MESSAGE: 413 for a body over the limit, a digest
-// challenge (407) until it is signed, 404 for a recipient that is no
-// extension, 200 when a device of the recipient took it, 202 when it was
-// stored for later and 480 when it could be neither.
+// challenge (407) until it is signed; then on_message decides when the
+// dialplan has one (its reject code, 200 for a reply, 403 when it decided
+// nothing); else, and for its deliver targets: 404 for a recipient that is
+// no extension, 200 when a device of the recipient took it, 202 when it
+// was stored for later and 480 when it could be neither.
 func (s *Service) HandleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	if n := len(req.Body()); n > s.cfg.MaxBody {
 		s.log.Info("message: body too large", "bytes", n, "max", s.cfg.MaxBody, "source", req.Source())
@@ -112,27 +121,100 @@ func (s *Service) HandleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
-	to := req.Recipient.User
-	if _, err := s.st.User(ctx, to); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.log.Info("message: no such extension", "from", u.Ext, "to", to)
-			s.reply(req, tx, 404, "Not Found")
-			return
-		}
-		s.log.Error("message: user lookup failed", "to", to, "error", err)
-		s.reply(req, tx, 500, "Server Internal Error")
-		return
-	}
-	m := store.Message{Ext: to, Sender: u.Ext, Body: req.Body(), Created: time.Now()}
+	m := store.Message{Ext: req.Recipient.User, Sender: u.Ext, Body: req.Body(), Created: time.Now()}
 	if ct := req.ContentType(); ct != nil {
 		m.ContentType = ct.Value()
 	}
-	code := s.Deliver(ctx, m)
-	if code == 0 {
-		code = s.keep(ctx, m)
-	}
-	s.log.Info("message", "from", u.Ext, "to", to, "bytes", len(m.Body), "status", code)
+	code := s.route(ctx, m)
+	s.log.Info("message", "from", u.Ext, "to", m.Ext, "bytes", len(m.Body), "status", code)
 	s.reply(req, tx, code, statusText(code))
+}
+
+// route decides and delivers m: by on_message when the dialplan has one,
+// else to the extension m.Ext. It returns the status to answer.
+func (s *Service) route(ctx context.Context, m store.Message) int {
+	if s.cfg.Dialplan != nil {
+		d, err := s.cfg.Dialplan.OnMessage(ctx, dialplan.Message{From: m.Sender, To: m.Ext, Body: string(m.Body), ContentType: m.ContentType})
+		if err != nil {
+			s.log.Error("message: on_message failed", "from", m.Sender, "to", m.Ext, "error", err)
+			return 500
+		}
+		if d.Handled {
+			return s.decided(ctx, m, d)
+		}
+	}
+	if code := s.checkExt(ctx, m.Ext); code != 0 {
+		return code
+	}
+	return s.deliverOrKeep(ctx, m)
+}
+
+// decided carries out on_message's decisions.
+func (s *Service) decided(ctx context.Context, m store.Message, d dialplan.MessageDecision) int {
+	if d.Reject != 0 {
+		return d.Reject
+	}
+	if d.Replied {
+		s.goReply(m, d.Reply)
+	}
+	code := 0
+	for _, target := range d.Deliver {
+		if c := s.checkExt(ctx, target); c != 0 {
+			s.log.Warn("message: on_message target is no extension: skipped", "target", target, "status", c)
+			continue
+		}
+		mt := m
+		mt.Ext = target
+		if c := s.deliverOrKeep(ctx, mt); code == 0 || c == 200 || (c == 202 && code != 200) {
+			code = c // the best outcome: delivered, else stored
+		}
+	}
+	switch {
+	case code != 0:
+		return code
+	case len(d.Deliver) > 0:
+		return 404
+	case d.Replied:
+		return 200
+	}
+	return 403 // on_message decided nothing: not routed
+}
+
+// checkExt returns 0 when ext is an extension, else the status to answer.
+func (s *Service) checkExt(ctx context.Context, ext string) int {
+	if _, err := s.st.User(ctx, ext); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 404
+		}
+		s.log.Error("message: user lookup failed", "ext", ext, "error", err)
+		return 500
+	}
+	return 0
+}
+
+func (s *Service) deliverOrKeep(ctx context.Context, m store.Message) int {
+	if code := s.Deliver(ctx, m); code != 0 {
+		return code
+	}
+	return s.keep(ctx, m)
+}
+
+// goReply sends on_message's reply text to the sender's devices, from the
+// address the message was sent to, in the background.
+func (s *Service) goReply(m store.Message, text string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.flushers.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.flushers.Done()
+		r := store.Message{Ext: m.Sender, Sender: m.Ext, ContentType: "text/plain;charset=UTF-8", Body: []byte(text)}
+		code := s.Deliver(context.Background(), r)
+		s.log.Info("message: on_message reply", "to", m.Sender, "from", m.Ext, "delivered", code == 200)
+	}()
 }
 
 // keep stores m for later delivery: 202, or 480 when storing is off or
@@ -244,8 +326,14 @@ func statusText(code int) string {
 		return "OK"
 	case 202:
 		return "Accepted"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
 	case 480:
 		return "Temporarily Unavailable"
+	case 500:
+		return "Server Internal Error"
 	}
-	return "Status " + strconv.Itoa(code)
+	return "Refused " + strconv.Itoa(code)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/store"
+	"github.com/softswitch/softswitch/dialplan"
 )
 
 // fakeAuth accepts a request carrying "Proxy-Authorization: EXT" as EXT
@@ -293,5 +294,55 @@ func TestStoredKeptWhenDeviceRefuses(t *testing.T) {
 	r.svc.Close()
 	if len(r.send.sent()) != 1 || r.st.count() != 1 {
 		t.Fatalf("sent %d, stored %d; want the refused message tried once and kept", len(r.send.sent()), r.st.count())
+	}
+}
+
+// fakePlan is on_message: "help" gets a reply, "2000" goes to 1001 and
+// 1002, "bad" to no extension, anything else is rejected with 606.
+type fakePlan struct{}
+
+func (fakePlan) OnMessage(_ context.Context, m dialplan.Message) (dialplan.MessageDecision, error) {
+	d := dialplan.MessageDecision{Handled: true}
+	switch {
+	case m.Body == "help":
+		d.Reply, d.Replied = "usage for "+m.From, true
+	case m.To == "2000":
+		d.Deliver = []string{"1001", "1002"}
+	case m.To == "bad":
+		d.Deliver = []string{"trunk/x/123"}
+	default:
+		d.Reject = 606
+	}
+	return d, nil
+}
+
+func TestOnMessageDecisions(t *testing.T) {
+	r := newRig(t, Config{Dialplan: fakePlan{}})
+	r.binds["1001"] = []store.Binding{{Ext: "1001", Contact: "sip:a@127.0.0.1:5071", Transport: "udp", Source: "127.0.0.1:5071"}}
+	r.send.status["127.0.0.1:5071"] = 200
+	r.svc.HandleMessage(message("1003", "2000", []byte("to the group"), true), nil)
+	if c := r.resp.last(t); c != 200 {
+		t.Fatalf("group: status %d, want 200 (1001 took it)", c)
+	}
+	if r.st.count() != 1 {
+		t.Fatalf("group: %d stored, want 1 (for 1002, no device)", r.st.count())
+	}
+	r.svc.HandleMessage(message("1003", "1002", []byte("x"), true), nil)
+	if c := r.resp.last(t); c != 606 {
+		t.Fatalf("rejected: status %d, want 606", c)
+	}
+	r.svc.HandleMessage(message("1003", "bad", []byte("x"), true), nil)
+	if c := r.resp.last(t); c != 404 {
+		t.Fatalf("target not an extension: status %d, want 404", c)
+	}
+	r.svc.HandleMessage(message("1001", "help", []byte("help"), true), nil)
+	if c := r.resp.last(t); c != 200 {
+		t.Fatalf("help: status %d, want 200", c)
+	}
+	r.svc.Close()
+	sent := r.send.sent()
+	last := sent[len(sent)-1]
+	if len(sent) != 2 || string(last.Body()) != "usage for 1001" || last.From().Address.User != "help" || last.To().Address.User != "1001" {
+		t.Fatalf("the reply was not sent back to 1001 from help: %d sent, last %v", len(sent), last)
 	}
 }

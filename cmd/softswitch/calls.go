@@ -118,7 +118,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, authn *regis
 	})
 	engine.SetTrunks(trunks)
 	mwiSrv := startVoicemail(cfg, mediaIP, srv, st, authn, reg, legs, engine, log)
-	msgs := startMessages(cfg, mediaIP, srv, st, authn, reg, legs, log)
+	msgs := startMessages(cfg, mediaIP, srv, st, authn, reg, legs, dp, log)
 	legs.SetHandler(engine.Serve)
 	memory := startMemoryReturner(engine.Active, 5*time.Second, log)
 	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory, mwi: mwiSrv, messages: msgs, dialplan: dp}, nil

@@ -16,10 +16,10 @@ import (
 // messages after a REGISTER. It must run before the listeners open (it
 // replaces the REGISTER handler).
 func startMessages(cfg Config, host string, srv *sipserver.Server, st *store.Store, authn *registrar.Authenticator,
-	reg *registrar.Registrar, legs *sipleg.Manager, log *slog.Logger) *message.Service {
+	reg *registrar.Registrar, legs *sipleg.Manager, plan message.Dialplan, log *slog.Logger) *message.Service {
 	noStore := cfg.Messages.Store != nil && !*cfg.Messages.Store
 	m := message.New(message.Config{Host: host, NoStore: noStore, MaxBody: cfg.Messages.MaxBody,
-		Prepare: legs.FromListener, Contact: legs.Contact}, authn, srv, legs.Client(), reg, st, log)
+		Prepare: legs.FromListener, Contact: legs.Contact, Dialplan: plan}, authn, srv, legs.Client(), reg, st, log)
 	srv.Handle(sip.MESSAGE, m.HandleMessage)
 	srv.Handle(sip.REGISTER, m.AfterRegister(reg.HandleRegister))
 	return m
