@@ -31,6 +31,7 @@ type baresipOpts struct {
 	mwi           bool   // subscribe to message-summary (module mwi)
 	ctrlPort      int    // >0: accept commands on this TCP port (module ctrl_tcp, see baresip.command)
 	extraConfig   string // appended to the config file (e.g. modules a test needs)
+	contacts      string // the contacts file (with module_app contact.so in extraConfig: /message to the current contact)
 	stdio         bool   // load the stdio UI (on an idle pipe): what the UI prints, e.g. received MESSAGEs, is in output()
 }
 
@@ -87,7 +88,7 @@ module_app menu.so
 %s`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir, extra+o.extraConfig)
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s;mwi=%s\n",
 		o.ext, s.addr("udp"), o.password, answer, o.codecs, mwi)
-	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
+	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": o.contacts} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

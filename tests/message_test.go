@@ -129,3 +129,35 @@ end
 		}
 	}
 }
+
+// baresip (contact module, /message) sends MESSAGE to a SIP.js
+// SimpleUser in Chromium registered over WSS: delivered with the body
+// intact (onMessageReceived).
+func TestMessageBaresipToSIPjs(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t)
+	bundle := bundleSIPjs(t)
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	b.addScript(bundle)
+	b.eval(fmt.Sprintf(`(async () => {
+		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
+			aor: "sip:1001@" + location.hostname,
+			userAgentOptions: { authorizationUsername: "1001", authorizationPassword: %q },
+		});
+		window.got = [];
+		su.delegate = { onMessageReceived: (m) => window.got.push(m) };
+		await su.connect();
+		await su.register();
+		return true;
+	})()`, testUsers["1001"]), nil)
+	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations("1001"), "via wss") })
+	ctrl := freeTCPPortOn(t, testHostIP)
+	phone := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: time.Second,
+		codecs: "PCMU/8000/1", runFor: 25 * time.Second, ctrlPort: ctrl, extraConfig: "module_app contact.so\n",
+		contacts: fmt.Sprintf("\"SIP.js\" <sip:1001@%s>\n", s.addr("udp"))})
+	waitFor(t, 10*time.Second, "baresip registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
+	body := "from-baresip-" + randHex(6)
+	phone.command(t, ctrl, "contact_next", "")
+	phone.command(t, ctrl, "message", body)
+	b.waitTrue(fmt.Sprintf(`window.got.includes(%q)`, body), 10*time.Second)
+}
