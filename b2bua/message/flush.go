@@ -22,7 +22,8 @@ func (s *Service) AfterRegister(next sipgo.RequestHandler) sipgo.RequestHandler 
 }
 
 // Flush delivers ext's stored messages in the background, oldest first,
-// when it has a device registered; a message no device took stays stored.
+// when it has a device registered; a message a device did not answer stays
+// stored (and stops the flush), one every device refused is dropped.
 // One flush per extension runs at a time.
 func (s *Service) Flush(ext string) {
 	if s.cfg.NoStore || len(s.binds.Lookup(ext)) == 0 {
@@ -57,15 +58,21 @@ func (s *Service) flush(ctx context.Context, ext string) {
 			return
 		}
 		for _, m := range msgs {
-			if s.Deliver(ctx, m) != 200 {
+			code := s.Deliver(ctx, m)
+			if code == 0 {
 				s.log.Info("message: stored message not taken: kept", "ext", ext, "id", m.ID)
 				return
+			}
+			if code != 200 { // refused by every device: it would block the others for ever
+				s.log.Warn("message: stored message refused by the devices: dropped", "ext", ext, "id", m.ID, "status", code)
 			}
 			if err := s.st.DeleteMessage(ctx, m.ID); err != nil {
 				s.log.Error("message: deleting a delivered message failed", "ext", ext, "id", m.ID, "error", err)
 				return
 			}
-			s.log.Info("message: stored message delivered", "ext", ext, "id", m.ID, "from", m.Sender)
+			if code == 200 {
+				s.log.Info("message: stored message delivered", "ext", ext, "id", m.ID, "from", m.Sender)
+			}
 		}
 		if len(msgs) < flushBatch {
 			return

@@ -192,6 +192,8 @@ func (s *Service) checkExt(ctx context.Context, ext string) int {
 	return 0
 }
 
+// deliverOrKeep delivers m (200), relays the devices' refusal when every
+// device refused it, or keeps it for later (202, or 480).
 func (s *Service) deliverOrKeep(ctx context.Context, m store.Message) int {
 	if code := s.Deliver(ctx, m); code != 0 {
 		return code
@@ -231,8 +233,9 @@ func (s *Service) keep(ctx context.Context, m store.Message) int {
 }
 
 // Deliver sends m to every registered device of m.Ext at once and returns
-// 200 as soon as one takes it (2xx), or 0 when none is registered or none
-// took it. The other devices still get it (each send bounded in time).
+// 200 as soon as one takes it (2xx); when every device refused it, the
+// lowest refusal (e.g. 415); else 0 (none registered, or one did not
+// answer). The other devices still get it (each send bounded in time).
 func (s *Service) Deliver(ctx context.Context, m store.Message) int {
 	bs := s.binds.Lookup(m.Ext)
 	if len(bs) == 0 {
@@ -257,14 +260,21 @@ func (s *Service) Deliver(ctx context.Context, m store.Message) int {
 		cancel()
 		close(results)
 	}()
+	refused, silent := 0, false
 	for {
 		select {
 		case code, ok := <-results:
-			if !ok {
+			switch {
+			case !ok && (silent || refused == 0):
 				return 0
-			}
-			if code >= 200 && code < 300 {
+			case !ok:
+				return refused
+			case code >= 200 && code < 300:
 				return 200
+			case code >= 300 && (refused == 0 || code < refused):
+				refused = code
+			case code < 200:
+				silent = true
 			}
 		case <-ctx.Done():
 			return 0

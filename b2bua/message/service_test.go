@@ -282,18 +282,46 @@ func TestStoredThenDeliveredAtRegister(t *testing.T) {
 	}
 }
 
-func TestStoredKeptWhenDeviceRefuses(t *testing.T) {
+func TestStoredDroppedWhenRefusedKeptWhenSilent(t *testing.T) {
 	r := newRig(t, Config{})
-	r.svc.HandleMessage(message("1001", "1002", []byte("hi"), true), nil)
-	if c := r.resp.last(t); c != 202 {
-		t.Fatalf("status %d, want 202", c)
+	for _, body := range []string{"refused", "kept"} {
+		r.svc.HandleMessage(message("1001", "1002", []byte(body), true), nil)
+		if c := r.resp.last(t); c != 202 {
+			t.Fatalf("status %d, want 202", c)
+		}
 	}
 	r.binds["1002"] = []store.Binding{{Ext: "1002", Contact: "sip:a@127.0.0.1:5071", Transport: "udp", Source: "127.0.0.1:5071"}}
 	r.send.status["127.0.0.1:5071"] = 415
-	r.svc.Flush("1002")
+	r.svc.Flush("1002") // the first is refused (dropped), the second too
 	r.svc.Close()
-	if len(r.send.sent()) != 1 || r.st.count() != 1 {
-		t.Fatalf("sent %d, stored %d; want the refused message tried once and kept", len(r.send.sent()), r.st.count())
+	if len(r.send.sent()) != 2 || r.st.count() != 0 {
+		t.Fatalf("sent %d, stored %d; want both tried and dropped", len(r.send.sent()), r.st.count())
+	}
+	r2 := newRig(t, Config{})
+	r2.svc.HandleMessage(message("1001", "1002", []byte("kept"), true), nil)
+	r2.resp.last(t)
+	r2.binds["1002"] = r.binds["1002"] // no status: the device does not answer
+	r2.svc.Flush("1002")
+	r2.svc.Close()
+	if len(r2.send.sent()) != 1 || r2.st.count() != 1 {
+		t.Fatalf("silent device: sent %d, stored %d; want tried once and kept", len(r2.send.sent()), r2.st.count())
+	}
+}
+
+func TestLiveRefusalRelayed(t *testing.T) {
+	r := newRig(t, Config{})
+	r.binds["1002"] = []store.Binding{
+		{Ext: "1002", Contact: "sip:a@127.0.0.1:5071", Transport: "udp", Source: "127.0.0.1:5071"},
+		{Ext: "1002", Contact: "sip:b@127.0.0.1:5072", Transport: "udp", Source: "127.0.0.1:5072"},
+	}
+	r.send.status["127.0.0.1:5071"] = 488
+	r.send.status["127.0.0.1:5072"] = 415
+	r.svc.HandleMessage(message("1001", "1002", []byte("x"), true), nil)
+	if c := r.resp.last(t); c != 415 {
+		t.Fatalf("every device refused: status %d, want the lowest refusal 415", c)
+	}
+	if r.st.count() != 0 {
+		t.Fatal("a message every device refused was stored")
 	}
 }
 
