@@ -103,7 +103,6 @@ module_app menu.so
 	b.cmd.Dir = dir
 	b.cmd.Stdout = &lockedWriter{mu: &b.mu, w: &b.out}
 	b.cmd.Stderr = b.cmd.Stdout
-	var stdinW *os.File
 	if o.stdio {
 		// The stdio UI polls its stdin, which /dev/null does not allow.
 		r, w, err := os.Pipe()
@@ -111,7 +110,7 @@ module_app menu.so
 			cancel()
 			t.Fatal(err)
 		}
-		b.cmd.Stdin, stdinW = r, w
+		b.cmd.Stdin = r
 		defer r.Close() // the child has its copy
 		t.Cleanup(func() { _ = w.Close() })
 	}
@@ -119,7 +118,6 @@ module_app menu.so
 		cancel()
 		t.Fatal(err)
 	}
-	_ = stdinW
 	go func() {
 		_ = b.cmd.Wait()
 		cancel()
