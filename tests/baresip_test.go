@@ -31,6 +31,8 @@ type baresipOpts struct {
 	mwi           bool   // subscribe to message-summary (module mwi)
 	ctrlPort      int    // >0: accept commands on this TCP port (module ctrl_tcp, see baresip.command)
 	extraConfig   string // appended to the config file (e.g. modules a test needs)
+	contacts      string // the contacts file (with module_app contact.so in extraConfig: /message to the current contact)
+	stdio         bool   // load the stdio UI (on an idle pipe): what the UI prints, e.g. received MESSAGEs, is in output()
 }
 
 // baresip is a running baresip; it exits by itself after runFor.
@@ -63,6 +65,9 @@ func startBaresip(t *testing.T, s *server, o baresipOpts) *baresip {
 	if o.mwi {
 		mwi, extra = "yes", "module_app mwi.so\n"
 	}
+	if o.stdio {
+		extra += "module stdio.so\n"
+	}
 	if o.ctrlPort > 0 {
 		extra += fmt.Sprintf("module_app ctrl_tcp.so\nctrl_tcp_listen %s:%d\n", testHostIP, o.ctrlPort)
 	}
@@ -83,7 +88,7 @@ module_app menu.so
 %s`, testHostIP, sipPort, wav, rtpPort, rtpPort+1, dir, extra+o.extraConfig)
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=600;answermode=%s;audio_codecs=%s;mwi=%s\n",
 		o.ext, s.addr("udp"), o.password, answer, o.codecs, mwi)
-	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
+	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": o.contacts} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -98,6 +103,17 @@ module_app menu.so
 	b.cmd.Dir = dir
 	b.cmd.Stdout = &lockedWriter{mu: &b.mu, w: &b.out}
 	b.cmd.Stderr = b.cmd.Stdout
+	if o.stdio {
+		// The stdio UI polls its stdin, which /dev/null does not allow.
+		r, w, err := os.Pipe()
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		b.cmd.Stdin = r
+		defer r.Close() // the child has its copy
+		t.Cleanup(func() { _ = w.Close() })
+	}
 	if err := b.cmd.Start(); err != nil {
 		cancel()
 		t.Fatal(err)

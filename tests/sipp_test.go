@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -24,6 +25,7 @@ type sippRun struct {
 	ip        string            // sipp's local address; default 127.0.0.1
 	rate      int               // -r: new calls a second; 0: sipp's default (10)
 	limit     time.Duration     // -timeout for the whole run; default 40s
+	subst     map[string]string // replaced in the scenario's text (e.g. "@BODY@")
 }
 
 // run executes sipp against target (as a server when target is "") and
@@ -40,6 +42,9 @@ func (r sippRun) run(t *testing.T, target string) (int, string) {
 	src, err := os.ReadFile(filepath.Join("testdata", "sipp", r.scenario))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range r.subst {
+		src = bytes.ReplaceAll(src, []byte(k), []byte(v))
 	}
 	scen := filepath.Join(dir, r.scenario)
 	if err := os.WriteFile(scen, src, 0o644); err != nil {

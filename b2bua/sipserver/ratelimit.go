@@ -105,6 +105,8 @@ func newLimiter(cfg RateLimits, log *slog.Logger) *limiter {
 		limits: map[sip.RequestMethod]RateLimit{
 			sip.INVITE:   cfg.Invite.withDefault(DefaultInviteLimit),
 			sip.REGISTER: cfg.Register.withDefault(DefaultRegisterLimit),
+			// MESSAGE has the INVITE limit, in a bucket of its own.
+			sip.MESSAGE: cfg.Invite.withDefault(DefaultInviteLimit),
 		},
 		max: cfg.MaxSources, log: log, now: time.Now,
 		buckets: make(map[bucketKey]*bucket),
@@ -167,9 +169,10 @@ func (l *limiter) allow(host string, method sip.RequestMethod, id uint64) (bool,
 		return true, 0
 	}
 	b.refused++
-	if method == sip.INVITE {
+	switch method {
+	case sip.INVITE:
 		l.refusedInvite.Add(1)
-	} else {
+	case sip.REGISTER:
 		l.refusedRegister.Add(1)
 	}
 	if now.Sub(b.logged) >= logEvery {

@@ -102,6 +102,19 @@ CREATE INDEX voicemail_ext ON voicemail(ext, id);
 ALTER TABLE cdrs ADD COLUMN transferred_from TEXT NOT NULL DEFAULT '';
 CREATE INDEX cdrs_transferred_from ON cdrs(transferred_from) WHERE transferred_from <> '';
 `,
+		// Version 7 (messages): SIP MESSAGEs (RFC 3428) waiting for a
+		// device of ext to register; deleted once delivered.
+		`
+CREATE TABLE messages (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	ext          TEXT    NOT NULL,
+	sender       TEXT    NOT NULL DEFAULT '',
+	content_type TEXT    NOT NULL DEFAULT '',
+	body         BLOB    NOT NULL,
+	created_ms   INTEGER NOT NULL
+);
+CREATE INDEX messages_ext ON messages(ext, id);
+`,
 	}
 }
 

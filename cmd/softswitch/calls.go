@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua"
+	"github.com/softswitch/softswitch/b2bua/message"
 	"github.com/softswitch/softswitch/b2bua/mwi"
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipleg"
@@ -33,6 +34,7 @@ type callCore struct {
 	trunks   *trunk.Set
 	memory   *memoryReturner
 	mwi      *mwi.Server
+	messages *message.Service
 	dialplan *dialplan.Engine
 }
 
@@ -116,16 +118,18 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store
 	})
 	engine.SetTrunks(trunks)
 	mwiSrv := startVoicemail(cfg, mediaIP, srv, st, authn, reg, legs, engine, log)
+	msgs := startMessages(cfg, mediaIP, srv, st, authn, reg, legs, dp, log)
 	legs.SetHandler(engine.Serve)
 	memory := startMemoryReturner(engine.Active, 5*time.Second, log)
-	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory, mwi: mwiSrv, dialplan: dp}, nil
+	return &callCore{engine: engine, legs: legs, cdrs: cdrs, browsers: browsers, trunks: trunks, memory: memory, mwi: mwiSrv, messages: msgs, dialplan: dp}, nil
 }
 
 // shutdown waits for calls (bounded by ctx), then saves the CDRs.
 func (c *callCore) shutdown(ctx context.Context) error {
 	err := c.engine.Shutdown(ctx)
 	c.memory.close()
-	c.mwi.Close()    // after the calls: a last message still notifies
+	c.mwi.Close() // after the calls: a last message still notifies
+	c.messages.Close()
 	c.trunks.Close() // unregisters
 	c.legs.Wait()
 	err = joinErr(err, c.browsers.Close())

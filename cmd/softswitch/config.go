@@ -30,6 +30,15 @@ type MWIConfig struct {
 	Unsolicited bool `yaml:"unsolicited"`
 }
 
+// MessagesConfig configures SIP MESSAGE between extensions.
+type MessagesConfig struct {
+	// Store keeps a MESSAGE for an extension with no device registered and
+	// delivers it at its next REGISTER (202); false answers 480. Default true.
+	Store *bool `yaml:"store"`
+	// MaxBody is the largest body taken, in bytes (larger: 413); default 8192.
+	MaxBody int `yaml:"max_body"`
+}
+
 // Config is the resolved configuration of `softswitch serve`. Every field
 // has a key in configs/softswitch.yaml; flags override the file.
 type Config struct {
@@ -59,6 +68,8 @@ type Config struct {
 	AnonymousDestinations []string `yaml:"anonymous_destinations"`
 	// MWI configures message waiting indication (voicemail lamps).
 	MWI MWIConfig `yaml:"mwi"`
+	// Messages configures SIP MESSAGE (instant messages) between extensions.
+	Messages MessagesConfig `yaml:"messages"`
 
 	MaxMessageSize int `yaml:"max_message_size"`
 	// ServerHeader is our Server/User-Agent header; default "softswitch"

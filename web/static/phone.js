@@ -12,6 +12,7 @@
   let statsTimer = null;
   let lastStatus = "";
   let lastCallID = ""; // the Call-ID of the last call, shown for support
+  const chat = []; // {dir: "in"|"out", peer, body, state}, oldest first
 
   function status(text) {
     lastStatus = text;
@@ -91,6 +92,9 @@
         error("Registration failed: " + (e.cause || code));
       }
       status("Not registered.");
+    });
+    ua.on("newMessage", (e) => {
+      if (e.originator === "remote") chatAdd("in", e.request.from.uri.user, e.request.body || "", "received");
     });
     ua.on("newRTCSession", (e) => {
       // The call's id, for the operator (`softswitch call show ID`).
@@ -266,6 +270,41 @@
     toneHz = e.target.checked ? 440 : 0;
   });
 
+  // Instant messages (SIP MESSAGE). A message to an extension with no
+  // device registered is stored by the server (202) and delivered later.
+  function chatAdd(dir, peer, body, state) {
+    const m = { dir, peer, body, state };
+    chat.push(m);
+    const li = document.createElement("li");
+    li.className = dir;
+    li.textContent = (dir === "in" ? peer + ": " : "to " + peer + ": ") + body + (dir === "out" ? " (" + state + ")" : "");
+    $("chatlog").appendChild(li);
+    return m;
+  }
+  function sendMessage(to, text) {
+    return new Promise((resolve) => {
+      if (!ua) return resolve(0);
+      ua.sendMessage(to, text, {
+        eventHandlers: {
+          succeeded: (e) => {
+            const code = e.response.status_code;
+            chatAdd("out", to, text, code === 202 ? "stored" : "delivered");
+            resolve(code);
+          },
+          failed: (e) => {
+            const code = e.response ? e.response.status_code : 0;
+            chatAdd("out", to, text, "not sent: " + (code || e.cause));
+            resolve(code);
+          },
+        },
+      });
+    });
+  }
+  $("chatsend").addEventListener("click", () => {
+    if ($("chatto").value && $("chattext").value) sendMessage($("chatto").value, $("chattext").value);
+    $("chattext").value = "";
+  });
+
   window.phone = {
     login,
     call,
@@ -290,5 +329,7 @@
     status: () => lastStatus,
     lastCallID: () => lastCallID,
     error: () => $("error").textContent,
+    sendMessage,
+    messages: () => chat.slice(),
   };
 })();

@@ -1,0 +1,123 @@
+package dialplan
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Limits of on_message's decisions.
+const (
+	maxMessageTargets = 16
+	maxReplyBytes     = 8 << 10
+)
+
+// Message is a SIP MESSAGE as on_message(msg) sees it.
+type Message struct {
+	From        string // the authenticated sender's extension
+	To          string // the Request-URI's user
+	Body        string
+	ContentType string
+}
+
+// MessageDecision is what on_message decided. Handled is false when the
+// script defines no on_message (the caller applies its default).
+type MessageDecision struct {
+	Handled bool
+	Deliver []string // msg:deliver(target), in order
+	Reply   string   // msg:reply(text): a text sent back to the sender
+	Replied bool
+	Reject  int // msg:reject(code), 400-699; 0 when not called
+}
+
+// OnMessage runs on_message(msg) for m in a fresh sandboxed Lua state
+// under the call limits, and returns its decisions; a *ScriptError when
+// the script failed.
+func (e *Engine) OnMessage(ctx context.Context, m Message) (MessageDecision, error) {
+	proto := e.current(ctx)
+	var d MessageDecision
+	err := executeMessage(ctx, e.lib, proto, e.cfg, m, &d, e.log.With("message_from", m.From, "message_to", m.To))
+	return d, err
+}
+
+func executeMessage(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Config, m Message, d *MessageDecision, log *slog.Logger) error {
+	tctx, stop := context.WithTimeoutCause(ctx, cfg.MaxDuration, ErrMaxDuration)
+	defer stop()
+	rctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration,
+		clock: cfg.Clock, started: time.Now()}
+	L, err := lib.newState(r)
+	if err != nil {
+		return err
+	}
+	defer L.Close()
+	L.SetContext(newMeter(rctx, L, r, cfg.MaxMemory))
+	r.wd = startWatchdog(cfg.CPUBudget, cancel)
+	err = r.execMessage(L, proto, m, d)
+	r.wd.close()
+	if err != nil {
+		log.Debug("dialplan: on_message stopped", "err", err)
+	}
+	return r.classify(ctx, err)
+}
+
+// execMessage runs the chunk, then on_message when it exists. It never panics.
+func (r *run) execMessage(L *lua.LState, proto *lua.FunctionProto, m Message, d *MessageDecision) (err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = fmt.Errorf("internal error: %v", rec)
+		}
+	}()
+	handler := L.NewFunction(r.onError)
+	L.Push(L.NewFunctionFromProto(proto))
+	if err := L.PCall(0, 0, handler); err != nil {
+		return err
+	}
+	fn, ok := L.GetGlobal("on_message").(*lua.LFunction)
+	if !ok {
+		return nil
+	}
+	d.Handled = true
+	L.Push(fn)
+	L.Push(messageTable(L, m, d))
+	return L.PCall(1, 0, handler)
+}
+
+// messageTable is the msg argument: fields and the three decisions.
+func messageTable(L *lua.LState, m Message, d *MessageDecision) *lua.LTable {
+	t := L.CreateTable(0, 7)
+	t.RawSetString("from", lua.LString(m.From))
+	t.RawSetString("to", lua.LString(m.To))
+	t.RawSetString("body", lua.LString(m.Body))
+	t.RawSetString("content_type", lua.LString(m.ContentType))
+	t.RawSetString("deliver", L.NewFunction(func(L *lua.LState) int {
+		target := argString(L, 2, "msg:deliver", "target")
+		if len(d.Deliver) >= maxMessageTargets {
+			L.RaiseError("msg:deliver: more than %d targets", maxMessageTargets)
+		}
+		d.Deliver = append(d.Deliver, target)
+		return 0
+	}))
+	t.RawSetString("reply", L.NewFunction(func(L *lua.LState) int {
+		text := argString(L, 2, "msg:reply", "text")
+		if len(text) > maxReplyBytes {
+			L.RaiseError("msg:reply: text over %d bytes", maxReplyBytes)
+		}
+		d.Reply, d.Replied = text, true
+		return 0
+	}))
+	t.RawSetString("reject", L.NewFunction(func(L *lua.LState) int {
+		n, ok := L.Get(2).(lua.LNumber)
+		code, isInt := integer(n)
+		if !ok || !isInt || code < 400 || code > 699 {
+			L.RaiseError("msg:reject: code must be an integer from 400 to 699, got %s", L.Get(2).String())
+		}
+		d.Reject = code
+		return 0
+	}))
+	return t
+}
