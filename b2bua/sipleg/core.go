@@ -1,6 +1,7 @@
 package sipleg
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -28,6 +29,15 @@ type core struct {
 	events chan leg.Event
 	done   chan struct{}
 	once   sync.Once
+	// stopWatch stops what watchMedia started (a context.AfterFunc).
+	stopWatch func() bool
+}
+
+// eventHandlerSetter is an endpoint that can report its events through a
+// callback on its reader goroutine (rtpep, webrtcep): the leg then needs
+// no goroutine of its own to turn media events into leg events.
+type eventHandlerSetter interface {
+	SetEventHandler(h func(media.Event))
 }
 
 func newCore(m *Manager, id string, ep media.Endpoint, transport, remote string, log *slog.Logger) core {
@@ -70,6 +80,47 @@ func (l *core) isEnded() bool {
 	return l.ended
 }
 
+// watchMedia turns media events into leg events until the leg ends and,
+// if stop is not nil, calls onStop once stop's context is done (before the
+// leg ends). With an endpoint that takes an event handler it starts no
+// goroutine; otherwise it runs watch on the Manager's WaitGroup.
+func (l *core) watchMedia(stop context.Context, onStop func()) {
+	hs, ok := l.ep.(eventHandlerSetter)
+	if !ok {
+		var done <-chan struct{}
+		if stop != nil {
+			done = stop.Done()
+		}
+		l.m.wg.Add(1)
+		go l.watch(done, onStop)
+		return
+	}
+	hs.SetEventHandler(l.onMedia)
+	if stop == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	l.stopWatch = context.AfterFunc(stop, func() {
+		if !l.isEnded() {
+			onStop()
+		}
+	})
+}
+
+// onMedia turns one media event into a leg event.
+func (l *core) onMedia(ev media.Event) {
+	switch ev.Kind {
+	case media.EventDTMF:
+		l.emit(leg.Event{Kind: leg.EventDTMF, Digit: ev.Digit, Duration: ev.Duration})
+	case media.EventTimeout:
+		l.emit(leg.Event{Kind: leg.EventMediaTimeout})
+	}
+}
+
 // watch turns media events into leg events until the leg ends, or until
 // stop is closed (then it calls onStop). It runs on the Manager's WaitGroup.
 func (l *core) watch(stop <-chan struct{}, onStop func()) {
@@ -87,12 +138,7 @@ func (l *core) watch(stop <-chan struct{}, onStop func()) {
 				evs = nil
 				continue
 			}
-			switch ev.Kind {
-			case media.EventDTMF:
-				l.emit(leg.Event{Kind: leg.EventDTMF, Digit: ev.Digit, Duration: ev.Duration})
-			case media.EventTimeout:
-				l.emit(leg.Event{Kind: leg.EventMediaTimeout})
-			}
+			l.onMedia(ev)
 		}
 	}
 }
@@ -123,7 +169,11 @@ func (l *core) finish() {
 		l.mu.Lock()
 		l.ended = true
 		close(l.events)
+		stop := l.stopWatch
 		l.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
 		close(l.done)
 		_ = l.ep.Close()
 	})

@@ -99,8 +99,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	_ = dlg.Respond(100, "Trying", nil)
 	l := &inLeg{core: newCore(m, info.ID, ep, req.Transport(), req.Source(), log), dlg: dlg, answer: answer, lateOffer: lateOffer}
 	m.addDialog(info.ID, l)
-	m.wg.Add(1)
-	go l.watchCancel()
+	l.watchCancel()
 	m.handler(ctx, l, info)
 	l.release()
 	m.delDialog(info.ID, l)
@@ -202,7 +201,7 @@ type inLeg struct {
 // watchCancel reports the dialog ending before the answer (the caller's
 // CANCEL) as the caller's hangup.
 func (l *inLeg) watchCancel() {
-	l.watch(l.dlg.Context().Done(), func() {
+	l.watchMedia(l.dlg.Context(), func() {
 		l.mu.Lock()
 		answered := l.answered
 		l.mu.Unlock()

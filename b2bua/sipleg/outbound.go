@@ -215,8 +215,7 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	l.mu.Lock()
 	l.confirmed = true
 	l.mu.Unlock()
-	m.wg.Add(1)
-	go l.watch(nil, nil)
+	l.watchMedia(nil, nil)
 	log.Info("answered", "codec", ep.Codec())
 	return l, nil
 }

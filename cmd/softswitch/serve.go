@@ -99,6 +99,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// sipgo logs through its own default logger in places that take none;
 	// quietened: its values truncated, its warnings rate-limited.
 	sip.SetDefaultLogger(sipserver.QuietLogger(log))
+	tuneGC(os.Getenv, log)
 
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)

@@ -126,6 +126,11 @@ func (e *Endpoint) LocalAddr() *net.UDPAddr { return net.UDPAddrFromAddrPort(e.l
 // Events reports DTMF digits and RTP timeouts. It is closed by Close.
 func (e *Endpoint) Events() <-chan media.Event { return e.s.Events() }
 
+// SetEventHandler makes the endpoint report its events by calling h, on
+// its reader goroutine, instead of on Events (see stream.SetEventHandler):
+// h must not block.
+func (e *Endpoint) SetEventHandler(h func(media.Event)) { e.s.SetEventHandler(h) }
+
 // Codec returns the negotiated codec name, "" before negotiation.
 func (e *Endpoint) Codec() string { return e.s.SendCodec().String() }
 

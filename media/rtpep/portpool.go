@@ -21,6 +21,17 @@ type PortPool struct {
 	first int    // lowest RTP port (even)
 	used  []bool // per pair
 	inUse int
+	// bufs are the RTCP readers' buffers, taken only while a socket has
+	// datagrams (RTCP comes every few seconds).
+	bufs sync.Pool
+}
+
+// rtcpBuf returns a buffer for an RTCP reader; it goes back to bufs.
+func (p *PortPool) rtcpBuf() *[maxPacket]byte {
+	if b, ok := p.bufs.Get().(*[maxPacket]byte); ok {
+		return b
+	}
+	return new([maxPacket]byte)
 }
 
 // NewPortPool returns a pool of the RTP/RTCP pairs inside [lo, hi]: RTP on

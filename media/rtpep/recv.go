@@ -57,26 +57,3 @@ func (e *Endpoint) handleRTP(pkt []byte, src netip.AddrPort) {
 	}
 	e.s.Receive(p)
 }
-
-func (e *Endpoint) receiveRTCP() {
-	defer e.wg.Done()
-	var buf [maxPacket]byte
-	for {
-		n, src, err := e.rtcpConn.ReadFromUDPAddrPort(buf[:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || e.closed.Load() {
-				return
-			}
-			continue
-		}
-		if n < 8 || buf[0]>>6 != 2 {
-			continue
-		}
-		e.rtcpIn.Add(1)
-		from := netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		e.peer.latchRTCP(from)
-		if a := e.peer.cur.Load(); a.latched && from.Addr() == a.dest.Addr() {
-			e.s.ReceiveRTCP(buf[:n]) // its reports tune our Opus FEC
-		}
-	}
-}

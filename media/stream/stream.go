@@ -84,6 +84,8 @@ type Stream struct {
 	tx sender   // the send path, own lock
 
 	events    chan media.Event
+	evMu      sync.Mutex        // orders emit and SetEventHandler
+	onEvent   func(media.Event) // replaces events once set; guarded by evMu
 	dtmf      *media.DTMFSender
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -147,13 +149,45 @@ func (s *Stream) since() time.Duration { return time.Since(s.epoch) }
 // Events reports DTMF digits and RTP timeouts; Close closes it.
 func (s *Stream) Events() <-chan media.Event { return s.events }
 
-// emit reports an event without blocking the media path.
+// emit reports an event without blocking the media path: to the handler
+// if one is set, else on Events.
 func (s *Stream) emit(ev media.Event) {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	if s.onEvent != nil {
+		s.onEvent(ev)
+		return
+	}
 	select {
 	case s.events <- ev:
 	default:
 		s.stats.eventsDropped.Add(1)
 	}
+}
+
+// SetEventHandler makes the stream report its events by calling h on the
+// goroutine that saw them (the transport's reader) instead of queueing
+// them on Events; events already queued are handed to h first, in order.
+// h must not block or call back into the stream. It saves its consumer a
+// goroutine per stream.
+func (s *Stream) SetEventHandler(h func(media.Event)) {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+drain:
+	for range cap(s.events) {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				break drain
+			}
+			if h != nil {
+				h(ev)
+			}
+		default:
+			break drain
+		}
+	}
+	s.onEvent = h
 }
 
 // SetRate sets the PCM rate of Opus frames, both ways. The decoder
