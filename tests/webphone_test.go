@@ -135,3 +135,34 @@ func TestWebPhoneServerLost(t *testing.T) {
 	startServer(t, s.data, "--dialplan", webphoneDialplan, "--https", s.addr("https"))
 	p.waitTrue(`phone.registered() && phone.error() === ""`, 30*time.Second)
 }
+
+// The server stops answering while its socket stays open (SIGSTOP): the
+// keep-alive notices within 5 s (6 s allowed for a loaded machine); once it answers again the page
+// re-registers and the error clears.
+func TestWebPhoneServerHangs(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", "--dialplan", webphoneDialplan)
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = s.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	p.waitTrue(`phone.status() === "Call lost: you were disconnected from the server."`, 6*time.Second)
+	t.Logf("loss shown after %v (keep-alive: worst case 4.5 s)", time.Since(stopped))
+	var msg string
+	p.eval(`phone.error()`, &msg)
+	if !strings.Contains(msg, "disconnected from the server") {
+		t.Fatalf("error while the server hangs: %q", msg)
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	resumed = true
+	p.waitTrue(`phone.registered() && phone.error() === ""`, 30*time.Second)
+}

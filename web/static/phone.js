@@ -19,6 +19,13 @@
   let tones = null;
   let meterTimer = null;
   let everConnected = false;
+  // Keep-alive: an OPTIONS every second on the WebSocket; no answer for
+  // 3.5 s means the server is gone even if the socket still looks open.
+  const PING_EVERY_MS = 1000;
+  const LOST_AFTER_MS = 3500;
+  let pingTimer = null;
+  let lastPong = 0;
+  let creds = null; // {ext, password} for logging in again after a silent loss
   const meterBuf = new Float32Array(2048);
 
   function status(text) {
@@ -78,6 +85,8 @@
 
   function login(ext, password) {
     error("");
+    creds = { ext, password };
+    startKeepalive();
     if (ua) {
       const old = ua;
       ua = null;
@@ -93,9 +102,12 @@
       register: true,
       session_timers: true,
     });
-    ua.on("connecting", () => status("Connecting to " + wsURL + "…"));
+    ua.on("connecting", () => {
+      if ($("error").hidden) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
+    });
     ua.on("connected", () => {
       everConnected = true;
+      lastPong = Date.now();
     });
     const u = ua;
     ua.on("disconnected", () => {
@@ -185,6 +197,34 @@
       show(["incoming"], true);
       tones.ringtone();
     }
+  }
+
+  function startKeepalive() {
+    clearInterval(pingTimer);
+    lastPong = Date.now();
+    pingTimer = setInterval(() => {
+      if (!ua || !ua.isConnected()) {
+        lastPong = Date.now(); // JsSIP is reconnecting by itself
+        return;
+      }
+      if (Date.now() - lastPong > LOST_AFTER_MS) return silentLoss();
+      const u = ua;
+      u.sendOptions("sip:" + location.hostname, null, {
+        eventHandlers: { succeeded: () => u === ua && (lastPong = Date.now()) },
+      });
+    }, PING_EVERY_MS);
+  }
+
+  // silentLoss: the socket is open but the server stopped answering. The
+  // call is lost; a fresh UA reconnects (with JsSIP's backoff) until the
+  // server answers again.
+  function silentLoss() {
+    if (session) lose();
+    else status("Not connected.");
+    const said = lastStatus;
+    login(creds.ext, creds.password);
+    status(said);
+    error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
   }
 
   // lose ends a call whose signalling connection is gone.
@@ -385,6 +425,7 @@
   $("logout").addEventListener("click", () => {
     const u = ua;
     ua = null;
+    clearInterval(pingTimer);
     if (u) u.stop();
     show(["phone"], false);
     show(["login"], true);
