@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,7 @@ func TestWebPhoneFailureWords(t *testing.T) {
 		p.eval(fmt.Sprintf(`phone.call(%q)`, tc.dial), nil)
 		p.waitTrue(fmt.Sprintf(`phone.status() === %q`, tc.want), 15*time.Second)
 	}
+	p.screenshots("failure")
 	var recent []struct{ Number, Direction, Outcome string }
 	p.eval(`phone.recent()`, &recent)
 	if len(recent) != 4 || recent[0].Number != "1004" || recent[0].Outcome != "failed" || recent[3].Number != "1999" {
@@ -67,8 +70,10 @@ func TestWebPhoneRinging(t *testing.T) {
 	b := loginPage(t, s, "1002")
 	a.eval(`phone.setTone(440)`, nil)
 	b.eval(`phone.setTone(1000)`, nil)
+	a.screenshots("idle")
 	a.eval(`phone.pressEnter("91002")`, nil)
 	b.waitTrue(`phone.incoming() && phone.ringing() && phone.ringtone()`, 15*time.Second)
+	b.screenshots("incoming")
 	a.waitTrue(`phone.status().startsWith("Ringing")`, 10*time.Second)
 	// The cadences are 1 s on, 4 s off (ringback) and 1 s on, 2 s off (ringtone).
 	callerWins := a.listen(6 * time.Second)
@@ -88,6 +93,7 @@ func TestWebPhoneRinging(t *testing.T) {
 	a.waitTrue(`/^0:0[1-9]$/.test(phone.timer())`, 10*time.Second)
 	a.eval(`phone.dtmf("5", "info"); phone.dtmf("#", "info")`, nil)
 	a.waitTrue(`phone.digits() === "5#"`, 5*time.Second)
+	a.screenshots("in-call")
 
 	// The mic meter reads what we send: the tone, then nothing while muted.
 	a.waitTrue(`phone.levels().mic > 0.3`, 5*time.Second)
@@ -131,9 +137,11 @@ func TestWebPhoneServerLost(t *testing.T) {
 	if !strings.Contains(msg, "disconnected from the server") || strings.Contains(msg, "certificate") {
 		t.Fatalf("error after the server died: %q", msg)
 	}
+	p.screenshots("server-lost")
 	// The same data and HTTPS port again (Go listeners reuse the address at once).
 	startServer(t, s.data, "--dialplan", webphoneDialplan, "--https", s.addr("https"))
 	p.waitTrue(`phone.registered() && phone.error() === ""`, 30*time.Second)
+	p.screenshots("reconnected")
 }
 
 // The server stops answering while its socket stays open (SIGSTOP): the
@@ -165,4 +173,26 @@ func TestWebPhoneServerHangs(t *testing.T) {
 	_ = s.cmd.Process.Signal(syscall.SIGCONT)
 	resumed = true
 	p.waitTrue(`phone.registered() && phone.error() === ""`, 30*time.Second)
+}
+
+// screenshotDir collects the web phone's screenshots for a person to look
+// at (not committed: .gitignore).
+const screenshotDir = "screenshots"
+
+// screenshots saves the page at a desktop (1280×800) and a phone (390×844) size.
+func (p *page) screenshots(name string) {
+	p.t.Helper()
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	for _, size := range [][2]int{{1280, 800}, {390, 844}} {
+		file, _ := filepath.Abs(filepath.Join(screenshotDir, fmt.Sprintf("%s-%dx%d.png", name, size[0], size[1])))
+		p.nextID++
+		id := p.nextID
+		b, _ := json.Marshal(map[string]any{"id": id, "shot": file, "width": size[0], "height": size[1]})
+		if _, err := fmt.Fprintf(p.in, "%s\n", b); err != nil {
+			p.t.Fatal(err)
+		}
+		p.reply(id, 30*time.Second)
+	}
 }
