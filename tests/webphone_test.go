@@ -196,3 +196,28 @@ func (p *page) screenshots(name string) {
 		p.reply(id, 30*time.Second)
 	}
 }
+
+// The in-call buttons: Hold toggles to Resume and back (re-INVITEs the
+// server answers), Transfer asks for a number first, and the call id for
+// support is on the page.
+func TestWebPhoneCallButtons(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "", "--dialplan", webphoneDialplan)
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); document.getElementById("testcall").click()`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	p.eval(`document.getElementById("hold").click()`, nil)
+	p.waitTrue(`phone.held() && document.getElementById("hold").textContent === "Resume" && !document.getElementById("hold").disabled`, 10*time.Second)
+	p.eval(`document.getElementById("hold").click()`, nil)
+	p.waitTrue(`!phone.held() && document.getElementById("hold").textContent === "Hold" && !document.getElementById("hold").disabled`, 10*time.Second)
+	p.eval(`document.getElementById("number").value = ""; document.getElementById("xfer").click()`, nil)
+	p.waitTrue(`phone.error() === "Type the number to transfer to, then press Transfer."`, 5*time.Second)
+	var shown, id string
+	p.eval(`document.getElementById("callidtext").textContent`, &shown)
+	p.eval(`phone.lastCallID()`, &id)
+	if id == "" || !strings.HasSuffix(shown, id) || !strings.Contains(s.logs(), "call_id="+id) {
+		t.Fatalf("call id on the page %q, phone.lastCallID %q; the server log must name it", shown, id)
+	}
+	p.eval(`phone.hangup()`, nil)
+	p.waitTrue(`phone.status() === "Call ended."`, 10*time.Second)
+}

@@ -257,6 +257,7 @@
     $("mute").textContent = "Mute";
     $("mute").setAttribute("aria-pressed", "false");
     $("hold").textContent = "Hold";
+    $("hold").disabled = false;
     $("level").value = 0;
     $("mic").value = 0;
   }
@@ -397,10 +398,15 @@
   $("hold").addEventListener("click", () => {
     if (!session) return;
     const held = session.isOnHold().local;
-    if (held) session.unhold();
-    else session.hold();
-    $("hold").setAttribute("aria-pressed", String(!held));
-    $("hold").textContent = held ? "Hold" : "Resume";
+    const done = () => {
+      // the re-INVITE was answered: the button tells the new state
+      $("hold").disabled = false;
+      $("hold").setAttribute("aria-pressed", String(!held));
+      $("hold").textContent = held ? "Hold" : "Resume";
+    };
+    $("hold").disabled = true; // one re-INVITE at a time
+    const sent = held ? session.unhold({}, done) : session.hold({}, done);
+    if (!sent) $("hold").disabled = false;
   });
   $("xfer").addEventListener("click", () => {
     const target = $("number").value.trim();
