@@ -75,9 +75,10 @@ func TestWebPhoneRinging(t *testing.T) {
 	b.waitTrue(`phone.incoming() && phone.ringing() && phone.ringtone()`, 15*time.Second)
 	b.screenshots("incoming")
 	a.waitTrue(`phone.status().startsWith("Ringing")`, 10*time.Second)
-	// The cadences are 1 s on, 4 s off (ringback) and 1 s on, 2 s off (ringtone).
-	callerWins := a.listen(6 * time.Second)
-	calleeWins := b.listen(2 * time.Second)
+	// The cadences are 1 s on, 4 s off (ringback) and 1 s on, 2 s off
+	// (ringtone): each listen spans a whole cycle and more.
+	callerWins := a.listen(7 * time.Second)
+	calleeWins := b.listen(4 * time.Second)
 	t.Logf("caller heard %v\ncallee heard %v", callerWins, calleeWins)
 	if n := countTone(callerWins, 425); n < 2 {
 		t.Fatalf("caller heard no 425 Hz ringback (%d windows)", n)
