@@ -20,9 +20,9 @@
   let meterTimer = null;
   let everConnected = false;
   // Keep-alive: an OPTIONS every second on the WebSocket; no answer for
-  // 3.5 s means the server is gone even if the socket still looks open.
+  // 3 s means the server is gone even if the socket still looks open.
   const PING_EVERY_MS = 1000;
-  const LOST_AFTER_MS = 3500;
+  const LOST_AFTER_MS = 3000;
   let pingTimer = null;
   let lastPong = 0;
   let creds = null; // {ext, password} for logging in again after a silent loss
