@@ -1,6 +1,7 @@
 // A headless Chromium page driven over stdin/stdout by the Go tests: each
 // input line is {"id":N,"js":"expression"} (or {"id":N,"script":"file"} to
-// load a script into the page); each output line is
+// load a script into the page, or {"id":N,"shot":"file.png","width":W,"height":H}
+// for a screenshot); each output line is
 // {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}.
 // Usage: node page.mjs URL
 import { chromium } from "playwright-core";
@@ -40,6 +41,13 @@ for await (const line of rl) {
     continue;
   }
   try {
+    if (cmd.shot) {
+      // {"id":N,"shot":"file.png","width":W,"height":H}: a screenshot at that viewport.
+      await page.setViewportSize({ width: cmd.width, height: cmd.height });
+      await page.screenshot({ path: cmd.shot, fullPage: true });
+      out({ id: cmd.id, ok: true, value: null });
+      continue;
+    }
     if (cmd.script) {
       await page.addScriptTag({ path: cmd.script });
       out({ id: cmd.id, ok: true, value: null });

@@ -8,11 +8,26 @@
   let session = null;
   let toneHz = 0; // 0: microphone
   let audioCtx = null;
-  let analyser = null;
   let statsTimer = null;
   let lastStatus = "";
   let lastCallID = ""; // the Call-ID of the last call, shown for support
   const chat = []; // {dir: "in"|"out", peer, body, state}, oldest first
+  let number = ""; // the other party of the current call
+  let incomingCall = false;
+  let answeredAt = 0; // ms, 0 until answered
+  let heard = null; // analyser of everything the user hears
+  let mic = null; // analyser of what we send
+  let tones = null;
+  let meterTimer = null;
+  let everConnected = false;
+  // Keep-alive: an OPTIONS every second on the WebSocket; no answer for
+  // 3 s means the server is gone even if the socket still looks open.
+  const PING_EVERY_MS = 1000;
+  const LOST_AFTER_MS = 3000;
+  let pingTimer = null;
+  let lastPong = 0;
+  let creds = null; // {ext, password} for logging in again after a silent loss
+  const meterBuf = new Float32Array(2048);
 
   function status(text) {
     lastStatus = text;
@@ -26,8 +41,20 @@
     for (const id of ids) $(id).hidden = !on;
   }
   function ctx() {
-    if (!audioCtx) audioCtx = new AudioContext();
+    if (!audioCtx) {
+      audioCtx = new AudioContext();
+      heard = audioCtx.createAnalyser();
+      heard.fftSize = 8192;
+      mic = audioCtx.createAnalyser();
+      mic.fftSize = 2048;
+      tones = window.tones.createTones(audioCtx, heard);
+    }
     return audioCtx;
+  }
+
+  // meterMic feeds the microphone meter from the stream we send.
+  function meterMic(stream) {
+    ctx().createMediaStreamSource(stream).connect(mic);
   }
 
   // The audio we send: the microphone, or a test tone.
@@ -59,24 +86,42 @@
 
   function login(ext, password) {
     error("");
-    if (ua) ua.stop();
+    creds = { ext, password };
+    startKeepalive();
+    if (ua) {
+      const old = ua;
+      ua = null;
+      old.stop();
+    }
     const socket = new JsSIP.WebSocketInterface(wsURL);
     ua = new JsSIP.UA({
       sockets: [socket],
+      connection_recovery_min_interval: 1,
+      connection_recovery_max_interval: 8,
       uri: "sip:" + ext + "@" + location.hostname,
       password: password,
       register: true,
       session_timers: true,
     });
-    ua.on("connecting", () => status("Connecting to " + wsURL + "…"));
-    ua.on("disconnected", (e) => {
-      if (e && e.error) {
-        status("Disconnected.");
-        error("Cannot reach the server's WebSocket. If the browser warned about the certificate, open " +
-          location.origin + " and accept it, then log in again.");
-      }
+    ua.on("connecting", () => {
+      if ($("error").hidden) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
+    });
+    ua.on("connected", () => {
+      everConnected = true;
+      lastPong = Date.now();
+    });
+    const u = ua;
+    ua.on("disconnected", () => {
+      if (u !== ua) return; // logged out or logged in again
+      if (session) lose();
+      else status("Not connected.");
+      if (everConnected) error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
+      // Never connected from a page this origin served: the WebSocket itself is refused.
+      else error("Cannot reach the server's WebSocket. If the browser warned about the certificate, open " +
+        location.origin + " and accept it, then log in again.");
     });
     ua.on("registered", () => {
+      error("");
       status("Registered as " + ext + ".");
       $("who").textContent = "Extension " + ext;
       show(["login"], false);
@@ -100,7 +145,8 @@
       // The call's id, for the operator (`softswitch call show ID`).
       if (e.request && e.request.call_id && !session) {
         lastCallID = e.request.call_id;
-        $("callid").textContent = "Last call id (for support): " + lastCallID;
+        $("callidtext").textContent = "Last call id (give this to your administrator): " + lastCallID;
+        $("copyid").textContent = "Copy";
         $("callid").hidden = false;
       }
       adopt(e.session, e.originator === "remote");
@@ -116,28 +162,122 @@
     session = s;
     s.on("peerconnection", (e) => watchTracks(e.peerconnection));
     if (s.connection) watchTracks(s.connection);
-    s.on("progress", () => status(incoming ? "Incoming call from " + s.remote_identity.uri.user + "…" : "Ringing…"));
-    s.on("accepted", () => status("In call."));
+    incomingCall = incoming;
+    answeredAt = 0;
+    if (incoming) number = s.remote_identity.uri.user;
+    ctx();
+    s.on("progress", (e) => {
+      if (incoming) return;
+      status("Ringing " + number + "…");
+      // Early media (183 with SDP) carries the far end's own ringback or announcement.
+      const early = e.response && e.response.status_code === 183 && e.response.body;
+      if (early) tones.stop();
+      else if (!tones.playing()) tones.ringback();
+    });
+    s.on("accepted", () => {
+      tones.stop();
+      answeredAt = Date.now();
+      show(["incoming"], false);
+      show(["hold", "xfer", "timer"], true);
+      status("In call with " + number + ".");
+    });
     s.on("confirmed", () => {
-      status("In call.");
+      status("In call with " + number + ".");
       startStats();
     });
-    s.on("ended", (e) => finished("Call ended (" + (e.cause || "hangup") + ")."));
-    s.on("failed", (e) => finished("Call failed: " + (e.cause || "unknown") + "."));
+    s.on("ended", (e) => finished(words.ended({ cause: e.cause, originator: e.originator, number }), "answered"));
+    s.on("failed", (e) => {
+      const code = e.message && e.message.status_code;
+      finished(words.failed({ code, cause: e.cause, originator: e.originator, number, incoming }), incoming ? "missed" : "failed");
+    });
     show(["call", "testcall"], false);
     show(["hangup", "mute"], !incoming);
     show(["answer", "reject"], incoming);
-    if (incoming) status("Incoming call from " + s.remote_identity.uri.user + ".");
+    $("digits").textContent = "";
+    startMeters();
+    if (incoming) {
+      status("Incoming call from " + number + ".");
+      $("incoming").textContent = "Incoming call from " + number;
+      show(["incoming"], true);
+      tones.ringtone();
+    }
   }
 
-  function finished(text) {
+  function startKeepalive() {
+    clearInterval(pingTimer);
+    lastPong = Date.now();
+    pingTimer = setInterval(() => {
+      if (!ua || !ua.isConnected()) {
+        lastPong = Date.now(); // JsSIP is reconnecting by itself
+        return;
+      }
+      if (Date.now() - lastPong > LOST_AFTER_MS) return silentLoss();
+      const u = ua;
+      u.sendOptions("sip:" + location.hostname, null, {
+        eventHandlers: { succeeded: () => u === ua && (lastPong = Date.now()) },
+      });
+    }, PING_EVERY_MS);
+  }
+
+  // silentLoss: the socket is open but the server stopped answering. The
+  // call is lost; a fresh UA reconnects (with JsSIP's backoff) until the
+  // server answers again.
+  function silentLoss() {
+    if (session) lose();
+    else status("Not connected.");
+    const said = lastStatus;
+    login(creds.ext, creds.password);
+    status(said);
+    error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
+  }
+
+  // lose ends a call whose signalling connection is gone.
+  function lose() {
+    const s = session;
+    finished(words.ended({ cause: "Connection Error" }), "lost");
+    try {
+      s.terminate();
+    } catch (e) {
+      // the transport is down: nothing more to tell the server
+    }
+  }
+
+  function finished(text, outcome) {
+    if (!session) return;
     status(text);
+    const seconds = answeredAt ? Math.round((Date.now() - answeredAt) / 1000) : 0;
+    const list = window.recent.add(localStorage, { number, direction: incomingCall ? "in" : "out",
+      outcome: outcome === "answered" ? timerText(seconds) : outcome, at: Date.now(), seconds });
+    window.recent.render($("recent"), list, (n) => ($("number").value = n));
     session = null;
+    answeredAt = 0;
+    tones.stop();
     clearInterval(statsTimer);
     statsTimer = null;
+    clearInterval(meterTimer);
+    meterTimer = null;
     show(["call", "testcall"], true);
-    show(["hangup", "mute", "answer", "reject"], false);
+    show(["hangup", "mute", "answer", "reject", "hold", "xfer", "incoming", "timer"], false);
+    $("mute").textContent = "Mute";
+    $("mute").setAttribute("aria-pressed", "false");
+    $("hold").textContent = "Hold";
+    $("hold").disabled = false;
     $("level").value = 0;
+    $("mic").value = 0;
+  }
+
+  function timerText(seconds) {
+    return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+  }
+
+  // startMeters runs the two meters and the call timer while a call exists.
+  function startMeters() {
+    clearInterval(meterTimer);
+    meterTimer = setInterval(() => {
+      $("mic").value = window.tones.meterLevel(mic, meterBuf);
+      $("level").value = window.tones.meterLevel(heard, meterBuf);
+      if (answeredAt) $("timer").textContent = timerText(Math.floor((Date.now() - answeredAt) / 1000));
+    }, 200);
   }
 
   function watchTracks(pc) {
@@ -145,9 +285,7 @@
       const stream = e.streams[0] || new MediaStream([e.track]);
       $("remote").srcObject = stream;
       const c = ctx();
-      analyser = c.createAnalyser();
-      analyser.fftSize = 8192;
-      c.createMediaStreamSource(stream).connect(analyser);
+      c.createMediaStreamSource(stream).connect(heard);
       c.resume();
     });
   }
@@ -158,7 +296,9 @@
     if (!target) return error("Enter a number to call.");
     try {
       const stream = await localStream();
+      number = target;
       ua.call(target, { mediaStream: stream, pcConfig: { iceServers: [] } });
+      meterMic(stream);
     } catch (e) {
       error(e.message);
     }
@@ -168,7 +308,9 @@
     if (!session) return;
     try {
       const stream = await localStream();
+      tones.stop();
       session.answer({ mediaStream: stream, pcConfig: { iceServers: [] } });
+      meterMic(stream);
       show(["answer", "reject"], false);
       show(["hangup", "mute"], true);
     } catch (e) {
@@ -184,10 +326,17 @@
   function dtmf(digit, how) {
     if (!session) return;
     session.sendDTMF(digit, { transportType: how === "rfc4733" ? "RFC2833" : "INFO", duration: 160 });
+    $("digits").textContent += digit;
+    for (const b of $("pad").children) {
+      if (b.textContent !== digit) continue;
+      b.classList.add("sent");
+      setTimeout(() => b.classList.remove("sent"), 250);
+    }
   }
 
   // analysis measures what we hear: dominant frequency and level.
   function analysis() {
+    const analyser = heard;
     if (!analyser) return { hz: 0, dBFS: -Infinity };
     const n = analyser.fftSize;
     const time = new Float32Array(n);
@@ -226,13 +375,11 @@
   function startStats() {
     clearInterval(statsTimer);
     statsTimer = setInterval(async () => {
-      const a = analysis();
-      $("level").value = Math.max(0, Math.min(1, (a.dBFS + 60) / 60));
       const s = await stats();
-      if (!s) return;
+      if (!s || !session) return;
       const rtt = s.rtt === null ? "" : ", round trip " + Math.round(s.rtt * 1000) + " ms";
-      status("In call: " + (s.codec || "?").replace("audio/", "") + ", " + s.packetsReceived + " packets, " +
-        s.packetsLost + " lost" + rtt + ".");
+      status("In call with " + number + ": " + (s.codec || "?").replace("audio/", "") + ", " + s.packetsReceived +
+        " packets, " + s.packetsLost + " lost" + rtt + ".");
     }, 1000);
   }
 
@@ -247,13 +394,49 @@
     else $("number").value += e.target.textContent;
   });
   $("call").addEventListener("click", () => call($("number").value.trim()));
+  $("number").addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    if (!session) call($("number").value.trim());
+  });
+  $("hold").addEventListener("click", () => {
+    if (!session) return;
+    const held = session.isOnHold().local;
+    const done = () => {
+      // the re-INVITE was answered: the button tells the new state
+      $("hold").disabled = false;
+      $("hold").setAttribute("aria-pressed", String(!held));
+      $("hold").textContent = held ? "Hold" : "Resume";
+    };
+    $("hold").disabled = true; // one re-INVITE at a time
+    const sent = held ? session.unhold({}, done) : session.hold({}, done);
+    if (!sent) $("hold").disabled = false;
+  });
+  $("xfer").addEventListener("click", () => {
+    const target = $("number").value.trim();
+    if (!session) return;
+    if (!target) return error("Type the number to transfer to, then press Transfer.");
+    error("");
+    session.refer(target);
+    status("Transferring " + number + " to " + target + "…");
+  });
+  $("copyid").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(lastCallID);
+      $("copyid").textContent = "Copied";
+    } catch (e) {
+      getSelection().selectAllChildren($("callidtext")); // copy by hand
+    }
+  });
   $("testcall").addEventListener("click", () => call("07010002000"));
   $("answer").addEventListener("click", answer);
   $("reject").addEventListener("click", () => session && session.terminate({ status_code: 603 }));
   $("hangup").addEventListener("click", hangup);
   $("logout").addEventListener("click", () => {
-    if (ua) ua.stop();
+    const u = ua;
     ua = null;
+    clearInterval(pingTimer);
+    if (u) u.stop();
     show(["phone"], false);
     show(["login"], true);
     status("Not logged in.");
@@ -304,6 +487,7 @@
     if ($("chatto").value && $("chattext").value) sendMessage($("chatto").value, $("chattext").value);
     $("chattext").value = "";
   });
+  window.recent.render($("recent"), window.recent.load(localStorage), (n) => ($("number").value = n));
 
   window.phone = {
     login,
@@ -319,6 +503,18 @@
     },
     analysis,
     stats,
+    // levels: the two meters, 0..1: what we send and what we hear.
+    levels: () => ({ mic: window.tones.meterLevel(mic, meterBuf), far: window.tones.meterLevel(heard, meterBuf) }),
+    mute: (on) => session && (on ? session.mute({ audio: true }) : session.unmute({ audio: true })),
+    ringing: () => !$("incoming").hidden,
+    ringtone: () => !!tones && tones.playing(),
+    digits: () => $("digits").textContent,
+    timer: () => ($("timer").hidden ? "" : $("timer").textContent),
+    recent: () => window.recent.load(localStorage),
+    pressEnter: (n) => {
+      $("number").value = n;
+      $("number").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    },
     setTone: (hz) => {
       toneHz = hz || 0;
       $("tone").checked = toneHz > 0;
