@@ -7,9 +7,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strings"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
