@@ -63,6 +63,14 @@ func TestRecordAndSay(t *testing.T) {
 	if cdr := runCLI(t, "cdr", "list", "--data", s.data); !strings.Contains(cdr, `recorded="3.0"`) {
 		t.Fatalf("CDR lacks recorded=3.0:\n%s", cdr)
 	}
+	// The export carries the variables too, parsed by encoding/csv and encoding/json.
+	rows, js := cdrExport(t, s.data)
+	if len(rows) != 1 || rows[0]["var.recorded"] != "3.0" || rows[0]["var.stop"] != "max" || rows[0]["caller"] != "1001" {
+		t.Fatalf("CDR csv: %v", rows)
+	}
+	if vars, _ := js[0]["vars"].(map[string]any); len(js) != 1 || vars["recorded"] != "3.0" || vars["stop"] != "max" {
+		t.Fatalf("CDR json: %v", js)
+	}
 }
 
 // findPrompt returns where the shipped prompt name best matches pcm (8 kHz)

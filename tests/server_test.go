@@ -93,6 +93,7 @@ func startServer(t *testing.T, data string, extraArgs ...string) *server {
 	t.Helper()
 	if data == "" {
 		data = t.TempDir()
+		runCLI(t, "init", "--data", data) // user add refuses a directory without a database
 		for ext, pw := range testUsers {
 			runCLI(t, "user", "add", ext, "--password", pw, "--data", data)
 		}

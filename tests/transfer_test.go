@@ -23,6 +23,7 @@ var transferUsers = map[string]string{"1001": testUsers["1001"], "1002": testUse
 func startTransferServer(t *testing.T) *server {
 	t.Helper()
 	data := t.TempDir()
+	runCLI(t, "init", "--data", data)
 	for ext, pw := range transferUsers {
 		runCLI(t, "user", "add", ext, "--password", pw, "--data", data)
 	}

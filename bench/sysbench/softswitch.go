@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -66,6 +67,11 @@ type softswitch struct {
 
 // addUsers creates the users with `softswitch user add`, a few at a time.
 func addUsers(ctx context.Context, bin, data string, users []user) error {
+	// user add refuses a directory without a database; a binary older
+	// than `init` creates it itself.
+	if out, err := exec.CommandContext(ctx, bin, "init", "--data", data).CombinedOutput(); err != nil && !strings.Contains(string(out), "unknown command") {
+		return fmt.Errorf("init %s: %v: %s", data, err, out)
+	}
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -70,8 +70,23 @@ func writeRecord(w io.Writer, r store.CDR) {
 
 // callCmd implements `softswitch call show ID`.
 func callCmd(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "show" {
-		return usageError("call: want show ID")
+	_, rest, err := subcommand(stdout, "call", map[string]string{"show": "ladder, SDPs and verdicts of a recent call"}, []string{"show"}, args)
+	if err != nil {
+		return err
 	}
-	return argCmd("call show", args[1:], stdout)
+	c := newCommand(stdout, "call show", "ID", "Show a recent call's ladder, SDPs and verdicts (softswitch calls lists the ids).")
+	data := c.dataFlag()
+	pos, err := c.parseN(rest, "ID")
+	if err != nil {
+		return err
+	}
+	if strings.ContainsAny(pos[0], " \t\n") || pos[0] == "" {
+		return usageError(fmt.Sprintf("call show: %q: a call id holds no spaces", pos[0]))
+	}
+	text, err := controlCall(*data, "call show "+pos[0])
+	if err != nil {
+		return fmt.Errorf("call show: %w", err)
+	}
+	_, err = io.WriteString(stdout, text)
+	return err
 }

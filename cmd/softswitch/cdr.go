@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,29 +10,44 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store"
 )
 
-// cdrCmd implements `softswitch cdr list [--last N] [--open] [--data DIR]`.
+// cdrCmd implements `softswitch cdr list [filters] [--format F]`.
 // Finished calls are listed: those a crash cut say "interrupted" in CAUSE,
 // their duration running to the server's last heartbeat. --open lists the
 // calls in progress instead (CAUSE: ringing or up; after a crash, until the
 // next start closes them, the calls it cut).
 func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "list" {
-		return usageError("cdr: want list")
+	_, rest, err := subcommand(stdout, "cdr", map[string]string{"list": "call detail records, filtered, as a table, CSV or JSON"}, []string{"list"}, args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("cdr list", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	data := fs.String("data", "./data", "data directory")
-	last := fs.Int("last", 20, "how many of the latest records (0: all)")
-	open := fs.Bool("open", false, "list the calls in progress")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError("cdr list: " + err.Error())
+	c := newCommand(stdout, "cdr list", "", "List call detail records, oldest first: those matching every filter given, the latest --last of them.")
+	data := c.dataFlag()
+	last := c.fs.Int("last", 20, "how many of the latest matching records (0: all)")
+	open := c.fs.Bool("open", false, "list the calls in progress instead")
+	var f cdrFilter
+	c.fs.Func("since", "records of calls started at or after T (2006-01-02, \"2006-01-02 15:04\", RFC 3339, or a duration ago: 90m)", timeFlag(&f.since))
+	c.fs.Func("until", "records of calls started before T (same forms as --since)", timeFlag(&f.until))
+	c.fs.StringVar(&f.ext, "ext", "", "records where EXT is the caller, the destination or the target")
+	c.fs.StringVar(&f.cause, "cause", "", "records with this cause (normal, busy, no-answer, interrupted, ...)")
+	format := c.fs.String("format", "table", "table, csv or json (csv and json carry every field and the call:set variables)")
+	if _, err := c.parseN(rest); err != nil {
+		return err
 	}
-	st, err := openStore(ctx, *data)
+	if *last < 0 {
+		return usageError(fmt.Sprintf("cdr list: --last %d: want 0 (all) or more", *last))
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return usageError(fmt.Sprintf("cdr list: --format %q: want table, csv or json", *format))
+	}
+	st, err := openExistingStore(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -42,20 +56,28 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if *open {
 		cdrs, err = st.OpenCDRs(ctx)
 	} else {
-		cdrs, err = st.CDRs(ctx, *last)
+		cdrs, err = st.CDRs(ctx, 0)
 	}
 	if err != nil {
 		return fmt.Errorf("cdr list: %w", err)
+	}
+	cdrs = f.apply(cdrs, *last)
+	switch *format {
+	case "csv":
+		return writeCDRsCSV(stdout, cdrs)
+	case "json":
+		return writeCDRsJSON(stdout, cdrs)
 	}
 	writeCDRs(stdout, cdrs, time.Now())
 	return nil
 }
 
-// writeCDRs prints one line per record; an open record shows its state as
-// the cause and its duration so far.
+// writeCDRs prints one line per record in aligned columns; an open record
+// shows its state as the cause and its duration so far. The variables
+// (call:set) follow the Call-ID as name="value" pairs.
 func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
-	fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4s %4s %-7s %s\n",
-		"START", "CALLER", "DESTINATION", "TARGET", "CAUSE", "DURATION", "SIDE", "SIP", "Q850", "CODECS", "CALL-ID")
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "START\tCALLER\tDESTINATION\tTARGET\tCAUSE\tDURATION\tSIDE\tSIP\tQ850\tCODECS\tCALL-ID")
 	for _, c := range cdrs {
 		cause, d := c.Cause, c.Duration()
 		if c.Open() {
@@ -64,17 +86,32 @@ func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 				d = now.Sub(c.Answer)
 			}
 		}
-		fmt.Fprintf(w, "%-20s %-8s %-14s %-16s %-12s %8s %-12s %4d %4d %-7s %s%s",
-			c.Start.Local().Format("2006-01-02 15:04:05"), dash(c.Caller), dash(c.Destination), dash(c.Target), cause,
-			d.Round(time.Second), dash(c.Side), c.SIPCode, c.Q850, dash(c.CodecA)+"/"+dash(c.CodecB), c.CallID, varsText(c.Vars))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s%s",
+			c.Start.Local().Format("2006-01-02 15:04:05"), cell(c.Caller), cell(c.Destination), cell(c.Target), cell(cause),
+			d.Round(time.Second), cell(c.Side), c.SIPCode, c.Q850, cell(c.CodecA)+"/"+cell(c.CodecB), c.CallID, varsText(c.Vars))
 		if c.TransferredFrom != "" {
-			fmt.Fprintf(w, " transferred-from=%s", c.TransferredFrom)
+			fmt.Fprintf(tw, " transferred-from=%s", c.TransferredFrom)
 		}
 		if c.Cause == store.CauseTransferred {
-			fmt.Fprintf(w, " uid=%s", c.UID)
+			fmt.Fprintf(tw, " uid=%s", c.UID)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(tw)
 	}
+	tw.Flush()
+}
+
+// cell is a table value: "-" for none, and never a tab, newline or space
+// that would shift the columns.
+func cell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, s)
 }
 
 // closeInterruptedCDRs closes the records a crash left open: at start,

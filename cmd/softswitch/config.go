@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -137,7 +138,6 @@ func defaultConfig() Config {
 		WebRTCPort: 8443,
 		Dialplan:   "scripts/dialplan.lua",
 		LogLevel:   "info",
-		DemoUsers:  true,
 	}
 }
 
@@ -152,6 +152,43 @@ func loadConfigFile(cfg *Config, path string) error {
 	// An empty file is fine: yaml.v3 reports it as io.EOF.
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("config %s: %w", path, oneLineError{err})
+	}
+	return resolveConfigPaths(cfg, raw, filepath.Dir(path))
+}
+
+// configPaths are the keys holding file or directory names; nil: not in
+// the file.
+type configPaths struct {
+	Data     *string `yaml:"data"`
+	Dialplan *string `yaml:"dialplan"`
+	TLSCert  *string `yaml:"tls_cert"`
+	TLSKey   *string `yaml:"tls_key"`
+	MOH      *string `yaml:"moh"`
+	Prompts  struct {
+		Dir *string `yaml:"dir"`
+	} `yaml:"prompts"`
+}
+
+// resolveConfigPaths makes the relative paths the file names relative to
+// its directory, dir, whatever the working directory. moh is a path only
+// when it names a .wav file or holds a slash (else a prompt name or off).
+func resolveConfigPaths(cfg *Config, raw []byte, dir string) error {
+	var p configPaths
+	if err := yaml.Unmarshal(raw, &p); err != nil {
+		return fmt.Errorf("config: %w", oneLineError{err})
+	}
+	fix := func(src *string, dst *string) {
+		if src != nil && *src != "" && !filepath.IsAbs(*src) {
+			*dst = filepath.Join(dir, *src)
+		}
+	}
+	fix(p.Data, &cfg.Data)
+	fix(p.Dialplan, &cfg.Dialplan)
+	fix(p.TLSCert, &cfg.TLSCert)
+	fix(p.TLSKey, &cfg.TLSKey)
+	fix(p.Prompts.Dir, &cfg.Prompts.Dir)
+	if p.MOH != nil && (strings.HasSuffix(*p.MOH, ".wav") || strings.Contains(*p.MOH, "/")) {
+		fix(p.MOH, &cfg.MOH)
 	}
 	return nil
 }

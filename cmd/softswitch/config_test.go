@@ -27,7 +27,7 @@ func TestParseServeFlags(t *testing.T) {
 		check   func(Config) bool
 	}{
 		{"defaults", nil, "", func(c Config) bool {
-			return c.SIP == "0.0.0.0:5060" && c.SIPTLS == "0.0.0.0:5061" && c.HTTPS == "0.0.0.0:8443" && c.WS == "" && c.Data == "./data" && c.DemoUsers
+			return c.SIP == "0.0.0.0:5060" && c.SIPTLS == "0.0.0.0:5061" && c.HTTPS == "0.0.0.0:8443" && c.WS == "" && c.Data == "./data" && !c.DemoUsers
 		}},
 		{"file", []string{"--config", file}, "", func(c Config) bool {
 			return c.SIP == "127.0.0.1:5070" && c.SIPTLS == "" && c.WS == "127.0.0.1:8080" && c.Registrar.MinExpires == 30 && c.Auth.NonceTTL == 2*time.Minute
@@ -88,8 +88,12 @@ func TestShippedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := defaultConfig()
-	if cfg.SIP != def.SIP || cfg.HTTPS != def.HTTPS || cfg.SIPTLS != def.SIPTLS || cfg.Data != def.Data {
+	if cfg.SIP != def.SIP || cfg.HTTPS != def.HTTPS || cfg.SIPTLS != def.SIPTLS {
 		t.Fatalf("shipped config differs from the defaults it documents: %+v", cfg)
+	}
+	// Its paths are relative to configs/: make run (from the checkout) uses ./data and scripts/.
+	if cfg.Data != filepath.Join("..", "..", "data") || cfg.Dialplan != filepath.Join("..", "..", "scripts", "dialplan.lua") || !cfg.DemoUsers {
+		t.Fatalf("shipped config: data %q, dialplan %q, demo users %v", cfg.Data, cfg.Dialplan, cfg.DemoUsers)
 	}
 }
 
@@ -100,6 +104,16 @@ func TestUserCommands(t *testing.T) {
 		var out, errb bytes.Buffer
 		code := run(ctx, append(args, "--data", data), &out, &errb)
 		return code, out.String(), errb.String()
+	}
+	// No database yet: refused, nothing created; init makes one.
+	if code, _, errs := call("user", "add", "2001"); code != 1 || !strings.Contains(errs, "no softswitch database in "+data) {
+		t.Fatalf("user add without a database: %d %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(data, "softswitch.db")); err == nil {
+		t.Fatal("user add created a database")
+	}
+	if code, _, errs := call("init"); code != 0 {
+		t.Fatalf("init: %d %q", code, errs)
 	}
 	if code, out, _ := call("user", "add", "2001", "--name", "Alice"); code != 0 || !strings.Contains(out, "password ") {
 		t.Fatalf("add with generated password: %d %q", code, out)

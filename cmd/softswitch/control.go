@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -228,18 +227,15 @@ func controlStream(ctx context.Context, data, cmd string, w io.Writer) error {
 	return nil
 }
 
-// controlCmd implements `softswitch reload` and `softswitch trunk status`.
-func controlCmd(name, cmd string, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	data := fs.String("data", "./data", "data directory of the running server")
-	if err := fs.Parse(args); err != nil {
-		return usageError(name + ": " + err.Error())
+// controlCmd implements `softswitch reload` and `softswitch trunk status`:
+// the command's name goes to the running server as is.
+func controlCmd(stdout io.Writer, name, about string, args []string) error {
+	c := newCommand(stdout, name, "", "Ask the running server to "+about+".")
+	data := c.dataFlag()
+	if _, err := c.parseN(args); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0)))
-	}
-	text, err := controlCall(*data, cmd)
+	text, err := controlCall(*data, name)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -247,22 +243,18 @@ func controlCmd(name, cmd string, args []string, stdout io.Writer) error {
 	return err
 }
 
-// argCmd implements control commands that take positional arguments
-// (`softswitch log-level debug`): they are sent after the command's name.
-func argCmd(name string, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	data := fs.String("data", "./data", "data directory of the running server")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return usageError(name + ": " + err.Error())
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+// argCmd implements control commands that take up to max positional
+// arguments (`softswitch log-level debug`): they are sent after the
+// command's name.
+func argCmd(stdout io.Writer, name, synopsis, about string, max int, args []string) error {
+	c := newCommand(stdout, name, synopsis, "Ask the running server to "+about+".")
+	data := c.dataFlag()
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > max {
+		return usageError(fmt.Sprintf("%s: unexpected argument %q (want %s)", name, pos[max], synopsis))
 	}
 	for _, a := range pos {
 		if a == "" || strings.ContainsAny(a, " \t\n") {

@@ -173,48 +173,48 @@ func hangupArgs(args []string) (string, leg.Cause, error) {
 // callsCmd implements `softswitch calls [--json]` and `softswitch calls
 // hangup ID [--cause CAUSE]`.
 func callsCmd(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("calls", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	data := fs.String("data", "./data", "data directory of the running server")
-	asJSON := fs.Bool("json", false, "print JSON")
-	cause := fs.String("cause", "", "hangup cause")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return usageError("calls: " + err.Error())
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	if len(args) > 0 && args[0] == "hangup" {
+		return callsHangupCmd(args[1:], stdout)
+	}
+	c := newCommand(stdout, "calls", "", "List the calls in progress on the running server (softswitch calls hangup --help: end one).")
+	data := c.dataFlag()
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fmt.Sprintf("calls: unknown subcommand %q (want hangup)", pos[0]))
 	}
 	cmd := "calls"
-	switch {
-	case len(pos) == 0:
-		if *cause != "" {
-			return usageError("calls: --cause goes with hangup")
-		}
-		if *asJSON {
-			cmd += " --json"
-		}
-	case pos[0] == "hangup":
-		if len(pos) != 2 || strings.ContainsAny(pos[1], " \t\n") || pos[1] == "" {
-			return usageError("calls hangup: want one call id (softswitch calls lists them)")
-		}
-		cmd = "calls hangup " + pos[1]
-		if *cause != "" {
-			if strings.ContainsAny(*cause, " \t\n") {
-				return usageError("calls hangup: bad --cause")
-			}
-			cmd += " --cause " + *cause
-		}
-	default:
-		return usageError(fmt.Sprintf("calls: unexpected argument %q (want hangup ID)", pos[0]))
+	if *asJSON {
+		cmd += " --json"
 	}
-	text, err := controlCall(*data, cmd)
+	return controlPrint(*data, "calls", cmd, stdout)
+}
+
+func callsHangupCmd(args []string, stdout io.Writer) error {
+	c := newCommand(stdout, "calls hangup", "ID", "End a call in progress with a cause (softswitch calls lists the ids).")
+	data := c.dataFlag()
+	cause := c.fs.String("cause", "normal", "hangup cause (normal, busy, declined, unavailable, congestion, ...)")
+	pos, err := c.parseN(args, "ID")
 	if err != nil {
-		return fmt.Errorf("calls: %w", err)
+		return err
+	}
+	if strings.ContainsAny(pos[0], " \t\n") || pos[0] == "" {
+		return usageError("calls hangup: want one call id (softswitch calls lists them)")
+	}
+	if _, ok := leg.CauseFromName(*cause); !ok {
+		return usageError(fmt.Sprintf("calls hangup: unknown --cause %q (normal, busy, declined, unavailable, congestion, ...)", *cause))
+	}
+	return controlPrint(*data, "calls hangup", "calls hangup "+pos[0]+" --cause "+*cause, stdout)
+}
+
+// controlPrint sends cmd to the running server and prints its answer.
+func controlPrint(data, name, cmd string, stdout io.Writer) error {
+	text, err := controlCall(data, cmd)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	_, err = io.WriteString(stdout, text)
 	return err

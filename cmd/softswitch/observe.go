@@ -222,31 +222,33 @@ func (o *observability) trace(ctx context.Context, args []string, w io.Writer) e
 
 // traceCmd implements `softswitch trace [--ext EXT | --call ID | --method M] [--count N]`.
 func traceCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	var data = "./data"
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "--data" || a == "-data":
-			if i+1 >= len(args) {
-				return usageError("trace: --data needs a directory")
-			}
-			data = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--data="):
-			data = strings.TrimPrefix(a, "--data=")
-		default:
-			rest = append(rest, a)
-		}
-	}
-	if _, _, err := traceFlags(rest); err != nil {
+	c := newCommand(stdout, "trace", "", "Stream the running server's SIP messages that match every filter given, until interrupted or --count.")
+	data := c.dataFlag()
+	var f siptrace.Filter
+	c.fs.StringVar(&f.Ext, "ext", "", "extension in From, To or the Request-URI")
+	c.fs.StringVar(&f.CallID, "call", "", "Call-ID")
+	c.fs.StringVar(&f.Method, "method", "", "request method (responses by their CSeq method)")
+	count := c.fs.Int("count", 0, "stop after this many messages (0: until interrupted)")
+	if _, err := c.parseN(args); err != nil {
 		return err
 	}
-	for _, a := range rest {
-		if strings.ContainsAny(a, " \t\n") {
-			return usageError("trace: " + strconv.Quote(a) + ": values cannot hold spaces")
-		}
+	if *count < 0 {
+		return usageError("trace: --count must not be negative")
 	}
-	if err := controlStream(ctx, data, strings.Join(append([]string{"trace"}, rest...), " "), stdout); err != nil {
+	cmd := []string{"trace"}
+	for _, kv := range []struct{ k, v string }{{"ext", f.Ext}, {"call", f.CallID}, {"method", f.Method}} {
+		if kv.v == "" {
+			continue
+		}
+		if strings.ContainsAny(kv.v, " \t\n") {
+			return usageError("trace: --" + kv.k + " " + strconv.Quote(kv.v) + ": values cannot hold spaces")
+		}
+		cmd = append(cmd, "--"+kv.k, kv.v)
+	}
+	if *count > 0 {
+		cmd = append(cmd, "--count", strconv.Itoa(*count))
+	}
+	if err := controlStream(ctx, *data, strings.Join(cmd, " "), stdout); err != nil {
 		return fmt.Errorf("trace: %w", err)
 	}
 	return nil

@@ -30,9 +30,15 @@ import (
 // parseServeFlags resolves the configuration: defaults, then the file,
 // then the flags given on the command line.
 func parseServeFlags(args []string) (Config, error) {
+	return parseServeArgs(args, io.Discard)
+}
+
+// parseServeArgs is parseServeFlags printing -h/--help to stdout.
+func parseServeArgs(args []string, stdout io.Writer) (Config, error) {
 	cfg := defaultConfig()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	c := newCommand(stdout, "serve", "", "Run the softswitch. Defaults, then the --config file (its relative paths resolve against its "+
+		"directory), then the flags (relative to the working directory). Without a config no demo extensions are created.")
+	fs := c.fs
 	configPath := fs.String("config", "", "YAML configuration file")
 	data := fs.String("data", "", "data directory (database, dev certificate)")
 	sipAddr := fs.String("sip", "", "SIP UDP and TCP listen address")
@@ -46,11 +52,8 @@ func parseServeFlags(args []string) (Config, error) {
 	webrtcPort := fs.Int("webrtc-port", -1, "UDP port shared by all browser media (0: the OS chooses)")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles on this loopback host:port (off by default)")
 	metrics := fs.String("metrics", "", "serve Prometheus metrics, /healthz and /readyz on host:port (off by default)")
-	if err := fs.Parse(args); err != nil {
-		return cfg, usageError("serve: " + err.Error())
-	}
-	if fs.NArg() > 0 {
-		return cfg, usageError(fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0)))
+	if _, err := c.parseN(args); err != nil {
+		return cfg, err
 	}
 	if *configPath != "" {
 		if err := loadConfigFile(&cfg, *configPath); err != nil {
@@ -88,8 +91,14 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseServeFlags(args)
+	cfg, err := parseServeArgs(args, stdout)
 	if err != nil {
+		return err
+	}
+	// Every check that can fail before anything is created: a data
+	// directory, a database or demo passwords printed once must not be
+	// left behind by a start that then fails.
+	if err := preflight(cfg); err != nil {
 		return err
 	}
 	lvl, _ := parseLevel(cfg.LogLevel)
@@ -116,12 +125,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.DemoUsers {
-		if err := createDemoUsers(ctx, st, realm, stdout); err != nil {
-			return err
-		}
-	}
-
 	srv, err := sipserver.New(sipserver.Config{UserAgent: cfg.ServerHeader, MaxMessageSize: cfg.MaxMessageSize,
 		RateLimit: cfg.RateLimit, Conns: connLimits(cfg.Connections, log)}, log)
 	if err != nil {
@@ -232,6 +235,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ctl.close()
+	// Last: demo passwords are printed once, for a server that runs.
+	if cfg.DemoUsers {
+		if err := createDemoUsers(ctx, st, realm, stdout); err != nil {
+			return err
+		}
+	}
 	health.ready.Store(true)
 	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data, "trunks", len(cfg.Trunks))
 	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, rl, log)

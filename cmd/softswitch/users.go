@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,34 +20,68 @@ const defaultRealm = "softswitch"
 
 var extPattern = regexp.MustCompile(`^[0-9A-Za-z_.+-]{1,32}$`)
 
+var userSubs = map[string]string{
+	"add":    "add an extension",
+	"passwd": "change an extension's password",
+	"del":    "delete an extension",
+	"list":   "list the extensions and their registrations",
+}
+
 func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError("user: want add, passwd, del or list")
+	return userCmdIO(ctx, args, os.Stdin, stdout)
+}
+
+// userCmdIO implements `softswitch user add|passwd|del|list`; passwords
+// come from --password, stdin (--password-stdin) or a prompt on the
+// terminal without echo, else are generated and printed.
+func userCmdIO(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	sub, rest, err := subcommand(stdout, "user", userSubs, []string{"add", "passwd", "del", "list"}, args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	data := fs.String("data", "./data", "data directory")
-	password := fs.String("password", "", "password (generated and printed when empty)")
-	name := fs.String("name", "", "display name")
-	sub := args[0]
-	rest := args[1:]
+	syn, about := "EXT", map[string]string{
+		"add":    "Add the extension EXT (letters, digits, _.+-; 1-32). On a terminal the password is asked for without echo; an empty answer, or no terminal, generates one and prints it.",
+		"passwd": "Change the password of EXT. On a terminal the password is asked for without echo; an empty answer, or no terminal, generates one and prints it.",
+		"del":    "Delete the extension EXT and its registrations.",
+		"list":   "List the extensions and their current registrations.",
+	}[sub]
+	if sub == "list" {
+		syn = ""
+	}
+	c := newCommand(stdout, "user "+sub, syn, about)
+	data := c.dataFlag()
+	var password, name *string
+	var pwStdin *bool
+	if sub == "add" || sub == "passwd" {
+		password = c.fs.String("password", "", "the password (visible to other users in ps and kept in shell history: prefer --password-stdin or the prompt)")
+		pwStdin = c.fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	}
+	if sub == "add" {
+		name = c.fs.String("name", "", "display name")
+	}
+	var pos []string
+	if syn == "" {
+		pos, err = c.parseN(rest)
+	} else {
+		pos, err = c.parseN(rest, syn)
+	}
+	if err != nil {
+		return err
+	}
 	var ext string
-	if sub != "list" {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return usageError("user " + sub + ": missing EXT")
-		}
-		ext, rest = rest[0], rest[1:]
+	if syn != "" {
+		ext = pos[0]
 		if !extPattern.MatchString(ext) {
 			return usageError(fmt.Sprintf("user %s: %q is not a valid extension (letters, digits, _.+- ; 1-32)", sub, ext))
 		}
 	}
-	if err := fs.Parse(rest); err != nil {
-		return usageError("user " + sub + ": " + err.Error())
+	var pw string
+	if password != nil {
+		if pw, err = readPassword(*password, *pwStdin, stdin, stdout); err != nil {
+			return fmt.Errorf("user %s: %w", sub, err)
+		}
 	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("user %s: unexpected argument %q", sub, fs.Arg(0)))
-	}
-	st, err := openStore(ctx, *data)
+	st, err := openExistingStore(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -59,7 +92,7 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch sub {
 	case "add":
-		pw, generated, err := passwordOrNew(*password)
+		pw, generated, err := passwordOrNew(pw)
 		if err != nil {
 			return err
 		}
@@ -72,7 +105,7 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "added %s\n", ext)
 		}
 	case "passwd":
-		pw, generated, err := passwordOrNew(*password)
+		pw, generated, err := passwordOrNew(pw)
 		if err != nil {
 			return err
 		}
@@ -97,8 +130,6 @@ func userCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "deleted %s\n", ext)
 	case "list":
 		return listUsers(ctx, st, stdout)
-	default:
-		return usageError(fmt.Sprintf("user: unknown subcommand %q", sub))
 	}
 	return nil
 }
@@ -127,6 +158,15 @@ func listUsers(ctx context.Context, st *store.Store, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%-10s %-24s %s\n", u.Ext, u.Name, strings.Join(regs, "; "))
 	}
 	return nil
+}
+
+// openExistingStore opens the database of a data directory a server has
+// run on: every command but serve refuses to create one.
+func openExistingStore(ctx context.Context, dir string) (*store.Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, "softswitch.db")); err != nil {
+		return nil, fmt.Errorf("no softswitch database in %s: run `softswitch serve --data %s` (or `softswitch init --data %s`) first, or pass --data", dir, dir, dir)
+	}
+	return openStore(ctx, dir)
 }
 
 func openStore(ctx context.Context, dir string) (*store.Store, error) {
@@ -213,4 +253,28 @@ func tellServer(data string, stdout io.Writer) {
 	if _, err := controlCall(data, usersChanged); err != nil {
 		fmt.Fprintf(stdout, "note: no running server was told (%v); a running one sees the change within %s\n", err, store.DefaultUserCacheTTL)
 	}
+}
+
+// initCmd implements `softswitch init [--data DIR]`: create the data
+// directory and its database (no extensions), so that `user add` can
+// provision before the first `serve`.
+func initCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand(stdout, "init", "", "Create the data directory and an empty database (no extensions); an existing one is left as is.")
+	data := c.dataFlag()
+	if _, err := c.parseN(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o750); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := ensureRealm(ctx, st); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database ready in %s\n", *data)
+	return nil
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -37,23 +35,21 @@ func startVoicemail(cfg Config, host string, srv *sipserver.Server, st *store.St
 
 // voicemailCmd implements `softswitch voicemail list EXT`.
 func voicemailCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) < 2 || args[0] != "list" || strings.HasPrefix(args[1], "-") {
-		return usageError("voicemail: want list EXT")
+	_, rest, err := subcommand(stdout, "voicemail", map[string]string{"list": "an extension's messages"}, []string{"list"}, args)
+	if err != nil {
+		return err
 	}
-	ext := args[1]
+	c := newCommand(stdout, "voicemail list", "EXT", "List the voicemail messages of EXT: id, time, caller, duration, new or heard, file.")
+	data := c.dataFlag()
+	pos, err := c.parseN(rest, "EXT")
+	if err != nil {
+		return err
+	}
+	ext := pos[0]
 	if !extPattern.MatchString(ext) {
 		return usageError(fmt.Sprintf("voicemail list: %q is not a valid extension", ext))
 	}
-	fs := flag.NewFlagSet("voicemail list", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	data := fs.String("data", "./data", "data directory")
-	if err := fs.Parse(args[2:]); err != nil {
-		return usageError("voicemail list: " + err.Error())
-	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("voicemail list: unexpected argument %q", fs.Arg(0)))
-	}
-	st, err := openStore(ctx, *data)
+	st, err := openExistingStore(ctx, *data)
 	if err != nil {
 		return err
 	}
