@@ -18,14 +18,26 @@ import (
 // and returns its stderr.
 func runCLIFail(t *testing.T, args ...string) string {
 	t.Helper()
+	return runCLIExit(t, 1, args...)
+}
+
+// runCLIUsage runs a softswitch command that must be refused as a usage
+// error (exit status 2) and returns its stderr.
+func runCLIUsage(t *testing.T, args ...string) string {
+	t.Helper()
+	return runCLIExit(t, 2, args...)
+}
+
+func runCLIExit(t *testing.T, status int, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("softswitch %v: want exit status 1, got %v\n%s", args, err, stderr.String())
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != status {
+		t.Fatalf("softswitch %v: want exit status %d, got %v\n%s", args, status, err, stderr.String())
 	}
 	return stderr.String()
 }
