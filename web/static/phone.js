@@ -116,6 +116,7 @@
     const u = ua;
     ua.on("disconnected", () => {
       if (u !== ua) return; // logged out or logged in again
+      if (mwiSub) mwiSub.stale = true; // the server's NOTIFYs went to the lost socket: subscribe again once registered
       if (session) lose();
       else status("Not connected.");
       if (everConnected) error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
@@ -171,9 +172,10 @@
     $("voicemail").hidden = n === 0;
   }
   // subscribeVoicemail asks the server for our mailbox's state; every
-  // NOTIFY updates the count. A registration refresh keeps the one we have.
+  // NOTIFY updates the count. A registration refresh keeps the one we have;
+  // after a lost WebSocket the next registration subscribes anew.
   function subscribeVoicemail(ext) {
-    if (mwiSub && mwiSub.ua === ua) return;
+    if (mwiSub && mwiSub.ua === ua && !mwiSub.stale) return;
     if (mwiSub) mwiSub.sub.terminate();
     const target = "sip:" + ext + "@" + location.hostname;
     const sub = ua.subscribe(target, "message-summary", "application/simple-message-summary", {
@@ -184,13 +186,14 @@
       voicemailNotified = true;
       showVoicemail(newVoicemails(body));
     });
-    const u = ua;
     sub.on("terminated", () => {
-      if (mwiSub && mwiSub.sub === sub) mwiSub = null;
-      if (u === ua) showVoicemail(0);
+      if (mwiSub && mwiSub.sub !== sub) return; // replaced, or logged out
+      mwiSub = null;
+      showVoicemail(0);
     });
     mwiSub = { ua, sub };
     voicemailNotified = false;
+    showVoicemail(0); // nothing stale from an earlier login until the first NOTIFY
     sub.subscribe();
   }
 
@@ -476,6 +479,8 @@
     const u = ua;
     ua = null;
     clearInterval(pingTimer);
+    if (mwiSub) mwiSub.sub.terminate(); // un-SUBSCRIBE before the socket closes
+    mwiSub = null;
     if (u) u.stop();
     show(["phone"], false);
     show(["login"], true);
