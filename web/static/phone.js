@@ -28,6 +28,9 @@
   let lastPong = 0;
   let creds = null; // {ext, password} for logging in again after a silent loss
   const meterBuf = new Float32Array(2048);
+  let mwiSub = null; // the message-summary subscription to our own extension (RFC 3842)
+  let voicemailNew = 0;
+  let voicemailNotified = false; // a NOTIFY has arrived for the current subscription
 
   function status(text) {
     lastStatus = text;
@@ -113,6 +116,7 @@
     const u = ua;
     ua.on("disconnected", () => {
       if (u !== ua) return; // logged out or logged in again
+      if (mwiSub) mwiSub.stale = true; // the server's NOTIFYs went to the lost socket: subscribe again once registered
       if (session) lose();
       else status("Not connected.");
       if (everConnected) error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
@@ -126,6 +130,7 @@
       $("who").textContent = "Extension " + ext;
       show(["login"], false);
       show(["phone"], true);
+      subscribeVoicemail(ext);
     });
     ua.on("registrationFailed", (e) => {
       const code = e.response && e.response.status_code;
@@ -152,6 +157,44 @@
       adopt(e.session, e.originator === "remote");
     });
     ua.start();
+  }
+
+  // newVoicemails reads "Voice-Message: new/old" (RFC 3842) from a
+  // message-summary body; without that line, Messages-Waiting: yes counts 1.
+  function newVoicemails(body) {
+    const m = /^Voice-Message:\s*(\d+)\s*\/\s*\d+/im.exec(body || "");
+    if (m) return parseInt(m[1], 10);
+    return /^Messages-Waiting:\s*yes/im.test(body || "") ? 1 : 0;
+  }
+  function showVoicemail(n) {
+    voicemailNew = n;
+    $("voicemail").textContent = n + " new voicemail";
+    $("voicemail").hidden = n === 0;
+  }
+  // subscribeVoicemail asks the server for our mailbox's state; every
+  // NOTIFY updates the count. A registration refresh keeps the one we have;
+  // after a lost WebSocket the next registration subscribes anew.
+  function subscribeVoicemail(ext) {
+    if (mwiSub && mwiSub.ua === ua && !mwiSub.stale) return;
+    if (mwiSub) mwiSub.sub.terminate();
+    const target = "sip:" + ext + "@" + location.hostname;
+    const sub = ua.subscribe(target, "message-summary", "application/simple-message-summary", {
+      expires: 3600,
+      contentType: "application/simple-message-summary",
+    });
+    sub.on("notify", (isFinal, request, body) => {
+      voicemailNotified = true;
+      showVoicemail(newVoicemails(body));
+    });
+    sub.on("terminated", () => {
+      if (mwiSub && mwiSub.sub !== sub) return; // replaced, or logged out
+      mwiSub = null;
+      showVoicemail(0);
+    });
+    mwiSub = { ua, sub };
+    voicemailNotified = false;
+    showVoicemail(0); // nothing stale from an earlier login until the first NOTIFY
+    sub.subscribe();
   }
 
   function adopt(s, incoming) {
@@ -436,6 +479,8 @@
     const u = ua;
     ua = null;
     clearInterval(pingTimer);
+    if (mwiSub) mwiSub.sub.terminate(); // un-SUBSCRIBE before the socket closes
+    mwiSub = null;
     if (u) u.stop();
     show(["phone"], false);
     show(["login"], true);
@@ -527,5 +572,8 @@
     error: () => $("error").textContent,
     sendMessage,
     messages: () => chat.slice(),
+    voicemailCount: () => voicemailNew,
+    voicemailSubscribed: () => voicemailNotified,
+    voicemailText: () => ($("voicemail").hidden ? "" : $("voicemail").textContent),
   };
 })();
