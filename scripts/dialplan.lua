@@ -80,6 +80,9 @@
 -- PCMU to phones).
 local TEST_NUMBER = "07010002000"
 
+-- The echo test number: answers and sends the caller's audio back.
+local ECHO_NUMBER = "07010002001"
+
 -- How long an extension rings before giving up with "no-answer".
 local RING_SECONDS = 30
 
@@ -120,6 +123,11 @@ function on_call(call)
   if dest == TEST_NUMBER then
     call:answer()
     call:play("test-audio")
+    return call:hangup()
+  end
+
+  if dest == ECHO_NUMBER then
+    call:echo(300)
     return call:hangup()
   end
 
