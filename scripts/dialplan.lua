@@ -35,6 +35,8 @@
 --                                  record the caller to <data>/recordings/msg-1001.wav;
 --                                  returns the file's path, its seconds and why it
 --                                  stopped: "terminator", "silence", "max"
+--   call:echo(300)                 answer and send the caller's audio back until they
+--                                  hang up or the seconds pass (default 300, max 3600)
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}
 --                                  collect DTMF digits, returns them ("" on timeout)
 --   call:bridge("user/1001", {timeout = 30})
