@@ -52,6 +52,11 @@ call:set("got", tostring(call:get("lang")) .. "," .. tostring(call:get("n")) .. 
 			want: []string{"set slept=yes"},
 		},
 		{
+			name: "echo default and bound",
+			body: `call:echo(); call:echo(2.5)`,
+			want: []string{"echo 5m0s", "echo 2.5s"},
+		},
+		{
 			name: "record defaults",
 			body: `local path, secs, why = call:record("greeting-1001")
 call:set("r", path .. "," .. secs .. "," .. why)`,
@@ -123,6 +128,10 @@ func TestMoreBadArguments(t *testing.T) {
 		{"record terminator number", `call:record("a", {terminator = 5})`, "record: terminator must be a string of DTMF digits"},
 		{"record unknown option", `call:record("a", {maxlen = 5})`, "record: unknown option maxlen (known: max, silence, terminator)"},
 		{"record options string", `call:record("a", "x")`, "record: options must be a table, got string"},
+		{"echo zero", `call:echo(0)`, "echo: seconds must be a number between 0 and 3600, got 0"},
+		{"echo too long", `call:echo(3601)`, "echo: seconds must be a number between 0 and 3600, got 3601"},
+		{"echo string", `call:echo("5")`, "echo: seconds must be a number between 0 and 3600, got 5"},
+		{"echo nan", `call:echo(0/0)`, "echo: seconds must be a number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

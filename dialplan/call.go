@@ -33,6 +33,7 @@ func newCallType(L *lua.LState) *callType {
 		"say_digits": luaSayDigits,
 		"say_number": luaSayNumber,
 		"record":     luaRecord,
+		"echo":       luaEcho,
 
 		"voicemail":          luaVoicemail,
 		"voicemail_messages": luaVoicemailMessages,

@@ -35,6 +35,8 @@
 --                                  record the caller to <data>/recordings/msg-1001.wav;
 --                                  returns the file's path, its seconds and why it
 --                                  stopped: "terminator", "silence", "max"
+--   call:echo(300)                 answer and send the caller's audio back until they
+--                                  hang up or the seconds pass (default 300, max 3600)
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}
 --                                  collect DTMF digits, returns them ("" on timeout)
 --   call:bridge("user/1001", {timeout = 30})
@@ -80,6 +82,9 @@
 -- PCMU to phones).
 local TEST_NUMBER = "07010002000"
 
+-- The echo test number: answers and sends the caller's audio back.
+local ECHO_NUMBER = "07010002001"
+
 -- How long an extension rings before giving up with "no-answer".
 local RING_SECONDS = 30
 
@@ -120,6 +125,11 @@ function on_call(call)
   if dest == TEST_NUMBER then
     call:answer()
     call:play("test-audio")
+    return call:hangup()
+  end
+
+  if dest == ECHO_NUMBER then
+    call:echo(300)
     return call:hangup()
   end
 

@@ -359,3 +359,14 @@ func (s *FakeSession) mailboxChange(ext string, id int64, f func([]dialplan.Voic
 	}
 	return fmt.Errorf("no message %d for %s", id, ext)
 }
+
+var _ dialplan.Echoer = (*FakeSession)(nil)
+
+// Echo records "echo DURATION" and blocks for PlayDelay like Play.
+func (s *FakeSession) Echo(ctx context.Context, d time.Duration) error {
+	s.record("echo %v", d)
+	if err := wait(ctx, s.PlayDelay); err != nil {
+		return err
+	}
+	return s.fail("echo")
+}
