@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 // relatchAfter is how long the latched source must have been silent
@@ -173,7 +173,6 @@ func (t transport) SetReadDeadline(d time.Time) error { return t.e.rtpConn.SetRe
 // lock serialises sentPacket.
 type rtcpSend struct {
 	packets, octets uint32
-	srPackets       uint32 // packets at the last SR
 	lastSR          time.Duration
 	sent            atomic.Uint64
 }
@@ -187,15 +186,8 @@ func (r *rtcpSend) sentPacket(e *Endpoint, h *rtp.Header, n int, dest netip.Addr
 	if now-r.lastSR < e.srInterval || !dest.IsValid() {
 		return
 	}
-	sr := rtcp.SenderReport{
-		SSRC:        h.SSRC,
-		NTPTime:     ntpTime(time.Now()),
-		RTPTime:     h.Timestamp,
-		PacketCount: r.packets,
-		OctetCount:  r.octets,
-	}
-	r.srPackets, r.lastSR = r.packets, now
-	b, err := sr.Marshal()
+	r.lastSR = now
+	b, err := stream.SenderReport(h.SSRC, h.Timestamp, r.packets, r.octets, time.Now())
 	if err != nil {
 		e.log.Debug("rtcp sender report", "err", err)
 		return
@@ -205,12 +197,4 @@ func (r *rtcpSend) sentPacket(e *Endpoint, h *rtp.Header, n int, dest netip.Addr
 		return
 	}
 	r.sent.Add(1)
-}
-
-// ntpTime converts t to the 64-bit NTP format of RTCP (RFC 3550 §4).
-func ntpTime(t time.Time) uint64 {
-	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
-	secs := uint64(t.Unix() + ntpEpochOffset)
-	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
-	return secs<<32 | frac
 }

@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"time"
+
 	"github.com/pion/rtcp"
 )
 
@@ -61,4 +63,20 @@ func (s *Stream) PeerLoss() int {
 	s.tx.mu.Lock()
 	defer s.tx.mu.Unlock()
 	return s.tx.loss
+}
+
+// SenderReport marshals an RTCP sender report (RFC 3550 §6.4.1) taken at
+// now for ssrc: rtpTime is the timestamp of the last packet sent, packets
+// and octets the counts sent so far. Both transports send it.
+func SenderReport(ssrc, rtpTime, packets, octets uint32, now time.Time) ([]byte, error) {
+	sr := rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpTime(now), RTPTime: rtpTime, PacketCount: packets, OctetCount: octets}
+	return sr.Marshal()
+}
+
+// ntpTime converts t to the 64-bit NTP format of RTCP (RFC 3550 §4).
+func ntpTime(t time.Time) uint64 {
+	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
+	secs := uint64(t.Unix() + ntpEpochOffset)
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return secs<<32 | frac
 }

@@ -5,9 +5,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 // srState counts what we send for RTCP sender reports.
@@ -49,8 +49,7 @@ func (c *liteConn) senderReport(tx *srtp.Context, h *rtp.Header, n int, peer net
 		return
 	}
 	r.last = now
-	sr := rtcp.SenderReport{SSRC: h.SSRC, NTPTime: ntpTime(now), RTPTime: h.Timestamp, PacketCount: r.packets, OctetCount: r.octets}
-	b, err := sr.Marshal()
+	b, err := stream.SenderReport(h.SSRC, h.Timestamp, r.packets, r.octets, now)
 	if err != nil {
 		return
 	}
@@ -61,12 +60,4 @@ func (c *liteConn) senderReport(tx *srtp.Context, h *rtp.Header, n int, peer net
 	if _, err := c.conn.WriteToUDPAddrPort(out, peer); err == nil {
 		c.srSent.Add(1)
 	}
-}
-
-// ntpTime converts t to the 64-bit NTP format of RTCP (RFC 3550 §4).
-func ntpTime(t time.Time) uint64 {
-	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
-	secs := uint64(t.Unix() + ntpEpochOffset)
-	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
-	return secs<<32 | frac
 }
