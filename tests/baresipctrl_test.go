@@ -28,7 +28,13 @@ func freeTCPPortOn(t *testing.T, ip string) int {
 // baresipOpts.ctrlPort must be set.
 func (b *baresip) command(t *testing.T, port int, cmd, params string) {
 	t.Helper()
-	addr := net.JoinHostPort(testHostIP, strconv.Itoa(port))
+	baresipCommand(t, net.JoinHostPort(testHostIP, strconv.Itoa(port)), cmd, params)
+}
+
+// baresipCommand is baresip.command for a phone known by its ctrl_tcp
+// address.
+func baresipCommand(t *testing.T, addr, cmd, params string) {
+	t.Helper()
 	var c net.Conn
 	var err error
 	for range 50 { // baresip may still be starting

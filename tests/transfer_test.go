@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"strconv"
@@ -35,56 +32,6 @@ func ctrlConfig(t *testing.T) (string, string) {
 	t.Helper()
 	addr := net.JoinHostPort(testHostIP, strconv.Itoa(freePortOn(t, "udp", testHostIP)))
 	return addr, fmt.Sprintf("module_app ctrl_tcp.so\nctrl_tcp_listen %s\n", addr)
-}
-
-// baresipCommand sends one command to a baresip's ctrl_tcp and waits for
-// its response.
-func baresipCommand(t *testing.T, addr, command, params string) {
-	t.Helper()
-	var c net.Conn
-	var err error
-	for i := 0; i < 50; i++ { // baresip may still be starting
-		if c, err = net.DialTimeout("tcp", addr, time.Second); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("ctrl_tcp %s: %v", addr, err)
-	}
-	defer c.Close()
-	body, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": "t1"})
-	if _, err := fmt.Fprintf(c, "%d:%s,", len(body), body); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	r := bufio.NewReader(c)
-	for i := 0; i < 20; i++ { // events may come before the response
-		n, err := r.ReadString(':')
-		if err != nil {
-			t.Fatalf("ctrl_tcp %s %s: %v", command, params, err)
-		}
-		size, err := strconv.Atoi(strings.TrimSuffix(n, ":"))
-		if err != nil || size > 1<<16 {
-			t.Fatalf("ctrl_tcp: bad netstring length %q", n)
-		}
-		msg := make([]byte, size+1)
-		if _, err := io.ReadFull(r, msg); err != nil {
-			t.Fatal(err)
-		}
-		var res struct {
-			Response bool   `json:"response"`
-			OK       bool   `json:"ok"`
-			Data     string `json:"data"`
-		}
-		if json.Unmarshal(msg[:size], &res) == nil && res.Response {
-			if !res.OK {
-				t.Fatalf("baresip refused %s %s: %s", command, params, res.Data)
-			}
-			return
-		}
-	}
-	t.Fatalf("no response from baresip to %s", command)
 }
 
 // lastPart returns the last part of a recording: from `from` before its end
