@@ -2,8 +2,10 @@ package b2bua
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -317,13 +319,36 @@ func TestReferOutsideBridgeDeclined(t *testing.T) {
 // An INVITE with Replaces naming a ringing branch picks the call up: the
 // caller is answered and joined to the picking leg; a pickup of a call
 // that does not exist, or from a stranger, is refused.
+// pickupScript is a dialplan with on_pickup: allow decides.
+type pickupScript struct {
+	scriptFunc
+	allow func(p dialplan.Pickup) (dialplan.PickupDecision, error)
+}
+
+func (s pickupScript) OnPickup(_ context.Context, p dialplan.Pickup) (dialplan.PickupDecision, error) {
+	return s.allow(p)
+}
+
 func TestPickup(t *testing.T) {
 	a, p := newFakeLeg("a"), newFakeLeg("p")
 	cdrs := &cdrSink{}
-	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+	var asked []dialplan.Pickup
+	var mu sync.Mutex
+	e := New(Config{}, pickupScript{scriptFunc: func(ctx context.Context, s dialplan.Session) error {
 		_, _, err := s.Bridge(ctx, []string{"user/1002"}, dialplan.BridgeOptions{Timeout: 5 * time.Second})
 		return err
-	}), &fakeDialer{targets: map[string]dialOutcome{"user/1002": {never: true, progress: []leg.Progress{{Code: 180}}}}}, cdrs, slog.New(slog.DiscardHandler))
+	}, allow: func(p dialplan.Pickup) (dialplan.PickupDecision, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, p)
+		switch p.By {
+		case "1003":
+			return dialplan.PickupDecision{Handled: true, Allow: true}, nil
+		case "1004":
+			return dialplan.PickupDecision{}, errors.New("script failed")
+		}
+		return dialplan.PickupDecision{Handled: true}, nil
+	}}, &fakeDialer{targets: map[string]dialOutcome{"user/1002": {never: true, progress: []leg.Progress{{Code: 180}}}}}, cdrs, slog.New(slog.DiscardHandler))
 	stranger := newFakeLeg("s")
 	e.Serve(context.Background(), stranger, CallInfo{ID: "x", Caller: "9", Pickup: "c1"})
 	if h := stranger.history(); len(h) != 1 || h[0] != "hangup forbidden 403" {
@@ -339,6 +364,16 @@ func TestPickup(t *testing.T) {
 	e.Serve(context.Background(), none, CallInfo{ID: "y", Caller: "1003", Authenticated: true, Pickup: "nope"})
 	if h := none.history(); len(h) != 1 || h[0] != "hangup not-found 481" {
 		t.Fatalf("pickup of no call: %v", h)
+	}
+	for _, by := range []string{"1005", "1004"} { // on_pickup refuses 1005 and fails for 1004
+		refused := newFakeLeg("r" + by)
+		e.Serve(context.Background(), refused, CallInfo{ID: "r" + by, Caller: by, Authenticated: true, Pickup: "c1"})
+		if h := refused.history(); len(h) != 1 || h[0] != "hangup forbidden 403" {
+			t.Fatalf("pickup by %s that on_pickup refuses: %v", by, h)
+		}
+	}
+	if contains(a.history(), "answer") {
+		t.Fatalf("a refused pickup answered the call: %v", a.history())
 	}
 	picked := make(chan struct{})
 	go func() {
@@ -359,5 +394,12 @@ func TestPickup(t *testing.T) {
 	}
 	if recs := cdrs.all(); len(recs) != 1 || recs[0].Target != "pickup/1003" {
 		t.Fatalf("CDRs %+v", recs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []dialplan.Pickup{{By: "1005", Caller: "1001", Destination: "1002"}, {By: "1004", Caller: "1001", Destination: "1002"},
+		{By: "1003", Caller: "1001", Destination: "1002"}}
+	if !slices.Equal(asked, want) {
+		t.Fatalf("on_pickup saw %+v, want %+v", asked, want)
 	}
 }

@@ -42,7 +42,7 @@ func load(ctx context.Context, lib *library, cfg Config, log *slog.Logger) (*lua
 	if err != nil {
 		return nil, err
 	}
-	if err := execute(ctx, lib, proto, cfg, nil, log); err != nil {
+	if err := execute(ctx, lib, proto, cfg, nil, log, onCall(lib)); err != nil {
 		return nil, err
 	}
 	return proto, nil

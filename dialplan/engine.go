@@ -87,7 +87,7 @@ func New(cfg Config, log *slog.Logger) (*Engine, error) {
 func (e *Engine) Run(ctx context.Context, s Session) error {
 	proto := e.current(ctx)
 	log := e.log.With("call_id", s.ID())
-	err := execute(ctx, e.lib, proto, e.cfg, s, log)
+	err := execute(ctx, e.lib, proto, e.cfg, s, log, onCall(e.lib))
 	if err != nil {
 		log.Debug("dialplan: script stopped", "err", err, "script_error", errors.Is(err, ErrScript))
 	}

@@ -2,9 +2,6 @@ package dialplan
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -39,52 +36,14 @@ type MessageDecision struct {
 func (e *Engine) OnMessage(ctx context.Context, m Message) (MessageDecision, error) {
 	proto := e.current(ctx)
 	var d MessageDecision
-	err := executeMessage(ctx, e.lib, proto, e.cfg, m, &d, e.log.With("message_from", m.From, "message_to", m.To))
-	return d, err
-}
-
-func executeMessage(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Config, m Message, d *MessageDecision, log *slog.Logger) error {
-	tctx, stop := context.WithTimeoutCause(ctx, cfg.MaxDuration, ErrMaxDuration)
-	defer stop()
-	rctx, cancel := context.WithCancelCause(tctx)
-	defer cancel(nil)
-	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration,
-		clock: cfg.Clock, started: time.Now()}
-	L, err := lib.newState(r)
-	if err != nil {
-		return err
-	}
-	defer L.Close()
-	L.SetContext(newMeter(rctx, L, r, cfg.MaxMemory))
-	r.wd = startWatchdog(cfg.CPUBudget, cancel)
-	err = r.execMessage(L, proto, m, d)
-	r.wd.close()
+	log := e.log.With("message_from", m.From, "message_to", m.To)
+	err := execute(ctx, e.lib, proto, e.cfg, nil, log, optional("on_message", &d.Handled, func(L *lua.LState) lua.LValue {
+		return messageTable(L, m, &d)
+	}, nil))
 	if err != nil {
 		log.Debug("dialplan: on_message stopped", "err", err)
 	}
-	return r.classify(ctx, err)
-}
-
-// execMessage runs the chunk, then on_message when it exists. It never panics.
-func (r *run) execMessage(L *lua.LState, proto *lua.FunctionProto, m Message, d *MessageDecision) (err error) {
-	defer func() {
-		if rec := recover(); rec != nil {
-			err = fmt.Errorf("internal error: %v", rec)
-		}
-	}()
-	handler := L.NewFunction(r.onError)
-	L.Push(L.NewFunctionFromProto(proto))
-	if err := L.PCall(0, 0, handler); err != nil {
-		return err
-	}
-	fn, ok := L.GetGlobal("on_message").(*lua.LFunction)
-	if !ok {
-		return nil
-	}
-	d.Handled = true
-	L.Push(fn)
-	L.Push(messageTable(L, m, d))
-	return L.PCall(1, 0, handler)
+	return d, err
 }
 
 // messageTable is the msg argument: fields and the three decisions.

@@ -43,9 +43,54 @@ type goneError struct{ err error }
 func (e *goneError) Error() string { return "call ended: " + e.err.Error() }
 func (e *goneError) Unwrap() error { return e.err }
 
+// handler is what a run does after the script's top level has run: call
+// on_call, on_message or another entry point defined by the script.
+type handler func(r *run, L *lua.LState, msgh *lua.LFunction) error
+
+// onCall calls on_call(call), which must exist; without a session (a
+// freshly compiled script being validated) it only checks that it does.
+func onCall(lib *library) handler {
+	return func(r *run, L *lua.LState, msgh *lua.LFunction) error {
+		fn, ok := L.GetGlobal("on_call").(*lua.LFunction)
+		if !ok {
+			return errNoOnCall
+		}
+		if r.sess == nil {
+			return nil
+		}
+		L.Push(fn)
+		L.Push(lib.call.newCall(L, r))
+		return L.PCall(1, 0, msgh)
+	}
+}
+
+// optional calls the global function name with the value arg builds, when
+// the script defines it; defined reports whether it did. ret, when not
+// nil, receives the function's first result.
+func optional(name string, defined *bool, arg func(L *lua.LState) lua.LValue, ret func(lua.LValue)) handler {
+	return func(r *run, L *lua.LState, msgh *lua.LFunction) error {
+		fn, ok := L.GetGlobal(name).(*lua.LFunction)
+		if !ok {
+			return nil
+		}
+		*defined = true
+		L.Push(fn)
+		L.Push(arg(L))
+		if ret == nil {
+			return L.PCall(1, 0, msgh)
+		}
+		if err := L.PCall(1, 1, msgh); err != nil {
+			return err
+		}
+		ret(L.Get(-1))
+		L.Pop(1)
+		return nil
+	}
+}
+
 // execute runs proto in a fresh sandboxed state under cfg's limits, then
-// calls on_call(call) if sess is not nil.
-func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Config, sess Session, log *slog.Logger) error {
+// then (e.g. on_call(call) when sess is not nil).
+func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Config, sess Session, log *slog.Logger, then handler) error {
 	tctx, stop := context.WithTimeoutCause(ctx, cfg.MaxDuration, ErrMaxDuration)
 	defer stop()
 	rctx, cancel := context.WithCancelCause(tctx)
@@ -59,33 +104,24 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 	defer L.Close()
 	L.SetContext(newMeter(rctx, L, r, cfg.MaxMemory))
 	r.wd = startWatchdog(cfg.CPUBudget, cancel)
-	err = r.exec(L, lib, proto)
+	err = r.exec(L, proto, then)
 	r.wd.close()
 	return r.classify(ctx, err)
 }
 
-// exec runs the chunk, then on_call. It never panics.
-func (r *run) exec(L *lua.LState, lib *library, proto *lua.FunctionProto) (err error) {
+// exec runs the chunk, then then. It never panics.
+func (r *run) exec(L *lua.LState, proto *lua.FunctionProto, then handler) (err error) {
 	defer func() {
 		if rec := recover(); rec != nil {
 			err = fmt.Errorf("internal error: %v", rec)
 		}
 	}()
-	handler := L.NewFunction(r.onError)
+	msgh := L.NewFunction(r.onError)
 	L.Push(L.NewFunctionFromProto(proto))
-	if err := L.PCall(0, 0, handler); err != nil {
+	if err := L.PCall(0, 0, msgh); err != nil {
 		return err
 	}
-	fn, ok := L.GetGlobal("on_call").(*lua.LFunction)
-	if !ok {
-		return errNoOnCall
-	}
-	if r.sess == nil {
-		return nil
-	}
-	L.Push(fn)
-	L.Push(lib.call.newCall(L, r))
-	return L.PCall(1, 0, handler)
+	return then(r, L, msgh)
 }
 
 // onError is the message handler of the protected calls: it notes the

@@ -72,6 +72,16 @@
 --   log.info("text", x), log.warn(...), log.error(...), print(...)
 --                                  write to the softswitch log with the call id
 --
+-- Other entry points, each optional:
+--   on_message(msg)   decides SIP MESSAGEs (see the README)
+--   on_pickup(p)      decides directed call pickup (an extension's INVITE
+--                     with Replaces naming a call that rings elsewhere):
+--                     p.by (the extension picking up), p.caller and
+--                     p.destination (the ringing call's); only a return
+--                     of true lets the pickup happen, anything else is
+--                     refused with 403. Without on_pickup, any extension
+--                     may pick up any ringing call.
+--
 -- Timeouts are in seconds. When on_call returns, an answered call is hung
 -- up, and a call left unanswered is rejected (480). A script error (a
 -- typo, a bad argument) rejects the call with 500 and is logged with
@@ -200,6 +210,29 @@ function ring_extension(call, ext)
     log.info("no voicemail for", ext, vm_why)
   end
   return call:hangup(why)
+end
+
+-- PICKUP_GROUPS: extensions of a group may pick up each other's ringing
+-- calls; an extension in no group picks up nobody's. Edit to taste.
+local PICKUP_GROUPS = {
+  office = {"1000", "1001", "1002", "1003"},
+}
+
+-- pickup_group(ext) is the name of the group ext belongs to, or nil.
+local function pickup_group(ext)
+  for name, members in pairs(PICKUP_GROUPS) do
+    for _, m in ipairs(members) do
+      if m == ext then
+        return name
+      end
+    end
+  end
+  return nil
+end
+
+function on_pickup(p)
+  local group = pickup_group(p.by)
+  return group ~= nil and group == pickup_group(p.destination)
 end
 
 -- voicemail_menu lets an extension hear its messages: after each one,

@@ -8,20 +8,20 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// pickupInvite sends, as 1003, an INVITE carrying Replaces (answering the
+// pickupInvite sends, as user, an INVITE carrying Replaces (answering the
 // 407 first) and returns the call and its final response.
-func pickupInvite(t *testing.T, p *sipClient, replaces string, rtpPort int) (*call, *sip.Response) {
+func pickupInvite(t *testing.T, p *sipClient, user, replaces string, rtpPort int) (*call, *sip.Response) {
 	t.Helper()
-	cl := &call{c: p, user: "1003", dest: "1002", body: offer(rtpPort), auth: "Replaces: " + replaces + "\r\nRequire: replaces\r\n"}
-	cl.send("1003")
+	cl := &call{c: p, user: user, dest: "1002", body: offer(rtpPort), auth: "Replaces: " + replaces + "\r\nRequire: replaces\r\n"}
+	cl.send(user)
 	res := cl.next()
 	if res.StatusCode != 407 {
 		t.Fatalf("INVITE answered %d, want a 407 challenge first", res.StatusCode)
 	}
 	cl.ack(res)
-	cl.authorize(res, transferUsers["1003"])
+	cl.authorize(res, transferUsers[user])
 	cl.auth += "Replaces: " + replaces + "\r\nRequire: replaces\r\n"
-	cl.send("1003")
+	cl.send(user)
 	res = cl.finalResponse()
 	if res.StatusCode >= 300 {
 		cl.ack(res)
@@ -32,12 +32,13 @@ func pickupInvite(t *testing.T, p *sipClient, replaces string, rtpPort int) (*ca
 // Directed call pickup (INVITE with Replaces, RFC 3891): 1003 takes over
 // the call ringing at 1002 by naming that INVITE's dialog; the ringing
 // phone is CANCELed and the caller talks to 1003, audio both ways. A
-// Replaces naming no ringing call is refused 481.
+// Replaces naming no ringing call is refused 481, and a pickup the
+// dialplan's on_pickup refuses (by 1001) 403, the call ringing on.
 func TestCallPickup(t *testing.T) {
 	t.Parallel()
 	s := startTransferServer(t)
 	picker := dialSIP(t, s, "udp")
-	if _, res := pickupInvite(t, picker, "nope@h;to-tag=1;from-tag=2", newRTPPeer(t).port()); res.StatusCode != 481 {
+	if _, res := pickupInvite(t, picker, "1003", "nope@h;to-tag=1;from-tag=2", newRTPPeer(t).port()); res.StatusCode != 481 {
 		t.Fatalf("Replaces naming no call answered %d, want 481", res.StatusCode)
 	}
 
@@ -50,8 +51,12 @@ func TestCallPickup(t *testing.T) {
 	fromTag, _ := inv.From().Params.Get("tag")
 	replaces := inv.CallID().Value() + ";to-tag=" + d.tag + ";from-tag=" + fromTag
 
+	refused := dialSIP(t, s, "udp")
+	if _, res := pickupInvite(t, refused, "1001", replaces, newRTPPeer(t).port()); res.StatusCode != 403 {
+		t.Fatalf("a pickup on_pickup refuses answered %d, want 403", res.StatusCode)
+	}
 	picker = dialSIP(t, s, "udp")
-	pcl, res := pickupInvite(t, picker, replaces, pickerMedia.port())
+	pcl, res := pickupInvite(t, picker, "1003", replaces, pickerMedia.port())
 	if res.StatusCode != 200 {
 		t.Fatalf("pickup answered %d, want 200", res.StatusCode)
 	}

@@ -82,6 +82,26 @@ func (d meteredDialplan) Run(ctx context.Context, s dialplan.Session) error {
 	return err
 }
 
+// The dialplan engine decides pickups, also when metered.
+var (
+	_ b2bua.PickupPolicy = (*dialplan.Engine)(nil)
+	_ b2bua.PickupPolicy = meteredDialplan{}
+)
+
+// OnPickup passes on_pickup through (b2bua.PickupPolicy), counting its
+// failures like Run's.
+func (d meteredDialplan) OnPickup(ctx context.Context, p dialplan.Pickup) (dialplan.PickupDecision, error) {
+	pp, ok := d.next.(b2bua.PickupPolicy)
+	if !ok {
+		return dialplan.PickupDecision{}, nil
+	}
+	dec, err := pp.OnPickup(ctx, p)
+	if err != nil && ctx.Err() == nil {
+		d.m.DialplanError()
+	}
+	return dec, err
+}
+
 // health answers /healthz (the process serves HTTP) and /readyz (the SIP
 // listeners are up and not draining, the database takes a write).
 type health struct {

@@ -71,3 +71,9 @@ function transfer_test(call)
     return call:hangup(why)
   end
 end
+
+-- Directed pickup: 1001 may not pick up calls (TestCallPickup), the
+-- other extensions may.
+function on_pickup(p)
+  return p.by ~= "1001"
+end
