@@ -101,12 +101,10 @@ func (o *logOutput) handler(format string, level slog.Leveler) slog.Handler {
 	return slog.NewTextHandler(o.w, opts)
 }
 
-// reopenOnSignal reopens the log file on each SIGUSR1 until close; with
-// no log file it does nothing (SIGUSR1 keeps its default action).
+// reopenOnSignal reopens the log file on each SIGUSR1 until close. With
+// no log file SIGUSR1 is still caught (its default action would end the
+// server: a logrotate left over from a log file must not).
 func (o *logOutput) reopenOnSignal(log *slog.Logger) {
-	if o.file == nil {
-		return
-	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGUSR1)
 	done, exited := make(chan struct{}), make(chan struct{})
@@ -117,6 +115,10 @@ func (o *logOutput) reopenOnSignal(log *slog.Logger) {
 			case <-done:
 				return
 			case <-sigs:
+				if o.file == nil {
+					log.Info("SIGUSR1: no log file to reopen (logging to stderr)")
+					continue
+				}
 				if err := o.file.reopen(); err != nil {
 					log.Error("log file not reopened: still writing to the previous one", "path", o.file.path, "error", err)
 					continue

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -88,4 +89,43 @@ func jsonLines(t *testing.T, s string) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// Logging to stderr, SIGUSR1 (a logrotate left over from a log file) is
+// logged and ignored, not the end of the server.
+func TestSIGUSR1WithoutLogFile(t *testing.T) {
+	var buf syncBuffer
+	out, err := newLogOutput(Config{}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.reopenOnSignal(slog.New(out.handler(logFormatText, slog.LevelInfo)))
+	defer out.close()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), "no log file to reopen") {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGUSR1 not logged: %q", buf.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
