@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,44 +31,24 @@ func TestLogFileJSONAndReopenOnSIGUSR1(t *testing.T) {
 	cmd := exec.CommandContext(ctx, binary, "serve", "--data", data, "--dialplan", dialplanPath, "--sip", "127.0.0.1:0",
 		"--sip-tls", "", "--https", "", "--webrtc-port", "0", "--media-ip", "127.0.0.1",
 		"--log-format", "json", "--log-file", logPath)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
-	waitLogLine(t, logPath, "softswitch running", exited)
+	p := startBackground(t, cmd)
+	p.waitFileText(t, logPath, `"msg":"softswitch running"`)
 
 	// logrotate: move the file, then signal.
 	rotated := logPath + ".1"
 	if err := os.Rename(logPath, rotated); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	waitLogLine(t, logPath, "log file reopened", exited)
+	p.waitFileText(t, logPath, `"msg":"log file reopened"`)
 	runCLI(t, "reload", "--data", data) // logs to the new file
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := p.stop(syscall.SIGTERM, 30*time.Second); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\nstderr %s", err, p.stderr.String())
 	}
-	select {
-	case err := <-exited:
-		exited <- err // for the deferred wait
-		if err != nil {
-			t.Fatalf("serve after SIGTERM: %v\nstderr %s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30s of SIGTERM")
-	}
-
-	if stderr.Len() != 0 {
-		t.Errorf("stderr with a log file: %q", stderr.String())
+	if p.stderr.Len() != 0 || p.stdout.Len() != 0 {
+		t.Errorf("with a log file: stdout %q, stderr %q", p.stdout.String(), p.stderr.String())
 	}
 	before, after := readJSONLog(t, rotated), readJSONLog(t, logPath)
 	if !hasMsg(before, "listening") || !hasMsg(before, "softswitch running") || hasMsg(before, "stopped") {
@@ -89,23 +70,64 @@ func TestLogFileJSONAndReopenOnSIGUSR1(t *testing.T) {
 	t.Logf("%d lines before the rotation, %d after", len(before), len(after))
 }
 
-// waitLogLine waits (bounded) until the log file has a line holding msg.
-func waitLogLine(t *testing.T, path, msg string, exited chan error) {
+// background is a command running while the test goes on; the test ends
+// it (SIGKILL) if it is still running.
+type background struct {
+	cmd            *exec.Cmd
+	exited         chan error   // its Wait's result, put back by each reader
+	stdout, stderr bytes.Buffer // read only once it has exited
+}
+
+func startBackground(t *testing.T, cmd *exec.Cmd) *background {
+	t.Helper()
+	p := &background{cmd: cmd, exited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// stop signals the process and waits at most d for its exit status; past
+// d it is killed (so that its output may be read).
+func (p *background) stop(sig syscall.Signal, d time.Duration) error {
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	select {
+	case err := <-p.exited:
+		p.exited <- err
+		return err
+	case <-time.After(d):
+		_ = p.cmd.Process.Kill()
+		p.exited <- <-p.exited
+		return fmt.Errorf("still running %v after %v: killed", d, sig)
+	}
+}
+
+// waitFileText waits (bounded) until the file at path holds text; the
+// process exiting first fails the test.
+func (p *background) waitFileText(t *testing.T, path, text string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, _ := os.ReadFile(path)
-		if bytes.Contains(b, []byte(`"msg":"`+msg+`"`)) {
+		if bytes.Contains(b, []byte(text)) {
 			return
 		}
 		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("serve exited (%v) before logging %q:\n%s", err, msg, b)
+		case err := <-p.exited:
+			p.exited <- err
+			t.Fatalf("exited (%v) before writing %s to %s; stderr %q; file:\n%s", err, text, path, p.stderr.String(), b)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q in %s within 30s:\n%s", msg, path, b)
+			t.Fatalf("no %s in %s within 30s:\n%s", text, path, b)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

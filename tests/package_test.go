@@ -122,19 +122,9 @@ func runPackagedConfig(t *testing.T, uid, gid uint32) {
 	cmd := exec.CommandContext(ctx, "/usr/bin/softswitch", "serve", "--config", "/etc/softswitch/softswitch.yaml",
 		"--sip", "127.0.0.1:0", "--sip-tls", "", "--https", "", "--metrics", "", "--webrtc-port", "0", "--media-ip", "127.0.0.1")
 	cmd.SysProcAttr, cmd.Dir = asUser, "/"
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}()
+	p := startBackground(t, cmd)
 	const logPath = "/var/log/softswitch/softswitch.log"
-	waitLogText(t, logPath, `msg="softswitch running"`, exited, &stderr)
+	p.waitFileText(t, logPath, `msg="softswitch running"`)
 
 	add := exec.CommandContext(ctx, "/usr/bin/softswitch", "user", "add", "1001", "--password-stdin", "--data", "/var/lib/softswitch")
 	add.SysProcAttr, add.Stdin = asUser, strings.NewReader("pw-1001-secret\n")
@@ -157,51 +147,20 @@ func runPackagedConfig(t *testing.T, uid, gid uint32) {
 	if err != nil || !bytes.Contains(rotated, []byte(`msg="softswitch running"`)) {
 		t.Fatalf("logrotate did not move the log to %s.1: %v", logPath, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	waitLogText(t, logPath, `msg="log file reopened"`, exited, &stderr)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err
-		if err != nil {
-			t.Fatalf("serve on the packaged config, SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(45 * time.Second):
-		t.Fatal("serve on the packaged config did not stop within 45s of SIGTERM")
+	p.waitFileText(t, logPath, `msg="log file reopened"`)
+	if err := p.stop(syscall.SIGTERM, 45*time.Second); err != nil {
+		t.Fatalf("serve on the packaged config, SIGTERM: %v\n%s", err, p.stderr.String())
 	}
 	if b, _ := os.ReadFile(logPath); !bytes.Contains(b, []byte(`msg=stopped`)) {
 		t.Errorf("no 'stopped' in the new log file:\n%s", b)
 	}
-	if stderr.Len() != 0 || stdout.Len() != 0 {
-		t.Errorf("serve with log_file wrote stdout %q, stderr %q", stdout.String(), stderr.String())
+	if p.stderr.Len() != 0 || p.stdout.Len() != 0 {
+		t.Errorf("serve with log_file wrote stdout %q, stderr %q", p.stdout.String(), p.stderr.String())
 	}
 	checkOwned(t, "/var/lib/softswitch/softswitch.db", int(uid), 0)
-}
-
-// waitLogText waits (bounded) until the file holds text.
-func waitLogText(t *testing.T, path, text string, exited chan error, stderr *bytes.Buffer) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, _ := os.ReadFile(path)
-		if bytes.Contains(b, []byte(text)) {
-			return
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("serve exited (%v) before logging %s; stderr %q; log:\n%s", err, text, stderr.String(), b)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s in %s within 30s:\n%s", text, path, b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // checkOwned: path belongs to uid and, when perm is not 0, has that mode.
