@@ -19,8 +19,9 @@ import (
 // machine (the tests run as root); the installed binary answers version
 // and serve --help; systemd-analyze verifies the installed unit; the
 // packaged configuration runs as the softswitch user and its log file
-// survives a forced logrotate; dpkg -P removes every trace but the system
-// user (which the test removes if it made it).
+// survives a forced logrotate; an upgrade keeps the edited configuration
+// and the database; dpkg -P removes every trace but the system user (which
+// the test removes if it made it).
 func TestDebianPackage(t *testing.T) {
 	for _, tool := range []string{"dpkg", "dpkg-deb", "dpkg-query"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -41,13 +42,9 @@ func TestDebianPackage(t *testing.T) {
 	_, userErr := user.Lookup("softswitch")
 	hadUser := userErr == nil
 
-	dir := t.TempDir()
-	pkgCmd(t, 5*time.Minute, "make", "-C", "..", "--no-print-directory", "package", "PKGDIR="+dir, "BIN="+filepath.Join(dir, "softswitch"))
-	debs, _ := filepath.Glob(filepath.Join(dir, "softswitch_*.deb"))
-	if len(debs) != 1 {
-		t.Fatalf("make package made %v", debs)
-	}
-	version := strings.TrimSpace(pkgCmd(t, time.Minute, "dpkg-deb", "-f", debs[0], "Version"))
+	bin := filepath.Join(t.TempDir(), "softswitch") // one build for both packages
+	deb := makePackage(t, bin, "")
+	version := strings.TrimSpace(pkgCmd(t, time.Minute, "dpkg-deb", "-f", deb, "Version"))
 
 	t.Cleanup(func() {
 		if out, err := exec.Command("dpkg-query", "-W", "-f=${Status}", "softswitch").Output(); err == nil && strings.Contains(string(out), "installed") {
@@ -58,10 +55,10 @@ func TestDebianPackage(t *testing.T) {
 			_ = exec.Command("groupdel", "softswitch").Run()
 		}
 	})
-	if out, err := dpkgOut("-i", debs[0]); err != nil {
+	if out, err := dpkgOut("-i", deb); err != nil {
 		t.Fatalf("dpkg -i: %v\n%s", err, out)
 	}
-	t.Logf("installed softswitch %s (%s)", version, filepath.Base(debs[0]))
+	t.Logf("installed softswitch %s (%s)", version, filepath.Base(deb))
 
 	out := pkgCmd(t, 30*time.Second, "/usr/bin/softswitch", "version")
 	if !strings.HasPrefix(out, "softswitch ") {
@@ -97,6 +94,7 @@ func TestDebianPackage(t *testing.T) {
 	}
 
 	runPackagedConfig(t, uint32(uid), uint32(gid))
+	upgrade(t, makePackage(t, bin, version+"+1"), uint32(uid), uint32(gid))
 
 	if out, err := dpkgOut("-P", "softswitch"); err != nil {
 		t.Fatalf("dpkg -P: %v\n%s", err, out)
@@ -107,6 +105,53 @@ func TestDebianPackage(t *testing.T) {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("%s left after dpkg -P", p)
 		}
+	}
+}
+
+// makePackage runs make package (version: its default when "") into a
+// new directory, building the binary at bin, and returns the .deb.
+func makePackage(t *testing.T, bin, version string) string {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"-C", "..", "--no-print-directory", "package", "PKGDIR=" + dir, "BIN=" + bin}
+	if version != "" {
+		args = append(args, "PKG_VERSION="+version)
+	}
+	pkgCmd(t, 5*time.Minute, "make", args...)
+	debs, _ := filepath.Glob(filepath.Join(dir, "softswitch_*.deb"))
+	if len(debs) != 1 {
+		t.Fatalf("make package made %v", debs)
+	}
+	return debs[0]
+}
+
+// upgrade installs deb, a later version, over the installed one: the
+// edited configuration, the database and its extension are kept.
+func upgrade(t *testing.T, deb string, uid, gid uint32) {
+	t.Helper()
+	const conf = "/etc/softswitch/softswitch.yaml"
+	orig, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := append(orig, "# edited by the operator\n"...)
+	if err := os.WriteFile(conf, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next := strings.TrimSpace(pkgCmd(t, time.Minute, "dpkg-deb", "-f", deb, "Version"))
+	if out, err := dpkgOut("-i", deb); err != nil {
+		t.Fatalf("dpkg -i (upgrade to %s): %v\n%s", next, err, out)
+	}
+	if got := pkgCmd(t, 30*time.Second, "dpkg-query", "-W", "-f=${Version}", "softswitch"); got != next {
+		t.Errorf("after the upgrade: version %q, want %q", got, next)
+	}
+	if b, _ := os.ReadFile(conf); !bytes.Equal(b, edited) {
+		t.Errorf("the upgrade replaced the edited configuration")
+	}
+	users := exec.Command("/usr/bin/softswitch", "user", "list", "--data", "/var/lib/softswitch")
+	users.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
+	if out, err := users.Output(); err != nil || !strings.Contains(string(out), "1001") {
+		t.Errorf("after the upgrade, user list: %v\n%s", err, out)
 	}
 }
 
