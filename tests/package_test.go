@@ -89,6 +89,7 @@ func TestDebianPackage(t *testing.T) {
 	gid, _ := strconv.Atoi(u.Gid)
 	checkOwned(t, "/var/lib/softswitch", uid, 0o750)
 	checkOwned(t, "/var/log/softswitch", uid, 0o750)
+	checkOwned(t, "/var/lib/softswitch/softswitch.db", uid, 0) // postinst: init as softswitch
 	if fi, err := os.Stat("/etc/softswitch/softswitch.yaml"); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("packaged config: %v %v", fi, err)
 	}
@@ -155,15 +156,21 @@ func upgrade(t *testing.T, deb string, uid, gid uint32) {
 	}
 }
 
-// runPackagedConfig starts the installed binary on the packaged
-// configuration as the softswitch user (listeners moved to loopback ports
-// the OS chooses), adds an extension as that user, rotates the log with
+// runPackagedConfig adds an extension as the softswitch user, starts the
+// installed binary on the packaged configuration as that user (listeners
+// moved to loopback ports the OS chooses), lists the extension, rotates the log with
 // the packaged logrotate file and SIGUSR1, then stops it with SIGTERM.
 func runPackagedConfig(t *testing.T, uid, gid uint32) {
 	t.Helper()
 	asUser := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	// Before the first start: the database postinst made takes users.
+	add := exec.CommandContext(ctx, "/usr/bin/softswitch", "user", "add", "1001", "--password-stdin", "--data", "/var/lib/softswitch")
+	add.SysProcAttr, add.Stdin = asUser, strings.NewReader("pw-1001-secret\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add as softswitch: %v\n%s", err, out)
+	}
 	cmd := exec.CommandContext(ctx, "/usr/bin/softswitch", "serve", "--config", "/etc/softswitch/softswitch.yaml",
 		"--sip", "127.0.0.1:0", "--sip-tls", "", "--https", "", "--metrics", "", "--webrtc-port", "0", "--media-ip", "127.0.0.1")
 	cmd.SysProcAttr, cmd.Dir = asUser, "/"
@@ -171,11 +178,6 @@ func runPackagedConfig(t *testing.T, uid, gid uint32) {
 	const logPath = "/var/log/softswitch/softswitch.log"
 	p.waitFileText(t, logPath, `msg="softswitch running"`)
 
-	add := exec.CommandContext(ctx, "/usr/bin/softswitch", "user", "add", "1001", "--password-stdin", "--data", "/var/lib/softswitch")
-	add.SysProcAttr, add.Stdin = asUser, strings.NewReader("pw-1001-secret\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("user add as softswitch: %v\n%s", err, out)
-	}
 	users := exec.CommandContext(ctx, "/usr/bin/softswitch", "user", "list", "--data", "/var/lib/softswitch")
 	users.SysProcAttr = asUser
 	if out, err := users.Output(); err != nil || !strings.Contains(string(out), "1001") {
