@@ -167,3 +167,32 @@ func msgs(recs []map[string]any) []any {
 	}
 	return out
 }
+
+// A start that fails once logging has begun says why in the log file as
+// well as on stderr (where a log file's reader would not look).
+func TestLogFileGetsStartError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "softswitch.db"), []byte("not a database\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "softswitch.log")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, binary, "serve", "--data", data, "--dialplan", dialplanPath, "--sip", "127.0.0.1:0",
+		"--sip-tls", "", "--https", "", "--webrtc-port", "0", "--log-format", "json", "--log-file", logPath)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "not a database") {
+		t.Fatalf("serve on a broken database: %v, stderr %q", err, stderr.String())
+	}
+	recs := readJSONLog(t, logPath)
+	last := recs[len(recs)-1]
+	if last["level"] != "ERROR" || !strings.Contains(fmt.Sprint(last["error"]), "not a database") {
+		t.Fatalf("log file's last record: %v", last)
+	}
+}

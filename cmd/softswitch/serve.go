@@ -93,7 +93,7 @@ func parseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg, err := parseServeArgs(args, stdout)
 	if err != nil {
 		return err
@@ -114,6 +114,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer out.close() // last: everything before it may still log
 	log := slog.New(out.handler(cfg.LogFormat, level))
 	out.reopenOnSignal(log)
+	if out.file != nil { // the error goes to stderr too (run prints it)
+		defer func() {
+			if err != nil {
+				log.Error("softswitch stopped with an error", "error", err)
+			}
+		}()
+	}
 	// sipgo logs through its own default logger in places that take none;
 	// quietened: its values truncated, its warnings rate-limited.
 	sip.SetDefaultLogger(sipserver.QuietLogger(log))
