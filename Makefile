@@ -12,11 +12,13 @@ APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
 APT_TEST := sip-tester baresip-core util-linux iproute2 chromium
 # observability tests: sngrep receives HEP, tshark reads its capture, promtool (prometheus) checks a scrape
 APT_TEST += sngrep tshark prometheus
+# packaging tests: dpkg installs the built .deb, systemd-analyze verifies the unit, logrotate its rotation
+APT_TEST += dpkg systemd logrotate
 # benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
 APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run build test unit e2e bench bench-go bench-sys bench-short fuzz fuzz-smoke lint deps deps-build deps-test deps-bench clean
+.PHONY: all run build install package test unit e2e bench bench-go bench-sys bench-short fuzz fuzz-smoke lint deps deps-build deps-test deps-bench deps-nfpm clean
 
 all: build
 
@@ -27,6 +29,43 @@ run: build
 ## build: bin/softswitch
 build: deps-build
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/softswitch
+
+## install: the binary, the systemd unit, the packaged configuration and
+## dialplan (never overwriting an existing one), logrotate and the docs.
+## PREFIX (/usr/local) and DESTDIR as usual; the configuration goes to
+## SYSCONFDIR (/etc, where systemd's ConfigurationDirectory= is). Then, as
+## root: packaging/postinst configure (system user, data and log directories).
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/softswitch
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/softswitch
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/softswitch $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(DOCDIR)/examples
+	sed -e 's|/usr/bin/softswitch|$(BINDIR)/softswitch|' -e 's|/etc/softswitch/|$(SYSCONFDIR)/softswitch/|' \
+	    -e 's|/usr/share/doc/softswitch/|$(DOCDIR)/|' packaging/softswitch.service > $(DESTDIR)$(UNITDIR)/softswitch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/softswitch.service
+	install -m 0644 packaging/softswitch.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/softswitch
+	@for f in packaging/softswitch.yaml:softswitch.yaml scripts/dialplan.lua:dialplan.lua; do \
+	  dst=$(DESTDIR)$(SYSCONFDIR)/softswitch/$${f#*:}; \
+	  if [ -e $$dst ]; then echo "kept $$dst (yours)"; else install -m 0644 $${f%%:*} $$dst; fi; done
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 configs/softswitch.yaml configs/production.yaml $(DESTDIR)$(DOCDIR)/examples/
+
+## package: the Debian package (nfpm) into PKGDIR (bin/)
+PKGDIR ?= bin
+PKG_VERSION ?= $(shell git log -1 --format=0.0~git%cd.%h --date=format:%Y%m%d%H%M%S 2>/dev/null || echo 0.0~dev)
+NFPM := $(CURDIR)/bin/nfpm
+NFPM_VERSION := v2.48.0
+package: deps-nfpm
+	rm -rf $(PKGDIR)/pkg
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(PKGDIR))/pkg/root PREFIX=/usr
+	install -m 0755 packaging/postinst packaging/prerm packaging/postrm $(PKGDIR)/pkg/
+	cd $(PKGDIR)/pkg && PKG_VERSION=$(PKG_VERSION) PKG_ARCH=$$($(GO) env GOARCH) \
+	  $(NFPM) package --config $(CURDIR)/packaging/nfpm.yaml --packager deb --target $(abspath $(PKGDIR))/
+	rm -rf $(PKGDIR)/pkg
 
 ## test: lint, unit and end-to-end tests with the race detector, then fuzz-smoke
 test: deps lint
@@ -93,8 +132,14 @@ deps-build:
 deps-bench:
 	@$(call apt_install,$(APT_BENCH))
 
-deps-test: tests/browser/node_modules/.package-lock.json
+deps-test: tests/browser/node_modules/.package-lock.json deps-nfpm
 	@$(call apt_install,$(APT_TEST))
+
+# nfpm builds the Debian package (make package, tests/package_test.go);
+# installed here because the tests have no network.
+deps-nfpm:
+	@$(GO) version -m $(NFPM) 2>/dev/null | grep -qE '^\s+mod\s+github.com/goreleaser/nfpm/v2\s+$(NFPM_VERSION)\s' || \
+	  GOBIN=$(CURDIR)/bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
 
 # playwright-core (pinned in tests/browser/package-lock.json) drives Debian's
 # chromium; it never downloads a browser.

@@ -43,15 +43,21 @@ type MessagesConfig struct {
 // Config is the resolved configuration of `softswitch serve`. Every field
 // has a key in configs/softswitch.yaml; flags override the file.
 type Config struct {
-	Data      string `yaml:"data"`
-	SIP       string `yaml:"sip"`
-	SIPTLS    string `yaml:"sip_tls"`
-	HTTPS     string `yaml:"https"`
-	WS        string `yaml:"ws"`
-	RTPPorts  string `yaml:"rtp_ports"`
-	MediaIP   string `yaml:"media_ip"`
-	Dialplan  string `yaml:"dialplan"`
-	LogLevel  string `yaml:"log_level"`
+	Data     string `yaml:"data"`
+	SIP      string `yaml:"sip"`
+	SIPTLS   string `yaml:"sip_tls"`
+	HTTPS    string `yaml:"https"`
+	WS       string `yaml:"ws"`
+	RTPPorts string `yaml:"rtp_ports"`
+	MediaIP  string `yaml:"media_ip"`
+	Dialplan string `yaml:"dialplan"`
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is "text" (default: key=value lines) or "json" (one JSON
+	// object a line).
+	LogFormat string `yaml:"log_format"`
+	// LogFile receives the log instead of stderr; SIGUSR1 reopens it
+	// (logrotate). Empty (default): stderr.
+	LogFile   string `yaml:"log_file"`
 	TLSCert   string `yaml:"tls_cert"`
 	TLSKey    string `yaml:"tls_key"`
 	DemoUsers bool   `yaml:"demo_users"`
@@ -161,6 +167,7 @@ func loadConfigFile(cfg *Config, path string) error {
 type configPaths struct {
 	Data     *string `yaml:"data"`
 	Dialplan *string `yaml:"dialplan"`
+	LogFile  *string `yaml:"log_file"`
 	TLSCert  *string `yaml:"tls_cert"`
 	TLSKey   *string `yaml:"tls_key"`
 	MOH      *string `yaml:"moh"`
@@ -184,6 +191,7 @@ func resolveConfigPaths(cfg *Config, raw []byte, dir string) error {
 	}
 	fix(p.Data, &cfg.Data)
 	fix(p.Dialplan, &cfg.Dialplan)
+	fix(p.LogFile, &cfg.LogFile)
 	fix(p.TLSCert, &cfg.TLSCert)
 	fix(p.TLSKey, &cfg.TLSKey)
 	fix(p.Prompts.Dir, &cfg.Prompts.Dir)
@@ -263,6 +271,11 @@ func (c *Config) validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return fmt.Errorf("config: log_level: %w", err)
+	}
+	switch c.LogFormat {
+	case "", logFormatText, logFormatJSON:
+	default:
+		return fmt.Errorf("config: log_format: %q (want %s or %s)", c.LogFormat, logFormatText, logFormatJSON)
 	}
 	if c.Data == "" {
 		return errors.New("config: data: empty directory")

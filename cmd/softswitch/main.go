@@ -4,6 +4,7 @@
 //	softswitch serve [--config FILE] [--data DIR] [--sip ADDR] [--sip-tls ADDR]
 //	                 [--https ADDR] [--ws ADDR] [--rtp-ports LO-HI] [--media-ip IP]
 //	                 [--dialplan FILE] [--log-level debug|info|warn|error]
+//	                 [--log-format text|json] [--log-file FILE]
 //	softswitch init [--data DIR]
 //	softswitch user add EXT [--password PW | --password-stdin] [--name NAME] [--data DIR]
 //	softswitch user passwd EXT [--password PW | --password-stdin] [--data DIR]
@@ -40,7 +41,8 @@ const usage = `usage: softswitch COMMAND [ARGS] [flags]   (softswitch COMMAND --
 
   serve [--config FILE] [--data DIR] [--sip ADDR] [--sip-tls ADDR] [--https ADDR] [--ws ADDR]
         [--rtp-ports LO-HI] [--media-ip IP] [--webrtc-port N] [--dialplan FILE]
-        [--log-level debug|info|warn|error] [--metrics ADDR] [--pprof ADDR]
+        [--log-level debug|info|warn|error] [--log-format text|json] [--log-file FILE]
+        [--metrics ADDR] [--pprof ADDR]
   init [--data DIR]                         create the data directory and database
   user add EXT [--password-stdin] [--name "Display Name"] [--data DIR]
   user passwd EXT [--password-stdin] [--data DIR]

@@ -16,7 +16,8 @@ import (
 
 // preflight runs the checks of `serve` that can fail, before anything is
 // created: the dialplan compiles, the certificate loads, the data
-// directory can be made, the listen addresses are free.
+// directory can be made, the log file can be written, the listen
+// addresses are free.
 func preflight(cfg Config) error {
 	if cfg.Dialplan != "" {
 		if err := dialplan.Check(cfg.Dialplan); err != nil {
@@ -29,6 +30,9 @@ func preflight(cfg Config) error {
 		}
 	}
 	if err := checkDataDir(cfg.Data); err != nil {
+		return err
+	}
+	if err := checkLogFile(cfg.LogFile); err != nil {
 		return err
 	}
 	return checkListen(cfg)

@@ -62,6 +62,8 @@ func TestPreflightCreatesNothing(t *testing.T) {
 		{[]string{"--dialplan", filepath.Join(dir, "nope.lua")}, "nope.lua"},
 		{[]string{"--dialplan", plan, "--metrics", busy.Addr().String()}, "metrics: "},
 		{[]string{"--dialplan", plan, "--ws", busy.Addr().String()}, "address already in use"},
+		{[]string{"--dialplan", plan, "--log-file", filepath.Join(dir, "no-such-dir", "ss.log")}, "log file"},
+		{[]string{"--dialplan", plan, "--log-file", dir}, "not a regular file"},
 		{[]string{"--dialplan", plan, "--sip-tls", "127.0.0.1:0", "--config", writeFile(t, dir, "c.yaml", "tls_cert: x.pem\ntls_key: y.pem\n")}, "tls certificate"},
 	} {
 		data := filepath.Join(dir, "data-"+strings.ReplaceAll(tt.want, " ", "_"))

@@ -49,6 +49,8 @@ func parseServeArgs(args []string, stdout io.Writer) (Config, error) {
 	mediaIP := fs.String("media-ip", "", "address written into SDP and ICE candidates")
 	dialplan := fs.String("dialplan", "", "Lua dialplan file")
 	level := fs.String("log-level", "", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "", "log lines as text (key=value, the default) or json")
+	logFile := fs.String("log-file", "", "append the log to this file instead of stderr (SIGUSR1 reopens it, for logrotate)")
 	webrtcPort := fs.Int("webrtc-port", -1, "UDP port shared by all browser media (0: the OS chooses)")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles on this loopback host:port (off by default)")
 	metrics := fs.String("metrics", "", "serve Prometheus metrics, /healthz and /readyz on host:port (off by default)")
@@ -61,9 +63,10 @@ func parseServeArgs(args []string, stdout io.Writer) (Config, error) {
 		}
 	}
 	set := map[string]*string{"data": data, "sip": sipAddr, "sip-tls": sipTLS, "https": https, "ws": ws,
-		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "pprof": pprofAddr, "metrics": metrics}
+		"rtp-ports": rtp, "media-ip": mediaIP, "dialplan": dialplan, "log-level": level, "log-format": logFormat, "log-file": logFile, "pprof": pprofAddr, "metrics": metrics}
 	dst := map[string]*string{"data": &cfg.Data, "sip": &cfg.SIP, "sip-tls": &cfg.SIPTLS, "https": &cfg.HTTPS, "ws": &cfg.WS,
 		"rtp-ports": &cfg.RTPPorts, "media-ip": &cfg.MediaIP, "dialplan": &cfg.Dialplan, "log-level": &cfg.LogLevel,
+		"log-format": &cfg.LogFormat, "log-file": &cfg.LogFile,
 		"pprof": &cfg.Pprof, "metrics": &cfg.Metrics}
 	fs.Visit(func(f *flag.Flag) {
 		if v, ok := set[f.Name]; ok {
@@ -90,7 +93,7 @@ func parseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("%q: want debug, info, warn or error", s)
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg, err := parseServeArgs(args, stdout)
 	if err != nil {
 		return err
@@ -104,7 +107,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lvl, _ := parseLevel(cfg.LogLevel)
 	level := new(slog.LevelVar) // `softswitch log-level` changes it
 	level.Set(lvl)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	out, err := newLogOutput(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer out.close() // last: everything before it may still log
+	log := slog.New(out.handler(cfg.LogFormat, level))
+	out.reopenOnSignal(log)
+	if out.file != nil { // the error goes to stderr too (run prints it)
+		defer func() {
+			if err != nil {
+				log.Error("softswitch stopped with an error", "error", err)
+			}
+		}()
+	}
 	// sipgo logs through its own default logger in places that take none;
 	// quietened: its values truncated, its warnings rate-limited.
 	sip.SetDefaultLogger(sipserver.QuietLogger(log))
