@@ -1,0 +1,280 @@
+package recording
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/softswitch/softswitch/sounds"
+)
+
+// Rate is the sample rate of recordings.
+const Rate = 8000
+
+// Channel is one side of a stereo recording.
+type Channel int
+
+// The channels: the caller left, the callee right.
+const (
+	Left  Channel = 0
+	Right Channel = 1
+)
+
+func (c Channel) String() string {
+	if c == Left {
+		return "left"
+	}
+	return "right"
+}
+
+// Timing of the writer, in samples per channel where it matters.
+const (
+	// flushEvery is how often the writer drains the ring to the file and
+	// patches the header.
+	flushEvery = 250 * time.Millisecond
+	// settle is how far behind the clock the writer stays, so frames that
+	// arrive a little late still find their place.
+	settle = Rate / 5 // 200 ms
+	// maxLag: a channel this far behind the clock has had a gap (hold, a
+	// peer that stopped sending); its next frame goes where the clock is.
+	maxLag = Rate * 12 / 100 // 120 ms
+	// maxLead: frames this far ahead of the clock (a source faster than
+	// real time) are dropped.
+	maxLead = Rate * 12 / 100
+	// ringSamples is how far (per channel) the writer may fall behind
+	// before taps drop frames rather than wait.
+	ringSamples = 4 * Rate
+	// maxData keeps the file within what a RIFF header can describe.
+	maxData = 1<<32 - 1 - sounds.WAVHeaderLen
+)
+
+// ErrName is returned for a recording name that is not a plain file name.
+var ErrName = errors.New("recording: not a plain file name")
+
+// Path returns where the recording called name lives in dir, adding
+// ".wav" when name has no extension. It refuses any name that could
+// reach outside dir: separators, "..", a leading dot, an absolute path.
+func Path(dir, name string) (string, error) {
+	if name == "" || len(name) > 255 || strings.ContainsAny(name, `/\`+"\x00") || name[0] == '.' || !filepath.IsLocal(name) {
+		return "", fmt.Errorf("%q: %w", name, ErrName)
+	}
+	if !strings.HasSuffix(name, ".wav") {
+		name += ".wav"
+	}
+	return filepath.Join(dir, name), nil
+}
+
+// Option configures a Recorder.
+type Option func(*Recorder)
+
+// WithClock makes the Recorder read time from now (tests).
+func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
+
+// Recorder writes one stereo recording. Taps write into it from the
+// media goroutines of both legs; Close ends it. It is safe for
+// concurrent use.
+type Recorder struct {
+	path  string
+	log   *slog.Logger
+	f     *os.File
+	now   func() time.Time
+	start time.Time
+
+	mu      sync.Mutex
+	ring    []int16  // ringSamples stereo sample frames, interleaved
+	written int64    // sample frames handed to the file (ring index base)
+	pos     [2]int64 // next sample frame of each channel
+	began   [2]bool  // the channel had a frame
+	closed  bool
+
+	dropped atomic.Uint64 // frames dropped (writer behind, source too fast)
+
+	// Owned by the writer goroutine, then by Close.
+	data  int64 // bytes of samples in the file
+	out   []byte
+	hdr   []byte
+	err   error // the first write error; writing stops there
+	full  bool  // maxData reached
+	stop  chan struct{}
+	done  chan struct{}
+	close sync.Once
+	dur   time.Duration
+	cerr  error
+}
+
+// New creates the file at path (its directory too) and starts
+// recording; the file must not exist yet. Close it when the call ends.
+func New(path string, log *slog.Logger, opts ...Option) (*Recorder, error) {
+	r := &Recorder{path: path, log: log, now: time.Now,
+		ring: make([]int16, 2*ringSamples), out: make([]byte, 0, 4*ringSamples), hdr: make([]byte, 0, sounds.WAVHeaderLen),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for _, o := range opts {
+		o(r)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("recording %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("recording %s: already exists: %w", path, err)
+		}
+		return nil, fmt.Errorf("recording %s: %w", path, err)
+	}
+	r.f = f
+	if _, err := f.Write(sounds.AppendWAVHeader(r.hdr[:0], Rate, 2, 0)); err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("recording %s: %w", path, err)
+	}
+	r.start = r.now()
+	go r.run()
+	return r, nil
+}
+
+// Path is the file being written.
+func (r *Recorder) Path() string { return r.path }
+
+// Dropped is how many frames were dropped so far.
+func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
+
+// clock is the sample frame the wall clock is at (no lock: start and
+// now never change).
+func (r *Recorder) clock() int64 {
+	return int64(r.now().Sub(r.start) * Rate / time.Second)
+}
+
+// write places pcm (Rate Hz) on channel ch where the clock says it
+// belongs. It never waits for the disk: what does not fit is dropped.
+func (r *Recorder) write(ch Channel, pcm []int16) {
+	n := int64(len(pcm))
+	if n == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	wall := r.clock()
+	p := r.pos[ch]
+	switch {
+	case !r.began[ch] || p < wall-n-maxLag: // the first frame, or after a gap
+		p = max(wall-n, 0)
+		r.began[ch] = true
+	case p > wall+maxLead:
+		r.dropped.Add(1)
+		return
+	}
+	if p < r.written { // too late for the part already written
+		skip := min(r.written-p, n)
+		pcm, p = pcm[skip:], p+skip
+	}
+	if p+int64(len(pcm)) > r.written+ringSamples {
+		r.dropped.Add(1)
+		return
+	}
+	for i, v := range pcm {
+		r.ring[int((p+int64(i))%ringSamples)*2+int(ch)] = v
+	}
+	r.pos[ch] = p + int64(len(pcm))
+}
+
+// run drains the ring every flushEvery until Close.
+func (r *Recorder) run() {
+	defer close(r.done)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			r.flush(r.clock() - settle)
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// flush writes the sample frames before upto (at most a ring's worth),
+// leaves silence behind in the ring, and patches the header. It returns
+// how far the file now reaches.
+func (r *Recorder) flush(upto int64) int64 {
+	r.mu.Lock()
+	from := r.written
+	upto = min(upto, from+ringSamples)
+	if upto <= from {
+		r.mu.Unlock()
+		return from
+	}
+	out := r.out[:0]
+	for i := from; i < upto; i++ {
+		k := int(i%ringSamples) * 2
+		out = binary.LittleEndian.AppendUint16(out, uint16(r.ring[k]))
+		out = binary.LittleEndian.AppendUint16(out, uint16(r.ring[k+1]))
+		r.ring[k], r.ring[k+1] = 0, 0
+	}
+	r.written = upto
+	r.mu.Unlock()
+	r.out = out
+	r.append(out)
+	return upto
+}
+
+// append writes samples to the file and the new length to its header.
+func (r *Recorder) append(out []byte) {
+	if r.err != nil || r.full {
+		return
+	}
+	if r.data+int64(len(out)) > maxData {
+		r.full = true
+		r.log.Warn("recording reached the largest WAV file: the rest of the call is not recorded", "path", r.path)
+		return
+	}
+	if _, err := r.f.Write(out); err != nil {
+		r.err = err
+		r.log.Error("recording stopped: cannot write", "path", r.path, "error", err)
+		return
+	}
+	r.data += int64(len(out))
+	r.hdr = sounds.AppendWAVHeader(r.hdr[:0], Rate, 2, int(r.data))
+	if _, err := r.f.WriteAt(r.hdr, 0); err != nil {
+		r.err = err
+		r.log.Error("recording stopped: cannot update the header", "path", r.path, "error", err)
+	}
+}
+
+// Close stops the recording at the clock's present, writes what is left
+// and closes the file. It returns the recording's length; the error is
+// the first the file gave. Calling it again returns the same.
+func (r *Recorder) Close() (time.Duration, error) {
+	r.close.Do(func() {
+		close(r.stop)
+		<-r.done
+		r.mu.Lock()
+		r.closed = true
+		end := max(r.clock(), r.pos[0], r.pos[1])
+		r.mu.Unlock()
+		for range end/ringSamples + 2 { // bounded: each round writes up to a ring
+			if r.flush(end) >= end {
+				break
+			}
+		}
+		r.dur = time.Duration(r.data/4) * time.Second / Rate
+		r.cerr = errors.Join(r.err, r.f.Sync(), r.f.Close())
+		if r.cerr != nil {
+			r.cerr = fmt.Errorf("recording %s: %w", r.path, r.cerr)
+		}
+		if n := r.dropped.Load(); n > 0 {
+			r.log.Info("recording dropped frames", "path", r.path, "frames", n)
+		}
+	})
+	return r.dur, r.cerr
+}
