@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +22,7 @@ var errNoDataDir = errors.New("no data directory configured")
 
 var _ dialplan.Recorder = (*Call)(nil)
 
-// Record records the caller into DataDir/recordings/NAME.wav (see
+// Record records the caller into the recordings directory as NAME.wav (see
 // dialplan.Recorder). It answers the call first.
 func (c *Call) Record(ctx context.Context, name string, o dialplan.RecordOptions) (dialplan.RecordResult, error) {
 	if err := c.gone(ctx); err != nil {
@@ -32,10 +31,10 @@ func (c *Call) Record(ctx context.Context, name string, o dialplan.RecordOptions
 	if err := dialplan.CheckRecordName(name); err != nil {
 		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
-	if c.e.cfg.DataDir == "" {
-		return dialplan.RecordResult{}, fmt.Errorf("record: %w", errNoDataDir)
+	path, err := c.e.recordingPath(name)
+	if err != nil {
+		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
-	path := filepath.Join(c.e.cfg.DataDir, "recordings", strings.TrimSuffix(name, ".wav")+".wav")
 	if err := c.Answer(ctx); err != nil {
 		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
