@@ -118,6 +118,18 @@ type Config struct {
 	// MOH is what a held party hears: "" for the bundled music, a prompt
 	// name or WAV path, or "off" for silence.
 	MOH string `yaml:"moh"`
+	// Recordings is where call recordings (call:record_call, bridge
+	// {record = true}) and call:record files go.
+	Recordings RecordingsConfig `yaml:"recordings"`
+}
+
+// RecordingsConfig configures recordings.
+type RecordingsConfig struct {
+	// Dir holds the files; "" is DATA/recordings.
+	Dir string `yaml:"dir"`
+	// Format of call recordings: "wav" (the default and, so far, the
+	// only one): stereo 16-bit PCM at 8 kHz, caller left, callee right.
+	Format string `yaml:"format"`
 }
 
 // AuthConfig configures digest authentication.
@@ -167,6 +179,9 @@ type configPaths struct {
 	Prompts  struct {
 		Dir *string `yaml:"dir"`
 	} `yaml:"prompts"`
+	Recordings struct {
+		Dir *string `yaml:"dir"`
+	} `yaml:"recordings"`
 }
 
 // resolveConfigPaths makes the relative paths the file names relative to
@@ -187,6 +202,7 @@ func resolveConfigPaths(cfg *Config, raw []byte, dir string) error {
 	fix(p.TLSCert, &cfg.TLSCert)
 	fix(p.TLSKey, &cfg.TLSKey)
 	fix(p.Prompts.Dir, &cfg.Prompts.Dir)
+	fix(p.Recordings.Dir, &cfg.Recordings.Dir)
 	if p.MOH != nil && (strings.HasSuffix(*p.MOH, ".wav") || strings.Contains(*p.MOH, "/")) {
 		fix(p.MOH, &cfg.MOH)
 	}
@@ -231,6 +247,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)
+	}
+	if f := c.Recordings.Format; f != "" && f != "wav" {
+		return fmt.Errorf("config: recordings.format: %q: want wav (Ogg/Opus is not supported yet)", f)
 	}
 	if c.Prompts.MaxBytes < 0 {
 		return fmt.Errorf("config: prompts.max_bytes: %d is negative", c.Prompts.MaxBytes)
