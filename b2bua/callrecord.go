@@ -78,6 +78,7 @@ func (c *Call) startRecording() {
 	c.mu.Lock()
 	c.cdr.Recording = path
 	c.mu.Unlock()
+	c.progressCDR("") // the open record names the file: a crash leaves both
 	c.log.Info("call recording started", "path", path)
 }
 
