@@ -124,8 +124,9 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 	gateB := media.NewGate(b.AudioSink())
 	// A recording taps each side in front of its gate: what each party
 	// says, not what the other hears (no music on hold, no prompts).
-	link(c.a, c.tap(recording.Left, gateB))
-	link(b, c.tap(recording.Right, c.gateA))
+	sinkB, sinkA := c.tap(recording.Left, gateB), c.tap(recording.Right, c.gateA)
+	link(c.a, sinkB)
+	link(b, sinkA)
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
 	handedOver := false // b belongs to another call now: not to be touched
 	c.setBridging(true)
@@ -137,7 +138,7 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 		}
 		// The media path as it ran: tests and operators read what was
 		// transcoded, resampled or passed through.
-		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, gateB), "media_b_to_a", pipeline(b, c.gateA))
+		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, sinkB), "media_b_to_a", pipeline(b, sinkA))
 		c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
 	}()
 	// Music on hold: to A while B holds, to B while A holds.

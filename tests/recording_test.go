@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -155,4 +156,40 @@ func TestRecordingSurvivesKill(t *testing.T) {
 	if !strings.Contains(open, "recording="+path) {
 		t.Errorf("the cut call's record does not name the recording:\n%s", open)
 	}
+}
+
+// Two browsers (Opus on both legs) in a recorded call: payloads still
+// pass through undecoded to the other browser, the recording taps decode
+// them for the file, and each channel holds its party's tone.
+func TestRecordedBrowserCall(t *testing.T) {
+	s := startRecordingServer(t)
+	a := openPage(t, "https://"+s.addr("https")+"/")
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	a.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
+	b.eval(fmt.Sprintf(`phone.setTone(1000); phone.login("1002", %q)`, testUsers["1002"]), nil)
+	a.waitTrue(`phone.registered()`, 10*time.Second)
+	b.waitTrue(`phone.registered()`, 10*time.Second)
+	a.eval(`phone.call("1002")`, nil)
+	b.waitTrue(`phone.incoming()`, 10*time.Second)
+	b.eval(`phone.answer()`, nil)
+	a.waitTrue(`phone.inCall()`, 10*time.Second)
+	time.Sleep(time.Second)
+	heardTone(t, "callee", b.listen(3*time.Second), 440)
+	b.eval(`phone.hangup()`, nil)
+	a.waitTrue(`!phone.inCall()`, 10*time.Second)
+	waitFor(t, 5*time.Second, "media path logged", func() bool { return strings.Contains(s.logs(), `msg="bridge ended"`) })
+	if path := grepLines(s.logs(), "bridge ended"); strings.Count(path, "passthrough") < 2 || strings.Count(path, "record(") < 2 {
+		t.Fatalf("the recorded browser call was not relayed undecoded through both taps:\n%s", path)
+	}
+	var path string
+	waitFor(t, 10*time.Second, "the CDR", func() bool {
+		_, js := cdrExport(t, s.data)
+		if len(js) == 1 {
+			path, _ = js[0]["recording"].(string)
+		}
+		return path != ""
+	})
+	left, right := recordedChannels(t, path)
+	assertChannelTone(t, "left (caller)", left, 440, 1000)
+	assertChannelTone(t, "right (callee)", right, 1000, 440)
 }
