@@ -1,7 +1,6 @@
 package recording
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -78,13 +77,20 @@ type Option func(*Recorder)
 // WithClock makes the Recorder read time from now (tests).
 func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
 
+// closeWait bounds how long Close waits for the writer (a stuck disk):
+// the call goes on ending, and the writer closes the file when it can.
+const closeWait = 5 * time.Second
+
+// ErrStuck is returned by Close when the writer did not finish in time.
+var ErrStuck = errors.New("recording: the writer is stuck (disk not answering)")
+
 // Recorder writes one stereo recording. Taps write into it from the
 // media goroutines of both legs; Close ends it. It is safe for
 // concurrent use.
 type Recorder struct {
 	path  string
 	log   *slog.Logger
-	f     *os.File
+	file  *wavFile
 	now   func() time.Time
 	start time.Time
 
@@ -94,27 +100,23 @@ type Recorder struct {
 	pos     [2]int64 // next sample frame of each channel
 	began   [2]bool  // the channel had a frame
 	closed  bool
+	end     int64 // with closed: where the recording ends
 
 	dropped atomic.Uint64 // frames dropped (writer behind, source too fast)
 
-	// Owned by the writer goroutine, then by Close.
-	data  int64 // bytes of samples in the file
-	out   []byte
-	hdr   []byte
-	err   error // the first write error; writing stops there
-	full  bool  // maxData reached
+	out   []int16 // the writer's batch, interleaved
 	stop  chan struct{}
 	done  chan struct{}
 	close sync.Once
-	dur   time.Duration
-	cerr  error
+	dur   time.Duration // set by the writer before done
+	err   error         // set by the writer before done
 }
 
 // New creates the file at path (its directory too) and starts
 // recording; the file must not exist yet. Close it when the call ends.
 func New(path string, log *slog.Logger, opts ...Option) (*Recorder, error) {
 	r := &Recorder{path: path, log: log, now: time.Now,
-		ring: make([]int16, 2*ringSamples), out: make([]byte, 0, 4*ringSamples), hdr: make([]byte, 0, sounds.WAVHeaderLen),
+		ring: make([]int16, 2*ringSamples), out: make([]int16, 0, 2*ringSamples),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	for _, o := range opts {
 		o(r)
@@ -129,8 +131,7 @@ func New(path string, log *slog.Logger, opts ...Option) (*Recorder, error) {
 		}
 		return nil, fmt.Errorf("recording %s: %w", path, err)
 	}
-	r.f = f
-	if _, err := f.Write(sounds.AppendWAVHeader(r.hdr[:0], Rate, 2, 0)); err != nil {
+	if r.file, err = newWAVFile(f); err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
 		return nil, fmt.Errorf("recording %s: %w", path, err)
@@ -188,7 +189,8 @@ func (r *Recorder) write(ch Channel, pcm []int16) {
 	r.pos[ch] = p + int64(len(pcm))
 }
 
-// run drains the ring every flushEvery until Close.
+// run drains the ring every flushEvery; once stopped, it writes what is
+// left up to the end Close set and closes the file.
 func (r *Recorder) run() {
 	defer close(r.done)
 	t := time.NewTicker(flushEvery)
@@ -198,14 +200,34 @@ func (r *Recorder) run() {
 		case <-t.C:
 			r.flush(r.clock() - settle)
 		case <-r.stop:
+			r.finish()
 			return
 		}
 	}
 }
 
-// flush writes the sample frames before upto (at most a ring's worth),
-// leaves silence behind in the ring, and patches the header. It returns
-// how far the file now reaches.
+// finish writes the rest and closes the file.
+func (r *Recorder) finish() {
+	r.mu.Lock()
+	end := r.end
+	r.mu.Unlock()
+	for range end/ringSamples + 2 { // bounded: each round writes up to a ring
+		if r.flush(end) >= end {
+			break
+		}
+	}
+	r.dur = time.Duration(r.file.frames) * time.Second / Rate
+	if err := r.file.close(); err != nil {
+		r.err = fmt.Errorf("recording %s: %w", r.path, err)
+	}
+	if n := r.dropped.Load(); n > 0 {
+		r.log.Info("recording dropped frames", "path", r.path, "frames", n)
+	}
+}
+
+// flush hands the sample frames before upto (at most a ring's worth) to
+// the file and leaves silence behind in the ring. It returns how far the
+// file now reaches.
 func (r *Recorder) flush(upto int64) int64 {
 	r.mu.Lock()
 	from := r.written
@@ -217,64 +239,44 @@ func (r *Recorder) flush(upto int64) int64 {
 	out := r.out[:0]
 	for i := from; i < upto; i++ {
 		k := int(i%ringSamples) * 2
-		out = binary.LittleEndian.AppendUint16(out, uint16(r.ring[k]))
-		out = binary.LittleEndian.AppendUint16(out, uint16(r.ring[k+1]))
+		out = append(out, r.ring[k], r.ring[k+1])
 		r.ring[k], r.ring[k+1] = 0, 0
 	}
 	r.written = upto
 	r.mu.Unlock()
 	r.out = out
-	r.append(out)
-	return upto
-}
-
-// append writes samples to the file and the new length to its header.
-func (r *Recorder) append(out []byte) {
-	if r.err != nil || r.full {
-		return
-	}
-	if r.data+int64(len(out)) > maxData {
-		r.full = true
-		r.log.Warn("recording reached the largest WAV file: the rest of the call is not recorded", "path", r.path)
-		return
-	}
-	if _, err := r.f.Write(out); err != nil {
-		r.err = err
+	if err := r.file.write(out); err != nil {
 		r.log.Error("recording stopped: cannot write", "path", r.path, "error", err)
-		return
 	}
-	r.data += int64(len(out))
-	r.hdr = sounds.AppendWAVHeader(r.hdr[:0], Rate, 2, int(r.data))
-	if _, err := r.f.WriteAt(r.hdr, 0); err != nil {
-		r.err = err
-		r.log.Error("recording stopped: cannot update the header", "path", r.path, "error", err)
-	}
+	return upto
 }
 
 // Close stops the recording at the clock's present, writes what is left
 // and closes the file. It returns the recording's length; the error is
-// the first the file gave. Calling it again returns the same.
+// the first the file gave, or ErrStuck when the disk did not let the
+// writer finish within 5 s (the file is closed later). Calling it again
+// returns the same.
 func (r *Recorder) Close() (time.Duration, error) {
 	r.close.Do(func() {
-		close(r.stop)
-		<-r.done
 		r.mu.Lock()
 		r.closed = true
-		end := max(r.clock(), r.pos[0], r.pos[1])
+		r.end = max(r.clock(), r.pos[0], r.pos[1])
 		r.mu.Unlock()
-		for range end/ringSamples + 2 { // bounded: each round writes up to a ring
-			if r.flush(end) >= end {
-				break
-			}
-		}
-		r.dur = time.Duration(r.data/4) * time.Second / Rate
-		r.cerr = errors.Join(r.err, r.f.Sync(), r.f.Close())
-		if r.cerr != nil {
-			r.cerr = fmt.Errorf("recording %s: %w", r.path, r.cerr)
-		}
-		if n := r.dropped.Load(); n > 0 {
-			r.log.Info("recording dropped frames", "path", r.path, "frames", n)
+		close(r.stop)
+		t := time.NewTimer(closeWait)
+		defer t.Stop()
+		select {
+		case <-r.done:
+		case <-t.C:
+			r.log.Error("recording: the writer is stuck; the file is closed when the disk answers", "path", r.path)
+			r.dur, r.err = 0, fmt.Errorf("recording %s: %w", r.path, ErrStuck)
+			return
 		}
 	})
-	return r.dur, r.cerr
+	select {
+	case <-r.done:
+	default:
+		return 0, fmt.Errorf("recording %s: %w", r.path, ErrStuck)
+	}
+	return r.dur, r.err
 }
