@@ -18,9 +18,10 @@ var _ dialplan.CallRecorder = (*Call)(nil)
 // errRecordingExists refuses a call recording name already taken.
 var errRecordingExists = errors.New("a recording of that name exists")
 
-// recordingPath is where the recording called name goes: a plain name
-// (dialplan.CheckRecordName), inside the recordings directory only.
-func (e *Engine) recordingPath(name string) (string, error) {
+// recordingPath is where the recording called name goes in format f: a
+// plain name (dialplan.CheckRecordName), inside the recordings directory
+// only.
+func (e *Engine) recordingPath(name string, f recording.Format) (string, error) {
 	if err := dialplan.CheckRecordName(name); err != nil {
 		return "", err
 	}
@@ -31,7 +32,7 @@ func (e *Engine) recordingPath(name string) (string, error) {
 		}
 		dir = filepath.Join(e.cfg.DataDir, "recordings")
 	}
-	return recording.Path(dir, name)
+	return recording.Path(dir, name, f)
 }
 
 // RecordCall records the call's bridges from now on into one stereo WAV
@@ -48,7 +49,7 @@ func (c *Call) RecordCall(ctx context.Context, name string) (string, error) {
 		c.mu.Unlock()
 		name = time.Now().UTC().Format("20060102-150405") + "-" + uid
 	}
-	path, err := c.e.recordingPath(name)
+	path, err := c.e.recordingPath(name, c.e.cfg.RecordingFormat)
 	if err != nil {
 		return "", fmt.Errorf("record_call: %w", err)
 	}
@@ -69,7 +70,7 @@ func (c *Call) startRecording() {
 	}
 	path := c.recPath
 	c.recPath = ""
-	r, err := recording.New(path, c.log)
+	r, err := recording.New(path, c.log, recording.WithFormat(c.e.cfg.RecordingFormat))
 	if err != nil {
 		c.log.Warn("call recording failed: the call goes on unrecorded", "error", err)
 		return

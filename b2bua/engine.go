@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"errors"
+	"github.com/softswitch/softswitch/media/recording"
 	"log/slog"
 	"sync"
 	"time"
@@ -42,6 +43,9 @@ type Config struct {
 	// Recordings is the directory of call:record and call recordings;
 	// "" is DataDir/recordings.
 	Recordings string
+	// RecordingFormat is the file format of call recordings; "" is WAV.
+	// call:record always writes mono WAV.
+	RecordingFormat recording.Format
 	// TransferFallback is what a transferred party gets when the transfer
 	// target fails: TransferReconnect (the default: back to the referrer)
 	// or TransferHangup.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/recording"
 	"github.com/softswitch/softswitch/sounds"
 )
 
@@ -31,7 +32,7 @@ func (c *Call) Record(ctx context.Context, name string, o dialplan.RecordOptions
 	if err := dialplan.CheckRecordName(name); err != nil {
 		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
-	path, err := c.e.recordingPath(name)
+	path, err := c.e.recordingPath(name, recording.FormatWAV) // mono, whatever the call recordings' format
 	if err != nil {
 		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}

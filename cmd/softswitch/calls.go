@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/softswitch/softswitch/media/recording"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -90,6 +91,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store
 		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(records, met)
 	}
 	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, Recordings: cfg.Recordings.Dir,
+		RecordingFormat:  recording.Format(cfg.Recordings.Format),
 		TransferFallback: cfg.TransferFallback}, plan, legs, records, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/softswitch/softswitch/media/recording"
 	"io"
 	"net"
 	"os"
@@ -127,8 +128,9 @@ type Config struct {
 type RecordingsConfig struct {
 	// Dir holds the files; "" is DATA/recordings.
 	Dir string `yaml:"dir"`
-	// Format of call recordings: "wav" (the default and, so far, the
-	// only one): stereo 16-bit PCM at 8 kHz, caller left, callee right.
+	// Format of call recordings (caller left, callee right): "wav" (the
+	// default: stereo 16-bit PCM at 8 kHz, NAME.wav) or "ogg" (stereo
+	// Opus in Ogg, RFC 7845, 24 kbit/s, NAME.opus).
 	Format string `yaml:"format"`
 }
 
@@ -248,8 +250,8 @@ func (c *Config) validate() error {
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)
 	}
-	if f := c.Recordings.Format; f != "" && f != "wav" {
-		return fmt.Errorf("config: recordings.format: %q: want wav (Ogg/Opus is not supported yet)", f)
+	if _, err := recording.ParseFormat(c.Recordings.Format); err != nil {
+		return fmt.Errorf("config: recordings.format: %w", err)
 	}
 	if c.Prompts.MaxBytes < 0 {
 		return fmt.Errorf("config: prompts.max_bytes: %d is negative", c.Prompts.MaxBytes)

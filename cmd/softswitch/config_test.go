@@ -59,7 +59,8 @@ func TestParseServeFlags(t *testing.T) {
 		{"recordings", []string{"--config", write("rec.yaml", "recordings:\n  dir: rec\n  format: wav\n")}, "", func(c Config) bool {
 			return c.Recordings.Dir == filepath.Join(dir, "rec") && c.Recordings.Format == "wav"
 		}},
-		{"recordings format", []string{"--config", write("ogg.yaml", "recordings:\n  format: ogg\n")}, "recordings.format", nil},
+		{"recordings ogg", []string{"--config", write("ogg.yaml", "recordings:\n  format: ogg\n")}, "", func(c Config) bool { return c.Recordings.Format == "ogg" }},
+		{"recordings format", []string{"--config", write("mp3.yaml", "recordings:\n  format: mp3\n")}, "recordings.format", nil},
 		{"empty file", []string{"--config", write("empty.yaml", "")}, "", func(c Config) bool { return c.SIP == "0.0.0.0:5060" }},
 		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, "no such file", nil},
 	}

@@ -58,17 +58,52 @@ const (
 // ErrName is returned for a recording name that is not a plain file name.
 var ErrName = errors.New("recording: not a plain file name")
 
-// Path returns where the recording called name lives in dir, adding
-// ".wav" when name has no extension. It refuses any name that could
-// reach outside dir: separators, "..", a leading dot, an absolute path.
-func Path(dir, name string) (string, error) {
+// Format is a recording's file format.
+type Format string
+
+// The formats.
+const (
+	// FormatWAV is RIFF/WAVE, 16-bit PCM (the default), extension .wav.
+	FormatWAV Format = "wav"
+	// FormatOgg is Opus in Ogg (RFC 7845), extension .opus.
+	FormatOgg Format = "ogg"
+)
+
+// ErrFormat is returned for a format this package does not write.
+var ErrFormat = errors.New("recording: unknown format (want wav or ogg)")
+
+// ParseFormat reads a format name; "" is FormatWAV.
+func ParseFormat(s string) (Format, error) {
+	switch Format(s) {
+	case "", FormatWAV:
+		return FormatWAV, nil
+	case FormatOgg:
+		return FormatOgg, nil
+	}
+	return "", fmt.Errorf("%q: %w", s, ErrFormat)
+}
+
+// Ext is the file name extension of the format.
+func (f Format) Ext() string {
+	if f == FormatOgg {
+		return ".opus"
+	}
+	return ".wav"
+}
+
+// Path returns where the recording called name lives in dir, its
+// extension the format's (one of .wav or .opus it has is replaced). It
+// refuses any name that could reach outside dir: separators, "..", a
+// leading dot, an absolute path.
+func Path(dir, name string, f Format) (string, error) {
 	if name == "" || len(name) > 255 || strings.ContainsAny(name, `/\`+"\x00") || name[0] == '.' || !filepath.IsLocal(name) {
 		return "", fmt.Errorf("%q: %w", name, ErrName)
 	}
-	if !strings.HasSuffix(name, ".wav") {
-		name += ".wav"
+	base := strings.TrimSuffix(strings.TrimSuffix(name, FormatWAV.Ext()), FormatOgg.Ext())
+	if base == "" {
+		return "", fmt.Errorf("%q: %w", name, ErrName)
 	}
-	return filepath.Join(dir, name), nil
+	return filepath.Join(dir, base+f.Ext()), nil
 }
 
 // Option configures a Recorder.
@@ -76,6 +111,23 @@ type Option func(*Recorder)
 
 // WithClock makes the Recorder read time from now (tests).
 func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
+
+// WithFormat sets the file format; "" is FormatWAV, the default.
+func WithFormat(f Format) Option {
+	return func(r *Recorder) {
+		if f != "" {
+			r.format = f
+		}
+	}
+}
+
+// fileWriter writes the interleaved stereo PCM (Rate Hz) of a recording
+// in one format. Only the Recorder's writer goroutine uses it.
+type fileWriter interface {
+	write(pcm []int16) error
+	taken() int64 // sample frames written
+	close() error
+}
 
 // closeWait bounds how long Close waits for the writer (a stuck disk):
 // the call goes on ending, and the writer closes the file when it can.
@@ -88,11 +140,12 @@ var ErrStuck = errors.New("recording: the writer is stuck (disk not answering)")
 // media goroutines of both legs; Close ends it. It is safe for
 // concurrent use.
 type Recorder struct {
-	path  string
-	log   *slog.Logger
-	file  *wavFile
-	now   func() time.Time
-	start time.Time
+	path   string
+	log    *slog.Logger
+	file   fileWriter
+	format Format
+	now    func() time.Time
+	start  time.Time
 
 	mu      sync.Mutex
 	ring    []int16  // ringSamples stereo sample frames, interleaved
@@ -115,7 +168,7 @@ type Recorder struct {
 // New creates the file at path (its directory too) and starts
 // recording; the file must not exist yet. Close it when the call ends.
 func New(path string, log *slog.Logger, opts ...Option) (*Recorder, error) {
-	r := &Recorder{path: path, log: log, now: time.Now,
+	r := &Recorder{path: path, log: log, now: time.Now, format: FormatWAV,
 		ring: make([]int16, 2*ringSamples), out: make([]int16, 0, 2*ringSamples),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	for _, o := range opts {
@@ -131,7 +184,15 @@ func New(path string, log *slog.Logger, opts ...Option) (*Recorder, error) {
 		}
 		return nil, fmt.Errorf("recording %s: %w", path, err)
 	}
-	if r.file, err = newWAVFile(f); err != nil {
+	switch r.format {
+	case FormatWAV:
+		r.file, err = newWAVFile(f)
+	case FormatOgg:
+		r.file, err = newOggFile(f)
+	default:
+		err = fmt.Errorf("%q: %w", r.format, ErrFormat)
+	}
+	if err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
 		return nil, fmt.Errorf("recording %s: %w", path, err)
@@ -216,7 +277,7 @@ func (r *Recorder) finish() {
 			break
 		}
 	}
-	r.dur = time.Duration(r.file.frames) * time.Second / Rate
+	r.dur = time.Duration(r.file.taken()) * time.Second / Rate
 	if err := r.file.close(); err != nil {
 		r.err = fmt.Errorf("recording %s: %w", r.path, err)
 	}

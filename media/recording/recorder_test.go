@@ -221,14 +221,32 @@ func TestRecorderRefusesExistingFile(t *testing.T) {
 
 func TestPath(t *testing.T) {
 	dir := "/data/recordings"
-	for _, name := range []string{"", "..", ".", "../x", "a/b", "/etc/passwd", `a\b`, ".hidden", "x\x00y"} {
-		if p, err := recording.Path(dir, name); !errors.Is(err, recording.ErrName) {
+	for _, name := range []string{"", "..", ".", "../x", "a/b", "/etc/passwd", `a\b`, ".hidden", "x\x00y", ".wav", ".opus"} {
+		if p, err := recording.Path(dir, name, recording.FormatWAV); !errors.Is(err, recording.ErrName) {
 			t.Errorf("Path(%q) = %q, %v; want ErrName", name, p, err)
 		}
 	}
-	for name, want := range map[string]string{"call-1": dir + "/call-1.wav", "a.wav": dir + "/a.wav", "x..y": dir + "/x..y.wav"} {
-		if p, err := recording.Path(dir, name); err != nil || p != want {
-			t.Errorf("Path(%q) = %q, %v; want %q", name, p, err, want)
+	for _, tt := range []struct {
+		name string
+		f    recording.Format
+		want string
+	}{
+		{"call-1", recording.FormatWAV, dir + "/call-1.wav"},
+		{"a.wav", recording.FormatWAV, dir + "/a.wav"},
+		{"x..y", recording.FormatWAV, dir + "/x..y.wav"},
+		{"call-1", recording.FormatOgg, dir + "/call-1.opus"},
+		{"a.wav", recording.FormatOgg, dir + "/a.opus"},
+	} {
+		if p, err := recording.Path(dir, tt.name, tt.f); err != nil || p != tt.want {
+			t.Errorf("Path(%q, %s) = %q, %v; want %q", tt.name, tt.f, p, err, tt.want)
 		}
+	}
+	for in, want := range map[string]recording.Format{"": recording.FormatWAV, "wav": recording.FormatWAV, "ogg": recording.FormatOgg} {
+		if f, err := recording.ParseFormat(in); err != nil || f != want {
+			t.Errorf("ParseFormat(%q) = %q, %v", in, f, err)
+		}
+	}
+	if _, err := recording.ParseFormat("mp3"); !errors.Is(err, recording.ErrFormat) {
+		t.Errorf("ParseFormat(mp3): %v", err)
 	}
 }

@@ -58,6 +58,8 @@ func (w *wavFile) write(pcm []int16) error {
 	return nil
 }
 
+func (w *wavFile) taken() int64 { return w.frames }
+
 // close syncs and closes the file.
 func (w *wavFile) close() error {
 	return errors.Join(w.err, w.f.Sync(), w.f.Close())
