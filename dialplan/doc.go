@@ -20,7 +20,7 @@
 //	call:bridge(targets, {timeout=, record=})      -> true | nil, reason; record = true
 //	                                               records the bridge (as record_call())
 //	call:record_call([name])                       -> path: the next bridge is recorded,
-//	                                               stereo WAV, caller left, callee right,
+//	                                               stereo WAV or Ogg Opus, caller left, callee right,
 //	                                               through hold and transfer; the CDR names it
 //	call:hangup([cause])                           "normal", "busy", "no-answer",
 //	                                               "unavailable", "declined", "not-found",

@@ -22,14 +22,19 @@ const recordingPlan = `function on_call(call)
 end
 `
 
-// startRecordingServer runs a phone server with recordingPlan.
-func startRecordingServer(t *testing.T) *server {
+// startRecordingServer runs a phone server with recordingPlan, writing
+// call recordings in format ("": the default, wav).
+func startRecordingServer(t *testing.T, format string) *server {
 	t.Helper()
-	plan := filepath.Join(t.TempDir(), "record.lua")
+	dir := t.TempDir()
+	plan, conf := filepath.Join(dir, "record.lua"), filepath.Join(dir, "softswitch.yaml")
 	if err := os.WriteFile(plan, []byte(recordingPlan), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return startPhoneServer(t, "--dialplan", plan)
+	if err := os.WriteFile(conf, []byte("recordings:\n  format: \""+format+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startPhoneServer(t, "--dialplan", plan, "--config", conf)
 }
 
 // recordedChannels reads a stereo call recording: caller, callee.
@@ -38,6 +43,13 @@ func recordedChannels(t *testing.T, path string) (caller, callee *sounds.Prompt)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".opus") {
+		ch, err := audiotest.DecodeOggOpus(b, 2)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return &sounds.Prompt{Rate: audiotest.OggRate, PCM: ch[0]}, &sounds.Prompt{Rate: audiotest.OggRate, PCM: ch[1]}
 	}
 	if caller, err = sounds.DecodeWAVChannel(b, 0); err != nil {
 		t.Fatalf("%s: %v", path, err)
@@ -68,10 +80,17 @@ func assertChannelTone(t *testing.T, which string, p *sounds.Prompt, want, other
 
 // A recorded bridged call between two desk phones (baresip, PCMU; the
 // caller sends 1000 Hz, the callee 440 Hz): the stereo file the CDR
-// names holds the caller's tone on the left channel and the callee's on
-// the right, and lasts as long as the call (±0.5 s).
+// names (WAV, or Opus in Ogg with recordings.format: ogg) holds the
+// caller's tone on the left channel and the callee's on the right, and
+// lasts as long as the call (±0.5 s).
 func TestRecordedCall(t *testing.T) {
-	s := startRecordingServer(t)
+	for _, format := range []string{"wav", "ogg"} {
+		t.Run(format, func(t *testing.T) { recordedCall(t, format) })
+	}
+}
+
+func recordedCall(t *testing.T, format string) {
+	s := startRecordingServer(t, format)
 	callee := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 30 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 15 * time.Second})
 	waitFor(t, 10*time.Second, "1002 registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
@@ -87,8 +106,9 @@ func TestRecordedCall(t *testing.T) {
 		return rec != nil
 	})
 	path, _ := rec["recording"].(string)
-	if dir := filepath.Join(s.data, "recordings"); filepath.Dir(path) != dir || !strings.HasSuffix(path, ".wav") {
-		t.Fatalf("CDR recording %q, want a WAV file in %s; CDR %v", path, dir, rec)
+	ext := map[string]string{"wav": ".wav", "ogg": ".opus"}[format]
+	if dir := filepath.Join(s.data, "recordings"); filepath.Dir(path) != dir || !strings.HasSuffix(path, ext) {
+		t.Fatalf("CDR recording %q, want a %s file in %s; CDR %v", path, ext, dir, rec)
 	}
 	table := runCLI(t, "cdr", "list", "--data", s.data)
 	if !strings.Contains(table, "recording="+path) {
@@ -110,7 +130,7 @@ func TestRecordedCall(t *testing.T) {
 // the call up to about a second before the kill, both channels in it, and
 // the call's record (closed as interrupted at the next start) names it.
 func TestRecordingSurvivesKill(t *testing.T) {
-	s := startRecordingServer(t)
+	s := startRecordingServer(t, "")
 	startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 60 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 30 * time.Second})
 	waitFor(t, 10*time.Second, "1002 registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
@@ -162,7 +182,7 @@ func TestRecordingSurvivesKill(t *testing.T) {
 // pass through undecoded to the other browser, the recording taps decode
 // them for the file, and each channel holds its party's tone.
 func TestRecordedBrowserCall(t *testing.T) {
-	s := startRecordingServer(t)
+	s := startRecordingServer(t, "")
 	a := openPage(t, "https://"+s.addr("https")+"/")
 	b := openPage(t, "https://"+s.addr("https")+"/")
 	a.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)

@@ -17,10 +17,9 @@ const (
 	oggMaxSegs = 255       // lacing values per page
 	oggSerial  = 0x534f4654
 	oggVendor  = "softswitch (libopus)"
-	// oggBitrate: at libopus's automatic ~19 kbit/s, stereo at 8 kHz
-	// keeps the two parties only ~15 dB apart (joint coding); 24 kbit/s
-	// keeps them over 30 dB apart (ogg_test.go), at 3 kB/s.
-	oggBitrate = 24000
+	// oggMaxPacket bounds one multistream packet: two mono packets and
+	// the self-delimiting length.
+	oggMaxPacket = 2*opus.MaxPayload + 2
 )
 
 // Ogg page header flags.
@@ -52,10 +51,11 @@ var oggCRC = func() (t [256]uint32) {
 // writer uses it.
 type oggFile struct {
 	f       *os.File
-	enc     *opus.Encoder
-	frames  int64   // stereo sample frames taken
-	pend    []int16 // the start of the next 20 ms frame
-	granule int64   // of the last packet paged
+	enc     [2]*opus.Encoder // one mono encoder per party
+	mono    [2][]int16       // a frame of each channel
+	frames  int64            // stereo sample frames taken
+	pend    []int16          // the start of the next 20 ms frame
+	granule int64            // of the last packet paged
 	seq     uint32
 	packets [][]byte // encoded, not yet paged
 	ends    []int64  // the granule position at the end of each of packets
@@ -66,17 +66,25 @@ type oggFile struct {
 }
 
 func newOggFile(f *os.File) (*oggFile, error) {
-	enc, err := opus.NewStereoEncoder(opus.Config{Rate: Rate, Bitrate: oggBitrate})
-	if err != nil {
-		return nil, err
-	}
 	npkts := ringSamples/oggFrame + 2 // a write is at most a ring
-	o := &oggFile{f: f, enc: enc, pend: make([]int16, 0, 2*oggFrame), packets: make([][]byte, 0, npkts),
-		ends: make([]int64, 0, npkts), pool: make([]byte, npkts*opus.MaxPayload), page: make([]byte, 0, 64<<10)}
+	o := &oggFile{f: f, pend: make([]int16, 0, 2*oggFrame), packets: make([][]byte, 0, npkts),
+		ends: make([]int64, 0, npkts), pool: make([]byte, npkts*oggMaxPacket), page: make([]byte, 0, 64<<10)}
+	for ch := range o.enc {
+		enc, err := opus.NewEncoder(opus.Config{Rate: Rate})
+		if err != nil {
+			return nil, err
+		}
+		o.enc[ch], o.mono[ch] = enc, make([]int16, oggFrame)
+	}
+	// Two uncoupled mono streams (channel mapping family 1, RFC 7845
+	// section 5.1.1.2) rather than one stereo stream: Opus's joint stereo
+	// would let each party leak into the other's channel (about 17 dB
+	// apart on a real call at libopus's automatic bitrate).
 	head := append([]byte("OpusHead"), 1, 2) // version 1, 2 channels
 	head = binary.LittleEndian.AppendUint16(head, oggPreSkip)
 	head = binary.LittleEndian.AppendUint32(head, Rate) // the input rate, informational
-	head = append(head, 0, 0, 0)                        // output gain 0, mapping family 0
+	head = append(head, 0, 0, 1)                        // output gain 0, mapping family 1
+	head = append(head, 2, 0, 0, 1)                     // 2 streams, none coupled; left = stream 0, right = stream 1
 	tags := append([]byte("OpusTags"), binary.LittleEndian.AppendUint32(nil, uint32(len(oggVendor)))...)
 	tags = append(append(tags, oggVendor...), 0, 0, 0, 0) // no comments
 	// RFC 7845: the identification header alone on the first page, the
@@ -113,12 +121,15 @@ func (o *oggFile) write(pcm []int16) error {
 
 // encode turns the pending frame into a packet.
 func (o *oggFile) encode() error {
-	if o.used+opus.MaxPayload > len(o.pool) { // cannot happen: a write is at most a ring
+	if o.used+oggMaxPacket > len(o.pool) { // cannot happen: a write is at most a ring
 		if err := o.flushPages(0); err != nil {
 			return err
 		}
 	}
-	n, err := o.enc.Encode(o.pool[o.used:o.used+opus.MaxPayload], o.pend)
+	for i := range oggFrame {
+		o.mono[0][i], o.mono[1][i] = o.pend[2*i], o.pend[2*i+1]
+	}
+	n, err := o.multistream(o.pool[o.used : o.used+oggMaxPacket])
 	if err != nil {
 		o.err = err
 		return err
@@ -128,6 +139,39 @@ func (o *oggFile) encode() error {
 	o.packets, o.ends = append(o.packets, o.pool[o.used-n:o.used]), append(o.ends, o.granule)
 	o.pend = o.pend[:0]
 	return nil
+}
+
+// multistream encodes the two channels' frames into one Opus multistream
+// packet (RFC 6716 appendix B): the left stream's packet in
+// self-delimiting framing, then the right's as it is. libopus makes a
+// single-frame (code 0) packet of a 20 ms frame; another code is an error.
+func (o *oggFile) multistream(dst []byte) (int, error) {
+	// The left packet goes after room for its TOC and length (2 bytes at most).
+	n0, err := o.enc[0].Encode(dst[3:3+opus.MaxPayload], o.mono[0])
+	if err != nil {
+		return 0, err
+	}
+	pkt := dst[3 : 3+n0]
+	if pkt[0]&3 != 0 {
+		return 0, fmt.Errorf("ogg: opus packet code %d, want 0", pkt[0]&3)
+	}
+	toc, frame := pkt[0], n0-1
+	// TOC, length (1 or 2 bytes), frame: the frame moves left over the
+	// unused room (copy handles the overlap).
+	dst[0] = toc
+	k := 2
+	if frame < 252 {
+		dst[1] = byte(frame)
+	} else {
+		first := 252 + frame&3
+		dst[1], dst[2], k = byte(first), byte((frame-first)/4), 3
+	}
+	k += copy(dst[k:], dst[4:3+n0])
+	n1, err := o.enc[1].Encode(dst[k:k+opus.MaxPayload], o.mono[1])
+	if err != nil {
+		return 0, err
+	}
+	return k + n1, nil
 }
 
 // flushPages writes the queued packets as pages; flags (oggEOS) go on

@@ -1,47 +1,26 @@
 package recording_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	libopus "github.com/hraban/opus"
-
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/audiotest"
 	"github.com/softswitch/softswitch/media/recording"
 )
 
-// readOgg decodes an Ogg Opus file with libopusfile (an independent
-// reader: it checks every page's CRC and applies pre-skip and end
-// trimming) into its two channels at 48 kHz.
+// readOgg decodes an Ogg Opus recording with libopusfile into its two
+// channels at 48 kHz.
 func readOgg(t *testing.T, data []byte) (left, right []int16) {
 	t.Helper()
-	s, err := libopus.NewStream(bytes.NewReader(data))
+	ch, err := audiotest.DecodeOggOpus(data, 2)
 	if err != nil {
-		t.Fatalf("libopusfile refuses the file: %v", err)
+		t.Fatal(err)
 	}
-	defer s.Close()
-	buf := make([]int16, 2*5760)
-	for range 100000 { // bounded
-		n, err := s.Read(buf)
-		for i := range n {
-			left, right = append(left, buf[2*i]), append(right, buf[2*i+1])
-		}
-		if errors.Is(err, io.EOF) || (err == nil && n == 0) {
-			return left, right
-		}
-		if err != nil {
-			t.Fatalf("libopusfile read: %v", err)
-		}
-	}
-	t.Fatal("endless stream")
-	return nil, nil
+	return ch[0], ch[1]
 }
 
 // A recording in Ogg Opus (recordings.format: ogg) decodes with
