@@ -126,11 +126,17 @@ func recordedCall(t *testing.T, format string) {
 	callee.wait(t, 30*time.Second)
 }
 
-// kill -9 during a recorded call: the partial file is a valid WAV holding
-// the call up to about a second before the kill, both channels in it, and
-// the call's record (closed as interrupted at the next start) names it.
+// kill -9 during a recorded call: the partial file (WAV or Ogg Opus) is
+// valid and holds the call up to about a second before the kill, both
+// channels in it, and the call's open record names it.
 func TestRecordingSurvivesKill(t *testing.T) {
-	s := startRecordingServer(t, "")
+	for _, format := range []string{"wav", "ogg"} {
+		t.Run(format, func(t *testing.T) { recordingSurvivesKill(t, format) })
+	}
+}
+
+func recordingSurvivesKill(t *testing.T, format string) {
+	s := startRecordingServer(t, format)
 	startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 60 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 30 * time.Second})
 	waitFor(t, 10*time.Second, "1002 registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
@@ -143,7 +149,7 @@ func TestRecordingSurvivesKill(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no recording appeared in %s", dir)
 		}
-		if m, _ := filepath.Glob(filepath.Join(dir, "*.wav")); len(m) == 1 {
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.*")); len(m) == 1 {
 			path, started = m[0], time.Now()
 		}
 	}
