@@ -157,7 +157,8 @@ type Recorder struct {
 
 	dropped atomic.Uint64 // frames dropped (writer behind, source too fast)
 
-	out   []int16 // the writer's batch, interleaved
+	wmu   sync.Mutex // serialises flushes (the writer's, and tests')
+	out   []int16    // the writer's batch, interleaved
 	stop  chan struct{}
 	done  chan struct{}
 	close sync.Once
@@ -290,6 +291,8 @@ func (r *Recorder) finish() {
 // the file and leaves silence behind in the ring. It returns how far the
 // file now reaches.
 func (r *Recorder) flush(upto int64) int64 {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	r.mu.Lock()
 	from := r.written
 	upto = min(upto, from+ringSamples)
