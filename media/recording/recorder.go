@@ -318,8 +318,8 @@ func (r *Recorder) flush(upto int64) int64 {
 // Close stops the recording at the clock's present, writes what is left
 // and closes the file. It returns the recording's length; the error is
 // the first the file gave, or ErrStuck when the disk did not let the
-// writer finish within 5 s (the file is closed later). Calling it again
-// returns the same.
+// writer finish within 5 s (the writer closes the file when it can).
+// Calling it again returns the same (or waits again while stuck).
 func (r *Recorder) Close() (time.Duration, error) {
 	r.close.Do(func() {
 		r.mu.Lock()
@@ -327,20 +327,14 @@ func (r *Recorder) Close() (time.Duration, error) {
 		r.end = max(r.clock(), r.pos[0], r.pos[1])
 		r.mu.Unlock()
 		close(r.stop)
-		t := time.NewTimer(closeWait)
-		defer t.Stop()
-		select {
-		case <-r.done:
-		case <-t.C:
-			r.log.Error("recording: the writer is stuck; the file is closed when the disk answers", "path", r.path)
-			r.dur, r.err = 0, fmt.Errorf("recording %s: %w", r.path, ErrStuck)
-			return
-		}
 	})
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
 	select {
 	case <-r.done:
-	default:
+		return r.dur, r.err
+	case <-t.C:
+		r.log.Error("recording: the writer is stuck; the file is closed when the disk answers", "path", r.path)
 		return 0, fmt.Errorf("recording %s: %w", r.path, ErrStuck)
 	}
-	return r.dur, r.err
 }
