@@ -39,26 +39,6 @@ func NewEncoder(cfg Config) (*Encoder, error) {
 	return &Encoder{enc: enc, frame: s.frameSamples(), name: s.name("encode"), set: s}, nil
 }
 
-// NewStereoEncoder returns an encoder of interleaved stereo PCM (left,
-// right; Encode takes 2*Rate/50 samples), for files such as a call
-// recording in Ogg, not for RTP legs (their encoders are mono). Rate,
-// Complexity and Bitrate apply as in NewEncoder; Channels and FEC do not.
-func NewStereoEncoder(cfg Config) (*Encoder, error) {
-	cfg.Channels, cfg.FEC = 2, false
-	s, err := cfg.resolve()
-	if err != nil {
-		return nil, fmt.Errorf("new stereo encoder: %w", err)
-	}
-	enc, err := libopus.NewEncoder(s.rate, 2, libopus.AppVoIP)
-	if err != nil {
-		return nil, fmt.Errorf("new stereo encoder: %w", err)
-	}
-	if err := configure(enc, s); err != nil {
-		return nil, fmt.Errorf("new stereo encoder: %w", err)
-	}
-	return &Encoder{enc: enc, frame: 2 * s.frameSamples(), name: s.name("encode,stereo"), set: s}, nil
-}
-
 // SetLoss tunes in-band FEC to the packet loss the receiver reports, in
 // percent (RTCP's fraction lost), as WebRTC's own encoders do: FEC off at
 // 0 (it costs 30-65 % more encoding and about twice the bitrate at
@@ -117,8 +97,7 @@ func configure(enc *libopus.Encoder, s settings) error {
 	return nil
 }
 
-// Encode encodes pcm, exactly one 20 ms frame (Rate/50 samples, twice
-// that interleaved for a stereo encoder), into
+// Encode encodes pcm, exactly one 20 ms frame (Rate/50 samples), into
 // dst and returns the payload length. len(dst) caps the payload size
 // (libopus lowers the bitrate to fit); MaxPayload always suffices. It
 // fails with ErrFrameSize for any other pcm length and ErrShortBuffer
