@@ -10,6 +10,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/recording"
 )
 
 // digitDuration is how long a relayed digit plays when its length is unknown.
@@ -34,6 +35,11 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	defer cancelDial()
 	// The CDR names what was dialled, also when nobody answers in time.
 	c.setTarget(strings.Join(targets, ","), "")
+	if o.Record && c.recPath == "" {
+		if _, err := c.RecordCall(ctx, ""); err != nil {
+			c.log.Warn("bridge: cannot record", "error", err)
+		}
+	}
 
 	progress := make(chan leg.Progress, 16)
 	opts := leg.DialOptions{CallID: c.info.ID, Caller: c.presented.number, CallerName: c.presented.name,
@@ -94,8 +100,11 @@ func (c *Call) onProgress(ctx context.Context, p leg.Progress, early *media.Endp
 }
 
 // bridged joins leg A and leg B until one of them hangs up; a transfer
-// (REFER from leg B) replaces leg B and the bridge goes on.
+// (REFER from leg B) replaces leg B and the bridge goes on. A recording
+// armed by call:record_call runs for the whole of it.
 func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
+	c.startRecording()
+	defer c.stopRecording()
 	c.mu.Lock()
 	target := c.cdr.Target
 	c.mu.Unlock()
@@ -113,8 +122,11 @@ func (c *Call) bridged(ctx context.Context, b leg.Leg) (bool, string, error) {
 func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out transferOutcome, ok bool, reason string, err error) {
 	matchRates(c.a, b)
 	gateB := media.NewGate(b.AudioSink())
-	link(c.a, gateB)
-	link(b, c.gateA)
+	// A recording taps each side in front of its gate: what each party
+	// says, not what the other hears (no music on hold, no prompts).
+	sinkB, sinkA := c.tap(recording.Left, gateB), c.tap(recording.Right, c.gateA)
+	link(c.a, sinkB)
+	link(b, sinkA)
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
 	handedOver := false // b belongs to another call now: not to be touched
 	c.setBridging(true)
@@ -126,7 +138,7 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 		}
 		// The media path as it ran: tests and operators read what was
 		// transcoded, resampled or passed through.
-		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, gateB), "media_b_to_a", pipeline(b, c.gateA))
+		c.log.Info("bridge ended", "media_a_to_b", pipeline(c.a, sinkB), "media_b_to_a", pipeline(b, sinkA))
 		c.a.SetAudioOutput(discard{rate: c.a.AudioSink().Rate()})
 	}()
 	// Music on hold: to A while B holds, to B while A holds.

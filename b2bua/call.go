@@ -16,6 +16,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/recording"
 )
 
 // Call is one inbound call: leg A, the dialplan running on it, and the
@@ -59,6 +60,12 @@ type Call struct {
 	// for at another time (an IVR playing) is declined at once.
 	bridging bool
 	admin    *leg.Cause // set by Engine.Hangup (admin.go)
+
+	// recPath is the call recording call:record_call armed, opened by the
+	// next bridge; rec is the recording of the bridge in progress. Owned
+	// by the call's goroutine.
+	recPath string
+	rec     *recording.Recorder
 }
 
 type presented struct{ number, name string }

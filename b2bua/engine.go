@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"errors"
+	"github.com/softswitch/softswitch/media/recording"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,9 +36,16 @@ type Config struct {
 	// name or WAV path looped from the prompt store; "" is DefaultMOH,
 	// MOHOff turns it off.
 	MOH string
-	// DataDir holds recordings (DataDir/recordings) and voicemail
-	// (DataDir/voicemail/EXT); empty: call:record and voicemail fail.
+	// DataDir holds recordings (DataDir/recordings unless Recordings
+	// says otherwise) and voicemail (DataDir/voicemail/EXT); empty:
+	// call:record, call recording and voicemail fail.
 	DataDir string
+	// Recordings is the directory of call:record and call recordings;
+	// "" is DataDir/recordings.
+	Recordings string
+	// RecordingFormat is the file format of call recordings; "" is WAV.
+	// call:record always writes mono WAV.
+	RecordingFormat recording.Format
 	// TransferFallback is what a transferred party gets when the transfer
 	// target fails: TransferReconnect (the default: back to the referrer)
 	// or TransferHangup.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media"
+	"github.com/softswitch/softswitch/media/recording"
 	"github.com/softswitch/softswitch/sounds"
 )
 
@@ -23,7 +23,7 @@ var errNoDataDir = errors.New("no data directory configured")
 
 var _ dialplan.Recorder = (*Call)(nil)
 
-// Record records the caller into DataDir/recordings/NAME.wav (see
+// Record records the caller into the recordings directory as NAME.wav (see
 // dialplan.Recorder). It answers the call first.
 func (c *Call) Record(ctx context.Context, name string, o dialplan.RecordOptions) (dialplan.RecordResult, error) {
 	if err := c.gone(ctx); err != nil {
@@ -32,10 +32,10 @@ func (c *Call) Record(ctx context.Context, name string, o dialplan.RecordOptions
 	if err := dialplan.CheckRecordName(name); err != nil {
 		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
-	if c.e.cfg.DataDir == "" {
-		return dialplan.RecordResult{}, fmt.Errorf("record: %w", errNoDataDir)
+	path, err := c.e.recordingPath(name, recording.FormatWAV) // mono, whatever the call recordings' format
+	if err != nil {
+		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}
-	path := filepath.Join(c.e.cfg.DataDir, "recordings", strings.TrimSuffix(name, ".wav")+".wav")
 	if err := c.Answer(ctx); err != nil {
 		return dialplan.RecordResult{}, fmt.Errorf("record: %w", err)
 	}

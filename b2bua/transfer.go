@@ -59,6 +59,10 @@ func (t *transferSession) Transfer(context.Context, string) error {
 	return fmt.Errorf("transfer: %w", errNoTransfer)
 }
 
+func (t *transferSession) RecordCall(context.Context, string) (string, error) {
+	return "", fmt.Errorf("record_call: %w", errNoTransfer)
+}
+
 func (t *transferSession) SetCaller(number, name string) {
 	t.presented = presented{number: number, name: name}
 }
@@ -187,7 +191,8 @@ func (c *Call) transferCDR(dest, target, codec, side string) {
 	old.State, old.End, old.Cause, old.Side, old.SIPCode, old.Q850 = store.CDREnded, now, store.CauseTransferred, side, 200, leg.Normal.Q850
 	old.CodecA = c.a.Codec()
 	c.cdr = store.CDR{UID: rand.Text(), State: store.CDRUp, CallID: c.info.ID, Caller: c.info.Caller, Destination: dest,
-		Target: target, Start: now, Answer: now, CodecA: old.CodecA, CodecB: codec, TransferredFrom: old.UID}
+		Target: target, Start: now, Answer: now, CodecA: old.CodecA, CodecB: codec, TransferredFrom: old.UID,
+		Recording: old.Recording}
 	rec := c.cdr
 	c.mu.Unlock()
 	if c.e.cdrs != nil {

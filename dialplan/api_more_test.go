@@ -128,6 +128,12 @@ func TestMoreBadArguments(t *testing.T) {
 		{"record terminator number", `call:record("a", {terminator = 5})`, "record: terminator must be a string of DTMF digits"},
 		{"record unknown option", `call:record("a", {maxlen = 5})`, "record: unknown option maxlen (known: max, silence, terminator)"},
 		{"record options string", `call:record("a", "x")`, "record: options must be a table, got string"},
+		{"record_call path", `call:record_call("../../etc/cron.d/x")`, `record_call: name "../../etc/cron.d/x": want 1 to 64 letters`},
+		{"record_call absolute", `call:record_call("/tmp/x")`, `record_call: name "/tmp/x"`},
+		{"record_call hidden", `call:record_call(".x")`, `record_call: name ".x"`},
+		{"record_call number", `call:record_call(5)`, "record_call: name must be a string, got number"},
+		{"bridge record not boolean", `call:bridge({"user/1002"}, {record = "yes"})`, "bridge: record must be a boolean, got yes"},
+		{"bridge unknown option", `call:bridge({"user/1002"}, {recrod = true})`, "bridge: unknown option recrod (known: timeout, record)"},
 		{"echo zero", `call:echo(0)`, "echo: seconds must be a number between 0 and 3600, got 0"},
 		{"echo too long", `call:echo(3601)`, "echo: seconds must be a number between 0 and 3600, got 3601"},
 		{"echo string", `call:echo("5")`, "echo: seconds must be a number between 0 and 3600, got 5"},
@@ -172,6 +178,32 @@ func TestRecordUnsupported(t *testing.T) {
 	var serr *dialplan.ScriptError
 	if !errors.As(err, &serr) || serr.Msg != "record: not supported by this call" {
 		t.Fatalf("Run = %v, want record: not supported by this call", err)
+	}
+}
+
+// call:record_call arms a recording (with the script's name or the
+// session's) and returns its path; bridge {record = true} asks the same.
+func TestRecordCall(t *testing.T) {
+	s := dialplantest.NewFakeSession("1001", "1002")
+	path := writeScript(t, onCall(`local p = call:record_call("sales-1")
+  local q = call:record_call()
+  call:set("paths", p .. " " .. q)
+  call:bridge({"user/1002"}, {record = true, timeout = 5})`))
+	if err := dialplantest.Run(t, path, s); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"record_call sales-1", "record_call ", "set paths=recordings/sales-1.wav recordings/call.wav", "bridge user/1002 timeout=5s record"}
+	if got := s.Calls(); !slices.Equal(got, want) {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+	if got := s.Vars()["paths"]; got != "recordings/sales-1.wav recordings/call.wav" {
+		t.Errorf("paths %q", got)
+	}
+	e, _ := newEngine(t, onCall(`call:record_call()`), dialplan.Config{}, nil)
+	err := e.Run(t.Context(), plainSession{dialplantest.NewFakeSession("1001", "1002")})
+	var serr *dialplan.ScriptError
+	if !errors.As(err, &serr) || serr.Msg != "record_call: not supported by this call" {
+		t.Fatalf("Run = %v, want record_call: not supported by this call", err)
 	}
 }
 

@@ -147,11 +147,19 @@ func bridgeTargets(L *lua.LState, n int) []string {
 // bridgeOptions reads call:bridge's options table (argument n).
 func bridgeOptions(L *lua.LState, n int) BridgeOptions {
 	var o BridgeOptions
-	eachOption(L, optTable(L, n, "bridge"), "bridge", "timeout", func(key string, v lua.LValue) bool {
-		if key != "timeout" {
+	eachOption(L, optTable(L, n, "bridge"), "bridge", "timeout, record", func(key string, v lua.LValue) bool {
+		switch key {
+		case "timeout":
+			o.Timeout = seconds(L, "bridge", "timeout", v)
+		case "record":
+			b, ok := v.(lua.LBool)
+			if !ok {
+				L.RaiseError("bridge: record must be a boolean, got %s", v.String())
+			}
+			o.Record = bool(b)
+		default:
 			return false
 		}
-		o.Timeout = seconds(L, "bridge", "timeout", v)
 		return true
 	})
 	return o

@@ -17,7 +17,11 @@
 //	call:sleep(seconds)                            at most 3600, ends with the call
 //	call:collect{max=, timeout=, terminator=, prompt=}  -> digits
 //	call:record(name, {max=, silence=, terminator=})    -> path, seconds, reason
-//	call:bridge(targets, {timeout=})               -> true | nil, reason
+//	call:bridge(targets, {timeout=, record=})      -> true | nil, reason; record = true
+//	                                               records the bridge (as record_call())
+//	call:record_call([name])                       -> path: the next bridge is recorded,
+//	                                               stereo WAV or Ogg Opus, caller left, callee right,
+//	                                               through hold and transfer; the CDR names it
 //	call:hangup([cause])                           "normal", "busy", "no-answer",
 //	                                               "unavailable", "declined", "not-found",
 //	                                               "forbidden", "congestion", ..., or 400-699
@@ -30,9 +34,10 @@
 //	call:transfer(number)                          runs the dialplan again for number (blind transfer)
 //	log.debug(...), log.info(...), log.warn(...), log.error(...), print(...)
 //
-// record and the voicemail functions need a Session that also implements
-// Recorder or Voicemailer (the b2bua's calls do); others raise "not
-// supported by this call".
+// record, record_call and the voicemail functions need a Session that
+// also implements Recorder, CallRecorder or Voicemailer (the b2bua's calls
+// do); others raise "not supported by this call". Recording names are
+// plain file names (CheckRecordName): a path is a Lua error.
 //
 // Timeouts are in seconds. Expected outcomes (busy, no answer) are return
 // values; bad arguments raise Lua errors carrying the script's file:line.

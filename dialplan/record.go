@@ -53,6 +53,47 @@ type Recorder interface {
 	Record(ctx context.Context, name string, o RecordOptions) (RecordResult, error)
 }
 
+// CallRecorder is implemented by sessions that record their bridges.
+type CallRecorder interface {
+	// RecordCall arms a recording of the call's next bridge, both parties
+	// in one stereo file (caller left, callee right) written as the call
+	// goes and continued through hold and transfer, and returns the
+	// file's path. name is a plain file name (CheckRecordName); "" lets
+	// the session choose one.
+	RecordCall(ctx context.Context, name string) (string, error)
+}
+
+// call:record_call([name]) -> path
+func luaRecordCall(L *lua.LState) int {
+	r := self(L, "record_call")
+	var name string
+	if v := L.Get(2); v != lua.LNil {
+		s, ok := v.(lua.LString)
+		if !ok {
+			L.RaiseError("record_call: name must be a string, got %s", v.Type().String())
+			return 0
+		}
+		name = string(s)
+		if err := CheckRecordName(name); err != nil {
+			L.RaiseError("record_call: %v", err)
+			return 0
+		}
+	}
+	rec, ok := r.sess.(CallRecorder)
+	if !ok {
+		L.RaiseError("record_call: %v", ErrUnsupported)
+		return 0
+	}
+	var path string
+	r.block(L, "record_call", func(ctx context.Context) error {
+		var err error
+		path, err = rec.RecordCall(ctx, name)
+		return err
+	})
+	L.Push(lua.LString(path))
+	return 1
+}
+
 // call:record(name, {max=, silence=, terminator=}) -> path, seconds, reason
 func luaRecord(L *lua.LState) int {
 	r := self(L, "record")

@@ -45,4 +45,7 @@ type CollectOptions struct {
 // BridgeOptions configures a bridge attempt.
 type BridgeOptions struct {
 	Timeout time.Duration // ring time before giving up with "no-answer"; default 30s
+	// Record records the bridge, as call:record_call() with the default
+	// name does, unless a recording is already armed.
+	Record bool
 }

@@ -25,6 +25,13 @@ func FuzzDecodeWAV(f *testing.F) {
 	f.Add(sounds.EncodeWAV(&sounds.Prompt{Rate: 48000, PCM: []int16{1, -1}}))
 	f.Add([]byte("RIFF\xff\xff\xff\xffWAVEfmt \xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		for ch := range 3 {
+			if c, err := sounds.DecodeWAVChannel(data, ch); err == nil && len(c.PCM) > len(data) {
+				t.Fatalf("channel %d: %d samples from %d bytes", ch, len(c.PCM), len(data))
+			} else if err != nil && !errors.Is(err, sounds.ErrMalformed) && !errors.Is(err, sounds.ErrUnsupported) {
+				t.Fatalf("channel %d: error wraps no sentinel: %v", ch, err)
+			}
+		}
 		p, err := sounds.DecodeWAV(data)
 		if err != nil {
 			if !errors.Is(err, sounds.ErrMalformed) && !errors.Is(err, sounds.ErrUnsupported) {

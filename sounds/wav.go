@@ -43,8 +43,31 @@ type wavFormat struct {
 // could not seek back) is read up to the last whole sample frame.
 // Errors wrap ErrMalformed or ErrUnsupported.
 func DecodeWAV(data []byte) (*Prompt, error) {
+	f, body, err := parseWAV(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode wav: %w", err)
+	}
+	return &Prompt{Rate: f.rate, PCM: f.decode(body, -1)}, nil
+}
+
+// DecodeWAVChannel decodes one channel (0 is the first, the left of a
+// stereo file) of a file DecodeWAV accepts: a call recording's caller
+// or callee. It fails with ErrMalformed when the file has no such channel.
+func DecodeWAVChannel(data []byte, channel int) (*Prompt, error) {
+	f, body, err := parseWAV(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode wav channel %d: %w", channel, err)
+	}
+	if channel < 0 || channel >= f.channels {
+		return nil, fmt.Errorf("decode wav channel %d of %d: %w", channel, f.channels, ErrMalformed)
+	}
+	return &Prompt{Rate: f.rate, PCM: f.decode(body, channel)}, nil
+}
+
+// parseWAV finds the format and the sample bytes of a RIFF/WAVE file.
+func parseWAV(data []byte) (wavFormat, []byte, error) {
 	if len(data) < riffHeaderLen || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
-		return nil, fmt.Errorf("decode wav: no RIFF/WAVE header: %w", ErrMalformed)
+		return wavFormat{}, nil, fmt.Errorf("no RIFF/WAVE header: %w", ErrMalformed)
 	}
 	var (
 		f       wavFormat
@@ -58,19 +81,18 @@ func DecodeWAV(data []byte) (*Prompt, error) {
 		switch id {
 		case "fmt ":
 			if size > uint64(len(body)) {
-				return nil, fmt.Errorf("decode wav: fmt chunk of %d bytes truncated: %w", size, ErrMalformed)
+				return wavFormat{}, nil, fmt.Errorf("fmt chunk of %d bytes truncated: %w", size, ErrMalformed)
 			}
 			var err error
 			if f, err = parseFormat(body[:size]); err != nil {
-				return nil, fmt.Errorf("decode wav: %w", err)
+				return wavFormat{}, nil, err
 			}
 			haveFmt = true
 		case "data":
 			if !haveFmt {
-				return nil, fmt.Errorf("decode wav: data chunk before fmt chunk: %w", ErrMalformed)
+				return wavFormat{}, nil, fmt.Errorf("data chunk before fmt chunk: %w", ErrMalformed)
 			}
-			body = body[:min(size, uint64(len(body)))]
-			return &Prompt{Rate: f.rate, PCM: f.decode(body)}, nil
+			return f, body[:min(size, uint64(len(body)))], nil
 		}
 		next := size + size&1 // chunks are padded to an even length
 		if next > uint64(len(body)) {
@@ -79,9 +101,9 @@ func DecodeWAV(data []byte) (*Prompt, error) {
 		rest = body[next:]
 	}
 	if !haveFmt {
-		return nil, fmt.Errorf("decode wav: no fmt chunk: %w", ErrMalformed)
+		return wavFormat{}, nil, fmt.Errorf("no fmt chunk: %w", ErrMalformed)
 	}
-	return nil, fmt.Errorf("decode wav: no data chunk: %w", ErrMalformed)
+	return wavFormat{}, nil, fmt.Errorf("no data chunk: %w", ErrMalformed)
 }
 
 // parseFormat reads a "fmt " chunk body.
@@ -123,13 +145,18 @@ func parseFormat(b []byte) (wavFormat, error) {
 	return f, nil
 }
 
-// decode turns sample frames into mono int16, ignoring a trailing partial frame.
-func (f wavFormat) decode(b []byte) []int16 {
+// decode turns sample frames into mono int16, ignoring a trailing
+// partial frame: channel ch, or all channels averaged when ch < 0.
+func (f wavFormat) decode(b []byte, ch int) []int16 {
 	width := f.bits / 8
 	frame := width * f.channels
 	pcm := make([]int16, len(b)/frame)
 	for i := range pcm {
 		fb := b[i*frame : (i+1)*frame]
+		if ch >= 0 {
+			pcm[i] = int16(sample(fb[ch*width:], width))
+			continue
+		}
 		var sum int
 		for c := range f.channels {
 			sum += sample(fb[c*width:], width)

@@ -159,3 +159,32 @@ func TestEncodeWAVRoundTrip(t *testing.T) {
 		t.Errorf("round trip: %+v", out)
 	}
 }
+
+// A stereo file written as a recorder does (header with the length, then
+// interleaved samples) decodes channel by channel, and averaged to mono.
+func TestDecodeWAVChannel(t *testing.T) {
+	left, right := []int16{100, -200, 300}, []int16{-7, 8, 32767}
+	b := sounds.AppendWAVHeader(nil, 8000, 2, 4*len(left))
+	if len(b) != sounds.WAVHeaderLen {
+		t.Fatalf("header is %d bytes, want %d", len(b), sounds.WAVHeaderLen)
+	}
+	for i := range left {
+		b = binary.LittleEndian.AppendUint16(b, uint16(left[i]))
+		b = binary.LittleEndian.AppendUint16(b, uint16(right[i]))
+	}
+	for ch, want := range [][]int16{left, right} {
+		p, err := sounds.DecodeWAVChannel(b, ch)
+		if err != nil || p.Rate != 8000 || !slices.Equal(p.PCM, want) {
+			t.Errorf("channel %d: %v %v, want %v", ch, p, err, want)
+		}
+	}
+	mono, err := sounds.DecodeWAV(b)
+	if err != nil || !slices.Equal(mono.PCM, []int16{46, -96, 16533}) {
+		t.Errorf("mono: %v %v", mono, err)
+	}
+	for _, ch := range []int{-1, 2} {
+		if _, err := sounds.DecodeWAVChannel(b, ch); !errors.Is(err, sounds.ErrMalformed) {
+			t.Errorf("channel %d: %v, want ErrMalformed", ch, err)
+		}
+	}
+}

@@ -52,6 +52,10 @@ type CDR struct {
 	// TransferredFrom is the UID of the record of the call this one was
 	// transferred from (REFER), or "".
 	TransferredFrom string
+	// Recording is the file the call was recorded to (a stereo WAV:
+	// caller left, callee right), or "". A transferred call's records
+	// share the file, which goes on.
+	Recording string
 }
 
 // Duration is the billable time: from answer to end (zero while the call
@@ -71,12 +75,12 @@ func (c CDR) Open() bool { return c.State == CDRRinging || c.State == CDRUp }
 // that row is already further on (ringing < up < ended): a record never
 // goes back, whatever order its writes arrive in.
 const saveCDRSQL = `INSERT INTO cdrs (uid, state, updated_ms, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (uid) WHERE uid <> '' DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms,
 	call_id = excluded.call_id, caller = excluded.caller, destination = excluded.destination, target = excluded.target,
 	start_ms = excluded.start_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, cause = excluded.cause,
 	sip_code = excluded.sip_code, q850 = excluded.q850, side = excluded.side, codec_a = excluded.codec_a, codec_b = excluded.codec_b,
-	vars = excluded.vars, transferred_from = excluded.transferred_from
+	vars = excluded.vars, transferred_from = excluded.transferred_from, recording = excluded.recording
 WHERE cdrs.state IN ('ringing', 'up') AND NOT (cdrs.state = 'up' AND excluded.state = 'ringing')`
 
 // SaveCDRs writes records in one transaction: a record with a UID creates
@@ -103,7 +107,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 		}
 		if _, err := stmt.ExecContext(ctx, c.UID, state, now, c.CallID, c.Caller, c.Destination, c.Target,
 			toMillis(c.Start), toMillis(c.Answer), toMillis(c.End), c.Cause, c.SIPCode, c.Q850, c.Side,
-			c.CodecA, c.CodecB, varsJSON(c.Vars), c.TransferredFrom); err != nil {
+			c.CodecA, c.CodecB, varsJSON(c.Vars), c.TransferredFrom, c.Recording); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("store: save cdr %q: %w", c.CallID, err)
 		}
@@ -115,7 +119,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 }
 
 const cdrColumns = `uid, state, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from`
+	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from, recording`
 
 // CDRs returns the last n records of finished calls (ended or
 // interrupted; all when n <= 0), oldest first.
@@ -159,7 +163,7 @@ func scanCDRs(rows *sql.Rows) ([]CDR, error) {
 		var start, answer, end int64
 		var vars string
 		if err := rows.Scan(&c.UID, &c.State, &c.CallID, &c.Caller, &c.Destination, &c.Target, &start, &answer, &end,
-			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars, &c.TransferredFrom); err != nil {
+			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars, &c.TransferredFrom, &c.Recording); err != nil {
 			return nil, err
 		}
 		if vars != "" && vars != "{}" {

@@ -115,6 +115,11 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_ext ON messages(ext, id);
 `,
+		// Version 8 (call recording): the file a recorded call was
+		// written to, as the server named it; '' when not recorded.
+		`
+ALTER TABLE cdrs ADD COLUMN recording TEXT NOT NULL DEFAULT '';
+`,
 	}
 }
 

@@ -74,7 +74,8 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 
 // writeCDRs prints one line per record in aligned columns; an open record
 // shows its state as the cause and its duration so far. The variables
-// (call:set) follow the Call-ID as name="value" pairs.
+// (call:set) follow the Call-ID as name="value" pairs, then the record's
+// links: transferred-from=UID, recording=PATH.
 func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "START\tCALLER\tDESTINATION\tTARGET\tCAUSE\tDURATION\tSIDE\tSIP\tQ850\tCODECS\tCALL-ID")
@@ -91,6 +92,9 @@ func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 			d.Round(time.Second), cell(c.Side), c.SIPCode, c.Q850, cell(c.CodecA)+"/"+cell(c.CodecB), c.CallID, varsText(c.Vars))
 		if c.TransferredFrom != "" {
 			fmt.Fprintf(tw, " transferred-from=%s", c.TransferredFrom)
+		}
+		if c.Recording != "" {
+			fmt.Fprintf(tw, " recording=%s", cell(c.Recording))
 		}
 		if c.Cause == store.CauseTransferred {
 			fmt.Fprintf(tw, " uid=%s", c.UID)

@@ -103,6 +103,7 @@ type cdrJSON struct {
 	CodecB          string            `json:"codec_b"`
 	Vars            map[string]string `json:"vars"`
 	TransferredFrom string            `json:"transferred_from,omitempty"`
+	Recording       string            `json:"recording,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -124,7 +125,7 @@ func writeCDRsJSON(w io.Writer, cdrs []store.CDR) error {
 		out = append(out, cdrJSON{UID: c.UID, State: c.State, CallID: c.CallID, Caller: c.Caller, Destination: c.Destination,
 			Target: c.Target, Start: c.Start.UTC(), Answer: timePtr(c.Answer), End: timePtr(c.End),
 			DurationSeconds: c.Duration().Seconds(), Cause: c.Cause, SIPCode: c.SIPCode, Q850: c.Q850, Side: c.Side,
-			CodecA: c.CodecA, CodecB: c.CodecB, Vars: vars, TransferredFrom: c.TransferredFrom})
+			CodecA: c.CodecA, CodecB: c.CodecB, Vars: vars, TransferredFrom: c.TransferredFrom, Recording: c.Recording})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -135,7 +136,7 @@ func writeCDRsJSON(w io.Writer, cdrs []store.CDR) error {
 }
 
 var cdrCSVHeader = []string{"uid", "state", "call_id", "caller", "destination", "target", "start", "answer", "end",
-	"duration_s", "cause", "sip_code", "q850", "side", "codec_a", "codec_b", "transferred_from"}
+	"duration_s", "cause", "sip_code", "q850", "side", "codec_a", "codec_b", "transferred_from", "recording"}
 
 // writeCDRsCSV writes RFC 4180 CSV with a header; each variable any record
 // has (call:set) is one more column, "var.NAME", sorted by name.
@@ -164,7 +165,7 @@ func writeCDRsCSV(w io.Writer, cdrs []store.CDR) error {
 	for _, c := range cdrs {
 		row := []string{c.UID, c.State, c.CallID, c.Caller, c.Destination, c.Target, ts(c.Start), ts(c.Answer), ts(c.End),
 			strconv.FormatFloat(c.Duration().Seconds(), 'f', 3, 64), c.Cause, strconv.Itoa(c.SIPCode), strconv.Itoa(c.Q850),
-			c.Side, c.CodecA, c.CodecB, c.TransferredFrom}
+			c.Side, c.CodecA, c.CodecB, c.TransferredFrom, c.Recording}
 		for _, v := range vars {
 			row = append(row, c.Vars[v])
 		}

@@ -16,7 +16,7 @@ func sampleCDRs() []store.CDR {
 	return []store.CDR{
 		{State: store.CDREnded, CallID: "a", Caller: "1001", Destination: "1002", Target: "user/1002", Start: t0,
 			Answer: t0.Add(2 * time.Second), End: t0.Add(12 * time.Second), Cause: "normal", SIPCode: 200, Side: "caller",
-			Vars: map[string]string{"account": "x,\"y\"\nz"}},
+			Vars: map[string]string{"account": "x,\"y\"\nz"}, Recording: "/data/recordings/a b.wav"},
 		{State: store.CDREnded, CallID: "b", Caller: "1003", Destination: "500", Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second),
 			Cause: "busy", SIPCode: 486},
 		{State: store.CDRInterrupted, CallID: "c", Caller: "1002", Destination: "1001", Target: "user/1001", Start: t0.Add(2 * time.Hour),
@@ -74,7 +74,7 @@ func TestCDRExport(t *testing.T) {
 		col[h] = i
 	}
 	if rows[1][col["var.account"]] != "x,\"y\"\nz" || rows[3][col["var.stop"]] != "max" || rows[2][col["var.stop"]] != "" ||
-		rows[1][col["duration_s"]] != "10.000" || rows[2][col["cause"]] != "busy" || rows[1][col["start"]] != "2026-03-01T10:00:00Z" {
+		rows[1][col["duration_s"]] != "10.000" || rows[1][col["recording"]] != "/data/recordings/a b.wav" || rows[2][col["recording"]] != "" || rows[2][col["cause"]] != "busy" || rows[1][col["start"]] != "2026-03-01T10:00:00Z" {
 		t.Fatalf("csv rows %q", rows)
 	}
 	b.Reset()
@@ -86,12 +86,13 @@ func TestCDRExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != 3 || got[2].Vars["stop"] != "max" || got[0].Vars["account"] != "x,\"y\"\nz" || got[1].Answer != nil ||
-		got[0].DurationSeconds != 10 || got[0].Target != "user/1002" {
+		got[0].DurationSeconds != 10 || got[0].Target != "user/1002" || got[0].Recording != "/data/recordings/a b.wav" || got[1].Recording != "" {
 		t.Fatalf("json %+v", got)
 	}
 	b.Reset()
 	writeCDRs(&b, sampleCDRs()[:1], time.Now())
-	if lines := strings.Split(strings.TrimSpace(b.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `account="x,\"y\"\nz"`) {
+	if lines := strings.Split(strings.TrimSpace(b.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `account="x,\"y\"\nz"`) ||
+		!strings.HasSuffix(lines[1], " recording=/data/recordings/a_b.wav") {
 		t.Fatalf("table:\n%s", b.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/softswitch/softswitch/media/recording"
 	"io"
 	"net"
 	"os"
@@ -124,6 +125,19 @@ type Config struct {
 	// MOH is what a held party hears: "" for the bundled music, a prompt
 	// name or WAV path, or "off" for silence.
 	MOH string `yaml:"moh"`
+	// Recordings is where call recordings (call:record_call, bridge
+	// {record = true}) and call:record files go.
+	Recordings RecordingsConfig `yaml:"recordings"`
+}
+
+// RecordingsConfig configures recordings.
+type RecordingsConfig struct {
+	// Dir holds the files; "" is DATA/recordings.
+	Dir string `yaml:"dir"`
+	// Format of call recordings (caller left, callee right): "wav" (the
+	// default: stereo 16-bit PCM at 8 kHz, NAME.wav) or "ogg" (stereo
+	// Opus in Ogg, RFC 7845, 24 kbit/s, NAME.opus).
+	Format string `yaml:"format"`
 }
 
 // AuthConfig configures digest authentication.
@@ -174,6 +188,9 @@ type configPaths struct {
 	Prompts  struct {
 		Dir *string `yaml:"dir"`
 	} `yaml:"prompts"`
+	Recordings struct {
+		Dir *string `yaml:"dir"`
+	} `yaml:"recordings"`
 }
 
 // resolveConfigPaths makes the relative paths the file names relative to
@@ -195,6 +212,7 @@ func resolveConfigPaths(cfg *Config, raw []byte, dir string) error {
 	fix(p.TLSCert, &cfg.TLSCert)
 	fix(p.TLSKey, &cfg.TLSKey)
 	fix(p.Prompts.Dir, &cfg.Prompts.Dir)
+	fix(p.Recordings.Dir, &cfg.Recordings.Dir)
 	if p.MOH != nil && (strings.HasSuffix(*p.MOH, ".wav") || strings.Contains(*p.MOH, "/")) {
 		fix(p.MOH, &cfg.MOH)
 	}
@@ -239,6 +257,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)
+	}
+	if _, err := recording.ParseFormat(c.Recordings.Format); err != nil {
+		return fmt.Errorf("config: recordings.format: %w", err)
 	}
 	if c.Prompts.MaxBytes < 0 {
 		return fmt.Errorf("config: prompts.max_bytes: %d is negative", c.Prompts.MaxBytes)

@@ -56,6 +56,11 @@ func TestParseServeFlags(t *testing.T) {
 		{"bad ephemeral username format", []string{"--config", write("eph.yaml", "auth:\n  ephemeral:\n    secret: s\n    username_format: user-expiry\n")}, "auth.ephemeral", nil},
 		{"negative", []string{"--config", write("neg.yaml", "registrar:\n  max_contacts: -1\n")}, "negative", nil},
 		{"cert without key", []string{"--config", write("cert.yaml", "tls_cert: /x.pem\n")}, "go together", nil},
+		{"recordings", []string{"--config", write("rec.yaml", "recordings:\n  dir: rec\n  format: wav\n")}, "", func(c Config) bool {
+			return c.Recordings.Dir == filepath.Join(dir, "rec") && c.Recordings.Format == "wav"
+		}},
+		{"recordings ogg", []string{"--config", write("ogg.yaml", "recordings:\n  format: ogg\n")}, "", func(c Config) bool { return c.Recordings.Format == "ogg" }},
+		{"recordings format", []string{"--config", write("mp3.yaml", "recordings:\n  format: mp3\n")}, "recordings.format", nil},
 		{"empty file", []string{"--config", write("empty.yaml", "")}, "", func(c Config) bool { return c.SIP == "0.0.0.0:5060" }},
 		{"missing file", []string{"--config", filepath.Join(dir, "none.yaml")}, "no such file", nil},
 	}

@@ -49,7 +49,7 @@ type FakeSession struct {
 	// error, when ctx ends).
 	PlayDelay time.Duration
 	// Errors makes a method fail: keyed by "answer", "ring", "play",
-	// "collect", "bridge", "hangup", "record", "voicemail" or
+	// "collect", "bridge", "hangup", "record", "record_call", "voicemail" or
 	// "voicemail_messages".
 	Errors map[string]error
 	// Trunks is the state trunk.up(name) reports; a name not in it is
@@ -200,11 +200,14 @@ func (s *FakeSession) Collect(ctx context.Context, opts dialplan.CollectOptions)
 }
 
 func (s *FakeSession) Bridge(ctx context.Context, targets []string, opts dialplan.BridgeOptions) (bool, string, error) {
+	call := "bridge " + strings.Join(targets, ",")
 	if opts.Timeout > 0 {
-		s.record("bridge %s timeout=%v", strings.Join(targets, ","), opts.Timeout)
-	} else {
-		s.record("bridge %s", strings.Join(targets, ","))
+		call += fmt.Sprintf(" timeout=%v", opts.Timeout)
 	}
+	if opts.Record {
+		call += " record"
+	}
+	s.record("%s", call)
 	if err := s.fail("bridge"); err != nil {
 		return false, "", err
 	}
@@ -360,7 +363,23 @@ func (s *FakeSession) mailboxChange(ext string, id int64, f func([]dialplan.Voic
 	return fmt.Errorf("no message %d for %s", id, ext)
 }
 
-var _ dialplan.Echoer = (*FakeSession)(nil)
+var (
+	_ dialplan.Echoer       = (*FakeSession)(nil)
+	_ dialplan.CallRecorder = (*FakeSession)(nil)
+)
+
+// RecordCall records "record_call NAME" and returns "recordings/NAME.wav"
+// ("recordings/call.wav" for no name).
+func (s *FakeSession) RecordCall(ctx context.Context, name string) (string, error) {
+	s.record("record_call %s", name)
+	if err := s.fail("record_call"); err != nil {
+		return "", err
+	}
+	if name == "" {
+		name = "call"
+	}
+	return "recordings/" + strings.TrimSuffix(name, ".wav") + ".wav", nil
+}
 
 // Echo records "echo DURATION" and blocks for PlayDelay like Play.
 func (s *FakeSession) Echo(ctx context.Context, d time.Duration) error {
