@@ -218,7 +218,7 @@ func TestLateAndBurstyInput(t *testing.T) {
 	r := newTestRoom(t, Config{})
 	a := join(t, r, "a", 8000, 440)
 	b := join(t, r, "b", 8000, 0)
-	r.tick() // nothing arrived yet
+	r.tick()       // nothing arrived yet
 	for range 10 { // a burst: more than the queue holds
 		a.tone.Next(a.frame)
 		if err := a.m.WriteFrame(a.frame); err != nil {
