@@ -34,6 +34,7 @@ func newCallType(L *lua.LState) *callType {
 		"say_number": luaSayNumber,
 		"record":     luaRecord,
 		"echo":       luaEcho,
+		"conference": luaConference,
 
 		"voicemail":          luaVoicemail,
 		"voicemail_messages": luaVoicemailMessages,
