@@ -31,14 +31,15 @@ type Member struct {
 	drops  uint64           // samples dropped on overflow
 
 	// Output side, used by the room's clock only.
-	out    media.Sink
-	outRes *media.Resampler // nil when the out sink runs at the room's rate
-	outBuf []int16
-	cur    []int16 // this tick's input frame, gain applied
-	mix    []int32 // scratch: this member's mix before the limiter
-	pcm    []int16 // this member's mix after the limiter, room rate
-	energy int64   // sum of squares of cur this tick; 0 when silent
-	talk   bool    // mixed this tick
+	out     media.Sink
+	outRate int              // the rate outRes converts to
+	outRes  *media.Resampler // nil when the out sink runs at the room's rate
+	outBuf  []int16
+	cur     []int16 // this tick's input frame, gain applied
+	mix     []int32 // scratch: this member's mix before the limiter
+	pcm     []int16 // this member's mix after the limiter, room rate
+	energy  int64   // sum of squares of cur this tick; 0 when silent
+	talk    bool    // mixed this tick
 
 	gain    atomic.Uint32 // float32 bits, input gain (1 = unchanged)
 	muted   atomic.Bool
@@ -61,14 +62,24 @@ func newMember(r *Room, id string, inRate int, out media.Sink) (*Member, error) 
 		}
 		m.inRes, m.inBuf = res, make([]int16, res.OutLen(media.FrameSamples(inRate))+n)
 	}
-	if or := out.Rate(); or != r.cfg.Rate {
-		res, err := media.NewResampler(r.cfg.Rate, or)
-		if err != nil {
-			return nil, fmt.Errorf("member %s output: %w", id, err)
-		}
-		m.outRes, m.outBuf = res, make([]int16, res.OutLen(n)+media.FrameSamples(or))
+	if err := m.setOutRate(out.Rate()); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// setOutRate makes the member's mix come out at rate.
+func (m *Member) setOutRate(rate int) error {
+	m.outRate, m.outRes = rate, nil
+	if rate == m.room.cfg.Rate {
+		return nil
+	}
+	res, err := media.NewResampler(m.room.cfg.Rate, rate)
+	if err != nil {
+		return fmt.Errorf("member %s output: %w", m.id, err)
+	}
+	m.outRes, m.outBuf = res, make([]int16, res.OutLen(m.room.n)+media.FrameSamples(rate))
+	return nil
 }
 
 // ID returns the member's id.
@@ -200,6 +211,13 @@ func (m *Member) send() error {
 		m.pcm[i] = limit(v)
 	}
 	pcm := m.pcm
+	if rate := m.out.Rate(); rate != m.outRate {
+		// The leg's codec changed (a re-INVITE): follow it.
+		if err := m.setOutRate(rate); err != nil {
+			m.werrs.Add(1)
+			return err
+		}
+	}
 	if m.outRes != nil {
 		k := m.outRes.OutLen(len(pcm))
 		pcm = m.outBuf[:m.outRes.Process(m.outBuf[:k], pcm)]
