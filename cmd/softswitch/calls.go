@@ -89,7 +89,8 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store
 	if met != nil {
 		plan, records = meteredDialplan{next: dp, m: met}, newMeteredCDRs(records, met)
 	}
-	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, TransferFallback: cfg.TransferFallback}, plan, legs, records, log)
+	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, TransferFallback: cfg.TransferFallback,
+		Conference: cfg.Conference}, plan, legs, records, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {
 		pcfg.Dir = filepath.Join(cfg.Data, "prompts")
