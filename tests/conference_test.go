@@ -1,11 +1,16 @@
 package tests
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/softswitch/softswitch/b2bua"
 	"github.com/softswitch/softswitch/media/audiotest"
 	"github.com/softswitch/softswitch/sounds"
 )
@@ -64,4 +69,107 @@ func TestConferenceTwoPhones(t *testing.T) {
 	waitFor(t, 10*time.Second, "both left", func() bool {
 		return len(confLeft.FindAllString(s.logs(), -1)) == 2
 	})
+}
+
+// sendDigits types digits on a baresip phone (RFC 4733), 150 ms apart.
+func sendDigits(t *testing.T, b *baresip, port int, digits string) {
+	t.Helper()
+	for _, d := range digits {
+		b.command(t, port, "sndcode", string(d))
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// waitConfOutcome waits for a CDR whose vars hold conf="want" (the outcome the
+// test dialplan stores) in n CDRs.
+func waitConfOutcome(t *testing.T, s *server, n int, want string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "CDR with conf="+want, func() bool {
+		return strings.Count(runCLI(t, "cdr", "list", "--data", s.data), `conf="`+want+`"`) >= n
+	})
+}
+
+// A PIN-protected room of one with real phones: three wrong PINs release
+// the caller; the right PIN lets 1001 in; `softswitch conf` lists, shows,
+// mutes and kicks; a second caller with the right PIN finds the room full.
+func TestConferencePINFullAndCLI(t *testing.T) {
+	t.Parallel()
+	plan := filepath.Join(t.TempDir(), "conf.lua")
+	if err := os.WriteFile(plan, []byte(`function on_call(call)
+  local ok, why = call:conference("small", {pin = "4711", max = 1, moderator = true})
+  call:set("conf", tostring(why))
+  call:hangup()
+end
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startPhoneServer(t, "--dialplan", plan)
+	ctrl1, ctrl2 := freeTCPPortOn(t, testHostIP), freeTCPPortOn(t, testHostIP)
+	p1 := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 440, toneFor: 90 * time.Second,
+		codecs: "PCMU/8000/1", runFor: 90 * time.Second, ctrlPort: ctrl1})
+	p2 := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 90 * time.Second,
+		codecs: "PCMU/8000/1", runFor: 90 * time.Second, ctrlPort: ctrl2})
+	for _, ext := range []string{"1001", "1002"} {
+		waitFor(t, 10*time.Second, ext+" registered", func() bool { return strings.Contains(s.registrations(ext), "via udp") })
+	}
+	established := func(b *baresip, n int) func() bool {
+		return func() bool { return strings.Count(strings.ToLower(b.output()), "call established") >= n }
+	}
+
+	p2.command(t, ctrl2, "dial", "small")
+	waitFor(t, 10*time.Second, "1002 answered", established(p2, 1))
+	sendDigits(t, p2, ctrl2, "12#12#12#")
+	waitConfOutcome(t, s, 1, "wrong-pin")
+	if n := strings.Count(s.logs(), `msg="conference: wrong PIN"`); n != 3 {
+		t.Errorf("%d wrong PINs logged, want 3", n)
+	}
+
+	p1.command(t, ctrl1, "dial", "small")
+	waitFor(t, 10*time.Second, "1001 answered", established(p1, 1))
+	sendDigits(t, p1, ctrl1, "4711#")
+	waitFor(t, 10*time.Second, "1001 in the room", func() bool { return strings.Contains(s.logs(), `msg="conference: joined"`) })
+	if out := runCLI(t, "conf", "list", "--data", s.data); !strings.Contains(out, "small") || !strings.Contains(out, "1/1") {
+		t.Errorf("conf list:\n%s", out)
+	}
+	show := func() b2bua.ConfRoom {
+		var r b2bua.ConfRoom
+		if err := json.Unmarshal([]byte(runCLI(t, "conf", "show", "small", "--json", "--data", s.data)), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := show()
+	if len(r.Members) != 1 || r.Members[0].Caller != "1001" || r.Members[0].Codec != "PCMU" || !r.Members[0].Moderator || r.Members[0].Muted {
+		t.Errorf("conf show small: %+v", r)
+	}
+	waitFor(t, 10*time.Second, "1001 talking", func() bool { r := show(); return len(r.Members) == 1 && r.Members[0].Talking })
+	t.Logf("conf show small:\n%s", runCLI(t, "conf", "show", "small", "--data", s.data))
+	runCLI(t, "conf", "mute", "small", "1001", "--data", s.data)
+	if r := show(); !r.Members[0].Muted || r.Members[0].Talking {
+		time.Sleep(100 * time.Millisecond)
+		if r = show(); !r.Members[0].Muted || r.Members[0].Talking {
+			t.Errorf("after conf mute: %+v", r.Members)
+		}
+	}
+	runCLI(t, "conf", "unmute", "small", "1", "--data", s.data)
+	if r := show(); r.Members[0].Muted {
+		t.Errorf("after conf unmute: %+v", r.Members)
+	}
+	if out := runCLIFail(t, "conf", "kick", "small", "9999", "--data", s.data); !strings.Contains(out, "no such member") {
+		t.Errorf("kick of nobody: %s", out)
+	}
+	if out := runCLIUsage(t, "conf", "show", "../etc", "--data", s.data); !strings.Contains(out, "room") {
+		t.Errorf("room with a path: %s", out)
+	}
+
+	p2.command(t, ctrl2, "dial", "small")
+	waitFor(t, 10*time.Second, "1002 answered again", established(p2, 2))
+	sendDigits(t, p2, ctrl2, "4711#")
+	waitConfOutcome(t, s, 1, "full")
+
+	runCLI(t, "conf", "kick", "small", "1001", "--data", s.data)
+	waitConfOutcome(t, s, 1, "kicked")
+	if out := runCLI(t, "conf", "list", "--data", s.data); !strings.Contains(out, "no conferences") {
+		t.Errorf("conf list after the kick:\n%s", out)
+	}
 }
