@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -172,4 +173,52 @@ end
 	if out := runCLI(t, "conf", "list", "--data", s.data); !strings.Contains(out, "no conferences") {
 		t.Errorf("conf list after the kick:\n%s", out)
 	}
+}
+
+// Two browsers and a desk phone in room conf-wide (the SIP URI form of the
+// shipped dialplan): browser A sends 6 kHz, browser B 440 Hz, the phone
+// silence. B hears the 6 kHz tone (Opus at 16 kHz through the 16 kHz
+// mixer: wideband end to end); A hears 440 Hz; the phone (PCMU) hears
+// 440 Hz and nothing of the 6 kHz tone (no alias at 8000-6000 = 2000 Hz).
+func TestConferenceBrowsersWideband(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t)
+	a := openPage(t, "https://"+s.addr("https")+"/")
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	a.eval(fmt.Sprintf(`phone.setTone(6000); phone.login("1001", %q)`, testUsers["1001"]), nil)
+	b.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1002", %q)`, testUsers["1002"]), nil)
+	a.waitTrue(`phone.registered()`, 10*time.Second)
+	b.waitTrue(`phone.registered()`, 10*time.Second)
+	a.eval(`phone.call("conf-wide")`, nil)
+	a.waitTrue(`phone.inCall()`, 10*time.Second)
+	b.eval(`phone.call("conf-wide")`, nil)
+	b.waitTrue(`phone.inCall()`, 10*time.Second)
+	runCLI(t, "user", "add", "1003", "--password", "pw-1003-secret", "--data", s.data)
+	desk := startBaresip(t, s, baresipOpts{ext: "1003", password: "pw-1003-secret", tone: 0, toneFor: 14 * time.Second,
+		codecs: "PCMU/8000/1", dial: "conf-wide", runFor: 14 * time.Second})
+	waitFor(t, 15*time.Second, "three members", func() bool {
+		return strings.Count(s.logs(), `msg="conference: joined"`) == 3
+	})
+	joined := grepLines(s.logs(), `msg="conference: joined"`)
+	if strings.Count(joined, "Opus(decode,16k) -> mixer(room conf-wide, 16000->16000)") != 2 {
+		t.Fatalf("browsers do not mix at 16 kHz:\n%s", joined)
+	}
+	time.Sleep(3 * time.Second) // A's "only participant" prompt, the join tones
+	heardTone(t, "browser B", b.listen(3*time.Second), 6000)
+	heardTone(t, "browser A", a.listen(2*time.Second), 440)
+	var st callStats
+	b.eval(`phone.stats()`, &st)
+	if st.Codec != "audio/opus" {
+		t.Errorf("browser B codec %q, want opus", st.Codec)
+	}
+	desk.wait(t, 30*time.Second)
+	heard := desk.heard(t)
+	if db := toneDB(heard, 0.3, 0.7, 440); db < -25 {
+		t.Errorf("desk phone hears 440 Hz at %.1f dB, want about -12", db)
+	}
+	if db := toneDB(heard, 0.3, 0.7, 2000); db > -50 {
+		t.Errorf("desk phone hears the 6 kHz tone folded to 2 kHz at %.1f dB", db)
+	}
+	a.eval(`phone.hangup()`, nil)
+	b.eval(`phone.hangup()`, nil)
 }
