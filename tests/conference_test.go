@@ -222,3 +222,117 @@ func TestConferenceBrowsersWideband(t *testing.T) {
 	a.eval(`phone.hangup()`, nil)
 	b.eval(`phone.hangup()`, nil)
 }
+
+// toneAsMic makes the page's microphone a freq Hz tone (for clients
+// that take the microphone themselves, as SIP.js SimpleUser does).
+func toneAsMic(p *page, freq float64) {
+	p.eval(fmt.Sprintf(`(async () => {
+		const ctx = new AudioContext();
+		await ctx.resume();
+		const osc = ctx.createOscillator();
+		osc.frequency.value = %v;
+		const gain = ctx.createGain();
+		gain.gain.value = 0.25;
+		const dst = ctx.createMediaStreamDestination();
+		osc.connect(gain).connect(dst);
+		osc.start();
+		navigator.mediaDevices.getUserMedia = async () => dst.stream;
+		return true;
+	})()`, freq), nil)
+}
+
+// bandLevels measures, for 1.5 s, what the page's #remote audio element
+// receives at each of freqs: the highest analyser bin (dB) within 10 Hz.
+func bandLevels(p *page, freqs ...float64) []float64 {
+	b, _ := json.Marshal(freqs)
+	var out []float64
+	p.eval(fmt.Sprintf(`(async () => {
+		const ctx = new AudioContext();
+		await ctx.resume();
+		const an = ctx.createAnalyser();
+		an.fftSize = 8192;
+		an.smoothingTimeConstant = 0.8;
+		ctx.createMediaStreamSource(document.getElementById("remote").srcObject).connect(an);
+		const f = new Float32Array(an.frequencyBinCount);
+		const best = %s.map(() => -Infinity);
+		for (let k = 0; k < 6; k++) {
+			await new Promise((r) => setTimeout(r, 250));
+			an.getFloatFrequencyData(f);
+			%s.forEach((hz, j) => {
+				const c = Math.round(hz * an.fftSize / ctx.sampleRate);
+				for (let i = c - 2; i <= c + 2; i++) if (f[i] > best[j]) best[j] = f[i];
+			});
+		}
+		ctx.close();
+		return best.map((v) => Number.isFinite(v) ? v : -200);
+	})()`, b, b), &out)
+	return out
+}
+
+// Three clients in room 3001: a JsSIP browser (440 Hz), a SIP.js browser
+// (700 Hz) and a baresip desk phone (1000 Hz). Each hears the other two
+// and not its own frequency.
+func TestConferenceThreeClients(t *testing.T) {
+	t.Parallel()
+	s := startPhoneServer(t)
+	bundle := bundleSIPjs(t)
+	jssip := loginPage(t, s, "1001")
+	jssip.eval(`phone.setTone(440)`, nil)
+	sipjs := openPage(t, "https://"+s.addr("https")+"/")
+	sipjs.addScript(bundle)
+	toneAsMic(sipjs, 700)
+	sipjs.eval(fmt.Sprintf(`(async () => {
+		const audio = document.getElementById("remote");
+		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
+			aor: "sip:1002@" + location.hostname,
+			media: { remote: { audio }, constraints: { audio: true, video: false } },
+			userAgentOptions: { authorizationUsername: "1002", authorizationPassword: %q },
+		});
+		await su.connect();
+		await su.register();
+		window.su = su;
+		return true;
+	})()`, testUsers["1002"]), nil)
+	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations("1002"), "via wss") })
+
+	jssip.eval(`phone.call("3001")`, nil)
+	jssip.waitTrue(`phone.inCall()`, 10*time.Second)
+	sipjs.eval(`(async () => { await window.su.call("sip:3001@" + location.hostname); return true; })()`, nil)
+	runCLI(t, "user", "add", "1003", "--password", "pw-1003-secret", "--data", s.data)
+	desk := startBaresip(t, s, baresipOpts{ext: "1003", password: "pw-1003-secret", tone: 1000, toneFor: 15 * time.Second,
+		codecs: "PCMU/8000/1", dial: "3001", runFor: 15 * time.Second})
+	waitFor(t, 15*time.Second, "three members", func() bool {
+		return strings.Count(s.logs(), `msg="conference: joined"`) == 3
+	})
+	time.Sleep(3 * time.Second) // the first member's "only participant" prompt, the join tones
+	for _, c := range []struct {
+		name string
+		p    *page
+		own  float64
+		hear []float64
+	}{
+		{"JsSIP", jssip, 440, []float64{700, 1000}},
+		{"SIP.js", sipjs, 700, []float64{440, 1000}},
+	} {
+		lv := bandLevels(c.p, c.own, c.hear[0], c.hear[1])
+		t.Logf("%s hears its own %v Hz at %.1f dB, %v Hz at %.1f dB, %v Hz at %.1f dB", c.name, c.own, lv[0], c.hear[0], lv[1], c.hear[1], lv[2])
+		for i, f := range c.hear {
+			if lv[i+1] < -60 || lv[i+1] < lv[0]+30 {
+				t.Errorf("%s: %v Hz at %.1f dB, own %v Hz at %.1f dB: want the others clearly, not itself", c.name, f, lv[i+1], c.own, lv[0])
+			}
+		}
+	}
+	var room b2bua.ConfRoom
+	if err := json.Unmarshal([]byte(runCLI(t, "conf", "show", "3001", "--json", "--data", s.data)), &room); err != nil {
+		t.Fatal(err)
+	}
+	codecs := map[string]int{}
+	for _, m := range room.Members {
+		codecs[strings.ToLower(m.Codec)+"/"+fmt.Sprint(m.Rate)]++
+	}
+	if len(room.Members) != 3 || codecs["opus/16000"] != 2 || codecs["pcmu/8000"] != 1 {
+		t.Errorf("conf show 3001: codecs %v, want two opus/16000 and one pcmu/8000: %+v", codecs, room)
+	}
+	desk.wait(t, 40*time.Second)
+	assertHearsOthers(t, "baresip", desk.heard(t), 1000, 440, 700)
+}
