@@ -157,3 +157,54 @@ func TestConferenceWrongPINFullAndKick(t *testing.T) {
 		t.Errorf("rooms after all left: %+v", got)
 	}
 }
+
+// DTMF in a room: *5 from the moderator locks it (a later caller hears
+// "locked" and is released), *6 mutes and unmutes.
+func TestConferenceDTMFLockAndMute(t *testing.T) {
+	var outcomes sync.Map
+	e := New(Config{}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		_, why, err := s.(dialplan.Conferencer).Conference(ctx, "dtmf", dialplan.ConferenceOptions{Moderator: s.Caller() == "mod"})
+		outcomes.Store(s.ID(), why)
+		return err
+	}), &fakeDialer{}, &cdrSink{}, slog.New(slog.DiscardHandler))
+	mod := newFakeLeg("mod")
+	var wg sync.WaitGroup
+	wg.Go(func() { e.Serve(context.Background(), mod, CallInfo{ID: "mod", Caller: "mod"}) })
+	waitMembers(t, e, "dtmf", 1)
+	state := func() ConfRoom {
+		r, err := e.Conference("dtmf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	digits := func(l *fakeLeg, ds string) {
+		for _, d := range ds {
+			l.events <- leg.Event{Kind: leg.EventDTMF, Digit: d}
+		}
+	}
+	waitState := func(what string, cond func(ConfRoom) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(state()); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("room never %s: %+v", what, state())
+			}
+		}
+	}
+	digits(mod, "6*5") // a 6 without * does nothing
+	waitState("locked", func(r ConfRoom) bool { return r.Locked })
+	if state().Members[0].Muted {
+		t.Error("a 6 without * muted the member")
+	}
+	late := newFakeLeg("late")
+	e.Serve(context.Background(), late, CallInfo{ID: "late", Caller: "late"})
+	if why, _ := outcomes.Load("late"); why != dialplan.ConfLocked {
+		t.Errorf("caller to a locked room: outcome %v, want %s", why, dialplan.ConfLocked)
+	}
+	digits(mod, "*6")
+	waitState("muted", func(r ConfRoom) bool { return r.Members[0].Muted })
+	digits(mod, "*6*5")
+	waitState("unmuted and unlocked", func(r ConfRoom) bool { return !r.Members[0].Muted && !r.Locked })
+	mod.peerHangup(leg.Normal)
+	wg.Wait()
+}

@@ -11,8 +11,12 @@ import (
 
 // fifoFrames is how many room frames a member's input may queue: more
 // than that and the oldest are dropped (the peer sends faster than the
-// room's clock, or in bursts).
-const fifoFrames = 4
+// room's clock, or in bursts). At a tick, a queue longer than keepFrames
+// is cut to keepFrames, so a burst does not add latency for good.
+const (
+	fifoFrames = 4
+	keepFrames = 2
+)
 
 // Member is one participant: a media.Sink at its leg's receive rate that
 // the leg writes into, and the sink the room sends its mix to.
@@ -128,6 +132,11 @@ func (m *Member) pull() bool {
 		return false
 	}
 	c := len(m.fifo)
+	if over := m.size - keepFrames*n; over > 0 {
+		m.head = (m.head + over) % c
+		m.size -= over
+		m.drops += uint64(over)
+	}
 	k := copy(m.cur, m.fifo[m.head:min(c, m.head+n)])
 	copy(m.cur[k:], m.fifo[:n-k])
 	m.head = (m.head + n) % c
