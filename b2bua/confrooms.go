@@ -220,34 +220,34 @@ func (rs *confRooms) member(room, who string) (*confMember, error) {
 // ConfKick removes a member (by id, call id or caller) from a room: they
 // hear a prompt and their call:conference returns nil, "kicked".
 func (e *Engine) ConfKick(room, who string) error {
-	rs := e.confs
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	cm, err := rs.member(room, who)
-	if err != nil {
-		return err
-	}
-	cm.kicked.Do(func() { close(cm.kick) })
-	return nil
+	return e.confs.withMember(room, who, func(cm *confMember) {
+		cm.kicked.Do(func() { close(cm.kick) })
+	})
 }
 
 // ConfMute mutes or unmutes a member; they hear a prompt saying so.
 func (e *Engine) ConfMute(room, who string, on bool) error {
-	rs := e.confs
+	return e.confs.withMember(room, who, func(cm *confMember) {
+		cm.m.SetMuted(on)
+		p := "conf-unmuted"
+		if on {
+			p = "conf-muted"
+		}
+		select {
+		case cm.notice <- p:
+		default: // a prompt already waits: the state is what counts
+		}
+	})
+}
+
+// withMember runs f on a member of a room (see member) under mu.
+func (rs *confRooms) withMember(room, who string, f func(*confMember)) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	cm, err := rs.member(room, who)
 	if err != nil {
 		return err
 	}
-	cm.m.SetMuted(on)
-	p := "conf-unmuted"
-	if on {
-		p = "conf-muted"
-	}
-	select {
-	case cm.notice <- p:
-	default: // a prompt already waits: the state is what counts
-	}
+	f(cm)
 	return nil
 }

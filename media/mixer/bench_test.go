@@ -13,42 +13,6 @@ func (s nullSink) WriteFrame([]int16) error { return nil }
 func (s nullSink) Rate() int                { return s.rate }
 func (s nullSink) String() string           { return "null" }
 
-// BenchmarkTick measures one 20 ms tick of rooms of members, half at
-// 16 kHz (browsers on Opus) and half at 8 kHz (phones on G.711), all
-// talking (the talker limit decides how many are mixed). Divide ns/op by
-// 20 ms for the share of one core a room takes.
-func BenchmarkTick(b *testing.B) {
-	for _, size := range []int{2, 10, 50} {
-		b.Run(fmt.Sprintf("members=%d", size), func(b *testing.B) {
-			r := newTestRoom(b, Config{})
-			var ms []*Member
-			var frames [][]int16
-			for i := range size {
-				rate := 16000
-				if i%2 == 1 {
-					rate = 8000
-				}
-				m, err := r.Join(fmt.Sprint(i), rate, nullSink{rate})
-				if err != nil {
-					b.Fatal(err)
-				}
-				f := make([]int16, media.FrameSamples(rate))
-				media.NewTone(300+float64(i)*50, -20, rate).Next(f)
-				ms, frames = append(ms, m), append(frames, f)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				for i, m := range ms {
-					_ = m.WriteFrame(frames[i])
-				}
-				r.tick()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size), "ns/member")
-		})
-	}
-}
-
 // BenchmarkRooms ticks every room once per op, as the rooms' clocks do
 // every 20 ms: rooms × members, half on Opus at the mixing rate (16 kHz
 // browsers, or 48 kHz at that mixing rate) and half on G.711 (8 kHz,
@@ -56,7 +20,7 @@ func BenchmarkTick(b *testing.B) {
 // of one core at 50 ticks a second.
 func BenchmarkRooms(b *testing.B) {
 	for _, tc := range []struct{ rooms, members, rate int }{
-		{10, 10, 16000}, {1, 50, 16000}, {10, 10, 48000},
+		{1, 2, 16000}, {1, 10, 16000}, {1, 50, 16000}, {10, 10, 16000}, {10, 10, 48000},
 	} {
 		b.Run(fmt.Sprintf("rooms=%d/members=%d/rate=%d", tc.rooms, tc.members, tc.rate), func(b *testing.B) {
 			var rooms []*Room
