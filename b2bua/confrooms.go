@@ -150,16 +150,18 @@ type ConfMember struct {
 
 // ConfRoom is a room as the CLI shows it.
 type ConfRoom struct {
-	Name    string       `json:"name"`
-	Locked  bool         `json:"locked"`
-	Max     int          `json:"max"`
-	Rate    int          `json:"rate"`
-	Members []ConfMember `json:"members"`
+	Name   string `json:"name"`
+	Locked bool   `json:"locked"`
+	Max    int    `json:"max"`
+	Rate   int    `json:"rate"`
+	// SkippedTicks counts the mixer's ticks lost to a machine out of CPU.
+	SkippedTicks uint64       `json:"skipped_ticks"`
+	Members      []ConfMember `json:"members"`
 }
 
 // snapshot describes r; the caller holds mu.
 func (r *confRoom) snapshot() ConfRoom {
-	out := ConfRoom{Name: r.name, Locked: r.locked, Max: r.max, Rate: r.mix.Rate(), Members: make([]ConfMember, 0, len(r.members))}
+	out := ConfRoom{Name: r.name, Locked: r.locked, Max: r.max, Rate: r.mix.Rate(), SkippedTicks: r.mix.Skipped(), Members: make([]ConfMember, 0, len(r.members))}
 	for _, cm := range r.members {
 		st := cm.m.Stats()
 		var loss float64

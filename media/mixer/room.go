@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/softswitch/softswitch/media"
@@ -38,6 +39,8 @@ type Room struct {
 	sum    []int32    // this tick's mix of all talkers
 	snd    []int16    // this tick's part of sound
 
+	skipped atomic.Uint64 // ticks skipped by a late clock
+
 	stop chan struct{}
 	done chan struct{}
 }
@@ -67,19 +70,48 @@ func (r *Room) Name() string { return r.name }
 // Rate returns the mixing rate.
 func (r *Room) Rate() int { return r.cfg.Rate }
 
+// maxCatchUp bounds the ticks a late clock runs at once to catch up;
+// beyond that the missed ticks are skipped (and counted).
+const maxCatchUp = 5
+
+// run is the room's clock: one tick per 20 ms on average. When the
+// goroutine was held up (a busy machine), it runs the ticks it missed, up
+// to maxCatchUp at once, so members still get 50 frames a second.
 func (r *Room) run() {
 	defer close(r.done)
-	t := time.NewTicker(media.FrameDuration)
+	next := time.Now().Add(media.FrameDuration)
+	t := time.NewTimer(media.FrameDuration)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			r.tick()
 		case <-r.stop:
 			return
 		}
+		ticks, skipped, after := due(time.Now(), next)
+		for range ticks {
+			r.tick()
+		}
+		r.skipped.Add(uint64(skipped))
+		next = after
+		t.Reset(time.Until(next))
 	}
 }
+
+// due tells a clock whose next tick was due at next what to do at now:
+// run ticks ticks (at most maxCatchUp), skip skipped, and wait for after.
+func due(now, next time.Time) (ticks, skipped int, after time.Time) {
+	if now.Before(next) {
+		return 0, 0, next
+	}
+	late := int(now.Sub(next)/media.FrameDuration) + 1 // ticks due, next's included
+	ticks = min(late, maxCatchUp)
+	return ticks, late - ticks, next.Add(time.Duration(late) * media.FrameDuration)
+}
+
+// Skipped returns how many ticks the clock skipped because it ran too
+// late to catch up (a machine out of CPU).
+func (r *Room) Skipped() uint64 { return r.skipped.Load() }
 
 // Close stops the clock and waits for it; members are sent nothing more.
 func (r *Room) Close() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/audiotest"
@@ -299,5 +300,32 @@ func TestMemberString(t *testing.T) {
 	p := join(t, r, "a", 8000, 0)
 	if got, want := p.m.String(), "mixer(room test, 8000->16000)"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// A late clock runs the ticks it missed, up to maxCatchUp, and skips
+// the rest; it never runs a tick before its time.
+func TestClockCatchesUp(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	for _, tc := range []struct {
+		now           int // ms after t0, the tick due at t0
+		ticks, skip   int
+		nextAfterTick int // ms after t0
+	}{
+		{-1, 0, 0, 0},
+		{0, 1, 0, 20},
+		{19, 1, 0, 20},
+		{20, 2, 0, 40},
+		{85, 5, 0, 100},
+		{99, 5, 0, 100},
+		{100, 5, 1, 120},
+		{1000, 5, 46, 1020},
+	} {
+		ticks, skip, next := due(ms(tc.now), t0)
+		if ticks != tc.ticks || skip != tc.skip || !next.Equal(ms(tc.nextAfterTick)) {
+			t.Errorf("due at +%d ms: %d ticks, %d skipped, next +%v; want %d, %d, +%d ms",
+				tc.now, ticks, skip, next.Sub(t0), tc.ticks, tc.skip, tc.nextAfterTick)
+		}
 	}
 }
