@@ -32,12 +32,15 @@ type Room struct {
 	closed  bool
 	sound   []int16 // a sound everyone hears (join/leave tones), room rate
 	soundAt int
+	tap     media.Sink // hears the whole mix (a recording), or nil
 
 	tickMu sync.Mutex // held for a whole tick: Leave waits on it
 	snap   []*Member  // the members of this tick
 	talk   []*Member  // this tick's talkers
 	sum    []int32    // this tick's mix of all talkers
 	snd    []int16    // this tick's part of sound
+	tapped media.Sink // this tick's tap
+	tapPCM []int16    // the whole mix after the limiter, for the tap
 
 	skipped atomic.Uint64 // ticks skipped by a late clock
 
@@ -60,7 +63,7 @@ func New(name string, cfg Config, log *slog.Logger) (*Room, error) {
 func newRoom(name string, cfg Config, log *slog.Logger) *Room {
 	n := media.FrameSamples(cfg.Rate)
 	return &Room{name: name, cfg: cfg, n: n, log: log,
-		talk: make([]*Member, 0, cfg.Talkers), sum: make([]int32, n), snd: make([]int16, n),
+		talk: make([]*Member, 0, cfg.Talkers), sum: make([]int32, n), snd: make([]int16, n), tapPCM: make([]int16, n),
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -184,12 +187,24 @@ func (r *Room) Play(pcm []int16) {
 	r.mu.Unlock()
 }
 
+// SetTap makes s hear the whole mix (every talker and room sound, at the
+// room's rate), e.g. to record the conference; nil removes it. After it
+// returns, the old tap gets no more frames.
+func (r *Room) SetTap(s media.Sink) {
+	r.mu.Lock()
+	r.tap = s
+	r.mu.Unlock()
+	r.tickMu.Lock() // a tick in progress may still write to the old tap
+	r.tickMu.Unlock()
+}
+
 // tick mixes one frame for every member.
 func (r *Room) tick() {
 	r.tickMu.Lock()
 	defer r.tickMu.Unlock()
 	r.mu.Lock()
 	r.snap = append(r.snap[:0], r.members...)
+	r.tapped = r.tap
 	clear(r.snd)
 	if r.sound != nil {
 		k := copy(r.snd, r.sound[r.soundAt:])
@@ -211,6 +226,15 @@ func (r *Room) tick() {
 		for i, v := range m.cur {
 			r.sum[i] += int32(v)
 		}
+	}
+	if r.tapped != nil {
+		for i, v := range r.sum {
+			r.tapPCM[i] = limit(v)
+		}
+		if err := r.tapped.WriteFrame(r.tapPCM); err != nil && r.log != nil {
+			r.log.Debug("conference: the tap failed", "room", r.name, "error", err)
+		}
+		r.tapped = nil
 	}
 	for _, m := range r.snap {
 		copy(m.mix, r.sum)

@@ -329,3 +329,29 @@ func TestClockCatchesUp(t *testing.T) {
 		}
 	}
 }
+
+// A tap hears everyone (the whole mix at the room's rate) until removed.
+func TestTapHearsTheWholeMix(t *testing.T) {
+	r := newTestRoom(t, Config{})
+	a := join(t, r, "a", 8000, 440)
+	b := join(t, r, "b", 16000, 1000)
+	tap := audiotest.NewRecorder(16000)
+	r.SetTap(tap)
+	for range 30 {
+		step(t, r, a, b)
+	}
+	pcm := tap.PCM()
+	if len(pcm) != 30*320 {
+		t.Fatalf("tap got %d samples, want %d", len(pcm), 30*320)
+	}
+	for _, f := range []float64{440, 1000} {
+		if db := 10 * math.Log10(audiotest.Goertzel(pcm[len(pcm)/2:], 16000, f)); db < -20 {
+			t.Errorf("tap hears %v Hz at %.1f dB", f, db)
+		}
+	}
+	r.SetTap(nil)
+	step(t, r, a, b)
+	if tap.Frames() != 30 {
+		t.Errorf("tap got frames after its removal")
+	}
+}
