@@ -92,7 +92,8 @@ func waitConfOutcome(t *testing.T, s *server, n int, want string) {
 
 // A PIN-protected room of one with real phones: three wrong PINs release
 // the caller; the right PIN lets 1001 in; `softswitch conf` lists, shows,
-// mutes and kicks; a second caller with the right PIN finds the room full.
+// mutes and kicks; 1001's *6 mutes and unmutes, *5 locks (a second caller
+// hears "locked") and unlocks; then the second caller finds the room full.
 func TestConferencePINFullAndCLI(t *testing.T) {
 	t.Parallel()
 	plan := filepath.Join(t.TempDir(), "conf.lua")
@@ -161,8 +162,22 @@ end
 		t.Errorf("room with a path: %s", out)
 	}
 
+	// DTMF from the phone: *6 mutes and unmutes, *5 (a moderator) locks.
+	sendDigits(t, p1, ctrl1, "*6")
+	waitFor(t, 10*time.Second, "1001 muted by *6", func() bool { return show().Members[0].Muted })
+	sendDigits(t, p1, ctrl1, "*6")
+	waitFor(t, 10*time.Second, "1001 unmuted by *6", func() bool { return !show().Members[0].Muted })
+	sendDigits(t, p1, ctrl1, "*5")
+	waitFor(t, 10*time.Second, "room locked by *5", func() bool { return show().Locked })
 	p2.command(t, ctrl2, "dial", "small")
 	waitFor(t, 10*time.Second, "1002 answered again", established(p2, 2))
+	sendDigits(t, p2, ctrl2, "4711#")
+	waitConfOutcome(t, s, 1, "locked")
+	sendDigits(t, p1, ctrl1, "*5")
+	waitFor(t, 10*time.Second, "room unlocked by *5", func() bool { return !show().Locked })
+
+	p2.command(t, ctrl2, "dial", "small")
+	waitFor(t, 10*time.Second, "1002 answered a third time", established(p2, 3))
 	sendDigits(t, p2, ctrl2, "4711#")
 	waitConfOutcome(t, s, 1, "full")
 
