@@ -200,13 +200,13 @@ func TestConferenceBrowsersWideband(t *testing.T) {
 	a.eval(`phone.setTone(6000)`, nil)
 	b.eval(`phone.setTone(440)`, nil)
 	a.eval(`phone.call("conf-wide")`, nil)
-	a.waitTrue(`phone.inCall()`, 10*time.Second)
+	a.waitTrue(`phone.inCall()`, 30*time.Second)
 	b.eval(`phone.call("conf-wide")`, nil)
-	b.waitTrue(`phone.inCall()`, 10*time.Second)
+	b.waitTrue(`phone.inCall()`, 30*time.Second)
 	runCLI(t, "user", "add", "1003", "--password", "pw-1003-secret", "--data", s.data)
 	desk := startBaresip(t, s, baresipOpts{ext: "1003", password: "pw-1003-secret", tone: 0, toneFor: 14 * time.Second,
 		codecs: "PCMU/8000/1", dial: "conf-wide", runFor: 14 * time.Second})
-	waitFor(t, 15*time.Second, "three members", func() bool {
+	waitFor(t, 30*time.Second, "three members", func() bool {
 		return strings.Count(s.logs(), `msg="conference: joined"`) == 3
 	})
 	joined := grepLines(s.logs(), `msg="conference: joined"`)
@@ -306,12 +306,12 @@ func TestConferenceThreeClients(t *testing.T) {
 	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations("1002"), "via wss") })
 
 	jssip.eval(`phone.call("3001")`, nil)
-	jssip.waitTrue(`phone.inCall()`, 10*time.Second)
+	jssip.waitTrue(`phone.inCall()`, 30*time.Second)
 	sipjs.eval(`(async () => { await window.su.call("sip:3001@" + location.hostname); return true; })()`, nil)
 	runCLI(t, "user", "add", "1003", "--password", "pw-1003-secret", "--data", s.data)
 	desk := startBaresip(t, s, baresipOpts{ext: "1003", password: "pw-1003-secret", tone: 1000, toneFor: 15 * time.Second,
 		codecs: "PCMU/8000/1", dial: "3001", runFor: 15 * time.Second})
-	waitFor(t, 15*time.Second, "three members", func() bool {
+	waitFor(t, 30*time.Second, "three members", func() bool {
 		return strings.Count(s.logs(), `msg="conference: joined"`) == 3
 	})
 	time.Sleep(3 * time.Second) // the first member's "only participant" prompt, the join tones
