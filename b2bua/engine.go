@@ -11,6 +11,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media/mixer"
 	"github.com/softswitch/softswitch/media/prompts"
 	"github.com/softswitch/softswitch/sounds"
 )
@@ -50,6 +51,8 @@ type Config struct {
 	// target fails: TransferReconnect (the default: back to the referrer)
 	// or TransferHangup.
 	TransferFallback string
+	// Conference configures the rooms' mixers (call:conference).
+	Conference mixer.Config
 }
 
 // Prompts gives the shared, immutable audio of a prompt at a rate (the
@@ -76,6 +79,7 @@ type Engine struct {
 	trunks  TrunkStatus
 	prompts Prompts
 	boxes   Mailboxes
+	confs   *confRooms
 
 	mu     sync.Mutex
 	active map[string]*Call
@@ -89,7 +93,7 @@ func New(cfg Config, dp Dialplan, dialer leg.Dialer, cdrs CDRs, log *slog.Logger
 		cfg.RingTimeout = 30 * time.Second
 	}
 	return &Engine{cfg: cfg, dp: dp, dialer: dialer, cdrs: cdrs, log: log, active: make(map[string]*Call),
-		prompts: prompts.New(prompts.Config{}, log)}
+		prompts: prompts.New(prompts.Config{}, log), confs: newConfRooms(cfg.Conference, log)}
 }
 
 // SetPrompts makes calls take their prompts from p (the server's prompt

@@ -52,6 +52,19 @@ call:set("got", tostring(call:get("lang")) .. "," .. tostring(call:get("n")) .. 
 			want: []string{"set slept=yes"},
 		},
 		{
+			name: "conference defaults and options",
+			body: `call:conference("3001")
+local ok, why = call:conference("conf-team_a", {pin = "1234", max = 5, moderator = true, muted = true})
+call:set("outcome", tostring(ok) .. "," .. tostring(why))
+call:conference("x", {pin = 42})`,
+			setup: func(s *dialplantest.FakeSession) {
+				s.Conferences = []dialplantest.BridgeResult{{OK: true}, {Reason: dialplan.ConfWrongPIN}}
+			},
+			want: []string{"conference 3001 pin= max=0 moderator=false muted=false",
+				"conference conf-team_a pin=1234 max=5 moderator=true muted=true", "set outcome=nil,wrong-pin",
+				"conference x pin=42 max=0 moderator=false muted=false"},
+		},
+		{
 			name: "echo default and bound",
 			body: `call:echo(); call:echo(2.5)`,
 			want: []string{"echo 5m0s", "echo 2.5s"},
@@ -138,6 +151,16 @@ func TestMoreBadArguments(t *testing.T) {
 		{"echo too long", `call:echo(3601)`, "echo: seconds must be a number between 0 and 3600, got 3601"},
 		{"echo string", `call:echo("5")`, "echo: seconds must be a number between 0 and 3600, got 5"},
 		{"echo nan", `call:echo(0/0)`, "echo: seconds must be a number"},
+		{"conference no room", `call:conference()`, "conference: room must be a string, got nil"},
+		{"conference path", `call:conference("../x")`, `conference: room "../x": want 1 to 64 letters`},
+		{"conference slash", `call:conference("a/b")`, `conference: room "a/b"`},
+		{"conference hidden", `call:conference(".a")`, `conference: room ".a"`},
+		{"conference long", `call:conference(string.rep("a", 65))`, `conference: room "aaaa`},
+		{"conference pin letters", `call:conference("a", {pin = "12a"})`, "conference: pin must be a string of at most 16 digits 0-9, got 12a"},
+		{"conference pin fraction", `call:conference("a", {pin = 1.5})`, "conference: pin must be a string"},
+		{"conference max zero", `call:conference("a", {max = 0})`, "conference: max must be a whole number between 1 and 500, got 0"},
+		{"conference moderator string", `call:conference("a", {moderator = "yes"})`, "conference: moderator must be true or false, got yes"},
+		{"conference unknown option", `call:conference("a", {record = true})`, "conference: unknown option record (known: pin, max, moderator, muted)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ func newCallType(L *lua.LState) *callType {
 		"record":      luaRecord,
 		"record_call": luaRecordCall,
 		"echo":        luaEcho,
+		"conference":  luaConference,
 
 		"voicemail":          luaVoicemail,
 		"voicemail_messages": luaVoicemailMessages,

@@ -218,6 +218,7 @@ func FuzzCallArgs(f *testing.F) {
   pcall(call.record, call, %[7]s, {max = %[2]s, silence = %[3]s, terminator = %[4]s})
   pcall(call.voicemail, call, %[7]s, {greeting = %[1]s, max = %[2]s, silence = %[3]s})
   pcall(call.voicemail_delete, call, %[7]s, %[6]s)
+  pcall(call.conference, call, %[7]s, {pin = %[8]s, max = %[3]s, moderator = true})
   pcall(os.date, %[8]s, %[6]s)
   pcall(os.time, {year = %[3]s, month = %[6]s, day = %[2]s})
   pcall(call.hangup, call, %[6]s)
@@ -261,6 +262,11 @@ end
 		if !slices.Contains(calls, "hangup "+wantCause) {
 			t.Errorf("hangup(%q) not made: %q", cause, calls)
 		}
+		if dialplan.CheckRoomName(name) == nil && strings.Trim(value, "0123456789") == "" && len(value) <= 16 &&
+			max >= 1 && max <= 500 && max == math.Trunc(max) &&
+			!slices.Contains(calls, fmt.Sprintf("conference %s pin=%s max=%d moderator=true muted=false", name, value, int(max))) {
+			t.Errorf("valid conference(%q, pin %q, max %v) not made: %q", name, value, max, calls)
+		}
 		if name != "" && len(name) <= 64 && len(value) <= 1024 && s.Vars()[name] != value {
 			t.Errorf("set(%q, %q) not made: %q", name, value, s.Vars())
 		}
@@ -295,4 +301,20 @@ func luaNumber(f float64) string {
 		return "(-1/0)"
 	}
 	return "(" + strconv.FormatFloat(f, 'g', -1, 64) + ")"
+}
+
+// FuzzCheckRoomName: an accepted room name is never a path (no
+// separator, no leading dot, so neither "." nor "..") and never empty.
+func FuzzCheckRoomName(f *testing.F) {
+	for _, s := range []string{"3000", "conf-team", "../etc", "a/b", ".", "..", "a\\b", "", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if dialplan.CheckRoomName(name) != nil {
+			return
+		}
+		if name == "" || len(name) > 64 || name[0] == '.' || strings.ContainsAny(name, "/\\\x00") {
+			t.Fatalf("accepted %q", name)
+		}
+	})
 }

@@ -37,6 +37,13 @@
 --                                  stopped: "terminator", "silence", "max"
 --   call:echo(300)                 answer and send the caller's audio back until they
 --                                  hang up or the seconds pass (default 300, max 3600)
+--   call:conference("3000", {pin = "4711", max = 10, moderator = true, muted = false})
+--                                  answer and join a conference room (a name of letters,
+--                                  digits, _ - .) until the caller hangs up; everyone hears
+--                                  everyone else. In the room, *6 mutes and unmutes, *5
+--                                  locks and unlocks it (moderators). Returns nil and a
+--                                  reason when the caller is not let in or removed:
+--                                  "wrong-pin" (3 tries), "full", "locked", "kicked"
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}
 --                                  collect DTMF digits, returns them ("" on timeout)
 --   call:bridge("user/1001", {timeout = 30})
@@ -95,6 +102,14 @@ local TEST_NUMBER = "07010002000"
 -- The echo test number: answers and sends the caller's audio back.
 local ECHO_NUMBER = "07010002001"
 
+-- Conference rooms: 3000 to 3099 (the room is the number) and
+-- sip:conf-NAME@domain (the room is conf-NAME). A room listed here gets
+-- its options (pin, max, muted); the others are open to anyone.
+local CONF_FIRST, CONF_LAST = 3000, 3099
+local CONF_ROOMS = {
+  ["3099"] = {pin = "4711"},
+}
+
 -- How long an extension rings before giving up with "no-answer".
 local RING_SECONDS = 30
 
@@ -145,6 +160,12 @@ function on_call(call)
 
   if dest == VOICEMAIL_NUMBER then
     return voicemail_menu(call)
+  end
+
+  local n = tonumber(dest)
+  if (n and #dest == 4 and n >= CONF_FIRST and n <= CONF_LAST) or dest:match("^conf%-[%w_.-]+$") then
+    call:conference(dest, CONF_ROOMS[dest])
+    return call:hangup()
   end
 
   -- Four digits: a local extension. Ring all its registered devices; if it

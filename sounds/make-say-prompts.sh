@@ -1,8 +1,10 @@
 #!/bin/sh
 # make-say-prompts.sh: regenerate the short spoken prompts (say-*.wav for
-# call:say_digits and call:say_number, vm-*.wav for voicemail, beep.wav,
-# office-closed.wav); see README.md. Needs espeak-ng and sox.
-# Output: mono, 16-bit PCM, 8000 Hz, trimmed, peak -3 dBFS.
+# call:say_digits and call:say_number, vm-*.wav for voicemail, conf-*.wav
+# for conferences, beep.wav, office-closed.wav); see README.md. Needs
+# espeak-ng and sox.
+# Output: mono, 16-bit PCM, 8000 Hz, trimmed, peak -3 dBFS; the conference
+# join and leave tones are 16000 Hz (the mixing rate) at -12 dBFS.
 set -eu
 
 cd "$(dirname "$0")"
@@ -48,3 +50,26 @@ speak office-closed "Our office is closed. Please call again during office hours
 # beep: 0.4 s of 1400 Hz, peak -6 dBFS, 10 ms fades, then 0.1 s of silence.
 sox -D -n -r 8000 -c 1 -b 16 -e signed-integer beep.wav \
 	synth 0.4 sine 1400 gain -6 fade t 0.01 0.4 0.01 pad 0 0.1
+
+speak conf-pin "Please enter the conference PIN, followed by the pound key."
+speak conf-bad-pin "That PIN is not correct."
+speak conf-pin-failed "Too many wrong PINs. Goodbye."
+speak conf-full "This conference is full. Goodbye."
+speak conf-locked "This conference is locked. Goodbye."
+speak conf-alone "You are the only participant in this conference."
+speak conf-muted "You are muted."
+speak conf-unmuted "You are no longer muted."
+speak conf-lock-on "The conference is now locked."
+speak conf-lock-off "The conference is now unlocked."
+speak conf-not-moderator "Only the moderator can lock the conference."
+speak conf-kicked "You have been removed from the conference. Goodbye."
+
+# conf-join: 0.12 s of 600 Hz then 0.12 s of 900 Hz (rising); conf-leave:
+# falling. Peak -12 dBFS, 5 ms fades, 16 kHz.
+tones() {
+	sox -D -n -r 16000 -c 1 -b 16 -e signed-integer "$tmp/a.wav" synth 0.12 sine "$2" gain -12 fade t 0.005 0.12 0.005
+	sox -D -n -r 16000 -c 1 -b 16 -e signed-integer "$tmp/b.wav" synth 0.12 sine "$3" gain -12 fade t 0.005 0.12 0.005
+	sox -D "$tmp/a.wav" "$tmp/b.wav" "$1.wav"
+}
+tones conf-join 600 900
+tones conf-leave 900 600

@@ -70,7 +70,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		}
 	}
 	tables := map[string]*table{}
-	for _, stage := range []string{"register", "setup", "relay", "transcode", "prompt"} {
+	for _, stage := range []string{"register", "setup", "relay", "transcode", "prompt", "conference"} {
 		if !cfg.stages[stage] || ctx.Err() != nil {
 			continue
 		}
@@ -87,6 +87,8 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 			registerStage(ctx, cfg, rep, log, dir, sys, ref)
 		case "setup":
 			setupStage(ctx, cfg, rep, log, dir, sys, ref)
+		case "conference":
+			confStage(ctx, cfg, rep, log, sys)
 		case "relay", "transcode":
 			tables[stage] = mediaTable(rep, cfg, stage == "transcode")
 			mediaStage(ctx, cfg, rep, log, tables[stage], sys, nil, stage == "transcode")

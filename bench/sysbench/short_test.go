@@ -23,7 +23,7 @@ func TestShort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cfg := config{bin: os.Getenv(binEnv), short: true, users: 20,
-		stages: map[string]bool{"register": true, "setup": true, "relay": true, "transcode": true, "prompt": true}}
+		stages: map[string]bool{"register": true, "setup": true, "relay": true, "transcode": true, "prompt": true, "conference": true}}
 	rep, err := run(ctx, cfg, testWriter{t})
 	t.Log(rep.markdown())
 	if err != nil {

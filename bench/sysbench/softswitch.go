@@ -16,7 +16,8 @@ import (
 
 // benchDialplan bridges every 4-digit number to that extension; the test
 // number plays the test audio, and 07010002001 answers and stays silent
-// (a call with its endpoint and no prompt, the prompt stage's baseline).
+// (a call with its endpoint and no prompt, the prompt stage's baseline);
+// conf-NAME joins conference room conf-NAME.
 const benchDialplan = `function on_call(call)
   local d = call.destination
   if d == "07010002000" then
@@ -24,6 +25,9 @@ const benchDialplan = `function on_call(call)
   end
   if d == "07010002001" then
     call:answer(); call:collect{max = 1, timeout = 30}; return call:hangup()
+  end
+  if d:match("^conf%-") then
+    call:conference(d); return call:hangup()
   end
   if d:match("^%d%d%d%d$") then
     local ok, why = call:bridge({"user/" .. d}, {timeout = 10})

@@ -92,7 +92,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store
 	}
 	engine := b2bua.New(b2bua.Config{MOH: cfg.MOH, DataDir: cfg.Data, Recordings: cfg.Recordings.Dir,
 		RecordingFormat:  recording.Format(cfg.Recordings.Format),
-		TransferFallback: cfg.TransferFallback}, plan, legs, records, log)
+		TransferFallback: cfg.TransferFallback, Conference: cfg.Conference}, plan, legs, records, log)
 	pcfg := cfg.Prompts
 	if pcfg.Dir == "" {
 		pcfg.Dir = filepath.Join(cfg.Data, "prompts")

@@ -30,6 +30,11 @@ var cliCommands = []struct {
 	{[]string{"calls"}, "-json"},
 	{[]string{"calls", "hangup"}, "-cause"},
 	{[]string{"call", "show"}, "-data"},
+	{[]string{"conf", "list"}, "-json"},
+	{[]string{"conf", "show"}, "-json"},
+	{[]string{"conf", "kick"}, "MEMBER"},
+	{[]string{"conf", "mute"}, "-data"},
+	{[]string{"conf", "unmute"}, "-data"},
 	{[]string{"version"}, "usage: softswitch version"},
 }
 
@@ -48,7 +53,7 @@ func TestEveryCommandHelpAndBadFlag(t *testing.T) {
 		for _, h := range []string{"-h", "--help"} {
 			code, out, errs := runCLI(append(append([]string{}, c.args...), "x", h)...)
 			if name == "version" || name == "serve" || name == "init" || name == "user list" || name == "reload" ||
-				name == "trunk status" || name == "trace" || name == "calls" {
+				name == "trunk status" || name == "trace" || name == "calls" || name == "conf list" {
 				code, out, errs = runCLI(append(append([]string{}, c.args...), h)...)
 			}
 			if code != 0 || errs != "" || !strings.HasPrefix(out, "usage: softswitch "+name) || !strings.Contains(out, c.flag) {
@@ -65,7 +70,7 @@ func TestEveryCommandHelpAndBadFlag(t *testing.T) {
 // Groups list their subcommands on --help; an unknown or missing one is
 // named, exit 2.
 func TestSubcommandErrors(t *testing.T) {
-	for _, g := range []string{"user", "cdr", "voicemail", "dialplan", "trunk", "call"} {
+	for _, g := range []string{"user", "cdr", "voicemail", "dialplan", "trunk", "call", "conf"} {
 		if code, out, _ := runCLI(g, "--help"); code != 0 || !strings.Contains(out, "subcommands:") {
 			t.Errorf("%s --help: %d %q", g, code, out)
 		}
@@ -137,6 +142,26 @@ func TestFlagsAnywhere(t *testing.T) {
 	for _, ext := range []string{"2001", "2002", "2003"} {
 		if !strings.Contains(out, ext) {
 			t.Errorf("user list lacks %s:\n%s", ext, out)
+		}
+	}
+}
+
+// conf: a room name with path characters and missing arguments are usage
+// errors (exit 2); without a server the command says so (exit 1).
+func TestConfCommandErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"conf", "show", "../etc"}, 2, `room "../etc"`},
+		{[]string{"conf", "kick", "3000"}, 2, "missing MEMBER"},
+		{[]string{"conf", "mute", "a/b", "1"}, 2, `room "a/b"`},
+		{[]string{"conf", "list", "--data", t.TempDir()}, 1, "no softswitch running"},
+	} {
+		code, _, errs := runCLI(tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
 	"github.com/softswitch/softswitch/b2bua/trunk"
+	"github.com/softswitch/softswitch/media/mixer"
 	"github.com/softswitch/softswitch/media/prompts"
 	"github.com/softswitch/softswitch/media/webrtcep"
 )
@@ -101,6 +102,10 @@ type Config struct {
 	// target fails: "reconnect" (the default: back to the referrer) or
 	// "hangup".
 	TransferFallback string `yaml:"transfer_fallback"`
+	// Conference sets the rooms' mixers: rate (Hz, default 16000),
+	// talkers (loudest mixed at once, default 3), threshold (RMS below
+	// which a member is silent, default 150).
+	Conference mixer.Config `yaml:"conference"`
 
 	// SIPTrace logs every SIP message at debug with its call_id
 	// (`softswitch sip-trace on|off` switches it at runtime).
@@ -254,6 +259,9 @@ func (c *Config) validate() error {
 	case "", "reconnect", "hangup":
 	default:
 		return fmt.Errorf("config: transfer_fallback: %q is neither reconnect nor hangup", c.TransferFallback)
+	}
+	if err := c.Conference.Validate(); err != nil {
+		return fmt.Errorf("config: conference: %w", err)
 	}
 	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
 		return fmt.Errorf("config: rtp_ports: %w", err)

@@ -21,6 +21,8 @@
 //	softswitch calls [--json] [--data DIR]
 //	softswitch calls hangup ID [--cause CAUSE] [--data DIR]
 //	softswitch call show ID [--data DIR]
+//	softswitch conf list|show ROOM [--json] [--data DIR]
+//	softswitch conf kick|mute|unmute ROOM MEMBER [--data DIR]
 //	softswitch version
 package main
 
@@ -60,6 +62,9 @@ const usage = `usage: softswitch COMMAND [ARGS] [flags]   (softswitch COMMAND --
   calls [--json] [--data DIR]
   calls hangup ID [--cause CAUSE] [--data DIR]
   call show ID [--data DIR]                 ladder, SDPs and verdicts of a recent call
+  conf list [--json] [--data DIR]           conference rooms in use
+  conf show ROOM [--json] [--data DIR]      a room's members: talking, codec, loss
+  conf kick|mute|unmute ROOM MEMBER [--data DIR]
   version
 
 Exit status: 0 done, 1 failed, 2 bad command line.
@@ -99,6 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = callsCmd(args[1:], stdout)
 	case "call":
 		err = callCmd(args[1:], stdout)
+	case "conf":
+		err = confCmd(args[1:], stdout)
 	case "log-level":
 		err = argCmd(stdout, "log-level", "[debug|info|warn|error]", "show or set the running server's log level", 1, args[1:])
 	case "sip-trace":

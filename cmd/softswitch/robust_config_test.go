@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/media/mixer"
 	"github.com/softswitch/softswitch/media/rtpep"
 )
 
@@ -41,5 +42,34 @@ func TestRateLimitAndRTPTimeoutConfig(t *testing.T) {
 	}
 	if rl := shipped.RateLimit; rl.Invite != sipserver.DefaultInviteLimit || rl.Register != sipserver.DefaultRegisterLimit || shipped.RTPTimeout != rtpep.DefaultRTPTimeout || shipped.DrainTimeout != 30*time.Second {
 		t.Fatalf("shipped config does not document the defaults: %+v %v", rl, shipped.RTPTimeout)
+	}
+}
+
+func TestConferenceConfig(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	for body, want := range map[string]string{
+		"conference:\n  rate: 48000\n  talkers: 5\n  threshold: 300\n": "",
+		"conference:\n  rate: 11025\n":                                 "config: conference: rate 11025",
+		"conference:\n  talkers: 100\n":                                "config: conference: talkers 100",
+	} {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := parseServeFlags([]string{"--config", p})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%q: %v", body, err)
+		case want == "" && (cfg.Conference.Rate != 48000 || cfg.Conference.Talkers != 5 || cfg.Conference.Threshold != 300):
+			t.Errorf("%q: %+v", body, cfg.Conference)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%q: err %v, want %q", body, err, want)
+		}
+	}
+	shipped, err := parseServeFlags([]string{"--config", "../../configs/softswitch.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := shipped.Conference; c.Rate != mixer.DefaultRate || c.Talkers != mixer.DefaultTalkers || c.Threshold != mixer.DefaultThreshold {
+		t.Errorf("shipped config does not document the conference defaults: %+v", c)
 	}
 }

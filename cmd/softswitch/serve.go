@@ -243,6 +243,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	}
 	live := callsControl{engine: calls.engine, media: obs.media}
 	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
+	confControl{engine: calls.engine}.register(cmds)
 	cmds["call show"] = callShow{stories: obs.stories, media: obs.media, engine: calls.engine, store: st}.show
 	streams := map[string]streamHandler{}
 	obs.addCommands(cmds, streams)

@@ -12,13 +12,20 @@ import (
 // frame per operation, cycling through about 5 s of it: a tone or silence
 // would drive the encoder down cheaper paths than a real call does.
 
-func BenchmarkEncode8k(b *testing.B)     { benchEncode(b, opus.Config{Rate: 8000}) }
-func BenchmarkEncode8kFEC(b *testing.B)  { benchEncode(b, opus.Config{Rate: 8000, FEC: true}) }
-func BenchmarkEncode48k(b *testing.B)    { benchEncode(b, opus.Config{Rate: 48000}) }
+func BenchmarkEncode8k(b *testing.B)    { benchEncode(b, opus.Config{Rate: 8000}) }
+func BenchmarkEncode8kFEC(b *testing.B) { benchEncode(b, opus.Config{Rate: 8000, FEC: true}) }
+func BenchmarkEncode48k(b *testing.B)   { benchEncode(b, opus.Config{Rate: 48000}) }
+
+// BenchmarkEncode16kFEC is a browser's conference leg: wideband, with FEC.
+func BenchmarkEncode16kFEC(b *testing.B) { benchEncode(b, opus.Config{Rate: 16000, FEC: true}) }
 func BenchmarkEncode48kC10(b *testing.B) { benchEncode(b, opus.Config{Rate: 48000, Complexity: 10}) }
 
 func BenchmarkDecode8k(b *testing.B)  { benchDecode(b, opus.Config{Rate: 8000}, 8000) }
 func BenchmarkDecode48k(b *testing.B) { benchDecode(b, opus.Config{Rate: 48000}, 48000) }
+
+// BenchmarkDecode16kFrom48k decodes at 16 kHz (a conference) what a
+// browser's 48 kHz encoder sent.
+func BenchmarkDecode16kFrom48k(b *testing.B) { benchDecode(b, opus.Config{Rate: 48000}, 16000) }
 
 // BenchmarkDecode8kFrom48k decodes at 8 kHz what a 48 kHz encoder sent,
 // as from a browser.

@@ -62,14 +62,18 @@ type FakeSession struct {
 	// Mailboxes are the messages VoicemailMessages lists, by extension;
 	// VoicemailHeard and VoicemailDelete change them.
 	Mailboxes map[string][]dialplan.VoicemailMessage
+	// Conferences are the outcomes of successive Conference calls; once
+	// used up, Conference returns true.
+	Conferences []BridgeResult // Err and Delay are not used
 
-	mu         sync.Mutex
-	calls      []string
-	vars       map[string]string
-	bridges    int
-	digits     int
-	records    int
-	voicemails int
+	mu          sync.Mutex
+	calls       []string
+	vars        map[string]string
+	bridges     int
+	digits      int
+	records     int
+	voicemails  int
+	conferences int
 }
 
 var _ dialplan.Session = (*FakeSession)(nil)
@@ -388,4 +392,27 @@ func (s *FakeSession) Echo(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	return s.fail("echo")
+}
+
+var _ dialplan.Conferencer = (*FakeSession)(nil)
+
+// Conference records "conference ROOM pin=P max=N moderator=B muted=B",
+// blocks for PlayDelay like Play and returns the next of Conferences
+// (once used up: true).
+func (s *FakeSession) Conference(ctx context.Context, room string, o dialplan.ConferenceOptions) (bool, string, error) {
+	s.record("conference %s pin=%s max=%d moderator=%t muted=%t", room, o.PIN, o.Max, o.Moderator, o.Muted)
+	if err := wait(ctx, s.PlayDelay); err != nil {
+		return false, "", err
+	}
+	if err := s.fail("conference"); err != nil {
+		return false, "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conferences >= len(s.Conferences) {
+		return true, "", nil
+	}
+	s.conferences++
+	res := s.Conferences[s.conferences-1]
+	return res.OK, res.Reason, nil
 }
