@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // Hostile input must not turn into log volume: a line about bad input is
@@ -98,6 +100,22 @@ func (n *logLimiter) warn(l *slog.Logger, kind, source, msg string, args ...any)
 // connection (a failed TLS handshake): at info, rate-limited.
 func (n *logLimiter) info(l *slog.Logger, kind, source, msg string, args ...any) {
 	n.log(l, slog.LevelInfo, kind, source, msg, args...)
+}
+
+// unhandledResponse notes a response that matches none of our client
+// transactions (a late retransmission, or a scanner spraying responses):
+// sipgo's default wrote a line for each one, from any source port.
+func (s *Server) unhandledResponse(r *sip.Response) {
+	src := hostOf(r.Source())
+	s.notes.info(s.log, "unhandled response", src, "response matching no transaction ignored",
+		"source", src, "status", r.StatusCode, "call_id", callIDOf(r))
+}
+
+func callIDOf(m sip.Message) string {
+	if id := m.CallID(); id != nil {
+		return id.Value()
+	}
+	return ""
 }
 
 // QuietLogger wraps l for sipgo: its values are truncated (sipgo logs a

@@ -3,10 +3,14 @@ package sipserver
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // Junk does not turn into log volume: 20 KB of junk on each of 40 TCP
@@ -56,4 +60,42 @@ func TestTruncate(t *testing.T) {
 	if got := truncate(strings.Repeat("x", 10), 4); got != "xxxx...(10 bytes)" {
 		t.Fatalf("long: %q", got)
 	}
+}
+
+// Responses that match no transaction of ours (a scanner sprays them from
+// ever new ports) make one line per source per interval, not one each.
+func TestUnhandledResponsesLoggedOnce(t *testing.T) {
+	s := startTestServer(t, Config{})
+	before := strings.Count(sipgoDefaultLog.String(), "Unhandled sip response")
+	for i := 0; i < 50; i++ {
+		u, err := net.Dial("udp", s.sip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fmt.Fprintf(u, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKstray%d\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n"+
+			"To: <sip:b@127.0.0.1>;tag=2\r\nCall-ID: stray-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", s.sip, i, i)
+		_ = u.Close()
+	}
+	mustRegister(t, s, "UDP") // the server still serves, and has read the datagrams before it
+	time.Sleep(200 * time.Millisecond)
+	if n := strings.Count(sipgoDefaultLog.String(), "Unhandled sip response") - before; n > 0 {
+		t.Fatalf("sipgo logged %d of 50 stray responses from one address itself", n)
+	}
+	logs := s.log.String()
+	if n := strings.Count(logs, "\n"); n > 3 {
+		t.Fatalf("%d log lines for 50 stray responses from one address:\n%.3000s", n, logs)
+	}
+	if !strings.Contains(logs, "response matching no transaction ignored") {
+		t.Fatalf("stray responses not noted at all:\n%s", logs)
+	}
+}
+
+// sipgoDefaultLog collects what sipgo writes to its default logger, which
+// cmd/softswitch points at our log (sip.SetDefaultLogger is not safe to
+// change while servers run, so it is set once, here).
+var sipgoDefaultLog lockedBuffer
+
+func TestMain(m *testing.M) {
+	sip.SetDefaultLogger(QuietLogger(slog.New(slog.NewTextHandler(&sipgoDefaultLog, nil))))
+	os.Exit(m.Run())
 }

@@ -88,6 +88,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(quiet),
 			sip.WithTransactionLayerTerminateOnConnClose(),
+			sip.WithTransactionLayerUnhandledResponseHandler(s.unhandledResponse),
 		),
 	)
 	if err != nil {
