@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 )
 
 // ConnLimits bounds the connections of the stream transports (TCP, TLS,
@@ -65,7 +67,7 @@ const (
 type connGuard struct {
 	cfg    ConnLimits
 	log    *slog.Logger
-	notes  *logLimiter
+	notes  *ratelog.Limiter
 	exempt func(host string) bool // may be nil
 
 	mu     sync.Mutex
@@ -74,7 +76,7 @@ type connGuard struct {
 	byConn map[string]*guardConn // by transport + " " + remote address
 }
 
-func newConnGuard(cfg ConnLimits, log *slog.Logger, notes *logLimiter) *connGuard {
+func newConnGuard(cfg ConnLimits, log *slog.Logger, notes *ratelog.Limiter) *connGuard {
 	return &connGuard{cfg: cfg.withDefaults(), log: log, notes: notes,
 		bySrc: make(map[string]int), byConn: make(map[string]*guardConn)}
 }
@@ -102,7 +104,7 @@ func (g *connGuard) admit(transport string, c net.Conn, exempt func(string) bool
 	if why != "" {
 		g.mu.Unlock()
 		_ = c.Close()
-		g.notes.warn(g.log, why, host, "connection refused", "transport", transport, "source", host, "reason", why,
+		g.notes.Warn(g.log, why, host, "connection refused", "transport", transport, "source", host, "reason", why,
 			"open", g.open(), "max", g.cfg.Max, "per_source", g.cfg.PerSource)
 		return nil
 	}
@@ -238,7 +240,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		pause = min(max(2*pause, minAcceptBackoff), maxAcceptBackoff)
-		l.guard.notes.warn(l.guard.log, "accept "+l.transport, "", "accepting a connection failed; retrying",
+		l.guard.notes.Warn(l.guard.log, "accept "+l.transport, "", "accepting a connection failed; retrying",
 			"transport", l.transport, "error", err, "retry_in", pause, "open", l.guard.open())
 		select {
 		case <-time.After(pause):

@@ -53,15 +53,6 @@ func TestLogBoundedUnderJunk(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	if got := truncate("abc", 5); got != "abc" {
-		t.Fatalf("short: %q", got)
-	}
-	if got := truncate(strings.Repeat("x", 10), 4); got != "xxxx...(10 bytes)" {
-		t.Fatalf("long: %q", got)
-	}
-}
-
 // Responses that match no transaction of ours (a scanner sprays them from
 // ever new ports) make one line per source per interval, not one each.
 func TestUnhandledResponsesLoggedOnce(t *testing.T) {
