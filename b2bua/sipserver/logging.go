@@ -55,6 +55,9 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < slog.LevelInfo && sipgoFrameNoise(r.Message) {
 		return nil // the SIP trace (trace.go) shows the messages themselves
 	}
+	if r.Message == "Read filter error" {
+		return nil // our read filter logged why it refused the data (filter.noteBad)
+	}
 	out := slog.NewRecord(r.Time, r.Level, ratelog.Truncate(r.Message, ratelog.MaxValue), r.PC)
 	source := ""
 	r.Attrs(func(a slog.Attr) bool {
