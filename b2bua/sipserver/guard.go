@@ -39,7 +39,8 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 )
 
-func (c ConnLimits) withDefaults() ConnLimits {
+// WithDefaults fills in the defaults of the zero fields.
+func (c ConnLimits) WithDefaults() ConnLimits {
 	if c.Max <= 0 {
 		c.Max = DefaultMaxConns
 	}
@@ -77,7 +78,7 @@ type connGuard struct {
 }
 
 func newConnGuard(cfg ConnLimits, log *slog.Logger, notes *ratelog.Limiter) *connGuard {
-	return &connGuard{cfg: cfg.withDefaults(), log: log, notes: notes,
+	return &connGuard{cfg: cfg.WithDefaults(), log: log, notes: notes,
 		bySrc: make(map[string]int), byConn: make(map[string]*guardConn)}
 }
 
