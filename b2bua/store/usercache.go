@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -31,8 +30,15 @@ type UserCache struct {
 
 	mu      sync.Mutex
 	users   map[string]cachedUser
-	missing map[string]time.Time // unknown names, until when
-	gen     uint64               // bumped by every Forget/ForgetAll: a lookup racing one is not cached
+	missing map[string]missingName
+	gen     uint64 // bumped by every Forget/ForgetAll: a lookup racing one is not cached
+}
+
+// missingName is an unknown name: the store's answer, kept until expires
+// (returned as it was: no allocation, the same time as a known user).
+type missingName struct {
+	err     error
+	expires time.Time
 }
 
 // maxMissing bounds the unknown names remembered.
@@ -59,7 +65,7 @@ func NewUserCache(src UserSource, ttl time.Duration, max int) *UserCache {
 		max = DefaultUserCacheMax
 	}
 	return &UserCache{src: src, ttl: ttl, max: max, now: time.Now,
-		users: make(map[string]cachedUser), missing: make(map[string]time.Time)}
+		users: make(map[string]cachedUser), missing: make(map[string]missingName)}
 }
 
 // User returns user ext from the cache, or from the source (ErrNotFound
@@ -74,8 +80,8 @@ func (c *UserCache) User(ctx context.Context, ext string) (User, error) {
 	if ok && now.Before(e.expires) {
 		return e.u, nil
 	}
-	if unknown && now.Before(gone) {
-		return User{}, fmt.Errorf("%w: user %q", ErrNotFound, ext)
+	if unknown && now.Before(gone.expires) {
+		return User{}, gone.err
 	}
 	u, err := c.src.User(ctx, ext)
 	if errors.Is(err, ErrNotFound) {
@@ -85,7 +91,7 @@ func (c *UserCache) User(ctx context.Context, ext string) (User, error) {
 			if _, ok := c.missing[ext]; !ok && len(c.missing) >= maxMissing {
 				clear(c.missing)
 			}
-			c.missing[ext] = now.Add(c.ttl)
+			c.missing[ext] = missingName{err: err, expires: now.Add(c.ttl)}
 		}
 		return User{}, err
 	}

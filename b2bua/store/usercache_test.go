@@ -148,14 +148,15 @@ func BenchmarkUserLookup(b *testing.B) {
 	ctx := context.Background()
 	s := newStore(b)
 	addUser(b, s, "1001")
+	cache := NewUserCache(s, time.Hour, 0)
 	for _, bc := range []struct {
-		name string
-		src  UserSource
-	}{{"sqlite", s}, {"cache", NewUserCache(s, time.Hour, 0)}} {
+		name, ext string
+		src       UserSource
+	}{{"sqlite", "1001", s}, {"sqlite-unknown", "1999", s}, {"cache", "1001", cache}, {"cache-unknown", "1999", cache}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := bc.src.User(ctx, "1001"); err != nil {
+				if _, err := bc.src.User(ctx, bc.ext); err != nil && !errors.Is(err, ErrNotFound) {
 					b.Fatal(err)
 				}
 			}
