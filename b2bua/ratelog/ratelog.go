@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 const (
@@ -71,10 +73,11 @@ type Verdict struct {
 }
 
 // Allow records an event of kind from source (an address; a port is
-// ignored) and says whether its line may be written now.
+// ignored, an IPv6 /64 is one source) and says whether its line may be
+// written now.
 func (l *Limiter) Allow(kind, source string) Verdict {
 	now := l.now()
-	key := kind + "\x00" + hostOf(source)
+	key := kind + "\x00" + sourcekey.Of(hostOf(source))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := l.seen[key]
