@@ -67,3 +67,54 @@ func TestDescriptorExhaustion(t *testing.T) {
 	}
 	s.alive()
 }
+
+// Idle connections to the web phone's HTTPS port (which carries SIP over
+// WebSocket) count in the same per-source cap as SIP's: one source holding
+// 300 of them keeps 100 (the default cap), so with 300 descriptors SIP over
+// TCP, TLS and WSS is still served while it holds them. Before, each one
+// held a descriptor and accept failed with EMFILE on every port.
+func TestIdleWebConnectionsDoNotStarveSIP(t *testing.T) {
+	s := startServer(t, "")
+	pid := strconv.Itoa(s.cmd.Process.Pid)
+	if out, err := exec.Command("prlimit", "--pid", pid, "--nofile=300:300").CombinedOutput(); err != nil {
+		t.Fatalf("prlimit: %v %s", err, out)
+	}
+	d := net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 2, 1)}}
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		c, err := d.Dial("tcp", s.addr("https"))
+		if err != nil {
+			t.Fatalf("attacker connection %d: %v", i, err)
+		}
+		held = append(held, c)
+	}
+	capped := func() bool {
+		for _, line := range strings.Split(s.logs(), "\n") {
+			if strings.Contains(line, "per-source connection limit reached") && strings.Contains(line, "transport=https") {
+				return true
+			}
+		}
+		return false
+	}
+	// Let the server take them all (it logs the cap, or runs out).
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !capped(); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(s.logs(), "accepting a connection failed") {
+			break
+		}
+	}
+	for _, transport := range []string{"tcp", "tls", "wss"} {
+		dialSIP(t, s, transport).login("1001", testUsers["1001"], 300, "")
+	}
+	if !capped() {
+		t.Fatalf("the per-source cap was not applied to the https port:\n%s", s.logs())
+	}
+	if strings.Contains(s.logs(), "accepting a connection failed") {
+		t.Fatalf("descriptors ran out while one source held web connections:\n%s", s.logs())
+	}
+	s.alive()
+}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // Verdict is what a Guard says about a request from a source.
@@ -94,7 +96,9 @@ func NewGuard(cfg GuardConfig, log *slog.Logger) *Guard {
 }
 
 // Check says whether a request from host (an IP, no port) may be processed.
+// Sources are counted as package sourcekey says: an IPv6 /64 is one.
 func (g *Guard) Check(host string) Verdict {
+	host = sourcekey.Of(host)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.sources[host]
@@ -131,6 +135,7 @@ func (g *Guard) Check(host string) Verdict {
 // Fail records an authentication failure (wrong password, unknown user, a
 // nonce not ours) from host.
 func (g *Guard) Fail(host string) {
+	host = sourcekey.Of(host)
 	g.failures.Add(1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -161,6 +166,7 @@ func (g *Guard) Fail(host string) {
 
 // Succeed forgets the failures of host after a good authentication.
 func (g *Guard) Succeed(host string) {
+	host = sourcekey.Of(host)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if s := g.sources[host]; s != nil && s.bannedUntil.IsZero() {

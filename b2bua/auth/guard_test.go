@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -83,5 +84,25 @@ func TestGuardBoundedSources(t *testing.T) {
 	}
 	if len(g.sources) > 10 {
 		t.Fatalf("tracked %d sources, limit 10", len(g.sources))
+	}
+}
+
+// Addresses of one IPv6 /64 are one source: an attacker who picks a new
+// address for each guess is banned all the same; another /64 is not.
+func TestGuardCountsIPv6Per64(t *testing.T) {
+	g := NewGuard(GuardConfig{Window: time.Minute, ThrottleAfter: 20, BanAfter: 20, BanFor: 10 * time.Minute},
+		slog.New(slog.DiscardHandler))
+	for i := 0; i < 20; i++ {
+		src := fmt.Sprintf("2001:db8:1:2::%x", i+1)
+		if v := g.Check(src); v != Allow {
+			t.Fatalf("guess %d from %s: %v, want allow", i, src, v)
+		}
+		g.Fail(src)
+	}
+	if v := g.Check("2001:db8:1:2:abcd::99"); v != Ban {
+		t.Fatalf("a fresh address of the /64 after 20 failures in it: %v, want ban", v)
+	}
+	if v := g.Check("2001:db8:1:3::1"); v != Allow {
+		t.Fatalf("another /64: %v, want allow", v)
 	}
 }

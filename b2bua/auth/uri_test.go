@@ -57,6 +57,18 @@ func TestVerifyBindsURI(t *testing.T) {
 	if err := v.Verify(test, c, ha1); err != nil {
 		t.Fatalf("credentials for this destination: %v", err)
 	}
+	// A REGISTER signed for another registrar's domain is refused; signed
+	// for ours it registers.
+	chal = v.Challenges(testSource, false)[0]
+	reg := clientCredentials(t, chal, "REGISTER", "sip:other.example", "1001", "pw", 1)
+	ours := Request{Method: "REGISTER", Source: testSource, Host: "pbx.example"}
+	if err := v.Verify(ours, reg, ha1); !errors.Is(err, ErrURI) {
+		t.Fatalf("REGISTER credentials for another domain: %v, want ErrURI", err)
+	}
+	reg = clientCredentials(t, chal, "REGISTER", "sip:pbx.example", "1001", "pw", 2)
+	if err := v.Verify(ours, reg, ha1); err != nil {
+		t.Fatalf("REGISTER credentials for our domain: %v", err)
+	}
 }
 
 // FuzzMatchURI: any input is answered without a panic, with nil or

@@ -230,3 +230,26 @@ func TestEphemeralCredentials(t *testing.T) {
 		t.Fatalf("no clear log line for the expired credentials:\n%s", f.logs)
 	}
 }
+
+// An ephemeral username naming no extension costs the work of one naming
+// an extension: an HA1 per accepted secret, all of them unusable.
+func TestEphemeralUnknownExtensionSameWork(t *testing.T) {
+	f := newAuthFixture(t, auth.GuardConfig{}, auth.EphemeralConfig{Secret: "new", Secrets: []string{"old"}})
+	later := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	_, known, _, err := f.a.lookup(context.Background(), auth.Credentials{Username: later + ":1002", Algorithm: auth.MD5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, unknown, _, err := f.a.lookup(context.Background(), auth.Credentials{Username: later + ":1999", Algorithm: auth.MD5})
+	if err != nil || u.Ext != "" {
+		t.Fatalf("unknown extension: %+v, %v", u, err)
+	}
+	if len(known) != 2 || len(unknown) != len(known) {
+		t.Fatalf("%d HA1s for a known extension, %d for an unknown one: want 2 and 2", len(known), len(unknown))
+	}
+	for _, h := range unknown {
+		if h != unknownHA1 {
+			t.Fatalf("an unknown extension got a usable HA1 %q", h)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/media"
@@ -144,8 +145,8 @@ type Manager struct {
 	// INVITE is sent (the call's story links its legs by it).
 	onBranch func(callID, branchCallID string)
 
-	refused *sourceLog // INVITEs from neither an extension nor a trunk
-	fraud   *sourceLog // unauthenticated calls routed to a trunk
+	refused *ratelog.Event // INVITEs from neither an extension nor a trunk
+	fraud   *ratelog.Event // unauthenticated calls routed to a trunk
 
 	mu      sync.Mutex
 	dialogs map[string]dialog // by Call-ID

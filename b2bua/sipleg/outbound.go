@@ -34,7 +34,7 @@ type branch struct {
 func (m *Manager) Resolve(ctx context.Context, target string, opts leg.DialOptions) ([]leg.Branch, error) {
 	if external(target) && !opts.Trusted {
 		// Toll fraud guard: only extensions and carriers may call out.
-		m.fraud.note(opts.Source, "target", target, "call_id", opts.CallID)
+		m.fraud.Note(opts.Source, "target", target, "call_id", opts.CallID)
 		return nil, &leg.Error{Cause: leg.Forbidden, Detail: "caller not authenticated: " + target + " refused"}
 	}
 	bs, err := m.resolve(ctx, target)

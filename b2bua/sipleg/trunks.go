@@ -4,12 +4,12 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 )
 
@@ -100,45 +100,9 @@ func external(target string) bool {
 	return strings.HasPrefix(target, "trunk/") || strings.HasPrefix(target, "sip:")
 }
 
-// sourceLog logs an event once per source a minute, with how many times it
-// happened since the last line: a flood makes one line a minute.
-type sourceLog struct {
-	log *slog.Logger
-	msg string
-
-	mu   sync.Mutex
-	seen map[string]*sourceCount
-}
-
-type sourceCount struct {
-	n      int
-	logged time.Time
-}
-
-func newSourceLog(log *slog.Logger, msg string) *sourceLog {
-	return &sourceLog{log: log, msg: msg, seen: make(map[string]*sourceCount)}
-}
-
-// note records one event from source (an address; the port is ignored).
-func (s *sourceLog) note(source string, attrs ...any) {
-	host := hostOf(source)
-	now := time.Now()
-	s.mu.Lock()
-	c := s.seen[host]
-	if c == nil {
-		if len(s.seen) >= 10000 {
-			clear(s.seen)
-		}
-		c = &sourceCount{}
-		s.seen[host] = c
-	}
-	c.n++
-	if !c.logged.IsZero() && now.Sub(c.logged) < time.Minute {
-		s.mu.Unlock()
-		return
-	}
-	n := c.n
-	c.logged = now
-	s.mu.Unlock()
-	s.log.Warn(s.msg, append([]any{"source", host, "count", n}, attrs...)...)
+// newSourceLog logs an event once per source a minute, with how many
+// times it happened since the last line, its values truncated: a flood
+// makes one short line a minute per source (package ratelog).
+func newSourceLog(log *slog.Logger, msg string) *ratelog.Event {
+	return ratelog.NewEvent(log, slog.LevelWarn, time.Minute, msg)
 }

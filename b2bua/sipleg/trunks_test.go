@@ -100,7 +100,7 @@ func TestUntrustedCallerNeverLeaves(t *testing.T) {
 	if !strings.Contains(logs.String(), "source=198.51.100.9 count=1") {
 		t.Errorf("log lacks the source and count:\n%s", logs.String())
 	}
-	m.fraud.note("198.51.100.10:1")
+	m.fraud.Note("198.51.100.10:1")
 	if !strings.Contains(logs.String(), "source=198.51.100.10 count=1") {
 		t.Errorf("another source is not logged on its own:\n%s", logs.String())
 	}

@@ -11,7 +11,8 @@
 // are capped in total and per source, one that sends no request (a
 // WebSocket: that does not register) is closed after an idle timeout, a
 // TLS handshake has its own timeout, and TCP/TLS messages have the size cap
-// of UDP ones. Bad input is logged once per source per minute, truncated,
+// of UDP ones. The HTTP(S) port that carries WebSockets is guarded the same
+// way (GuardHTTP, httpguard.go): an upgraded connection is counted once. Bad input is logged once per source per minute, truncated,
 // and sipgo's own log lines are truncated and rate-limited (logging.go).
 // RFC 3261 §8.2.2.3 (420 with Unsupported for an unknown Require), §21.5.6
 // (505 for another SIP version), RFC 4475 (torture tests).

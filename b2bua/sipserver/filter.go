@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 )
 
 // filter sees every datagram (UDP) and every WebSocket message before
@@ -51,7 +53,7 @@ func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	}
 	msg, err := f.parser.ParseSIP(data)
 	if err != nil {
-		f.reject(p, data, 400, "Bad Request", "unparseable message: "+truncate(err.Error(), maxLogValue))
+		f.reject(p, data, 400, "Bad Request", "unparseable message: "+ratelog.Truncate(err.Error(), ratelog.MaxValue))
 		return nil, nil
 	}
 	if req, ok := msg.(*sip.Request); ok {
@@ -137,7 +139,7 @@ func (f *filter) send(p sip.TransportReadProps, res []byte) {
 // with the number of lines left out since the last one.
 func (f *filter) noteBad(remote, why string) {
 	host := hostOf(remote)
-	f.srv.notes.warn(f.log, "bad input", host, "bad SIP input", "source", remote, "reason", why)
+	f.srv.notes.Warn(f.log, "bad input", host, "bad SIP input", "source", remote, "reason", why)
 }
 
 // hostOf is the host part of host:port.

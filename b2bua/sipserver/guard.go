@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // ConnLimits bounds the connections of the stream transports (TCP, TLS,
@@ -37,7 +40,8 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 )
 
-func (c ConnLimits) withDefaults() ConnLimits {
+// WithDefaults fills in the defaults of the zero fields.
+func (c ConnLimits) WithDefaults() ConnLimits {
 	if c.Max <= 0 {
 		c.Max = DefaultMaxConns
 	}
@@ -65,7 +69,7 @@ const (
 type connGuard struct {
 	cfg    ConnLimits
 	log    *slog.Logger
-	notes  *logLimiter
+	notes  *ratelog.Limiter
 	exempt func(host string) bool // may be nil
 
 	mu     sync.Mutex
@@ -74,8 +78,8 @@ type connGuard struct {
 	byConn map[string]*guardConn // by transport + " " + remote address
 }
 
-func newConnGuard(cfg ConnLimits, log *slog.Logger, notes *logLimiter) *connGuard {
-	return &connGuard{cfg: cfg.withDefaults(), log: log, notes: notes,
+func newConnGuard(cfg ConnLimits, log *slog.Logger, notes *ratelog.Limiter) *connGuard {
+	return &connGuard{cfg: cfg.WithDefaults(), log: log, notes: notes,
 		bySrc: make(map[string]int), byConn: make(map[string]*guardConn)}
 }
 
@@ -90,25 +94,26 @@ func (g *connGuard) open() int {
 func (g *connGuard) admit(transport string, c net.Conn, exempt func(string) bool) *guardConn {
 	remote := c.RemoteAddr().String()
 	host := hostOf(remote)
+	src := sourcekey.Of(host) // an IPv6 /64 is one source
 	free := exempt != nil && exempt(host)
 	g.mu.Lock()
 	var why string
 	switch {
 	case g.total >= g.cfg.Max:
 		why = "connection ceiling reached"
-	case !free && g.bySrc[host] >= g.cfg.PerSource:
+	case !free && g.bySrc[src] >= g.cfg.PerSource:
 		why = "per-source connection limit reached"
 	}
 	if why != "" {
 		g.mu.Unlock()
 		_ = c.Close()
-		g.notes.warn(g.log, why, host, "connection refused", "transport", transport, "source", host, "reason", why,
+		g.notes.Warn(g.log, why, src, "connection refused", "transport", transport, "source", src, "reason", why,
 			"open", g.open(), "max", g.cfg.Max, "per_source", g.cfg.PerSource)
 		return nil
 	}
 	g.total++
-	g.bySrc[host]++
-	gc := &guardConn{Conn: c, guard: g, key: transport + " " + remote, host: host, opened: time.Now()}
+	g.bySrc[src]++
+	gc := &guardConn{Conn: c, guard: g, key: transport + " " + remote, src: src, opened: time.Now()}
 	g.byConn[gc.key] = gc
 	g.mu.Unlock()
 	gc.restoreIdle()
@@ -119,8 +124,8 @@ func (g *connGuard) release(gc *guardConn) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.total--
-	if g.bySrc[gc.host]--; g.bySrc[gc.host] <= 0 {
-		delete(g.bySrc, gc.host)
+	if g.bySrc[gc.src]--; g.bySrc[gc.src] <= 0 {
+		delete(g.bySrc, gc.src)
 	}
 	if g.byConn[gc.key] == gc {
 		delete(g.byConn, gc.key)
@@ -142,7 +147,7 @@ type guardConn struct {
 	net.Conn
 	guard  *connGuard
 	key    string
-	host   string
+	src    string // sourcekey.Of the remote address: what the per-source cap counts
 	opened time.Time
 	active atomic.Bool
 	idle   atomic.Bool // the idle deadline is set
@@ -238,7 +243,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		pause = min(max(2*pause, minAcceptBackoff), maxAcceptBackoff)
-		l.guard.notes.warn(l.guard.log, "accept "+l.transport, "", "accepting a connection failed; retrying",
+		l.guard.notes.Warn(l.guard.log, "accept "+l.transport, "", "accepting a connection failed; retrying",
 			"transport", l.transport, "error", err, "retry_in", pause, "open", l.guard.open())
 		select {
 		case <-time.After(pause):

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 )
 
 // lockedBuffer collects log output from many goroutines.
@@ -313,4 +315,38 @@ func TestDescriptorExhaustionChild(t *testing.T) {
 		t.Fatalf("%d attackers never exhausted the descriptors:\n%s", len(attackers), logs)
 	}
 	t.Logf("%d attacker connections; then REGISTER over TCP and TLS succeeded", len(attackers))
+}
+
+// addrConn is one end of a pipe that says it comes from remote.
+type addrConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// The per-source cap counts an IPv6 /64 as one source: an attacker who
+// opens each connection from a new address of its prefix is capped all
+// the same; another /64 is not.
+func TestConnectionCapCountsIPv6Per64(t *testing.T) {
+	g := newConnGuard(ConnLimits{PerSource: 3}, slog.New(slog.DiscardHandler), ratelog.New(time.Minute))
+	from := func(ip string) *guardConn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+		return g.admit("tcp", addrConn{Conn: a, remote: &net.TCPAddr{IP: net.ParseIP(ip), Port: 5060}}, nil)
+	}
+	for i := 1; i <= 3; i++ {
+		if from(fmt.Sprintf("2001:db8:1:2::%x", i)) == nil {
+			t.Fatalf("connection %d of the /64 refused", i)
+		}
+	}
+	if from("2001:db8:1:2:ffff::1") != nil {
+		t.Fatal("a fourth connection from a fresh address of the same /64 was admitted (per_source 3)")
+	}
+	if from("2001:db8:1:3::1") == nil {
+		t.Fatal("a connection from another /64 was refused")
+	}
+	if g.open() != 4 {
+		t.Fatalf("%d open, want 4", g.open())
+	}
 }

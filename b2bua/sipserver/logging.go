@@ -3,113 +3,48 @@ package sipserver
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 )
 
-// Hostile input must not turn into log volume: a line about bad input is
-// written at most once per source and kind per interval, with a count of
-// the ones left out, and no logged value is longer than maxLogValue.
+// Hostile input must not turn into log volume (package ratelog): a line
+// about bad input is written at most once per source and kind per
+// interval, and sipgo's own warnings once per message and source.
 const (
-	maxLogValue   = 200              // bytes of one logged value
 	noteEvery     = time.Minute      // one line per source and kind
 	sipgoLogEvery = 10 * time.Second // one sipgo warning/error per message and source
-	maxNoteKeys   = 10000            // keys remembered; beyond, forgotten at once
 )
 
-// truncate shortens s to at most n bytes (plus a note of the full length).
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "...(" + strconv.Itoa(len(s)) + " bytes)"
+// unhandledResponse notes a response that matches none of our client
+// transactions (a late retransmission, or a scanner spraying responses):
+// sipgo's default wrote a line for each one, from any source port.
+func (s *Server) unhandledResponse(r *sip.Response) {
+	src := hostOf(r.Source())
+	s.notes.Info(s.log, "unhandled response", src, "response matching no transaction ignored",
+		"source", src, "status", r.StatusCode, "call_id", callIDOf(r))
 }
 
-// logLimiter lets one line per key through per interval.
-type logLimiter struct {
-	every time.Duration
-	now   func() time.Time
-
-	mu   sync.Mutex
-	seen map[string]*noteState
-}
-
-type noteState struct {
-	last    time.Time
-	dropped int
-}
-
-func newLogLimiter(every time.Duration) *logLimiter {
-	return &logLimiter{every: every, now: time.Now, seen: make(map[string]*noteState)}
-}
-
-// allow reports whether a line for key may be written now, and how many
-// were left out since the last one.
-func (n *logLimiter) allow(key string) (bool, int) {
-	now := n.now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	st := n.seen[key]
-	if st != nil && now.Sub(st.last) < n.every {
-		st.dropped++
-		return false, 0
+func callIDOf(m sip.Message) string {
+	if id := m.CallID(); id != nil {
+		return id.Value()
 	}
-	if st == nil {
-		if len(n.seen) >= maxNoteKeys {
-			clear(n.seen)
-		}
-		st = &noteState{}
-		n.seen[key] = st
-	}
-	dropped := st.dropped
-	st.last, st.dropped = now, 0
-	return true, dropped
-}
-
-// log writes msg at level when kind has not been logged for source within
-// the interval; args are truncated.
-func (n *logLimiter) log(l *slog.Logger, level slog.Level, kind, source, msg string, args ...any) {
-	ok, dropped := n.allow(kind + "\x00" + source)
-	if !ok {
-		return
-	}
-	for i, a := range args {
-		if s, isStr := a.(string); isStr {
-			args[i] = truncate(s, maxLogValue)
-		}
-	}
-	if dropped > 0 {
-		args = append(args, "suppressed", dropped)
-	}
-	if level >= slog.LevelWarn {
-		l.Warn(msg, args...)
-	} else {
-		l.Info(msg, args...)
-	}
-}
-
-func (n *logLimiter) warn(l *slog.Logger, kind, source, msg string, args ...any) {
-	n.log(l, slog.LevelWarn, kind, source, msg, args...)
-}
-
-// info logs what a broken client or a scanner causes on every
-// connection (a failed TLS handshake): at info, rate-limited.
-func (n *logLimiter) info(l *slog.Logger, kind, source, msg string, args ...any) {
-	n.log(l, slog.LevelInfo, kind, source, msg, args...)
+	return ""
 }
 
 // QuietLogger wraps l for sipgo: its values are truncated (sipgo logs a
 // whole unparseable message as "data") and its warnings and errors are
 // written once per message text and remote address per 10 s.
 func QuietLogger(l *slog.Logger) *slog.Logger {
-	return slog.New(&quietHandler{inner: l.Handler(), notes: newLogLimiter(sipgoLogEvery)})
+	return slog.New(&quietHandler{inner: l.Handler(), notes: ratelog.New(sipgoLogEvery)})
 }
 
 type quietHandler struct {
 	inner slog.Handler
-	notes *logLimiter
+	notes *ratelog.Limiter
 }
 
 func (h *quietHandler) Enabled(ctx context.Context, level slog.Level) bool {
@@ -120,7 +55,10 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < slog.LevelInfo && sipgoFrameNoise(r.Message) {
 		return nil // the SIP trace (trace.go) shows the messages themselves
 	}
-	out := slog.NewRecord(r.Time, r.Level, truncate(r.Message, maxLogValue), r.PC)
+	if r.Message == "Read filter error" {
+		return nil // our read filter logged why it refused the data (filter.noteBad)
+	}
+	out := slog.NewRecord(r.Time, r.Level, ratelog.Truncate(r.Message, ratelog.MaxValue), r.PC)
 	source := ""
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
@@ -131,12 +69,12 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 		return true
 	})
 	if r.Level >= slog.LevelWarn {
-		ok, dropped := h.notes.allow(r.Message + "\x00" + source)
-		if !ok {
+		v := h.notes.Allow(r.Message, source)
+		if !v.OK {
 			return nil
 		}
-		if dropped > 0 {
-			out.AddAttrs(slog.Int("suppressed", dropped))
+		if v.Dropped > 0 {
+			out.AddAttrs(slog.Int("suppressed", v.Dropped))
 		}
 	}
 	return h.inner.Handle(ctx, out)
@@ -153,13 +91,13 @@ func shortAttr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		if s := v.String(); len(s) > maxLogValue {
-			return slog.String(a.Key, truncate(s, maxLogValue))
+		if s := v.String(); len(s) > ratelog.MaxValue {
+			return slog.String(a.Key, ratelog.Truncate(s, ratelog.MaxValue))
 		}
 	case slog.KindAny:
 		if err, ok := v.Any().(error); ok {
-			if s := err.Error(); len(s) > maxLogValue {
-				return slog.String(a.Key, truncate(s, maxLogValue))
+			if s := err.Error(); len(s) > ratelog.MaxValue {
+				return slog.String(a.Key, ratelog.Truncate(s, ratelog.MaxValue))
 			}
 		}
 	}

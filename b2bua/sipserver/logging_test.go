@@ -3,10 +3,14 @@ package sipserver
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // Junk does not turn into log volume: 20 KB of junk on each of 40 TCP
@@ -35,12 +39,29 @@ func TestLogBoundedUnderJunk(t *testing.T) {
 			"From: <sip:1001@127.0.0.1>\r\nTo: <sip:1002@127.0.0.1>\r\nCall-ID: notag-%d\r\nCSeq: 1 INVITE\r\n"+
 			"Max-Forwards: 70\r\nX-Pad: %s\r\nContent-Length: 0\r\n\r\n", u.LocalAddr(), i, i, strings.Repeat("p", 1000))
 	}
+	// Binary data on connections from 20 addresses: our filter's line for
+	// each, not sipgo's as well.
+	for i := 0; i < 20; i++ {
+		c, err := dialFrom(fmt.Sprintf("127.0.4.%d", i+1), s.sip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = c.Write([]byte("\x00\x01\x02\xff binary"))
+		closedByServer(c, 2*time.Second)
+		_ = c.Close()
+	}
 	mustRegister(t, s, "TCP") // and the server still serves
 	time.Sleep(200 * time.Millisecond)
 	logs := s.log.String()
+	if n := strings.Count(logs, "binary data on stream transport"); n != 20 {
+		t.Errorf("%d lines for binary data from 20 addresses, want 20", n)
+	}
+	if strings.Contains(logs, "Read filter error") {
+		t.Errorf("sipgo logged our filter's refusal again:\n%.2000s", logs)
+	}
 	t.Logf("log after the junk:\n%.2000s", logs)
-	if len(logs) > 6000 {
-		t.Fatalf("%d bytes of log for the junk, want under 6000:\n%.3000s", len(logs), logs)
+	if len(logs) > 12000 {
+		t.Fatalf("%d bytes of log for the junk, want under 12000:\n%.3000s", len(logs), logs)
 	}
 	for _, line := range strings.Split(logs, "\n") {
 		if len(line) > 1000 {
@@ -49,11 +70,40 @@ func TestLogBoundedUnderJunk(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	if got := truncate("abc", 5); got != "abc" {
-		t.Fatalf("short: %q", got)
+// Responses that match no transaction of ours (a scanner sprays them from
+// ever new ports) make one line per source per interval, not one each.
+func TestUnhandledResponsesLoggedOnce(t *testing.T) {
+	s := startTestServer(t, Config{})
+	before := strings.Count(sipgoDefaultLog.String(), "Unhandled sip response")
+	for i := 0; i < 50; i++ {
+		u, err := net.Dial("udp", s.sip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fmt.Fprintf(u, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKstray%d\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n"+
+			"To: <sip:b@127.0.0.1>;tag=2\r\nCall-ID: stray-%d\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", s.sip, i, i)
+		_ = u.Close()
 	}
-	if got := truncate(strings.Repeat("x", 10), 4); got != "xxxx...(10 bytes)" {
-		t.Fatalf("long: %q", got)
+	mustRegister(t, s, "UDP") // the server still serves, and has read the datagrams before it
+	time.Sleep(200 * time.Millisecond)
+	if n := strings.Count(sipgoDefaultLog.String(), "Unhandled sip response") - before; n > 0 {
+		t.Fatalf("sipgo logged %d of 50 stray responses from one address itself", n)
 	}
+	logs := s.log.String()
+	if n := strings.Count(logs, "\n"); n > 3 {
+		t.Fatalf("%d log lines for 50 stray responses from one address:\n%.3000s", n, logs)
+	}
+	if !strings.Contains(logs, "response matching no transaction ignored") {
+		t.Fatalf("stray responses not noted at all:\n%s", logs)
+	}
+}
+
+// sipgoDefaultLog collects what sipgo writes to its default logger, which
+// cmd/softswitch points at our log (sip.SetDefaultLogger is not safe to
+// change while servers run, so it is set once, here).
+var sipgoDefaultLog lockedBuffer
+
+func TestMain(m *testing.M) {
+	sip.SetDefaultLogger(QuietLogger(slog.New(slog.NewTextHandler(&sipgoDefaultLog, nil))))
+	os.Exit(m.Run())
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // RateLimit is a token bucket: Rate requests a second on average, Burst at
@@ -135,7 +137,7 @@ func (l *limiter) allow(host string, method sip.RequestMethod, id uint64) (bool,
 	if now.Sub(l.lastSweep) >= sweepEvery {
 		l.sweepLocked(now)
 	}
-	k := bucketKey{host, method}
+	k := bucketKey{sourcekey.Of(host), method} // an IPv6 /64 is one source
 	b := l.buckets[k]
 	if b == nil {
 		if len(l.buckets) >= l.max {

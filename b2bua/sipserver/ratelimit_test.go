@@ -61,6 +61,23 @@ func TestLimiterTokenBucket(t *testing.T) {
 	}
 }
 
+// Addresses of one IPv6 /64 share a bucket: a new address per request
+// does not get past the limit (nor fill the limiter with sources).
+func TestLimiterCountsIPv6Per64(t *testing.T) {
+	l, _ := newTestLimiter(RateLimits{Invite: RateLimit{Rate: 10, Burst: 5}}, slog.New(slog.DiscardHandler))
+	for i := 0; i < 5; i++ {
+		if ok, _ := l.allow(fmt.Sprintf("2001:db8:1:2::%x", i+1), sip.INVITE, uint64(i+1)); !ok {
+			t.Fatalf("request %d of the burst refused", i+1)
+		}
+	}
+	if ok, _ := l.allow("2001:db8:1:2::ffff", sip.INVITE, 99); ok {
+		t.Fatal("a fresh address of the same /64 got past the limit")
+	}
+	if ok, _ := l.allow("2001:db8:1:3::1", sip.INVITE, 100); !ok {
+		t.Fatal("another /64 was refused")
+	}
+}
+
 // A retransmission of an admitted request costs nothing; the same request
 // after the retransmission window is new.
 func TestLimiterRetransmissionCountsOnce(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
 )
 
@@ -38,7 +39,7 @@ type Server struct {
 	filter  *filter
 	limiter *limiter
 	guard   *connGuard
-	notes   *logLimiter // bad input and refused connections, per source
+	notes   *ratelog.Limiter // bad input and refused connections, per source
 	tracer  atomic.Pointer[siptrace.Tracer]
 
 	draining atomic.Bool
@@ -69,7 +70,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		wsListeners: make(map[string]*chanListener),
 		portNames:   make(map[string]string),
 	}
-	s.notes = newLogLimiter(noteEvery)
+	s.notes = ratelog.New(noteEvery)
 	s.filter = newFilter(cfg.MaxMessageSize, s, log)
 	s.limiter = newLimiter(cfg.RateLimit, log)
 	s.guard = newConnGuard(cfg.Conns, log, s.notes)
@@ -88,6 +89,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(quiet),
 			sip.WithTransactionLayerTerminateOnConnClose(),
+			sip.WithTransactionLayerUnhandledResponseHandler(s.unhandledResponse),
 		),
 	)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 )
 
 // tlsListener completes each TLS handshake on its own goroutine, bounded
@@ -18,7 +20,7 @@ type tlsListener struct {
 	conf    *tls.Config
 	timeout time.Duration
 	log     *slog.Logger
-	notes   *logLimiter
+	notes   *ratelog.Limiter
 
 	ready chan net.Conn
 	done  chan struct{}
@@ -26,7 +28,7 @@ type tlsListener struct {
 	wg    sync.WaitGroup
 }
 
-func newTLSListener(inner net.Listener, conf *tls.Config, timeout time.Duration, log *slog.Logger, notes *logLimiter) *tlsListener {
+func newTLSListener(inner net.Listener, conf *tls.Config, timeout time.Duration, log *slog.Logger, notes *ratelog.Limiter) *tlsListener {
 	l := &tlsListener{inner: inner, conf: conf, timeout: timeout, log: log, notes: notes,
 		ready: make(chan net.Conn), done: make(chan struct{})}
 	l.wg.Add(1)
@@ -60,7 +62,7 @@ func (l *tlsListener) handshake(raw net.Conn) {
 	if err != nil {
 		_ = tc.Close()
 		host := hostOf(raw.RemoteAddr().String())
-		l.notes.info(l.log, "tls handshake", host, "TLS handshake failed", "source", host, "error", truncate(err.Error(), maxLogValue))
+		l.notes.Info(l.log, "tls handshake", host, "TLS handshake failed", "source", host, "error", ratelog.Truncate(err.Error(), ratelog.MaxValue))
 		return
 	}
 	select {

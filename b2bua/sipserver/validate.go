@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/ratelog"
 )
 
 // check checks what RFC 3261 §8.1.1 makes mandatory in a request and
@@ -13,9 +15,9 @@ import (
 func check(req *sip.Request) (int, string) {
 	switch {
 	case req.SipVersion != "SIP/2.0" && isSIPVersion(req.SipVersion):
-		return 505, "unsupported SIP version " + strconv.Quote(truncate(req.SipVersion, 32))
+		return 505, "unsupported SIP version " + strconv.Quote(ratelog.Truncate(req.SipVersion, 32))
 	case req.SipVersion != "SIP/2.0":
-		return 400, "malformed SIP version " + strconv.Quote(truncate(req.SipVersion, 32))
+		return 400, "malformed SIP version " + strconv.Quote(ratelog.Truncate(req.SipVersion, 32))
 	case req.From() == nil:
 		return 400, "missing From header"
 	case req.To() == nil:
@@ -28,7 +30,7 @@ func check(req *sip.Request) (int, string) {
 	case req.CSeq() == nil:
 		return 400, "missing CSeq header"
 	case req.CSeq().MethodName != req.Method:
-		return 400, "CSeq method " + truncate(string(req.CSeq().MethodName), 32) + " does not match " + truncate(string(req.Method), 32)
+		return 400, "CSeq method " + ratelog.Truncate(string(req.CSeq().MethodName), 32) + " does not match " + ratelog.Truncate(string(req.Method), 32)
 	case req.Via() == nil:
 		return 400, "missing Via header"
 	case req.Via().Transport == "" || req.Via().Host == "":
@@ -71,7 +73,7 @@ func unsupported(req *sip.Request) string {
 			if tag == "" || isSupported(tag) {
 				continue
 			}
-			out = append(out, sanitize(truncate(tag, 64)))
+			out = append(out, sanitize(ratelog.Truncate(tag, 64)))
 		}
 	}
 	return strings.Join(out, ", ")

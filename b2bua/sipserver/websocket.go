@@ -55,15 +55,21 @@ func (s *Server) WebSocketHandler(secure bool) http.Handler {
 			extra, _ := brw.Reader.Peek(n)
 			replay.Write(extra)
 		}
-		// Counted with the other stream connections, and closed unless it
+		// Counted with the other stream connections (once: an HTTP
+		// listener under GuardHTTP counted it already), and closed unless it
 		// registers within the idle timeout.
-		gc := s.guard.admit(transport, conn, s.exemptFunc())
-		if gc == nil {
+		var sipConn net.Conn
+		if gc := guardedUnder(conn); gc != nil {
+			s.guard.adopt(transport, gc)
+			sipConn = conn
+		} else if gc := s.guard.admit(transport, conn, s.exemptFunc()); gc != nil {
+			sipConn = gc
+		} else {
 			return
 		}
-		tc := newTrackedConn(&prefixConn{Conn: gc, prefix: replay.Bytes()}, transport, s.connClosed)
+		tc := newTrackedConn(&prefixConn{Conn: sipConn, prefix: replay.Bytes()}, transport, s.connClosed)
 		if !l.push(tc) {
-			_ = gc.Close()
+			_ = sipConn.Close()
 		}
 	})
 }

@@ -19,21 +19,8 @@ func TestWebSocketIdleUntilRegistered(t *testing.T) {
 	hs := httptest.NewServer(s.WebSocketHandler(false))
 	defer hs.Close()
 	url := "ws" + strings.TrimPrefix(hs.URL, "http")
-	dial := func() net.Conn {
-		c, _, _, err := ws.Dialer{Protocols: []string{"sip"}, Timeout: 2 * time.Second}.Dial(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
-	idle, chatty, registered := dial(), dial(), dial()
-	msg := func(method, callID string) []byte {
-		return []byte(method + " sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bK" + callID + "\r\n" +
-			"From: <sip:1001@127.0.0.1>;tag=1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: " + callID + "\r\nCSeq: 1 " + method + "\r\n" +
-			"Contact: <sip:1001@a.invalid;transport=ws>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
-	}
-	if err := wsutil.WriteClientText(registered, msg("REGISTER", "ws-reg")); err != nil {
+	idle, chatty, registered := dialWS(t, url), dialWS(t, url), dialWS(t, url)
+	if err := wsutil.WriteClientText(registered, wsMessage("REGISTER", "ws-reg")); err != nil {
 		t.Fatal(err)
 	}
 	_ = registered.SetReadDeadline(time.Now().Add(3 * time.Second))
@@ -43,7 +30,7 @@ func TestWebSocketIdleUntilRegistered(t *testing.T) {
 	// chatty sends OPTIONS twice within the timeout but never registers.
 	for i := 0; i < 2; i++ {
 		time.Sleep(300 * time.Millisecond)
-		_ = wsutil.WriteClientText(chatty, msg("OPTIONS", "ws-opt"+string(rune('a'+i))))
+		_ = wsutil.WriteClientText(chatty, wsMessage("OPTIONS", "ws-opt"+string(rune('a'+i))))
 		_ = chatty.SetReadDeadline(time.Now().Add(time.Second))
 		_, _ = wsutil.ReadServerText(chatty)
 	}
@@ -56,4 +43,22 @@ func TestWebSocketIdleUntilRegistered(t *testing.T) {
 	if closedByServer(registered, 1500*time.Millisecond) {
 		t.Fatal("a registered WebSocket was closed as idle")
 	}
+}
+
+// dialWS opens a SIP WebSocket to url, closed when the test ends.
+func dialWS(t *testing.T, url string) net.Conn {
+	t.Helper()
+	c, _, _, err := ws.Dialer{Protocols: []string{"sip"}, Timeout: 2 * time.Second}.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// wsMessage is an out-of-dialog request as a web phone sends it.
+func wsMessage(method, callID string) []byte {
+	return []byte(method + " sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bK" + callID + "\r\n" +
+		"From: <sip:1001@127.0.0.1>;tag=1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: " + callID + "\r\nCSeq: 1 " + method + "\r\n" +
+		"Contact: <sip:1001@a.invalid;transport=ws>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -15,19 +16,33 @@ type UserSource interface {
 // not read SQLite on every request. Users are changed by another process
 // (`softswitch user passwd|del`), which tells the server through its
 // control socket: Forget and ForgetAll drop entries at once. TTL bounds how
-// long a change the server was not told about can go unseen. Only found
-// users are kept (an unknown name sprayed by a scanner costs a lookup, not
-// memory), at most Max of them.
+// long a change the server was not told about can go unseen. At most Max
+// users are kept. Names that are no user are remembered too, apart (at
+// most maxMissing, dropped all at once beyond), so that an unknown name
+// costs the same time as a known one: a scanner timing the challenge to
+// an INVITE from each name cannot tell extensions apart by a SQLite read
+// (issue 12, item 3).
 type UserCache struct {
 	src UserSource
 	ttl time.Duration
 	max int
 	now func() time.Time
 
-	mu    sync.Mutex
-	users map[string]cachedUser
-	gen   uint64 // bumped by every Forget/ForgetAll: a lookup racing one is not cached
+	mu      sync.Mutex
+	users   map[string]cachedUser
+	missing map[string]missingName
+	gen     uint64 // bumped by every Forget/ForgetAll: a lookup racing one is not cached
 }
+
+// missingName is an unknown name: the store's answer, kept until expires
+// (returned as it was: no allocation, the same time as a known user).
+type missingName struct {
+	err     error
+	expires time.Time
+}
+
+// maxMissing bounds the unknown names remembered.
+const maxMissing = 10000
 
 type cachedUser struct {
 	u       User
@@ -49,7 +64,8 @@ func NewUserCache(src UserSource, ttl time.Duration, max int) *UserCache {
 	if max <= 0 {
 		max = DefaultUserCacheMax
 	}
-	return &UserCache{src: src, ttl: ttl, max: max, now: time.Now, users: make(map[string]cachedUser)}
+	return &UserCache{src: src, ttl: ttl, max: max, now: time.Now,
+		users: make(map[string]cachedUser), missing: make(map[string]missingName)}
 }
 
 // User returns user ext from the cache, or from the source (ErrNotFound
@@ -58,12 +74,27 @@ func (c *UserCache) User(ctx context.Context, ext string) (User, error) {
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.users[ext]
+	gone, unknown := c.missing[ext]
 	gen := c.gen
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.u, nil
 	}
+	if unknown && now.Before(gone.expires) {
+		return User{}, gone.err
+	}
 	u, err := c.src.User(ctx, ext)
+	if errors.Is(err, ErrNotFound) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.gen == gen {
+			if _, ok := c.missing[ext]; !ok && len(c.missing) >= maxMissing {
+				clear(c.missing)
+			}
+			c.missing[ext] = missingName{err: err, expires: now.Add(c.ttl)}
+		}
+		return User{}, err
+	}
 	if err != nil {
 		return User{}, err
 	}
@@ -72,6 +103,7 @@ func (c *UserCache) User(ctx context.Context, ext string) (User, error) {
 	if c.gen != gen {
 		return u, nil // forgotten meanwhile: what we read may be the old row
 	}
+	delete(c.missing, ext)
 	if _, ok := c.users[ext]; !ok && len(c.users) >= c.max {
 		clear(c.users)
 	}
@@ -84,6 +116,7 @@ func (c *UserCache) Forget(ext string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.users, ext)
+	delete(c.missing, ext)
 	c.gen++
 }
 
@@ -92,6 +125,7 @@ func (c *UserCache) ForgetAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.users)
+	clear(c.missing)
 	c.gen++
 }
 

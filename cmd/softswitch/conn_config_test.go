@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -43,7 +44,11 @@ func TestConnectionsAndServerHeaderConfig(t *testing.T) {
 		c.IdleTimeout != sipserver.DefaultIdleTimeout || c.HandshakeTimeout != sipserver.DefaultHandshakeTimeout {
 		t.Fatalf("shipped config does not document the defaults: %q %+v", shipped.ServerHeader, c)
 	}
-	got := connLimits(sipserver.ConnLimits{}, slog.New(slog.DiscardHandler))
+	var logs strings.Builder
+	got := connLimits(sipserver.ConnLimits{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if !strings.Contains(logs.String(), "per_source=100 idle_timeout=30s handshake_timeout=10s") {
+		t.Errorf("the log line does not show the defaults in force:\n%s", logs.String())
+	}
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)

@@ -44,7 +44,8 @@ func connLimits(c sipserver.ConnLimits, log *slog.Logger) sipserver.ConnLimits {
 		log.Warn("connections.max is above half the open-file limit: a flood can exhaust descriptors",
 			"max", c.Max, "nofile", nofile)
 	}
-	log.Info("connection limits", "nofile", nofile, "max", c.Max, "per_source", c.PerSource,
-		"idle_timeout", c.IdleTimeout, "handshake_timeout", c.HandshakeTimeout)
+	shown := c.WithDefaults() // the values in force, not zeros for "default"
+	log.Info("connection limits", "nofile", nofile, "max", shown.Max, "per_source", shown.PerSource,
+		"idle_timeout", shown.IdleTimeout, "handshake_timeout", shown.HandshakeTimeout)
 	return c
 }

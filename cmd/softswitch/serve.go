@@ -297,23 +297,29 @@ func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*htt
 	}
 	var servers []*http.Server
 	start := func(addr string, secure bool) error {
-		l, err := net.Listen("tcp", addr)
+		raw, err := net.Listen("tcp", addr)
 		if err != nil {
 			return err
 		}
+		name, guardName := "ws", "http"
+		if secure {
+			name, guardName = "https", "https"
+		}
+		// Counted with SIP's stream connections (ceiling, per-source cap,
+		// accept survives EMFILE), idle keep-alives closed like SIP's.
+		l := srv.GuardHTTP(raw, guardName)
 		mux := http.NewServeMux()
 		mux.Handle("/ws", srv.WebSocketHandler(secure))
 		mux.Handle("/", web.Handler())
 		hs := &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       srv.HTTPIdleTimeout(),
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 			// HTTP/2 has no Hijack: WebSocket upgrades need HTTP/1.1.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		}
-		name := "ws"
 		if secure {
-			name = "https"
 			hs.TLSConfig = certs.tlsConfig()
 			l = tls.NewListener(l, hs.TLSConfig)
 		}
