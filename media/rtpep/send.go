@@ -27,28 +27,34 @@ type peerAddrs struct {
 
 // peer is the peer's addresses: changed under mu (negotiation, latching:
 // rare), read from cur with one atomic load. It decides which sources
-// may send us the call's media, as rtpengine's strict-source learning:
+// may send us the call's media, as rtpengine's strict-source learning
+// with its heuristic ranks:
 //
 //   - the address the peer's SDP names is always accepted, and preferred:
 //     once its packets arrive, we send there;
 //   - another source is latched only when that is safe: it is the SDP's
 //     host with another port (a NAT rewrote the port), or the SDP's
 //     address cannot be reached from us (private, link-local or shared
-//     address space while ours is not: the peer is behind a NAT);
-//   - once latched, another source may take over only after the latched
-//     one has been silent for relatchAfter, and only if it is safe.
+//     address space while ours is not: the peer is behind a NAT), and
+//     then a source on the host the peer's SIP comes from is preferred
+//     to any other;
+//   - a source ranked above the latched one takes over at once; any other
+//     safe source only after the latched one has been silent for
+//     relatchAfter.
 //
 // A third party spraying the port range therefore never receives a
-// call's audio, and never silences the real peer.
+// call's audio, and never silences the real peer: with a NAT'd peer it
+// holds the latch at most until the peer's first packet.
 type peer struct {
 	local    netip.Addr // our media address
+	signal   netip.Addr // where the peer's SIP comes from; invalid if unknown
 	mu       sync.Mutex
 	cur      atomic.Pointer[peerAddrs]
 	lastSeen atomic.Int64 // when the latched source last sent, as Endpoint.since
 }
 
-func (p *peer) init(local netip.Addr) {
-	p.local = local
+func (p *peer) init(local, signal netip.Addr) {
+	p.local, p.signal = local, signal.Unmap()
 	p.cur.Store(&peerAddrs{})
 }
 
@@ -92,13 +98,12 @@ func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow 
 		return true, false, a.sdpDest
 	}
 	latchedNow = p.update(func(a *peerAddrs) bool {
-		switch {
+		switch r := p.rank(a, src); {
 		case a.latched && src == a.dest:
 			return false // latched meanwhile
-		case src == a.sdpDest:
-		case !p.safe(a, src):
+		case r == rankRefused:
 			return false
-		case a.latched && now-time.Duration(p.lastSeen.Load()) < relatchAfter:
+		case a.latched && r <= p.rank(a, a.dest) && now-time.Duration(p.lastSeen.Load()) < relatchAfter:
 			return false
 		}
 		a.latched, a.dest = true, src
@@ -115,16 +120,31 @@ func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow 
 	return accept, latchedNow, a.sdpDest
 }
 
-// safe reports whether src, not the SDP's address, may be latched onto.
-func (p *peer) safe(a *peerAddrs, src netip.AddrPort) bool {
+// Ranks of a source: which may latch, and which takes over from which.
+const (
+	rankRefused = iota // never latched
+	rankAny            // anyone: the peer is behind a NAT we must learn
+	rankSignal         // the host the peer's SIP comes from, the peer behind a NAT
+	rankSDPHost        // the SDP's host, another port: a NAT rewrote the port
+	rankSDP            // the SDP's address itself
+)
+
+// rank says how much src looks like the peer.
+func (p *peer) rank(a *peerAddrs, src netip.AddrPort) int {
 	sdp := a.sdpDest.Addr()
 	switch {
 	case !a.sdpDest.IsValid():
-		return false // no SDP address yet, or on hold: nothing to learn from
+		return rankRefused // no SDP address yet, or on hold: nothing to learn from
+	case src == a.sdpDest:
+		return rankSDP
 	case src.Addr() == sdp:
-		return true // the same host: a NAT rewrote the port
+		return rankSDPHost
+	case !behindNAT(sdp) || behindNAT(p.local):
+		return rankRefused // a reachable SDP address: strict
+	case p.signal.IsValid() && src.Addr() == p.signal:
+		return rankSignal
 	}
-	return behindNAT(sdp) && !behindNAT(p.local)
+	return rankAny
 }
 
 // behindNAT reports whether a is an address a peer behind a NAT writes
