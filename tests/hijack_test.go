@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,9 +24,9 @@ import (
 // each phone hears the other's tone in every half second, never the
 // attacker's.
 func TestRTPSprayNeverHijacksACall(t *testing.T) {
-	lo, hi := freeUDPRange(t, 40)
+	lo, hi := freeUDPRange(t, "127.0.0.1", 40)
 	s := startServer(t, "", "--dialplan", testDialplan, "--rtp-ports", fmt.Sprintf("%d-%d", lo, hi))
-	sprayer := startSprayer(t, "127.0.0.2", lo, hi)
+	sprayer := startSprayer(t, "127.0.0.2", "127.0.0.1", lo, hi)
 	time.Sleep(200 * time.Millisecond) // the spray is on before the call
 
 	b := bridgedCall(t, s)
@@ -45,44 +47,47 @@ func TestRTPSprayNeverHijacksACall(t *testing.T) {
 		t.Fatalf("the third party received %d datagrams of the call (it sent %d)", got, sent)
 	}
 	t.Logf("the third party sent %d packets to %d-%d and received nothing", sent, lo, hi)
-	for _, side := range []struct {
-		who  string
-		peer *rtpPeer
-		want float64
-	}{{"callee", b.calleeMedia, 1000}, {"caller", b.callerMedia, 440}} {
-		pcm, packets := side.peer.received()
-		wins := analyse(pcm)
-		t.Logf("%s: %d packets; per 500 ms window (dBFS, dominant Hz): %s", side.who, packets, summary(wins))
-		if len(wins) < 5 {
-			t.Fatalf("%s heard only %d windows", side.who, len(wins))
-		}
-		for i, w := range wins {
-			if w.dBFS < -30 || w.dominant < side.want-20 || w.dominant > side.want+20 {
-				t.Errorf("%s, window %d: %.0f Hz at %.1f dBFS, want %.0f Hz", side.who, i, w.dominant, w.dBFS, side.want)
-			}
-		}
-		side.peer.mu.Lock()
-		from := side.peer.remote
-		side.peer.mu.Unlock()
-		if from == nil || from.IP.Equal(net.IPv4(127, 0, 0, 2)) {
-			t.Errorf("%s's last packet came from %v", side.who, from)
-		}
-	}
+	assertToneEveryWindow(t, "callee", b.calleeMedia, 1000)
+	assertToneEveryWindow(t, "caller", b.callerMedia, 440)
 	b.call.bye(b.answer)
 	b.callee.respond(b.callee.mustRecvRequest("BYE", 5*time.Second), 200, "OK", "")
 }
 
-// freeUDPRange returns n consecutive ports on 127.0.0.1, starting even,
+// assertToneEveryWindow checks that every 500 ms of what peer heard is
+// the tone want, clearly above silence, and that its last packet did not
+// come from the third party (127.0.0.2).
+func assertToneEveryWindow(t *testing.T, who string, peer *rtpPeer, want float64) {
+	t.Helper()
+	pcm, packets := peer.received()
+	wins := analyse(pcm)
+	t.Logf("%s: %d packets; per 500 ms window (dBFS, dominant Hz): %s", who, packets, summary(wins))
+	if len(wins) < 5 {
+		t.Fatalf("%s heard only %d windows", who, len(wins))
+	}
+	for i, w := range wins {
+		if w.dBFS < -30 || w.dominant < want-20 || w.dominant > want+20 {
+			t.Errorf("%s, window %d: %.0f Hz at %.1f dBFS, want %.0f Hz", who, i, w.dominant, w.dBFS, want)
+		}
+	}
+	peer.mu.Lock()
+	from := peer.remote
+	peer.mu.Unlock()
+	if from == nil || from.IP.Equal(net.IPv4(127, 0, 0, 2)) {
+		t.Errorf("%s's last packet came from %v", who, from)
+	}
+}
+
+// freeUDPRange returns n consecutive ports on ip, starting even,
 // that are free now; below the kernel's ephemeral range and above the
 // default rtp_ports of the other test servers.
-func freeUDPRange(t *testing.T, n int) (lo, hi int) {
+func freeUDPRange(t *testing.T, ip string, n int) (lo, hi int) {
 	t.Helper()
 	for range 50 {
 		lo = 20002 + 2*rand.IntN((32000-20002-n)/2)
 		var held []net.PacketConn
 		ok := true
 		for p := lo; p < lo+n; p++ {
-			c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+			c, err := net.ListenPacket("udp", net.JoinHostPort(ip, strconv.Itoa(p)))
 			if err != nil {
 				ok = false
 				break
@@ -109,7 +114,7 @@ type sprayer struct {
 	wg        sync.WaitGroup
 }
 
-func startSprayer(t *testing.T, ip string, lo, hi int) *sprayer {
+func startSprayer(t *testing.T, ip, target string, lo, hi int) *sprayer {
 	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(ip)})
 	if err != nil {
@@ -133,6 +138,7 @@ func startSprayer(t *testing.T, ip string, lo, hi int) *sprayer {
 	}()
 	go func() {
 		defer s.wg.Done()
+		to := net.ParseIP(target)
 		tone := media.NewTone(2500, -6, 8000)
 		pcm, payload := make([]int16, 160), make([]byte, 160)
 		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 0xbadbad}}
@@ -153,7 +159,7 @@ func startSprayer(t *testing.T, ip string, lo, hi int) *sprayer {
 				return
 			}
 			for port := lo; port <= hi; port++ {
-				if _, err := c.WriteToUDP(b, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}); err == nil {
+				if _, err := c.WriteToUDP(b, &net.UDPAddr{IP: to, Port: port}); err == nil {
 					s.sent.Add(1)
 				}
 			}
@@ -174,4 +180,64 @@ func (s *sprayer) stop() (sent, got int64) {
 		s.wg.Wait()
 	}
 	return s.sent.Load(), s.got.Load()
+}
+
+// The callee is a phone behind a NAT: its SDP names a private address we
+// cannot reach, while our media address is public, so its RTP source must
+// be learned. A third party sprays rtp_ports before and during the call;
+// it is not learned while the host the phone's SIP comes from may still
+// send, and the phone's packets, from that host, are. The third party gets
+// nothing, and each side hears the other in every half second.
+func TestRTPSprayNeverHijacksNATedPhone(t *testing.T) {
+	lo, hi := freeUDPRange(t, testHostIP, 40)
+	s := startServer(t, "", "--dialplan", testDialplan, "--media-ip", testHostIP, "--rtp-ports", fmt.Sprintf("%d-%d", lo, hi))
+	sprayer := startSprayer(t, "127.0.0.2", testHostIP, lo, hi)
+	time.Sleep(200 * time.Millisecond)
+
+	callee := dialSIPFrom(t, s, "udp", testHostIP) // the NAT's public address
+	callee.login("1002", testUsers["1002"], 600, "")
+	callerMedia, calleeMedia := newRTPPeer(t), newRTPPeerOn(t, testHostIP)
+	caller := dialSIPFrom(t, s, "udp", testHostIP)
+	cl := caller.startInvite("1001", testUsers["1001"], "1002", callerMedia.port())
+	inv := callee.mustRecvRequest("INVITE", 5*time.Second)
+	legB := mediaAddr(t, inv.Body())
+	private := strings.ReplaceAll(offer(calleeMedia.port()), "127.0.0.1", "192.168.1.10")
+	callee.respond(inv, 200, "OK", private)
+	res := cl.next()
+	for res.StatusCode < 200 {
+		res = cl.next()
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("caller got %d, want 200", res.StatusCode)
+	}
+	cl.ack(res)
+	callee.mustRecvRequest("ACK", 5*time.Second)
+	legA := mediaAddr(t, res.Body())
+
+	// The caller talks first: its audio would go to whoever held leg B's
+	// latch before the phone behind the NAT sends.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); callerMedia.sendTone(legA, 1000, 3*time.Second, stop) }()
+	time.Sleep(100 * time.Millisecond)
+	go func() { defer wg.Done(); calleeMedia.sendTone(legB, 440, 3*time.Second, stop) }()
+	wg.Wait()
+	close(stop)
+	callerMedia.waitPackets(t, 140, 5*time.Second)
+	calleeMedia.waitPackets(t, 100, 5*time.Second)
+	sent, got := sprayer.stop()
+	t.Logf("the third party sent %d packets to %s:%d-%d and received %d", sent, testHostIP, lo, hi, got)
+	if got != 0 {
+		t.Fatalf("the third party received %d datagrams of the call", got)
+	}
+	assertToneEveryWindow(t, "caller", callerMedia, 440)
+	_, n := calleeMedia.received()
+	assertToneEveryWindow(t, "callee", calleeMedia, 1000)
+	if logs := s.logs(); !strings.Contains(logs, "rtp latched to peer source") {
+		t.Errorf("no latch logged")
+	}
+	t.Logf("the phone behind the NAT heard %d packets", n)
+	cl.bye(res)
+	callee.respond(callee.mustRecvRequest("BYE", 5*time.Second), 200, "OK", "")
 }

@@ -18,8 +18,9 @@
 // Latching (symmetric RTP, RFC 4961) is strict source with learning only
 // behind a NAT, ranked as rtpengine's heuristic: the SDP's address, its
 // host on another port, the host the peer's SIP comes from
-// (Config.SignalIP), anyone; a higher rank takes over at once, an equal or
-// lower one after 2 s of silence. See peer in send.go.
+// (Config.SignalIP), anyone (after 1 s, when that SIP host is public); a
+// higher rank takes over at once, an equal or lower one after 2 s of
+// silence. See peer in send.go.
 //
 // RFCs: RFC 3550 (RTP/RTCP), RFC 3551 (audio/video profile, static
 // payload types), RFC 3264 (offer/answer, hold by direction attributes),
