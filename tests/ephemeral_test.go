@@ -1,0 +1,38 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The web phone logs in with ephemeral credentials a web app minted (with
+// the secret being rotated out) and calls the test number over WSS: the
+// INVITE is authenticated as the extension, the test audio's 1000 Hz tone
+// is heard in the page, and the CDR names the extension as the caller.
+func TestBrowserEphemeralCall(t *testing.T) {
+	s := startServer(t, "", "--config", writeConfig(t, ephemeralYAML))
+	p := openPage(t, "https://"+s.addr("https")+"/")
+	user, pw := ephemeralCreds("old-secret", "1001", time.Now().Add(time.Hour))
+	p.eval(fmt.Sprintf(`phone.login("1001", %q, %q)`, pw, user), nil)
+	p.waitTrue(`phone.registered()`, 10*time.Second)
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	wins := p.listen(9 * time.Second)
+	tone := 0
+	for _, w := range wins {
+		if w.DBFS > -35 && w.Hz > 985 && w.Hz < 1015 {
+			tone++
+		}
+	}
+	if tone < 4 {
+		t.Fatalf("the test audio's 1000 Hz was not heard in the page: %v", wins)
+	}
+	waitFor(t, 15*time.Second, "the call's CDR", func() bool {
+		return len(cdrLines(t, s.data, "07010002000")) == 1
+	})
+	if line := cdrLines(t, s.data, "07010002000")[0]; !strings.Contains(line, " 1001 ") {
+		t.Fatalf("CDR does not name extension 1001 as the caller: %s", line)
+	}
+}
