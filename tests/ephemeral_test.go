@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +36,27 @@ func TestBrowserEphemeralCall(t *testing.T) {
 	})
 	if line := cdrLines(t, s.data, "07010002000")[0]; !strings.Contains(line, " 1001 ") {
 		t.Fatalf("CDR does not name extension 1001 as the caller: %s", line)
+	}
+}
+
+// A registration made with ephemeral credentials ends when they do: asked
+// for 600 s with credentials good for 90 s more, the 200 grants at most 90.
+func TestEphemeralRegistrationEndsWithCredentials(t *testing.T) {
+	s := startServer(t, "", "--config", writeConfig(t, ephemeralYAML))
+	c := dialSIP(t, s, "udp")
+	user, pw := ephemeralCreds("new-secret", "1001", time.Now().Add(90*time.Second))
+	c.challenge(c.mustRegister("1001", "", 600, "", 401))
+	c.sendRegisterAs("1001", user, pw, 600)
+	res := c.mustRecv(200)
+	h := res.GetHeader("Contact")
+	if h == nil {
+		t.Fatal("200 without Contact")
+	}
+	m := regexp.MustCompile(`expires=(\d+)`).FindStringSubmatch(h.Value())
+	if m == nil {
+		t.Fatalf("Contact without expires: %s", h.Value())
+	}
+	if n, _ := strconv.Atoi(m[1]); n > 90 || n < 80 {
+		t.Fatalf("granted %d s, want the credentials' remaining 90 s at most", n)
 	}
 }
