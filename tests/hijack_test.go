@@ -203,10 +203,7 @@ func TestRTPSprayNeverHijacksNATedPhone(t *testing.T) {
 	legB := mediaAddr(t, inv.Body())
 	private := strings.ReplaceAll(offer(calleeMedia.port()), "127.0.0.1", "192.168.1.10")
 	callee.respond(inv, 200, "OK", private)
-	res := cl.next()
-	for res.StatusCode < 200 {
-		res = cl.next()
-	}
+	res := cl.finalResponse()
 	if res.StatusCode != 200 {
 		t.Fatalf("caller got %d, want 200", res.StatusCode)
 	}
