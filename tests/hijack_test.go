@@ -202,27 +202,26 @@ func TestRTPSprayNeverHijacksNATedPhone(t *testing.T) {
 	inv := callee.mustRecvRequest("INVITE", 5*time.Second)
 	legB := mediaAddr(t, inv.Body())
 	private := strings.ReplaceAll(offer(calleeMedia.port()), "127.0.0.1", "192.168.1.10")
-	callee.respond(inv, 200, "OK", private)
-	res := cl.finalResponse()
-	if res.StatusCode != 200 {
-		t.Fatalf("caller got %d, want 200", res.StatusCode)
-	}
-	cl.ack(res)
-	callee.mustRecvRequest("ACK", 5*time.Second)
-	legA := mediaAddr(t, res.Body())
-
-	// The caller talks first: its audio would go to whoever held leg B's
-	// latch before the phone behind the NAT sends.
+	// Each phone talks as soon as it has the other's answer, as phones do:
+	// until the phone behind the NAT sends, its leg has nobody to send to.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); callerMedia.sendTone(legA, 1000, 3*time.Second, stop) }()
-	time.Sleep(100 * time.Millisecond)
+	callee.respond(inv, 200, "OK", private)
 	go func() { defer wg.Done(); calleeMedia.sendTone(legB, 440, 3*time.Second, stop) }()
+	res := cl.finalResponse()
+	if res.StatusCode != 200 {
+		close(stop)
+		t.Fatalf("caller got %d, want 200", res.StatusCode)
+	}
+	legA := mediaAddr(t, res.Body())
+	go func() { defer wg.Done(); callerMedia.sendTone(legA, 1000, 3*time.Second, stop) }()
+	cl.ack(res)
+	callee.mustRecvRequest("ACK", 5*time.Second)
 	wg.Wait()
 	close(stop)
 	callerMedia.waitPackets(t, 140, 5*time.Second)
-	calleeMedia.waitPackets(t, 100, 5*time.Second)
+	calleeMedia.waitPackets(t, 140, 5*time.Second)
 	sent, got := sprayer.stop()
 	t.Logf("the third party sent %d packets to %s:%d-%d and received %d", sent, testHostIP, lo, hi, got)
 	if got != 0 {
