@@ -219,6 +219,13 @@ func TestBrowserTestCall(t *testing.T) {
 	if st.Codec != "audio/opus" || st.DTLS != "connected" || st.PacketsReceived < 200 {
 		t.Fatalf("want opus over connected DTLS with packets flowing, got %+v", st)
 	}
+	heardTestAudio(t, wins)
+}
+
+// heardTestAudio checks that a page heard the test audio's closing 1000 Hz
+// tone (4 s of it) in the windows it measured.
+func heardTestAudio(t *testing.T, wins []audioWindow) {
+	t.Helper()
 	tone := 0
 	for _, w := range wins {
 		if w.DBFS > -35 && w.Hz > 985 && w.Hz < 1015 {

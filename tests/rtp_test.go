@@ -37,7 +37,13 @@ type rtpPeer struct {
 
 func newRTPPeer(t *testing.T) *rtpPeer {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return newRTPPeerOn(t, "127.0.0.1")
+}
+
+// newRTPPeerOn is newRTPPeer on another local address.
+func newRTPPeerOn(t *testing.T, ip string) *rtpPeer {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -249,6 +249,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		r.reply(req, tx, rej)
 		return
 	}
+	upd.until = r.auth.CredentialsExpiry(req, false)
 	current, rej := r.commit(ctx, upd)
 	if rej != nil {
 		r.reply(req, tx, rej)

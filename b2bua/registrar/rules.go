@@ -56,6 +56,7 @@ type update struct {
 	connKey   string // "" for UDP
 	userAgent string
 	now       time.Time
+	until     time.Time // when the credentials expire; zero: never
 }
 
 // binding is a registration in memory: the stored record plus the
@@ -115,7 +116,7 @@ func apply(cur []binding, upd update, lim Limits) (next, removed []binding, rej 
 		if exp < 0 {
 			exp = lim.DefaultExpires
 		}
-		exp = min(exp, lim.MaxExpires)
+		exp = capExpires(min(exp, lim.MaxExpires), upd.now, upd.until)
 		nb := binding{
 			Binding: store.Binding{
 				Ext: upd.ext, Contact: c.uri, Instance: c.instance, RegID: c.regID,

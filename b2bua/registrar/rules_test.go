@@ -26,6 +26,10 @@ func TestApply(t *testing.T) {
 	}{
 		{name: "new binding, default expiry", upd: update{contacts: []contact{{uri: "sip:x@h", expires: -1}}},
 			wantURIs: []string{"sip:x@h"}, wantExpires: []time.Duration{600 * time.Second}},
+		{name: "ephemeral credentials end first", upd: update{contacts: []contact{{uri: "sip:x@h", expires: 600}}, until: now.Add(90 * time.Second)},
+			wantURIs: []string{"sip:x@h"}, wantExpires: []time.Duration{90 * time.Second}},
+		{name: "ephemeral credentials outlive the binding", upd: update{contacts: []contact{{uri: "sip:x@h", expires: 600}}, until: now.Add(24 * time.Hour)},
+			wantURIs: []string{"sip:x@h"}, wantExpires: []time.Duration{600 * time.Second}},
 		{name: "too brief", upd: update{contacts: []contact{{uri: "sip:x@h", expires: 30}}}, wantCode: 423},
 		{name: "capped at max", upd: update{contacts: []contact{{uri: "sip:x@h", expires: 99999}}},
 			wantURIs: []string{"sip:x@h"}, wantExpires: []time.Duration{time.Hour}},

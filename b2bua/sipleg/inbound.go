@@ -48,7 +48,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		},
 	}
 	log := m.log.With("call_id", info.ID, "leg", "a")
-	spec := MediaSpec{CallID: info.ID, Leg: "a"}
+	spec := MediaSpec{CallID: info.ID, Leg: "a", Signal: signalAddr(req.Source())}
 	if t, ok := m.fromTrunk(req); ok {
 		// A carrier's call, recognised by its address: the DID is the
 		// destination and the caller is whatever number it presents.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,19 @@ type MediaSpec struct {
 	Codecs []string
 	// CallID and Leg ("a", "b") name the call for the endpoint's logs.
 	CallID, Leg string
+	// Signal is the host the leg's SIP comes from (invalid when it is a
+	// name): RTP from it is preferred while a NAT'd peer's source is
+	// learned.
+	Signal netip.Addr
+}
+
+// signalAddr is the address of a "host:port", invalid when host is a name.
+func signalAddr(hostport string) netip.Addr {
+	a, err := netip.ParseAddr(hostOf(hostport))
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
 }
 
 // MediaFactory creates the media endpoint of a new leg.

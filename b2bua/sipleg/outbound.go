@@ -133,7 +133,7 @@ func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
 
 // invite sends one INVITE and waits for its final answer.
 func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*outLeg, error) {
-	spec := MediaSpec{Kind: kindForTransport(b.transport), CallID: opts.CallID, Leg: "b"}
+	spec := MediaSpec{Kind: kindForTransport(b.transport), CallID: opts.CallID, Leg: "b", Signal: signalAddr(b.dest)}
 	fromHost := m.cfg.Host
 	var answerOpts sipgo.AnswerOptions
 	if b.trunk != nil {

@@ -74,7 +74,7 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store
 		if spec.CallID != "" { // the endpoint's lines (latching, timeouts) say which call
 			epLog = log.With("call_id", spec.CallID, "leg", spec.Leg)
 		}
-		ep, err := rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout}, epLog)
+		ep, err := rtpep.New(rtpep.Config{IP: mediaIP, Ports: ports, Codecs: spec.Codecs, RTPTimeout: cfg.RTPTimeout, SignalIP: spec.Signal}, epLog)
 		if err == nil {
 			obs.media.add(spec.CallID, spec.Leg, ep)
 		}

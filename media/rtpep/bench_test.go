@@ -157,3 +157,26 @@ func BenchmarkReceivePacket(b *testing.B) {
 		e.handleRTP(pkt, src)
 	}
 }
+
+// BenchmarkStrayPacket is what a third party spraying a call's port
+// costs per packet: parsed, refused by the latch rules, counted.
+func BenchmarkStrayPacket(b *testing.B) {
+	e, err := newEndpoint(Config{IP: testIP}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = e.Close() }()
+	if _, err := e.Answer(context.Background(), offerSDP(testIP, "m=audio 4000 RTP/AVP 0")); err != nil {
+		b.Fatal(err)
+	}
+	e.SetAudioOutput(discardSink{})
+	stranger := netip.MustParseAddrPort("127.0.0.2:5000")
+	pkt := rtpPacket(0, 0, 0, 0xbad, make([]byte, 160))
+	b.ReportAllocs()
+	for b.Loop() {
+		e.handleRTP(pkt, stranger)
+	}
+	if e.Stats().PacketsReceived != 0 {
+		b.Fatal("a stranger's packet was accepted")
+	}
+}

@@ -43,6 +43,11 @@ type Config struct {
 	// plays when it arrives; a gap waits for a late packet until the
 	// window's newest slot is filled or 20 ms have passed.
 	JitterDepth int `yaml:"jitter_depth"`
+	// SignalIP is the address the peer's SIP comes from, if known. When
+	// the peer's SDP names an address behind a NAT, RTP from this host is
+	// preferred while its real source is learned (a third party that sent
+	// first loses the latch as soon as the peer's own packets arrive).
+	SignalIP netip.Addr `yaml:"-"`
 }
 
 // codecDesc is a codec this package can negotiate, with what differs
@@ -111,6 +116,7 @@ type settings struct {
 	codecs  codecSet
 	timeout time.Duration // <= 0: disabled
 	depth   int
+	signal  netip.Addr
 }
 
 func (cfg Config) settings() (settings, error) {
@@ -123,7 +129,7 @@ func (cfg Config) settings() (settings, error) {
 	if ip.IsUnspecified() || ip.IsMulticast() || ip.Zone() != "" {
 		return s, fmt.Errorf("%w: ip %q is not a unicast address for SDP", ErrConfig, cfg.IP)
 	}
-	s.ip, s.ports = ip, cfg.Ports
+	s.ip, s.ports, s.signal = ip, cfg.Ports, cfg.SignalIP
 	names := cfg.Codecs
 	if len(names) == 0 {
 		names = []string{g711.PCMU, g711.PCMA}

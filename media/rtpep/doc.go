@@ -15,6 +15,13 @@
 // conceal, a digit's expiry, the RTP timeout), and the RTCP receiver; the
 // stream's DTMF sender is idle unless SendDTMF queued digits.
 //
+// Latching (symmetric RTP, RFC 4961) is strict source with learning only
+// behind a NAT, ranked as rtpengine's heuristic: the SDP's address, its
+// host on another port, the host the peer's SIP comes from
+// (Config.SignalIP), anyone (after 1 s, when that SIP host is public); a
+// higher rank takes over at once, an equal or lower one after 2 s of
+// silence. See peer in send.go.
+//
 // RFCs: RFC 3550 (RTP/RTCP), RFC 3551 (audio/video profile, static
 // payload types), RFC 3264 (offer/answer, hold by direction attributes),
 // RFC 4566 (SDP), RFC 4733 (telephone-event), RFC 4961 (symmetric RTP),

@@ -97,7 +97,7 @@ func newEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 		sessVer:    1,
 	}
 	e.log = log.With("rtp", e.local.String())
-	e.peer.init(set.ip)
+	e.peer.init(set.ip, set.signal)
 	e.s, err = stream.New(stream.Config{Name: "RTP", Rate: pcmRate, Timeout: set.timeout, Depth: set.depth, ErrClosed: ErrClosed},
 		transport{e}, e.log)
 	if err != nil {

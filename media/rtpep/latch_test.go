@@ -69,27 +69,46 @@ func TestLatchRules(t *testing.T) {
 		accept bool
 	}
 	tests := []struct {
-		name  string
-		local string // our media address
-		sdp   string // the peer's SDP address
-		steps []step
+		name   string
+		local  string // our media address
+		sdp    string // the peer's SDP address
+		signal string // where the peer's SIP comes from, "" unknown
+		steps  []step
 	}{
-		{"public peer: only its SDP address", "198.51.100.1", "203.0.113.5:4000", []step{
+		{"public peer: only its SDP address", "198.51.100.1", "203.0.113.5:4000", "", []step{
 			{"198.18.0.9:5000", 0, false}, {"203.0.113.5:4000", 10, true}, {"198.18.0.9:5000", 5000, false}}},
-		{"public peer: its host with a port a NAT rewrote", "198.51.100.1", "203.0.113.5:4000", []step{
+		{"public peer: its host with a port a NAT rewrote", "198.51.100.1", "203.0.113.5:4000", "", []step{
 			{"203.0.113.5:6000", 0, true}, {"198.18.0.9:5000", 20, false}, {"203.0.113.5:4000", 40, true}, {"203.0.113.5:6000", 60, false}}},
-		{"peer behind a NAT: learn its public source", "198.51.100.1", "192.168.1.10:4000", []step{
+		{"peer behind a NAT: learn its public source", "198.51.100.1", "192.168.1.10:4000", "", []step{
 			{"203.0.113.7:31000", 0, true}, {"198.18.0.9:5000", 20, false}, {"203.0.113.7:31000", 40, true}}},
-		{"learned source silent: another may take over", "198.51.100.1", "10.0.0.3:4000", []step{
+		{"learned source silent: another may take over", "198.51.100.1", "10.0.0.3:4000", "", []step{
 			{"203.0.113.7:31000", 0, true}, {"203.0.113.8:32000", 1000, false}, {"203.0.113.8:32000", 3000, true}, {"203.0.113.7:31000", 3020, false}}},
-		{"both on a private network: strict", "10.0.0.1", "10.0.0.3:4000", []step{
+		{"both on a private network: strict", "10.0.0.1", "10.0.0.3:4000", "", []step{
 			{"10.0.0.9:4000", 0, false}, {"10.0.0.3:4000", 20, true}}},
-		{"carrier-grade NAT address", "198.51.100.1", "100.64.1.2:4000", []step{{"203.0.113.7:31000", 0, true}}},
+		{"carrier-grade NAT address", "198.51.100.1", "100.64.1.2:4000", "", []step{{"203.0.113.7:31000", 0, true}}},
+		{"peer behind a NAT: a stranger waits, its SIP host is learned", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{
+			{"198.18.0.9:5000", 0, false}, {"203.0.113.7:31000", 20, true}, {"198.18.0.9:5000", 40, false}, {"203.0.113.7:31000", 60, true},
+			{"198.18.0.9:5000", 1500, false}}},
+		{"peer behind a NAT, its SIP host silent: a stranger is learned after a while", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{
+			{"198.18.0.9:5000", 0, false}, {"198.18.0.9:5000", 500, false}, {"198.18.0.9:5000", 1000, true},
+			{"203.0.113.7:31000", 1020, true}, {"198.18.0.9:5000", 1040, false}}},
+		{"peer behind a NAT, its SIP host private: no wait", "198.51.100.1", "192.168.1.10:4000", "10.1.1.1", []step{
+			{"198.18.0.9:5000", 0, true}}},
+		{"peer behind a NAT: its SDP address takes over from its SIP host", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{
+			{"203.0.113.7:31000", 0, true}, {"192.168.1.10:4000", 20, true}, {"203.0.113.7:31000", 40, false}}},
+		{"peer behind a NAT, silent: another may take over", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{
+			{"203.0.113.7:31000", 0, true}, {"198.18.0.9:5000", 1000, false}, {"198.18.0.9:5000", 3000, true}}},
+		{"SIP host irrelevant for a public SDP address", "198.51.100.1", "203.0.113.5:4000", "203.0.113.7", []step{
+			{"203.0.113.7:31000", 0, false}, {"203.0.113.5:4000", 20, true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p peer
-			p.init(netip.MustParseAddr(tt.local))
+			var signal netip.Addr
+			if tt.signal != "" {
+				signal = netip.MustParseAddr(tt.signal)
+			}
+			p.init(netip.MustParseAddr(tt.local), signal)
 			d := ap(tt.sdp)
 			p.apply(negotiation{dest: d, rtcp: netip.AddrPortFrom(d.Addr(), d.Port()+1)})
 			for i, s := range tt.steps {
@@ -102,5 +121,25 @@ func TestLatchRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStrayCostsNoAllocation: a sprayer's refused packets take no lock
+// and allocate nothing, whether the peer is strict or being learned.
+func TestStrayCostsNoAllocation(t *testing.T) {
+	for _, sdp := range []string{"203.0.113.5:4000", "192.168.1.10:4000"} {
+		var p peer
+		p.init(netip.MustParseAddr("198.51.100.1"), netip.MustParseAddr("203.0.113.7"))
+		d := netip.MustParseAddrPort(sdp)
+		p.apply(negotiation{dest: d, rtcp: netip.AddrPortFrom(d.Addr(), d.Port()+1)})
+		stranger := netip.MustParseAddrPort("198.18.0.9:5000")
+		p.latch(stranger, 0) // noted, for the learning case
+		if n := testing.AllocsPerRun(100, func() {
+			if accept, _, _ := p.latch(stranger, 10*time.Millisecond); accept {
+				t.Fatal("stranger accepted")
+			}
+		}); n != 0 {
+			t.Errorf("SDP %s: %.0f allocations per refused packet", sdp, n)
+		}
 	}
 }

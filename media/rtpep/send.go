@@ -15,6 +15,11 @@ import (
 // before another one that is safe to latch onto may take its place.
 const relatchAfter = 2 * time.Second
 
+// learnAfter is how long a stranger must keep sending before it is
+// learned as a NAT'd peer whose SIP comes from a known public host: the
+// peer's own packets, from that host, usually come first.
+const learnAfter = time.Second
+
 // peerAddrs is where packets go; immutable once stored, so the receive
 // and send paths read it without a lock.
 type peerAddrs struct {
@@ -23,32 +28,42 @@ type peerAddrs struct {
 	latched     bool
 	rtcpDest    netip.AddrPort
 	rtcpLatched bool
+	anySeen     bool          // a stranger (rankAny) sent since the SDP address was set
+	anySince    time.Duration // when the first one did
 }
 
 // peer is the peer's addresses: changed under mu (negotiation, latching:
 // rare), read from cur with one atomic load. It decides which sources
-// may send us the call's media, as rtpengine's strict-source learning:
+// may send us the call's media, as rtpengine's strict-source learning
+// with its heuristic ranks:
 //
 //   - the address the peer's SDP names is always accepted, and preferred:
 //     once its packets arrive, we send there;
 //   - another source is latched only when that is safe: it is the SDP's
 //     host with another port (a NAT rewrote the port), or the SDP's
 //     address cannot be reached from us (private, link-local or shared
-//     address space while ours is not: the peer is behind a NAT);
-//   - once latched, another source may take over only after the latched
-//     one has been silent for relatchAfter, and only if it is safe.
+//     address space while ours is not: the peer is behind a NAT), and
+//     then a source on the host the peer's SIP comes from is preferred
+//     to any other, which is learned only after it has sent for
+//     learnAfter when that host is known and public;
+//   - a source ranked above the latched one takes over at once; any other
+//     safe source only after the latched one has been silent for
+//     relatchAfter.
 //
 // A third party spraying the port range therefore never receives a
-// call's audio, and never silences the real peer.
+// call's audio, and never silences the real peer: with a NAT'd peer it
+// holds the latch at most until the peer's first packet, and only when the
+// peer stays silent for learnAfter or its SIP host is unknown.
 type peer struct {
 	local    netip.Addr // our media address
+	signal   netip.Addr // where the peer's SIP comes from; invalid if unknown
 	mu       sync.Mutex
 	cur      atomic.Pointer[peerAddrs]
 	lastSeen atomic.Int64 // when the latched source last sent, as Endpoint.since
 }
 
-func (p *peer) init(local netip.Addr) {
-	p.local = local
+func (p *peer) init(local, signal netip.Addr) {
+	p.local, p.signal = local, signal.Unmap()
 	p.cur.Store(&peerAddrs{})
 }
 
@@ -72,7 +87,7 @@ func (p *peer) apply(n negotiation) (relatched bool) {
 		if a.sdpDest.IsValid() && a.latched {
 			a.latched, a.rtcpLatched, relatched = false, false, true
 		}
-		a.sdpDest = n.dest
+		a.sdpDest, a.anySeen = n.dest, false
 		if !a.latched {
 			a.dest = n.dest
 		}
@@ -85,20 +100,23 @@ func (p *peer) apply(n negotiation) (relatched bool) {
 
 // latch decides whether a packet from src, arriving now, is the peer's,
 // and latches onto src when the rules above allow. It reports whether
-// the packet is accepted and whether the destination changed to src.
+// the packet is accepted and whether the destination changed to src. A
+// refused packet costs one atomic load, no lock and no allocation.
 func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow bool, sdp netip.AddrPort) {
-	if a := p.cur.Load(); a.latched && src == a.dest {
+	a := p.cur.Load()
+	if a.latched && src == a.dest {
 		p.lastSeen.Store(int64(now))
 		return true, false, a.sdpDest
 	}
+	if take, note := p.decide(a, src, now); !take && !note {
+		return false, false, a.sdpDest
+	}
 	latchedNow = p.update(func(a *peerAddrs) bool {
-		switch {
-		case a.latched && src == a.dest:
-			return false // latched meanwhile
-		case src == a.sdpDest:
-		case !p.safe(a, src):
-			return false
-		case a.latched && now-time.Duration(p.lastSeen.Load()) < relatchAfter:
+		take, note := p.decide(a, src, now)
+		if note {
+			a.anySeen, a.anySince = true, now
+		}
+		if !take {
 			return false
 		}
 		a.latched, a.dest = true, src
@@ -107,7 +125,7 @@ func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow 
 		}
 		return true
 	})
-	a := p.cur.Load()
+	a = p.cur.Load()
 	accept = a.latched && src == a.dest
 	if accept {
 		p.lastSeen.Store(int64(now))
@@ -115,16 +133,58 @@ func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow 
 	return accept, latchedNow, a.sdpDest
 }
 
-// safe reports whether src, not the SDP's address, may be latched onto.
-func (p *peer) safe(a *peerAddrs, src netip.AddrPort) bool {
+// decide says whether src, not the latched source, takes the latch now,
+// and whether it is the first stranger to note (the start of its wait).
+func (p *peer) decide(a *peerAddrs, src netip.AddrPort, now time.Duration) (take, note bool) {
+	r := p.rank(a, src)
+	switch {
+	case a.latched && src == a.dest:
+		return false, false // latched meanwhile
+	case r == rankRefused:
+		return false, false
+	case r == rankAny && p.signalPublic():
+		if !a.anySeen {
+			return false, true // give the peer's own packets time to come first
+		}
+		if now-a.anySince < learnAfter {
+			return false, false
+		}
+	}
+	if a.latched && r <= p.rank(a, a.dest) && now-time.Duration(p.lastSeen.Load()) < relatchAfter {
+		return false, false
+	}
+	return true, false
+}
+
+// signalPublic tells whether the peer's SIP comes from a known host we can
+// reach: its RTP most likely comes from there too.
+func (p *peer) signalPublic() bool { return p.signal.IsValid() && !behindNAT(p.signal) }
+
+// Ranks of a source: which may latch, and which takes over from which.
+const (
+	rankRefused = iota // never latched
+	rankAny            // anyone: the peer is behind a NAT we must learn
+	rankSignal         // the host the peer's SIP comes from, the peer behind a NAT
+	rankSDPHost        // the SDP's host, another port: a NAT rewrote the port
+	rankSDP            // the SDP's address itself
+)
+
+// rank says how much src looks like the peer.
+func (p *peer) rank(a *peerAddrs, src netip.AddrPort) int {
 	sdp := a.sdpDest.Addr()
 	switch {
 	case !a.sdpDest.IsValid():
-		return false // no SDP address yet, or on hold: nothing to learn from
+		return rankRefused // no SDP address yet, or on hold: nothing to learn from
+	case src == a.sdpDest:
+		return rankSDP
 	case src.Addr() == sdp:
-		return true // the same host: a NAT rewrote the port
+		return rankSDPHost
+	case !behindNAT(sdp) || behindNAT(p.local):
+		return rankRefused // a reachable SDP address: strict
+	case p.signal.IsValid() && src.Addr() == p.signal:
+		return rankSignal
 	}
-	return behindNAT(sdp) && !behindNAT(p.local)
+	return rankAny
 }
 
 // behindNAT reports whether a is an address a peer behind a NAT writes

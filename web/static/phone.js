@@ -87,9 +87,11 @@
     }
   }
 
-  function login(ext, password) {
+  // login registers ext. authUser, when given, is the digest username:
+  // ephemeral credentials a web app minted ("EXPIRY:EXT", see the README).
+  function login(ext, password, authUser) {
     error("");
-    creds = { ext, password };
+    creds = { ext, password, authUser };
     startKeepalive();
     if (ua) {
       const old = ua;
@@ -97,7 +99,7 @@
       old.stop();
     }
     const socket = new JsSIP.WebSocketInterface(wsURL);
-    ua = new JsSIP.UA({
+    const config = {
       sockets: [socket],
       connection_recovery_min_interval: 1,
       connection_recovery_max_interval: 8,
@@ -105,7 +107,9 @@
       password: password,
       register: true,
       session_timers: true,
-    });
+    };
+    if (authUser) config.authorization_user = authUser;
+    ua = new JsSIP.UA(config);
     ua.on("connecting", () => {
       if ($("error").hidden) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
     });
@@ -269,7 +273,7 @@
     if (session) lose();
     else status("Not connected.");
     const said = lastStatus;
-    login(creds.ext, creds.password);
+    login(creds.ext, creds.password, creds.authUser);
     status(said);
     error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
   }
