@@ -63,7 +63,7 @@ func waitMembers(t *testing.T, e *Engine, room string, n int) ConfRoom {
 }
 
 func TestConferenceTwoCallsHearEachOther(t *testing.T) {
-	e, _ := confEngine(t, "3000", dialplan.ConferenceOptions{})
+	e, _ := confEngine(t, "3000", dialplan.ConferenceOptions{Gain: 0.5})
 	a, b := newFakeLeg("a"), newFakeLeg("b")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -71,7 +71,7 @@ func TestConferenceTwoCallsHearEachOther(t *testing.T) {
 	waitMembers(t, e, "3000", 1)
 	wg.Go(func() { e.Serve(context.Background(), b, CallInfo{ID: "b", Caller: "1002"}) })
 	room := waitMembers(t, e, "3000", 2)
-	if room.Members[0].Caller != "1001" || room.Members[1].ID != "2" || room.Rate != 16000 {
+	if room.Members[0].Caller != "1001" || room.Members[1].ID != "2" || room.Rate != 16000 || room.Members[0].Gain != 0.5 {
 		t.Errorf("room %+v", room)
 	}
 	wg.Go(func() { sendTone(a, 440, stop) })
