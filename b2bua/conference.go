@@ -51,6 +51,9 @@ func (c *Call) Conference(ctx context.Context, room string, o dialplan.Conferenc
 		m, err := mix.Join(c.info.ID, c.a.AudioSink().Rate(), c.gateA)
 		if err == nil {
 			m.SetMuted(o.Muted)
+			if o.Gain > 0 {
+				m.SetGain(o.Gain)
+			}
 		}
 		return m, err
 	})

@@ -142,6 +142,7 @@ type ConfMember struct {
 	Muted     bool      `json:"muted"`
 	Talking   bool      `json:"talking"`
 	Level     int       `json:"level"`
+	Gain      float64   `json:"gain"`
 	Joined    time.Time `json:"joined"`
 	// Loss is the share of the mixer's ticks that found no audio from
 	// the member (late or lost packets, or the peer sends nothing).
@@ -169,7 +170,7 @@ func (r *confRoom) snapshot() ConfRoom {
 			loss = float64(st.Missed) / float64(st.Ticks)
 		}
 		out.Members = append(out.Members, ConfMember{ID: cm.id, CallID: cm.callID, Caller: cm.caller, Codec: cm.codec, Rate: st.Rate,
-			Moderator: cm.moderator, Muted: st.Muted, Talking: st.Talking, Level: st.Level, Joined: cm.joined, Loss: loss})
+			Moderator: cm.moderator, Muted: st.Muted, Talking: st.Talking, Level: st.Level, Gain: st.Gain, Joined: cm.joined, Loss: loss})
 	}
 	return out
 }

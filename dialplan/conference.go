@@ -13,7 +13,8 @@ const (
 	maxRoomName      = 64
 	maxConfMembers   = 500
 	maxPIN           = 16
-	conferenceFields = "pin, max, moderator, muted"
+	conferenceFields = "pin, max, moderator, muted, gain"
+	maxConfGain      = 4
 )
 
 // Why call:conference returned without error (the reason after nil).
@@ -30,6 +31,9 @@ type ConferenceOptions struct {
 	Max       int    // most members; 0 for the session's default
 	Moderator bool   // may lock the room (*5)
 	Muted     bool   // joins muted (*6 unmutes)
+	// Gain scales what the caller says in the mix (1 unchanged, up to 4);
+	// 0 means 1.
+	Gain float64
 }
 
 // Conferencer is implemented by sessions that can put the caller into a
@@ -42,7 +46,7 @@ type Conferencer interface {
 	Conference(ctx context.Context, room string, o ConferenceOptions) (ok bool, reason string, err error)
 }
 
-// call:conference(room, {pin=, max=, moderator=, muted=}) -> true | nil, reason
+// call:conference(room, {pin=, max=, moderator=, muted=, gain=}) -> true | nil, reason
 func luaConference(L *lua.LState) int {
 	r := self(L, "conference")
 	room := argString(L, 2, "conference", "room")
@@ -94,6 +98,12 @@ func conferenceOptions(L *lua.LState, n int) ConferenceOptions {
 			o.Moderator = boolOption(L, "moderator", v)
 		case "muted":
 			o.Muted = boolOption(L, "muted", v)
+		case "gain":
+			num, isNum := v.(lua.LNumber)
+			if f := float64(num); !isNum || !(f > 0 && f <= maxConfGain) {
+				L.RaiseError("conference: gain must be a number above 0 and at most %d, got %s", maxConfGain, v.String())
+			}
+			o.Gain = float64(num)
 		default:
 			return false
 		}

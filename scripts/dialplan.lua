@@ -37,9 +37,10 @@
 --                                  stopped: "terminator", "silence", "max"
 --   call:echo(300)                 answer and send the caller's audio back until they
 --                                  hang up or the seconds pass (default 300, max 3600)
---   call:conference("3000", {pin = "4711", max = 10, moderator = true, muted = false})
+--   call:conference("3000", {pin = "4711", max = 10, moderator = true, muted = false, gain = 1})
 --                                  answer and join a conference room (a name of letters,
---                                  digits, _ - .) until the caller hangs up; everyone hears
+--                                  digits, _ - .) until the caller hangs up (gain: how loud
+--                                  the caller is in the mix, up to 4); everyone hears
 --                                  everyone else. In the room, *6 mutes and unmutes, *5
 --                                  locks and unlocks it (moderators). Returns nil and a
 --                                  reason when the caller is not let in or removed:

@@ -437,19 +437,17 @@ func bundleSIPjs(t *testing.T) string {
 	return out
 }
 
-// A SIP.js client (SimpleUser, on the same origin) registers over WSS and
-// takes a call from a JsSIP browser; audio is measured on both sides.
-func TestSIPjsClient(t *testing.T) {
-	s := startServer(t, "")
-	bundle := bundleSIPjs(t)
-	b := openPage(t, "https://"+s.addr("https")+"/")
-	b.addScript(bundle)
-	b.eval(fmt.Sprintf(`(async () => {
+// registerSIPjs registers ext from page p (with the SIP.js bundle loaded)
+// as a SIP.js SimpleUser (window.su) that answers every call it gets
+// (window.sipjsCalls counts them), playing what it hears in #remote.
+func registerSIPjs(t *testing.T, s *server, p *page, ext string) {
+	t.Helper()
+	p.eval(fmt.Sprintf(`(async () => {
 		const audio = document.getElementById("remote");
 		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
-			aor: "sip:1002@" + location.hostname,
+			aor: "sip:%[1]s@" + location.hostname,
 			media: { remote: { audio }, constraints: { audio: true, video: false } },
-			userAgentOptions: { authorizationUsername: "1002", authorizationPassword: %q },
+			userAgentOptions: { authorizationUsername: %[1]q, authorizationPassword: %[2]q },
 		});
 		window.sipjsCalls = 0;
 		su.delegate = { onCallReceived: async () => { window.sipjsCalls++; await su.answer(); } };
@@ -457,8 +455,18 @@ func TestSIPjsClient(t *testing.T) {
 		await su.register();
 		window.su = su;
 		return true;
-	})()`, testUsers["1002"]), nil)
-	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations("1002"), "via wss") })
+	})()`, ext, testUsers[ext]), nil)
+	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations(ext), "via wss") })
+}
+
+// A SIP.js client (SimpleUser, on the same origin) registers over WSS and
+// takes a call from a JsSIP browser; audio is measured on both sides.
+func TestSIPjsClient(t *testing.T) {
+	s := startServer(t, "")
+	bundle := bundleSIPjs(t)
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	b.addScript(bundle)
+	registerSIPjs(t, s, b, "1002")
 
 	a := loginPage(t, s, "1001")
 	a.eval(`phone.setTone(440); phone.call("1002")`, nil)

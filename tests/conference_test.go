@@ -291,19 +291,7 @@ func TestConferenceThreeClients(t *testing.T) {
 	sipjs := openPage(t, "https://"+s.addr("https")+"/")
 	sipjs.addScript(bundle)
 	toneAsMic(sipjs, 700)
-	sipjs.eval(fmt.Sprintf(`(async () => {
-		const audio = document.getElementById("remote");
-		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
-			aor: "sip:1002@" + location.hostname,
-			media: { remote: { audio }, constraints: { audio: true, video: false } },
-			userAgentOptions: { authorizationUsername: "1002", authorizationPassword: %q },
-		});
-		await su.connect();
-		await su.register();
-		window.su = su;
-		return true;
-	})()`, testUsers["1002"]), nil)
-	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations("1002"), "via wss") })
+	registerSIPjs(t, s, sipjs, "1002")
 
 	jssip.eval(`phone.call("3001")`, nil)
 	jssip.waitTrue(`phone.inCall()`, 30*time.Second)

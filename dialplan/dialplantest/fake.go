@@ -396,11 +396,16 @@ func (s *FakeSession) Echo(ctx context.Context, d time.Duration) error {
 
 var _ dialplan.Conferencer = (*FakeSession)(nil)
 
-// Conference records "conference ROOM pin=P max=N moderator=B muted=B",
+// Conference records "conference ROOM pin=P max=N moderator=B muted=B"
+// (and " gain=G" when set),
 // blocks for PlayDelay like Play and returns the next of Conferences
 // (once used up: true).
 func (s *FakeSession) Conference(ctx context.Context, room string, o dialplan.ConferenceOptions) (bool, string, error) {
-	s.record("conference %s pin=%s max=%d moderator=%t muted=%t", room, o.PIN, o.Max, o.Moderator, o.Muted)
+	if o.Gain != 0 {
+		s.record("conference %s pin=%s max=%d moderator=%t muted=%t gain=%g", room, o.PIN, o.Max, o.Moderator, o.Muted, o.Gain)
+	} else {
+		s.record("conference %s pin=%s max=%d moderator=%t muted=%t", room, o.PIN, o.Max, o.Moderator, o.Muted)
+	}
 	if err := wait(ctx, s.PlayDelay); err != nil {
 		return false, "", err
 	}

@@ -176,6 +176,7 @@ type Stats struct {
 	Missed  uint64 // of which none had arrived
 	Dropped uint64 // input frames dropped on overflow
 	Rate    int    // the leg's PCM rate
+	Gain    float64
 }
 
 // Stats returns the member's current state.
@@ -184,7 +185,8 @@ func (m *Member) Stats() Stats {
 	drops := m.drops
 	m.mu.Unlock()
 	return Stats{ID: m.id, Muted: m.muted.Load(), Talking: m.talking.Load(), Level: int(m.level.Load()),
-		Ticks: m.ticks.Load(), Missed: m.missed.Load(), Dropped: drops / uint64(len(m.cur)), Rate: m.inRate}
+		Ticks: m.ticks.Load(), Missed: m.missed.Load(), Dropped: drops / uint64(len(m.cur)), Rate: m.inRate,
+		Gain: float64(math.Float32frombits(m.gain.Load()))}
 }
 
 // take reads this tick's input and measures it (room clock only).
