@@ -224,3 +224,44 @@ func TestWebPhoneCallButtons(t *testing.T) {
 	p.eval(`phone.hangup()`, nil)
 	p.waitTrue(`phone.status() === "Call ended."`, 10*time.Second)
 }
+
+// The call's media stops while signalling still works (UDP to and from the
+// media address dropped): the page marks the call lost within 5 s, in
+// words, and hangs up (the server gets a BYE). Hold first, which stops the
+// far end's audio legitimately, is not mistaken for a loss.
+func TestWebPhoneMediaStops(t *testing.T) {
+	t.Parallel()
+	const mediaIP = "127.0.0.78" // this test's own: the rule drops nobody else's media
+	s := startServer(t, "", "--media-ip", mediaIP)
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002001")`, nil) // the echo number
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	p.waitTrue(`phone.stats().then((s) => s.packetsReceived > 50)`, 10*time.Second)
+
+	p.eval(`phone.hold()`, nil)
+	p.waitTrue(`phone.held()`, 10*time.Second)
+	time.Sleep(4 * time.Second)
+	p.eval(`phone.unhold()`, nil)
+	p.waitTrue(`!phone.held()`, 10*time.Second)
+	var st string
+	p.eval(`phone.status()`, &st)
+	if !strings.HasPrefix(st, "In call with 07010002001") {
+		t.Fatalf("after 4 s on hold the call should go on; status %q", st)
+	}
+	p.waitTrue(`phone.stats().then((s) => s.packetsReceived > 0)`, 5*time.Second)
+
+	dropUDP(t, mediaIP)
+	dropped := time.Now()
+	p.waitTrue(`phone.status() === "Call lost: the audio stopped."`, 5*time.Second)
+	t.Logf("media loss shown after %v", time.Since(dropped))
+	p.waitTrue(`!phone.inCall() && phone.registered()`, 5*time.Second)
+	waitFor(t, 10*time.Second, "BYE from the page in the CDR", func() bool {
+		out := runCLI(t, "cdr", "list", "--data", s.data, "--last", "1")
+		return strings.Contains(out, "07010002001") && strings.Contains(out, " normal ")
+	})
+	var recent []struct{ Number, Outcome string }
+	p.eval(`phone.recent()`, &recent)
+	if len(recent) == 0 || recent[0].Number != "07010002001" || recent[0].Outcome != "lost" {
+		t.Fatalf("recent calls: %+v", recent)
+	}
+}

@@ -27,6 +27,11 @@
   let pingTimer = null;
   let lastPong = 0;
   let creds = null; // {ext, password} for logging in again after a silent loss
+  // A call whose inbound packets stop growing for this long (not on hold)
+  // has lost its media: the stats tick (1 s) notices within 3.5 s.
+  const MEDIA_LOST_AFTER_MS = 2500;
+  let mediaPackets = 0; // inbound packets at the last growth
+  let mediaGrewAt = 0;
   const meterBuf = new Float32Array(2048);
   let mwiSub = null; // the message-summary subscription to our own extension (RFC 3842)
   let voicemailNew = 0;
@@ -415,11 +420,39 @@
     return out;
   }
 
+  // mediaStopped tells whether the far end's packets stopped growing for
+  // MEDIA_LOST_AFTER_MS while the call is not on hold (either side).
+  function mediaStopped(s) {
+    const now = Date.now();
+    const hold = session.isOnHold();
+    if (s.packetsReceived > mediaPackets || hold.local || hold.remote) {
+      mediaPackets = Math.max(mediaPackets, s.packetsReceived);
+      mediaGrewAt = now;
+      return false;
+    }
+    return mediaPackets > 0 && now - mediaGrewAt > MEDIA_LOST_AFTER_MS;
+  }
+
+  // mediaLost ends a call whose audio stopped while signalling still works:
+  // the server gets a BYE.
+  function mediaLost() {
+    const s = session;
+    finished(words.ended({ cause: "RTP Timeout" }), "lost");
+    try {
+      s.terminate();
+    } catch (e) {
+      // already ending
+    }
+  }
+
   function startStats() {
     clearInterval(statsTimer);
+    mediaPackets = 0;
+    mediaGrewAt = Date.now();
     statsTimer = setInterval(async () => {
       const s = await stats();
       if (!s || !session) return;
+      if (mediaStopped(s)) return mediaLost();
       const rtt = s.rtt === null ? "" : ", round trip " + Math.round(s.rtt * 1000) + " ms";
       status("In call with " + number + ": " + (s.codec || "?").replace("audio/", "") + ", " + s.packetsReceived +
         " packets, " + s.packetsLost + " lost" + rtt + ".");
