@@ -119,16 +119,23 @@ func (p *page) reply(id int, d time.Duration) json.RawMessage {
 	}
 }
 
-// eval evaluates js in the page (promises are awaited) and decodes the result into v.
-func (p *page) eval(js string, v any) {
+// command sends one command to the driver (tests/browser/page.mjs) and
+// returns its value.
+func (p *page) command(cmd map[string]any) json.RawMessage {
 	p.t.Helper()
 	p.nextID++
-	id := p.nextID
-	b, _ := json.Marshal(map[string]any{"id": id, "js": js})
+	cmd["id"] = p.nextID
+	b, _ := json.Marshal(cmd)
 	if _, err := fmt.Fprintf(p.in, "%s\n", b); err != nil {
 		p.t.Fatal(err)
 	}
-	raw := p.reply(id, 30*time.Second)
+	return p.reply(p.nextID, 30*time.Second)
+}
+
+// eval evaluates js in the page (promises are awaited) and decodes the result into v.
+func (p *page) eval(js string, v any) {
+	p.t.Helper()
+	raw := p.command(map[string]any{"js": js})
 	if v != nil {
 		if err := json.Unmarshal(raw, v); err != nil {
 			p.t.Fatalf("decoding %s: %v", raw, err)
@@ -409,13 +416,25 @@ func TestBrowserWebSocketDrops(t *testing.T) {
 // addScript loads a JavaScript file into the page.
 func (p *page) addScript(path string) {
 	p.t.Helper()
-	p.nextID++
-	id := p.nextID
-	b, _ := json.Marshal(map[string]any{"id": id, "script": path})
-	if _, err := fmt.Fprintf(p.in, "%s\n", b); err != nil {
-		p.t.Fatal(err)
-	}
-	p.reply(id, 30*time.Second)
+	p.command(map[string]any{"script": path})
+}
+
+// follow clicks the link selector names and waits until its page has loaded.
+func (p *page) follow(selector string) {
+	p.t.Helper()
+	p.command(map[string]any{"follow": selector})
+}
+
+// keys presses keys as a keyboard would ("Tab", "Enter"; "text:1001" types).
+func (p *page) keys(keys ...string) {
+	p.t.Helper()
+	p.command(map[string]any{"keys": keys})
+}
+
+// viewport resizes the page.
+func (p *page) viewport(width, height int) {
+	p.t.Helper()
+	p.command(map[string]any{"viewport": []int{width, height}})
 }
 
 // bundleSIPjs bundles npm sip.js (pinned in tests/browser) for the page.

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,8 +20,8 @@ func TestWebPhoneWords(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node --test browser/words.test.mjs: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "# pass 5") {
-		t.Fatalf("expected 5 passing word tests:\n%s", out)
+	if !strings.Contains(string(out), "# pass 6") {
+		t.Fatalf("expected 6 passing word tests:\n%s", out)
 	}
 }
 
@@ -190,13 +189,7 @@ func (p *page) screenshots(name string) {
 	}
 	for _, size := range [][2]int{{1280, 800}, {390, 844}} {
 		file, _ := filepath.Abs(filepath.Join(screenshotDir, fmt.Sprintf("%s-%dx%d.png", name, size[0], size[1])))
-		p.nextID++
-		id := p.nextID
-		b, _ := json.Marshal(map[string]any{"id": id, "shot": file, "width": size[0], "height": size[1]})
-		if _, err := fmt.Fprintf(p.in, "%s\n", b); err != nil {
-			p.t.Fatal(err)
-		}
-		p.reply(id, 30*time.Second)
+		p.command(map[string]any{"shot": file, "width": size[0], "height": size[1]})
 	}
 }
 
@@ -235,7 +228,7 @@ func TestWebPhoneMediaStops(t *testing.T) {
 	s := startServer(t, "", "--media-ip", mediaIP)
 	p := loginPage(t, s, "1001")
 	p.eval(`phone.setTone(440); phone.call("07010002001")`, nil) // the echo number
-	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
 	p.waitTrue(`phone.stats().then((s) => s.packetsReceived > 50)`, 10*time.Second)
 
 	p.eval(`phone.hold()`, nil)

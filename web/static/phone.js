@@ -138,14 +138,7 @@
       subscribeVoicemail(ext);
     });
     ua.on("registrationFailed", (e) => {
-      const code = e.response && e.response.status_code;
-      if (code === 403 || code === 401 || e.cause === JsSIP.C.causes.AUTHENTICATION_ERROR || e.cause === JsSIP.C.causes.REJECTED) {
-        error("Wrong extension or password.");
-      } else if (code === 503) {
-        error("Too many attempts or the server is busy: wait a little and try again.");
-      } else {
-        error("Registration failed: " + (e.cause || code));
-      }
+      error(words.login({ code: e.response && e.response.status_code, cause: e.cause }));
       status("Not registered.");
     });
     ua.on("newMessage", (e) => {
@@ -384,40 +377,12 @@
 
   // analysis measures what we hear: dominant frequency and level.
   function analysis() {
-    const analyser = heard;
-    if (!analyser) return { hz: 0, dBFS: -Infinity };
-    const n = analyser.fftSize;
-    const time = new Float32Array(n);
-    analyser.getFloatTimeDomainData(time);
-    let sum = 0;
-    for (const v of time) sum += v * v;
-    const rms = Math.sqrt(sum / n);
-    const freq = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(freq);
-    let best = 1;
-    for (let i = 2; i < freq.length; i++) if (freq[i] > freq[best]) best = i;
-    return { hz: (best * audioCtx.sampleRate) / n, dBFS: 20 * Math.log10(rms || 1e-9) };
+    return window.tones.analyse(heard);
   }
 
   async function stats() {
     if (!session || !session.connection) return null;
-    const report = await session.connection.getStats();
-    const out = { codec: "", packetsReceived: 0, packetsLost: 0, jitter: 0, rtt: null, dtls: "" };
-    const codecs = {};
-    report.forEach((s) => {
-      if (s.type === "codec") codecs[s.id] = s.mimeType;
-    });
-    report.forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "audio") {
-        out.codec = codecs[s.codecId] || out.codec;
-        out.packetsReceived = s.packetsReceived;
-        out.packetsLost = s.packetsLost;
-        out.jitter = s.jitter;
-      }
-      if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) out.rtt = s.currentRoundTripTime;
-      if (s.type === "transport") out.dtls = s.dtlsState;
-    });
-    return out;
+    return window.rtcstats.read(session.connection);
   }
 
   // mediaStopped tells whether the far end's packets stopped growing for
