@@ -2,7 +2,8 @@
 // input line is {"id":N,"js":"expression"} (or {"id":N,"script":"file"} to
 // load a script into the page, {"id":N,"shot":"file.png","width":W,"height":H}
 // for a screenshot, {"id":N,"follow":"selector"} to click a link and wait
-// for its page, {"id":N,"keys":[...]} for key presses, {"id":N,"viewport":[W,H]});
+// for its page, {"id":N,"keys":[...]} for key presses, {"id":N,"viewport":[W,H]},
+// {"id":N,"ax":true} for the accessibility tree's controls);
 // each output line is
 // {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}.
 // Usage: node page.mjs URL
@@ -64,6 +65,18 @@ for await (const line of rl) {
         else await page.keyboard.press(k);
       }
       out({ id: cmd.id, ok: true, value: null });
+      continue;
+    }
+    if (cmd.ax) {
+      // {"id":N,"ax":true}: the controls in Chromium's accessibility tree (what a
+      // screen reader gets): [{role, name}] of every non-ignored interactive node.
+      const cdp = await context.newCDPSession(page);
+      const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+      await cdp.detach();
+      const roles = new Set(["textbox", "button", "checkbox", "meter", "link", "combobox", "spinbutton", "radio"]);
+      const value = nodes.filter((n) => !n.ignored && n.role && roles.has(n.role.value))
+        .map((n) => ({ role: n.role.value, name: n.name ? String(n.name.value) : "" }));
+      out({ id: cmd.id, ok: true, value });
       continue;
     }
     if (cmd.viewport) {

@@ -43,7 +43,7 @@
   }
   function error(text) {
     $("error").textContent = text;
-    $("error").hidden = !text;
+    $("error").classList.toggle("empty", !text); // the box keeps its space: nothing below it moves
   }
   function show(ids, on) {
     for (const id of ids) $(id).hidden = !on;
@@ -112,7 +112,7 @@
       session_timers: true,
     });
     ua.on("connecting", () => {
-      if ($("error").hidden) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
+      if (!$("error").textContent) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
     });
     ua.on("connected", () => {
       everConnected = true;
@@ -133,8 +133,10 @@
       error("");
       status("Registered as " + ext + ".");
       $("who").textContent = "Extension " + ext;
+      const fromLogin = $("login").contains(document.activeElement) || document.activeElement === document.body;
       show(["login"], false);
       show(["phone"], true);
+      if (fromLogin) $("number").focus(); // keyboard users go on where the form was
       subscribeVoicemail(ext);
     });
     ua.on("registrationFailed", (e) => {
@@ -231,9 +233,12 @@
       const code = e.message && e.message.status_code;
       finished(words.failed({ code, cause: e.cause, originator: e.originator, number, incoming }), incoming ? "missed" : "failed");
     });
+    const focused = document.activeElement;
     show(["call", "testcall"], false);
     show(["hangup", "mute"], !incoming);
     show(["answer", "reject"], incoming);
+    // Dialling moves on to Hang up; a call coming in takes the focus only from nothing (never mid-typing).
+    keepFocus(focused, incoming ? [] : ["number", "call", "testcall"], incoming ? "answer" : "hangup");
     $("digits").textContent = "";
     startMeters();
     if (incoming) {
@@ -297,14 +302,23 @@
     statsTimer = null;
     clearInterval(meterTimer);
     meterTimer = null;
+    const focused = document.activeElement;
     show(["call", "testcall"], true);
     show(["hangup", "mute", "answer", "reject", "hold", "xfer", "incoming", "timer"], false);
+    keepFocus(focused, ["hangup", "mute", "answer", "reject", "hold", "xfer"], "number");
     $("mute").textContent = "Mute";
     $("mute").setAttribute("aria-pressed", "false");
     $("hold").textContent = "Hold";
     $("hold").disabled = false;
     $("level").value = 0;
     $("mic").value = 0;
+  }
+
+  // keepFocus moves the keyboard focus to id when it was on nothing or on
+  // one of the controls a call's state change just hid (or made pointless),
+  // so keyboard and screen-reader users stay where the action is.
+  function keepFocus(focused, from, id) {
+    if (focused === document.body || !focused || from.includes(focused.id)) $(id).focus();
   }
 
   function timerText(seconds) {
@@ -352,8 +366,10 @@
       tones.stop();
       session.answer({ mediaStream: stream, pcConfig: { iceServers: [] } });
       meterMic(stream);
+      const focused = document.activeElement;
       show(["answer", "reject"], false);
       show(["hangup", "mute"], true);
+      keepFocus(focused, ["answer", "reject"], "hangup");
     } catch (e) {
       error(e.message);
       session.terminate({ status_code: 480 });
