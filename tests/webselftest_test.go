@@ -22,6 +22,19 @@ func runSelfTest(t *testing.T, p *page) map[string]selfTestCheck {
 		p.eval(`!document.getElementById("ask").hidden`, &asked)
 		return asked
 	})
+	// The question comes with a tone really playing (440 Hz, 1 s on, 0.5 s off).
+	heard := 0
+	for i := 0; i < 8 && heard == 0; i++ {
+		var w audioWindow
+		p.eval(`selftest.speakerTone()`, &w)
+		if w.DBFS > -30 && w.Hz > 420 && w.Hz < 460 {
+			heard++
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if heard == 0 {
+		t.Fatal("the speaker check asks without playing its tone")
+	}
 	p.eval(`document.getElementById("heard-yes").click()`, nil)
 	var list []selfTestCheck
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
@@ -84,6 +97,19 @@ func TestWebSelfTest(t *testing.T) {
 			t.Fatalf("summary %q", summary)
 		}
 		p.screenshots("selftest")
+		p.assertReadable(390) // the screenshots leave it at 390x844
+		assertNamed(t, p.ax(), axNode{"textbox", "Extension"}, axNode{"textbox", "Password"}, axNode{"button", "Run the self-test"},
+			axNode{"textbox", "Report for your administrator"}, axNode{"button", "Copy report"}, axNode{"link", "Back to the phone"})
+		// Copy hands the whole report to the clipboard.
+		p.command(map[string]any{"grant": []string{"clipboard-read", "clipboard-write"}})
+		p.eval(`document.getElementById("copy").click()`, nil)
+		p.waitTrue(`document.getElementById("copy").textContent === "Copied"`, 5*time.Second)
+		var copied, report string
+		p.eval(`navigator.clipboard.readText()`, &copied)
+		p.eval(`selftest.report()`, &report)
+		if copied != report || !strings.Contains(copied, "Summary: All good") {
+			t.Fatalf("clipboard %q, report %q", copied, report)
+		}
 		waitFor(t, 10*time.Second, "the echo call's CDR", func() bool {
 			return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "07010002001")
 		})

@@ -3,7 +3,8 @@
 // load a script into the page, {"id":N,"shot":"file.png","width":W,"height":H}
 // for a screenshot, {"id":N,"follow":"selector"} to click a link and wait
 // for its page, {"id":N,"keys":[...]} for key presses, {"id":N,"viewport":[W,H]},
-// {"id":N,"ax":true} for the accessibility tree's controls);
+// {"id":N,"ax":true} for the accessibility tree's controls, {"id":N,"grant":[...]}
+// for permissions);
 // each output line is
 // {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}.
 // Usage: node page.mjs URL
@@ -77,6 +78,13 @@ for await (const line of rl) {
       const value = nodes.filter((n) => !n.ignored && n.role && roles.has(n.role.value))
         .map((n) => ({ role: n.role.value, name: n.name ? String(n.name.value) : "" }));
       out({ id: cmd.id, ok: true, value });
+      continue;
+    }
+    if (cmd.grant) {
+      // {"id":N,"grant":["clipboard-read"]}: browser permissions for the page. Not at
+      // start: an override set then kept this Chromium's WebRTC calls from starting.
+      await context.grantPermissions(cmd.grant);
+      out({ id: cmd.id, ok: true, value: null });
       continue;
     }
     if (cmd.viewport) {

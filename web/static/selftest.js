@@ -30,6 +30,7 @@
   let running = false;
   let audioCtx = null;
   let tones = null;
+  let played = null; // analyser of the speaker test's tone
 
   function set(id, state, verdict) {
     results[id] = { state, verdict };
@@ -319,7 +320,9 @@
     for (const id of Object.keys(NAMES)) set(id, "run", "Waiting…");
     if (!audioCtx) {
       audioCtx = new AudioContext();
-      tones = window.tones.createTones(audioCtx, audioCtx.createAnalyser());
+      played = audioCtx.createAnalyser();
+      played.fftSize = 8192;
+      tones = window.tones.createTones(audioCtx, played);
     }
     await audioCtx.resume();
     try {
@@ -373,5 +376,6 @@
     results: () => Object.keys(NAMES).map((id) => ({ id, state: results[id] ? results[id].state : "", verdict: results[id] ? results[id].verdict : "" })),
     figures: () => Object.assign({}, figures),
     report: () => $("report").value,
+    speakerTone: () => window.tones.analyse(played), // what the speaker check plays
   };
 })();
