@@ -166,7 +166,7 @@ func TestWebPhoneServerHangs(t *testing.T) {
 		}
 	}()
 	p.waitTrue(`phone.status() === "Call lost: you were disconnected from the server."`, 6*time.Second)
-	t.Logf("loss shown after %v (keep-alive: worst case 4 s)", time.Since(stopped))
+	t.Logf("loss shown after %v (keep-alive: worst case 4.5 s)", time.Since(stopped))
 	var msg string
 	p.eval(`phone.error()`, &msg)
 	if !strings.Contains(msg, "disconnected from the server") {

@@ -20,12 +20,17 @@
   let tones = null;
   let meterTimer = null;
   let everConnected = false;
-  // Keep-alive: an OPTIONS every second on the WebSocket; no answer for
-  // 3 s means the server is gone even if the socket still looks open.
+  // Keep-alive: an OPTIONS every second on the WebSocket; one unanswered
+  // for 3 s means the server is gone even if the socket still looks open
+  // (shown at most 4.5 s after the server stops: next ping, 3 s, next
+  // check). Counted from the oldest unanswered OPTIONS, not from the last
+  // answer: a late timer on a busy machine is not a lost server.
   const PING_EVERY_MS = 1000;
+  const CHECK_EVERY_MS = 500;
   const LOST_AFTER_MS = 3000;
   let pingTimer = null;
-  let lastPong = 0;
+  let waitingSince = 0; // when the oldest unanswered OPTIONS went out; 0: none
+  let pingedAt = 0;
   let creds = null; // {ext, password} for logging in again after a silent loss
   // A call whose inbound packets stop growing for this long (not on hold)
   // has lost its media: the stats tick (1 s) notices within 3.5 s.
@@ -116,7 +121,7 @@
     });
     ua.on("connected", () => {
       everConnected = true;
-      lastPong = Date.now();
+      waitingSince = 0;
     });
     const u = ua;
     ua.on("disconnected", () => {
@@ -251,18 +256,24 @@
 
   function startKeepalive() {
     clearInterval(pingTimer);
-    lastPong = Date.now();
+    waitingSince = 0;
     pingTimer = setInterval(() => {
       if (!ua || !ua.isConnected()) {
-        lastPong = Date.now(); // JsSIP is reconnecting by itself
+        waitingSince = 0; // JsSIP is reconnecting by itself
         return;
       }
-      if (Date.now() - lastPong > LOST_AFTER_MS) return silentLoss();
+      const now = Date.now();
+      if (waitingSince && now - waitingSince > LOST_AFTER_MS) return silentLoss();
+      if (now - pingedAt < PING_EVERY_MS) return;
+      pingedAt = now;
+      if (!waitingSince) waitingSince = now;
       const u = ua;
+      const answered = () => u === ua && (waitingSince = 0);
       u.sendOptions("sip:" + location.hostname, null, {
-        eventHandlers: { succeeded: () => u === ua && (lastPong = Date.now()) },
+        // any response means the server is there
+        eventHandlers: { succeeded: answered, failed: (e) => e.originator === "remote" && answered() },
       });
-    }, PING_EVERY_MS);
+    }, CHECK_EVERY_MS);
   }
 
   // silentLoss: the socket is open but the server stopped answering. The
@@ -433,7 +444,9 @@
     statsTimer = setInterval(async () => {
       const s = await stats();
       if (!s || !session) return;
-      if (mediaStopped(s)) return mediaLost();
+      // Media and signalling both silent: the server is gone, which the keep-alive words.
+      const signallingSilent = waitingSince && Date.now() - waitingSince > 500;
+      if (mediaStopped(s) && !signallingSilent) return mediaLost();
       const rtt = s.rtt === null ? "" : ", round trip " + Math.round(s.rtt * 1000) + " ms";
       status("In call with " + number + ": " + (s.codec || "?").replace("audio/", "") + ", " + s.packetsReceived +
         " packets, " + s.packetsLost + " lost" + rtt + ".");
