@@ -75,14 +75,7 @@
     if (toneHz > 0) {
       const c = ctx();
       await c.resume();
-      const osc = c.createOscillator();
-      osc.frequency.value = toneHz;
-      const gain = c.createGain();
-      gain.gain.value = 0.3;
-      const dst = c.createMediaStreamDestination();
-      osc.connect(gain).connect(dst);
-      osc.start();
-      return dst.stream;
+      return window.tones.toneStream(c, toneHz).stream;
     }
     try {
       return await navigator.mediaDevices.getUserMedia({ audio: true, video: false });

@@ -204,16 +204,10 @@
   async function echoCall(ua) {
     set("udp", "run", "Calling the echo number " + ECHO + "…");
     set("echo", "run", "Waiting for the UDP check…");
-    const osc = audioCtx.createOscillator();
-    osc.frequency.value = ECHO_HZ;
-    const gain = audioCtx.createGain();
-    gain.gain.value = 0.3;
-    const dst = audioCtx.createMediaStreamDestination();
-    osc.connect(gain).connect(dst);
-    osc.start();
+    const tone = window.tones.toneStream(audioCtx, ECHO_HZ);
     const heard = audioCtx.createAnalyser();
     heard.fftSize = 8192;
-    const session = ua.call(ECHO, { mediaStream: dst.stream, pcConfig: { iceServers: [] } });
+    const session = ua.call(ECHO, { mediaStream: tone.stream, pcConfig: { iceServers: [] } });
     const pc = session.connection;
     pc.addEventListener("track", (e) => {
       const stream = e.streams[0] || new MediaStream([e.track]);
@@ -236,7 +230,7 @@
       set("udp", "ok", "UDP media reaches the server (" + media.ip + " port " + media.port + ").");
       await measureEcho(session, pc, heard);
     } finally {
-      osc.stop();
+      tone.stop();
       try {
         session.terminate();
       } catch (e) {

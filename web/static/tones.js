@@ -66,6 +66,19 @@
     return Math.max(0, Math.min(1, (dB + 60) / 60));
   }
 
+  // toneStream is a MediaStream carrying a steady sine at hz (-10 dBFS), to
+  // send instead of a microphone; stop ends it.
+  function toneStream(ctx, hz) {
+    const osc = ctx.createOscillator();
+    osc.frequency.value = hz;
+    const gain = ctx.createGain();
+    gain.gain.value = 0.3;
+    const dst = ctx.createMediaStreamDestination();
+    osc.connect(gain).connect(dst);
+    osc.start();
+    return { stream: dst.stream, stop: () => osc.stop() };
+  }
+
   // analyse measures what an analyser hears: dominant frequency (Hz) and
   // level (dBFS).
   function analyse(analyser) {
@@ -83,5 +96,5 @@
     return { hz: (best * analyser.context.sampleRate) / n, dBFS: 20 * Math.log10(rms || 1e-9) };
   }
 
-  root.tones = { createTones, meterLevel, analyse, RINGBACK, RINGTONE, SPEAKER_TEST };
+  root.tones = { createTones, meterLevel, analyse, toneStream, RINGBACK, RINGTONE, SPEAKER_TEST };
 })(window);
