@@ -155,8 +155,8 @@ func (p *page) waitTrue(js string, d time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			var st, er string
-			p.eval("phone.status()", &st)
-			p.eval("phone.error()", &er)
+			p.eval(`typeof phone === "object" ? phone.status() : document.title`, &st)
+			p.eval(`typeof phone === "object" ? phone.error() : ""`, &er)
 			p.t.Fatalf("waited %v for %s; status %q, error %q", d, js, st, er)
 		}
 		time.Sleep(100 * time.Millisecond)

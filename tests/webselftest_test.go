@@ -11,12 +11,21 @@ import (
 type selfTestCheck struct{ ID, State, Verdict string }
 
 // runSelfTest runs the self-test page's checks as extension 1001 and
-// answers "yes, I heard it" for the speaker; it returns the checks once done.
-func runSelfTest(t *testing.T, p *page) map[string]selfTestCheck {
+// answers "yes, I heard it" for the speaker (with the keyboard alone, or
+// clicks); it returns the checks once done.
+func runSelfTest(t *testing.T, p *page, keyboard bool) map[string]selfTestCheck {
 	t.Helper()
-	p.eval(fmt.Sprintf(`document.getElementById("ext").value = "1001";
+	if keyboard {
+		p.keys("Tab", "Tab") // past "Back to the phone"
+		p.wantFocus("ext")
+		p.keys("text:1001", "Tab")
+		p.wantFocus("password")
+		p.keys("text:"+testUsers["1001"], "Enter")
+	} else {
+		p.eval(fmt.Sprintf(`document.getElementById("ext").value = "1001";
 		document.getElementById("password").value = %q;
 		document.getElementById("run").click()`, testUsers["1001"]), nil)
+	}
 	waitFor(t, 20*time.Second, "the speaker question", func() bool {
 		var asked bool
 		p.eval(`!document.getElementById("ask").hidden`, &asked)
@@ -35,7 +44,12 @@ func runSelfTest(t *testing.T, p *page) map[string]selfTestCheck {
 	if heard == 0 {
 		t.Fatal("the speaker check asks without playing its tone")
 	}
-	p.eval(`document.getElementById("heard-yes").click()`, nil)
+	if keyboard {
+		p.wantFocus("heard-yes")
+		p.keys("Enter")
+	} else {
+		p.eval(`document.getElementById("heard-yes").click()`, nil)
+	}
 	var list []selfTestCheck
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		var done bool
@@ -75,7 +89,7 @@ func TestWebSelfTest(t *testing.T) {
 		s := startServer(t, "")
 		p := openPage(t, "https://"+s.addr("https")+"/")
 		p.follow(`a[href="selftest"]`)
-		checks := runSelfTest(t, p)
+		checks := runSelfTest(t, p, false)
 		for _, id := range []string{"wss", "mic", "speaker", "udp", "echo"} {
 			if checks[id].State != "ok" {
 				t.Errorf("%s: %s %q, want ok", id, checks[id].State, checks[id].Verdict)
@@ -120,7 +134,7 @@ func TestWebSelfTest(t *testing.T) {
 		s := startServer(t, "", "--media-ip", mediaIP)
 		dropUDP(t, mediaIP)
 		p := openPage(t, "https://"+s.addr("https")+"/selftest")
-		checks := runSelfTest(t, p)
+		checks := runSelfTest(t, p, true) // keyboard only
 		for id, want := range map[string]string{"wss": "ok", "mic": "ok", "speaker": "ok", "udp": "fail", "echo": "skip"} {
 			if checks[id].State != want {
 				t.Errorf("%s: %s %q, want %s", id, checks[id].State, checks[id].Verdict, want)

@@ -179,6 +179,9 @@
     tones.speakerTest();
     $("ask").hidden = false;
     set("speaker", "ask", "Playing a tone twice: did you hear it?");
+    // Keyboard users who started the test from the form land on the question.
+    const f = document.activeElement;
+    if (!f || f === document.body || $("start").contains(f)) $("heard-yes").focus();
   }
   function speakerAnswer(heard) {
     if (!results.speaker || results.speaker.state !== "ask") return;
