@@ -1,5 +1,7 @@
 // One reading of a call's RTCPeerConnection statistics (getStats), for
-// the phone's status line and the self-test's echo figures.
+// the phone's status line and the self-test's echo figures; and the
+// server's media address from its SDP. node unit-tests mediaAddress
+// (tests/browser/rtcstats.test.mjs).
 "use strict";
 (function (root) {
   // read returns {codec, packetsReceived, packetsLost, jitter (s), rtt (s
@@ -36,5 +38,18 @@
     return out;
   }
 
-  root.rtcstats = { read };
-})(window);
+  // mediaAddress reads the server's media address from its SDP: the first
+  // UDP ICE candidate, else the c= and m=audio lines; "?" for what is missing.
+  function mediaAddress(sdp) {
+    const text = typeof sdp === "string" ? sdp : "";
+    const cand = /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/im.exec(text);
+    if (cand) return { ip: cand[1], port: cand[2] };
+    const c = /^c=IN IP[46] (\S+)/m.exec(text);
+    const m = /^m=audio (\d+)/m.exec(text);
+    return { ip: c ? c[1] : "?", port: m ? m[1] : "?" };
+  }
+
+  const rtcstats = { read, mediaAddress };
+  if (typeof module === "object" && module.exports) module.exports = rtcstats;
+  else root.rtcstats = rtcstats;
+})(typeof window === "object" ? window : globalThis);

@@ -191,16 +191,6 @@
     else set("speaker", "fail", "You did not hear the test tone: check the volume, and the output device in the browser and the system.");
   }
 
-  // mediaAddress reads the server's media address from its answer's first
-  // ICE candidate (or the c= and m= lines).
-  function mediaAddress(sdp) {
-    const cand = /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/im.exec(sdp || "");
-    if (cand) return { ip: cand[1], port: cand[2] };
-    const c = /^c=IN IP[46] (\S+)/m.exec(sdp || "");
-    const m = /^m=audio (\d+)/m.exec(sdp || "");
-    return { ip: c ? c[1] : "?", port: m ? m[1] : "?" };
-  }
-
   // echoCall calls the echo number with a 1000 Hz tone: ICE reaching the
   // server's media port is the UDP check; the tone coming back, with the
   // call's round trip, loss and jitter, is the echo check.
@@ -223,7 +213,7 @@
         set("udp", "fail", "Not tested: the echo call failed: " + outcome.failed);
         return set("echo", "fail", "The echo call failed: " + outcome.failed);
       }
-      const media = mediaAddress(pc.remoteDescription && pc.remoteDescription.sdp);
+      const media = window.rtcstats.mediaAddress(pc.remoteDescription && pc.remoteDescription.sdp);
       figures.media = media.ip + ":" + media.port;
       if (!outcome.connected) {
         set("udp", "fail", "UDP " + media.port + " is blocked on your network: calls would connect but stay silent. " +
