@@ -113,14 +113,19 @@ func (p *page) assertReadable(width int) {
 	}
 }
 
-// layout returns where the phone's controls are (x, y, width, height).
-func (p *page) layout() string {
+// layout returns where the elements with these ids are (x, y, width,
+// height); by default the phone's controls.
+func (p *page) layout(ids ...string) string {
 	p.t.Helper()
+	if len(ids) == 0 {
+		ids = []string{"status", "error", "number", "pad", "call", "testcall", "logout", "tone", "mic", "level"}
+	}
+	list, _ := json.Marshal(ids)
 	var out string
-	p.eval(`["status", "error", "number", "pad", "call", "testcall", "logout", "tone", "mic", "level"].map((id) => {
+	p.eval(fmt.Sprintf(`%s.map((id) => {
 		const r = document.getElementById(id).getBoundingClientRect();
 		return id + " " + [r.x, r.y, r.width, r.height].map(Math.round).join(",");
-	}).join("; ")`, &out)
+	}).join("; ")`, list), &out)
 	return out
 }
 

@@ -73,8 +73,13 @@ func TestWebPhoneRinging(t *testing.T) {
 	a.eval(`phone.setTone(440)`, nil)
 	b.eval(`phone.setTone(1000)`, nil)
 	a.screenshots("idle")
+	still := []string{"status", "error", "number", "pad", "tone", "mic", "level"} // the call's buttons change
+	calleeBefore := b.layout(still...)
 	a.eval(`phone.pressEnter("91002")`, nil)
 	b.waitTrue(`phone.incoming() && phone.ringing() && phone.ringtone()`, 15*time.Second)
+	if after := b.layout(still...); after != calleeBefore {
+		t.Errorf("the callee's page moved when the call came in:\nbefore %s\nafter  %s", calleeBefore, after)
+	}
 	b.screenshots("incoming")
 	a.waitTrue(`phone.status().startsWith("Ringing")`, 10*time.Second)
 	// The cadences are 1 s on, 4 s off (ringback) and 1 s on, 2 s off
