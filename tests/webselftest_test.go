@@ -13,18 +13,18 @@ type selfTestCheck struct{ ID, State, Verdict string }
 // runSelfTest runs the self-test page's checks as extension 1001 and
 // answers "yes, I heard it" for the speaker (with the keyboard alone, or
 // clicks); it returns the checks once done.
-func runSelfTest(t *testing.T, p *page, keyboard bool) map[string]selfTestCheck {
+func runSelfTest(t *testing.T, p *page, password string, keyboard bool) map[string]selfTestCheck {
 	t.Helper()
 	if keyboard {
 		p.keys("Tab", "Tab") // past "Back to the phone"
 		p.wantFocus("ext")
 		p.keys("text:1001", "Tab")
 		p.wantFocus("password")
-		p.keys("text:"+testUsers["1001"], "Enter")
+		p.keys("text:"+password, "Enter")
 	} else {
 		p.eval(fmt.Sprintf(`document.getElementById("ext").value = "1001";
 		document.getElementById("password").value = %q;
-		document.getElementById("run").click()`, testUsers["1001"]), nil)
+		document.getElementById("run").click()`, password), nil)
 	}
 	waitFor(t, 20*time.Second, "the speaker question", func() bool {
 		var asked bool
@@ -89,7 +89,7 @@ func TestWebSelfTest(t *testing.T) {
 		s := startServer(t, "")
 		p := openPage(t, "https://"+s.addr("https")+"/")
 		p.follow(`a[href="selftest"]`)
-		checks := runSelfTest(t, p, false)
+		checks := runSelfTest(t, p, testUsers["1001"], false)
 		for _, id := range []string{"wss", "mic", "speaker", "udp", "echo"} {
 			if checks[id].State != "ok" {
 				t.Errorf("%s: %s %q, want ok", id, checks[id].State, checks[id].Verdict)
@@ -134,7 +134,7 @@ func TestWebSelfTest(t *testing.T) {
 		s := startServer(t, "", "--media-ip", mediaIP)
 		dropUDP(t, mediaIP)
 		p := openPage(t, "https://"+s.addr("https")+"/selftest")
-		checks := runSelfTest(t, p, true) // keyboard only
+		checks := runSelfTest(t, p, testUsers["1001"], true) // keyboard only
 		for id, want := range map[string]string{"wss": "ok", "mic": "ok", "speaker": "ok", "udp": "fail", "echo": "skip"} {
 			if checks[id].State != want {
 				t.Errorf("%s: %s %q, want %s", id, checks[id].State, checks[id].Verdict, want)
@@ -151,5 +151,21 @@ func TestWebSelfTest(t *testing.T) {
 			t.Fatalf("summary %q", summary)
 		}
 		p.screenshots("selftest-udp-blocked")
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, "")
+		p := openPage(t, "https://"+s.addr("https")+"/selftest")
+		checks := runSelfTest(t, p, "not-the-password", false)
+		want := map[string]selfTestCheck{
+			"wss":  {"wss", "fail", "Connected, but the login failed: Wrong extension or password."},
+			"udp":  {"udp", "skip", "Not tested: it needs the login to work."},
+			"echo": {"echo", "skip", "Not tested: it needs the login to work."},
+		}
+		for id, w := range want {
+			if checks[id] != w {
+				t.Errorf("%s: %+v, want %+v", id, checks[id], w)
+			}
+		}
 	})
 }

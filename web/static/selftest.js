@@ -132,8 +132,10 @@
       };
       const timer = setTimeout(() => finish(false, "Connected, but the server did not answer the login within " +
         LOGIN_WAIT_MS / 1000 + " s."), LOGIN_WAIT_MS);
-      ua.on("registered", () => finish(true, "Connected securely to " + wsURL + " (the browser accepts the " +
-        "server's certificate) and logged in as " + ext + "."));
+      const how = location.protocol === "https:"
+        ? "Connected securely to " + wsURL + " (the browser accepts the server's certificate)"
+        : "Connected to " + wsURL + " without encryption (open this page over https:// for calls with a microphone)";
+      ua.on("registered", () => finish(true, how + " and logged in as " + ext + "."));
       ua.on("registrationFailed", (e) => finish(false, "Connected, but the login failed: " +
         words.login({ code: e.response && e.response.status_code, cause: e.cause })));
       ua.on("disconnected", () => finish(false, "Connected, then the server closed the connection."));
@@ -318,9 +320,9 @@
       checkSpeaker(); // the answer may come while the calls run
       const ua = wsOK ? await login(password) : null;
       if (!ua) {
-        if (wsOK) set("udp", "skip", "Not tested: it needs the login to work.");
-        else set("udp", "skip", "Not tested: it needs the connection to the server.");
-        set("echo", "skip", "Not tested: it needs the connection to the server.");
+        const why = wsOK ? "Not tested: it needs the login to work." : "Not tested: it needs the connection to the server.";
+        set("udp", "skip", why);
+        set("echo", "skip", why);
         return;
       }
       try {
