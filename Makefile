@@ -10,6 +10,8 @@ LDFLAGS := -X main.version=$(VERSION)
 # for the private network namespace the end-to-end tests run in.
 APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
 APT_TEST := sip-tester baresip-core util-linux iproute2 chromium
+# iptables: the web self-test and media-loss tests block UDP to a media address inside the namespace
+APT_TEST += iptables
 # observability tests: sngrep receives HEP, tshark reads its capture, promtool (prometheus) checks a scrape
 APT_TEST += sngrep tshark prometheus
 # packaging tests: dpkg installs the built .deb, systemd-analyze verifies the unit, logrotate its rotation

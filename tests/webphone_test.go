@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,15 +13,16 @@ import (
 
 var webphoneDialplan, _ = filepath.Abs("testdata/webphone.lua")
 
-// The failure sentences (web/static/words.js) pass their node unit tests.
+// The failure sentences (web/static/words.js) and the self-test's media
+// address (web/static/rtcstats.js) pass their node unit tests.
 func TestWebPhoneWords(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command("node", "--test", "browser/words.test.mjs").CombinedOutput()
+	out, err := exec.Command("node", "--test", "browser/words.test.mjs", "browser/rtcstats.test.mjs").CombinedOutput()
 	if err != nil {
-		t.Fatalf("node --test browser/words.test.mjs: %v\n%s", err, out)
+		t.Fatalf("node --test: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "# pass 5") {
-		t.Fatalf("expected 5 passing word tests:\n%s", out)
+	if !strings.Contains(string(out), "# pass 8") {
+		t.Fatalf("expected 8 passing tests:\n%s", out)
 	}
 }
 
@@ -73,8 +73,13 @@ func TestWebPhoneRinging(t *testing.T) {
 	a.eval(`phone.setTone(440)`, nil)
 	b.eval(`phone.setTone(1000)`, nil)
 	a.screenshots("idle")
+	still := []string{"status", "error", "number", "pad", "tone", "mic", "level"} // the call's buttons change
+	calleeBefore := b.layout(still...)
 	a.eval(`phone.pressEnter("91002")`, nil)
 	b.waitTrue(`phone.incoming() && phone.ringing() && phone.ringtone()`, 15*time.Second)
+	if after := b.layout(still...); after != calleeBefore {
+		t.Errorf("the callee's page moved when the call came in:\nbefore %s\nafter  %s", calleeBefore, after)
+	}
 	b.screenshots("incoming")
 	a.waitTrue(`phone.status().startsWith("Ringing")`, 10*time.Second)
 	// The cadences are 1 s on, 4 s off (ringback) and 1 s on, 2 s off
@@ -167,7 +172,7 @@ func TestWebPhoneServerHangs(t *testing.T) {
 		}
 	}()
 	p.waitTrue(`phone.status() === "Call lost: you were disconnected from the server."`, 6*time.Second)
-	t.Logf("loss shown after %v (keep-alive: worst case 4 s)", time.Since(stopped))
+	t.Logf("loss shown after %v (keep-alive: worst case 4.5 s)", time.Since(stopped))
 	var msg string
 	p.eval(`phone.error()`, &msg)
 	if !strings.Contains(msg, "disconnected from the server") {
@@ -190,13 +195,7 @@ func (p *page) screenshots(name string) {
 	}
 	for _, size := range [][2]int{{1280, 800}, {390, 844}} {
 		file, _ := filepath.Abs(filepath.Join(screenshotDir, fmt.Sprintf("%s-%dx%d.png", name, size[0], size[1])))
-		p.nextID++
-		id := p.nextID
-		b, _ := json.Marshal(map[string]any{"id": id, "shot": file, "width": size[0], "height": size[1]})
-		if _, err := fmt.Fprintf(p.in, "%s\n", b); err != nil {
-			p.t.Fatal(err)
-		}
-		p.reply(id, 30*time.Second)
+		p.command(map[string]any{"shot": file, "width": size[0], "height": size[1]})
 	}
 }
 
@@ -223,4 +222,45 @@ func TestWebPhoneCallButtons(t *testing.T) {
 	}
 	p.eval(`phone.hangup()`, nil)
 	p.waitTrue(`phone.status() === "Call ended."`, 10*time.Second)
+}
+
+// The call's media stops while signalling still works (UDP to and from the
+// media address dropped): the page marks the call lost within 5 s, in
+// words, and hangs up (the server gets a BYE). Hold first, which stops the
+// far end's audio legitimately, is not mistaken for a loss.
+func TestWebPhoneMediaStops(t *testing.T) {
+	t.Parallel()
+	const mediaIP = "127.0.0.78" // this test's own: the rule drops nobody else's media
+	s := startServer(t, "", "--media-ip", mediaIP)
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002001")`, nil) // the echo number
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
+	p.waitTrue(`phone.stats().then((s) => s.packetsReceived > 50)`, 10*time.Second)
+
+	p.eval(`phone.hold()`, nil)
+	p.waitTrue(`phone.held()`, 10*time.Second)
+	time.Sleep(4 * time.Second)
+	p.eval(`phone.unhold()`, nil)
+	p.waitTrue(`!phone.held()`, 10*time.Second)
+	var st string
+	p.eval(`phone.status()`, &st)
+	if !strings.HasPrefix(st, "In call with 07010002001") {
+		t.Fatalf("after 4 s on hold the call should go on; status %q", st)
+	}
+	p.waitTrue(`phone.stats().then((s) => s.packetsReceived > 0)`, 5*time.Second)
+
+	dropUDP(t, mediaIP)
+	dropped := time.Now()
+	p.waitTrue(`phone.status() === "Call lost: the audio stopped."`, 5*time.Second)
+	t.Logf("media loss shown after %v", time.Since(dropped))
+	p.waitTrue(`!phone.inCall() && phone.registered()`, 5*time.Second)
+	waitFor(t, 10*time.Second, "BYE from the page in the CDR", func() bool {
+		out := runCLI(t, "cdr", "list", "--data", s.data, "--last", "1")
+		return strings.Contains(out, "07010002001") && strings.Contains(out, " normal ")
+	})
+	var recent []struct{ Number, Outcome string }
+	p.eval(`phone.recent()`, &recent)
+	if len(recent) == 0 || recent[0].Number != "07010002001" || recent[0].Outcome != "lost" {
+		t.Fatalf("recent calls: %+v", recent)
+	}
 }

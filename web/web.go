@@ -1,5 +1,5 @@
-// Package web serves the browser phone page. The JsSIP phone itself comes
-// with the WebRTC work; for now the page tells what runs where.
+// Package web serves the browser phone (JsSIP, at /) and its self-test
+// page (/selftest), embedded in the binary.
 package web
 
 import (
@@ -11,12 +11,17 @@ import (
 //go:embed static
 var static embed.FS
 
-// Handler serves the embedded static files.
+// Handler serves the embedded static files, and /selftest.
 func Handler() http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
 		// The embed pattern above guarantees the folder exists.
 		return http.NotFoundHandler()
 	}
-	return http.FileServer(http.FS(sub))
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.FS(sub)))
+	mux.HandleFunc("/selftest", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, sub, "selftest.html")
+	})
+	return mux
 }

@@ -48,3 +48,13 @@ test("ended calls", () => {
   assert.equal(words.ended({ cause: "Connection Error", originator: "system" }), "Call lost: you were disconnected from the server.");
   assert.equal(words.ended({ cause: "RTP Timeout", originator: "system" }), "Call lost: the audio stopped.");
 });
+
+test("login failures", () => {
+  assert.equal(words.login({ code: 401, cause: "Authentication Error" }), "Wrong extension or password.");
+  assert.equal(words.login({ code: 403, cause: "Rejected" }), "Wrong extension or password.");
+  assert.equal(words.login({ cause: "Authentication Error" }), "Wrong extension or password.");
+  assert.equal(words.login({ code: 503, cause: "SIP Failure Code" }), "Too many attempts or the server is busy: wait a little and try again.");
+  assert.equal(words.login({ cause: "Request Timeout" }), "The server did not answer: check your connection.");
+  assert.equal(words.login({ code: 500, cause: "SIP Failure Code" }), "Login failed (500): try again.");
+  assert.equal(words.login({}), "Login failed (no answer): try again.");
+});

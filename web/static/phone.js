@@ -20,13 +20,23 @@
   let tones = null;
   let meterTimer = null;
   let everConnected = false;
-  // Keep-alive: an OPTIONS every second on the WebSocket; no answer for
-  // 3 s means the server is gone even if the socket still looks open.
+  // Keep-alive: an OPTIONS every second on the WebSocket; one unanswered
+  // for 3 s means the server is gone even if the socket still looks open
+  // (shown at most 4.5 s after the server stops: next ping, 3 s, next
+  // check). Counted from the oldest unanswered OPTIONS, not from the last
+  // answer: a late timer on a busy machine is not a lost server.
   const PING_EVERY_MS = 1000;
+  const CHECK_EVERY_MS = 500;
   const LOST_AFTER_MS = 3000;
   let pingTimer = null;
-  let lastPong = 0;
+  let waitingSince = 0; // when the oldest unanswered OPTIONS went out; 0: none
+  let pingedAt = 0;
   let creds = null; // {ext, password} for logging in again after a silent loss
+  // A call whose inbound packets stop growing for this long (not on hold)
+  // has lost its media: the stats tick (1 s) notices within 3.5 s.
+  const MEDIA_LOST_AFTER_MS = 2500;
+  let mediaPackets = 0; // inbound packets at the last growth
+  let mediaGrewAt = 0;
   const meterBuf = new Float32Array(2048);
   let mwiSub = null; // the message-summary subscription to our own extension (RFC 3842)
   let voicemailNew = 0;
@@ -38,7 +48,7 @@
   }
   function error(text) {
     $("error").textContent = text;
-    $("error").hidden = !text;
+    $("error").classList.toggle("empty", !text); // the box keeps its space: nothing below it moves
   }
   function show(ids, on) {
     for (const id of ids) $(id).hidden = !on;
@@ -65,14 +75,7 @@
     if (toneHz > 0) {
       const c = ctx();
       await c.resume();
-      const osc = c.createOscillator();
-      osc.frequency.value = toneHz;
-      const gain = c.createGain();
-      gain.gain.value = 0.3;
-      const dst = c.createMediaStreamDestination();
-      osc.connect(gain).connect(dst);
-      osc.start();
-      return dst.stream;
+      return window.tones.toneStream(c, toneHz).stream;
     }
     try {
       return await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
@@ -111,11 +114,11 @@
     if (authUser) config.authorization_user = authUser;
     ua = new JsSIP.UA(config);
     ua.on("connecting", () => {
-      if ($("error").hidden) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
+      if (!$("error").textContent) status("Connecting to " + wsURL + "…"); // a loss stays in view while reconnecting
     });
     ua.on("connected", () => {
       everConnected = true;
-      lastPong = Date.now();
+      waitingSince = 0;
     });
     const u = ua;
     ua.on("disconnected", () => {
@@ -132,19 +135,14 @@
       error("");
       status("Registered as " + ext + ".");
       $("who").textContent = "Extension " + ext;
+      const fromLogin = $("login").contains(document.activeElement) || document.activeElement === document.body;
       show(["login"], false);
       show(["phone"], true);
+      if (fromLogin) $("number").focus(); // keyboard users go on where the form was
       subscribeVoicemail(ext);
     });
     ua.on("registrationFailed", (e) => {
-      const code = e.response && e.response.status_code;
-      if (code === 403 || code === 401 || e.cause === JsSIP.C.causes.AUTHENTICATION_ERROR || e.cause === JsSIP.C.causes.REJECTED) {
-        error("Wrong extension or password.");
-      } else if (code === 503) {
-        error("Too many attempts or the server is busy: wait a little and try again.");
-      } else {
-        error("Registration failed: " + (e.cause || code));
-      }
+      error(words.login({ code: e.response && e.response.status_code, cause: e.cause }));
       status("Not registered.");
     });
     ua.on("newMessage", (e) => {
@@ -237,9 +235,12 @@
       const code = e.message && e.message.status_code;
       finished(words.failed({ code, cause: e.cause, originator: e.originator, number, incoming }), incoming ? "missed" : "failed");
     });
+    const focused = document.activeElement;
     show(["call", "testcall"], false);
     show(["hangup", "mute"], !incoming);
     show(["answer", "reject"], incoming);
+    // Dialling moves on to Hang up; a call coming in takes the focus only from nothing (never mid-typing).
+    keepFocus(focused, incoming ? [] : ["number", "call", "testcall"], incoming ? "answer" : "hangup");
     $("digits").textContent = "";
     startMeters();
     if (incoming) {
@@ -252,18 +253,24 @@
 
   function startKeepalive() {
     clearInterval(pingTimer);
-    lastPong = Date.now();
+    waitingSince = 0;
     pingTimer = setInterval(() => {
       if (!ua || !ua.isConnected()) {
-        lastPong = Date.now(); // JsSIP is reconnecting by itself
+        waitingSince = 0; // JsSIP is reconnecting by itself
         return;
       }
-      if (Date.now() - lastPong > LOST_AFTER_MS) return silentLoss();
+      const now = Date.now();
+      if (waitingSince && now - waitingSince > LOST_AFTER_MS) return silentLoss();
+      if (now - pingedAt < PING_EVERY_MS) return;
+      pingedAt = now;
+      if (!waitingSince) waitingSince = now;
       const u = ua;
+      const answered = () => u === ua && (waitingSince = 0);
       u.sendOptions("sip:" + location.hostname, null, {
-        eventHandlers: { succeeded: () => u === ua && (lastPong = Date.now()) },
+        // any response means the server is there
+        eventHandlers: { succeeded: answered, failed: (e) => e.originator === "remote" && answered() },
       });
-    }, PING_EVERY_MS);
+    }, CHECK_EVERY_MS);
   }
 
   // silentLoss: the socket is open but the server stopped answering. The
@@ -303,14 +310,23 @@
     statsTimer = null;
     clearInterval(meterTimer);
     meterTimer = null;
+    const focused = document.activeElement;
     show(["call", "testcall"], true);
     show(["hangup", "mute", "answer", "reject", "hold", "xfer", "incoming", "timer"], false);
+    keepFocus(focused, ["hangup", "mute", "answer", "reject", "hold", "xfer"], "number");
     $("mute").textContent = "Mute";
     $("mute").setAttribute("aria-pressed", "false");
     $("hold").textContent = "Hold";
     $("hold").disabled = false;
     $("level").value = 0;
     $("mic").value = 0;
+  }
+
+  // keepFocus moves the keyboard focus to id when it was on nothing or on
+  // one of the controls a call's state change just hid (or made pointless),
+  // so keyboard and screen-reader users stay where the action is.
+  function keepFocus(focused, from, id) {
+    if (focused === document.body || !focused || from.includes(focused.id)) $(id).focus();
   }
 
   function timerText(seconds) {
@@ -358,8 +374,10 @@
       tones.stop();
       session.answer({ mediaStream: stream, pcConfig: { iceServers: [] } });
       meterMic(stream);
+      const focused = document.activeElement;
       show(["answer", "reject"], false);
       show(["hangup", "mute"], true);
+      keepFocus(focused, ["answer", "reject"], "hangup");
     } catch (e) {
       error(e.message);
       session.terminate({ status_code: 480 });
@@ -383,47 +401,49 @@
 
   // analysis measures what we hear: dominant frequency and level.
   function analysis() {
-    const analyser = heard;
-    if (!analyser) return { hz: 0, dBFS: -Infinity };
-    const n = analyser.fftSize;
-    const time = new Float32Array(n);
-    analyser.getFloatTimeDomainData(time);
-    let sum = 0;
-    for (const v of time) sum += v * v;
-    const rms = Math.sqrt(sum / n);
-    const freq = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(freq);
-    let best = 1;
-    for (let i = 2; i < freq.length; i++) if (freq[i] > freq[best]) best = i;
-    return { hz: (best * audioCtx.sampleRate) / n, dBFS: 20 * Math.log10(rms || 1e-9) };
+    return window.tones.analyse(heard);
   }
 
   async function stats() {
     if (!session || !session.connection) return null;
-    const report = await session.connection.getStats();
-    const out = { codec: "", packetsReceived: 0, packetsLost: 0, jitter: 0, rtt: null, dtls: "" };
-    const codecs = {};
-    report.forEach((s) => {
-      if (s.type === "codec") codecs[s.id] = s.mimeType;
-    });
-    report.forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "audio") {
-        out.codec = codecs[s.codecId] || out.codec;
-        out.packetsReceived = s.packetsReceived;
-        out.packetsLost = s.packetsLost;
-        out.jitter = s.jitter;
-      }
-      if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) out.rtt = s.currentRoundTripTime;
-      if (s.type === "transport") out.dtls = s.dtlsState;
-    });
-    return out;
+    return window.rtcstats.read(session.connection);
+  }
+
+  // mediaStopped tells whether the far end's packets stopped growing for
+  // MEDIA_LOST_AFTER_MS while the call is not on hold (either side).
+  function mediaStopped(s) {
+    const now = Date.now();
+    const hold = session.isOnHold();
+    if (s.packetsReceived > mediaPackets || hold.local || hold.remote) {
+      mediaPackets = Math.max(mediaPackets, s.packetsReceived);
+      mediaGrewAt = now;
+      return false;
+    }
+    return mediaPackets > 0 && now - mediaGrewAt > MEDIA_LOST_AFTER_MS;
+  }
+
+  // mediaLost ends a call whose audio stopped while signalling still works:
+  // the server gets a BYE.
+  function mediaLost() {
+    const s = session;
+    finished(words.ended({ cause: "RTP Timeout" }), "lost");
+    try {
+      s.terminate();
+    } catch (e) {
+      // already ending
+    }
   }
 
   function startStats() {
     clearInterval(statsTimer);
+    mediaPackets = 0;
+    mediaGrewAt = Date.now();
     statsTimer = setInterval(async () => {
       const s = await stats();
       if (!s || !session) return;
+      // Media and signalling both silent: the server is gone, which the keep-alive words.
+      const signallingSilent = waitingSince && Date.now() - waitingSince > 500;
+      if (mediaStopped(s) && !signallingSilent) return mediaLost();
       const rtt = s.rtt === null ? "" : ", round trip " + Math.round(s.rtt * 1000) + " ms";
       status("In call with " + number + ": " + (s.codec || "?").replace("audio/", "") + ", " + s.packetsReceived +
         " packets, " + s.packetsLost + " lost" + rtt + ".");

@@ -92,7 +92,19 @@
     return "Call ended.";
   }
 
-  const words = { failed, ended, byCode, byCause };
+  // login words why a registration failed. f: {code, cause} (JsSIP's
+  // registrationFailed: the response's status code, the cause).
+  function login(f) {
+    if (f.code === 401 || f.code === 403 || f.cause === "Authentication Error" || f.cause === "Rejected") {
+      return "Wrong extension or password.";
+    }
+    if (f.code === 503) return "Too many attempts or the server is busy: wait a little and try again.";
+    if (f.cause === "Connection Error") return byCause["Connection Error"];
+    if (f.cause === "Request Timeout") return byCause["Request Timeout"];
+    return "Login failed (" + (f.code || f.cause || "no answer") + "): try again.";
+  }
+
+  const words = { failed, ended, login, byCode, byCause };
   if (typeof module === "object" && module.exports) module.exports = words;
   else root.words = words;
 })(typeof window === "object" ? window : globalThis);
