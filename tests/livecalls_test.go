@@ -3,10 +3,15 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/store"
 )
 
 type liveCallJSON struct {
@@ -120,11 +125,10 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	}
 }
 
-// A caller that offers only G.729 gets 488, and `softswitch call show`
-// says why in words.
-func TestCallShowCodecVerdict(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
+// g729Call dials the test number offering only G.729 and returns the
+// call's Call-ID once refused with 488.
+func g729Call(t *testing.T, s *server) string {
+	t.Helper()
 	rtp := newRTPPeer(t)
 	c := dialSIP(t, s, "udp")
 	body := strings.NewReplacer("RTP/AVP 0", "RTP/AVP 18", "a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000").Replace(offer(rtp.port()))
@@ -142,22 +146,72 @@ func TestCallShowCodecVerdict(t *testing.T) {
 	if res.StatusCode != 488 {
 		t.Fatalf("a G.729-only offer got %d, want 488", res.StatusCode)
 	}
-	story := runCLI(t, "call", "show", c.callID, "--data", s.data)
-	if !strings.Contains(story, "488 on leg A: the softswitch found no codec in common: the offer had only G729") {
+	return c.callID
+}
+
+// A caller that offers only G.729 gets 488, and `softswitch call show`
+// says why in words. The story is in the database within a second, so it
+// survives even a crash; beyond call_history it is gone, and call show
+// says the call is older than the history.
+func TestCallShowCodecVerdict(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	id := g729Call(t, s)
+	const verdict = "488 on leg A: the softswitch found no codec in common: the offer had only G729"
+	story := runCLI(t, "call", "show", id, "--data", s.data)
+	if !strings.Contains(story, verdict) {
 		t.Fatalf("no codec verdict:\n%s", story)
 	}
-	// The history survives a restart.
-	if err := s.stop(sigterm); err != nil {
-		t.Fatalf("stop: %v", err)
+	db, err := store.Open(t.Context(), filepath.Join(s.data, "softswitch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waitFor(t, 10*time.Second, "the story in the database", func() bool {
+		_, err := db.ArchivedCall(t.Context(), id)
+		return err == nil
+	})
+	// A crash, then a restart: the history is still there.
+	if err := s.stop(syscall.SIGKILL); err == nil {
+		t.Fatal("a killed server exited cleanly")
 	}
 	again := startServer(t, s.data)
-	if !strings.Contains(again.logs(), `msg="call history loaded" calls=1`) {
-		t.Fatalf("history not loaded:\n%s", again.logs())
-	}
-	after := runCLI(t, "call", "show", c.callID, "--data", again.data)
-	if !strings.Contains(after, "488 on leg A: the softswitch found no codec in common: the offer had only G729") ||
-		!strings.Contains(after, "←A   SIP/2.0 488 Not Acceptable Here") || !strings.Contains(after, "m=audio "+fmt.Sprint(rtp.port())+" RTP/AVP 18 101") {
+	after := runCLI(t, "call", "show", id, "--data", again.data)
+	if !strings.Contains(after, verdict) || !strings.Contains(after, "←A   SIP/2.0 488 Not Acceptable Here") ||
+		!regexp.MustCompile(`m=audio \d+ RTP/AVP 18 101`).MatchString(after) {
 		t.Fatalf("call show after a restart:\n%s", after)
+	}
+	if err := again.stop(sigterm); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	// A history of one call: a newer call pushes the first out.
+	conf := filepath.Join(t.TempDir(), "softswitch.yaml")
+	if err := os.WriteFile(conf, []byte("call_history: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := startServer(t, s.data, "--config", conf)
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, third, "udp")
+	cl, res := c.answered("07010002000", rtp.port())
+	cl.bye(res)
+	waitFor(t, 10*time.Second, "the answered call's CDR", func() bool {
+		return strings.Contains(runCLI(t, "cdr", "list", "--data", third.data), "07010002000")
+	})
+	newer := g729Call(t, third)
+	waitFor(t, 10*time.Second, "the newer story in the database", func() bool {
+		_, err := db.ArchivedCall(t.Context(), newer)
+		return err == nil
+	})
+	if !strings.Contains(runCLI(t, "call", "show", newer, "--data", third.data), verdict) {
+		t.Fatal("the newer call has no story")
+	}
+	e := runCLIFail(t, "call", "show", c.callID, "--data", third.data)
+	if !strings.Contains(e, fmt.Sprintf("call %q (1001 -> 07010002000, started ", c.callID)) || !strings.Contains(e, "is older than the last 1 calls whose story is kept (call_history)") {
+		t.Fatalf("call show of a call older than the history: %q", e)
+	}
+	if e := runCLIFail(t, "call", "show", id, "--data", third.data); !strings.Contains(e, `among the last 1 calls (call_history): it is older, or never reached`) {
+		t.Fatalf("call show of a refused call older than the history: %q", e)
 	}
 }
 

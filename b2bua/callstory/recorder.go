@@ -15,6 +15,7 @@ const (
 	DefaultHistory = 1000    // calls kept
 	maxEntries     = 200     // messages kept per call
 	maxSDP         = 4 << 10 // bytes of one SDP kept
+	maxLegs        = 64      // legs (and media endpoints) kept per call
 )
 
 // Entry is one SIP message of a call.
@@ -49,6 +50,7 @@ type Recorder struct {
 	stories map[string]*Story // by leg A's Call-ID
 	order   []string          // leg A Call-IDs, oldest first
 	legs    map[string]legRef // any leg's Call-ID -> its call
+	dirty   map[string]bool   // calls changed since a Keeper last archived them
 }
 
 type legRef struct{ call, name string }
@@ -58,7 +60,7 @@ func NewRecorder(max int) *Recorder {
 	if max <= 0 {
 		max = DefaultHistory
 	}
-	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef)}
+	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef), dirty: make(map[string]bool)}
 }
 
 // History is how many calls the recorder keeps.
@@ -84,6 +86,7 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 	if st == nil {
 		return
 	}
+	r.dirty[ref.call] = true
 	if len(st.Entries) >= maxEntries {
 		st.Dropped++
 		return
@@ -102,6 +105,7 @@ func (r *Recorder) startLocked(callID string) {
 			}
 		}
 		delete(r.stories, old)
+		delete(r.dirty, old)
 	}
 	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}}
 	r.order = append(r.order, callID)
@@ -113,10 +117,11 @@ func (r *Recorder) Link(callID, branchCallID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.stories[callID]
-	if st == nil || len(st.Legs) >= 64 {
+	if st == nil || len(st.Legs) >= maxLegs {
 		return
 	}
 	st.Legs = append(st.Legs, branchCallID)
+	r.dirty[callID] = true
 	r.legs[branchCallID] = legRef{call: callID, name: "B" + strconv.Itoa(len(st.Legs)-1)}
 }
 
@@ -132,11 +137,45 @@ func (r *Recorder) Story(callID string) (Story, bool) {
 	if st == nil {
 		return Story{}, false
 	}
+	return st.clone(), true
+}
+
+func (st *Story) clone() Story {
 	out := *st
 	out.Legs = append([]string(nil), st.Legs...)
 	out.Entries = append([]Entry(nil), st.Entries...)
 	out.Media = append([]LegMedia(nil), st.Media...)
-	return out, true
+	return out
+}
+
+// takeChanged returns copies of the stories changed since the last call,
+// oldest first, and forgets that they changed.
+func (r *Recorder) takeChanged() []Story {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.dirty) == 0 {
+		return nil
+	}
+	out := make([]Story, 0, len(r.dirty))
+	for _, id := range r.order {
+		if r.dirty[id] {
+			out = append(out, r.stories[id].clone())
+		}
+	}
+	clear(r.dirty)
+	return out
+}
+
+// markChanged notes again that the calls ids changed (their archiving
+// failed), for those still kept.
+func (r *Recorder) markChanged(ids []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if r.stories[id] != nil {
+			r.dirty[id] = true
+		}
+	}
 }
 
 // dialogMethod tells the methods of an INVITE dialog from the others
@@ -176,6 +215,7 @@ func (r *Recorder) ConnClosed(transport, remote string) {
 			if len(st.Entries) < maxEntries {
 				st.Entries = append(st.Entries, Entry{At: now, Leg: leg, In: true, Transport: transport, Remote: remote,
 					FirstLine: "(" + strings.ToUpper(transport) + " connection closed)", Closed: true})
+				r.dirty[st.CallID] = true
 			}
 		}
 	}
@@ -235,5 +275,6 @@ func (r *Recorder) SetMedia(callID string, m []LegMedia) {
 	defer r.mu.Unlock()
 	if st := r.stories[callID]; st != nil {
 		st.Media = append([]LegMedia(nil), m...)
+		r.dirty[callID] = true
 	}
 }

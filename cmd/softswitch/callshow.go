@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // callShow answers `call show ID`: one call's story, its record and, while
 // it lasts, what it is doing now.
 type callShow struct {
-	stories *callstory.Recorder
+	keeper  *callstory.Keeper
+	history int // calls kept (call_history)
 	media   *callMedia
 	engine  *b2bua.Engine
 	store   *store.Store
@@ -26,9 +28,14 @@ func (cs callShow) show(args []string) (string, error) {
 		return "", usageError("call show: want one call id")
 	}
 	id := args[0]
-	story, ok := cs.stories.Story(id)
-	if !ok {
-		return "", fmt.Errorf("no call %q among the last %d calls (call_history): it is older, or never reached this server", id, cs.stories.History())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	story, err := cs.keeper.Story(ctx, id)
+	if errors.Is(err, callstory.ErrUnknownCall) {
+		return "", cs.unknown(ctx, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("call show: %w", err)
 	}
 	if live := cs.media.read(story.CallID, false); len(live) > 0 {
 		story.Media = live // the call goes on: its counters now
@@ -41,20 +48,25 @@ func (cs callShow) show(args []string) (string, error) {
 			fmt.Fprintf(&b, "in progress: %s for %s, media %s\n", l.State, time.Duration(l.AgeSeconds*float64(time.Second)).Round(time.Millisecond), orDash(l.Media))
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if recs, err := cs.store.CDRs(ctx, cs.stories.History()); err == nil {
-		for _, r := range recs {
-			if r.CallID == story.CallID {
-				writeRecord(&b, r)
-				break
-			}
-		}
+	if recs, err := cs.store.CDRsOfCall(ctx, story.CallID); err == nil && len(recs) > 0 {
+		writeRecord(&b, recs[len(recs)-1])
 	}
 	if err := story.Render(&b, now); err != nil {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// unknown explains why a call has no story: older than the history (its
+// record says when it was), or never seen.
+func (cs callShow) unknown(ctx context.Context, id string) error {
+	recs, err := cs.store.CDRsOfCall(ctx, id)
+	if err != nil || len(recs) == 0 {
+		return fmt.Errorf("no call %q among the last %d calls (call_history): it is older, or never reached this server", id, cs.history)
+	}
+	r := recs[len(recs)-1]
+	return fmt.Errorf("call %q (%s -> %s, started %s, cause %s) is older than the last %d calls whose story is kept (call_history): only its record remains (softswitch cdr list)",
+		id, r.Caller, r.Destination, r.Start.Local().Format(time.DateTime), orDash(r.Cause), cs.history)
 }
 
 // writeRecord summarises a call's CDR: who, outcome, what was chosen.
