@@ -31,9 +31,12 @@ type liveCallJSON struct {
 }
 
 type legMediaJSON struct {
-	Kind     string `json:"kind"`
-	Sent     int    `json:"packets_sent"`
-	Received int    `json:"packets_received"`
+	Kind        string  `json:"kind"`
+	Sent        int     `json:"packets_sent"`
+	Received    int     `json:"packets_received"`
+	LossPercent float64 `json:"loss_percent"`
+	JitterMs    float64 `json:"jitter_ms"`
+	RTTMs       float64 `json:"rtt_ms"`
 }
 
 // A JsSIP browser calls a baresip desk phone: `softswitch calls` lists the
@@ -87,6 +90,30 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		t.Fatalf("hangup with an unknown cause: %q", e)
 	}
 	time.Sleep(3 * time.Second) // past call show's grace for silent legs: media must flow both ways
+	// Both peers' RTCP reports about our streams give round trips (the
+	// browser's within a second or two, baresip's every 5 s).
+	var during liveCallJSON
+	waitFor(t, 15*time.Second, "round trips on both legs", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) == 1 && calls[0].B != nil && calls[0].A.Media != nil && calls[0].B.Media != nil {
+			during = calls[0]
+		}
+		return during.A.Media != nil && during.A.Media.RTTMs > 0 && during.B.Media.RTTMs > 0
+	})
+	t.Logf("during the call: leg A %+v, leg B %+v", *during.A.Media, *during.B.Media)
+	for _, m := range []*legMediaJSON{during.A.Media, during.B.Media} {
+		// Loopback: well under 50 ms of round trip or jitter, and no loss
+		// beyond a packet or two.
+		if m.RTTMs > 50 || m.JitterMs <= 0 || m.JitterMs > 50 || m.LossPercent > 2 {
+			t.Errorf("%s leg: rtt %.1f ms, jitter %.1f ms, loss %.1f %%", m.Kind, m.RTTMs, m.JitterMs, m.LossPercent)
+		}
+	}
+	if text := runCLI(t, "calls", "--data", s.data); !regexp.MustCompile(`loss \d+\.\d% jitter \d+\.\dms rtt \d+\.\dms`).MatchString(text) {
+		t.Errorf("calls table without loss, jitter and round trip:\n%s", text)
+	}
 	if out := runCLI(t, "calls", "hangup", c.ID, "--data", s.data); !strings.Contains(out, "hanging up") {
 		t.Fatalf("hangup: %q", out)
 	}
@@ -115,6 +142,12 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	for _, re := range []string{`leg A \(webrtc\): [1-9]\d* packets sent, [1-9]\d* received`, `leg B \(rtp\): [1-9]\d* packets sent, [1-9]\d* received`} {
 		if !regexp.MustCompile(re).MatchString(story) {
 			t.Errorf("call show lacks media both ways (%s)", re)
+		}
+	}
+	for _, re := range []string{`leg A \(webrtc\): .*\n    from its peer: loss \d+\.\d % \(\d+ of [1-9]\d*\), jitter \d+\.\d ms, round trip \d+\.\d ms\n`,
+		`leg B \(rtp\): .*\n    from its peer: loss \d+\.\d % \(\d+ of [1-9]\d*\), jitter \d+\.\d ms, round trip \d+\.\d ms\n`} {
+		if !regexp.MustCompile(re).MatchString(story) {
+			t.Errorf("call show lacks receive quality (%s)", re)
 		}
 	}
 	if t.Failed() {

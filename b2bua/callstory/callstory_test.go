@@ -185,10 +185,21 @@ func TestOneWayVerdict(t *testing.T) {
 	if v := st.Verdicts(t0); len(v) != 1 || !strings.Contains(v[0], "not completed ICE or DTLS") || !strings.Contains(v[0], "(12 packets to it were refused") {
 		t.Fatalf("browser verdict %q", v)
 	}
-	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250}})
+	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250, Expected: 256, Missing: 6, JitterMs: 2.5, RTTMs: 41.25},
+		{Leg: "B", Kind: "rtp", PacketsSent: 1, PacketsReceived: 1, Expected: 1}})
 	st, _ = r.Story("c")
 	if v := st.Verdicts(t0); len(v) != 0 {
 		t.Fatalf("verdict with media both ways: %q", v)
+	}
+	var b strings.Builder
+	if err := st.Render(&b, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  leg A (rtp): 249 packets sent, 250 received,", "    from its peer: loss 2.3 % (6 of 256), jitter 2.5 ms, round trip 41.2 ms\n",
+		"    from its peer: loss 0.0 % (0 of 1), jitter 0.0 ms, round trip unknown (no RTCP report about our stream)\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("render lacks %q:\n%s", want, b.String())
+		}
 	}
 	// A call shorter than the grace period is no verdict.
 	feed(r,

@@ -267,6 +267,19 @@ type LegMedia struct {
 	Late            uint64 // packets that came after their time
 	Decoded         uint64 // received packets decoded (transcoded or played)
 	Relayed         uint64 // received payloads passed through undecoded
+	// RFC 3550 receive quality of what the leg's peer sent.
+	Expected uint64  // packets its sequence numbers say it sent
+	Missing  uint64  // of those, never received
+	JitterMs float64 // interarrival jitter
+	RTTMs    float64 // round trip from its last reception report; 0: none came
+}
+
+// LossPercent is the share of the packets the peer sent that never came.
+func (m LegMedia) LossPercent() float64 {
+	if m.Expected == 0 {
+		return 0
+	}
+	return float64(m.Missing) * 100 / float64(m.Expected)
 }
 
 // SetMedia records the media counters of a call's legs (at its end).

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/softswitch/softswitch/b2bua"
 	"github.com/softswitch/softswitch/b2bua/callstory"
@@ -81,10 +83,14 @@ func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
 		s := r.stats()
 		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
 			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
-			Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed})
+			Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed,
+			Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT)})
 	}
 	return out
 }
+
+// ms is d in milliseconds, to 0.1 ms.
+func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Millisecond)*10) / 10 }
 
 // storyCDRs hands each ended call's media counters to its story, and to
 // the metrics when they are on.
@@ -104,7 +110,8 @@ func (s storyCDRs) Write(r store.CDR) {
 		ms := make([]metrics.LegMedia, len(legs))
 		for i, l := range legs {
 			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Lost,
-				Decoded: l.Decoded, Relayed: l.Relayed}
+				Decoded: l.Decoded, Relayed: l.Relayed, Jitter: time.Duration(l.JitterMs * float64(time.Millisecond)),
+				RTT: time.Duration(l.RTTMs * float64(time.Millisecond))}
 		}
 		s.met.CallMedia(ms)
 	}
@@ -124,21 +131,29 @@ func busiest(ms []callstory.LegMedia, leg string) *legCounters {
 	if best == nil {
 		return nil
 	}
-	return &legCounters{Kind: best.Kind, Sent: best.PacketsSent, Received: best.PacketsReceived, Lost: best.Lost, Late: best.Late}
+	return &legCounters{Kind: best.Kind, Sent: best.PacketsSent, Received: best.PacketsReceived, Lost: best.Lost, Late: best.Late,
+		LossPercent: math.Round(best.LossPercent()*10) / 10, JitterMs: best.JitterMs, RTTMs: best.RTTMs}
 }
 
 // legCounters is a leg's media in `softswitch calls`.
 type legCounters struct {
-	Kind     string `json:"kind"`
-	Sent     uint64 `json:"packets_sent"`
-	Received uint64 `json:"packets_received"`
-	Lost     uint64 `json:"lost"`
-	Late     uint64 `json:"late"`
+	Kind        string  `json:"kind"`
+	Sent        uint64  `json:"packets_sent"`
+	Received    uint64  `json:"packets_received"`
+	Lost        uint64  `json:"lost"`
+	Late        uint64  `json:"late"`
+	LossPercent float64 `json:"loss_percent"` // of what the peer sent (RFC 3550 sequence numbers)
+	JitterMs    float64 `json:"jitter_ms"`    // RFC 3550 interarrival jitter of what the peer sent
+	RTTMs       float64 `json:"rtt_ms"`       // from the peer's last RTCP report; 0: none came
 }
 
 func (c *legCounters) String() string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("tx %d rx %d lost %d", c.Sent, c.Received, c.Lost)
+	rtt := "-"
+	if c.RTTMs > 0 {
+		rtt = fmt.Sprintf("%.1fms", c.RTTMs)
+	}
+	return fmt.Sprintf("tx %d rx %d loss %.1f%% jitter %.1fms rtt %s", c.Sent, c.Received, c.LossPercent, c.JitterMs, rtt)
 }
