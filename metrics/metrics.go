@@ -123,10 +123,10 @@ func (m *Metrics) SIP(in bool, method string, status int) {
 
 // LegMedia is what one leg's media endpoint counted over a call.
 type LegMedia struct {
-	Kind             string // "rtp" or "webrtc"
-	Sent, Received   uint64 // RTP packets
-	Lost             uint64 // packets that never arrived
-	Decoded, Relayed uint64 // received frames decoded, or passed through
+	Kind             string        // "rtp" or "webrtc"
+	Sent, Received   uint64        // RTP packets
+	Lost             uint64        // packets that never arrived
+	Decoded, Relayed uint64        // received frames decoded, or passed through
 	Jitter           time.Duration // RFC 3550 interarrival jitter of what it received
 	RTT              time.Duration // from its peer's last reception report; 0: none
 }
