@@ -153,6 +153,26 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	if t.Failed() {
 		t.Fatalf("call show:\n%s", story)
 	}
+	var asJSON struct {
+		ID     string `json:"id"`
+		Ladder []struct {
+			Leg       string `json:"leg"`
+			FirstLine string `json:"first_line"`
+		} `json:"ladder"`
+		Media []struct {
+			Leg string `json:"leg"`
+			legMediaJSON
+		} `json:"media"`
+		Verdicts []string `json:"verdicts"`
+	}
+	raw := runCLI(t, "call", "show", c.ID, "--json", "--data", s.data)
+	if err := json.Unmarshal([]byte(raw), &asJSON); err != nil {
+		t.Fatalf("call show --json: %v\n%s", err, raw)
+	}
+	if asJSON.ID != c.ID || len(asJSON.Ladder) < 8 || asJSON.Ladder[0].Leg != "A" || !strings.HasPrefix(asJSON.Ladder[0].FirstLine, "INVITE ") ||
+		len(asJSON.Media) != 2 || asJSON.Media[0].RTTMs <= 0 || asJSON.Media[1].RTTMs <= 0 || len(asJSON.Verdicts) != 0 {
+		t.Fatalf("call show --json:\n%s", raw)
+	}
 	if e := runCLIFail(t, "call", "show", "never-seen", "--data", s.data); !strings.Contains(e, `no call "never-seen" among the last 1000 calls (call_history)`) {
 		t.Fatalf("call show of an unknown id: %q", e)
 	}

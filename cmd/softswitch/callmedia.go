@@ -131,8 +131,13 @@ func busiest(ms []callstory.LegMedia, leg string) *legCounters {
 	if best == nil {
 		return nil
 	}
-	return &legCounters{Kind: best.Kind, Sent: best.PacketsSent, Received: best.PacketsReceived, Lost: best.Lost, Late: best.Late,
-		LossPercent: math.Round(best.LossPercent()*10) / 10, JitterMs: best.JitterMs, RTTMs: best.RTTMs}
+	c := countersOf(*best)
+	return &c
+}
+
+func countersOf(m callstory.LegMedia) legCounters {
+	return legCounters{Kind: m.Kind, Sent: m.PacketsSent, Received: m.PacketsReceived, Lost: m.Lost, Late: m.Late,
+		LossPercent: math.Round(m.LossPercent()*10) / 10, JitterMs: m.JitterMs, RTTMs: m.RTTMs}
 }
 
 // legCounters is a leg's media in `softswitch calls`.

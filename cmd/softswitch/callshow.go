@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,8 @@ type callShow struct {
 }
 
 func (cs callShow) show(args []string) (string, error) {
-	if len(args) != 1 {
+	asJSON := len(args) == 2 && args[1] == "--json"
+	if len(args) != 1 && !asJSON {
 		return "", usageError("call show: want one call id")
 	}
 	id := args[0]
@@ -42,11 +44,18 @@ func (cs callShow) show(args []string) (string, error) {
 	}
 	var b strings.Builder
 	now := time.Now()
+	var live *liveCall
 	for _, c := range cs.engine.Calls() {
 		if c.ID == story.CallID {
 			l := toLive(c, now)
-			fmt.Fprintf(&b, "in progress: %s for %s, media %s\n", l.State, time.Duration(l.AgeSeconds*float64(time.Second)).Round(time.Millisecond), orDash(l.Media))
+			live = &l
 		}
+	}
+	if asJSON {
+		return storyJSON(story, live, now)
+	}
+	if live != nil {
+		fmt.Fprintf(&b, "in progress: %s for %s, media %s\n", live.State, time.Duration(live.AgeSeconds*float64(time.Second)).Round(time.Millisecond), orDash(live.Media))
 	}
 	if recs, err := cs.store.CDRsOfCall(ctx, story.CallID); err == nil && len(recs) > 0 {
 		writeRecord(&b, recs[len(recs)-1])
@@ -55,6 +64,50 @@ func (cs callShow) show(args []string) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// shownCall is `call show ID --json`.
+type shownCall struct {
+	ID         string      `json:"id"`
+	Legs       []string    `json:"legs"` // Call-IDs, leg A first
+	InProgress *liveCall   `json:"in_progress,omitempty"`
+	Ladder     []shownStep `json:"ladder"`
+	Media      []shownLeg  `json:"media"`
+	Verdicts   []string    `json:"verdicts"`
+}
+
+type shownStep struct {
+	Offset    float64 `json:"offset_seconds"` // from the first message
+	Leg       string  `json:"leg"`            // A, B1, B2, ...
+	In        bool    `json:"in"`             // received by the softswitch
+	Transport string  `json:"transport"`
+	Remote    string  `json:"remote"`
+	FirstLine string  `json:"first_line"`
+	SDP       string  `json:"sdp,omitempty"`
+}
+
+type shownLeg struct {
+	Leg string `json:"leg"`
+	legCounters
+}
+
+func storyJSON(st callstory.Story, live *liveCall, now time.Time) (string, error) {
+	out := shownCall{ID: st.CallID, Legs: st.Legs, InProgress: live, Ladder: []shownStep{}, Media: []shownLeg{}, Verdicts: st.Verdicts(now)}
+	if out.Verdicts == nil {
+		out.Verdicts = []string{}
+	}
+	for _, e := range st.Entries {
+		out.Ladder = append(out.Ladder, shownStep{Offset: e.At.Sub(st.Entries[0].At).Seconds(), Leg: e.Leg, In: e.In,
+			Transport: e.Transport, Remote: e.Remote, FirstLine: e.FirstLine, SDP: e.SDP})
+	}
+	for _, m := range st.Media {
+		out.Media = append(out.Media, shownLeg{Leg: m.Leg, legCounters: countersOf(m)})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("call show: %w", err)
+	}
+	return string(b) + "\n", nil
 }
 
 // unknown explains why a call has no story: older than the history (its
@@ -86,8 +139,9 @@ func callCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := newCommand(stdout, "call show", "ID", "Show a recent call's ladder, SDPs and verdicts (softswitch calls lists the ids).")
+	c := newCommand(stdout, "call show", "ID", "Show a recent call's ladder, SDPs, media and verdicts (softswitch calls lists the ids).")
 	data := c.dataFlag()
+	asJSON := c.fs.Bool("json", false, "print JSON")
 	pos, err := c.parseN(rest, "ID")
 	if err != nil {
 		return err
@@ -95,7 +149,11 @@ func callCmd(args []string, stdout io.Writer) error {
 	if strings.ContainsAny(pos[0], " \t\n") || pos[0] == "" {
 		return usageError(fmt.Sprintf("call show: %q: a call id holds no spaces", pos[0]))
 	}
-	text, err := controlCall(*data, "call show "+pos[0])
+	cmd := "call show " + pos[0]
+	if *asJSON {
+		cmd += " --json"
+	}
+	text, err := controlCall(*data, cmd)
 	if err != nil {
 		return fmt.Errorf("call show: %w", err)
 	}
