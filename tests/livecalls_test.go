@@ -268,29 +268,45 @@ func TestCallShowCodecVerdict(t *testing.T) {
 	}
 }
 
-// A browser's WebSocket dies mid-call: `softswitch call show` says so.
+// A browser's WebSocket closes mid-call: `softswitch call show` says so,
+// with the close code the softswitch saw: 1006 (no close frame) when
+// Chromium is killed, 1001 (going away) when the page navigates away.
 func TestCallShowWebSocketLost(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "")
-	p := loginPage(t, s, "1001")
-	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
-	p.waitTrue(`phone.inCall()`, 15*time.Second)
-	var calls []liveCallJSON
-	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
-		calls = nil
-		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
-			t.Fatal(err)
-		}
-		return len(calls) == 1 && calls[0].State == "up"
-	})
-	p.kill()
-	var story string
-	waitFor(t, 15*time.Second, "the verdict", func() bool {
-		story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
-		return strings.Contains(story, "the WebSocket of leg A (WSS ")
-	})
-	if !strings.Contains(story, "closed mid-call at +") || !strings.Contains(story, "A→   (WSS connection closed)") {
-		t.Fatalf("call show:\n%s", story)
+	for _, tc := range []struct {
+		name    string
+		end     func(p *page)
+		code    int
+		meaning string
+	}{
+		{"killed", func(p *page) { p.killBrowser() }, 1006, "no close frame came: the browser was killed or crashed"},
+		{"navigated away", func(p *page) { p.eval(`location.href = "about:blank"`, nil) }, 1001, "the browser went away: the tab was closed or reloaded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, "")
+			p := loginPage(t, s, "1001")
+			p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+			p.waitTrue(`phone.inCall()`, 15*time.Second)
+			var calls []liveCallJSON
+			waitFor(t, 10*time.Second, "the call listed as up", func() bool {
+				calls = nil
+				if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+					t.Fatal(err)
+				}
+				return len(calls) == 1 && calls[0].State == "up"
+			})
+			tc.end(p)
+			verdict := fmt.Sprintf("the browser's WebSocket closed mid-call (code %d) on leg A (WSS ", tc.code)
+			var story string
+			waitFor(t, 15*time.Second, "the verdict", func() bool {
+				story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
+				return strings.Contains(story, "connection closed")
+			})
+			if !strings.Contains(story, verdict) || !strings.Contains(story, tc.meaning) ||
+				!strings.Contains(story, fmt.Sprintf("A→   (WSS connection closed, code %d)", tc.code)) {
+				t.Fatalf("call show:\n%s", story)
+			}
+		})
 	}
 }
 

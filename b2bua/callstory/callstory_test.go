@@ -148,12 +148,38 @@ func TestConnClosedVerdict(t *testing.T) {
 	ws(0, true, "INVITE sip:2000@h SIP/2.0", "done", "1 INVITE")
 	ws(10, false, "SIP/2.0 200 OK", "done", "1 INVITE")
 	ws(20, true, "BYE sip:2000@h SIP/2.0", "done", "2 BYE")
-	r.ConnClosed("wss", "127.0.0.1:5555")
-	r.ConnClosed("wss", "127.0.0.1:5555") // twice: noted once
-	r.ConnClosed("tcp", "127.0.0.1:5555")
+	r.ConnClosed("wss", "127.0.0.1:5555", 1006)
+	r.ConnClosed("wss", "127.0.0.1:5555", 1006) // twice: noted once
+	r.ConnClosed("tcp", "127.0.0.1:5555", 0)
 	st, _ := r.Story("up")
-	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "the WebSocket of leg A (WSS 127.0.0.1:5555) closed mid-call at +") {
+	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "the browser's WebSocket closed mid-call (code 1006) on leg A (WSS 127.0.0.1:5555) at +") ||
+		!strings.HasSuffix(v[0], "without a BYE: no close frame came: the browser was killed or crashed, the computer slept, or its network went away") {
 		t.Fatalf("verdicts %q", v)
+	}
+	if e := st.Entries[len(st.Entries)-1]; e.FirstLine != "(WSS connection closed, code 1006)" || e.CloseCode != 1006 {
+		t.Fatalf("ladder entry %+v", e)
+	}
+	// Other endings, each in words.
+	for _, tc := range []struct {
+		transport string
+		code      int
+		want      string
+	}{
+		{"wss", 1001, "the browser's WebSocket closed mid-call (code 1001) on leg A (WSS 127.0.0.1:6000) at +0.010 s without a BYE: the browser went away: the tab was closed"},
+		{"ws", 0, "the softswitch closed the WebSocket of leg A (WS 127.0.0.1:6000) at +0.010 s without a BYE mid-call"},
+		{"tls", 0, "the connection of leg A (TLS 127.0.0.1:6000) at +0.010 s without a BYE closed mid-call: the phone went away"},
+	} {
+		id := fmt.Sprint(tc.transport, tc.code)
+		data := msg("INVITE sip:2000@h SIP/2.0", id, "1 INVITE", "")
+		r.Observe(siptrace.Message{Time: t0, In: true, Transport: tc.transport, Remote: "127.0.0.1:6000", Data: data}, siptrace.Summarize(data))
+		data = msg("SIP/2.0 200 OK", id, "1 INVITE", "")
+		r.Observe(siptrace.Message{Time: t0.Add(10 * time.Millisecond), In: false, Transport: tc.transport, Remote: "127.0.0.1:6000", Data: data}, siptrace.Summarize(data))
+		r.ConnClosed(tc.transport, "127.0.0.1:6000", tc.code)
+		st, _ := r.Story(id)
+		st.Entries[len(st.Entries)-1].At = t0.Add(10 * time.Millisecond) // ConnClosed stamps the wall clock
+		if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], tc.want) {
+			t.Errorf("%s code %d: verdicts %q", tc.transport, tc.code, v)
+		}
 	}
 	st, _ = r.Story("done")
 	if v := st.Verdicts(t0); len(v) != 0 {

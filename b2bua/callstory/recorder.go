@@ -2,6 +2,7 @@ package callstory
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ type Entry struct {
 	Status    int    // 0 for a request
 	SDP       string // the message's SDP body, if any
 	Closed    bool   // not a message: the leg's connection closed
+	CloseCode int    // of a closed WebSocket (RFC 6455 §7.4): the browser's close frame's, 1006 without one; 0: closed by us, or not a WebSocket
 }
 
 // Story is what was recorded of one call.
@@ -205,16 +207,21 @@ func sdpOf(data []byte) string {
 }
 
 // ConnClosed notes that a stream connection (TCP, TLS, WS, WSS) closed,
-// on every answered leg that ran over it and had not ended with a BYE.
-func (r *Recorder) ConnClosed(transport, remote string) {
+// on every answered leg that ran over it and had not ended with a BYE;
+// wsCode tells how a WebSocket ended (see Entry.CloseCode).
+func (r *Recorder) ConnClosed(transport, remote string, wsCode int) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, st := range r.stories {
 		for _, leg := range st.legsOver(transport, remote) {
 			if len(st.Entries) < maxEntries {
+				line := "(" + strings.ToUpper(transport) + " connection closed)"
+				if wsCode != 0 {
+					line = fmt.Sprintf("(%s connection closed, code %d)", strings.ToUpper(transport), wsCode)
+				}
 				st.Entries = append(st.Entries, Entry{At: now, Leg: leg, In: true, Transport: transport, Remote: remote,
-					FirstLine: "(" + strings.ToUpper(transport) + " connection closed)", Closed: true})
+					FirstLine: line, Closed: true, CloseCode: wsCode})
 				r.dirty[st.CallID] = true
 			}
 		}

@@ -121,12 +121,16 @@ func connLost(s Story, _ time.Time) []string {
 		if !e.Closed {
 			continue
 		}
-		what := "connection"
-		if e.Transport == "ws" || e.Transport == "wss" {
-			what = "WebSocket"
+		where := fmt.Sprintf("leg %s (%s %s) at +%.3f s without a BYE", e.Leg, strings.ToUpper(e.Transport), e.Remote, e.At.Sub(t0).Seconds())
+		if e.Transport != "ws" && e.Transport != "wss" {
+			out = append(out, "the connection of "+where+" closed mid-call: the phone went away (restarted, network changed, or a NAT or proxy cut the connection)")
+			continue
 		}
-		out = append(out, fmt.Sprintf("the %s of leg %s (%s %s) closed mid-call at +%.3f s without a BYE: the browser or phone went away (tab closed, network changed, or a proxy cut the connection)",
-			what, e.Leg, strings.ToUpper(e.Transport), e.Remote, e.At.Sub(t0).Seconds()))
+		if e.CloseCode == 0 {
+			out = append(out, "the softswitch closed the WebSocket of "+where+" mid-call (shutting down, or the connection broke on our side)")
+			continue
+		}
+		out = append(out, fmt.Sprintf("the browser's WebSocket closed mid-call (code %d) on %s: %s", e.CloseCode, where, wsCloseMeaning(e.CloseCode)))
 	}
 	return out
 }
@@ -199,4 +203,22 @@ func (s Story) mediaAddress(leg string) string {
 func private(addr string) bool {
 	ip, err := netip.ParseAddr(addr)
 	return err == nil && ip.IsPrivate()
+}
+
+// wsCloseMeaning says what a WebSocket close code (RFC 6455 §7.4.1) means
+// for a call.
+func wsCloseMeaning(code int) string {
+	switch code {
+	case 1006:
+		return "no close frame came: the browser was killed or crashed, the computer slept, or its network went away"
+	case 1001:
+		return "the browser went away: the tab was closed or reloaded, or the page navigated away"
+	case 1000:
+		return "the page closed it normally, but never sent a BYE (a web phone bug)"
+	case 1005:
+		return "the page closed it without a reason"
+	case 1002, 1003, 1007, 1008, 1009:
+		return "the browser found our WebSocket traffic wrong (a protocol or message error)"
+	}
+	return "the page or a proxy closed it"
 }

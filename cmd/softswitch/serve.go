@@ -177,7 +177,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
 	obs.importHistory(ctx, cfg.Data)
 	defer obs.runKeeper(ctx)() // stopped after the calls ended (deferred calls run last in, first out)
-	srv.OnConnClose(obs.stories.ConnClosed)
+	srv.OnConnCloseCode(obs.stories.ConnClosed)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
