@@ -211,6 +211,32 @@ func TestOneWayVerdict(t *testing.T) {
 	if v := st.Verdicts(t0); len(v) != 1 || !strings.Contains(v[0], "not completed ICE or DTLS") || !strings.Contains(v[0], "(12 packets to it were refused") {
 		t.Fatalf("browser verdict %q", v)
 	}
+	// A browser leg whose transport facts are known: how far it got.
+	answer := "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 udp 2130706431 127.0.0.7 40000 typ host\r\n"
+	feed(r,
+		step{0, true, msg("INVITE sip:2000@h SIP/2.0", "web", "1 INVITE", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")},
+		step{10, false, msg("SIP/2.0 200 OK", "web", "1 INVITE", answer)},
+		step{5000, true, msg("BYE sip:2000@h SIP/2.0", "web", "2 BYE", "")},
+	)
+	for _, tc := range []struct {
+		m    LegMedia
+		want string
+	}{
+		{LegMedia{ICEKnown: true}, "; ICE never started: no connectivity check (STUN binding request) from the browser reached UDP 127.0.0.7 port 40000, the candidate our SDP gave it, so DTLS never started either: check"},
+		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000"}, "; ICE worked (3 connectivity checks, the pair with 127.0.0.1:5000) but DTLS never completed"},
+		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000", DTLSUp: true}, "; ICE and DTLS completed, yet the browser sent no audio"},
+	} {
+		tc.m.Leg, tc.m.Kind, tc.m.PacketsSent = "A", "webrtc", 40
+		r.SetMedia("web", []LegMedia{tc.m})
+		st, _ := r.Story("web")
+		if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "one-way audio: nothing received from leg A's peer in 5.0 s") || !strings.Contains(v[0], tc.want) {
+			t.Errorf("%+v: verdicts %q", tc.m, v)
+		}
+	}
+	var out strings.Builder
+	if st, _ := r.Story("web"); st.Render(&out, t0) != nil || !strings.Contains(out.String(), "    ICE: 3 connectivity checks, pair 127.0.0.1:5000; DTLS-SRTP up\n") {
+		t.Errorf("render lacks the ICE line:\n%s", out.String())
+	}
 	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250, Expected: 256, Missing: 6, JitterMs: 2.5, RTTMs: 41.25},
 		{Leg: "B", Kind: "rtp", PacketsSent: 1, PacketsReceived: 1, Expected: 1}})
 	st, _ = r.Story("c")

@@ -279,6 +279,13 @@ type LegMedia struct {
 	Missing  uint64  // of those, never received
 	JitterMs float64 // interarrival jitter
 	RTTMs    float64 // round trip from its last reception report; 0: none came
+	// How far a browser's transport got (Kind "webrtc", when ICEKnown):
+	// connectivity checks answered, the selected pair's remote address,
+	// DTLS-SRTP up.
+	ICEKnown  bool
+	ICEChecks uint64
+	ICEPeer   string
+	DTLSUp    bool
 }
 
 // LossPercent is the share of the packets the peer sent that never came.

@@ -53,6 +53,9 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Lost, m.Late, m.Concealed, m.Stray)
 		fmt.Fprintf(&b, "    from its peer: loss %.1f %% (%d of %d), jitter %.1f ms, round trip %s\n",
 			m.LossPercent(), m.Missing, m.Expected, m.JitterMs, rtt(m.RTTMs))
+		if m.ICEKnown {
+			fmt.Fprintf(&b, "    ICE: %d connectivity checks, pair %s; DTLS-SRTP %s\n", m.ICEChecks, orNone(m.ICEPeer), map[bool]string{true: "up", false: "never up"}[m.DTLSUp])
+		}
 	}
 	b.WriteString("\nverdicts:\n")
 	vs := s.Verdicts(now)
@@ -96,4 +99,11 @@ func rtt(ms float64) string {
 		return "unknown (no RTCP report about our stream)"
 	}
 	return fmt.Sprintf("%.1f ms", ms)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

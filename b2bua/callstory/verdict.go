@@ -175,7 +175,7 @@ func oneWay(s Story, now time.Time) []string {
 		v := fmt.Sprintf("one-way audio: nothing received from leg %s's peer in %.1f s since the answer%s; %d packets were sent to it",
 			m.Leg, end.Sub(answer).Seconds(), where, m.PacketsSent)
 		if m.Kind == "webrtc" {
-			v += "; a browser that sends nothing has usually not completed ICE or DTLS: check that the browser reaches the softswitch's WebRTC UDP port (webrtc_port)"
+			v += "; " + s.browserTransport(m)
 			if m.SendErrors > 0 {
 				v += fmt.Sprintf(" (%d packets to it were refused: its transport never connected)", m.SendErrors)
 			}
@@ -221,4 +221,39 @@ func wsCloseMeaning(code int) string {
 		return "the browser found our WebSocket traffic wrong (a protocol or message error)"
 	}
 	return "the page or a proxy closed it"
+}
+
+// browserTransport says how far a silent browser leg's ICE and DTLS got.
+func (s Story) browserTransport(m LegMedia) string {
+	where := "the softswitch's WebRTC UDP port"
+	if c := s.ourCandidate(m.Leg); c != "" {
+		where = c + ", the candidate our SDP gave it"
+	}
+	switch {
+	case !m.ICEKnown:
+		return "a browser that sends nothing has usually not completed ICE or DTLS: check that the browser reaches the softswitch's WebRTC UDP port (webrtc_port)"
+	case m.ICEChecks == 0:
+		return "ICE never started: no connectivity check (STUN binding request) from the browser reached " + where +
+			", so DTLS never started either: check that the browser can reach that UDP port (a firewall or VPN in between, or a browser ICE policy that offers no candidate)"
+	case !m.DTLSUp:
+		return fmt.Sprintf("ICE worked (%d connectivity checks, the pair with %s) but DTLS never completed: the handshake failed (a certificate that does not match the SDP fingerprint) or its packets were lost on the way",
+			m.ICEChecks, m.ICEPeer)
+	}
+	return "ICE and DTLS completed, yet the browser sent no audio: its microphone is muted, missing or not allowed"
+}
+
+// ourCandidate is the ICE candidate (address and port) of the SDP the
+// softswitch sent on leg.
+func (s Story) ourCandidate(leg string) string {
+	for _, e := range s.Entries {
+		if e.In || e.SDP == "" || !strings.HasPrefix(e.Leg, leg) {
+			continue
+		}
+		for _, line := range strings.Split(strings.ReplaceAll(e.SDP, "\r\n", "\n"), "\n") {
+			if f := strings.Fields(strings.TrimPrefix(line, "a=candidate:")); strings.HasPrefix(line, "a=candidate:") && len(f) >= 6 {
+				return fmt.Sprintf("%s %s port %s", strings.ToUpper(f[2]), f[4], f[5])
+			}
+		}
+	}
+	return ""
 }

@@ -30,8 +30,8 @@ type callMedia struct {
 }
 
 type mediaRef struct {
-	leg, kind string
-	stats     func() stream.Stats
+	leg  string
+	read func() callstory.LegMedia
 }
 
 func newCallMedia() *callMedia { return &callMedia{byCall: make(map[string][]mediaRef)} }
@@ -41,9 +41,14 @@ func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
 	var ref mediaRef
 	switch e := ep.(type) {
 	case *rtpep.Endpoint:
-		ref = mediaRef{kind: "rtp", stats: func() stream.Stats { return e.Stats().Stats }}
+		ref.read = func() callstory.LegMedia { return legMedia("rtp", e.Stats().Stats) }
 	case *webrtcep.Endpoint:
-		ref = mediaRef{kind: "webrtc", stats: func() stream.Stats { return e.Stats().Stats }}
+		ref.read = func() callstory.LegMedia {
+			st := e.Stats()
+			m := legMedia("webrtc", st.Stats)
+			m.ICEKnown, m.ICEChecks, m.ICEPeer, m.DTLSUp = st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected
+			return m
+		}
 	default:
 		return
 	}
@@ -80,13 +85,19 @@ func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
 	cm.mu.Unlock()
 	out := make([]callstory.LegMedia, 0, len(refs))
 	for _, r := range refs {
-		s := r.stats()
-		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
-			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
-			Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed,
-			Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT)})
+		m := r.read()
+		m.Leg = r.leg
+		out = append(out, m)
 	}
 	return out
+}
+
+// legMedia is what a leg's stream counted.
+func legMedia(kind string, s stream.Stats) callstory.LegMedia {
+	return callstory.LegMedia{Kind: kind, PacketsSent: s.PacketsSent,
+		PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
+		Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed,
+		Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT)}
 }
 
 // ms is d in milliseconds, to 0.1 ms.

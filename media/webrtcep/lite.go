@@ -52,6 +52,7 @@ type liteConn struct {
 
 	dropped atomic.Uint64 // malformed, unauthenticated or unexpected datagrams
 	srSent  atomic.Uint64
+	checks  atomic.Uint64 // connectivity checks answered
 }
 
 // remoteMedia is what the lite engine needs from the peer's SDP.
@@ -201,6 +202,7 @@ func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
 		c.e.log.Debug("webrtc: stun dropped", "from", from.String(), "err", err)
 		return
 	}
+	c.checks.Add(1)
 	if _, err := c.conn.WriteToUDPAddrPort(resp, from); err != nil {
 		c.e.log.Debug("webrtc: stun response", "to", from.String(), "err", err)
 	}
