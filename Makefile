@@ -12,6 +12,8 @@ APT_BUILD := gcc pkg-config libopus-dev libopusfile-dev
 APT_TEST := sip-tester baresip-core util-linux iproute2 chromium
 # observability tests: sngrep receives HEP, tshark reads its capture, promtool (prometheus) checks a scrape
 APT_TEST += sngrep tshark prometheus
+# a filtered network inside the test's namespace (TestCallShowICEFiltered)
+APT_TEST += iptables
 # benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
 APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -307,6 +308,47 @@ func TestCallShowWebSocketLost(t *testing.T) {
 				t.Fatalf("call show:\n%s", story)
 			}
 		})
+	}
+}
+
+// A browser whose ICE checks are filtered (iptables in the test's network
+// namespace drops UDP to the server's media address) is answered, but its
+// media never connects: `softswitch call show` says ICE never started and
+// names the candidate the browser could not reach.
+func TestCallShowICEFiltered(t *testing.T) {
+	t.Parallel()
+	const mediaIP = "127.0.0.7" // this test's own: the rule touches no other test
+	rule := []string{"INPUT", "-p", "udp", "-d", mediaIP, "-j", "DROP"}
+	if out, err := exec.Command("iptables", append([]string{"-A"}, rule...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("iptables", append([]string{"-D"}, rule...)...).Run() })
+	s := startServer(t, "", "--media-ip", mediaIP)
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
+	var calls []liveCallJSON
+	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		return len(calls) == 1 && calls[0].State == "up"
+	})
+	var story string
+	waitFor(t, 15*time.Second, "the ICE verdict", func() bool { // past the 3 s grace for a silent leg
+		story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
+		return strings.Contains(story, "one-way audio: nothing received from leg A's peer")
+	})
+	p.eval(`phone.hangup()`, nil)
+	for _, want := range []string{"ICE never started: no connectivity check (STUN binding request) from the browser reached UDP " + mediaIP + " port ",
+		"the candidate our SDP gave it, so DTLS never started either", "    ICE: 0 connectivity checks, pair none; DTLS-SRTP never up"} {
+		if !strings.Contains(story, want) {
+			t.Errorf("call show lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("call show:\n%s", story)
 	}
 }
 
