@@ -120,7 +120,13 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < slog.LevelInfo && sipgoFrameNoise(r.Message) {
 		return nil // the SIP trace (trace.go) shows the messages themselves
 	}
-	out := slog.NewRecord(r.Time, r.Level, truncate(r.Message, maxLogValue), r.PC)
+	level := r.Level
+	if level >= slog.LevelWarn && sipgoRoutine(r.Message) {
+		if level = slog.LevelDebug; !h.inner.Enabled(ctx, level) {
+			return nil
+		}
+	}
+	out := slog.NewRecord(r.Time, level, truncate(r.Message, maxLogValue), r.PC)
 	source := ""
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
@@ -130,7 +136,7 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 		out.AddAttrs(shortAttr(a))
 		return true
 	})
-	if r.Level >= slog.LevelWarn {
+	if level >= slog.LevelWarn {
 		ok, dropped := h.notes.allow(r.Message + "\x00" + source)
 		if !ok {
 			return nil
@@ -146,6 +152,19 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 // writes because the trace hook needs its debug flag on.
 func sipgoFrameNoise(msg string) bool {
 	return strings.HasPrefix(msg, "WS read connection header") || strings.HasPrefix(msg, "non-websocket header")
+}
+
+// sipgoRoutine tells sipgo's warnings that are routine, not a problem,
+// and that name no call: written at debug. A browser's WebSocket that
+// closes under a transaction makes both; the leg it carried is ended,
+// and logged with its call_id, by the connection-close hook.
+func sipgoRoutine(msg string) bool {
+	switch msg {
+	case "WS ref went negative", // a transaction ending after its WebSocket was closed
+		"client transport error detected. Waiting for retransmission": // its connection closed under a client transaction
+		return true
+	}
+	return false
 }
 
 // shortAttr truncates a string or error value.
