@@ -269,6 +269,20 @@ func TestCallShowCodecVerdict(t *testing.T) {
 	}
 }
 
+// oneCallUp waits until `softswitch calls` lists one call, answered.
+func oneCallUp(t *testing.T, s *server) liveCallJSON {
+	t.Helper()
+	var calls []liveCallJSON
+	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		return len(calls) == 1 && calls[0].State == "up"
+	})
+	return calls[0]
+}
+
 // A browser's WebSocket closes mid-call: `softswitch call show` says so,
 // with the close code the softswitch saw: 1006 (no close frame) when
 // Chromium is killed, 1001 (going away) when the page navigates away.
@@ -288,19 +302,12 @@ func TestCallShowWebSocketLost(t *testing.T) {
 			p := loginPage(t, s, "1001")
 			p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
 			p.waitTrue(`phone.inCall()`, 15*time.Second)
-			var calls []liveCallJSON
-			waitFor(t, 10*time.Second, "the call listed as up", func() bool {
-				calls = nil
-				if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
-					t.Fatal(err)
-				}
-				return len(calls) == 1 && calls[0].State == "up"
-			})
+			up := oneCallUp(t, s)
 			tc.end(p)
 			verdict := fmt.Sprintf("the browser's WebSocket closed mid-call (code %d) on leg A (WSS ", tc.code)
 			var story string
 			waitFor(t, 15*time.Second, "the verdict", func() bool {
-				story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
+				story = runCLI(t, "call", "show", up.ID, "--data", s.data)
 				return strings.Contains(story, "connection closed")
 			})
 			if !strings.Contains(story, verdict) || !strings.Contains(story, tc.meaning) ||
@@ -327,17 +334,10 @@ func TestCallShowICEFiltered(t *testing.T) {
 	p := loginPage(t, s, "1001")
 	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
 	p.waitTrue(`phone.inCall()`, 15*time.Second)
-	var calls []liveCallJSON
-	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
-		calls = nil
-		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
-			t.Fatal(err)
-		}
-		return len(calls) == 1 && calls[0].State == "up"
-	})
+	up := oneCallUp(t, s)
 	var story string
 	waitFor(t, 15*time.Second, "the ICE verdict", func() bool { // past the 3 s grace for a silent leg
-		story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
+		story = runCLI(t, "call", "show", up.ID, "--data", s.data)
 		return strings.Contains(story, "one-way audio: nothing received from leg A's peer")
 	})
 	p.eval(`phone.hangup()`, nil)
