@@ -120,7 +120,7 @@ func (s storyCDRs) Write(r store.CDR) {
 	if s.met != nil {
 		ms := make([]metrics.LegMedia, len(legs))
 		for i, l := range legs {
-			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Lost,
+			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Missing, // RFC 3550: relayed legs too
 				Decoded: l.Decoded, Relayed: l.Relayed, Jitter: time.Duration(l.JitterMs * float64(time.Millisecond)),
 				RTT: time.Duration(l.RTTMs * float64(time.Millisecond))}
 		}
