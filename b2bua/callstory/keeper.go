@@ -26,22 +26,24 @@ const archiveEvery = time.Second
 // Keeper archives what a Recorder records, so that `call show` finds the
 // last calls after a restart too.
 type Keeper struct {
-	rec  *Recorder
-	arch Archive
-	log  *slog.Logger
+	rec   *Recorder
+	arch  Archive
+	log   *slog.Logger
+	every time.Duration // archiveEvery; tests shorten it
 }
 
 // NewKeeper archives rec's stories in arch, which keeps the newest
 // rec.History() of them.
 func NewKeeper(rec *Recorder, arch Archive, log *slog.Logger) *Keeper {
-	return &Keeper{rec: rec, arch: arch, log: log}
+	return &Keeper{rec: rec, arch: arch, log: log, every: archiveEvery}
 }
 
 // Run archives the stories that changed every second until ctx ends, and
 // then once more (bounded by 5 s), so that a clean stop loses none.
 func (k *Keeper) Run(ctx context.Context) {
-	t := time.NewTicker(archiveEvery)
+	t := time.NewTicker(k.every)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -52,8 +54,14 @@ func (k *Keeper) Run(ctx context.Context) {
 			}
 			return
 		case <-t.C:
-			if err := k.Flush(ctx); err != nil && ctx.Err() == nil {
-				k.log.Warn("call history: not archived, will retry", "error", err)
+			err := k.Flush(ctx)
+			switch {
+			case err != nil && !failing && ctx.Err() == nil: // once, not every second
+				failing = true
+				k.log.Warn("call history: not archived, retrying every second", "error", err)
+			case err == nil && failing:
+				failing = false
+				k.log.Info("call history: archived again")
 			}
 		}
 	}

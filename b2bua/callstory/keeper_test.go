@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store"
 )
@@ -155,4 +157,95 @@ func FuzzDecodeStory(f *testing.F) {
 		_ = st.Render(io.Discard, t0)
 		_ = fmt.Sprint(st.Verdicts(t0))
 	})
+}
+
+// failing refuses every archive until told otherwise.
+type failing struct {
+	*store.Store
+	mu   sync.Mutex
+	fail bool
+}
+
+func (f *failing) ArchiveCalls(ctx context.Context, calls []store.ArchivedCall, keep int) error {
+	f.mu.Lock()
+	fail := f.fail
+	f.mu.Unlock()
+	if fail {
+		return errors.New("disk full")
+	}
+	return f.Store.ArchiveCalls(ctx, calls, keep)
+}
+
+// A database that refuses writes is logged once, not at every flush, and
+// its recovery once; nothing recorded meanwhile is lost.
+func TestKeeperLogsFailureOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	arch := &failing{Store: openStore(t, path), fail: true}
+	var logs strings.Builder
+	var mu sync.Mutex
+	text := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+	r := NewRecorder(5)
+	k := NewKeeper(r, arch, slog.New(slog.NewTextHandler(&lockedBuilder{mu: &mu, b: &logs}, nil)))
+	k.every = time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		k.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	archived := func(id string) bool {
+		_, err := arch.ArchivedCall(t.Context(), id)
+		return err == nil
+	}
+	for i := range 20 { // a change at each of many failing flushes
+		feed(r, step{i, true, msg("INVITE sip:x@h SIP/2.0", fmt.Sprint("c", i), "1 INVITE", "")})
+		time.Sleep(2 * time.Millisecond)
+	}
+	if !strings.Contains(text(), "not archived") {
+		waitUntil(t, func() bool { return strings.Contains(text(), "not archived") })
+	}
+	arch.mu.Lock()
+	arch.fail = false
+	arch.mu.Unlock()
+	waitUntil(t, func() bool { return archived("c19") && strings.Contains(text(), "archived again") })
+	if n := strings.Count(text(), "not archived"); n != 1 {
+		t.Errorf("%d failure lines, want 1:\n%s", n, text())
+	}
+	if n := strings.Count(text(), "archived again"); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, text())
+	}
+	for i := 15; i < 20; i++ { // the history keeps the last 5
+		if !archived(fmt.Sprint("c", i)) {
+			t.Errorf("c%d lost while the database refused writes", i)
+		}
+	}
+}
+
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+	}
+}
+
+type lockedBuilder struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
