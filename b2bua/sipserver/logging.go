@@ -155,12 +155,13 @@ func sipgoFrameNoise(msg string) bool {
 }
 
 // sipgoRoutine tells sipgo's warnings that are routine, not a problem,
-// and that name no call: written at debug. A browser's WebSocket that
-// closes under a transaction makes both; the leg it carried is ended,
-// and logged with its call_id, by the connection-close hook.
+// and that name no call: written at debug. A connection (a browser's
+// WebSocket, a phone's TCP) that closes under a transaction makes them;
+// the leg it carried is ended, and logged with its call_id, by the
+// connection-close hook.
 func sipgoRoutine(msg string) bool {
 	switch msg {
-	case "WS ref went negative", // a transaction ending after its WebSocket was closed
+	case "WS ref went negative", "TCP ref went negative", // a transaction ending after its connection was closed
 		"client transport error detected. Waiting for retransmission": // its connection closed under a client transaction
 		return true
 	}

@@ -71,6 +71,7 @@ func TestQuietLoggerRoutineToDebug(t *testing.T) {
 		var b strings.Builder
 		l := QuietLogger(slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: tc.level})))
 		l.Warn("WS ref went negative", "ip", "127.0.0.1:5", "ref", -1)
+		l.Warn("TCP ref went negative", "ip", "127.0.0.1:6", "ref", -1)
 		l.Warn("client transport error detected. Waiting for retransmission", "tx", "z9hG4bK1__INVITE")
 		l.Warn("Got TCP error", "error", "boom")
 		got := b.String()
@@ -79,7 +80,7 @@ func TestQuietLoggerRoutineToDebug(t *testing.T) {
 				t.Errorf("at %v: log lacks %q:\n%s", tc.level, want, got)
 			}
 		}
-		if strings.Contains(got, "level=WARN msg=\"WS ref") || strings.Contains(got, "level=WARN msg=\"client transport") {
+		if strings.Contains(got, "level=WARN msg=\"WS ref") || strings.Contains(got, "level=WARN msg=\"TCP ref") || strings.Contains(got, "level=WARN msg=\"client transport") {
 			t.Errorf("at %v: a routine warning stayed a warning:\n%s", tc.level, got)
 		}
 		if tc.level == slog.LevelInfo && strings.Contains(got, "WS ref") {
