@@ -106,9 +106,9 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	})
 	t.Logf("during the call: leg A %+v, leg B %+v", *during.A.Media, *during.B.Media)
 	for _, m := range []*legMediaJSON{during.A.Media, during.B.Media} {
-		// Loopback: well under 50 ms of round trip or jitter, and no loss
-		// beyond a packet or two.
-		if m.RTTMs > 50 || m.JitterMs <= 0 || m.JitterMs > 50 || m.LossPercent > 2 {
+		// Loopback: a few ms of round trip and jitter (bounded generously
+		// for a loaded machine; a wrong unit would be far off), next to no loss.
+		if m.RTTMs > 250 || m.JitterMs <= 0 || m.JitterMs > 250 || m.LossPercent > 5 {
 			t.Errorf("%s leg: rtt %.1f ms, jitter %.1f ms, loss %.1f %%", m.Kind, m.RTTMs, m.JitterMs, m.LossPercent)
 		}
 	}
