@@ -342,7 +342,7 @@ func TestCallShowICEFiltered(t *testing.T) {
 	})
 	p.eval(`phone.hangup()`, nil)
 	for _, want := range []string{"ICE never started: no connectivity check (STUN binding request) from the browser reached UDP " + mediaIP + " port ",
-		"the candidate our SDP gave it, so DTLS never started either", "    ICE: 0 connectivity checks, pair none; DTLS-SRTP never up"} {
+		"the candidate our SDP gave it, so DTLS never started either", "    ICE: 0 connectivity checks, pair none, 0 datagrams refused; DTLS-SRTP never up (handshake never started)"} {
 		if !strings.Contains(story, want) {
 			t.Errorf("call show lacks %q", want)
 		}

@@ -223,8 +223,9 @@ func TestOneWayVerdict(t *testing.T) {
 		want string
 	}{
 		{LegMedia{ICEKnown: true}, "; ICE never started: no connectivity check (STUN binding request) from the browser reached UDP 127.0.0.7 port 40000, the candidate our SDP gave it, so DTLS never started either: check"},
+		{LegMedia{ICEKnown: true, ICEDropped: 4}, "; ICE never started: 4 datagrams reached UDP 127.0.0.7 port 40000, the candidate our SDP gave it, but none was a valid connectivity check"},
 		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000"}, "; ICE worked (3 connectivity checks, the pair with 127.0.0.1:5000) but DTLS never completed"},
-		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000", DTLSUp: true}, "; ICE and DTLS completed, yet the browser sent no audio"},
+		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000", DTLSUp: true, DTLSRole: "client"}, "; ICE and DTLS completed, yet the browser sent no audio"},
 	} {
 		tc.m.Leg, tc.m.Kind, tc.m.PacketsSent = "A", "webrtc", 40
 		r.SetMedia("web", []LegMedia{tc.m})
@@ -234,7 +235,7 @@ func TestOneWayVerdict(t *testing.T) {
 		}
 	}
 	var out strings.Builder
-	if st, _ := r.Story("web"); st.Render(&out, t0) != nil || !strings.Contains(out.String(), "    ICE: 3 connectivity checks, pair 127.0.0.1:5000; DTLS-SRTP up\n") {
+	if st, _ := r.Story("web"); st.Render(&out, t0) != nil || !strings.Contains(out.String(), "    ICE: 3 connectivity checks, pair 127.0.0.1:5000, 0 datagrams refused; DTLS-SRTP up (we are the client)\n") {
 		t.Errorf("render lacks the ICE line:\n%s", out.String())
 	}
 	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250, Expected: 256, Missing: 6, JitterMs: 2.5, RTTMs: 41.25},

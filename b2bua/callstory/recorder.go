@@ -282,10 +282,12 @@ type LegMedia struct {
 	// How far a browser's transport got (Kind "webrtc", when ICEKnown):
 	// connectivity checks answered, the selected pair's remote address,
 	// DTLS-SRTP up.
-	ICEKnown  bool
-	ICEChecks uint64
-	ICEPeer   string
-	DTLSUp    bool
+	ICEKnown   bool
+	ICEChecks  uint64
+	ICEPeer    string
+	ICEDropped uint64 // datagrams refused: malformed, failing STUN integrity or SRTP auth, or from elsewhere
+	DTLSRole   string // ours: "client" or "server" once the handshake started
+	DTLSUp     bool
 }
 
 // LossPercent is the share of the packets the peer sent that never came.

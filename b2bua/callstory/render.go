@@ -54,7 +54,8 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 		fmt.Fprintf(&b, "    from its peer: loss %.1f %% (%d of %d), jitter %.1f ms, round trip %s\n",
 			m.LossPercent(), m.Missing, m.Expected, m.JitterMs, rtt(m.RTTMs))
 		if m.ICEKnown {
-			fmt.Fprintf(&b, "    ICE: %d connectivity checks, pair %s; DTLS-SRTP %s\n", m.ICEChecks, orNone(m.ICEPeer), map[bool]string{true: "up", false: "never up"}[m.DTLSUp])
+			fmt.Fprintf(&b, "    ICE: %d connectivity checks, pair %s, %d datagrams refused; DTLS-SRTP %s%s\n", m.ICEChecks, orNone(m.ICEPeer), m.ICEDropped,
+				map[bool]string{true: "up", false: "never up"}[m.DTLSUp], role(m.DTLSRole))
 		}
 	}
 	b.WriteString("\nverdicts:\n")
@@ -106,4 +107,11 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+func role(r string) string {
+	if r == "" {
+		return " (handshake never started)"
+	}
+	return " (we are the " + r + ")"
 }

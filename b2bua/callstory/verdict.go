@@ -232,6 +232,8 @@ func (s Story) browserTransport(m LegMedia) string {
 	switch {
 	case !m.ICEKnown:
 		return "a browser that sends nothing has usually not completed ICE or DTLS: check that the browser reaches the softswitch's WebRTC UDP port (webrtc_port)"
+	case m.ICEChecks == 0 && m.ICEDropped > 0:
+		return fmt.Sprintf("ICE never started: %d datagrams reached %s, but none was a valid connectivity check (wrong ICE credentials, or not STUN), so DTLS never started either", m.ICEDropped, where)
 	case m.ICEChecks == 0:
 		return "ICE never started: no connectivity check (STUN binding request) from the browser reached " + where +
 			", so DTLS never started either: check that the browser can reach that UDP port (a firewall or VPN in between, or a browser ICE policy that offers no candidate)"

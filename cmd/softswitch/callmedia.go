@@ -47,6 +47,7 @@ func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
 			st := e.Stats()
 			m := legMedia("webrtc", st.Stats)
 			m.ICEKnown, m.ICEChecks, m.ICEPeer, m.DTLSUp = st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected
+			m.ICEDropped, m.DTLSRole = st.Dropped, st.DTLSRole
 			return m
 		}
 	default:

@@ -236,6 +236,7 @@ type Stats struct {
 	ICEKnown      bool
 	ICEChecks     uint64
 	ICEPeer       string
+	DTLSRole      string // "client" or "server" once the handshake started, else ""
 	DTLSConnected bool
 }
 
@@ -248,6 +249,7 @@ func (e *Endpoint) Stats() Stats {
 		if p := e.lite.peer.Load(); p != nil {
 			st.ICEPeer = p.String()
 		}
+		st.DTLSRole = e.lite.role()
 	}
 	return st
 }

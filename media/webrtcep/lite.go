@@ -304,6 +304,20 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 // SetReadDeadline wakes the reader at d.
 func (c *liteConn) SetReadDeadline(d time.Time) error { return c.conn.SetReadDeadline(d) }
 
+// role is our DTLS role once the handshake started ("client" or
+// "server"), else "".
+func (c *liteConn) role() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case !c.started:
+		return ""
+	case c.client:
+		return "client"
+	}
+	return "server"
+}
+
 // connected reports whether SRTP is up.
 func (c *liteConn) connected() bool { return c.rx.Load() != nil }
 

@@ -35,8 +35,8 @@ func connectedLite(t *testing.T) (*Endpoint, *browser, *audiotest.Recorder, *aud
 	stop := feedTone(ctx, e.AudioSink(), 440)
 	t.Cleanup(stop)
 	waitFor(t, 10*time.Second, "srtp up", e.connected)
-	if st := e.Stats(); st.ICEChecks == 0 || st.ICEPeer == "" || !st.DTLSConnected {
-		t.Errorf("connected: checks %d, peer %q, DTLS up %v", st.ICEChecks, st.ICEPeer, st.DTLSConnected)
+	if st := e.Stats(); st.ICEChecks == 0 || st.ICEPeer == "" || !st.DTLSConnected || st.DTLSRole != "client" {
+		t.Errorf("connected: checks %d, peer %q, DTLS up %v as %q", st.ICEChecks, st.ICEPeer, st.DTLSConnected, st.DTLSRole)
 	}
 	expectTone(t, "browser->us", out, 1000)
 	expectTone(t, "us->browser", in, 440)
@@ -187,7 +187,7 @@ func TestLiteSetupTimeout(t *testing.T) {
 				if tt.why != "" {
 					t.Fatal("no event: the leg would stay up without media")
 				}
-				if st := e.Stats(); !st.ICEKnown || st.ICEChecks != 0 || st.ICEPeer != "" || st.DTLSConnected {
+				if st := e.Stats(); !st.ICEKnown || st.ICEChecks != 0 || st.ICEPeer != "" || st.DTLSConnected || st.DTLSRole != "" {
 					t.Errorf("without a check: stats %+v", st)
 				}
 				return
