@@ -32,6 +32,8 @@ type Metrics struct {
 	rtpPackets     *prometheus.CounterVec
 	rtpLost        prometheus.Counter
 	lossRatio      prometheus.Histogram
+	jitter         prometheus.Histogram
+	rtt            prometheus.Histogram
 	frames         *prometheus.CounterVec
 }
 
@@ -60,10 +62,16 @@ func New(src Sources) (*Metrics, error) {
 	m.lossRatio = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "rtp_loss_ratio",
 		Help:    "Share of RTP packets lost on a leg, observed once per leg that received media when its call ends.",
 		Buckets: []float64{0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5}})
+	m.jitter = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "rtp_jitter_seconds",
+		Help:    "RFC 3550 interarrival jitter of what a leg's peer sent, observed once per leg that received media when its call ends.",
+		Buckets: []float64{0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2}})
+	m.rtt = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "rtcp_round_trip_seconds",
+		Help:    "Round trip from a leg's peer's last RTCP reception report (arrival - LSR - DLSR), observed once per leg that had one when its call ends.",
+		Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1}})
 	m.frames = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "media_frames_total",
 		Help: "Received audio frames of ended calls, by path: decoded (transcoded or played) or relayed (passed through undecoded)."}, []string{"path"})
 	for _, c := range []prometheus.Collector{m.callsUp, m.calls, m.setup, m.sipRequests, m.sipResponses, m.dialplanErrors,
-		m.rtpPackets, m.rtpLost, m.lossRatio, m.frames,
+		m.rtpPackets, m.rtpLost, m.lossRatio, m.jitter, m.rtt, m.frames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&sourceCollector{src: src}} {
 		if err := m.reg.Register(c); err != nil {
@@ -115,10 +123,12 @@ func (m *Metrics) SIP(in bool, method string, status int) {
 
 // LegMedia is what one leg's media endpoint counted over a call.
 type LegMedia struct {
-	Kind             string // "rtp" or "webrtc"
-	Sent, Received   uint64 // RTP packets
-	Lost             uint64 // packets that never arrived
-	Decoded, Relayed uint64 // received frames decoded, or passed through
+	Kind             string        // "rtp" or "webrtc"
+	Sent, Received   uint64        // RTP packets
+	Lost             uint64        // packets that never arrived
+	Decoded, Relayed uint64        // received frames decoded, or passed through
+	Jitter           time.Duration // RFC 3550 interarrival jitter of what it received
+	RTT              time.Duration // from its peer's last reception report; 0: none
 }
 
 // CallMedia counts the media of an ended call's legs.
@@ -129,6 +139,10 @@ func (m *Metrics) CallMedia(legs []LegMedia) {
 		m.rtpLost.Add(float64(l.Lost))
 		if expected := l.Received + l.Lost; expected > 0 {
 			m.lossRatio.Observe(float64(l.Lost) / float64(expected))
+			m.jitter.Observe(l.Jitter.Seconds())
+		}
+		if l.RTT > 0 {
+			m.rtt.Observe(l.RTT.Seconds())
 		}
 		m.frames.WithLabelValues("decoded").Add(float64(l.Decoded))
 		m.frames.WithLabelValues("relayed").Add(float64(l.Relayed))

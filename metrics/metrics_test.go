@@ -28,7 +28,7 @@ func TestScrape(t *testing.T) {
 	m.SIP(true, "XYZZY", 0)
 	m.SIP(true, strings.Repeat("A", 100), 0)
 	m.DialplanError()
-	m.CallMedia([]LegMedia{{Kind: "webrtc", Sent: 100, Received: 95, Lost: 5, Decoded: 95}, {Kind: "rtp", Sent: 90, Received: 0}})
+	m.CallMedia([]LegMedia{{Kind: "webrtc", Sent: 100, Received: 95, Lost: 5, Decoded: 95, Jitter: 4 * time.Millisecond, RTT: 40 * time.Millisecond}, {Kind: "rtp", Sent: 90, Received: 0}})
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -60,6 +60,10 @@ func TestScrape(t *testing.T) {
 		`softswitch_rtp_loss_ratio_bucket{le="0.05"} 1`,
 		`softswitch_rtp_loss_ratio_bucket{le="0.02"} 0`,
 		`softswitch_media_frames_total{path="decoded"} 95`,
+		`softswitch_rtp_jitter_seconds_bucket{le="0.005"} 1`,
+		`softswitch_rtp_jitter_seconds_bucket{le="0.001"} 0`,
+		"softswitch_rtcp_round_trip_seconds_count 1",
+		`softswitch_rtcp_round_trip_seconds_bucket{le="0.05"} 1`,
 		"go_goroutines ",
 		"process_open_fds ",
 	} {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -381,6 +382,34 @@ func TestBrowserDTMF(t *testing.T) {
 // The driver runs in its own process group, with Chromium under it.
 func (p *page) kill() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// killBrowser kills Chromium itself with SIGKILL, as a crash would (it
+// then sends no WebSocket close frame), then the driver. Playwright starts
+// Chromium in a process group of its own, so kill (the driver's group)
+// lets Chromium shut down cleanly instead.
+func (p *page) killBrowser() {
+	p.t.Helper()
+	found := false
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p.cmd.Process.Pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, field := range strings.Fields(string(b)) {
+			pid, err := strconv.Atoi(field)
+			if err != nil {
+				continue
+			}
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.HasPrefix(string(comm), "chromium") {
+				_ = syscall.Kill(-pid, syscall.SIGKILL) // its group: renderers and the network service too
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				found = true
+			}
+		}
+	}
+	if !found {
+		p.t.Fatal("no Chromium process under the page's driver")
+	}
+	p.kill()
 }
 
 // The browser's WebSocket dies mid-call: the other side gets BYE, the

@@ -3,10 +3,16 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/softswitch/softswitch/b2bua/store"
 )
 
 type liveCallJSON struct {
@@ -26,9 +32,12 @@ type liveCallJSON struct {
 }
 
 type legMediaJSON struct {
-	Kind     string `json:"kind"`
-	Sent     int    `json:"packets_sent"`
-	Received int    `json:"packets_received"`
+	Kind        string  `json:"kind"`
+	Sent        int     `json:"packets_sent"`
+	Received    int     `json:"packets_received"`
+	LossPercent float64 `json:"loss_percent"`
+	JitterMs    float64 `json:"jitter_ms"`
+	RTTMs       float64 `json:"rtt_ms"`
 }
 
 // A JsSIP browser calls a baresip desk phone: `softswitch calls` lists the
@@ -82,6 +91,30 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		t.Fatalf("hangup with an unknown cause: %q", e)
 	}
 	time.Sleep(3 * time.Second) // past call show's grace for silent legs: media must flow both ways
+	// Both peers' RTCP reports about our streams give round trips (the
+	// browser's within a second or two, baresip's every 5 s).
+	var during liveCallJSON
+	waitFor(t, 15*time.Second, "round trips on both legs", func() bool {
+		calls = nil
+		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) == 1 && calls[0].B != nil && calls[0].A.Media != nil && calls[0].B.Media != nil {
+			during = calls[0]
+		}
+		return during.A.Media != nil && during.A.Media.RTTMs > 0 && during.B.Media.RTTMs > 0
+	})
+	t.Logf("during the call: leg A %+v, leg B %+v", *during.A.Media, *during.B.Media)
+	for _, m := range []*legMediaJSON{during.A.Media, during.B.Media} {
+		// Loopback: a few ms of round trip and jitter (bounded generously
+		// for a loaded machine; a wrong unit would be far off), next to no loss.
+		if m.RTTMs > 250 || m.JitterMs <= 0 || m.JitterMs > 250 || m.LossPercent > 5 {
+			t.Errorf("%s leg: rtt %.1f ms, jitter %.1f ms, loss %.1f %%", m.Kind, m.RTTMs, m.JitterMs, m.LossPercent)
+		}
+	}
+	if text := runCLI(t, "calls", "--data", s.data); !regexp.MustCompile(`loss \d+\.\d% jitter \d+\.\dms rtt \d+\.\dms`).MatchString(text) {
+		t.Errorf("calls table without loss, jitter and round trip:\n%s", text)
+	}
 	if out := runCLI(t, "calls", "hangup", c.ID, "--data", s.data); !strings.Contains(out, "hanging up") {
 		t.Fatalf("hangup: %q", out)
 	}
@@ -112,19 +145,44 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 			t.Errorf("call show lacks media both ways (%s)", re)
 		}
 	}
+	for _, re := range []string{`leg A \(webrtc\): .*\n    from its peer: loss \d+\.\d % \(\d+ of [1-9]\d*\), jitter \d+\.\d ms, round trip \d+\.\d ms\n`,
+		`leg B \(rtp\): .*\n    from its peer: loss \d+\.\d % \(\d+ of [1-9]\d*\), jitter \d+\.\d ms, round trip \d+\.\d ms\n`} {
+		if !regexp.MustCompile(re).MatchString(story) {
+			t.Errorf("call show lacks receive quality (%s)", re)
+		}
+	}
 	if t.Failed() {
 		t.Fatalf("call show:\n%s", story)
+	}
+	var asJSON struct {
+		ID     string `json:"id"`
+		Ladder []struct {
+			Leg       string `json:"leg"`
+			FirstLine string `json:"first_line"`
+		} `json:"ladder"`
+		Media []struct {
+			Leg string `json:"leg"`
+			legMediaJSON
+		} `json:"media"`
+		Verdicts []string `json:"verdicts"`
+	}
+	raw := runCLI(t, "call", "show", c.ID, "--json", "--data", s.data)
+	if err := json.Unmarshal([]byte(raw), &asJSON); err != nil {
+		t.Fatalf("call show --json: %v\n%s", err, raw)
+	}
+	if asJSON.ID != c.ID || len(asJSON.Ladder) < 8 || asJSON.Ladder[0].Leg != "A" || !strings.HasPrefix(asJSON.Ladder[0].FirstLine, "INVITE ") ||
+		len(asJSON.Media) != 2 || asJSON.Media[0].RTTMs <= 0 || asJSON.Media[1].RTTMs <= 0 || len(asJSON.Verdicts) != 0 {
+		t.Fatalf("call show --json:\n%s", raw)
 	}
 	if e := runCLIFail(t, "call", "show", "never-seen", "--data", s.data); !strings.Contains(e, `no call "never-seen" among the last 1000 calls (call_history)`) {
 		t.Fatalf("call show of an unknown id: %q", e)
 	}
 }
 
-// A caller that offers only G.729 gets 488, and `softswitch call show`
-// says why in words.
-func TestCallShowCodecVerdict(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
+// g729Call dials the test number offering only G.729 and returns the
+// call's Call-ID once refused with 488.
+func g729Call(t *testing.T, s *server) string {
+	t.Helper()
 	rtp := newRTPPeer(t)
 	c := dialSIP(t, s, "udp")
 	body := strings.NewReplacer("RTP/AVP 0", "RTP/AVP 18", "a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000").Replace(offer(rtp.port()))
@@ -142,32 +200,78 @@ func TestCallShowCodecVerdict(t *testing.T) {
 	if res.StatusCode != 488 {
 		t.Fatalf("a G.729-only offer got %d, want 488", res.StatusCode)
 	}
-	story := runCLI(t, "call", "show", c.callID, "--data", s.data)
-	if !strings.Contains(story, "488 on leg A: the softswitch found no codec in common: the offer had only G729") {
+	return c.callID
+}
+
+// A caller that offers only G.729 gets 488, and `softswitch call show`
+// says why in words. The story is in the database within a second, so it
+// survives even a crash; beyond call_history it is gone, and call show
+// says the call is older than the history.
+func TestCallShowCodecVerdict(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	id := g729Call(t, s)
+	const verdict = "488 on leg A: the softswitch found no codec in common: the offer had only G729"
+	story := runCLI(t, "call", "show", id, "--data", s.data)
+	if !strings.Contains(story, verdict) {
 		t.Fatalf("no codec verdict:\n%s", story)
 	}
-	// The history survives a restart.
-	if err := s.stop(sigterm); err != nil {
-		t.Fatalf("stop: %v", err)
+	db, err := store.Open(t.Context(), filepath.Join(s.data, "softswitch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waitFor(t, 10*time.Second, "the story in the database", func() bool {
+		_, err := db.ArchivedCall(t.Context(), id)
+		return err == nil
+	})
+	// A crash, then a restart: the history is still there.
+	if err := s.stop(syscall.SIGKILL); err == nil {
+		t.Fatal("a killed server exited cleanly")
 	}
 	again := startServer(t, s.data)
-	if !strings.Contains(again.logs(), `msg="call history loaded" calls=1`) {
-		t.Fatalf("history not loaded:\n%s", again.logs())
-	}
-	after := runCLI(t, "call", "show", c.callID, "--data", again.data)
-	if !strings.Contains(after, "488 on leg A: the softswitch found no codec in common: the offer had only G729") ||
-		!strings.Contains(after, "←A   SIP/2.0 488 Not Acceptable Here") || !strings.Contains(after, "m=audio "+fmt.Sprint(rtp.port())+" RTP/AVP 18 101") {
+	after := runCLI(t, "call", "show", id, "--data", again.data)
+	if !strings.Contains(after, verdict) || !strings.Contains(after, "←A   SIP/2.0 488 Not Acceptable Here") ||
+		!regexp.MustCompile(`m=audio \d+ RTP/AVP 18 101`).MatchString(after) {
 		t.Fatalf("call show after a restart:\n%s", after)
+	}
+	if err := again.stop(sigterm); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	// A history of one call: a newer call pushes the first out.
+	conf := filepath.Join(t.TempDir(), "softswitch.yaml")
+	if err := os.WriteFile(conf, []byte("call_history: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := startServer(t, s.data, "--config", conf)
+	rtp := newRTPPeer(t)
+	c := dialSIP(t, third, "udp")
+	cl, res := c.answered("07010002000", rtp.port())
+	cl.bye(res)
+	waitFor(t, 10*time.Second, "the answered call's CDR", func() bool {
+		return strings.Contains(runCLI(t, "cdr", "list", "--data", third.data), "07010002000")
+	})
+	newer := g729Call(t, third)
+	waitFor(t, 10*time.Second, "the newer story in the database", func() bool {
+		_, err := db.ArchivedCall(t.Context(), newer)
+		return err == nil
+	})
+	if !strings.Contains(runCLI(t, "call", "show", newer, "--data", third.data), verdict) {
+		t.Fatal("the newer call has no story")
+	}
+	e := runCLIFail(t, "call", "show", c.callID, "--data", third.data)
+	if !strings.Contains(e, fmt.Sprintf("call %q (1001 -> 07010002000, started ", c.callID)) || !strings.Contains(e, "is older than the last 1 calls whose story is kept (call_history)") {
+		t.Fatalf("call show of a call older than the history: %q", e)
+	}
+	if e := runCLIFail(t, "call", "show", id, "--data", third.data); !strings.Contains(e, `among the last 1 calls (call_history): it is older, or never reached`) {
+		t.Fatalf("call show of a refused call older than the history: %q", e)
 	}
 }
 
-// A browser's WebSocket dies mid-call: `softswitch call show` says so.
-func TestCallShowWebSocketLost(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
-	p := loginPage(t, s, "1001")
-	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
-	p.waitTrue(`phone.inCall()`, 15*time.Second)
+// oneCallUp waits until `softswitch calls` lists one call, answered.
+func oneCallUp(t *testing.T, s *server) liveCallJSON {
+	t.Helper()
 	var calls []liveCallJSON
 	waitFor(t, 10*time.Second, "the call listed as up", func() bool {
 		calls = nil
@@ -176,13 +280,74 @@ func TestCallShowWebSocketLost(t *testing.T) {
 		}
 		return len(calls) == 1 && calls[0].State == "up"
 	})
-	p.kill()
+	return calls[0]
+}
+
+// A browser's WebSocket closes mid-call: `softswitch call show` says so,
+// with the close code the softswitch saw: 1006 (no close frame) when
+// Chromium is killed, 1001 (going away) when the page navigates away.
+func TestCallShowWebSocketLost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		end     func(p *page)
+		code    int
+		meaning string
+	}{
+		{"killed", func(p *page) { p.killBrowser() }, 1006, "no close frame came: the browser was killed or crashed"},
+		{"navigated away", func(p *page) { p.eval(`location.href = "about:blank"`, nil) }, 1001, "the browser went away: the tab was closed or reloaded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, "")
+			p := loginPage(t, s, "1001")
+			p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+			p.waitTrue(`phone.inCall()`, 15*time.Second)
+			up := oneCallUp(t, s)
+			tc.end(p)
+			verdict := fmt.Sprintf("the browser's WebSocket closed mid-call (code %d) on leg A (WSS ", tc.code)
+			var story string
+			waitFor(t, 15*time.Second, "the verdict", func() bool {
+				story = runCLI(t, "call", "show", up.ID, "--data", s.data)
+				return strings.Contains(story, "connection closed")
+			})
+			if !strings.Contains(story, verdict) || !strings.Contains(story, tc.meaning) ||
+				!strings.Contains(story, fmt.Sprintf("A→   (WSS connection closed, code %d)", tc.code)) {
+				t.Fatalf("call show:\n%s", story)
+			}
+		})
+	}
+}
+
+// A browser whose ICE checks are filtered (iptables in the test's network
+// namespace drops UDP to the server's media address) is answered, but its
+// media never connects: `softswitch call show` says ICE never started and
+// names the candidate the browser could not reach.
+func TestCallShowICEFiltered(t *testing.T) {
+	t.Parallel()
+	const mediaIP = "127.0.0.7" // this test's own: the rule touches no other test
+	rule := []string{"INPUT", "-p", "udp", "-d", mediaIP, "-j", "DROP"}
+	if out, err := exec.Command("iptables", append([]string{"-A"}, rule...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("iptables", append([]string{"-D"}, rule...)...).Run() })
+	s := startServer(t, "", "--media-ip", mediaIP)
+	p := loginPage(t, s, "1001")
+	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
+	p.waitTrue(`phone.inCall()`, 15*time.Second)
+	up := oneCallUp(t, s)
 	var story string
-	waitFor(t, 15*time.Second, "the verdict", func() bool {
-		story = runCLI(t, "call", "show", calls[0].ID, "--data", s.data)
-		return strings.Contains(story, "the WebSocket of leg A (WSS ")
+	waitFor(t, 15*time.Second, "the ICE verdict", func() bool { // past the 3 s grace for a silent leg
+		story = runCLI(t, "call", "show", up.ID, "--data", s.data)
+		return strings.Contains(story, "one-way audio: nothing received from leg A's peer")
 	})
-	if !strings.Contains(story, "closed mid-call at +") || !strings.Contains(story, "A→   (WSS connection closed)") {
+	p.eval(`phone.hangup()`, nil)
+	for _, want := range []string{"ICE never started: no connectivity check (STUN binding request) from the browser reached UDP " + mediaIP + " port ",
+		"the candidate our SDP gave it, so DTLS never started either", "    ICE: 0 connectivity checks, pair none, 0 datagrams refused; DTLS-SRTP never up (handshake never started)"} {
+		if !strings.Contains(story, want) {
+			t.Errorf("call show lacks %q", want)
+		}
+	}
+	if t.Failed() {
 		t.Fatalf("call show:\n%s", story)
 	}
 }

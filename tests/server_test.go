@@ -144,7 +144,7 @@ func startServer(t *testing.T, data string, extraArgs ...string) *server {
 	}
 	t.Cleanup(func() {
 		s.stop(syscall.SIGKILL)
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SOFTSWITCH_TEST_LOGS") != "" { // set: the log of a passing test too (e.g. to audit its warnings)
 			t.Logf("softswitch log:\n%s", s.logs())
 		}
 	})

@@ -1,7 +1,9 @@
 package callstory
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -146,12 +148,38 @@ func TestConnClosedVerdict(t *testing.T) {
 	ws(0, true, "INVITE sip:2000@h SIP/2.0", "done", "1 INVITE")
 	ws(10, false, "SIP/2.0 200 OK", "done", "1 INVITE")
 	ws(20, true, "BYE sip:2000@h SIP/2.0", "done", "2 BYE")
-	r.ConnClosed("wss", "127.0.0.1:5555")
-	r.ConnClosed("wss", "127.0.0.1:5555") // twice: noted once
-	r.ConnClosed("tcp", "127.0.0.1:5555")
+	r.ConnClosed("wss", "127.0.0.1:5555", 1006)
+	r.ConnClosed("wss", "127.0.0.1:5555", 1006) // twice: noted once
+	r.ConnClosed("tcp", "127.0.0.1:5555", 0)
 	st, _ := r.Story("up")
-	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "the WebSocket of leg A (WSS 127.0.0.1:5555) closed mid-call at +") {
+	if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "the browser's WebSocket closed mid-call (code 1006) on leg A (WSS 127.0.0.1:5555) at +") ||
+		!strings.HasSuffix(v[0], "without a BYE: no close frame came: the browser was killed or crashed, the computer slept, or its network went away") {
 		t.Fatalf("verdicts %q", v)
+	}
+	if e := st.Entries[len(st.Entries)-1]; e.FirstLine != "(WSS connection closed, code 1006)" || e.CloseCode != 1006 {
+		t.Fatalf("ladder entry %+v", e)
+	}
+	// Other endings, each in words.
+	for _, tc := range []struct {
+		transport string
+		code      int
+		want      string
+	}{
+		{"wss", 1001, "the browser's WebSocket closed mid-call (code 1001) on leg A (WSS 127.0.0.1:6000) at +0.010 s without a BYE: the browser went away: the tab was closed"},
+		{"ws", 0, "the softswitch closed the WebSocket of leg A (WS 127.0.0.1:6000) at +0.010 s without a BYE mid-call"},
+		{"tls", 0, "the connection of leg A (TLS 127.0.0.1:6000) at +0.010 s without a BYE closed mid-call: the phone went away"},
+	} {
+		id := fmt.Sprint(tc.transport, tc.code)
+		data := msg("INVITE sip:2000@h SIP/2.0", id, "1 INVITE", "")
+		r.Observe(siptrace.Message{Time: t0, In: true, Transport: tc.transport, Remote: "127.0.0.1:6000", Data: data}, siptrace.Summarize(data))
+		data = msg("SIP/2.0 200 OK", id, "1 INVITE", "")
+		r.Observe(siptrace.Message{Time: t0.Add(10 * time.Millisecond), In: false, Transport: tc.transport, Remote: "127.0.0.1:6000", Data: data}, siptrace.Summarize(data))
+		r.ConnClosed(tc.transport, "127.0.0.1:6000", tc.code)
+		st, _ := r.Story(id)
+		st.Entries[len(st.Entries)-1].At = t0.Add(10 * time.Millisecond) // ConnClosed stamps the wall clock
+		if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], tc.want) {
+			t.Errorf("%s code %d: verdicts %q", tc.transport, tc.code, v)
+		}
 	}
 	st, _ = r.Story("done")
 	if v := st.Verdicts(t0); len(v) != 0 {
@@ -183,10 +211,48 @@ func TestOneWayVerdict(t *testing.T) {
 	if v := st.Verdicts(t0); len(v) != 1 || !strings.Contains(v[0], "not completed ICE or DTLS") || !strings.Contains(v[0], "(12 packets to it were refused") {
 		t.Fatalf("browser verdict %q", v)
 	}
-	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250}})
+	// A browser leg whose transport facts are known: how far it got.
+	answer := "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 udp 2130706431 127.0.0.7 40000 typ host\r\n"
+	feed(r,
+		step{0, true, msg("INVITE sip:2000@h SIP/2.0", "web", "1 INVITE", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")},
+		step{10, false, msg("SIP/2.0 200 OK", "web", "1 INVITE", answer)},
+		step{5000, true, msg("BYE sip:2000@h SIP/2.0", "web", "2 BYE", "")},
+	)
+	for _, tc := range []struct {
+		m    LegMedia
+		want string
+	}{
+		{LegMedia{ICEKnown: true}, "; ICE never started: no connectivity check (STUN binding request) from the browser reached UDP 127.0.0.7 port 40000, the candidate our SDP gave it, so DTLS never started either: check"},
+		{LegMedia{ICEKnown: true, ICEDropped: 4}, "; ICE never started: 4 datagrams reached UDP 127.0.0.7 port 40000, the candidate our SDP gave it, but none was a valid connectivity check"},
+		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000"}, "; ICE worked (3 connectivity checks, the pair with 127.0.0.1:5000) but DTLS never completed"},
+		{LegMedia{ICEKnown: true, ICEChecks: 3, ICEPeer: "127.0.0.1:5000", DTLSUp: true, DTLSRole: "client"}, "; ICE and DTLS completed, yet the browser sent no audio"},
+	} {
+		tc.m.Leg, tc.m.Kind, tc.m.PacketsSent = "A", "webrtc", 40
+		r.SetMedia("web", []LegMedia{tc.m})
+		st, _ := r.Story("web")
+		if v := st.Verdicts(t0); len(v) != 1 || !strings.HasPrefix(v[0], "one-way audio: nothing received from leg A's peer in 5.0 s") || !strings.Contains(v[0], tc.want) {
+			t.Errorf("%+v: verdicts %q", tc.m, v)
+		}
+	}
+	var out strings.Builder
+	if st, _ := r.Story("web"); st.Render(&out, t0) != nil || !strings.Contains(out.String(), "    ICE: 3 connectivity checks, pair 127.0.0.1:5000, 0 datagrams refused; DTLS-SRTP up (we are the client)\n") {
+		t.Errorf("render lacks the ICE line:\n%s", out.String())
+	}
+	r.SetMedia("c", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 249, PacketsReceived: 250, Expected: 256, Missing: 6, JitterMs: 2.5, RTTMs: 41.25},
+		{Leg: "B", Kind: "rtp", PacketsSent: 1, PacketsReceived: 1, Expected: 1}})
 	st, _ = r.Story("c")
 	if v := st.Verdicts(t0); len(v) != 0 {
 		t.Fatalf("verdict with media both ways: %q", v)
+	}
+	var b strings.Builder
+	if err := st.Render(&b, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  leg A (rtp): 249 packets sent, 250 received,", "    from its peer: loss 2.3 % (6 of 256), jitter 2.5 ms, round trip 41.2 ms\n",
+		"    from its peer: loss 0.0 % (0 of 1), jitter 0.0 ms, round trip unknown (no RTCP report about our stream)\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("render lacks %q:\n%s", want, b.String())
+		}
 	}
 	// A call shorter than the grace period is no verdict.
 	feed(r,
@@ -200,8 +266,8 @@ func TestOneWayVerdict(t *testing.T) {
 	}
 }
 
-// The history survives a restart: saved, loaded into a new recorder.
-func TestSaveLoad(t *testing.T) {
+// A history file of an older version loads into a new recorder.
+func TestLoadLegacyFile(t *testing.T) {
 	r := NewRecorder(10)
 	for i := 0; i < 4; i++ {
 		id := fmt.Sprint("c", i)
@@ -210,7 +276,7 @@ func TestSaveLoad(t *testing.T) {
 	}
 	r.SetMedia("c3", []LegMedia{{Leg: "A", Kind: "rtp", PacketsSent: 7}})
 	var buf strings.Builder
-	if err := r.Save(&buf); err != nil {
+	if err := saveSnapshot(r, &buf); err != nil {
 		t.Fatal(err)
 	}
 	again := NewRecorder(3) // smaller: the oldest saved are left out
@@ -233,4 +299,13 @@ func TestSaveLoad(t *testing.T) {
 	if _, err := again.Load(strings.NewReader("{not json")); err == nil {
 		t.Fatal("garbage loaded")
 	}
+}
+
+// saveSnapshot writes r as versions before the call_history table did.
+func saveSnapshot(r *Recorder, w io.Writer) error {
+	snap := snapshot{Version: snapshotVersion}
+	for _, id := range r.order {
+		snap.Stories = append(snap.Stories, *r.stories[id])
+	}
+	return json.NewEncoder(w).Encode(snap)
 }

@@ -12,7 +12,7 @@ func FuzzLoad(f *testing.F) {
 	feed(r, step{0, true, msg("INVITE sip:x@h SIP/2.0", "c", "1 INVITE", "v=0\r\n")})
 	r.Link("c", "b")
 	var buf strings.Builder
-	_ = r.Save(&buf)
+	_ = saveSnapshot(r, &buf)
 	f.Add(buf.String())
 	f.Add(`{"version":1,"stories":[{"CallID":"x","Legs":[]},{"CallID":"","Legs":["a"]}]}`)
 	f.Fuzz(func(t *testing.T, data string) {

@@ -6,7 +6,8 @@ import (
 	"io"
 )
 
-// snapshot is the saved form of a Recorder: its stories, oldest first.
+// snapshot is the form in which versions before the call_history table
+// saved a Recorder (DATA/call-history.json): its stories, oldest first.
 type snapshot struct {
 	Version int     `json:"version"`
 	Stories []Story `json:"stories"`
@@ -14,24 +15,7 @@ type snapshot struct {
 
 const snapshotVersion = 1
 
-// Save writes the recorder's stories (JSON), for Load after a restart.
-func (r *Recorder) Save(w io.Writer) error {
-	r.mu.Lock()
-	snap := snapshot{Version: snapshotVersion, Stories: make([]Story, 0, len(r.order))}
-	for _, id := range r.order {
-		if st := r.stories[id]; st != nil {
-			snap.Stories = append(snap.Stories, *st)
-		}
-	}
-	err := json.NewEncoder(w).Encode(snap)
-	r.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("call history: save: %w", err)
-	}
-	return nil
-}
-
-// Load adds the stories Save wrote, as older than any recorded since;
+// Load adds the stories of a snapshot, as older than any recorded since;
 // beyond the recorder's history the oldest are left out. It returns how
 // many it added.
 func (r *Recorder) Load(rd io.Reader) (int, error) {
@@ -62,6 +46,7 @@ func (r *Recorder) Load(rd io.Reader) (int, error) {
 			st.Entries = st.Entries[:maxEntries]
 		}
 		r.stories[st.CallID] = &st
+		r.dirty[st.CallID] = true
 		for j, l := range st.Legs {
 			name := "A"
 			if j > 0 {

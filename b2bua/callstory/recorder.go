@@ -2,6 +2,7 @@ package callstory
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ const (
 	DefaultHistory = 1000    // calls kept
 	maxEntries     = 200     // messages kept per call
 	maxSDP         = 4 << 10 // bytes of one SDP kept
+	maxLegs        = 64      // legs (and media endpoints) kept per call
 )
 
 // Entry is one SIP message of a call.
@@ -29,6 +31,7 @@ type Entry struct {
 	Status    int    // 0 for a request
 	SDP       string // the message's SDP body, if any
 	Closed    bool   // not a message: the leg's connection closed
+	CloseCode int    // of a closed WebSocket (RFC 6455 §7.4): the browser's close frame's, 1006 without one; 0: closed by us, or not a WebSocket
 }
 
 // Story is what was recorded of one call.
@@ -49,6 +52,7 @@ type Recorder struct {
 	stories map[string]*Story // by leg A's Call-ID
 	order   []string          // leg A Call-IDs, oldest first
 	legs    map[string]legRef // any leg's Call-ID -> its call
+	dirty   map[string]bool   // calls changed since a Keeper last archived them
 }
 
 type legRef struct{ call, name string }
@@ -58,7 +62,7 @@ func NewRecorder(max int) *Recorder {
 	if max <= 0 {
 		max = DefaultHistory
 	}
-	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef)}
+	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef), dirty: make(map[string]bool)}
 }
 
 // History is how many calls the recorder keeps.
@@ -84,6 +88,7 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 	if st == nil {
 		return
 	}
+	r.dirty[ref.call] = true
 	if len(st.Entries) >= maxEntries {
 		st.Dropped++
 		return
@@ -102,6 +107,7 @@ func (r *Recorder) startLocked(callID string) {
 			}
 		}
 		delete(r.stories, old)
+		delete(r.dirty, old)
 	}
 	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}}
 	r.order = append(r.order, callID)
@@ -113,10 +119,11 @@ func (r *Recorder) Link(callID, branchCallID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.stories[callID]
-	if st == nil || len(st.Legs) >= 64 {
+	if st == nil || len(st.Legs) >= maxLegs {
 		return
 	}
 	st.Legs = append(st.Legs, branchCallID)
+	r.dirty[callID] = true
 	r.legs[branchCallID] = legRef{call: callID, name: "B" + strconv.Itoa(len(st.Legs)-1)}
 }
 
@@ -132,11 +139,45 @@ func (r *Recorder) Story(callID string) (Story, bool) {
 	if st == nil {
 		return Story{}, false
 	}
+	return st.clone(), true
+}
+
+func (st *Story) clone() Story {
 	out := *st
 	out.Legs = append([]string(nil), st.Legs...)
 	out.Entries = append([]Entry(nil), st.Entries...)
 	out.Media = append([]LegMedia(nil), st.Media...)
-	return out, true
+	return out
+}
+
+// takeChanged returns copies of the stories changed since the last call,
+// oldest first, and forgets that they changed.
+func (r *Recorder) takeChanged() []Story {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.dirty) == 0 {
+		return nil
+	}
+	out := make([]Story, 0, len(r.dirty))
+	for _, id := range r.order {
+		if r.dirty[id] {
+			out = append(out, r.stories[id].clone())
+		}
+	}
+	clear(r.dirty)
+	return out
+}
+
+// markChanged notes again that the calls ids changed (their archiving
+// failed), for those still kept.
+func (r *Recorder) markChanged(ids []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if r.stories[id] != nil {
+			r.dirty[id] = true
+		}
+	}
 }
 
 // dialogMethod tells the methods of an INVITE dialog from the others
@@ -166,16 +207,22 @@ func sdpOf(data []byte) string {
 }
 
 // ConnClosed notes that a stream connection (TCP, TLS, WS, WSS) closed,
-// on every answered leg that ran over it and had not ended with a BYE.
-func (r *Recorder) ConnClosed(transport, remote string) {
+// on every answered leg that ran over it and had not ended with a BYE;
+// wsCode tells how a WebSocket ended (see Entry.CloseCode).
+func (r *Recorder) ConnClosed(transport, remote string, wsCode int) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, st := range r.stories {
 		for _, leg := range st.legsOver(transport, remote) {
 			if len(st.Entries) < maxEntries {
+				line := "(" + strings.ToUpper(transport) + " connection closed)"
+				if wsCode != 0 {
+					line = fmt.Sprintf("(%s connection closed, code %d)", strings.ToUpper(transport), wsCode)
+				}
 				st.Entries = append(st.Entries, Entry{At: now, Leg: leg, In: true, Transport: transport, Remote: remote,
-					FirstLine: "(" + strings.ToUpper(transport) + " connection closed)", Closed: true})
+					FirstLine: line, Closed: true, CloseCode: wsCode})
+				r.dirty[st.CallID] = true
 			}
 		}
 	}
@@ -227,6 +274,28 @@ type LegMedia struct {
 	Late            uint64 // packets that came after their time
 	Decoded         uint64 // received packets decoded (transcoded or played)
 	Relayed         uint64 // received payloads passed through undecoded
+	// RFC 3550 receive quality of what the leg's peer sent.
+	Expected uint64  // packets its sequence numbers say it sent
+	Missing  uint64  // of those, never received
+	JitterMs float64 // interarrival jitter
+	RTTMs    float64 // round trip from its last reception report; 0: none came
+	// How far a browser's transport got (Kind "webrtc", when ICEKnown):
+	// connectivity checks answered, the selected pair's remote address,
+	// DTLS-SRTP up.
+	ICEKnown   bool
+	ICEChecks  uint64
+	ICEPeer    string
+	ICEDropped uint64 // datagrams refused: malformed, failing STUN integrity or SRTP auth, or from elsewhere
+	DTLSRole   string // ours: "client" or "server" once the handshake started
+	DTLSUp     bool
+}
+
+// LossPercent is the share of the packets the peer sent that never came.
+func (m LegMedia) LossPercent() float64 {
+	if m.Expected == 0 {
+		return 0
+	}
+	return float64(m.Missing) * 100 / float64(m.Expected)
 }
 
 // SetMedia records the media counters of a call's legs (at its end).
@@ -235,5 +304,6 @@ func (r *Recorder) SetMedia(callID string, m []LegMedia) {
 	defer r.mu.Unlock()
 	if st := r.stories[callID]; st != nil {
 		st.Media = append([]LegMedia(nil), m...)
+		r.dirty[callID] = true
 	}
 }

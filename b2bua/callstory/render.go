@@ -51,6 +51,12 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 	for _, m := range s.Media {
 		fmt.Fprintf(&b, "  leg %s (%s): %d packets sent, %d received, %d lost, %d late, %d frames concealed, %d stray\n",
 			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Lost, m.Late, m.Concealed, m.Stray)
+		fmt.Fprintf(&b, "    from its peer: loss %.1f %% (%d of %d), jitter %.1f ms, round trip %s\n",
+			m.LossPercent(), m.Missing, m.Expected, m.JitterMs, rtt(m.RTTMs))
+		if m.ICEKnown {
+			fmt.Fprintf(&b, "    ICE: %d connectivity checks, pair %s, %d datagrams refused; DTLS-SRTP %s%s\n", m.ICEChecks, orNone(m.ICEPeer), m.ICEDropped,
+				map[bool]string{true: "up", false: "never up"}[m.DTLSUp], role(m.DTLSRole))
+		}
 	}
 	b.WriteString("\nverdicts:\n")
 	vs := s.Verdicts(now)
@@ -86,4 +92,26 @@ func (s Story) legPeer(leg string) string {
 		}
 	}
 	return ""
+}
+
+// rtt names a round trip, or why there is none.
+func rtt(ms float64) string {
+	if ms == 0 {
+		return "unknown (no RTCP report about our stream)"
+	}
+	return fmt.Sprintf("%.1f ms", ms)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func role(r string) string {
+	if r == "" {
+		return " (handshake never started)"
+	}
+	return " (we are the " + r + ")"
 }

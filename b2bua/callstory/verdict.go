@@ -121,12 +121,16 @@ func connLost(s Story, _ time.Time) []string {
 		if !e.Closed {
 			continue
 		}
-		what := "connection"
-		if e.Transport == "ws" || e.Transport == "wss" {
-			what = "WebSocket"
+		where := fmt.Sprintf("leg %s (%s %s) at +%.3f s without a BYE", e.Leg, strings.ToUpper(e.Transport), e.Remote, e.At.Sub(t0).Seconds())
+		if e.Transport != "ws" && e.Transport != "wss" {
+			out = append(out, "the connection of "+where+" closed mid-call: the phone went away (restarted, network changed, or a NAT or proxy cut the connection)")
+			continue
 		}
-		out = append(out, fmt.Sprintf("the %s of leg %s (%s %s) closed mid-call at +%.3f s without a BYE: the browser or phone went away (tab closed, network changed, or a proxy cut the connection)",
-			what, e.Leg, strings.ToUpper(e.Transport), e.Remote, e.At.Sub(t0).Seconds()))
+		if e.CloseCode == 0 {
+			out = append(out, "the softswitch closed the WebSocket of "+where+" mid-call (shutting down, or the connection broke on our side)")
+			continue
+		}
+		out = append(out, fmt.Sprintf("the browser's WebSocket closed mid-call (code %d) on %s: %s", e.CloseCode, where, wsCloseMeaning(e.CloseCode)))
 	}
 	return out
 }
@@ -171,7 +175,7 @@ func oneWay(s Story, now time.Time) []string {
 		v := fmt.Sprintf("one-way audio: nothing received from leg %s's peer in %.1f s since the answer%s; %d packets were sent to it",
 			m.Leg, end.Sub(answer).Seconds(), where, m.PacketsSent)
 		if m.Kind == "webrtc" {
-			v += "; a browser that sends nothing has usually not completed ICE or DTLS: check that the browser reaches the softswitch's WebRTC UDP port (webrtc_port)"
+			v += "; " + s.browserTransport(m)
 			if m.SendErrors > 0 {
 				v += fmt.Sprintf(" (%d packets to it were refused: its transport never connected)", m.SendErrors)
 			}
@@ -199,4 +203,59 @@ func (s Story) mediaAddress(leg string) string {
 func private(addr string) bool {
 	ip, err := netip.ParseAddr(addr)
 	return err == nil && ip.IsPrivate()
+}
+
+// wsCloseMeaning says what a WebSocket close code (RFC 6455 §7.4.1) means
+// for a call.
+func wsCloseMeaning(code int) string {
+	switch code {
+	case 1006:
+		return "no close frame came: the browser was killed or crashed, the computer slept, or its network went away"
+	case 1001:
+		return "the browser went away: the tab was closed or reloaded, or the page navigated away"
+	case 1000:
+		return "the page closed it normally, but never sent a BYE (a web phone bug)"
+	case 1005:
+		return "the page closed it without a reason"
+	case 1002, 1003, 1007, 1008, 1009:
+		return "the browser found our WebSocket traffic wrong (a protocol or message error)"
+	}
+	return "the page or a proxy closed it"
+}
+
+// browserTransport says how far a silent browser leg's ICE and DTLS got.
+func (s Story) browserTransport(m LegMedia) string {
+	where := "the softswitch's WebRTC UDP port"
+	if c := s.ourCandidate(m.Leg); c != "" {
+		where = c + ", the candidate our SDP gave it"
+	}
+	switch {
+	case !m.ICEKnown:
+		return "a browser that sends nothing has usually not completed ICE or DTLS: check that the browser reaches the softswitch's WebRTC UDP port (webrtc_port)"
+	case m.ICEChecks == 0 && m.ICEDropped > 0:
+		return fmt.Sprintf("ICE never started: %d datagrams reached %s, but none was a valid connectivity check (wrong ICE credentials, or not STUN), so DTLS never started either", m.ICEDropped, where)
+	case m.ICEChecks == 0:
+		return "ICE never started: no connectivity check (STUN binding request) from the browser reached " + where +
+			", so DTLS never started either: check that the browser can reach that UDP port (a firewall or VPN in between, or a browser ICE policy that offers no candidate)"
+	case !m.DTLSUp:
+		return fmt.Sprintf("ICE worked (%d connectivity checks, the pair with %s) but DTLS never completed: the handshake failed (a certificate that does not match the SDP fingerprint) or its packets were lost on the way",
+			m.ICEChecks, m.ICEPeer)
+	}
+	return "ICE and DTLS completed, yet the browser sent no audio: its microphone is muted, missing or not allowed"
+}
+
+// ourCandidate is the ICE candidate (address and port) of the SDP the
+// softswitch sent on leg.
+func (s Story) ourCandidate(leg string) string {
+	for _, e := range s.Entries {
+		if e.In || e.SDP == "" || !strings.HasPrefix(e.Leg, leg) {
+			continue
+		}
+		for _, line := range strings.Split(strings.ReplaceAll(e.SDP, "\r\n", "\n"), "\n") {
+			if f := strings.Fields(strings.TrimPrefix(line, "a=candidate:")); strings.HasPrefix(line, "a=candidate:") && len(f) >= 6 {
+				return fmt.Sprintf("%s %s port %s", strings.ToUpper(f[2]), f[4], f[5])
+			}
+		}
+	}
+	return ""
 }

@@ -59,7 +59,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		if !m.mayAuthenticate(ctx, req) {
 			// Challenged all the same: a 403 here told which From users
 			// are extensions (issue 12). Logged for the operator only.
-			m.refused.Note(req.Source(), "from", from.Address.User, "destination", dest)
+			m.refused.Note(req.Source(), "from", from.Address.User, "destination", dest, "call_id", info.ID)
 		}
 		u, ok := m.auth.Authenticate(ctx, req, tx, true)
 		if !ok {

@@ -15,7 +15,7 @@ import (
 type trackedListener struct {
 	net.Listener
 	transport string
-	onClose   func(transport, remote string)
+	onClose   func(transport, remote string, wsCode int)
 }
 
 func (l *trackedListener) Accept() (net.Conn, error) {
@@ -23,7 +23,7 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newTrackedConn(c, l.transport, l.onClose), nil
+	return newTrackedConn(c, l.transport, l.onClose, nil), nil
 }
 
 type trackedConn struct {
@@ -31,18 +31,23 @@ type trackedConn struct {
 	transport string
 	remote    string
 	once      sync.Once
-	onClose   func(transport, remote string)
+	onClose   func(transport, remote string, wsCode int)
+	wsCode    func() int // how a WebSocket ended; nil for TCP and TLS
 }
 
-func newTrackedConn(c net.Conn, transport string, onClose func(transport, remote string)) *trackedConn {
-	return &trackedConn{Conn: c, transport: transport, remote: c.RemoteAddr().String(), onClose: onClose}
+func newTrackedConn(c net.Conn, transport string, onClose func(transport, remote string, wsCode int), wsCode func() int) *trackedConn {
+	return &trackedConn{Conn: c, transport: transport, remote: c.RemoteAddr().String(), onClose: onClose, wsCode: wsCode}
 }
 
 func (c *trackedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() {
 		if c.onClose != nil {
-			c.onClose(c.transport, c.remote)
+			code := 0
+			if c.wsCode != nil {
+				code = c.wsCode()
+			}
+			c.onClose(c.transport, c.remote, code)
 		}
 	})
 	return err

@@ -58,7 +58,13 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Message == "Read filter error" {
 		return nil // our read filter logged why it refused the data (filter.noteBad)
 	}
-	out := slog.NewRecord(r.Time, r.Level, ratelog.Truncate(r.Message, ratelog.MaxValue), r.PC)
+	level := r.Level
+	if level >= slog.LevelWarn && sipgoRoutine(r.Message) {
+		if level = slog.LevelDebug; !h.inner.Enabled(ctx, level) {
+			return nil
+		}
+	}
+	out := slog.NewRecord(r.Time, level, ratelog.Truncate(r.Message, ratelog.MaxValue), r.PC)
 	source := ""
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
@@ -68,7 +74,7 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 		out.AddAttrs(shortAttr(a))
 		return true
 	})
-	if r.Level >= slog.LevelWarn {
+	if level >= slog.LevelWarn {
 		v := h.notes.Allow(r.Message, source)
 		if !v.OK {
 			return nil
@@ -84,6 +90,20 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 // writes because the trace hook needs its debug flag on.
 func sipgoFrameNoise(msg string) bool {
 	return strings.HasPrefix(msg, "WS read connection header") || strings.HasPrefix(msg, "non-websocket header")
+}
+
+// sipgoRoutine tells sipgo's warnings that are routine, not a problem,
+// and that name no call: written at debug. A connection (a browser's
+// WebSocket, a phone's TCP) that closes under a transaction makes them;
+// the leg it carried is ended, and logged with its call_id, by the
+// connection-close hook.
+func sipgoRoutine(msg string) bool {
+	switch msg {
+	case "WS ref went negative", "TCP ref went negative", // a transaction ending after its connection was closed
+		"client transport error detected. Waiting for retransmission": // its connection closed under a client transaction
+		return true
+	}
+	return false
 }
 
 // shortAttr truncates a string or error value.

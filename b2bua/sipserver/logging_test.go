@@ -107,3 +107,33 @@ func TestMain(m *testing.M) {
 	sip.SetDefaultLogger(QuietLogger(slog.New(slog.NewTextHandler(&sipgoDefaultLog, nil))))
 	os.Exit(m.Run())
 }
+
+// sipgo's routine warnings go to debug: gone at info, kept at debug.
+func TestQuietLoggerRoutineToDebug(t *testing.T) {
+	for _, tc := range []struct {
+		level slog.Level
+		want  []string
+	}{
+		{slog.LevelInfo, []string{"level=WARN msg=\"Got TCP error\""}},
+		{slog.LevelDebug, []string{"level=DEBUG msg=\"WS ref went negative\" ip=127.0.0.1:5 ref=-1", "level=WARN msg=\"Got TCP error\""}},
+	} {
+		var b strings.Builder
+		l := QuietLogger(slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: tc.level})))
+		l.Warn("WS ref went negative", "ip", "127.0.0.1:5", "ref", -1)
+		l.Warn("TCP ref went negative", "ip", "127.0.0.1:6", "ref", -1)
+		l.Warn("client transport error detected. Waiting for retransmission", "tx", "z9hG4bK1__INVITE")
+		l.Warn("Got TCP error", "error", "boom")
+		got := b.String()
+		for _, want := range tc.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("at %v: log lacks %q:\n%s", tc.level, want, got)
+			}
+		}
+		if strings.Contains(got, "level=WARN msg=\"WS ref") || strings.Contains(got, "level=WARN msg=\"TCP ref") || strings.Contains(got, "level=WARN msg=\"client transport") {
+			t.Errorf("at %v: a routine warning stayed a warning:\n%s", tc.level, got)
+		}
+		if tc.level == slog.LevelInfo && strings.Contains(got, "WS ref") {
+			t.Errorf("at info: routine chatter written:\n%s", got)
+		}
+	}
+}

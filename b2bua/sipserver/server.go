@@ -51,6 +51,7 @@ type Server struct {
 	listeners   []interface{ Close() error }
 	wsListeners map[string]*chanListener
 	closeHooks  []func(transport, remote string)
+	codeHooks   []func(transport, remote string, wsCode int)
 	portNames   map[string]string // "tcp/5061" -> "tls", "ws/8443" -> "wss"
 	wg          sync.WaitGroup
 }
@@ -121,14 +122,32 @@ func (s *Server) OnConnClose(f func(transport, remote string)) {
 	s.closeHooks = append(s.closeHooks, f)
 }
 
-func (s *Server) connClosed(transport, remote string) {
+// OnConnCloseCode is OnConnClose with, for WS and WSS, how the WebSocket
+// ended (RFC 6455 §7.4): the code of the client's close frame (1005 when
+// it had none), 1006 when the client went away without one, 0 when we
+// closed it first; 0 for TCP and TLS.
+func (s *Server) OnConnCloseCode(f func(transport, remote string, wsCode int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codeHooks = append(s.codeHooks, f)
+}
+
+func (s *Server) connClosed(transport, remote string, wsCode int) {
 	s.mu.Lock()
 	hooks := append([]func(string, string){}, s.closeHooks...)
+	codeHooks := append([]func(string, string, int){}, s.codeHooks...)
 	s.mu.Unlock()
-	s.log.Debug("connection closed", "transport", transport, "remote", remote)
+	if wsCode != 0 {
+		s.log.Debug("connection closed", "transport", transport, "remote", remote, "ws_code", wsCode)
+	} else {
+		s.log.Debug("connection closed", "transport", transport, "remote", remote)
+	}
 	s.traceClosed(remote)
 	for _, h := range hooks {
 		h(transport, remote)
+	}
+	for _, h := range codeHooks {
+		h(transport, remote, wsCode)
 	}
 }
 

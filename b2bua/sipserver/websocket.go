@@ -51,8 +51,9 @@ func (s *Server) WebSocketHandler(secure bool) http.Handler {
 			_ = conn.Close()
 			return
 		}
+		var extra []byte // WebSocket frames the HTTP server read ahead
 		if n := brw.Reader.Buffered(); n > 0 {
-			extra, _ := brw.Reader.Peek(n)
+			extra, _ = brw.Reader.Peek(n)
 			replay.Write(extra)
 		}
 		// Counted with the other stream connections (once: an HTTP
@@ -67,7 +68,8 @@ func (s *Server) WebSocketHandler(secure bool) http.Handler {
 		} else {
 			return
 		}
-		tc := newTrackedConn(&prefixConn{Conn: sipConn, prefix: replay.Bytes()}, transport, s.connClosed)
+		wc := newWSCloseConn(sipConn, extra) // sipgo keeps the close code to itself
+		tc := newTrackedConn(&prefixConn{Conn: wc, prefix: replay.Bytes()}, transport, s.connClosed, wc.CloseCode)
 		if !l.push(tc) {
 			_ = sipConn.Close()
 		}

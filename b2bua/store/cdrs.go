@@ -139,6 +139,21 @@ func (s *Store) CDRs(ctx context.Context, n int) ([]CDR, error) {
 	return out, nil
 }
 
+// CDRsOfCall returns the records (finished or not) of the call whose leg
+// A had Call-ID callID, oldest first: more than one when it was
+// transferred.
+func (s *Store) CDRsOfCall(ctx context.Context, callID string) ([]CDR, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ? ORDER BY id`, callID)
+	if err != nil {
+		return nil, fmt.Errorf("store: cdrs of %s: %w", callID, err)
+	}
+	out, err := scanCDRs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: cdrs of %s: %w", callID, err)
+	}
+	return out, nil
+}
+
 // OpenCDRs returns the records of calls in progress (ringing or up),
 // oldest first. After a crash, and until the next start closes them, they
 // include the calls the crash cut.

@@ -90,6 +90,13 @@ func TestCDRLifecycle(t *testing.T) {
 	step(late, 0, 2)
 	late.State, late.End, late.Cause = CDRRinging, time.Time{}, ""
 	step(late, 0, 2)
+
+	if of, err := st.CDRsOfCall(ctx, "c2"); err != nil || len(of) != 1 || of[0].UID != "u2" || of[0].Cause != "busy" {
+		t.Fatalf("CDRsOfCall(c2) = %+v, %v", of, err)
+	}
+	if of, err := st.CDRsOfCall(ctx, "c3"); err != nil || len(of) != 0 {
+		t.Fatalf("CDRsOfCall(c3) = %+v, %v", of, err)
+	}
 }
 
 // Rows still open at start are closed as interrupted at the last time the

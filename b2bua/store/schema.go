@@ -120,6 +120,23 @@ CREATE INDEX messages_ext ON messages(ext, id);
 		`
 ALTER TABLE cdrs ADD COLUMN recording TEXT NOT NULL DEFAULT '';
 `,
+		// Version 9 (call history): the stories `softswitch call show`
+		// tells of recent calls (an encoded blob of the call's ladder, SDPs
+		// and media counters), found by any of the call's legs' Call-IDs,
+		// and pruned to the newest N.
+		`
+CREATE TABLE call_history (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	call_id    TEXT    NOT NULL UNIQUE,
+	updated_ms INTEGER NOT NULL,
+	story      BLOB    NOT NULL
+);
+CREATE TABLE call_history_legs (
+	leg_call_id TEXT    NOT NULL PRIMARY KEY,
+	history_id  INTEGER NOT NULL REFERENCES call_history(id) ON DELETE CASCADE
+);
+CREATE INDEX call_history_legs_history ON call_history_legs(history_id);
+`,
 	}
 }
 

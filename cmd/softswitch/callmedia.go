@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/softswitch/softswitch/b2bua"
 	"github.com/softswitch/softswitch/b2bua/callstory"
@@ -28,8 +30,8 @@ type callMedia struct {
 }
 
 type mediaRef struct {
-	leg, kind string
-	stats     func() stream.Stats
+	leg  string
+	read func() callstory.LegMedia
 }
 
 func newCallMedia() *callMedia { return &callMedia{byCall: make(map[string][]mediaRef)} }
@@ -39,9 +41,15 @@ func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
 	var ref mediaRef
 	switch e := ep.(type) {
 	case *rtpep.Endpoint:
-		ref = mediaRef{kind: "rtp", stats: func() stream.Stats { return e.Stats().Stats }}
+		ref.read = func() callstory.LegMedia { return legMedia("rtp", e.Stats().Stats) }
 	case *webrtcep.Endpoint:
-		ref = mediaRef{kind: "webrtc", stats: func() stream.Stats { return e.Stats().Stats }}
+		ref.read = func() callstory.LegMedia {
+			st := e.Stats()
+			m := legMedia("webrtc", st.Stats)
+			m.ICEKnown, m.ICEChecks, m.ICEPeer, m.DTLSUp = st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected
+			m.ICEDropped, m.DTLSRole = st.Dropped, st.DTLSRole
+			return m
+		}
 	default:
 		return
 	}
@@ -78,13 +86,23 @@ func (cm *callMedia) read(callID string, forget bool) []callstory.LegMedia {
 	cm.mu.Unlock()
 	out := make([]callstory.LegMedia, 0, len(refs))
 	for _, r := range refs {
-		s := r.stats()
-		out = append(out, callstory.LegMedia{Leg: r.leg, Kind: r.kind, PacketsSent: s.PacketsSent,
-			PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
-			Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed})
+		m := r.read()
+		m.Leg = r.leg
+		out = append(out, m)
 	}
 	return out
 }
+
+// legMedia is what a leg's stream counted.
+func legMedia(kind string, s stream.Stats) callstory.LegMedia {
+	return callstory.LegMedia{Kind: kind, PacketsSent: s.PacketsSent,
+		PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
+		Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed,
+		Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT)}
+}
+
+// ms is d in milliseconds, to 0.1 ms.
+func ms(d time.Duration) float64 { return math.Round(float64(d)/float64(time.Millisecond)*10) / 10 }
 
 // storyCDRs hands each ended call's media counters to its story, and to
 // the metrics when they are on.
@@ -103,8 +121,9 @@ func (s storyCDRs) Write(r store.CDR) {
 	if s.met != nil {
 		ms := make([]metrics.LegMedia, len(legs))
 		for i, l := range legs {
-			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Lost,
-				Decoded: l.Decoded, Relayed: l.Relayed}
+			ms[i] = metrics.LegMedia{Kind: l.Kind, Sent: l.PacketsSent, Received: l.PacketsReceived, Lost: l.Missing, // RFC 3550: relayed legs too
+				Decoded: l.Decoded, Relayed: l.Relayed, Jitter: time.Duration(l.JitterMs * float64(time.Millisecond)),
+				RTT: time.Duration(l.RTTMs * float64(time.Millisecond))}
 		}
 		s.met.CallMedia(ms)
 	}
@@ -124,21 +143,34 @@ func busiest(ms []callstory.LegMedia, leg string) *legCounters {
 	if best == nil {
 		return nil
 	}
-	return &legCounters{Kind: best.Kind, Sent: best.PacketsSent, Received: best.PacketsReceived, Lost: best.Lost, Late: best.Late}
+	c := countersOf(*best)
+	return &c
+}
+
+func countersOf(m callstory.LegMedia) legCounters {
+	return legCounters{Kind: m.Kind, Sent: m.PacketsSent, Received: m.PacketsReceived, Lost: m.Lost, Late: m.Late,
+		LossPercent: math.Round(m.LossPercent()*10) / 10, JitterMs: m.JitterMs, RTTMs: m.RTTMs}
 }
 
 // legCounters is a leg's media in `softswitch calls`.
 type legCounters struct {
-	Kind     string `json:"kind"`
-	Sent     uint64 `json:"packets_sent"`
-	Received uint64 `json:"packets_received"`
-	Lost     uint64 `json:"lost"`
-	Late     uint64 `json:"late"`
+	Kind        string  `json:"kind"`
+	Sent        uint64  `json:"packets_sent"`
+	Received    uint64  `json:"packets_received"`
+	Lost        uint64  `json:"lost"`
+	Late        uint64  `json:"late"`
+	LossPercent float64 `json:"loss_percent"` // of what the peer sent (RFC 3550 sequence numbers)
+	JitterMs    float64 `json:"jitter_ms"`    // RFC 3550 interarrival jitter of what the peer sent
+	RTTMs       float64 `json:"rtt_ms"`       // from the peer's last RTCP report; 0: none came
 }
 
 func (c *legCounters) String() string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("tx %d rx %d lost %d", c.Sent, c.Received, c.Lost)
+	rtt := "-"
+	if c.RTTMs > 0 {
+		rtt = fmt.Sprintf("%.1fms", c.RTTMs)
+	}
+	return fmt.Sprintf("tx %d rx %d loss %.1f%% jitter %.1fms rtt %s", c.Sent, c.Received, c.LossPercent, c.JitterMs, rtt)
 }

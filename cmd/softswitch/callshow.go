@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -15,46 +17,109 @@ import (
 // callShow answers `call show ID`: one call's story, its record and, while
 // it lasts, what it is doing now.
 type callShow struct {
-	stories *callstory.Recorder
+	keeper  *callstory.Keeper
+	history int // calls kept (call_history)
 	media   *callMedia
 	engine  *b2bua.Engine
 	store   *store.Store
 }
 
 func (cs callShow) show(args []string) (string, error) {
-	if len(args) != 1 {
+	asJSON := len(args) == 2 && args[1] == "--json"
+	if len(args) != 1 && !asJSON {
 		return "", usageError("call show: want one call id")
 	}
 	id := args[0]
-	story, ok := cs.stories.Story(id)
-	if !ok {
-		return "", fmt.Errorf("no call %q among the last %d calls (call_history): it is older, or never reached this server", id, cs.stories.History())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	story, err := cs.keeper.Story(ctx, id)
+	if errors.Is(err, callstory.ErrUnknownCall) {
+		return "", cs.unknown(ctx, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("call show: %w", err)
 	}
 	if live := cs.media.read(story.CallID, false); len(live) > 0 {
 		story.Media = live // the call goes on: its counters now
 	}
 	var b strings.Builder
 	now := time.Now()
+	var live *liveCall
 	for _, c := range cs.engine.Calls() {
 		if c.ID == story.CallID {
 			l := toLive(c, now)
-			fmt.Fprintf(&b, "in progress: %s for %s, media %s\n", l.State, time.Duration(l.AgeSeconds*float64(time.Second)).Round(time.Millisecond), orDash(l.Media))
+			live = &l
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if recs, err := cs.store.CDRs(ctx, cs.stories.History()); err == nil {
-		for _, r := range recs {
-			if r.CallID == story.CallID {
-				writeRecord(&b, r)
-				break
-			}
-		}
+	if asJSON {
+		return storyJSON(story, live, now)
+	}
+	if live != nil {
+		fmt.Fprintf(&b, "in progress: %s for %s, media %s\n", live.State, time.Duration(live.AgeSeconds*float64(time.Second)).Round(time.Millisecond), orDash(live.Media))
+	}
+	if recs, err := cs.store.CDRsOfCall(ctx, story.CallID); err == nil && len(recs) > 0 {
+		writeRecord(&b, recs[len(recs)-1])
 	}
 	if err := story.Render(&b, now); err != nil {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// shownCall is `call show ID --json`.
+type shownCall struct {
+	ID         string      `json:"id"`
+	Legs       []string    `json:"legs"` // Call-IDs, leg A first
+	InProgress *liveCall   `json:"in_progress,omitempty"`
+	Ladder     []shownStep `json:"ladder"`
+	Media      []shownLeg  `json:"media"`
+	Verdicts   []string    `json:"verdicts"`
+}
+
+type shownStep struct {
+	Offset    float64 `json:"offset_seconds"` // from the first message
+	Leg       string  `json:"leg"`            // A, B1, B2, ...
+	In        bool    `json:"in"`             // received by the softswitch
+	Transport string  `json:"transport"`
+	Remote    string  `json:"remote"`
+	FirstLine string  `json:"first_line"`
+	SDP       string  `json:"sdp,omitempty"`
+}
+
+type shownLeg struct {
+	Leg string `json:"leg"`
+	legCounters
+}
+
+func storyJSON(st callstory.Story, live *liveCall, now time.Time) (string, error) {
+	out := shownCall{ID: st.CallID, Legs: st.Legs, InProgress: live, Ladder: []shownStep{}, Media: []shownLeg{}, Verdicts: st.Verdicts(now)}
+	if out.Verdicts == nil {
+		out.Verdicts = []string{}
+	}
+	for _, e := range st.Entries {
+		out.Ladder = append(out.Ladder, shownStep{Offset: e.At.Sub(st.Entries[0].At).Seconds(), Leg: e.Leg, In: e.In,
+			Transport: e.Transport, Remote: e.Remote, FirstLine: e.FirstLine, SDP: e.SDP})
+	}
+	for _, m := range st.Media {
+		out.Media = append(out.Media, shownLeg{Leg: m.Leg, legCounters: countersOf(m)})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("call show: %w", err)
+	}
+	return string(b) + "\n", nil
+}
+
+// unknown explains why a call has no story: older than the history (its
+// record says when it was), or never seen.
+func (cs callShow) unknown(ctx context.Context, id string) error {
+	recs, err := cs.store.CDRsOfCall(ctx, id)
+	if err != nil || len(recs) == 0 {
+		return fmt.Errorf("no call %q among the last %d calls (call_history): it is older, or never reached this server", id, cs.history)
+	}
+	r := recs[len(recs)-1]
+	return fmt.Errorf("call %q (%s -> %s, started %s, cause %s) is older than the last %d calls whose story is kept (call_history): only its record remains (softswitch cdr list)",
+		id, r.Caller, r.Destination, r.Start.Local().Format(time.DateTime), orDash(r.Cause), cs.history)
 }
 
 // writeRecord summarises a call's CDR: who, outcome, what was chosen.
@@ -74,8 +139,9 @@ func callCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := newCommand(stdout, "call show", "ID", "Show a recent call's ladder, SDPs and verdicts (softswitch calls lists the ids).")
+	c := newCommand(stdout, "call show", "ID", "Show a recent call's ladder, SDPs, media and verdicts (softswitch calls lists the ids).")
 	data := c.dataFlag()
+	asJSON := c.fs.Bool("json", false, "print JSON")
 	pos, err := c.parseN(rest, "ID")
 	if err != nil {
 		return err
@@ -83,7 +149,11 @@ func callCmd(args []string, stdout io.Writer) error {
 	if strings.ContainsAny(pos[0], " \t\n") || pos[0] == "" {
 		return usageError(fmt.Sprintf("call show: %q: a call id holds no spaces", pos[0]))
 	}
-	text, err := controlCall(*data, "call show "+pos[0])
+	cmd := "call show " + pos[0]
+	if *asJSON {
+		cmd += " --json"
+	}
+	text, err := controlCall(*data, cmd)
 	if err != nil {
 		return fmt.Errorf("call show: %w", err)
 	}

@@ -117,7 +117,7 @@ type Config struct {
 	// host:port; empty (default) is off.
 	Metrics string `yaml:"metrics"`
 	// CallHistory is how many calls `softswitch call show` remembers
-	// (in memory); 0 means 1000.
+	// (in the database, across restarts); 0 means 1000.
 	CallHistory int `yaml:"call_history"`
 
 	// Trunks are the carriers; they can change without a restart.

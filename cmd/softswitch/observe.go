@@ -15,6 +15,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/callstory"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
+	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/metrics"
 )
@@ -25,14 +26,16 @@ type observability struct {
 	level   *slog.LevelVar
 	tracer  *siptrace.Tracer
 	stories *callstory.Recorder
+	keeper  *callstory.Keeper // archives stories in the store
 	media   *callMedia
 	log     *slog.Logger
 }
 
-// startObservability hooks the SIP trace into srv (before it listens) and
-// starts the HEP export when configured.
-func startObservability(ctx context.Context, cfg Config, level *slog.LevelVar, srv *sipserver.Server, log *slog.Logger) (*observability, error) {
+// startObservability hooks the SIP trace into srv (before it listens),
+// starts the HEP export when configured, and keeps call stories in st.
+func startObservability(ctx context.Context, cfg Config, level *slog.LevelVar, srv *sipserver.Server, st *store.Store, log *slog.Logger) (*observability, error) {
 	o := &observability{level: level, tracer: siptrace.New(log), stories: callstory.NewRecorder(cfg.CallHistory), media: newCallMedia(), log: log}
+	o.keeper = callstory.NewKeeper(o.stories, st, log)
 	o.tracer.SetLogging(cfg.SIPTrace)
 	o.tracer.Observe(o.stories.Observe)
 	if cfg.HEP.Address != "" {
@@ -71,45 +74,49 @@ func trunkUp(set *trunk.Set) map[string]bool {
 	return out
 }
 
-// historyFile keeps `call show`'s history across restarts.
-const historyFile = "call-history.json"
+// legacyHistoryFile is where versions before the call_history table
+// saved `call show`'s history at shutdown.
+const legacyHistoryFile = "call-history.json"
 
-// loadHistory reads the call history the last run saved, if any.
-func (o *observability) loadHistory(data string) {
-	f, err := os.Open(filepath.Join(data, historyFile))
+// importHistory moves a call history saved by an older version into the
+// database, and removes its file once archived.
+func (o *observability) importHistory(ctx context.Context, data string) {
+	path := filepath.Join(data, legacyHistoryFile)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return
 	}
 	if err != nil {
-		o.log.Warn("call history not loaded", "error", err)
+		o.log.Warn("call history file not imported", "error", err)
 		return
 	}
-	defer f.Close()
 	n, err := o.stories.Load(f)
+	_ = f.Close()
+	if err == nil {
+		err = o.keeper.Flush(ctx)
+	}
 	if err != nil {
-		o.log.Warn("call history not loaded", "file", f.Name(), "error", err)
+		o.log.Warn("call history file not imported", "file", path, "error", err)
 		return
 	}
-	o.log.Info("call history loaded", "calls", n)
+	if err := os.Remove(path); err != nil {
+		o.log.Warn("call history file imported but not removed", "file", path, "error", err)
+	}
+	o.log.Info("call history file imported into the database", "file", path, "calls", n)
 }
 
-// saveHistory writes the call history for the next run (replacing the
-// file only once the new one is complete).
-func (o *observability) saveHistory(data string) {
-	path := filepath.Join(data, historyFile)
-	tmp, err := os.CreateTemp(data, historyFile+".*")
-	if err != nil {
-		o.log.Warn("call history not saved", "error", err)
-		return
-	}
-	err = o.stories.Save(tmp)
-	err = errors.Join(err, tmp.Chmod(0o600), tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		o.log.Warn("call history not saved", "error", err)
+// runKeeper archives the call history until the returned stop is called
+// (after the calls ended), which archives the last changes and waits.
+func (o *observability) runKeeper(ctx context.Context) (stop func()) {
+	kctx, cancel := context.WithCancel(context.WithoutCancel(ctx)) // a signal must not stop it before the drain
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.keeper.Run(kctx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 

@@ -147,7 +147,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		return err
 	}
 	defer srv.Close()
-	obs, err := startObservability(ctx, cfg, level, srv, log)
+	obs, err := startObservability(ctx, cfg, level, srv, st, log)
 	if err != nil {
 		return err
 	}
@@ -191,9 +191,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		return err
 	}
 	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
-	obs.loadHistory(cfg.Data)
-	defer obs.saveHistory(cfg.Data) // after the calls ended (deferred calls run last in, first out)
-	srv.OnConnClose(obs.stories.ConnClosed)
+	obs.importHistory(ctx, cfg.Data)
+	defer obs.runKeeper(ctx)() // stopped after the calls ended (deferred calls run last in, first out)
+	srv.OnConnCloseCode(obs.stories.ConnClosed)
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -244,7 +244,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	live := callsControl{engine: calls.engine, media: obs.media}
 	cmds["calls"], cmds["calls hangup"] = live.list, live.hangup
 	confControl{engine: calls.engine}.register(cmds)
-	cmds["call show"] = callShow{stories: obs.stories, media: obs.media, engine: calls.engine, store: st}.show
+	cmds["call show"] = callShow{keeper: obs.keeper, history: obs.stories.History(), media: obs.media, engine: calls.engine, store: st}.show
 	streams := map[string]streamHandler{}
 	obs.addCommands(cmds, streams)
 	ctl, err := startControl(cfg.Data, cmds, streams, log)

@@ -243,7 +243,7 @@ func (r *rtcpSend) sentPacket(e *Endpoint, h *rtp.Header, n int, dest netip.Addr
 	r.packets++
 	r.octets += uint32(n)
 	now := e.since()
-	if now-r.lastSR < e.srInterval || !dest.IsValid() {
+	if r.lastSR != 0 && now-r.lastSR < e.srInterval || !dest.IsValid() { // the first with the first packet
 		return
 	}
 	r.lastSR = now

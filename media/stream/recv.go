@@ -52,6 +52,7 @@ type receiver struct {
 	pcmKind media.Codec // codec of those samples
 	pcmRate int
 	evs     [2]media.Event
+	q       quality
 }
 
 func (r *receiver) init(depth int) {
@@ -109,9 +110,11 @@ func (s *Stream) Receive(p *Packet) {
 		if r.haveSSRC { // a new source: its sequence space starts afresh
 			r.restart()
 			r.dtmf = media.DTMFDetector{}
+			r.q.restart()
 		}
 		r.ssrc, r.haveSSRC = h.SSRC, true
 	}
+	r.q.seq(h.SequenceNumber)
 	if p.entry.te {
 		if ev, err := media.ParseDTMF(p.Payload); err == nil {
 			s.report(r.dtmf.Feed(h.Timestamp, ev, p.entry.clock, now, &r.evs))
@@ -126,6 +129,7 @@ func (s *Stream) Receive(p *Packet) {
 		r.cur, r.curPT = c, h.PayloadType
 		s.recvInfo.Store(uint32(c)<<8 | uint32(h.PayloadType))
 	}
+	r.q.audio(h.Timestamp, p.entry.clock, now)
 	s.audio(p, now)
 	s.rearm(now, false)
 }

@@ -13,9 +13,13 @@ const fecOffAfter = 3
 // ReceiveRTCP takes an RTCP packet (compound or not) from the peer: the
 // loss its reports give for our SSRC tunes the Opus encoder's in-band FEC
 // (on while the peer loses packets, off after fecOffAfter clean reports),
-// so a clean call does not pay FEC's encoding cost. Malformed packets are
-// ignored; a report arrives every few seconds, so parsing may allocate.
-func (s *Stream) ReceiveRTCP(pkt []byte) {
+// so a clean call does not pay FEC's encoding cost, and one that carries
+// the time of our last sender report gives the round trip (Stats.RTT).
+// Malformed packets are ignored; a report arrives every few seconds, so
+// parsing may allocate.
+func (s *Stream) ReceiveRTCP(pkt []byte) { s.receiveRTCP(pkt, time.Now()) }
+
+func (s *Stream) receiveRTCP(pkt []byte, now time.Time) {
 	pkts, err := rtcp.Unmarshal(pkt)
 	if err != nil {
 		return
@@ -32,6 +36,9 @@ func (s *Stream) ReceiveRTCP(pkt []byte) {
 		for _, rr := range reports {
 			if rr.SSRC == ssrc {
 				s.peerLoss((int(rr.FractionLost)*100 + 255) / 256)
+				if rtt, ok := roundTrip(rr.LastSenderReport, rr.Delay, now); ok {
+					s.rtt.Store(int64(rtt))
+				}
 			}
 		}
 	}
@@ -79,4 +86,20 @@ func ntpTime(t time.Time) uint64 {
 	secs := uint64(t.Unix() + ntpEpochOffset)
 	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
 	return secs<<32 | frac
+}
+
+// roundTrip is RFC 3550 §6.4.1's round trip from a reception report that
+// arrived at now: the arrival less the time of our sender report it names
+// (LSR, the middle 32 bits of its NTP time) less the peer's delay since
+// (DLSR), in 1/65536 s. Not ok without an LSR, or when the sum comes out
+// negative (a report about a sender report that is not ours).
+func roundTrip(lsr, dlsr uint32, now time.Time) (time.Duration, bool) {
+	if lsr == 0 {
+		return 0, false
+	}
+	units := int32(uint32(ntpTime(now)>>16) - lsr - dlsr)
+	if units < 0 {
+		return 0, false
+	}
+	return time.Duration(int64(units) * int64(time.Second) >> 16), true
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/softswitch/softswitch/media"
 )
@@ -24,6 +25,22 @@ type Stats struct {
 	OutputErrors    uint64 // errors returned by the output sink or a decoder
 	EventsDropped   uint64 // events lost because nobody read Events
 	Jitter          media.JitterStats
+
+	// What the peer sends, measured as an RFC 3550 receiver does.
+	Expected           uint64        // packets its sequence numbers say it sent (A.3)
+	Missing            uint64        // of those, never received (A.3's cumulative lost, never negative)
+	InterarrivalJitter time.Duration // of its audio (A.8)
+	// RTT is the round trip its last reception report about us gave
+	// (RFC 3550 §6.4.1: arrival - LSR - DLSR); 0 before one came.
+	RTT time.Duration
+}
+
+// LossPercent is the share of the packets the peer sent that never came.
+func (s Stats) LossPercent() float64 {
+	if s.Expected == 0 {
+		return 0
+	}
+	return float64(s.Missing) * 100 / float64(s.Expected)
 }
 
 type counters struct {
@@ -39,6 +56,11 @@ type counters struct {
 // Stats returns the stream's counters; safe from any goroutine.
 func (s *Stream) Stats() Stats {
 	c := &s.stats
+	expected, got := s.rx.q.expected.Load(), s.rx.q.got.Load()
+	missing := uint64(0)
+	if expected > got {
+		missing = expected - got
+	}
 	return Stats{
 		PacketsSent:     c.packetsSent.Load(),
 		OctetsSent:      c.octetsSent.Load(),
@@ -56,5 +78,10 @@ func (s *Stream) Stats() Stats {
 		OutputErrors:    c.outputErrors.Load(),
 		EventsDropped:   c.eventsDropped.Load(),
 		Jitter:          s.rx.jb.Stats(),
+
+		Expected:           expected,
+		Missing:            missing,
+		InterarrivalJitter: time.Duration(s.rx.q.jitterNs.Load()),
+		RTT:                time.Duration(s.rtt.Load()),
 	}
 }

@@ -79,6 +79,7 @@ type Stream struct {
 	timedOut atomic.Bool
 	relaying atomic.Bool   // the last audio packet was relayed undecoded
 	recvInfo atomic.Uint32 // codec<<8 | payload type of the audio received last
+	rtt      atomic.Int64  // nanoseconds, from the peer's last report with an LSR; 0: none
 
 	rx receiver // owned by the reader goroutine
 	tx sender   // the send path, own lock

@@ -230,6 +230,14 @@ type Stats struct {
 	// unauthenticated (STUN integrity, SRTP auth) or from an address
 	// other than the selected pair's.
 	Dropped uint64
+	// How far the browser's transport got (lite engine; ICEKnown false
+	// with the pion engine): connectivity checks (STUN binding requests)
+	// answered, the selected pair's remote address, DTLS-SRTP up.
+	ICEKnown      bool
+	ICEChecks     uint64
+	ICEPeer       string
+	DTLSRole      string // "client" or "server" once the handshake started, else ""
+	DTLSConnected bool
 }
 
 // Stats returns the endpoint's counters.
@@ -237,6 +245,11 @@ func (e *Endpoint) Stats() Stats {
 	st := Stats{Stats: e.s.Stats(), RTCPReceived: e.rtcpIn.Load()}
 	if e.lite != nil {
 		st.Dropped, st.RTCPSent = e.lite.dropped.Load(), e.lite.srSent.Load()
+		st.ICEKnown, st.ICEChecks, st.DTLSConnected = true, e.lite.checks.Load(), e.lite.connected()
+		if p := e.lite.peer.Load(); p != nil {
+			st.ICEPeer = p.String()
+		}
+		st.DTLSRole = e.lite.role()
 	}
 	return st
 }

@@ -52,6 +52,7 @@ type liteConn struct {
 
 	dropped atomic.Uint64 // malformed, unauthenticated or unexpected datagrams
 	srSent  atomic.Uint64
+	checks  atomic.Uint64 // connectivity checks answered
 }
 
 // remoteMedia is what the lite engine needs from the peer's SDP.
@@ -201,6 +202,7 @@ func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
 		c.e.log.Debug("webrtc: stun dropped", "from", from.String(), "err", err)
 		return
 	}
+	c.checks.Add(1)
 	if _, err := c.conn.WriteToUDPAddrPort(resp, from); err != nil {
 		c.e.log.Debug("webrtc: stun response", "to", from.String(), "err", err)
 	}
@@ -301,6 +303,20 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 
 // SetReadDeadline wakes the reader at d.
 func (c *liteConn) SetReadDeadline(d time.Time) error { return c.conn.SetReadDeadline(d) }
+
+// role is our DTLS role once the handshake started ("client" or
+// "server"), else "".
+func (c *liteConn) role() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case !c.started:
+		return ""
+	case c.client:
+		return "client"
+	}
+	return "server"
+}
 
 // connected reports whether SRTP is up.
 func (c *liteConn) connected() bool { return c.rx.Load() != nil }

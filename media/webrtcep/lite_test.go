@@ -35,6 +35,9 @@ func connectedLite(t *testing.T) (*Endpoint, *browser, *audiotest.Recorder, *aud
 	stop := feedTone(ctx, e.AudioSink(), 440)
 	t.Cleanup(stop)
 	waitFor(t, 10*time.Second, "srtp up", e.connected)
+	if st := e.Stats(); st.ICEChecks == 0 || st.ICEPeer == "" || !st.DTLSConnected || st.DTLSRole != "client" {
+		t.Errorf("connected: checks %d, peer %q, DTLS up %v as %q", st.ICEChecks, st.ICEPeer, st.DTLSConnected, st.DTLSRole)
+	}
 	expectTone(t, "browser->us", out, 1000)
 	expectTone(t, "us->browser", in, 440)
 	return e, b, out, in
@@ -184,7 +187,13 @@ func TestLiteSetupTimeout(t *testing.T) {
 				if tt.why != "" {
 					t.Fatal("no event: the leg would stay up without media")
 				}
+				if st := e.Stats(); !st.ICEKnown || st.ICEChecks != 0 || st.ICEPeer != "" || st.DTLSConnected || st.DTLSRole != "" {
+					t.Errorf("without a check: stats %+v", st)
+				}
 				return
+			}
+			if st := e.Stats(); !st.ICEKnown || st.ICEChecks == 0 || !strings.HasPrefix(st.ICEPeer, "127.0.0.1:") || st.DTLSConnected {
+				t.Errorf("checked, DTLS failed: ICE known %v, checks %d, peer %q, DTLS up %v", st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected)
 			}
 			t.Logf("ended after %s", time.Since(start).Round(time.Millisecond))
 			if !strings.Contains(logs.String(), tt.why) {

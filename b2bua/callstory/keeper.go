@@ -1,0 +1,143 @@
+package callstory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/store"
+)
+
+// Archive keeps stories across restarts (b2bua/store's call_history).
+type Archive interface {
+	ArchiveCalls(ctx context.Context, calls []store.ArchivedCall, keep int) error
+	ArchivedCall(ctx context.Context, id string) (store.ArchivedCall, error)
+}
+
+// ErrUnknownCall is returned for a call neither recorded nor archived.
+var ErrUnknownCall = errors.New("call history: no such call")
+
+// archiveEvery is how often a Keeper writes the stories that changed.
+const archiveEvery = time.Second
+
+// Keeper archives what a Recorder records, so that `call show` finds the
+// last calls after a restart too.
+type Keeper struct {
+	rec   *Recorder
+	arch  Archive
+	log   *slog.Logger
+	every time.Duration // archiveEvery; tests shorten it
+}
+
+// NewKeeper archives rec's stories in arch, which keeps the newest
+// rec.History() of them.
+func NewKeeper(rec *Recorder, arch Archive, log *slog.Logger) *Keeper {
+	return &Keeper{rec: rec, arch: arch, log: log, every: archiveEvery}
+}
+
+// Run archives the stories that changed every second until ctx ends, and
+// then once more (bounded by 5 s), so that a clean stop loses none.
+func (k *Keeper) Run(ctx context.Context) {
+	t := time.NewTicker(k.every)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := k.Flush(last); err != nil {
+				k.log.Warn("call history: the last calls were not archived", "error", err)
+			}
+			return
+		case <-t.C:
+			err := k.Flush(ctx)
+			switch {
+			case err != nil && !failing && ctx.Err() == nil: // once, not every second
+				failing = true
+				k.log.Warn("call history: not archived, retrying every second", "error", err)
+			case err == nil && failing:
+				failing = false
+				k.log.Info("call history: archived again")
+			}
+		}
+	}
+}
+
+// Flush archives the stories that changed since the last Flush; on
+// failure they are tried again at the next.
+func (k *Keeper) Flush(ctx context.Context) error {
+	changed := k.rec.takeChanged()
+	if len(changed) == 0 {
+		return nil
+	}
+	calls := make([]store.ArchivedCall, 0, len(changed))
+	ids := make([]string, 0, len(changed))
+	now := time.Now()
+	for _, st := range changed {
+		blob, err := EncodeStory(st)
+		if err != nil {
+			k.log.Warn("call history: story not archived", "call_id", st.CallID, "error", err)
+			continue
+		}
+		calls = append(calls, store.ArchivedCall{CallID: st.CallID, Legs: st.Legs, Updated: now, Story: blob})
+		ids = append(ids, st.CallID)
+	}
+	if err := k.arch.ArchiveCalls(ctx, calls, k.rec.History()); err != nil {
+		k.rec.markChanged(ids)
+		return fmt.Errorf("call history: archive %d calls: %w", len(calls), err)
+	}
+	return nil
+}
+
+// Story returns the story of the call one of whose legs has Call-ID id:
+// the recorder's while it keeps it, else the archived one.
+// ErrUnknownCall when neither has it.
+func (k *Keeper) Story(ctx context.Context, id string) (Story, error) {
+	if st, ok := k.rec.Story(id); ok {
+		return st, nil
+	}
+	a, err := k.arch.ArchivedCall(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Story{}, fmt.Errorf("%w: %s", ErrUnknownCall, id)
+	}
+	if err != nil {
+		return Story{}, err
+	}
+	return DecodeStory(a.Story)
+}
+
+// EncodeStory is a story's archived form (JSON).
+func EncodeStory(st Story) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("call history: encode %s: %w", st.CallID, err)
+	}
+	return b, nil
+}
+
+// DecodeStory reads what EncodeStory wrote, refusing a story without a
+// call or a leg, and bounding what it keeps as a Recorder does.
+func DecodeStory(b []byte) (Story, error) {
+	var st Story
+	if err := json.Unmarshal(b, &st); err != nil {
+		return Story{}, fmt.Errorf("call history: decode: %w", err)
+	}
+	if st.CallID == "" || len(st.Legs) == 0 {
+		return Story{}, errors.New("call history: decode: a story without its call id or legs")
+	}
+	if len(st.Entries) > maxEntries {
+		st.Dropped += len(st.Entries) - maxEntries
+		st.Entries = st.Entries[:maxEntries]
+	}
+	if len(st.Legs) > maxLegs {
+		st.Legs = st.Legs[:maxLegs]
+	}
+	if len(st.Media) > maxLegs {
+		st.Media = st.Media[:maxLegs]
+	}
+	return st, nil
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ArchivedCall is the kept story of one call, for `softswitch call show`.
+// The store does not read Story: its encoding belongs to its writer.
+type ArchivedCall struct {
+	CallID  string   // leg A's Call-ID: the call's id
+	Legs    []string // every leg's Call-ID, leg A first (read back so; on write leg A may be left out)
+	Updated time.Time
+	Story   []byte
+}
+
+// ArchiveCalls writes each call (replacing an earlier version of it, which
+// then counts as the newest), then keeps only the newest keep calls
+// (keep <= 0: all). One transaction for the lot.
+func (s *Store) ArchiveCalls(ctx context.Context, calls []ArchivedCall, keep int) (err error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: archive calls: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, c := range calls {
+		if err := archiveCall(ctx, tx, c); err != nil {
+			return err
+		}
+	}
+	if keep > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM call_history WHERE id <=
+			(SELECT id FROM call_history ORDER BY id DESC LIMIT 1 OFFSET ?)`, keep); err != nil {
+			return fmt.Errorf("store: archive calls: prune to %d: %w", keep, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: archive calls: commit: %w", err)
+	}
+	return nil
+}
+
+func archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) error {
+	if c.CallID == "" {
+		return errors.New("store: archive call: empty call id")
+	}
+	if c.Story == nil {
+		c.Story = []byte{}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM call_history WHERE call_id = ?`, c.CallID); err != nil {
+		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO call_history (call_id, updated_ms, story) VALUES (?, ?, ?)`,
+		c.CallID, toMillis(c.Updated), c.Story)
+	if err != nil {
+		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
+	}
+	seen := make(map[string]bool, len(c.Legs)+1)
+	for _, leg := range append([]string{c.CallID}, c.Legs...) {
+		if seen[leg] {
+			continue
+		}
+		seen[leg] = true
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)`,
+			leg, id); err != nil {
+			return fmt.Errorf("store: archive call %s: leg %s: %w", c.CallID, leg, err)
+		}
+	}
+	return nil
+}
+
+// ArchivedCall returns the kept call one of whose legs has Call-ID id;
+// ErrNotFound when none has (never kept, or pruned).
+func (s *Store) ArchivedCall(ctx context.Context, id string) (ArchivedCall, error) {
+	var c ArchivedCall
+	var hid, updated int64
+	err := s.reader.QueryRowContext(ctx, `SELECT h.id, h.call_id, h.updated_ms, h.story FROM call_history_legs l
+		JOIN call_history h ON h.id = l.history_id WHERE l.leg_call_id = ?`, id).Scan(&hid, &c.CallID, &updated, &c.Story)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("store: archived call %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: archived call %s: %w", id, err)
+	}
+	c.Updated = fromMillis(updated)
+	rows, err := s.reader.QueryContext(ctx, `SELECT leg_call_id FROM call_history_legs WHERE history_id = ? ORDER BY rowid`, hid)
+	if err != nil {
+		return c, fmt.Errorf("store: archived call %s: legs: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var leg string
+		if err := rows.Scan(&leg); err != nil {
+			return c, fmt.Errorf("store: archived call %s: legs: %w", id, err)
+		}
+		c.Legs = append(c.Legs, leg)
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("store: archived call %s: legs: %w", id, err)
+	}
+	return c, nil
+}
+
+// ArchivedCallCount is how many calls are kept.
+func (s *Store) ArchivedCallCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM call_history`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: archived calls: %w", err)
+	}
+	return n, nil
+}
