@@ -14,8 +14,9 @@ const (
 
 // Message is a SIP MESSAGE as on_message(msg) sees it.
 type Message struct {
-	From        string // the authenticated sender's extension
-	To          string // the Request-URI's user
+	From        string // the authenticated sender's extension, or the number a carrier presents
+	To          string // the Request-URI's user; from a carrier, the DID
+	Trunk       string // the carrier the message came from ("" for extensions)
 	Body        string
 	ContentType string
 }
@@ -48,8 +49,9 @@ func (e *Engine) OnMessage(ctx context.Context, m Message) (MessageDecision, err
 
 // messageTable is the msg argument: fields and the three decisions.
 func messageTable(L *lua.LState, m Message, d *MessageDecision) *lua.LTable {
-	t := L.CreateTable(0, 7)
+	t := L.CreateTable(0, 8)
 	t.RawSetString("from", lua.LString(m.From))
+	t.RawSetString("trunk", lua.LString(m.Trunk))
 	t.RawSetString("to", lua.LString(m.To))
 	t.RawSetString("body", lua.LString(m.Body))
 	t.RawSetString("content_type", lua.LString(m.ContentType))

@@ -14,6 +14,12 @@ function on_message(msg)
   if msg.body == "help" then
     return msg:reply("commands: help, " .. msg.from .. " -> " .. msg.to .. " " .. msg.content_type)
   end
+  if msg.trunk ~= "" then
+    return msg:deliver("user/" .. msg.to:sub(-4))
+  end
+  if msg.to:match("^0%d+$") then
+    return msg:deliver("trunk/carrier/" .. msg.to:sub(2))
+  end
   if msg.to == "2000" then
     msg:deliver("1001")
     return msg:deliver("1002")
@@ -35,6 +41,14 @@ func TestOnMessage(t *testing.T) {
 	d, err = e.OnMessage(ctx, dialplan.Message{From: "1003", To: "2000", Body: "hi"})
 	if err != nil || !slices.Equal(d.Deliver, []string{"1001", "1002"}) || d.Replied || d.Reject != 0 {
 		t.Fatalf("group: %+v, %v", d, err)
+	}
+	d, err = e.OnMessage(ctx, dialplan.Message{From: "+15551234", To: "5551001", Trunk: "carrier", Body: "hi"})
+	if err != nil || !slices.Equal(d.Deliver, []string{"user/1001"}) {
+		t.Fatalf("from a carrier (msg.trunk): %+v, %v", d, err)
+	}
+	d, err = e.OnMessage(ctx, dialplan.Message{From: "1001", To: "04930555", Body: "hi"})
+	if err != nil || !slices.Equal(d.Deliver, []string{"trunk/carrier/4930555"}) {
+		t.Fatalf("to a trunk: %+v, %v", d, err)
 	}
 	d, err = e.OnMessage(ctx, dialplan.Message{From: "1003", To: "1002", Body: "hi"})
 	if err != nil || d.Reject != 403 || len(d.Deliver) != 0 {
