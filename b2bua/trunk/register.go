@@ -197,7 +197,7 @@ func (c *Config) CheckChallenge(res *sip.Response) error {
 		name = "Proxy-Authenticate"
 	}
 	for _, h := range res.GetHeaders(name) {
-		if cr, err := auth.ParseCredentials(h.Value()); err == nil && cr.Realm == c.Realm {
+		if realm, err := auth.ChallengeRealm(h.Value()); err == nil && realm == c.Realm {
 			return nil
 		}
 	}
