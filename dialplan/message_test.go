@@ -18,6 +18,7 @@ function on_message(msg)
     return msg:deliver("user/" .. msg.to:sub(-4))
   end
   if msg.to:match("^0%d+$") then
+    msg:set_caller("4930" .. msg.from, "Ext " .. msg.from)
     return msg:deliver("trunk/carrier/" .. msg.to:sub(2))
   end
   if msg.to == "2000" then
@@ -26,6 +27,7 @@ function on_message(msg)
   end
   if msg.to == "666" then error("failing on purpose") end
   if msg.to == "667" then return msg:reject(1000) end
+  if msg.to == "669" then return msg:set_caller("alice") end
   if msg.to == "668" then while true do end end
   msg:reject(403)
 end
@@ -47,14 +49,14 @@ func TestOnMessage(t *testing.T) {
 		t.Fatalf("from a carrier (msg.trunk): %+v, %v", d, err)
 	}
 	d, err = e.OnMessage(ctx, dialplan.Message{From: "1001", To: "04930555", Body: "hi"})
-	if err != nil || !slices.Equal(d.Deliver, []string{"trunk/carrier/4930555"}) {
+	if err != nil || !slices.Equal(d.Deliver, []string{"trunk/carrier/4930555"}) || d.CallerNumber != "49301001" || d.CallerName != "Ext 1001" {
 		t.Fatalf("to a trunk: %+v, %v", d, err)
 	}
 	d, err = e.OnMessage(ctx, dialplan.Message{From: "1003", To: "1002", Body: "hi"})
 	if err != nil || d.Reject != 403 || len(d.Deliver) != 0 {
 		t.Fatalf("refused: %+v, %v", d, err)
 	}
-	for _, to := range []string{"666", "667"} {
+	for _, to := range []string{"666", "667", "669"} {
 		if _, err := e.OnMessage(ctx, dialplan.Message{From: "1003", To: to}); !errors.Is(err, dialplan.ErrScript) {
 			t.Errorf("to %s: %v, want a script error", to, err)
 		}

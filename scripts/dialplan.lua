@@ -88,7 +88,9 @@
 --                     msg:deliver("1002") (an extension's devices, or
 --                     stored for later), msg:deliver("trunk/carrier/+4930123456")
 --                     (out through a trunk, only for extensions' messages;
---                     the sender gets the carrier's answer), msg:reply(text),
+--                     the sender gets the carrier's answer),
+--                     msg:set_caller("+4930123456", "Front desk") (who the
+--                     carrier sees, as call:set_caller), msg:reply(text),
 --                     msg:reject(486). Without on_message, a message goes
 --                     to the extension named by msg.to (a carrier's too:
 --                     the DID must then be an extension number).

@@ -82,10 +82,12 @@ type Trunks interface {
 }
 
 // origin is where a MESSAGE came from: a carrier (trunk set) or an
-// authenticated extension (name: its display name).
+// authenticated extension, and how it is presented to a carrier: number
+// (default the extension) and display name.
 type origin struct {
-	trunk string
-	name  string
+	trunk  string
+	number string
+	name   string
 }
 
 // Dialplan decides what a MESSAGE may do (the script's on_message).
@@ -199,6 +201,9 @@ func (s *Service) decided(ctx context.Context, m store.Message, o origin, d dial
 	if d.Replied {
 		s.goReply(m, o, d.Reply)
 	}
+	if d.CallerNumber != "" {
+		o.number, o.name = d.CallerNumber, d.CallerName // presented on trunk targets
+	}
 	code := 0
 	for _, target := range d.Deliver {
 		c := s.deliverTo(ctx, m, o, target)
@@ -247,7 +252,11 @@ func (s *Service) toTrunk(ctx context.Context, m store.Message, o origin, target
 		s.log.Warn("message: no trunks configured", "target", target)
 		return 404
 	}
-	code, err := s.cfg.Trunks.TrunkMessage(ctx, target, m.Sender, o.name, m.ContentType, m.Body)
+	caller := m.Sender
+	if o.number != "" {
+		caller = o.number
+	}
+	code, err := s.cfg.Trunks.TrunkMessage(ctx, target, caller, o.name, m.ContentType, m.Body)
 	if err != nil {
 		s.log.Warn("message: not sent through the trunk", "target", target, "from", m.Sender, "status", code, "error", err)
 		return code

@@ -61,6 +61,9 @@ func (p planFunc) OnMessage(_ context.Context, m dialplan.Message) (dialplan.Mes
 func toTrunkPlan(seen *[]string) planFunc {
 	return func(m dialplan.Message) dialplan.MessageDecision {
 		*seen = append(*seen, m.Trunk)
+		if n, ok := strings.CutPrefix(m.To, "00"); ok { // as msg:set_caller("4930" .. msg.from)
+			return dialplan.MessageDecision{Handled: true, Deliver: []string{"trunk/carrier/" + n}, CallerNumber: "4930" + m.From}
+		}
 		if n, ok := strings.CutPrefix(m.To, "0"); ok {
 			return dialplan.MessageDecision{Handled: true, Deliver: []string{"trunk/carrier/" + n}}
 		}
@@ -98,7 +101,15 @@ func TestMessageOutThroughTrunk(t *testing.T) {
 	if c := r.resp.last(t); c != 408 {
 		t.Fatalf("carrier silent: status %d, want 408", c)
 	}
-	if len(seen) != 3 || seen[0] != "" {
+	tr.code = 200
+	r.svc.HandleMessage(message("1001", "00123", []byte("presented"), true), nil)
+	if c := r.resp.last(t); c != 200 {
+		t.Fatalf("carrier accepted (200): status %d, want 200", c)
+	}
+	if got := tr.got(); got[len(got)-1].caller != "49301001" || got[len(got)-1].target != "trunk/carrier/123" {
+		t.Fatalf("msg:set_caller: sent %+v, want caller 49301001", got[len(got)-1])
+	}
+	if len(seen) != 4 || seen[0] != "" {
 		t.Fatalf("msg.trunk of an extension's message: %q, want \"\"", seen)
 	}
 }
@@ -148,5 +159,26 @@ func TestMessageFromTrunk(t *testing.T) {
 		if withPlan && (len(seen) != 2 || seen[0] != "carrier") {
 			t.Fatalf("msg.trunk %q, want carrier", seen)
 		}
+	}
+}
+
+// msg:reply to a carrier's message goes back through that carrier, from
+// the DID, to the number that sent it.
+func TestReplyToCarrier(t *testing.T) {
+	tr := &fakeTrunks{code: 200}
+	r := newRig(t, Config{Trunks: tr, Dialplan: planFunc(func(m dialplan.Message) dialplan.MessageDecision {
+		return dialplan.MessageDecision{Handled: true, Reply: "got " + m.Body, Replied: true}
+	})})
+	r.svc.HandleMessage(fromCarrier("+15551234", "5551002", "STOP"), nil)
+	if c := r.resp.last(t); c != 200 {
+		t.Fatalf("status %d, want 200", c)
+	}
+	r.svc.Close() // waits for the reply
+	want := trunkSend{"trunk/carrier/+15551234", "5551002", "", "text/plain;charset=UTF-8", "got STOP"}
+	if got := tr.got(); len(got) != 1 || got[0] != want {
+		t.Fatalf("reply sent %+v, want %+v", got, want)
+	}
+	if n := len(r.send.sent()); n != 0 {
+		t.Fatalf("%d MESSAGEs sent to devices, want none", n)
 	}
 }

@@ -6,8 +6,8 @@
 --                     toll-fraud guard must refuse it
 --   four digits       an extension
 --   from a carrier    the DID picks the extension (DIDS)
--- on_message: 0 + number out through "carrier" (a carrier's too: the
--- softswitch must refuse that), a carrier's message by its DID, four
+-- on_message: 0 + number out through "carrier", presenting 4930 + the
+-- extension (a carrier's message too: the softswitch must refuse that), a carrier's message by its DID, four
 -- digits to that extension.
 local DIDS = {["5550100"] = "1001", ["2000"] = "1001"}
 local ROUTES = {"primary", "backup", "carrier"}
@@ -68,6 +68,9 @@ end
 function on_message(msg)
   local number = msg.to:match("^0(%d+)$")
   if number then
+    if msg.trunk == "" then
+      msg:set_caller("4930" .. msg.from, "Ext " .. msg.from)
+    end
     return msg:deliver("trunk/carrier/" .. number)
   end
   if msg.trunk ~= "" then
