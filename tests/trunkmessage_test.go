@@ -74,10 +74,15 @@ func TestMessageThroughTrunk(t *testing.T) {
 	carrier := dialSIPFrom(t, s, "udp", carrierIP+":"+strconv.Itoa(port))
 
 	out := "to-the-carrier-" + randHex(6) + " é ✓"
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sippMessage(t, s, "04930555", out, "202")
+	type sippResult struct {
+		code int
+		logs string
+	}
+	done := make(chan sippResult, 1)
+	go func() { // 1001 signs its MESSAGE and wants the carrier's 202
+		code, logs := sippRun{scenario: "message.xml", transport: "udp", users: [][2]string{{"1001", testUsers["1001"]}},
+			service: "04930555", subst: map[string]string{"@BODY@": out, "@WANT@": "202"}}.run(t, s.addr("udp"))
+		done <- sippResult{code, logs}
 	}()
 	first := carrier.mustRecvRequest("MESSAGE", 10*time.Second)
 	chal := &digest.Challenge{Realm: "carrier.test", Nonce: randHex(8), Algorithm: "MD5", QOP: []string{"auth"}}
@@ -88,7 +93,14 @@ func TestMessageThroughTrunk(t *testing.T) {
 	second := carrier.mustRecvRequest("MESSAGE", 10*time.Second)
 	verifyDigest(t, chal, "MESSAGE", second.GetHeader("Proxy-Authorization"))
 	carrier.respond(second, 202, "Accepted", "")
-	<-done
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Fatalf("sipp (1001) exited %d, want 0 (the carrier's 202):\n%s", r.code, r.logs)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("sipp (1001) did not finish")
+	}
 	for _, req := range []*sip.Request{first, second} {
 		if got := strings.TrimRight(string(req.Body()), "\r\n"); got != out {
 			t.Errorf("the carrier got body %q, want %q", got, out)
