@@ -149,24 +149,27 @@ func luaSet(L *lua.LState) int {
 // called party: digits with an optional leading +, and a display name.
 func luaSetCaller(L *lua.LState) int {
 	r := self(L, "set_caller")
-	number := argString(L, 2, "set_caller", "number")
+	number, name := callerArgs(L, "set_caller")
+	r.sess.SetCaller(number, name)
+	return 0
+}
+
+// callerArgs checks the (number [, name]) arguments of fn, a method: a
+// number of digits with an optional leading +, and a display name.
+func callerArgs(L *lua.LState, fn string) (number, name string) {
+	number = argString(L, 2, fn, "number")
 	if !callerNumber(number) {
-		L.RaiseError("set_caller: number %q: want digits with an optional leading +", number)
-		return 0
+		L.RaiseError("%s: number %q: want digits with an optional leading +", fn, number)
 	}
-	name := ""
 	if v, ok := L.Get(3).(lua.LString); ok {
 		name = string(v)
 	} else if L.Get(3) != lua.LNil {
-		L.RaiseError("set_caller: name must be a string, got %s", L.Get(3).Type())
-		return 0
+		L.RaiseError("%s: name must be a string, got %s", fn, L.Get(3).Type())
 	}
 	if len(name) > 64 || strings.ContainsAny(name, "\"\r\n\x00") {
-		L.RaiseError("set_caller: name %q: at most 64 characters, no quotes or line breaks", name)
-		return 0
+		L.RaiseError("%s: name %q: at most 64 characters, no quotes or line breaks", fn, name)
 	}
-	r.sess.SetCaller(number, name)
-	return 0
+	return number, name
 }
 
 func callerNumber(s string) bool {

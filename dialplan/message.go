@@ -14,8 +14,9 @@ const (
 
 // Message is a SIP MESSAGE as on_message(msg) sees it.
 type Message struct {
-	From        string // the authenticated sender's extension
-	To          string // the Request-URI's user
+	From        string // the authenticated sender's extension, or the number a carrier presents
+	To          string // the Request-URI's user; from a carrier, the DID
+	Trunk       string // the carrier the message came from ("" for extensions)
 	Body        string
 	ContentType string
 }
@@ -28,6 +29,9 @@ type MessageDecision struct {
 	Reply   string   // msg:reply(text): a text sent back to the sender
 	Replied bool
 	Reject  int // msg:reject(code), 400-699; 0 when not called
+	// msg:set_caller(number [, name]): the sender presented on the
+	// trunk targets (as call:set_caller for calls); "" when not called.
+	CallerNumber, CallerName string
 }
 
 // OnMessage runs on_message(msg) for m in a fresh sandboxed Lua state
@@ -48,8 +52,9 @@ func (e *Engine) OnMessage(ctx context.Context, m Message) (MessageDecision, err
 
 // messageTable is the msg argument: fields and the three decisions.
 func messageTable(L *lua.LState, m Message, d *MessageDecision) *lua.LTable {
-	t := L.CreateTable(0, 7)
+	t := L.CreateTable(0, 9)
 	t.RawSetString("from", lua.LString(m.From))
+	t.RawSetString("trunk", lua.LString(m.Trunk))
 	t.RawSetString("to", lua.LString(m.To))
 	t.RawSetString("body", lua.LString(m.Body))
 	t.RawSetString("content_type", lua.LString(m.ContentType))
@@ -67,6 +72,10 @@ func messageTable(L *lua.LState, m Message, d *MessageDecision) *lua.LTable {
 			L.RaiseError("msg:reply: text over %d bytes", maxReplyBytes)
 		}
 		d.Reply, d.Replied = text, true
+		return 0
+	}))
+	t.RawSetString("set_caller", L.NewFunction(func(L *lua.LState) int {
+		d.CallerNumber, d.CallerName = callerArgs(L, "msg:set_caller")
 		return 0
 	}))
 	t.RawSetString("reject", L.NewFunction(func(L *lua.LState) int {

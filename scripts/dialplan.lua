@@ -81,7 +81,20 @@
 --                                  write to the softswitch log with the call id
 --
 -- Other entry points, each optional:
---   on_message(msg)   decides SIP MESSAGEs (see the README)
+--   on_message(msg)   decides SIP MESSAGEs (see the README). It reads
+--                     msg.from (the extension, or the number a carrier
+--                     presents), msg.to (from a carrier: the DID),
+--                     msg.trunk (the carrier it came from, "" for
+--                     extensions), msg.body, msg.content_type, and does
+--                     msg:deliver("1002") (an extension's devices, or
+--                     stored for later), msg:deliver("trunk/carrier/+4930123456")
+--                     (out through a trunk, only for extensions' messages;
+--                     the sender gets the carrier's answer),
+--                     msg:set_caller("+4930123456", "Front desk") (who the
+--                     carrier sees, as call:set_caller), msg:reply(text),
+--                     msg:reject(486). Without on_message, a message goes
+--                     to the extension named by msg.to (a carrier's too:
+--                     the DID must then be an extension number).
 --   on_pickup(p)      decides directed call pickup (an extension's INVITE
 --                     with Replaces naming a call that rings elsewhere):
 --                     p.by (the extension picking up), p.caller and

@@ -82,6 +82,27 @@ func ParseCredentials(v string) (Credentials, error) {
 	return c, nil
 }
 
+// ChallengeRealm returns the realm of a Digest challenge (the value of a
+// WWW-Authenticate or Proxy-Authenticate header).
+func ChallengeRealm(v string) (string, error) {
+	if len(v) > maxHeader {
+		return "", fmt.Errorf("%w: header too long", ErrMalformed)
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
+	if !strings.EqualFold(scheme, "Digest") {
+		return "", fmt.Errorf("%w: scheme %q is not Digest", ErrMalformed, scheme)
+	}
+	params, err := parseParams(rest)
+	if err != nil {
+		return "", err
+	}
+	realm, ok := params["realm"]
+	if !ok {
+		return "", fmt.Errorf("%w: challenge without realm", ErrMalformed)
+	}
+	return realm, nil
+}
+
 // parseParams splits `k=v, k="quoted \" v"` into a map with lower-case keys.
 func parseParams(s string) (map[string]string, error) {
 	out := make(map[string]string, 10)

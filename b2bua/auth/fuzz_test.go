@@ -133,3 +133,19 @@ func format(c Credentials) string {
 	}
 	return strings.TrimSuffix(b.String(), ", ")
 }
+
+func FuzzChallengeRealm(f *testing.F) {
+	f.Add(`Digest realm="carrier.test", nonce="406e49dc8b4051fc", algorithm=MD5, qop="auth"`)
+	f.Add(`Digest realm=softswitch,nonce="n"`)
+	f.Add(`Basic realm="x"`)
+	f.Add(`Digest nonce="n"`)
+	f.Fuzz(func(t *testing.T, s string) {
+		realm, err := ChallengeRealm(s)
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("%q: error %v is not ErrMalformed", s, err)
+		}
+		if err != nil && realm != "" {
+			t.Fatalf("%q: realm %q with an error", s, realm)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +66,28 @@ type Config struct {
 	Prepare    func(req *sip.Request)                   // e.g. leave from our UDP listener; may be nil
 	Contact    func(transport string) sip.ContactHeader // our Contact for a transport; may be nil
 	Dialplan   Dialplan                                 // on_message; may be nil (extension to extension only)
+	Trunks     Trunks                                   // the carriers; may be nil (no trunk messages)
+}
+
+// Trunks are the carriers messages come from and go out through
+// (*sipleg.Manager).
+type Trunks interface {
+	// TrunkOf tells whether req comes from a carrier: its name and the
+	// DID req is for.
+	TrunkOf(req *sip.Request) (name, did string, ok bool)
+	// TrunkMessage sends a MESSAGE out through the trunk of target
+	// "trunk/NAME/NUMBER" from caller and returns the carrier's final
+	// status, or with an error the status to answer instead.
+	TrunkMessage(ctx context.Context, target, caller, callerName, contentType string, body []byte) (int, error)
+}
+
+// origin is where a MESSAGE came from: a carrier (trunk set) or an
+// authenticated extension, and how it is presented to a carrier: number
+// (default the extension) and display name.
+type origin struct {
+	trunk  string
+	number string
+	name   string
 }
 
 // Dialplan decides what a MESSAGE may do (the script's on_message).
@@ -103,8 +126,10 @@ func New(cfg Config, authn Authenticator, resp Responder, send Sender, binds Bin
 		flushing: make(map[string]bool)}
 }
 
-// HandleMessage answers a MESSAGE: 413 for a body over the limit, a digest
-// challenge (407) until it is signed; then on_message decides when the
+// HandleMessage answers a MESSAGE: 413 for a body over the limit; a
+// carrier's (recognised by its address, like its INVITEs) is for the DID
+// it names, any other is challenged (407) until signed by an extension;
+// then on_message decides when the
 // dialplan has one (its reject code, 200 for a reply, 403 when it decided
 // nothing); else, and for its deliver targets: 404 for a recipient that is
 // no extension, 200 when a device of the recipient took it, 202 when it
@@ -117,30 +142,49 @@ func (s *Service) HandleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*sendTimeout)
 	defer cancel()
-	u, ok := s.authn.Authenticate(ctx, req, tx, true)
-	if !ok {
-		return
+	m := store.Message{Ext: req.Recipient.User, Body: req.Body(), Created: time.Now()}
+	var o origin
+	if name, did, ok := s.trunkOf(req); ok {
+		// The carrier's caller is whatever number it presents.
+		o.trunk, m.Ext, m.Sender = name, did, req.From().Address.User
+	} else {
+		u, ok := s.authn.Authenticate(ctx, req, tx, true)
+		if !ok {
+			return
+		}
+		m.Sender, o.name = u.Ext, u.Name
+		if f := req.From(); f != nil && f.DisplayName != "" {
+			o.name = f.DisplayName
+		}
 	}
-	m := store.Message{Ext: req.Recipient.User, Sender: u.Ext, Body: req.Body(), Created: time.Now()}
 	if ct := req.ContentType(); ct != nil {
 		m.ContentType = ct.Value()
 	}
-	code := s.route(ctx, m)
-	s.log.Info("message", "from", u.Ext, "to", m.Ext, "bytes", len(m.Body), "status", code)
+	code := s.route(ctx, m, o)
+	s.log.Info("message", "from", m.Sender, "to", m.Ext, "trunk", o.trunk, "bytes", len(m.Body), "status", code)
 	s.reply(req, tx, code, statusText(code))
 }
 
+func (s *Service) trunkOf(req *sip.Request) (name, did string, ok bool) {
+	if s.cfg.Trunks == nil || req.From() == nil {
+		return "", "", false
+	}
+	return s.cfg.Trunks.TrunkOf(req)
+}
+
 // route decides and delivers m: by on_message when the dialplan has one,
-// else to the extension m.Ext. It returns the status to answer.
-func (s *Service) route(ctx context.Context, m store.Message) int {
+// else to the extension m.Ext (a carrier's DID too). It returns the
+// status to answer.
+func (s *Service) route(ctx context.Context, m store.Message, o origin) int {
 	if s.cfg.Dialplan != nil {
-		d, err := s.cfg.Dialplan.OnMessage(ctx, dialplan.Message{From: m.Sender, To: m.Ext, Body: string(m.Body), ContentType: m.ContentType})
+		d, err := s.cfg.Dialplan.OnMessage(ctx, dialplan.Message{From: m.Sender, To: m.Ext, Trunk: o.trunk,
+			Body: string(m.Body), ContentType: m.ContentType})
 		if err != nil {
 			s.log.Error("message: on_message failed", "from", m.Sender, "to", m.Ext, "error", err)
 			return 500
 		}
 		if d.Handled {
-			return s.decided(ctx, m, d)
+			return s.decided(ctx, m, o, d)
 		}
 	}
 	if code := s.checkExt(ctx, m.Ext); code != 0 {
@@ -150,23 +194,21 @@ func (s *Service) route(ctx context.Context, m store.Message) int {
 }
 
 // decided carries out on_message's decisions.
-func (s *Service) decided(ctx context.Context, m store.Message, d dialplan.MessageDecision) int {
+func (s *Service) decided(ctx context.Context, m store.Message, o origin, d dialplan.MessageDecision) int {
 	if d.Reject != 0 {
 		return d.Reject
 	}
 	if d.Replied {
-		s.goReply(m, d.Reply)
+		s.goReply(m, o, d.Reply)
+	}
+	if d.CallerNumber != "" {
+		o.number, o.name = d.CallerNumber, d.CallerName // presented on trunk targets
 	}
 	code := 0
 	for _, target := range d.Deliver {
-		if c := s.checkExt(ctx, target); c != 0 {
-			s.log.Warn("message: on_message target is no extension: skipped", "target", target, "status", c)
-			continue
-		}
-		mt := m
-		mt.Ext = target
-		if c := s.deliverOrKeep(ctx, mt); code == 0 || c == 200 || (c == 202 && code != 200) {
-			code = c // the best outcome: delivered, else stored
+		c := s.deliverTo(ctx, m, o, target)
+		if c != 0 && (code == 0 || c == 200 || (success(c) && !success(code))) {
+			code = c // the best outcome: delivered, else stored or accepted, else the first failure
 		}
 	}
 	switch {
@@ -178,6 +220,49 @@ func (s *Service) decided(ctx context.Context, m store.Message, d dialplan.Messa
 		return 200
 	}
 	return 403 // on_message decided nothing: not routed
+}
+
+func success(code int) bool { return code >= 200 && code < 300 }
+
+// deliverTo delivers m to one on_message target: "trunk/NAME/NUMBER", or
+// an extension ("1002" or "user/1002"). It returns the outcome's status,
+// 0 for a target skipped (no such extension).
+func (s *Service) deliverTo(ctx context.Context, m store.Message, o origin, target string) int {
+	if strings.HasPrefix(target, "trunk/") {
+		return s.toTrunk(ctx, m, o, target)
+	}
+	ext := strings.TrimPrefix(target, "user/")
+	if c := s.checkExt(ctx, ext); c != 0 {
+		s.log.Warn("message: on_message target is no extension: skipped", "target", target, "status", c)
+		return 0
+	}
+	m.Ext = ext
+	return s.deliverOrKeep(ctx, m)
+}
+
+// toTrunk sends m out through a carrier: only an extension's message may
+// go (same rule as calls: a carrier's message is not relayed to a
+// carrier). It returns the carrier's status.
+func (s *Service) toTrunk(ctx context.Context, m store.Message, o origin, target string) int {
+	if o.trunk != "" {
+		s.log.Warn("message: a carrier's message is not sent to a trunk", "trunk", o.trunk, "target", target, "from", m.Sender)
+		return 403
+	}
+	if s.cfg.Trunks == nil {
+		s.log.Warn("message: no trunks configured", "target", target)
+		return 404
+	}
+	caller := m.Sender
+	if o.number != "" {
+		caller = o.number
+	}
+	code, err := s.cfg.Trunks.TrunkMessage(ctx, target, caller, o.name, m.ContentType, m.Body)
+	if err != nil {
+		s.log.Warn("message: not sent through the trunk", "target", target, "from", m.Sender, "status", code, "error", err)
+		return code
+	}
+	s.log.Info("message: sent through the trunk", "target", target, "from", m.Sender, "status", code)
+	return code
 }
 
 // checkExt returns 0 when ext is an extension, else the status to answer.
@@ -203,7 +288,8 @@ func (s *Service) deliverOrKeep(ctx context.Context, m store.Message) int {
 
 // goReply sends on_message's reply text to the sender's devices, from the
 // address the message was sent to, in the background.
-func (s *Service) goReply(m store.Message, text string) {
+// A carrier's sender gets it back through that carrier.
+func (s *Service) goReply(m store.Message, o origin, text string) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -214,6 +300,14 @@ func (s *Service) goReply(m store.Message, text string) {
 	go func() {
 		defer s.flushers.Done()
 		r := store.Message{Ext: m.Sender, Sender: m.Ext, ContentType: "text/plain;charset=UTF-8", Body: []byte(text)}
+		if o.trunk != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*sendTimeout)
+			defer cancel()
+			code, err := s.cfg.Trunks.TrunkMessage(ctx, "trunk/"+o.trunk+"/"+m.Sender, m.Ext, "", r.ContentType, r.Body)
+			s.log.Info("message: on_message reply through the trunk", "to", m.Sender, "trunk", o.trunk, "from", m.Ext,
+				"status", code, "error", err)
+			return
+		}
 		code := s.Deliver(context.Background(), r)
 		s.log.Info("message: on_message reply", "to", m.Sender, "from", m.Ext, "delivered", code == 200)
 	}()
@@ -340,8 +434,12 @@ func statusText(code int) string {
 		return "Forbidden"
 	case 404:
 		return "Not Found"
+	case 408:
+		return "Request Timeout"
 	case 480:
 		return "Temporarily Unavailable"
+	case 503:
+		return "Service Unavailable"
 	case 500:
 		return "Server Internal Error"
 	}

@@ -226,22 +226,28 @@ func (m *Manager) inviteRequest(b branch, opts leg.DialOptions, fromHost, callID
 	req.SetTransport(strings.ToUpper(b.transport))
 	req.SetDestination(b.dest)
 	m.FromListener(req)
-	from := &sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	to := &sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}}
+	present(req, b, opts.Caller, opts.CallerName, fromHost)
 	cid := sip.CallIDHeader(callID)
-	req.AppendHeader(from)
-	req.AppendHeader(to)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"))
-	if b.trunk != nil && opts.Caller != "" {
+	return req
+}
+
+// present adds From (caller at fromHost, a new tag) and To (branch b's
+// user) to req and, toward a trunk, the caller asserted (RFC 3325
+// P-Asserted-Identity): the caller presentation of what we send out.
+func present(req *sip.Request, b branch, caller, callerName, fromHost string) {
+	from := &sip.FromHeader{DisplayName: callerName, Address: sip.Uri{Scheme: "sip", User: caller, Host: fromHost}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: b.toUser, Host: b.ruri.Host}})
+	if b.trunk != nil && caller != "" {
 		// RFC 3325: the carrier trusts us to assert who calls.
-		pai := sip.FromHeader{DisplayName: opts.CallerName, Address: sip.Uri{Scheme: "sip", User: opts.Caller, Host: fromHost}}
+		pai := sip.FromHeader{DisplayName: callerName, Address: sip.Uri{Scheme: "sip", User: caller, Host: fromHost}}
 		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai.Value()))
 	}
-	return req
 }
 
 // inviteFailure turns the error of waiting for an INVITE's final answer

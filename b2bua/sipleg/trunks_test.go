@@ -150,3 +150,14 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("URI target: %v, %v", bs, err)
 	}
 }
+
+// TrunkMessage refuses a target that names no trunk, or no number, with
+// 404 and sends nothing (the Manager has no client: sending would fail).
+func TestTrunkMessageBadTarget(t *testing.T) {
+	m := &Manager{trunks: fakeTrunks{"udp": {Name: "udp", Host: "192.0.2.7", Port: 5060, Transport: "udp"}}}
+	for _, target := range []string{"user/1001", "trunk/nope/123", "trunk/udp/12ab", "trunk/udp"} {
+		if code, err := m.TrunkMessage(t.Context(), target, "1001", "", "text/plain", []byte("x")); code != 404 || err == nil {
+			t.Errorf("%s: %d, %v; want 404 and an error", target, code, err)
+		}
+	}
+}

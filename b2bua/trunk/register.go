@@ -148,19 +148,32 @@ func granted(res *sip.Response, contactUser string, asked int) time.Duration {
 // do sends a request outside a dialog and answers one digest challenge
 // with the trunk's credentials.
 func (t *Trunk) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	return t.cfg.Do(ctx, t.opt.Client, req)
+}
+
+// Client sends a request and answers a digest challenge (*sipgo.Client).
+type Client interface {
+	Do(ctx context.Context, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error)
+	DoDigestAuth(ctx context.Context, req *sip.Request, res *sip.Response, auth sipgo.DigestAuth) (*sip.Response, error)
+}
+
+// Do sends req (outside a dialog) to the carrier through client, answers
+// one 401/407 with the trunk's credentials (when CheckChallenge allows),
+// and returns the final response; bounded by requestTimeout.
+func (c *Config) Do(ctx context.Context, client Client, req *sip.Request) (*sip.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	res, err := t.opt.Client.Do(ctx, req)
+	res, err := client.Do(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: no answer: %w", req.Method, err)
 	}
 	if res.StatusCode != 401 && res.StatusCode != 407 {
 		return res, nil
 	}
-	if err := t.cfg.CheckChallenge(res); err != nil {
+	if err := c.CheckChallenge(res); err != nil {
 		return nil, err
 	}
-	res, err = t.opt.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: t.cfg.AuthUsername, Password: t.cfg.Password})
+	res, err = client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: c.AuthUsername, Password: c.Password})
 	if err != nil {
 		return nil, fmt.Errorf("%s: no answer after authenticating: %w", req.Method, err)
 	}
@@ -184,7 +197,7 @@ func (c *Config) CheckChallenge(res *sip.Response) error {
 		name = "Proxy-Authenticate"
 	}
 	for _, h := range res.GetHeaders(name) {
-		if cr, err := auth.ParseCredentials(h.Value()); err == nil && cr.Realm == c.Realm {
+		if realm, err := auth.ChallengeRealm(h.Value()); err == nil && realm == c.Realm {
 			return nil
 		}
 	}

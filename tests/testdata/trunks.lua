@@ -6,6 +6,9 @@
 --                     toll-fraud guard must refuse it
 --   four digits       an extension
 --   from a carrier    the DID picks the extension (DIDS)
+-- on_message: 0 + number out through "carrier", presenting 4930 + the
+-- extension (a carrier's message too: the softswitch must refuse that), a carrier's message by its DID, four
+-- digits to that extension.
 local DIDS = {["5550100"] = "1001", ["2000"] = "1001"}
 local ROUTES = {"primary", "backup", "carrier"}
 
@@ -60,4 +63,26 @@ function on_call(call)
     return bridge_or_hangup(call, "user/" .. d, 10)
   end
   call:hangup("not-found")
+end
+
+function on_message(msg)
+  local number = msg.to:match("^0(%d+)$")
+  if number then
+    if msg.trunk == "" then
+      msg:set_caller("4930" .. msg.from, "Ext " .. msg.from)
+    end
+    return msg:deliver("trunk/carrier/" .. number)
+  end
+  if msg.trunk ~= "" then
+    local ext = DIDS[msg.to]
+    if not ext then
+      return msg:reject(404)
+    end
+    log.info("message from trunk", msg.trunk, "for", msg.to, "from", msg.from)
+    return msg:deliver("user/" .. ext)
+  end
+  if msg.to:match("^%d%d%d%d$") then
+    return msg:deliver(msg.to)
+  end
+  msg:reject(404)
 end
