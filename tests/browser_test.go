@@ -315,11 +315,13 @@ func TestBrowserAndDeskPhone(t *testing.T) {
 	}
 }
 
-// Two browsers call each other: Opus on both legs, audio both ways.
-func TestBrowserToBrowser(t *testing.T) {
-	s := startServer(t, "")
-	a := openPage(t, "https://"+s.addr("https")+"/")
-	b := openPage(t, "https://"+s.addr("https")+"/")
+// browserCall opens two web phones on s, 1001 sending 440 Hz and 1002
+// sending 1000 Hz, and has 1001 call 1002, who answers; it returns once
+// both are in the call.
+func browserCall(t *testing.T, s *server) (a, b *page) {
+	t.Helper()
+	a = openPage(t, "https://"+s.addr("https")+"/")
+	b = openPage(t, "https://"+s.addr("https")+"/")
 	a.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
 	b.eval(fmt.Sprintf(`phone.setTone(1000); phone.login("1002", %q)`, testUsers["1002"]), nil)
 	a.waitTrue(`phone.registered()`, 10*time.Second)
@@ -329,6 +331,13 @@ func TestBrowserToBrowser(t *testing.T) {
 	b.eval(`phone.answer()`, nil)
 	a.waitTrue(`phone.inCall()`, 10*time.Second)
 	b.waitTrue(`phone.inCall()`, 10*time.Second)
+	return a, b
+}
+
+// Two browsers call each other: Opus on both legs, audio both ways.
+func TestBrowserToBrowser(t *testing.T) {
+	s := startServer(t, "")
+	a, b := browserCall(t, s)
 	time.Sleep(time.Second)
 	heardTone(t, "caller", a.listen(3*time.Second), 1000)
 	heardTone(t, "callee", b.listen(3*time.Second), 440)

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -189,16 +188,7 @@ func recordingSurvivesKill(t *testing.T, format string) {
 // them for the file, and each channel holds its party's tone.
 func TestRecordedBrowserCall(t *testing.T) {
 	s := startRecordingServer(t, "")
-	a := openPage(t, "https://"+s.addr("https")+"/")
-	b := openPage(t, "https://"+s.addr("https")+"/")
-	a.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
-	b.eval(fmt.Sprintf(`phone.setTone(1000); phone.login("1002", %q)`, testUsers["1002"]), nil)
-	a.waitTrue(`phone.registered()`, 10*time.Second)
-	b.waitTrue(`phone.registered()`, 10*time.Second)
-	a.eval(`phone.call("1002")`, nil)
-	b.waitTrue(`phone.incoming()`, 10*time.Second)
-	b.eval(`phone.answer()`, nil)
-	a.waitTrue(`phone.inCall()`, 10*time.Second)
+	a, b := browserCall(t, s)
 	time.Sleep(time.Second)
 	heardTone(t, "callee", b.listen(3*time.Second), 440)
 	b.eval(`phone.hangup()`, nil)
