@@ -1,0 +1,123 @@
+package b2bua
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/dialplan"
+	"github.com/softswitch/softswitch/media/audiotest"
+	"github.com/softswitch/softswitch/media/recording"
+	"github.com/softswitch/softswitch/sounds"
+)
+
+// A room recorded by {record = true}: b joins without it (nothing is
+// recorded yet), a joins with it and opens the file; both talk (440 and
+// 1000 Hz) and the file, both channels alike, holds both tones from a's
+// join until the room closes. Only a's CDR names the file.
+func TestConferenceRecordsTheMix(t *testing.T) {
+	data := t.TempDir()
+	cdrs := &cdrSink{}
+	e := New(Config{DataDir: data}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		_, _, err := s.(dialplan.Conferencer).Conference(ctx, "rec-room", dialplan.ConferenceOptions{Record: s.Caller() == "1001"})
+		return err
+	}), &fakeDialer{}, cdrs, slog.New(slog.DiscardHandler))
+	a, b := newFakeLeg("a"), newFakeLeg("b")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { e.Serve(context.Background(), b, CallInfo{ID: "b", Caller: "1002"}) })
+	waitMembers(t, e, "rec-room", 1)
+	wg.Go(func() { sendTone(b, 1000, stop) })
+	time.Sleep(500 * time.Millisecond)
+	if got := recordings(t, data); len(got) != 0 {
+		t.Fatalf("recording before anyone asked: %v", got)
+	}
+	start := time.Now()
+	wg.Go(func() { e.Serve(context.Background(), a, CallInfo{ID: "a", Caller: "1001"}) })
+	waitMembers(t, e, "rec-room", 2)
+	wg.Go(func() { sendTone(a, 440, stop) })
+	time.Sleep(2500 * time.Millisecond)
+	a.peerHangup(leg.Normal) // the room goes on: the file too
+	waitMembers(t, e, "rec-room", 1)
+	time.Sleep(time.Second)
+	close(stop)
+	b.peerHangup(leg.Normal)
+	wg.Wait()
+	open := time.Since(start)
+
+	files := recordings(t, data)
+	if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), "rec-room-") || !strings.HasSuffix(files[0], ".wav") {
+		t.Fatalf("recordings %v, want one rec-room-DATE-TIME.wav", files)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := sounds.DecodeWAVChannel(raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right, err := sounds.DecodeWAVChannel(raw, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left.PCM, right.PCM) {
+		t.Error("the channels differ: both should hold the mix")
+	}
+	got := time.Duration(len(left.PCM)) * time.Second / recording.Rate
+	if got > open || got < open-500*time.Millisecond {
+		t.Errorf("recording lasts %v, the room was open %v after a joined", got, open)
+	}
+	kinds := windowKinds(left.PCM, 440, 1000)
+	t.Logf("windows %s", strings.Join(kinds, " "))
+	// Both tones at once (a's first 2.5 s): each stands out in the mix.
+	both := 0
+	for off := 0; off+recording.Rate/5 <= len(left.PCM); off += recording.Rate / 5 {
+		w := left.PCM[off : off+recording.Rate/5]
+		p440, p1000 := audiotest.Goertzel(w, recording.Rate, 440), audiotest.Goertzel(w, recording.Rate, 1000)
+		other := audiotest.Goertzel(w, recording.Rate, 700)
+		if p440 > 100*other && p1000 > 100*other && p440 > p1000/10 && p1000 > p440/10 {
+			both++
+		}
+	}
+	if both < 8 { // 1.6 s of the 2.5 s both talked
+		t.Errorf("both tones in only %d windows of 200 ms", both)
+	}
+	// After a left, only b's 1000 Hz.
+	tail := left.PCM[len(left.PCM)-recording.Rate/2:]
+	if f := audiotest.DominantFrequency(tail, recording.Rate, 200, 3000, 10); f < 990 || f > 1010 {
+		t.Errorf("after a left the mix holds %v Hz, want 1000", f)
+	}
+	if audiotest.Goertzel(tail, recording.Rate, 440) > audiotest.Goertzel(tail, recording.Rate, 1000)/1000 {
+		t.Error("a's 440 Hz still in the mix after a left")
+	}
+	for _, r := range cdrs.all() {
+		want := ""
+		if r.Caller == "1001" {
+			want = files[0]
+		}
+		if r.Recording != want {
+			t.Errorf("CDR of %s names %q, want %q", r.Caller, r.Recording, want)
+		}
+	}
+	if n := len(cdrs.all()); n != 2 {
+		t.Errorf("%d CDRs", n)
+	}
+}
+
+// recordings lists the files in DATA/recordings.
+func recordings(t *testing.T, data string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(data, "recordings", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
