@@ -121,3 +121,60 @@ func recordings(t *testing.T, data string) []string {
 	}
 	return files
 }
+
+// A member who is not a moderator and types *5 hears that only the
+// moderator can lock the room (the prompt's very samples reach the
+// phone), and the room stays unlocked.
+func TestConferenceStarFiveNotModerator(t *testing.T) {
+	e, _ := confEngine(t, "nomod", dialplan.ConferenceOptions{})
+	want, err := e.prompts.Prompt("conf-not-moderator", 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := e.prompts.Prompt("conf-alone", 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newFakeLeg("m")
+	var wg sync.WaitGroup
+	wg.Go(func() { e.Serve(context.Background(), m, CallInfo{ID: "m", Caller: "1001"}) })
+	waitMembers(t, e, "nomod", 1)
+	// "you are the only participant" first: *5 waits for it.
+	for _, d := range "*5" {
+		m.events <- leg.Event{Kind: leg.EventDTMF, Digit: d}
+	}
+	probe := firstSound(want.PCM, 800)
+	waitUntilFor(t, time.Duration(len(alone.PCM)+len(want.PCM))*time.Second/8000+5*time.Second, "the not-moderator prompt heard",
+		func() bool { return containsRun(m.rec.PCM(), probe) })
+	if r, err := e.Conference("nomod"); err != nil || r.Locked {
+		t.Errorf("a non-moderator's *5 changed the room: %+v, %v", r, err)
+	}
+	if !containsRun(m.rec.PCM(), firstSound(alone.PCM, 800)) {
+		t.Error("the member never heard conf-alone: the probe does not find prompts")
+	}
+	m.peerHangup(leg.Normal)
+	wg.Wait()
+}
+
+// firstSound is the n samples of pcm from its first non-silent one.
+func firstSound(pcm []int16, n int) []int16 {
+	for i, v := range pcm {
+		if v > 64 || v < -64 {
+			return pcm[i:min(i+n, len(pcm))]
+		}
+	}
+	return nil
+}
+
+// containsRun reports whether run occurs, sample for sample, in pcm.
+func containsRun(pcm, run []int16) bool {
+	if len(run) == 0 {
+		return false
+	}
+	for i := 0; i+len(run) <= len(pcm); i++ {
+		if pcm[i] == run[0] && slices.Equal(pcm[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
+}
