@@ -2,7 +2,6 @@ package tests
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,18 +10,23 @@ import (
 
 // Two baresip phones (440 and 1000 Hz) in a room the dialplan records
 // ({record = true}): the file in the recordings directory, named after
-// the room, holds both tones on both channels, lasts as long as the room
+// the room (WAV, or Opus in Ogg), holds both tones on both channels, lasts as long as the room
 // was open, and both CDRs name it (`softswitch cdr list` shows it).
 func TestConferenceRecorded(t *testing.T) {
 	t.Parallel()
-	plan := filepath.Join(t.TempDir(), "confrec.lua")
-	if err := os.WriteFile(plan, []byte(`function on_call(call)
+	for _, format := range []string{"wav", "ogg"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			conferenceRecorded(t, format)
+		})
+	}
+}
+
+func conferenceRecorded(t *testing.T, format string) {
+	s := startRecordingServerWith(t, format, `function on_call(call)
   call:conference("recroom", {record = true})
 end
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := startPhoneServer(t, "--dialplan", plan)
+`)
 	a := startBaresip(t, s, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 440, toneFor: 8 * time.Second,
 		codecs: "PCMU/8000/1", dial: "recroom", runFor: 11 * time.Second})
 	b := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 8 * time.Second,
@@ -35,9 +39,10 @@ end
 		return len(recs) == 2
 	})
 	path, _ := recs[0]["recording"].(string)
+	ext := map[string]string{"wav": ".wav", "ogg": ".opus"}[format]
 	if filepath.Dir(path) != filepath.Join(s.data, "recordings") || !strings.HasPrefix(filepath.Base(path), "recroom-") ||
-		!strings.HasSuffix(path, ".wav") {
-		t.Fatalf("CDR recording %q, want recroom-DATE-TIME.wav in the recordings directory; CDRs %v", path, recs)
+		!strings.HasSuffix(path, ext) {
+		t.Fatalf("CDR recording %q, want recroom-DATE-TIME%s in the recordings directory; CDRs %v", path, ext, recs)
 	}
 	var firstAnswer, lastEnd time.Time
 	var longest float64
