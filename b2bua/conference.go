@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"strconv"
 	"time"
 
 	"github.com/softswitch/softswitch/dialplan"
@@ -165,16 +167,33 @@ func (c *Call) confPIN(ctx context.Context, pin string) (bool, error) {
 	return false, c.confBye(ctx, "conf-pin-failed")
 }
 
+// confRecordTries bounds the names tried for a room's recording when
+// ROOM-DATE-TIME is taken (the room reopened within the second).
+const confRecordTries = 10
+
 // confRecord records r's mix (the first member asking opens the file,
-// named after the room and the time) and names the file in the caller's
-// CDR; a file that cannot be created is logged, the call goes on.
+// ROOM-DATE-TIME, or ROOM-DATE-TIME-N when taken) and names the file in
+// the caller's CDR; a file that cannot be created is logged, the call
+// goes on.
 func (c *Call) confRecord(r *confRoom) {
 	path := c.e.confs.record(r, func() (*recording.Recorder, error) {
-		p, err := c.e.recordingPath(r.name+"-"+time.Now().UTC().Format("20060102-150405"), c.e.cfg.RecordingFormat)
-		if err != nil {
-			return nil, err
+		base := r.name + "-" + time.Now().UTC().Format("20060102-150405")
+		var err error
+		for i := 1; i <= confRecordTries; i++ {
+			name := base
+			if i > 1 {
+				name += "-" + strconv.Itoa(i)
+			}
+			var p string
+			if p, err = c.e.recordingPath(name, c.e.cfg.RecordingFormat); err != nil {
+				return nil, err
+			}
+			var rec *recording.Recorder
+			if rec, err = recording.New(p, c.log, recording.WithFormat(c.e.cfg.RecordingFormat)); !errors.Is(err, fs.ErrExist) {
+				return rec, err
+			}
 		}
-		return recording.New(p, c.log, recording.WithFormat(c.e.cfg.RecordingFormat))
+		return nil, err
 	})
 	if path == "" {
 		return

@@ -178,3 +178,49 @@ func containsRun(pcm, run []int16) bool {
 	}
 	return false
 }
+
+// A room that reopens within the second finds ROOM-DATE-TIME taken: its
+// recording goes to ROOM-DATE-TIME-2 and the older file is left alone.
+func TestConferenceRecordingNameTaken(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "recordings")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	taken := map[string]bool{}
+	for s := range 3 { // the join may fall in one of the next seconds
+		p := filepath.Join(dir, "again-"+now.Add(time.Duration(s)*time.Second).Format("20060102-150405")+".wav")
+		if err := os.WriteFile(p, []byte("older"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		taken[p] = true
+	}
+	cdrs := &cdrSink{}
+	e := New(Config{DataDir: data}, scriptFunc(func(ctx context.Context, s dialplan.Session) error {
+		_, _, err := s.(dialplan.Conferencer).Conference(ctx, "again", dialplan.ConferenceOptions{Record: true})
+		return err
+	}), &fakeDialer{}, cdrs, slog.New(slog.DiscardHandler))
+	m := newFakeLeg("m")
+	var wg sync.WaitGroup
+	wg.Go(func() { e.Serve(context.Background(), m, CallInfo{ID: "m", Caller: "1001"}) })
+	waitMembers(t, e, "again", 1)
+	m.peerHangup(leg.Normal)
+	wg.Wait()
+	recs := cdrs.all()
+	if len(recs) != 1 || taken[recs[0].Recording] || !strings.HasSuffix(recs[0].Recording, "-2.wav") {
+		t.Fatalf("CDRs %+v: want a new again-DATE-TIME-2.wav", recs)
+	}
+	raw, err := os.ReadFile(recs[0].Recording)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sounds.DecodeWAVChannel(raw, 0); err != nil {
+		t.Errorf("the recording: %v", err)
+	}
+	for p := range taken {
+		if b, err := os.ReadFile(p); err != nil || string(b) != "older" {
+			t.Errorf("%s changed: %q, %v", p, b, err)
+		}
+	}
+}
