@@ -39,11 +39,17 @@ func TestConferenceRecordsTheMix(t *testing.T) {
 	if got := recordings(t, data); len(got) != 0 {
 		t.Fatalf("recording before anyone asked: %v", got)
 	}
+	if r, _ := e.Conference("rec-room"); r.Recording != "" {
+		t.Errorf("conf show names a recording before anyone asked: %q", r.Recording)
+	}
 	start := time.Now()
 	wg.Go(func() { e.Serve(context.Background(), a, CallInfo{ID: "a", Caller: "1001"}) })
 	waitMembers(t, e, "rec-room", 2)
 	wg.Go(func() { sendTone(a, 440, stop) })
 	time.Sleep(2500 * time.Millisecond)
+	if r, _ := e.Conference("rec-room"); r.Recording == "" || r.Recording != recordings(t, data)[0] {
+		t.Errorf("conf show names %q, the recordings are %v", r.Recording, recordings(t, data))
+	}
 	a.peerHangup(leg.Normal) // the room goes on: the file too
 	waitMembers(t, e, "rec-room", 1)
 	time.Sleep(time.Second)

@@ -198,13 +198,18 @@ type ConfRoom struct {
 	Max    int    `json:"max"`
 	Rate   int    `json:"rate"`
 	// SkippedTicks counts the mixer's ticks lost to a machine out of CPU.
-	SkippedTicks uint64       `json:"skipped_ticks"`
-	Members      []ConfMember `json:"members"`
+	SkippedTicks uint64 `json:"skipped_ticks"`
+	// Recording is the file the room's mix goes to, or "".
+	Recording string       `json:"recording,omitempty"`
+	Members   []ConfMember `json:"members"`
 }
 
 // snapshot describes r; the caller holds mu.
 func (r *confRoom) snapshot() ConfRoom {
 	out := ConfRoom{Name: r.name, Locked: r.locked, Max: r.max, Rate: r.mix.Rate(), SkippedTicks: r.mix.Skipped(), Members: make([]ConfMember, 0, len(r.members))}
+	if r.rec != nil {
+		out.Recording = r.rec.Path()
+	}
 	for _, cm := range r.members {
 		st := cm.m.Stats()
 		var loss float64

@@ -11,7 +11,8 @@ import (
 // Two baresip phones (440 and 1000 Hz) in a room the dialplan records
 // ({record = true}): the file in the recordings directory, named after
 // the room (WAV, or Opus in Ogg), holds both tones on both channels, lasts as long as the room
-// was open, and both CDRs name it (`softswitch cdr list` shows it).
+// was open, and both CDRs name it (`softswitch cdr list` shows it; `conf
+// show` names it while the room is open).
 func TestConferenceRecorded(t *testing.T) {
 	t.Parallel()
 	for _, format := range []string{"wav", "ogg"} {
@@ -31,6 +32,12 @@ end
 		codecs: "PCMU/8000/1", dial: "recroom", runFor: 11 * time.Second})
 	b := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 8 * time.Second,
 		codecs: "PCMA/8000/1", dial: "recroom", runFor: 11 * time.Second})
+	waitFor(t, 10*time.Second, "the recording started", func() bool {
+		return strings.Contains(s.logs(), `msg="conference recording started"`)
+	})
+	if show := runCLI(t, "conf", "show", "recroom", "--data", s.data); !strings.Contains(show, "recording to "+filepath.Join(s.data, "recordings", "recroom-")) {
+		t.Errorf("conf show does not name the recording:\n%s", show)
+	}
 	a.wait(t, 30*time.Second)
 	b.wait(t, 30*time.Second)
 	var recs []map[string]any
