@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"strconv"
 	"time"
 
 	"github.com/softswitch/softswitch/dialplan"
 	"github.com/softswitch/softswitch/media/mixer"
+	"github.com/softswitch/softswitch/media/recording"
 )
 
 var _ dialplan.Conferencer = (*Call)(nil)
@@ -22,7 +25,8 @@ const (
 // room's mixer and the mix of the others comes back through leg A's gate
 // (so prompts for this caller still override it) until the caller hangs
 // up or is kicked. DTMF: *6 mutes and unmutes, *5 locks and unlocks the
-// room (moderators only).
+// room (moderators only; others hear a prompt). With o.Record the room's
+// mix is recorded until the room closes, and the caller's CDR names it.
 func (c *Call) Conference(ctx context.Context, room string, o dialplan.ConferenceOptions) (bool, string, error) {
 	if err := dialplan.CheckRoomName(room); err != nil {
 		return false, "", fmt.Errorf("conference: %w", err)
@@ -68,6 +72,9 @@ func (c *Call) Conference(ctx context.Context, room string, o dialplan.Conferenc
 		return false, "", err
 	}
 	link(c.a, cm.m)
+	if o.Record {
+		c.confRecord(r)
+	}
 	c.log.Info("conference: joined", "room", room, "member", cm.id, "members", n, "codec", cm.codec, "rate", cm.m.Rate(),
 		"pipeline", pipeline(c.a, cm.m))
 	if tone, err := c.e.prompts.Prompt("conf-join", r.mix.Rate()); err == nil {
@@ -158,6 +165,43 @@ func (c *Call) confPIN(ctx context.Context, pin string) (bool, error) {
 		}
 	}
 	return false, c.confBye(ctx, "conf-pin-failed")
+}
+
+// confRecordTries bounds the names tried for a room's recording when
+// ROOM-DATE-TIME is taken (the room reopened within the second).
+const confRecordTries = 10
+
+// confRecord records r's mix (the first member asking opens the file,
+// ROOM-DATE-TIME, or ROOM-DATE-TIME-N when taken) and names the file in
+// the caller's CDR; a file that cannot be created is logged, the call
+// goes on.
+func (c *Call) confRecord(r *confRoom) {
+	path := c.e.confs.record(r, func() (*recording.Recorder, error) {
+		base := r.name + "-" + time.Now().UTC().Format("20060102-150405")
+		var err error
+		for i := 1; i <= confRecordTries; i++ {
+			name := base
+			if i > 1 {
+				name += "-" + strconv.Itoa(i)
+			}
+			var p string
+			if p, err = c.e.recordingPath(name, c.e.cfg.RecordingFormat); err != nil {
+				return nil, err
+			}
+			var rec *recording.Recorder
+			if rec, err = recording.New(p, c.log, recording.WithFormat(c.e.cfg.RecordingFormat)); !errors.Is(err, fs.ErrExist) {
+				return rec, err
+			}
+		}
+		return nil, err
+	})
+	if path == "" {
+		return
+	}
+	c.mu.Lock()
+	c.cdr.Recording = path
+	c.mu.Unlock()
+	c.progressCDR("") // the open record names the file: a crash leaves both
 }
 
 // confBye plays a last prompt; the script then decides (usually hangs up).

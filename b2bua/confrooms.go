@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/softswitch/softswitch/media/mixer"
+	"github.com/softswitch/softswitch/media/recording"
 )
 
 var (
@@ -45,7 +46,8 @@ type confRoom struct {
 	members []*confMember
 	locked  bool
 	max     int
-	next    int // the last member id given
+	next    int                 // the last member id given
+	rec     *recording.Recorder // the room's mix, once a member asked for it
 }
 
 // confMember is one call in a room.
@@ -102,25 +104,65 @@ func (rs *confRooms) enter(name string, max int, cm *confMember, join func(*mixe
 	return r, len(r.members), nil
 }
 
-// leave takes cm out of r; the last to leave closes the room.
+// leave takes cm out of r; the last to leave closes the room and its
+// recording.
 func (rs *confRooms) leave(r *confRoom, cm *confMember) (left int) {
 	r.mix.Leave(cm.m)
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
 	r.members = slices.DeleteFunc(r.members, func(x *confMember) bool { return x == cm })
-	rs.dropIfEmpty(r)
-	return len(r.members)
+	rec := rs.dropIfEmpty(r)
+	left = len(r.members)
+	rs.mu.Unlock()
+	rs.stopRecording(r.name, rec) // outside mu: it waits for the disk
+	return left
 }
 
-// dropIfEmpty closes an empty room; the caller holds mu.
-func (rs *confRooms) dropIfEmpty(r *confRoom) {
+// dropIfEmpty closes an empty room and returns its recording, if any,
+// for the caller to close; the caller holds mu.
+func (rs *confRooms) dropIfEmpty(r *confRoom) *recording.Recorder {
 	if len(r.members) > 0 {
-		return
+		return nil
 	}
 	r.mix.Close()
 	if rs.rooms[r.name] == r {
 		delete(rs.rooms, r.name)
 	}
+	rec := r.rec
+	r.rec = nil
+	return rec
+}
+
+// record makes sure r's mix is being recorded, opening the recording
+// with open when it is not yet, and returns its path ("" when it could
+// not be opened: the room goes on unrecorded). Both channels of the file
+// hold the mix.
+func (rs *confRooms) record(r *confRoom, open func() (*recording.Recorder, error)) string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if r.rec == nil {
+		rec, err := open()
+		if err != nil {
+			rs.log.Warn("conference recording failed: the room goes on unrecorded", "room", r.name, "error", err)
+			return ""
+		}
+		r.rec = rec
+		r.mix.SetTap(rec.Tap(recording.Left, rec.Tap(recording.Right, discard{rate: r.mix.Rate()})))
+		rs.log.Info("conference recording started", "room", r.name, "path", rec.Path())
+	}
+	return r.rec.Path()
+}
+
+// stopRecording closes a closed room's recording.
+func (rs *confRooms) stopRecording(room string, rec *recording.Recorder) {
+	if rec == nil {
+		return
+	}
+	d, err := rec.Close()
+	if err != nil {
+		rs.log.Warn("conference recording ended with an error", "room", room, "path", rec.Path(), "duration", d.Round(time.Millisecond), "error", err)
+		return
+	}
+	rs.log.Info("conference recording ended", "room", room, "path", rec.Path(), "duration", d.Round(time.Millisecond))
 }
 
 // toggleLock locks or unlocks r and returns the new state.
@@ -156,13 +198,18 @@ type ConfRoom struct {
 	Max    int    `json:"max"`
 	Rate   int    `json:"rate"`
 	// SkippedTicks counts the mixer's ticks lost to a machine out of CPU.
-	SkippedTicks uint64       `json:"skipped_ticks"`
-	Members      []ConfMember `json:"members"`
+	SkippedTicks uint64 `json:"skipped_ticks"`
+	// Recording is the file the room's mix goes to, or "".
+	Recording string       `json:"recording,omitempty"`
+	Members   []ConfMember `json:"members"`
 }
 
 // snapshot describes r; the caller holds mu.
 func (r *confRoom) snapshot() ConfRoom {
 	out := ConfRoom{Name: r.name, Locked: r.locked, Max: r.max, Rate: r.mix.Rate(), SkippedTicks: r.mix.Skipped(), Members: make([]ConfMember, 0, len(r.members))}
+	if r.rec != nil {
+		out.Recording = r.rec.Path()
+	}
 	for _, cm := range r.members {
 		st := cm.m.Stats()
 		var loss float64

@@ -165,7 +165,13 @@ func contains(list []string, s string) bool {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+	waitUntilFor(t, 5*time.Second, what, cond)
+}
+
+// waitUntilFor waits up to d for cond.
+func waitUntilFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
 		if cond() {
 			return
 		}

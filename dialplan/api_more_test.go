@@ -56,13 +56,15 @@ call:set("got", tostring(call:get("lang")) .. "," .. tostring(call:get("n")) .. 
 			body: `call:conference("3001")
 local ok, why = call:conference("conf-team_a", {pin = "1234", max = 5, moderator = true, muted = true})
 call:set("outcome", tostring(ok) .. "," .. tostring(why))
-call:conference("x", {pin = 42, gain = 1.5})`,
+call:conference("x", {pin = 42, gain = 1.5})
+call:conference("rec", {record = true})`,
 			setup: func(s *dialplantest.FakeSession) {
 				s.Conferences = []dialplantest.BridgeResult{{OK: true}, {Reason: dialplan.ConfWrongPIN}}
 			},
 			want: []string{"conference 3001 pin= max=0 moderator=false muted=false",
 				"conference conf-team_a pin=1234 max=5 moderator=true muted=true", "set outcome=nil,wrong-pin",
-				"conference x pin=42 max=0 moderator=false muted=false gain=1.5"},
+				"conference x pin=42 max=0 moderator=false muted=false gain=1.5",
+				"conference rec pin= max=0 moderator=false muted=false record=true"},
 		},
 		{
 			name: "echo default and bound",
@@ -160,7 +162,8 @@ func TestMoreBadArguments(t *testing.T) {
 		{"conference pin fraction", `call:conference("a", {pin = 1.5})`, "conference: pin must be a string"},
 		{"conference max zero", `call:conference("a", {max = 0})`, "conference: max must be a whole number between 1 and 500, got 0"},
 		{"conference moderator string", `call:conference("a", {moderator = "yes"})`, "conference: moderator must be true or false, got yes"},
-		{"conference unknown option", `call:conference("a", {record = true})`, "conference: unknown option record (known: pin, max, moderator, muted, gain)"},
+		{"conference unknown option", `call:conference("a", {recording = true})`, "conference: unknown option recording (known: pin, max, moderator, muted, gain, record)"},
+		{"conference record string", `call:conference("a", {record = "yes"})`, "conference: record must be true or false, got yes"},
 		{"conference gain zero", `call:conference("a", {gain = 0})`, "conference: gain must be a number above 0 and at most 4, got 0"},
 		{"conference gain nan", `call:conference("a", {gain = 0/0})`, "conference: gain must be a number"},
 	}

@@ -13,7 +13,7 @@ const (
 	maxRoomName      = 64
 	maxConfMembers   = 500
 	maxPIN           = 16
-	conferenceFields = "pin, max, moderator, muted, gain"
+	conferenceFields = "pin, max, moderator, muted, gain, record"
 	maxConfGain      = 4
 )
 
@@ -34,6 +34,9 @@ type ConferenceOptions struct {
 	// Gain scales what the caller says in the mix (1 unchanged, up to 4);
 	// 0 means 1.
 	Gain float64
+	// Record records the room's mix (from when the first member with
+	// Record joins until the room closes); the caller's CDR names the file.
+	Record bool
 }
 
 // Conferencer is implemented by sessions that can put the caller into a
@@ -46,7 +49,7 @@ type Conferencer interface {
 	Conference(ctx context.Context, room string, o ConferenceOptions) (ok bool, reason string, err error)
 }
 
-// call:conference(room, {pin=, max=, moderator=, muted=, gain=}) -> true | nil, reason
+// call:conference(room, {pin=, max=, moderator=, muted=, gain=, record=}) -> true | nil, reason
 func luaConference(L *lua.LState) int {
 	r := self(L, "conference")
 	room := argString(L, 2, "conference", "room")
@@ -98,6 +101,8 @@ func conferenceOptions(L *lua.LState, n int) ConferenceOptions {
 			o.Moderator = boolOption(L, "moderator", v)
 		case "muted":
 			o.Muted = boolOption(L, "muted", v)
+		case "record":
+			o.Record = boolOption(L, "record", v)
 		case "gain":
 			num, isNum := v.(lua.LNumber)
 			if f := float64(num); !isNum || !(f > 0 && f <= maxConfGain) {

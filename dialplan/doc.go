@@ -22,6 +22,11 @@
 //	call:record_call([name])                       -> path: the next bridge is recorded,
 //	                                               stereo WAV or Ogg Opus, caller left, callee right,
 //	                                               through hold and transfer; the CDR names it
+//	call:conference(room, {pin=, max=, moderator=, muted=, gain=, record=})
+//	                                               -> nil, reason ("wrong-pin", "full", "locked",
+//	                                               "kicked"); record = true records the room's mix
+//	                                               (ROOM-DATE-TIME in the recordings directory, from the
+//	                                               first such member until the room closes); the CDR names it
 //	call:hangup([cause])                           "normal", "busy", "no-answer",
 //	                                               "unavailable", "declined", "not-found",
 //	                                               "forbidden", "congestion", ..., or 400-699

@@ -37,12 +37,16 @@
 --                                  stopped: "terminator", "silence", "max"
 --   call:echo(300)                 answer and send the caller's audio back until they
 --                                  hang up or the seconds pass (default 300, max 3600)
---   call:conference("3000", {pin = "4711", max = 10, moderator = true, muted = false, gain = 1})
+--   call:conference("3000", {pin = "4711", max = 10, moderator = true, muted = false, gain = 1,
+--                            record = false})
 --                                  answer and join a conference room (a name of letters,
 --                                  digits, _ - .) until the caller hangs up (gain: how loud
 --                                  the caller is in the mix, up to 4); everyone hears
---                                  everyone else. In the room, *6 mutes and unmutes, *5
---                                  locks and unlocks it (moderators). Returns nil and a
+--                                  everyone else. record = true records the room's mix
+--                                  (recordings dir, ROOM-DATE-TIME.wav, until the room
+--                                  closes; the caller's CDR names it). In the room, *6
+--                                  mutes and unmutes, *5 locks and unlocks it
+--                                  (moderators; others hear that they are not). Returns nil and a
 --                                  reason when the caller is not let in or removed:
 --                                  "wrong-pin" (3 tries), "full", "locked", "kicked"
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}

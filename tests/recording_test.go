@@ -25,9 +25,16 @@ end
 // call recordings in format ("": the default, wav).
 func startRecordingServer(t *testing.T, format string) *server {
 	t.Helper()
+	return startRecordingServerWith(t, format, recordingPlan)
+}
+
+// startRecordingServerWith runs a phone server with the dialplan script,
+// writing recordings in format.
+func startRecordingServerWith(t *testing.T, format, script string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	plan, conf := filepath.Join(dir, "record.lua"), filepath.Join(dir, "softswitch.yaml")
-	if err := os.WriteFile(plan, []byte(recordingPlan), 0o644); err != nil {
+	if err := os.WriteFile(plan, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(conf, []byte("recordings:\n  format: \""+format+"\"\n"), 0o644); err != nil {

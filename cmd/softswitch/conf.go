@@ -84,6 +84,9 @@ func (cc confControl) show(args []string) (string, error) {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "room %s: %d/%d members, locked %v, mixing at %d Hz, %d ticks skipped\n", r.Name, len(r.Members), r.Max, r.Locked, r.Rate, r.SkippedTicks)
+	if r.Recording != "" {
+		fmt.Fprintf(&b, "recording to %s\n", r.Recording)
+	}
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "MEMBER\tCALLER\tCODEC\tRATE\tTALKING\tMUTED\tMODERATOR\tLEVEL\tLOSS\tIN FOR\tCALL")
 	now := time.Now()

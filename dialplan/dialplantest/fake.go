@@ -401,11 +401,14 @@ var _ dialplan.Conferencer = (*FakeSession)(nil)
 // blocks for PlayDelay like Play and returns the next of Conferences
 // (once used up: true).
 func (s *FakeSession) Conference(ctx context.Context, room string, o dialplan.ConferenceOptions) (bool, string, error) {
+	line := fmt.Sprintf("conference %s pin=%s max=%d moderator=%t muted=%t", room, o.PIN, o.Max, o.Moderator, o.Muted)
 	if o.Gain != 0 {
-		s.record("conference %s pin=%s max=%d moderator=%t muted=%t gain=%g", room, o.PIN, o.Max, o.Moderator, o.Muted, o.Gain)
-	} else {
-		s.record("conference %s pin=%s max=%d moderator=%t muted=%t", room, o.PIN, o.Max, o.Moderator, o.Muted)
+		line += fmt.Sprintf(" gain=%g", o.Gain)
 	}
+	if o.Record {
+		line += " record=true"
+	}
+	s.record("%s", line)
 	if err := wait(ctx, s.PlayDelay); err != nil {
 		return false, "", err
 	}
