@@ -138,7 +138,7 @@ func storyJSON(st callstory.Story, live *liveCall, now time.Time) (string, error
 		out.Verdicts = []string{}
 	}
 	for _, e := range st.Entries {
-		out.Ladder = append(out.Ladder, shownStep{Offset: e.At.Sub(st.Entries[0].At).Seconds(), Leg: e.Leg, In: e.In,
+		out.Ladder = append(out.Ladder, shownStep{Offset: e.At.Sub(st.Start()).Seconds(), Leg: e.Leg, In: e.In,
 			Transport: e.Transport, Remote: e.Remote, FirstLine: e.FirstLine, SDP: e.SDP})
 	}
 	for _, m := range st.Media {
