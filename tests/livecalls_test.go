@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -151,6 +152,27 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 			t.Errorf("call show lacks receive quality (%s)", re)
 		}
 	}
+	// When media first flowed, each way on each leg, and when the
+	// browser's DTLS came up: after its first ICE check, before its
+	// media, within the call (before the hangup's BYE).
+	end := regexp.MustCompile(`\+(\d+\.\d{3}) →B1  BYE `).FindStringSubmatch(story)
+	a := regexp.MustCompile(`leg A \(webrtc\): .*\n.*\n    first RTP: from its peer \+(\d+\.\d{3}), to it \+(\d+\.\d{3})\n` +
+		`    ICE: [1-9]\d* connectivity checks, the first at \+(\d+\.\d{3}), pair .*; DTLS-SRTP up at \+(\d+\.\d{3}) \(we are the (client|server)\)\n`).FindStringSubmatch(story)
+	b := regexp.MustCompile(`leg B \(rtp\): .*\n.*\n    first RTP: from its peer \+(\d+\.\d{3}), to it \+(\d+\.\d{3})\n`).FindStringSubmatch(story)
+	if end == nil || a == nil || b == nil {
+		t.Errorf("call show lacks first RTP both ways on both legs, or the browser's ICE and DTLS times")
+	} else {
+		bye, aIn, aOut, check, dtls := atof(t, end[1]), atof(t, a[1]), atof(t, a[2]), atof(t, a[3]), atof(t, a[4])
+		if !(0 < check && check <= dtls && dtls <= aIn && dtls <= aOut && aIn < bye && aOut < bye) {
+			t.Errorf("leg A: first check +%.3f, DTLS up +%.3f, first RTP in +%.3f, out +%.3f; BYE +%.3f", check, dtls, aIn, aOut, bye)
+		}
+		if bIn, bOut := atof(t, b[1]), atof(t, b[2]); !(0 < bIn && bIn < bye && 0 < bOut && bOut < bye) {
+			t.Errorf("leg B: first RTP in +%.3f, out +%.3f; BYE +%.3f", bIn, bOut, bye)
+		}
+	}
+	if strings.Contains(story, "media timeout") {
+		t.Errorf("call show reports a media timeout")
+	}
 	if t.Failed() {
 		t.Fatalf("call show:\n%s", story)
 	}
@@ -163,6 +185,12 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		Media []struct {
 			Leg string `json:"leg"`
 			legMediaJSON
+			FirstRTPIn  *float64 `json:"first_rtp_in_seconds"`
+			FirstRTPOut *float64 `json:"first_rtp_out_seconds"`
+			ICE         *struct {
+				FirstCheck    *float64 `json:"first_check_seconds"`
+				DTLSConnected *float64 `json:"dtls_connected_seconds"`
+			} `json:"ice"`
 		} `json:"media"`
 		Verdicts []string `json:"verdicts"`
 	}
@@ -174,9 +202,25 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		len(asJSON.Media) != 2 || asJSON.Media[0].RTTMs <= 0 || asJSON.Media[1].RTTMs <= 0 || len(asJSON.Verdicts) != 0 {
 		t.Fatalf("call show --json:\n%s", raw)
 	}
+	for _, m := range asJSON.Media {
+		if m.FirstRTPIn == nil || m.FirstRTPOut == nil || *m.FirstRTPIn <= 0 || *m.FirstRTPOut <= 0 ||
+			(m.Leg == "A") != (m.ICE != nil) || m.ICE != nil && (m.ICE.FirstCheck == nil || m.ICE.DTLSConnected == nil || *m.ICE.DTLSConnected < *m.ICE.FirstCheck) {
+			t.Fatalf("call show --json: leg %s without its first RTP both ways (or, the browser's, ICE and DTLS times):\n%s", m.Leg, raw)
+		}
+	}
 	if e := runCLIFail(t, "call", "show", "never-seen", "--data", s.data); !strings.Contains(e, `no call "never-seen" among the last 1000 calls (call_history)`) {
 		t.Fatalf("call show of an unknown id: %q", e)
 	}
+}
+
+// atof reads a number call show printed.
+func atof(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 // g729Call dials the test number offering only G.729 and returns the
@@ -342,7 +386,8 @@ func TestCallShowICEFiltered(t *testing.T) {
 	})
 	p.eval(`phone.hangup()`, nil)
 	for _, want := range []string{"ICE never started: no connectivity check (STUN binding request) from the browser reached UDP " + mediaIP + " port ",
-		"the candidate our SDP gave it, so DTLS never started either", "    ICE: 0 connectivity checks, pair none, 0 datagrams refused; DTLS-SRTP never up (handshake never started)"} {
+		"the candidate our SDP gave it, so DTLS never started either", "    ICE: 0 connectivity checks, pair none, 0 datagrams refused; DTLS-SRTP never up (handshake never started)",
+		"    first RTP: from its peer never, to it never\n"} {
 		if !strings.Contains(story, want) {
 			t.Errorf("call show lacks %q", want)
 		}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,16 @@ func TestFarLegVanishesWithoutBye(t *testing.T) {
 	waitFor(t, 10*time.Second, "CDR", func() bool { return len(cdrLines(t, s.data, b.caller.callID)) == 1 })
 	if line := cdrLines(t, s.data, b.caller.callID)[0]; !strings.Contains(line, " media-timeout ") {
 		t.Fatalf("CDR does not say media-timeout: %s", line)
+	}
+	// call show says when the callee's RTP first came, and when it timed
+	// out: 2 s after it stopped, so later than its first packet.
+	story := runCLI(t, "call", "show", b.caller.callID, "--data", s.data)
+	m := regexp.MustCompile(`leg B \(rtp\): .*\n.*\n    first RTP: from its peer \+(\d+\.\d{3}), to it \+\d+\.\d{3}\n    media timeout at \+(\d+\.\d{3}): no RTP for 2s\n`).FindStringSubmatch(story)
+	if m == nil {
+		t.Fatalf("call show lacks leg B's first RTP and media timeout:\n%s", story)
+	}
+	if first, timeout := atof(t, m[1]), atof(t, m[2]); timeout < first+2 {
+		t.Errorf("media timeout at +%.3f, not 2 s after the first RTP at +%.3f:\n%s", timeout, first, story)
 	}
 }
 

@@ -288,6 +288,13 @@ type LegMedia struct {
 	ICEDropped uint64 // datagrams refused: malformed, failing STUN integrity or SRTP auth, or from elsewhere
 	DTLSRole   string // ours: "client" or "server" once the handshake started
 	DTLSUp     bool
+	// When (zero: never, or not known): the first RTP packet from the
+	// peer and the first to it; a browser's first connectivity check and
+	// DTLS-SRTP up; the first RTP timeout or media failure, and why.
+	FirstRTPIn, FirstRTPOut time.Time
+	ICEFirstCheck, DTLSUpAt time.Time
+	MediaFailedAt           time.Time
+	MediaFailure            string
 }
 
 // LossPercent is the share of the packets the peer sent that never came.

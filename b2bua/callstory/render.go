@@ -20,10 +20,7 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 		fmt.Fprintf(&b, "  leg %s: Call-ID %s%s\n", name, id, s.legPeer(name))
 	}
 	b.WriteString("\nladder (A→ from the caller, ←A to it; →B to a callee, B← from it):\n")
-	var t0 time.Time
-	if len(s.Entries) > 0 {
-		t0 = s.Entries[0].At
-	}
+	t0 := s.Start()
 	for _, e := range s.Entries {
 		fmt.Fprintf(&b, "  %+8.3f %-4s %s\n", e.At.Sub(t0).Seconds(), arrow(e), e.FirstLine)
 	}
@@ -53,9 +50,13 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 			m.Leg, m.Kind, m.PacketsSent, m.PacketsReceived, m.Lost, m.Late, m.Concealed, m.Stray)
 		fmt.Fprintf(&b, "    from its peer: loss %.1f %% (%d of %d), jitter %.1f ms, round trip %s\n",
 			m.LossPercent(), m.Missing, m.Expected, m.JitterMs, rtt(m.RTTMs))
+		fmt.Fprintf(&b, "    first RTP: from its peer %s, to it %s\n", s.offset(m.FirstRTPIn), s.offset(m.FirstRTPOut))
+		if m.MediaFailure != "" {
+			fmt.Fprintf(&b, "    media timeout%s: %s\n", s.when(" at", m.MediaFailedAt), m.MediaFailure)
+		}
 		if m.ICEKnown {
-			fmt.Fprintf(&b, "    ICE: %d connectivity checks, pair %s, %d datagrams refused; DTLS-SRTP %s%s\n", m.ICEChecks, orNone(m.ICEPeer), m.ICEDropped,
-				map[bool]string{true: "up", false: "never up"}[m.DTLSUp], role(m.DTLSRole))
+			fmt.Fprintf(&b, "    ICE: %d connectivity checks%s, pair %s, %d datagrams refused; DTLS-SRTP %s%s%s\n", m.ICEChecks, s.when(", the first at", m.ICEFirstCheck),
+				orNone(m.ICEPeer), m.ICEDropped, map[bool]string{true: "up", false: "never up"}[m.DTLSUp], s.when(" at", m.DTLSUpAt), role(m.DTLSRole))
 		}
 	}
 	b.WriteString("\nverdicts:\n")
@@ -68,6 +69,42 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Start is when the call's first message came: the origin of its
+// timings.
+func (s Story) Start() time.Time {
+	if len(s.Entries) == 0 {
+		return time.Time{}
+	}
+	return s.Entries[0].At
+}
+
+// Offset is t in seconds from the call's start, as the ladder times its
+// messages; false when t is zero (never) or there is no start.
+func (s Story) Offset(t time.Time) (float64, bool) {
+	t0 := s.Start()
+	if t.IsZero() || t0.IsZero() {
+		return 0, false
+	}
+	return t.Sub(t0).Seconds(), true
+}
+
+// offset writes t as the ladder does ("+1.234"), or "never".
+func (s Story) offset(t time.Time) string {
+	if o, ok := s.Offset(t); ok {
+		return fmt.Sprintf("%+.3f", o)
+	}
+	return "never"
+}
+
+// when writes prefix and t ("PREFIX +1.234") for a known t, else
+// nothing.
+func (s Story) when(prefix string, t time.Time) string {
+	if o, ok := s.Offset(t); ok {
+		return fmt.Sprintf("%s %+.3f", prefix, o)
+	}
+	return ""
 }
 
 // arrow draws a message's direction on the ladder A | softswitch | B.

@@ -48,6 +48,7 @@ func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
 			m := legMedia("webrtc", st.Stats)
 			m.ICEKnown, m.ICEChecks, m.ICEPeer, m.DTLSUp = st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected
 			m.ICEDropped, m.DTLSRole = st.Dropped, st.DTLSRole
+			m.ICEFirstCheck, m.DTLSUpAt = st.FirstCheck, st.DTLSConnectedAt
 			return m
 		}
 	default:
@@ -98,7 +99,8 @@ func legMedia(kind string, s stream.Stats) callstory.LegMedia {
 	return callstory.LegMedia{Kind: kind, PacketsSent: s.PacketsSent,
 		PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
 		Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed,
-		Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT)}
+		Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT),
+		FirstRTPIn: s.FirstReceived, FirstRTPOut: s.FirstSent, MediaFailedAt: s.FailedAt, MediaFailure: s.Failure}
 }
 
 // ms is d in milliseconds, to 0.1 ms.

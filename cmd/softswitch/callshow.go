@@ -89,6 +89,47 @@ type shownStep struct {
 type shownLeg struct {
 	Leg string `json:"leg"`
 	legCounters
+	// Offsets in seconds from the call's first message, as the ladder's;
+	// null: never.
+	FirstRTPIn   *float64      `json:"first_rtp_in_seconds"`  // the first packet from the leg's peer
+	FirstRTPOut  *float64      `json:"first_rtp_out_seconds"` // the first packet sent to it
+	MediaTimeout *shownTimeout `json:"media_timeout,omitempty"`
+	ICE          *shownICE     `json:"ice,omitempty"` // a browser leg's transport (lite engine)
+}
+
+// shownTimeout is a leg's first RTP timeout or media failure.
+type shownTimeout struct {
+	At     *float64 `json:"at_seconds"`
+	Reason string   `json:"reason"`
+}
+
+type shownICE struct {
+	Checks        uint64   `json:"checks"` // connectivity checks answered
+	FirstCheck    *float64 `json:"first_check_seconds"`
+	Peer          string   `json:"peer"` // the selected pair's remote address
+	Refused       uint64   `json:"datagrams_refused"`
+	DTLSRole      string   `json:"dtls_role"` // ours; "": the handshake never started
+	DTLSUp        bool     `json:"dtls_up"`
+	DTLSConnected *float64 `json:"dtls_connected_seconds"`
+}
+
+// shownLegOf is leg m of story st for `call show --json`.
+func shownLegOf(st callstory.Story, m callstory.LegMedia) shownLeg {
+	at := func(t time.Time) *float64 {
+		if o, ok := st.Offset(t); ok {
+			return &o
+		}
+		return nil
+	}
+	out := shownLeg{Leg: m.Leg, legCounters: countersOf(m), FirstRTPIn: at(m.FirstRTPIn), FirstRTPOut: at(m.FirstRTPOut)}
+	if m.MediaFailure != "" {
+		out.MediaTimeout = &shownTimeout{At: at(m.MediaFailedAt), Reason: m.MediaFailure}
+	}
+	if m.ICEKnown {
+		out.ICE = &shownICE{Checks: m.ICEChecks, FirstCheck: at(m.ICEFirstCheck), Peer: m.ICEPeer, Refused: m.ICEDropped,
+			DTLSRole: m.DTLSRole, DTLSUp: m.DTLSUp, DTLSConnected: at(m.DTLSUpAt)}
+	}
+	return out
 }
 
 func storyJSON(st callstory.Story, live *liveCall, now time.Time) (string, error) {
@@ -97,11 +138,11 @@ func storyJSON(st callstory.Story, live *liveCall, now time.Time) (string, error
 		out.Verdicts = []string{}
 	}
 	for _, e := range st.Entries {
-		out.Ladder = append(out.Ladder, shownStep{Offset: e.At.Sub(st.Entries[0].At).Seconds(), Leg: e.Leg, In: e.In,
+		out.Ladder = append(out.Ladder, shownStep{Offset: e.At.Sub(st.Start()).Seconds(), Leg: e.Leg, In: e.In,
 			Transport: e.Transport, Remote: e.Remote, FirstLine: e.FirstLine, SDP: e.SDP})
 	}
 	for _, m := range st.Media {
-		out.Media = append(out.Media, shownLeg{Leg: m.Leg, legCounters: countersOf(m)})
+		out.Media = append(out.Media, shownLegOf(st, m))
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -93,6 +93,7 @@ func (s *Stream) Receive(p *Packet) {
 	now := s.since()
 	r := &s.rx
 	s.lastRTP.Store(int64(now))
+	s.firstIn.Mark()
 	if s.timedOut.Load() {
 		s.timedOut.Store(false)
 	}
@@ -323,6 +324,7 @@ func (s *Stream) checkTimeout(now time.Duration) {
 		return
 	}
 	s.log.Info("rtp timeout", "after", s.timeout.String())
+	s.noteFailure("no RTP for " + s.timeout.String())
 	s.emit(media.Event{Kind: media.EventTimeout})
 }
 
@@ -334,7 +336,15 @@ func (s *Stream) Fail(reason string) {
 		return
 	}
 	s.log.Warn("media failed", "reason", reason)
+	s.noteFailure(reason)
 	s.emit(media.Event{Kind: media.EventTimeout})
+}
+
+// noteFailure keeps the first RTP timeout or media failure, and when.
+func (s *Stream) noteFailure(reason string) {
+	if s.failure.CompareAndSwap(nil, &reason) {
+		s.failedAt.Mark()
+	}
 }
 
 // rearm sets the reader's deadline to the earliest thing that needs a

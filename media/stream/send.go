@@ -312,6 +312,7 @@ func (s *Stream) sendPacket(pt uint8, ts uint32, marker bool, n int) {
 	}
 	s.stats.packetsSent.Add(1)
 	s.stats.octetsSent.Add(uint64(n))
+	s.firstOut.Mark()
 }
 
 // OpusTicks returns the duration of an Opus packet in 48 kHz ticks from

@@ -33,6 +33,14 @@ type Stats struct {
 	// RTT is the round trip its last reception report about us gave
 	// (RFC 3550 §6.4.1: arrival - LSR - DLSR); 0 before one came.
 	RTT time.Duration
+
+	// When media first flowed (zero: never): the first RTP packet
+	// accepted from the peer, and the first sent to it.
+	FirstReceived, FirstSent time.Time
+	// The first RTP timeout (no RTP for the stream's timeout) or media
+	// failure (as DTLS failing), when and why; zero and "": none.
+	FailedAt time.Time
+	Failure  string
 }
 
 // LossPercent is the share of the packets the peer sent that never came.
@@ -83,5 +91,17 @@ func (s *Stream) Stats() Stats {
 		Missing:            missing,
 		InterarrivalJitter: time.Duration(s.rx.q.jitterNs.Load()),
 		RTT:                time.Duration(s.rtt.Load()),
+
+		FirstReceived: s.firstIn.Time(),
+		FirstSent:     s.firstOut.Time(),
+		FailedAt:      s.failedAt.Time(),
+		Failure:       failure(s.failure.Load()),
 	}
+}
+
+func failure(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

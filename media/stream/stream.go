@@ -81,6 +81,10 @@ type Stream struct {
 	recvInfo atomic.Uint32 // codec<<8 | payload type of the audio received last
 	rtt      atomic.Int64  // nanoseconds, from the peer's last report with an LSR; 0: none
 
+	firstIn, firstOut Instant                // the first RTP packet accepted from the peer, sent to it
+	failedAt          Instant                // the first RTP timeout or media failure
+	failure           atomic.Pointer[string] // why, for failedAt
+
 	rx receiver // owned by the reader goroutine
 	tx sender   // the send path, own lock
 

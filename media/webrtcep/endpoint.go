@@ -238,6 +238,9 @@ type Stats struct {
 	ICEPeer       string
 	DTLSRole      string // "client" or "server" once the handshake started, else ""
 	DTLSConnected bool
+	// When (zero: never): the first connectivity check answered, and
+	// DTLS-SRTP up.
+	FirstCheck, DTLSConnectedAt time.Time
 }
 
 // Stats returns the endpoint's counters.
@@ -250,6 +253,7 @@ func (e *Endpoint) Stats() Stats {
 			st.ICEPeer = p.String()
 		}
 		st.DTLSRole = e.lite.role()
+		st.FirstCheck, st.DTLSConnectedAt = e.lite.firstCheck.Time(), e.lite.dtlsUp.Time()
 	}
 	return st
 }

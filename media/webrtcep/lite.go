@@ -53,6 +53,8 @@ type liteConn struct {
 	dropped atomic.Uint64 // malformed, unauthenticated or unexpected datagrams
 	srSent  atomic.Uint64
 	checks  atomic.Uint64 // connectivity checks answered
+
+	firstCheck, dtlsUp stream.Instant // the first connectivity check answered; DTLS-SRTP up
 }
 
 // remoteMedia is what the lite engine needs from the peer's SDP.
@@ -203,6 +205,7 @@ func (c *liteConn) stun(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	c.checks.Add(1)
+	c.firstCheck.Mark()
 	if _, err := c.conn.WriteToUDPAddrPort(resp, from); err != nil {
 		c.e.log.Debug("webrtc: stun response", "to", from.String(), "err", err)
 	}
@@ -296,6 +299,7 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 	}
 	c.tx.Store(tx)
 	c.rx.Store(rx)
+	c.dtlsUp.Mark()
 	c.e.log.Debug("webrtc: dtls-srtp up", "client", client)
 	bound := true
 	c.e.setSending(nil, &bound)

@@ -40,6 +40,13 @@ func connectedLite(t *testing.T) (*Endpoint, *browser, *audiotest.Recorder, *aud
 	}
 	expectTone(t, "browser->us", out, 1000)
 	expectTone(t, "us->browser", in, 440)
+	// In order: the first check, DTLS up, then media both ways (nothing
+	// can be sent or received before the keys).
+	if st := e.Stats(); st.FirstCheck.IsZero() || st.DTLSConnectedAt.Before(st.FirstCheck) ||
+		st.FirstSent.Before(st.DTLSConnectedAt) || st.FirstReceived.Before(st.DTLSConnectedAt) || !st.FailedAt.IsZero() {
+		t.Errorf("times: first check %v, DTLS up %v, first RTP sent %v, received %v, failed %v",
+			st.FirstCheck, st.DTLSConnectedAt, st.FirstSent, st.FirstReceived, st.FailedAt)
+	}
 	return e, b, out, in
 }
 
@@ -194,6 +201,11 @@ func TestLiteSetupTimeout(t *testing.T) {
 			}
 			if st := e.Stats(); !st.ICEKnown || st.ICEChecks == 0 || !strings.HasPrefix(st.ICEPeer, "127.0.0.1:") || st.DTLSConnected {
 				t.Errorf("checked, DTLS failed: ICE known %v, checks %d, peer %q, DTLS up %v", st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected)
+			}
+			if st := e.Stats(); st.FirstCheck.IsZero() || !st.DTLSConnectedAt.IsZero() || st.FailedAt.Before(st.FirstCheck) ||
+				!strings.HasPrefix(st.Failure, "dtls failed") || !st.FirstReceived.IsZero() {
+				t.Errorf("checked, DTLS failed: first check %v, DTLS up %v, failed %v (%q), first RTP %v",
+					st.FirstCheck, st.DTLSConnectedAt, st.FailedAt, st.Failure, st.FirstReceived)
 			}
 			t.Logf("ended after %s", time.Since(start).Round(time.Millisecond))
 			if !strings.Contains(logs.String(), tt.why) {
