@@ -92,6 +92,9 @@ func TestLatchRules(t *testing.T) {
 		{"peer behind a NAT, its SIP host silent: a stranger is learned after a while", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{
 			{"198.18.0.9:5000", 0, false}, {"198.18.0.9:5000", 500, false}, {"198.18.0.9:5000", 1000, true},
 			{"203.0.113.7:31000", 1020, true}, {"198.18.0.9:5000", 1040, false}}},
+		{"peer behind a NAT, its SIP host silent: strangers taking turns are never learned", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{
+			{"198.18.0.9:5000", 0, false}, {"198.18.0.8:5000", 1100, false}, {"198.18.0.9:5000", 1200, false},
+			{"198.18.0.9:5000", 2100, false}, {"198.18.0.9:5000", 2200, true}}},
 		{"peer behind a NAT, its SIP host private: no wait", "198.51.100.1", "192.168.1.10:4000", "10.1.1.1", []step{
 			{"198.18.0.9:5000", 0, true}}},
 		{"peer behind a NAT: its SDP address takes over from its SIP host", "198.51.100.1", "192.168.1.10:4000", "203.0.113.7", []step{

@@ -28,8 +28,9 @@ type peerAddrs struct {
 	latched     bool
 	rtcpDest    netip.AddrPort
 	rtcpLatched bool
-	anySeen     bool          // a stranger (rankAny) sent since the SDP address was set
-	anySince    time.Duration // when the first one did
+	anySeen     bool           // a stranger (rankAny) sent since the SDP address was set
+	anySrc      netip.AddrPort // the stranger whose wait runs: the last new one
+	anySince    time.Duration  // when it first sent
 }
 
 // peer is the peer's addresses: changed under mu (negotiation, latching:
@@ -44,8 +45,8 @@ type peerAddrs struct {
 //     address cannot be reached from us (private, link-local or shared
 //     address space while ours is not: the peer is behind a NAT), and
 //     then a source on the host the peer's SIP comes from is preferred
-//     to any other, which is learned only after it has sent for
-//     learnAfter when that host is known and public;
+//     to any other, which is learned only after the same source has
+//     sent for learnAfter when that host is known and public;
 //   - a source ranked above the latched one takes over at once; any other
 //     safe source only after the latched one has been silent for
 //     relatchAfter.
@@ -114,7 +115,7 @@ func (p *peer) latch(src netip.AddrPort, now time.Duration) (accept, latchedNow 
 	latchedNow = p.update(func(a *peerAddrs) bool {
 		take, note := p.decide(a, src, now)
 		if note {
-			a.anySeen, a.anySince = true, now
+			a.anySeen, a.anySrc, a.anySince = true, src, now
 		}
 		if !take {
 			return false
@@ -143,8 +144,10 @@ func (p *peer) decide(a *peerAddrs, src netip.AddrPort, now time.Duration) (take
 	case r == rankRefused:
 		return false, false
 	case r == rankAny && p.signalPublic():
-		if !a.anySeen {
-			return false, true // give the peer's own packets time to come first
+		if !a.anySeen || src != a.anySrc {
+			// Give the peer's own packets time to come first; the wait
+			// is the same stranger's: another one starts it again.
+			return false, true
 		}
 		if now-a.anySince < learnAfter {
 			return false, false
