@@ -72,17 +72,18 @@ func newMember(r *Room, id string, inRate int, out media.Sink) (*Member, error) 
 	return m, nil
 }
 
-// setOutRate makes the member's mix come out at rate.
+// setOutRate makes the member's mix come out at rate. When no resampler
+// can make rate, nothing changes (and the next tick tries again).
 func (m *Member) setOutRate(rate int) error {
-	m.outRate, m.outRes = rate, nil
 	if rate == m.room.cfg.Rate {
+		m.outRate, m.outRes = rate, nil
 		return nil
 	}
 	res, err := media.NewResampler(m.room.cfg.Rate, rate)
 	if err != nil {
 		return fmt.Errorf("member %s output: %w", m.id, err)
 	}
-	m.outRes, m.outBuf = res, make([]int16, res.OutLen(m.room.n)+media.FrameSamples(rate))
+	m.outRate, m.outRes, m.outBuf = rate, res, make([]int16, res.OutLen(m.room.n)+media.FrameSamples(rate))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package mixer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -231,7 +232,7 @@ func (r *Room) tick() {
 		for i, v := range r.sum {
 			r.tapPCM[i] = limit(v)
 		}
-		if err := r.tapped.WriteFrame(r.tapPCM); err != nil && r.log != nil {
+		if err := r.tapped.WriteFrame(r.tapPCM); err != nil && r.debug() {
 			r.log.Debug("conference: the tap failed", "room", r.name, "error", err)
 		}
 		r.tapped = nil
@@ -243,11 +244,17 @@ func (r *Room) tick() {
 				m.mix[i] -= int32(v)
 			}
 		}
-		if err := m.send(); err != nil && r.log != nil {
+		if err := m.send(); err != nil && r.debug() {
 			r.log.Debug("conference: sending to a member failed", "room", r.name, "member", m.id, "error", err)
 		}
 	}
 	clear(r.snap) // keep no member alive past its leave
+}
+
+// debug tells whether failures are logged: checked first, so that a sink
+// failing every tick costs no allocation when debug is off.
+func (r *Room) debug() bool {
+	return r.log != nil && r.log.Enabled(context.Background(), slog.LevelDebug)
 }
 
 // pickTalkers selects up to cfg.Talkers members whose energy passes the
