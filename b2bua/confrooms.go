@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -135,21 +136,37 @@ func (rs *confRooms) dropIfEmpty(r *confRoom) *recording.Recorder {
 // record makes sure r's mix is being recorded, opening the recording
 // with open when it is not yet, and returns its path ("" when it could
 // not be opened: the room goes on unrecorded). Both channels of the file
-// hold the mix.
+// hold the mix. open runs without mu (it waits for the disk); a file
+// opened when another member's already records, or for a room closed
+// meanwhile, is removed.
 func (rs *confRooms) record(r *confRoom, open func() (*recording.Recorder, error)) string {
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if r.rec == nil {
-		rec, err := open()
-		if err != nil {
-			rs.log.Warn("conference recording failed: the room goes on unrecorded", "room", r.name, "error", err)
-			return ""
-		}
-		r.rec = rec
-		r.mix.SetTap(rec.Tap(recording.Left, rec.Tap(recording.Right, discard{rate: r.mix.Rate()})))
-		rs.log.Info("conference recording started", "room", r.name, "path", rec.Path())
+	if r.rec != nil {
+		defer rs.mu.Unlock()
+		return r.rec.Path()
 	}
-	return r.rec.Path()
+	rs.mu.Unlock()
+	rec, err := open()
+	if err != nil {
+		rs.log.Warn("conference recording failed: the room goes on unrecorded", "room", r.name, "error", err)
+		return ""
+	}
+	rs.mu.Lock()
+	if r.rec != nil || rs.rooms[r.name] != r {
+		path := ""
+		if r.rec != nil {
+			path = r.rec.Path()
+		}
+		rs.mu.Unlock()
+		_, _ = rec.Close()
+		_ = os.Remove(rec.Path())
+		return path
+	}
+	r.rec = rec
+	r.mix.SetTap(rec.Tap(recording.Left, rec.Tap(recording.Right, discard{rate: r.mix.Rate()})))
+	rs.mu.Unlock()
+	rs.log.Info("conference recording started", "room", r.name, "path", rec.Path())
+	return rec.Path()
 }
 
 // stopRecording closes a closed room's recording.
