@@ -2,6 +2,7 @@ package sipserver
 
 import (
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,6 +24,7 @@ type wsCloseConn struct {
 	peerGone atomic.Bool  // a read failed: the client closed or vanished
 	atClose  atomic.Int32 // CloseCode as it stood when Close was first called; -1: not yet
 	pending  atomic.Bool  // a close frame's header came, its status not yet (sipgo stops reading there)
+	closing  sync.Once    // the first Close notes how the connection ended
 }
 
 // statusWait bounds how long Close waits for the status of a close frame
@@ -55,10 +57,12 @@ func (c *wsCloseConn) feed(b []byte) {
 // Close closes the connection, noting first how it ended: sipgo stops at
 // a close frame's header, so its status is read here.
 func (c *wsCloseConn) Close() error {
-	if c.pending.Load() && c.atClose.Load() < 0 {
-		c.readStatus()
-	}
-	c.atClose.CompareAndSwap(-1, int32(c.current()))
+	c.closing.Do(func() { // two closers must not both read on (sn is the reader's)
+		if c.pending.Load() && c.atClose.Load() < 0 {
+			c.readStatus()
+		}
+		c.atClose.CompareAndSwap(-1, int32(c.current()))
+	})
 	return c.Conn.Close()
 }
 
