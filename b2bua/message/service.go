@@ -85,9 +85,12 @@ type Trunks interface {
 // authenticated extension, and how it is presented to a carrier: number
 // (default the extension) and display name.
 type origin struct {
-	trunk  string
-	number string
-	name   string
+	trunk string
+	// spoofable: the carrier was known by the source address of a UDP
+	// datagram, which anyone can forge.
+	spoofable bool
+	number    string
+	name      string
 }
 
 // Dialplan decides what a MESSAGE may do (the script's on_message).
@@ -147,6 +150,7 @@ func (s *Service) HandleMessage(req *sip.Request, tx sip.ServerTransaction) {
 	if name, did, ok := s.trunkOf(req); ok {
 		// The carrier's caller is whatever number it presents.
 		o.trunk, m.Ext, m.Sender = name, did, req.From().Address.User
+		o.spoofable = strings.EqualFold(req.Transport(), "udp")
 	} else {
 		u, ok := s.authn.Authenticate(ctx, req, tx, true)
 		if !ok {
@@ -300,6 +304,13 @@ func (s *Service) goReply(m store.Message, o origin, text string) {
 	go func() {
 		defer s.flushers.Done()
 		r := store.Message{Ext: m.Sender, Sender: m.Ext, ContentType: "text/plain;charset=UTF-8", Body: []byte(text)}
+		if o.trunk != "" && o.spoofable {
+			// A forged "carrier" datagram must not make us send to any
+			// number it names through the trunk, with our credentials.
+			s.log.Warn("message: no reply through the trunk to a carrier's message over UDP (its source cannot be verified)",
+				"to", m.Sender, "trunk", o.trunk)
+			return
+		}
 		if o.trunk != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*sendTimeout)
 			defer cancel()

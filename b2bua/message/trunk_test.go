@@ -169,7 +169,15 @@ func TestReplyToCarrier(t *testing.T) {
 	r := newRig(t, Config{Trunks: tr, Dialplan: planFunc(func(m dialplan.Message) dialplan.MessageDecision {
 		return dialplan.MessageDecision{Handled: true, Reply: "got " + m.Body, Replied: true}
 	})})
-	r.svc.HandleMessage(fromCarrier("+15551234", "5551002", "STOP"), nil)
+	// Over UDP the carrier's source could be forged: no reply goes out.
+	r.svc.HandleMessage(fromCarrier("+15550000", "5551002", "STOP"), nil)
+	if c := r.resp.last(t); c != 200 {
+		t.Fatalf("status %d, want 200", c)
+	}
+	// Over TCP (or TLS) it goes back through the carrier.
+	req := fromCarrier("+15551234", "5551002", "STOP")
+	req.SetTransport("TCP")
+	r.svc.HandleMessage(req, nil)
 	if c := r.resp.last(t); c != 200 {
 		t.Fatalf("status %d, want 200", c)
 	}
