@@ -114,6 +114,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	defer out.close() // last: everything before it may still log
 	log := slog.New(out.handler(cfg.LogFormat, level))
 	out.reopenOnSignal(log)
+	// SIGHUP (systemctl reload) is caught from here on: during the start
+	// its default action would end the process, as a clean exit systemd
+	// does not restart. One sent before the server runs reloads it then.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if out.file != nil { // the error goes to stderr too (run prints it)
 		defer func() {
 			if err != nil {
@@ -257,10 +263,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		if err := createDemoUsers(ctx, st, realm, stdout); err != nil {
 			return err
 		}
+		users.ForgetAll() // a REGISTER before they existed cached "no such user"
 	}
 	health.ready.Store(true)
 	log.Info("softswitch running", "version", version, "realm", realm, "data", cfg.Data, "trunks", len(cfg.Trunks))
-	return waitForSignal(ctx, cfg.DrainTimeout, srv, calls, https, rl, log)
+	return waitForSignal(ctx, cfg.DrainTimeout, hup, srv, calls, https, rl, log)
 }
 
 // startListeners opens every configured listener; any failure (a port in
@@ -346,20 +353,18 @@ func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*htt
 }
 
 // waitForSignal runs until SIGTERM (drain: new requests get 503 while those
-// in progress finish) or SIGINT (exit at once).
-func waitForSignal(ctx context.Context, drain time.Duration, srv *sipserver.Server, calls *callCore, https []*http.Server, rl *reloader, log *slog.Logger) error {
+// in progress finish) or SIGINT (exit at once); each signal on hup reloads.
+func waitForSignal(ctx context.Context, drain time.Duration, hup <-chan os.Signal, srv *sipserver.Server, calls *callCore, https []*http.Server, rl *reloader, log *slog.Logger) error {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 	var sig os.Signal
 wait:
 	for {
 		select {
+		case <-hup:
+			_, _ = rl.reload("SIGHUP") // logged
 		case sig = <-sigs:
-			if sig == syscall.SIGHUP {
-				_, _ = rl.reload("SIGHUP") // logged
-				continue
-			}
 			break wait
 		case <-ctx.Done():
 			sig = syscall.SIGTERM
@@ -411,9 +416,6 @@ func forceExitOnSignal(sigs <-chan os.Signal, log *slog.Logger) func() {
 			case <-done:
 				return
 			case sig := <-sigs:
-				if sig == syscall.SIGHUP {
-					continue
-				}
 				log.Warn("second signal: exiting without waiting for calls and CDRs", "signal", sig.String())
 				os.Exit(1)
 			}
