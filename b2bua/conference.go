@@ -24,7 +24,8 @@ const (
 // check, admission (full, locked), then the caller's audio goes into the
 // room's mixer and the mix of the others comes back through leg A's gate
 // (so prompts for this caller still override it) until the caller hangs
-// up or is kicked. DTMF: *6 mutes and unmutes, *5 locks and unlocks the
+// up or is kicked. DTMF: *6 mutes and unmutes, *7 kicks the member who
+// joined last (moderators), *5 locks and unlocks the
 // room (moderators only; others hear a prompt). With o.Record the room's
 // mix is recorded until the room closes, and the caller's CDR names it.
 func (c *Call) Conference(ctx context.Context, room string, o dialplan.ConferenceOptions) (bool, string, error) {
@@ -125,7 +126,14 @@ func (c *Call) confLoop(ctx context.Context, r *confRoom, cm *confMember) (bool,
 					p = "conf-lock-on"
 				}
 				c.log.Info("conference: lock by DTMF", "room", r.name, "member", cm.id, "prompt", p)
-			case star && d == '5':
+			case star && d == '7' && cm.moderator:
+				// ConfBridge's admin_kick_last: the member who joined last.
+				if k := c.e.confs.kickLast(r, cm); k != nil {
+					c.log.Info("conference: kick by DTMF", "room", r.name, "member", cm.id, "kicked", k.id)
+				} else {
+					p = "conf-alone"
+				}
+			case star && (d == '5' || d == '7'):
 				p = "conf-not-moderator"
 			}
 			star = false

@@ -216,6 +216,30 @@ func TestConferenceDTMFLockAndMute(t *testing.T) {
 	waitState("muted", func(r ConfRoom) bool { return r.Members[0].Muted })
 	digits(mod, "*6*5")
 	waitState("unmuted and unlocked", func(r ConfRoom) bool { return !r.Members[0].Muted && !r.Locked })
+	// *7: the moderator kicks the member who joined last; from anyone
+	// else it kicks nobody.
+	for _, id := range []string{"second", "third"} {
+		l := newFakeLeg(id)
+		wg.Go(func() { e.Serve(context.Background(), l, CallInfo{ID: id, Caller: id}) })
+		waitState(id+" in", func(r ConfRoom) bool { return len(r.Members) == map[string]int{"second": 2, "third": 3}[id] })
+		if id == "third" {
+			digits(l, "*7")
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(state().Members); n != 3 {
+		t.Fatalf("a non-moderator's *7 changed the room: %d members", n)
+	}
+	digits(mod, "*7")
+	waitState("without the last to join", func(r ConfRoom) bool {
+		return len(r.Members) == 2 && r.Members[1].Caller == "second"
+	})
 	mod.peerHangup(leg.Normal)
+	for _, id := range []string{"second", "third"} {
+		_ = e.ConfKick("dtmf", id) // the one left
+	}
 	wg.Wait()
+	if why, _ := outcomes.Load("third"); why != dialplan.ConfKicked {
+		t.Errorf("the last to join: outcome %v, want %s", why, dialplan.ConfKicked)
+	}
 }

@@ -292,6 +292,20 @@ func (e *Engine) ConfKick(room, who string) error {
 	})
 }
 
+// kickLast kicks the member of r who joined last, other than by, and
+// returns it; nil when by is alone.
+func (rs *confRooms) kickLast(r *confRoom, by *confMember) *confMember {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for i := len(r.members) - 1; i >= 0; i-- {
+		if cm := r.members[i]; cm != by {
+			cm.kicked.Do(func() { close(cm.kick) })
+			return cm
+		}
+	}
+	return nil
+}
+
 // ConfMute mutes or unmutes a member; they hear a prompt saying so.
 func (e *Engine) ConfMute(room, who string, on bool) error {
 	return e.confs.withMember(room, who, func(cm *confMember) {

@@ -45,8 +45,9 @@
 --                                  everyone else. record = true records the room's mix
 --                                  (recordings dir, ROOM-DATE-TIME.wav, until the room
 --                                  closes; the caller's CDR names it). In the room, *6
---                                  mutes and unmutes, *5 locks and unlocks it
---                                  (moderators; others hear that they are not). Returns nil and a
+--                                  mutes and unmutes, *5 locks and unlocks it, *7 kicks
+--                                  the member who joined last (both for moderators;
+--                                  others hear that they are not). Returns nil and a
 --                                  reason when the caller is not let in or removed:
 --                                  "wrong-pin" (3 tries), "full", "locked", "kicked"
 --   call:collect{max = 4, timeout = 5, terminator = "#", prompt = "enter-pin"}
