@@ -72,6 +72,7 @@ func (k *Keeper) Run(ctx context.Context) {
 func (k *Keeper) Flush(ctx context.Context) error {
 	changed := k.rec.takeChanged()
 	if len(changed) == 0 {
+		k.rec.forgetArchived(time.Now(), endedInMemory)
 		return nil
 	}
 	calls := make([]store.ArchivedCall, 0, len(changed))
@@ -90,6 +91,7 @@ func (k *Keeper) Flush(ctx context.Context) error {
 		k.rec.markChanged(ids)
 		return fmt.Errorf("call history: archive %d calls: %w", len(calls), err)
 	}
+	k.rec.forgetArchived(time.Now(), endedInMemory)
 	return nil
 }
 

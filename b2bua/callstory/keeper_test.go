@@ -249,3 +249,39 @@ func (l *lockedBuilder) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
+
+// An ended call's story leaves memory once archived and endedInMemory has
+// passed; the Keeper then finds it in the archive, by any leg. A live
+// call's, or one changed since its archiving, stays.
+func TestKeeperForgetsEndedArchivedStories(t *testing.T) {
+	ctx := t.Context()
+	r := NewRecorder(10)
+	k := NewKeeper(r, openStore(t, filepath.Join(t.TempDir(), "db")), quiet)
+	feed(r, step{0, true, msg("INVITE sip:x@h SIP/2.0", "ended", "1 INVITE", g729Offer)})
+	r.Link("ended", "ended-b")
+	feed(r, step{0, true, msg("INVITE sip:y@h SIP/2.0", "live", "1 INVITE", g729Offer)})
+	r.SetMedia("ended", []LegMedia{{Leg: "A", PacketsSent: 7}})
+	if err := k.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Story("ended"); !ok {
+		t.Fatal("a call that just ended left memory at once")
+	}
+	later := time.Now().Add(endedInMemory)
+	r.SetMedia("live", nil) // ends now, not archived yet: stays however late
+	r.ended["live"] = later.Add(-2 * endedInMemory)
+	r.forgetArchived(later, endedInMemory)
+	if _, ok := r.Story("ended-b"); ok {
+		t.Error("an ended, archived story is still in memory")
+	}
+	if _, ok := r.Story("live"); !ok {
+		t.Error("a story changed since its archiving left memory")
+	}
+	if len(r.order) != 1 || r.order[0] != "live" || len(r.legs) != 1 || len(r.ended) != 1 {
+		t.Errorf("memory kept order %v, legs %v, ended %v", r.order, r.legs, r.ended)
+	}
+	st, err := k.Story(ctx, "ended-b")
+	if err != nil || st.CallID != "ended" || len(st.Media) != 1 || st.Media[0].PacketsSent != 7 {
+		t.Fatalf("the archive's story of a forgotten call: %+v, %v", st, err)
+	}
+}

@@ -3,6 +3,7 @@ package callstory
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,11 +50,17 @@ type Recorder struct {
 	max int
 
 	mu      sync.Mutex
-	stories map[string]*Story // by leg A's Call-ID
-	order   []string          // leg A Call-IDs, oldest first
-	legs    map[string]legRef // any leg's Call-ID -> its call
-	dirty   map[string]bool   // calls changed since a Keeper last archived them
+	stories map[string]*Story    // by leg A's Call-ID
+	order   []string             // leg A Call-IDs, oldest first
+	legs    map[string]legRef    // any leg's Call-ID -> its call
+	dirty   map[string]bool      // calls changed since a Keeper last archived them
+	ended   map[string]time.Time // calls over (SetMedia), when they ended
 }
+
+// endedInMemory is how long a Keeper leaves an ended call's archived story
+// in memory (for the last retransmissions of its final messages) before
+// `call show` reads it from the archive only.
+const endedInMemory = 20 * time.Second
 
 type legRef struct{ call, name string }
 
@@ -62,7 +69,8 @@ func NewRecorder(max int) *Recorder {
 	if max <= 0 {
 		max = DefaultHistory
 	}
-	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef), dirty: make(map[string]bool)}
+	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef), dirty: make(map[string]bool),
+		ended: make(map[string]time.Time)}
 }
 
 // History is how many calls the recorder keeps.
@@ -108,6 +116,7 @@ func (r *Recorder) startLocked(callID string) {
 		}
 		delete(r.stories, old)
 		delete(r.dirty, old)
+		delete(r.ended, old)
 	}
 	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}}
 	r.order = append(r.order, callID)
@@ -312,5 +321,31 @@ func (r *Recorder) SetMedia(callID string, m []LegMedia) {
 	if st := r.stories[callID]; st != nil {
 		st.Media = append([]LegMedia(nil), m...)
 		r.dirty[callID] = true
+		r.ended[callID] = time.Now()
+	}
+}
+
+// forgetArchived drops from memory the stories of calls that ended at
+// least after ago and are archived as they stand (not changed since); a
+// Keeper calls it after archiving, the archive then tells them.
+func (r *Recorder) forgetArchived(now time.Time, after time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	gone := 0
+	for id, at := range r.ended {
+		if now.Sub(at) < after || r.dirty[id] {
+			continue
+		}
+		if st := r.stories[id]; st != nil {
+			for _, l := range st.Legs {
+				delete(r.legs, l)
+			}
+		}
+		delete(r.stories, id)
+		delete(r.ended, id)
+		gone++
+	}
+	if gone > 0 {
+		r.order = slices.DeleteFunc(r.order, func(id string) bool { return r.stories[id] == nil })
 	}
 }
