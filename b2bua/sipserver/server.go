@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -310,6 +311,13 @@ func (s *Server) serveUDP(c net.PacketConn) {
 		defer s.wg.Done()
 		_ = s.srv.ServeUDP(c)
 	}()
+	// sipgo adds the socket to its pool inside ServeUDP: until then a
+	// request we send (a trunk's first OPTIONS) finds no connection and
+	// tries to bind the same address itself ("address already in use").
+	pool, addr := s.TransportLayer().Pool("udp"), c.LocalAddr().String()
+	for deadline := time.Now().Add(2 * time.Second); pool != nil && pool.Get(addr) == nil && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // serveStream serves TCP (conf nil) or TLS on the raw listener l, guarded:
