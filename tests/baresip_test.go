@@ -55,7 +55,25 @@ func startBaresip(t *testing.T, s *server, o baresipOpts) *baresip {
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "tone.wav")
 	writeToneWAV(t, wav, o.tone, o.toneFor)
-	sipPort := freePortOn(t, "udp", testHostIP)
+	// baresip binds its SIP port on UDP and TCP, and another test's socket
+	// can take a port between our check and baresip's bind: a start that
+	// fails on "Address already in use" is retried on fresh ports.
+	for attempt := 1; ; attempt++ {
+		b := launchBaresip(t, s, path, dir, wav, o)
+		if !b.initFailedOnBusyPort(10 * time.Second) {
+			return b
+		}
+		if attempt == 5 {
+			t.Fatalf("baresip %s could not bind free ports in %d attempts:\n%s", o.ext, attempt, b.output())
+		}
+		t.Logf("baresip %s: ports taken before it bound them, retrying (attempt %d)", o.ext, attempt)
+	}
+}
+
+// launchBaresip writes the config with fresh ports and starts baresip.
+func launchBaresip(t *testing.T, s *server, path, dir, wav string, o baresipOpts) *baresip {
+	t.Helper()
+	sipPort := freeSIPPort(t, testHostIP)
 	rtpPort := freeRTPPair(t)
 	answer := "manual"
 	if o.autoAnswer {
@@ -133,6 +151,24 @@ module_app menu.so
 	return b
 }
 
+// initFailedOnBusyPort waits until baresip says it is ready or exits, and
+// reports whether it exited because a port it was told to use was taken.
+func (b *baresip) initFailedOnBusyPort(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		out := b.output()
+		if strings.Contains(out, "baresip is ready") {
+			return false
+		}
+		select {
+		case <-b.exited:
+			return strings.Contains(b.output(), "Address already in use")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return false // slow to start: the test's own waits decide
+}
+
 func (b *baresip) output() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -188,6 +224,22 @@ func writeToneWAV(t *testing.T, path string, freq float64, d time.Duration) {
 	if err := os.WriteFile(path, sounds.EncodeWAV(&sounds.Prompt{Name: "tone", Rate: 8000, PCM: pcm}), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// freeSIPPort finds a port free on ip for both UDP and TCP (baresip's
+// sip_listen binds both).
+func freeSIPPort(t *testing.T, ip string) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		p := freePortOn(t, "udp", ip)
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err == nil {
+			l.Close()
+			return p
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP")
+	return 0
 }
 
 // freePortOn asks the OS for a free port on ip.
