@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,7 +33,20 @@ type sippRun struct {
 // returns its exit status and logs.
 // sipp writes its trace files next to the scenario, so it runs from a copy
 // in a temporary directory.
+// A free port chosen here can be taken by another test before sipp binds it:
+// such a start is retried on a fresh port.
 func (r sippRun) run(t *testing.T, target string) (int, string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		code, logs := r.runOnce(t, target)
+		if code == 0 || r.port != 0 || attempt == 3 || !strings.Contains(logs, "Address already in use") {
+			return code, logs
+		}
+		t.Logf("sipp %s: its port was taken before it bound it, retrying", r.scenario)
+	}
+}
+
+func (r sippRun) runOnce(t *testing.T, target string) (int, string) {
 	t.Helper()
 	sipp, err := exec.LookPath("sipp")
 	if err != nil {
