@@ -43,6 +43,16 @@ func integer(v lua.LNumber) (int, bool) {
 	return int(f), true
 }
 
+// wholeOption reads option key of op, a whole number from lo to hi.
+func wholeOption(L *lua.LState, op, key string, v lua.LValue, lo, hi int) int {
+	num, isNum := v.(lua.LNumber)
+	k, whole := integer(num)
+	if !isNum || !whole || k < lo || k > hi {
+		L.RaiseError("%s: %s must be a whole number between %d and %d, got %s", op, key, lo, hi, v.String())
+	}
+	return k
+}
+
 // seconds converts a timeout in seconds (fractions allowed) to a duration.
 func seconds(L *lua.LState, op, key string, v lua.LValue) time.Duration {
 	n, ok := v.(lua.LNumber)
@@ -87,12 +97,7 @@ func collectOptions(L *lua.LState, n int) CollectOptions {
 	eachOption(L, optTable(L, n, "collect"), "collect", collectFields, func(key string, v lua.LValue) bool {
 		switch key {
 		case "max":
-			num, ok := v.(lua.LNumber)
-			max, whole := integer(num)
-			if !ok || !whole || max < 1 || max > maxDigits {
-				L.RaiseError("collect: max must be a whole number between 1 and %d, got %s", maxDigits, v.String())
-			}
-			o.Max = max
+			o.Max = wholeOption(L, "collect", "max", v, 1, maxDigits)
 		case "timeout":
 			o.Timeout = seconds(L, "collect", "timeout", v)
 		case "terminator":

@@ -91,12 +91,7 @@ func conferenceOptions(L *lua.LState, n int) ConferenceOptions {
 			}
 			o.PIN = string(s)
 		case "max":
-			num, isNum := v.(lua.LNumber)
-			k, whole := integer(num)
-			if !isNum || !whole || k < 1 || k > maxConfMembers {
-				L.RaiseError("conference: max must be a whole number between 1 and %d, got %s", maxConfMembers, v.String())
-			}
-			o.Max = k
+			o.Max = wholeOption(L, "conference", "max", v, 1, maxConfMembers)
 		case "moderator":
 			o.Moderator = boolOption(L, "moderator", v)
 		case "muted":

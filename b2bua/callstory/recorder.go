@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/siptrace"
+	"github.com/softswitch/softswitch/media/stream"
 )
 
 // Limits that bound a Recorder's memory whatever the traffic.
@@ -307,12 +308,7 @@ type LegMedia struct {
 }
 
 // LossPercent is the share of the packets the peer sent that never came.
-func (m LegMedia) LossPercent() float64 {
-	if m.Expected == 0 {
-		return 0
-	}
-	return float64(m.Missing) * 100 / float64(m.Expected)
-}
+func (m LegMedia) LossPercent() float64 { return stream.LossPercent(m.Missing, m.Expected) }
 
 // SetMedia records the media counters of a call's legs (at its end).
 func (r *Recorder) SetMedia(callID string, m []LegMedia) {

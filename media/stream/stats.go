@@ -44,11 +44,15 @@ type Stats struct {
 }
 
 // LossPercent is the share of the packets the peer sent that never came.
-func (s Stats) LossPercent() float64 {
-	if s.Expected == 0 {
+func (s Stats) LossPercent() float64 { return LossPercent(s.Missing, s.Expected) }
+
+// LossPercent is missing as a share of expected packets (0 when none were
+// expected), the way RFC 3550 receivers report loss.
+func LossPercent(missing, expected uint64) float64 {
+	if expected == 0 {
 		return 0
 	}
-	return float64(s.Missing) * 100 / float64(s.Expected)
+	return float64(missing) * 100 / float64(expected)
 }
 
 type counters struct {
