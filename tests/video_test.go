@@ -1,0 +1,203 @@
+package tests
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// videoFigures is what a page measured of its call's video
+// (web/static/rtcstats.js video()).
+type videoFigures struct {
+	Codec           string `json:"codec"`
+	FramesDecoded   int    `json:"framesDecoded"`
+	FrameWidth      int    `json:"frameWidth"`
+	FrameHeight     int    `json:"frameHeight"`
+	PacketsReceived int    `json:"packetsReceived"`
+	PacketsLost     int    `json:"packetsLost"`
+	PLISent         int    `json:"pliSent"`
+	FIRSent         int    `json:"firSent"`
+	NACKSent        int    `json:"nackSent"`
+	FramesEncoded   int    `json:"framesEncoded"`
+	SentWidth       int    `json:"sentWidth"`
+	SentHeight      int    `json:"sentHeight"`
+	PLIReceived     int    `json:"pliReceived"`
+	FIRReceived     int    `json:"firReceived"`
+	NACKReceived    int    `json:"nackReceived"`
+	SentSSRC        uint32 `json:"sentSSRC"`
+}
+
+// registerSIPjsVideo registers ext from page p (SIP.js bundle loaded) as
+// a SIP.js SimpleUser that answers every call with its camera (Chromium's
+// fake one) and a 1000 Hz tone for a microphone, playing what it gets in
+// a <video id="sipjsvideo">.
+func registerSIPjsVideo(t *testing.T, s *server, p *page, ext string) {
+	t.Helper()
+	p.eval(fmt.Sprintf(`(async () => {
+		// The fake microphone is no signal to measure: a 1000 Hz tone instead.
+		const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+		navigator.mediaDevices.getUserMedia = async (c) => {
+			const stream = c.video ? await gum({ video: c.video, audio: false }) : new MediaStream();
+			if (c.audio) {
+				const ctx = new AudioContext();
+				await ctx.resume();
+				const osc = ctx.createOscillator();
+				osc.frequency.value = 1000;
+				const dst = ctx.createMediaStreamDestination();
+				osc.connect(dst);
+				osc.start();
+				for (const tr of dst.stream.getAudioTracks()) stream.addTrack(tr);
+			}
+			return stream;
+		};
+		const video = document.createElement("video");
+		video.id = "sipjsvideo";
+		video.autoplay = true;
+		video.playsInline = true;
+		document.body.appendChild(video);
+		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
+			aor: "sip:%[1]s@" + location.hostname,
+			media: { remote: { video }, constraints: { audio: true, video: true } },
+			userAgentOptions: { authorizationUsername: %[1]q, authorizationPassword: %[2]q },
+		});
+		window.sipjsCalls = 0;
+		su.delegate = { onCallReceived: async () => { window.sipjsCalls++; await su.answer(); } };
+		await su.connect();
+		await su.register();
+		window.su = su;
+		return true;
+	})()`, ext, testUsers[ext]), nil)
+	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations(ext), "via wss") })
+}
+
+// sipjsVideo reads the SIP.js page's video figures.
+func sipjsVideo(p *page) videoFigures {
+	var v videoFigures
+	p.eval(`(() => { const s = window.su && window.su.session; const pc = s && s.sessionDescriptionHandler && s.sessionDescriptionHandler.peerConnection;
+		return pc ? window.rtcstats.video(pc) : null; })()`, &v)
+	return v
+}
+
+// sipjsHeard measures what the SIP.js page hears (dominant frequency and
+// level) over 1.5 s.
+func sipjsHeard(p *page) audioWindow {
+	var heard audioWindow
+	p.eval(`(async () => {
+		const ctx = new AudioContext();
+		await ctx.resume();
+		const an = ctx.createAnalyser();
+		an.fftSize = 8192;
+		ctx.createMediaStreamSource(document.getElementById("sipjsvideo").srcObject).connect(an);
+		await new Promise((r) => setTimeout(r, 1500));
+		const f = new Float32Array(an.frequencyBinCount);
+		an.getFloatFrequencyData(f);
+		let best = 1;
+		for (let i = 2; i < f.length; i++) if (f[i] > f[best]) best = i;
+		const tdata = new Float32Array(an.fftSize);
+		an.getFloatTimeDomainData(tdata);
+		let sum = 0;
+		for (const v of tdata) sum += v * v;
+		return { hz: best * ctx.sampleRate / an.fftSize, dBFS: 20 * Math.log10(Math.sqrt(sum / tdata.length) || 1e-9) };
+	})()`, &heard)
+	return heard
+}
+
+// jssipVideo reads the web phone's video figures.
+func jssipVideo(p *page) videoFigures {
+	var v videoFigures
+	p.eval(`phone.video()`, &v)
+	return v
+}
+
+// decodesVideo checks that a side's decoded frames grow over d and that
+// their size is what the other side sends.
+func decodesVideo(t *testing.T, who string, read func() videoFigures, sender func() videoFigures, d time.Duration) videoFigures {
+	t.Helper()
+	before := read()
+	time.Sleep(d)
+	after := read()
+	from := sender()
+	t.Logf("%s video: before %+v, after %+v; sender %+v", who, before, after, from)
+	if after.FramesDecoded <= before.FramesDecoded || after.FramesDecoded-before.FramesDecoded < 5 {
+		t.Fatalf("%s decoded no video: %d then %d frames", who, before.FramesDecoded, after.FramesDecoded)
+	}
+	if after.FrameWidth == 0 || after.FrameWidth != from.SentWidth || after.FrameHeight != from.SentHeight {
+		t.Fatalf("%s decodes %dx%d, the sender sends %dx%d", who, after.FrameWidth, after.FrameHeight, from.SentWidth, from.SentHeight)
+	}
+	return after
+}
+
+// dropVideo drops a share of the UDP packets carrying RTP SSRC ssrc (the
+// SSRC sits in the clear in SRTP, at offset 8 of the UDP payload) on the
+// test namespace's loopback, until the test ends.
+func dropVideo(t *testing.T, ssrc uint32, probability string) {
+	t.Helper()
+	rule := []string{"-p", "udp", "-m", "u32", "--u32", fmt.Sprintf("0>>22&0x3C@16=0x%08x", ssrc),
+		"-m", "statistic", "--mode", "random", "--probability", probability, "-j", "DROP"}
+	if out, err := exec.Command("iptables", append([]string{"-w", "-A", "INPUT"}, rule...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables: %v\n%s (run `make deps`: Debian package iptables)", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("iptables", append([]string{"-w", "-D", "INPUT"}, rule...)...).CombinedOutput(); err != nil {
+			t.Errorf("iptables: %v\n%s", err, out)
+		}
+	})
+}
+
+// A JsSIP web phone with its camera on calls a SIP.js client answering
+// with its camera (Chromium's fake one): each side decodes the other's
+// video at the size it is sent, audio flows both ways, and with 5 % of
+// the caller's video packets dropped the callee keeps decoding, its
+// NACKs and keyframe requests reaching the caller through the B2BUA.
+func TestBrowserVideoCall(t *testing.T) {
+	s := startServer(t, "")
+	bundle := bundleSIPjs(t)
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	b.addScript(bundle)
+	registerSIPjsVideo(t, s, b, "1002")
+
+	a := loginPage(t, s, "1001")
+	a.eval(`phone.setTone(440); phone.setCamera(true); phone.call("1002")`, nil)
+	a.waitTrue(`phone.inCall()`, 15*time.Second)
+	waitFor(t, 15*time.Second, "video decoded on both sides", func() bool {
+		return jssipVideo(a).FramesDecoded > 0 && sipjsVideo(b).FramesDecoded > 0
+	})
+	decodesVideo(t, "JsSIP", func() videoFigures { return jssipVideo(a) }, func() videoFigures { return sipjsVideo(b) }, 2*time.Second)
+	decodesVideo(t, "SIP.js", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 2*time.Second)
+
+	// Audio both ways, as in the audio-only calls.
+	heardTone(t, "JsSIP", a.listen(3*time.Second), 1000)
+	if heard := sipjsHeard(b); heard.DBFS < -35 || heard.Hz < 420 || heard.Hz > 460 {
+		t.Fatalf("SIP.js did not hear the caller's 440 Hz: %+v", heard)
+	} else {
+		t.Logf("SIP.js heard %+v", heard)
+	}
+
+	// 5 % of the caller's video lost on its leg: the callee asks again
+	// (NACK) or for a keyframe (PLI), the caller gets the requests, and
+	// the picture goes on.
+	caller := jssipVideo(a)
+	callee := sipjsVideo(b)
+	dropVideo(t, caller.SentSSRC, "0.05")
+	time.Sleep(4 * time.Second)
+	lossy := decodesVideo(t, "SIP.js under loss", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 3*time.Second)
+	sent := jssipVideo(a)
+	asked := (lossy.NACKSent + lossy.PLISent + lossy.FIRSent) - (callee.NACKSent + callee.PLISent + callee.FIRSent)
+	got := (sent.NACKReceived + sent.PLIReceived + sent.FIRReceived) - (caller.NACKReceived + caller.PLIReceived + caller.FIRReceived)
+	t.Logf("under loss: callee lost %d packets, sent %d NACK %d PLI; caller received %d NACK %d PLI",
+		lossy.PacketsLost-callee.PacketsLost, lossy.NACKSent-callee.NACKSent, lossy.PLISent-callee.PLISent,
+		sent.NACKReceived-caller.NACKReceived, sent.PLIReceived-caller.PLIReceived)
+	if asked == 0 || got == 0 {
+		t.Fatalf("feedback under loss: the callee sent %d NACK/PLI/FIR, the caller received %d", asked, got)
+	}
+
+	a.eval(`phone.hangup()`, nil)
+	waitFor(t, 10*time.Second, "CDR", func() bool {
+		return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "user/1002")
+	})
+	if !strings.Contains(s.logs(), "video relayed") {
+		t.Fatalf("the server did not relay video:\n%s", grepLines(s.logs(), "video"))
+	}
+}
