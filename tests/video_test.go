@@ -201,3 +201,41 @@ func TestBrowserVideoCall(t *testing.T) {
 		t.Fatalf("the server did not relay video:\n%s", grepLines(s.logs(), "video"))
 	}
 }
+
+// A JsSIP web phone with its camera on calls a baresip desk phone: the
+// phone is offered audio only, the browser's video is declined (port 0 in
+// the answer) without an error, and audio flows both ways (Opus <-> PCMU).
+func TestBrowserVideoToDeskPhone(t *testing.T) {
+	s := startPhoneServer(t)
+	p := loginPage(t, s, "1001")
+	desk := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 30 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 10 * time.Second})
+	waitFor(t, 10*time.Second, "phone registered", func() bool { return strings.Contains(s.registrations("1002"), "via udp") })
+	p.eval(`phone.setTone(440); phone.setCamera(true); phone.call("1002")`, nil)
+	p.waitTrue(`phone.inCall()`, 10*time.Second)
+	var local, remote string
+	p.eval(`phone.sdp().local`, &local)
+	p.eval(`phone.sdp().remote`, &remote)
+	if !strings.Contains(local, "m=video ") {
+		t.Fatalf("the browser offered no video:\n%s", local)
+	}
+	if !strings.Contains(remote, "m=video 0 ") || strings.Count(remote, "m=") != 2 {
+		t.Fatalf("the browser's video was not declined with port 0:\n%s", remote)
+	}
+	time.Sleep(time.Second)
+	heardTone(t, "browser", p.listen(4*time.Second), 1000)
+	if v := jssipVideo(p); v.FramesDecoded != 0 || v.PacketsReceived != 0 {
+		t.Fatalf("video arrived on a call to a desk phone: %+v", v)
+	}
+	var errText string
+	p.eval(`phone.error()`, &errText)
+	if errText != "" {
+		t.Fatalf("the page shows an error: %q", errText)
+	}
+	p.eval(`phone.hangup()`, nil)
+	desk.wait(t, 30*time.Second)
+	assertHeardTone(t, "desk phone", desk.heard(t), 440)
+	if logs := s.logs(); !strings.Contains(logs, "video declined: the callee takes audio only") {
+		t.Fatalf("the server did not log the declined video:\n%s", grepLines(logs, "video"))
+	}
+}

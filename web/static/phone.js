@@ -613,6 +613,11 @@
     analysis,
     stats,
     // video: the call's video figures (rtcstats.video), null without a call.
+    // sdp: the call's local and remote SDP, as the browser holds them.
+    sdp: () => {
+      const pc = session && session.connection;
+      return { local: pc && pc.localDescription ? pc.localDescription.sdp : "", remote: pc && pc.remoteDescription ? pc.remoteDescription.sdp : "" };
+    },
     video: async () => (session && session.connection ? window.rtcstats.video(session.connection) : null),
     setCamera: (on) => {
       $("camera").checked = !!on;
