@@ -131,19 +131,30 @@ func decodesVideo(t *testing.T, who string, read func() videoFigures, sender fun
 
 // dropVideo drops a share of the UDP packets carrying RTP SSRC ssrc (the
 // SSRC sits in the clear in SRTP, at offset 8 of the UDP payload) on the
-// test namespace's loopback, until the test ends.
-func dropVideo(t *testing.T, ssrc uint32, probability string) {
+// test namespace's loopback (all of them for probability "1"), until
+// lift is called or the test ends.
+func dropVideo(t *testing.T, ssrc uint32, probability string) (lift func()) {
 	t.Helper()
-	rule := []string{"-p", "udp", "-m", "u32", "--u32", fmt.Sprintf("0>>22&0x3C@16=0x%08x", ssrc),
-		"-m", "statistic", "--mode", "random", "--probability", probability, "-j", "DROP"}
+	rule := []string{"-p", "udp", "-m", "u32", "--u32", fmt.Sprintf("0>>22&0x3C@16=0x%08x", ssrc)}
+	if probability != "1" {
+		rule = append(rule, "-m", "statistic", "--mode", "random", "--probability", probability)
+	}
+	rule = append(rule, "-j", "DROP")
 	if out, err := exec.Command("iptables", append([]string{"-w", "-A", "INPUT"}, rule...)...).CombinedOutput(); err != nil {
 		t.Fatalf("iptables: %v\n%s (run `make deps`: Debian package iptables)", err, out)
 	}
-	t.Cleanup(func() {
+	lifted := false
+	lift = func() {
+		if lifted {
+			return
+		}
+		lifted = true
 		if out, err := exec.Command("iptables", append([]string{"-w", "-D", "INPUT"}, rule...)...).CombinedOutput(); err != nil {
 			t.Errorf("iptables: %v\n%s", err, out)
 		}
-	})
+	}
+	t.Cleanup(lift)
+	return lift
 }
 
 // A JsSIP web phone with its camera on calls a SIP.js client answering
@@ -180,7 +191,7 @@ func TestBrowserVideoCall(t *testing.T) {
 	// the picture goes on.
 	caller := jssipVideo(a)
 	callee := sipjsVideo(b)
-	dropVideo(t, caller.SentSSRC, "0.05")
+	liftLoss := dropVideo(t, caller.SentSSRC, "0.05")
 	time.Sleep(4 * time.Second)
 	lossy := decodesVideo(t, "SIP.js under loss", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 3*time.Second)
 	sent := jssipVideo(a)
@@ -191,6 +202,34 @@ func TestBrowserVideoCall(t *testing.T) {
 		sent.NACKReceived-caller.NACKReceived, sent.PLIReceived-caller.PLIReceived)
 	if asked == 0 || got == 0 {
 		t.Fatalf("feedback under loss: the callee sent %d NACK/PLI/FIR, the caller received %d", asked, got)
+	}
+	liftLoss()
+
+	// Three seconds of the caller's video lost whole, more than its
+	// sender keeps to resend: the callee asks for a keyframe, which the
+	// caller gets through the B2BUA, and the picture comes back within a
+	// generous bound once packets flow again (the time is logged).
+	before := jssipVideo(a)
+	liftGap := dropVideo(t, caller.SentSSRC, "1")
+	time.Sleep(3 * time.Second)
+	frozen := sipjsVideo(b)
+	liftGap()
+	lifted := time.Now()
+	var back time.Duration
+	for back == 0 && time.Since(lifted) < 5*time.Second {
+		time.Sleep(50 * time.Millisecond)
+		if sipjsVideo(b).FramesDecoded > frozen.FramesDecoded+2 {
+			back = time.Since(lifted)
+		}
+	}
+	after := jssipVideo(a)
+	t.Logf("after a 3 s gap the callee decodes again in %v; the caller got %d PLI, %d FIR, %d NACK more",
+		back, after.PLIReceived-before.PLIReceived, after.FIRReceived-before.FIRReceived, after.NACKReceived-before.NACKReceived)
+	if back == 0 {
+		t.Fatalf("the picture did not come back within 5 s of a 3 s gap: %+v", sipjsVideo(b))
+	}
+	if after.PLIReceived+after.FIRReceived == before.PLIReceived+before.FIRReceived {
+		t.Fatalf("no keyframe request reached the caller after a 3 s gap")
 	}
 
 	a.eval(`phone.hangup()`, nil)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -45,6 +46,7 @@ type videoRelay struct {
 	ssrc  uint32                   // ours, for the video we send this browser
 	in    atomic.Uint32            // the browser's video SSRC, as last received
 	fresh atomic.Bool              // no packet sent since the relay was set: ask the source for a keyframe
+	last  atomic.Int64             // when the browser's last video packet arrived (Unix ns)
 
 	mu   sync.Mutex    // sending: vtx and the buffers
 	tx   *srtp.Context // a sending context of its own (the audio's belongs to the stream's send lock)
@@ -79,17 +81,26 @@ func (c *liteConn) receiveVideo(pkt []byte, h *rtp.Header) bool {
 	}
 	v.received.Add(1)
 	v.in.Store(h.SSRC)
+	now := time.Now().UnixNano()
+	gap := now-v.last.Swap(now) > int64(keyframeGap)
 	dst := c.video.to.Load()
 	if dst == nil || !dst.sendVideo(pkt, id) {
 		v.dropped.Add(1)
 		return true
 	}
-	if dst.video.fresh.CompareAndSwap(true, false) {
-		// The receiver's decoder starts here: a keyframe, now.
+	if dst.video.fresh.CompareAndSwap(true, false) || gap {
+		// The receiver's decoder starts here, or resumes after more
+		// than its sender can resend: a keyframe, now, rather than once
+		// the receiver has given up on its NACKs.
 		c.sendFeedback([]rtcp.Packet{&rtcp.PictureLossIndication{SenderSSRC: v.ssrc, MediaSSRC: h.SSRC}})
 	}
 	return true
 }
+
+// keyframeGap is the pause in a browser's video after which we ask it
+// for a keyframe as its packets come back (a network outage, a lost
+// burst): browsers keep about a second of packets to resend.
+const keyframeGap = 500 * time.Millisecond
 
 // sendVideo sends a packet of codec id to the browser, at this leg's
 // payload type and our SSRC. It rewrites pkt in place.

@@ -359,6 +359,23 @@ func TestLiteVideoRelay(t *testing.T) {
 		t.Fatalf("relayed NACK %+v", pkts[1])
 	}
 
+	// a's video pauses for longer than a browser can resend: as it
+	// resumes, a's browser is asked for a keyframe.
+	p.a.lite.video.last.Store(time.Now().Add(-time.Second).UnixNano())
+	p.send(t)
+	_ = p.aSink.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err = p.aSink.Read(buf); err != nil {
+		t.Fatalf("no keyframe request after a gap: %v", err)
+	}
+	if plain, err = p.decA.DecryptRTCP(nil, buf[:n], nil); err != nil {
+		t.Fatal(err)
+	}
+	if pkts, _ = rtcp.Unmarshal(plain); len(pkts) != 1 {
+		t.Fatalf("after a gap: %v", pkts)
+	} else if pli, ok := pkts[0].(*rtcp.PictureLossIndication); !ok || pli.MediaSSRC != 0xabc {
+		t.Fatalf("after a gap: %+v", pkts[0])
+	}
+
 	// Relay stopped: a's video goes nowhere, counted.
 	p.a.RelayVideo(nil)
 	p.send(t)
