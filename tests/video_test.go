@@ -104,6 +104,25 @@ func sipjsHeard(p *page) audioWindow {
 	return heard
 }
 
+// sipjsBrightness is the mean luma (0-255) of the picture the SIP.js
+// page shows now.
+func sipjsBrightness(p *page) float64 {
+	var y float64
+	p.eval(`(() => {
+		const v = document.getElementById("sipjsvideo");
+		if (!v.videoWidth) return 0;
+		const c = document.createElement("canvas");
+		c.width = 64; c.height = 48;
+		const g = c.getContext("2d");
+		g.drawImage(v, 0, 0, 64, 48);
+		const d = g.getImageData(0, 0, 64, 48).data;
+		let sum = 0;
+		for (let i = 0; i < d.length; i += 4) sum += 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+		return sum / (d.length / 4);
+	})()`, &y)
+	return y
+}
+
 // jssipVideo reads the web phone's video figures.
 func jssipVideo(p *page) videoFigures {
 	var v videoFigures
@@ -177,6 +196,23 @@ func TestBrowserVideoCall(t *testing.T) {
 	})
 	decodesVideo(t, "JsSIP", func() videoFigures { return jssipVideo(a) }, func() videoFigures { return sipjsVideo(b) }, 2*time.Second)
 	decodesVideo(t, "SIP.js", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 2*time.Second)
+
+	// The web phone shows both pictures, and fits a phone's width.
+	var shown bool
+	a.eval(`(() => { const r = document.getElementById("remotevideo"), l = document.getElementById("preview");
+		return !r.hidden && !l.hidden && r.videoWidth > 0 && l.videoWidth > 0; })()`, &shown)
+	if !shown {
+		t.Fatal("the web phone does not show the remote video and the preview")
+	}
+	a.viewport(390, 844)
+	a.assertReadable(390)
+	// The camera toggle: the callee sees black while it is off, the
+	// picture again once it is back on.
+	waitFor(t, 5*time.Second, "the callee sees a picture", func() bool { return sipjsBrightness(b) > 20 })
+	a.eval(`phone.setCamera(false)`, nil)
+	waitFor(t, 10*time.Second, "the callee sees black with the camera off", func() bool { return sipjsBrightness(b) < 5 })
+	a.eval(`phone.setCamera(true)`, nil)
+	waitFor(t, 10*time.Second, "the callee sees the picture again", func() bool { return sipjsBrightness(b) > 20 })
 
 	// Audio both ways, as in the audio-only calls.
 	heardTone(t, "JsSIP", a.listen(3*time.Second), 1000)
