@@ -268,6 +268,17 @@ func TestBrowserVideoCall(t *testing.T) {
 		t.Fatalf("no keyframe request reached the caller after a 3 s gap")
 	}
 
+	// Hold and resume (re-INVITEs carrying both m-lines, answered by the
+	// caller's leg alone): the video flows again afterwards.
+	a.eval(`phone.hold()`, nil)
+	a.waitTrue(`phone.held()`, 10*time.Second)
+	time.Sleep(2 * time.Second) // JsSIP refuses to re-offer until its re-INVITE is answered
+	a.eval(`phone.unhold()`, nil)
+	a.waitTrue(`!phone.held()`, 10*time.Second)
+	time.Sleep(time.Second)
+	decodesVideo(t, "SIP.js after hold", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 2*time.Second)
+	decodesVideo(t, "JsSIP after hold", func() videoFigures { return jssipVideo(a) }, func() videoFigures { return sipjsVideo(b) }, 2*time.Second)
+
 	a.eval(`phone.hangup()`, nil)
 	waitFor(t, 10*time.Second, "CDR", func() bool {
 		return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "user/1002")
