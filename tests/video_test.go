@@ -325,3 +325,40 @@ func TestBrowserVideoToDeskPhone(t *testing.T) {
 		t.Fatalf("the server did not log the declined video:\n%s", grepLines(logs, "video"))
 	}
 }
+
+// The JsSIP caller prefers H.264 (its offer lists it first): both legs
+// negotiate H.264 on their own payload types and each side decodes the
+// other's H.264 at the size it is sent.
+func TestBrowserVideoH264(t *testing.T) {
+	s := startServer(t, "")
+	bundle := bundleSIPjs(t)
+	b := openPage(t, "https://"+s.addr("https")+"/")
+	b.addScript(bundle)
+	registerSIPjsVideo(t, s, b, "1002")
+
+	a := loginPage(t, s, "1001")
+	a.eval(`(() => {
+		const offer = RTCPeerConnection.prototype.createOffer;
+		RTCPeerConnection.prototype.createOffer = function (...args) {
+			const caps = RTCRtpReceiver.getCapabilities("video").codecs;
+			const h264 = caps.filter((c) => c.mimeType === "video/H264");
+			for (const tr of this.getTransceivers()) {
+				if (tr.receiver.track.kind === "video") tr.setCodecPreferences([...h264, ...caps.filter((c) => c.mimeType !== "video/H264")]);
+			}
+			return offer.apply(this, args);
+		};
+		return true;
+	})()`, nil)
+	a.eval(`phone.setTone(440); phone.setCamera(true); phone.call("1002")`, nil)
+	a.waitTrue(`phone.inCall()`, 15*time.Second)
+	waitFor(t, 15*time.Second, "video decoded on both sides", func() bool {
+		return jssipVideo(a).FramesDecoded > 0 && sipjsVideo(b).FramesDecoded > 0
+	})
+	ja := decodesVideo(t, "JsSIP", func() videoFigures { return jssipVideo(a) }, func() videoFigures { return sipjsVideo(b) }, 2*time.Second)
+	jb := decodesVideo(t, "SIP.js", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 2*time.Second)
+	if ja.Codec != "video/H264" || jb.Codec != "video/H264" {
+		t.Fatalf("codecs: JsSIP receives %q, SIP.js %q; want H.264 both ways", ja.Codec, jb.Codec)
+	}
+	a.eval(`phone.hangup()`, nil)
+	b.waitTrue(`!window.su.session || window.su.session.state === "Terminated"`, 10*time.Second)
+}
