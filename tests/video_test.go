@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -361,4 +362,95 @@ func TestBrowserVideoH264(t *testing.T) {
 	}
 	a.eval(`phone.hangup()`, nil)
 	b.waitTrue(`!window.su.session || window.su.session.state === "Terminated"`, 10*time.Second)
+}
+
+// roomCall is what a room page measured of one of its calls.
+type roomCall struct {
+	Hz    float64       `json:"hz"`
+	DBFS  float64       `json:"dBFS"`
+	State string        `json:"state"`
+	Video *videoFigures `json:"video"`
+}
+
+// A three-browser "room" as the SIP.js multiparty material builds it
+// (tests/browser/room.js): 1002 is the room's shared address; 1001 and
+// then 1003 join by MESSAGE, the room calls each back and has 1001 call
+// 1003, so every pair is in a two-party call through the softswitch.
+// Each browser sends its own tone and its camera: in every call both
+// sides hear the other's tone and decode the other's video.
+func TestBrowserVideoRoom(t *testing.T) {
+	s := startServer(t, "")
+	runCLI(t, "user", "add", "1003", "--password", "pw-1003-secret", "--data", s.data)
+	users := map[string]string{"1001": testUsers["1001"], "1002": testUsers["1002"], "1003": "pw-1003-secret"}
+	tones := map[string]float64{"1001": 440, "1002": 1000, "1003": 700}
+	bundle := bundleSIPjs(t)
+	roomJS, _ := filepath.Abs("browser/room.js")
+	pages := map[string]*page{}
+	for _, ext := range []string{"1002", "1001", "1003"} {
+		p := openPage(t, "https://"+s.addr("https")+"/")
+		p.addScript(bundle)
+		p.addScript(roomJS)
+		p.eval(fmt.Sprintf(`window.room.start(%q, %q, %v, %v)`, ext, users[ext], tones[ext], ext == "1002"), nil)
+		waitFor(t, 10*time.Second, ext+" registered", func() bool { return strings.Contains(s.registrations(ext), "via wss") })
+		pages[ext] = p
+	}
+	established := func(ext string, peers ...string) func() bool {
+		return func() bool {
+			var f map[string]roomCall
+			pages[ext].eval(`window.room.figures()`, &f)
+			for _, peer := range peers {
+				if c, ok := f[peer]; !ok || c.State != "Established" || c.Video == nil || c.Video.FramesDecoded == 0 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	pages["1001"].eval(`window.room.join("1002")`, nil)
+	waitFor(t, 20*time.Second, "the room called 1001 back", established("1001", "1002"))
+	pages["1003"].eval(`window.room.join("1002")`, nil)
+	waitFor(t, 20*time.Second, "1003 in calls with the room and 1001", established("1003", "1002", "1001"))
+	waitFor(t, 20*time.Second, "1001 in calls with the room and 1003", established("1001", "1002", "1003"))
+	waitFor(t, 20*time.Second, "the room in calls with both", established("1002", "1001", "1003"))
+
+	time.Sleep(time.Second)
+	before := map[string]map[string]roomCall{}
+	for ext, p := range pages {
+		var f map[string]roomCall
+		p.eval(`window.room.figures()`, &f)
+		before[ext] = f
+	}
+	time.Sleep(2 * time.Second)
+	for ext, p := range pages {
+		var f map[string]roomCall
+		p.eval(`window.room.figures()`, &f)
+		for peer, c := range f {
+			b := before[ext][peer]
+			t.Logf("%s from %s: %.0f Hz %.1f dBFS, video %s %dx%d, %d frames in 2 s", ext, peer, c.Hz, c.DBFS,
+				c.Video.Codec, c.Video.FrameWidth, c.Video.FrameHeight, c.Video.FramesDecoded-b.Video.FramesDecoded)
+			if c.DBFS < -35 || c.Hz < tones[peer]-20 || c.Hz > tones[peer]+20 {
+				t.Errorf("%s does not hear %s's %.0f Hz: %.0f Hz at %.1f dBFS", ext, peer, tones[peer], c.Hz, c.DBFS)
+			}
+			if c.Video.FramesDecoded-b.Video.FramesDecoded < 5 || c.Video.FrameWidth == 0 {
+				t.Errorf("%s does not see %s: %+v", ext, peer, c.Video)
+			}
+		}
+		if len(f) != 2 {
+			t.Errorf("%s is in %d calls, want 2: %v", ext, len(f), f)
+		}
+	}
+	if t.Failed() {
+		for ext, p := range pages {
+			var l []string
+			p.eval(`window.room.log()`, &l)
+			t.Logf("%s: %v", ext, l)
+		}
+		t.FailNow()
+	}
+	for _, p := range pages {
+		p.eval(`window.room.hangupAll()`, nil)
+	}
+	waitFor(t, 15*time.Second, "three CDRs", func() bool {
+		return strings.Count(runCLI(t, "cdr", "list", "--data", s.data), "user/") >= 3
+	})
 }
