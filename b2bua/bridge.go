@@ -44,6 +44,7 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	progress := make(chan leg.Progress, 16)
 	opts := leg.DialOptions{CallID: c.info.ID, Caller: c.presented.number, CallerName: c.presented.name,
 		Trusted: c.info.Authenticated || c.info.Trunk != "", Source: c.info.Source,
+		Video: videoOffered(c.a),
 		OnProgress: func(p leg.Progress) {
 			select {
 			case progress <- p:
@@ -65,6 +66,7 @@ func (c *Call) Bridge(ctx context.Context, targets []string, o dialplan.BridgeOp
 	}
 	b := winner.l
 	c.setTarget(winner.target, b.Codec())
+	c.acceptVideo(ctx, b)
 	if err := c.Answer(ctx); err != nil {
 		hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -127,6 +129,7 @@ func (c *Call) bridgeLegs(ctx context.Context, b leg.Leg, target string) (out tr
 	sinkB, sinkA := c.tap(recording.Left, gateB), c.tap(recording.Right, c.gateA)
 	link(c.a, sinkB)
 	link(b, sinkA)
+	defer relayVideo(c.a, b)()
 	c.log.Info("bridged", "codec_a", c.a.Codec(), "codec_b", b.Codec())
 	handedOver := false // b belongs to another call now: not to be touched
 	c.setBridging(true)

@@ -70,7 +70,8 @@ func TestWebPhoneKeyboard(t *testing.T) {
 	p.wantFocus("number")
 	assertNamed(t, p.ax(), axNode{"textbox", "Number to call"}, axNode{"button", "Call"}, axNode{"button", "5"},
 		axNode{"button", "Test call (07010002000)"}, axNode{"button", "Log out"}, axNode{"meter", "Microphone"},
-		axNode{"meter", "Far end"}, axNode{"checkbox", "Send a 440 Hz test tone instead of the microphone"})
+		axNode{"meter", "Far end"}, axNode{"checkbox", "Send a 440 Hz test tone instead of the microphone"},
+		axNode{"checkbox", "Camera (video calls between browsers)"})
 
 	p.keys("text:07010002000", "Enter")
 	p.waitTrue(`phone.inCall()`, 15*time.Second)

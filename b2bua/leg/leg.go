@@ -34,6 +34,23 @@ type Leg interface {
 	SetRate(rate int) error
 }
 
+// Video is a leg that can carry video (a browser leg): video is relayed
+// packets between two such legs, never decoded, each leg negotiated on
+// its own. Legs that cannot carry video report no codecs.
+type Video interface {
+	// VideoCodecs lists the video codecs ("VP8", "H264") the peer offered
+	// (an inbound leg) or accepted (an outbound leg); nil for none.
+	VideoCodecs() []string
+	// AcceptVideo makes an inbound leg's answer, not yet sent, accept the
+	// peer's video with these codecs (nil declines it). It fails once the
+	// answer is out (183 with SDP, 200).
+	AcceptVideo(ctx context.Context, codecs []string) error
+	// RelayVideo forwards the video this leg receives to to's peer, and
+	// this peer's feedback about the video it receives back to to's
+	// (call it on both legs); nil stops.
+	RelayVideo(to Video)
+}
+
 // EventKind tells what an Event reports.
 type EventKind int
 
@@ -72,6 +89,9 @@ type DialOptions struct {
 	// trunk: only then may the call leave the switch (trunk/..., sip:...).
 	Trusted bool
 	Source  string // the caller's address, for logs
+	// Video lists the video codecs the caller offered: a browser branch
+	// offers them too, others offer audio only.
+	Video []string
 	// OnProgress is called for each provisional response, from the
 	// dialing goroutine; it must not block.
 	OnProgress func(Progress)

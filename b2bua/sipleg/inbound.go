@@ -97,7 +97,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = dlg.Respond(100, "Trying", nil)
-	l := &inLeg{core: newCore(m, info.ID, ep, req.Transport(), req.Source(), log), dlg: dlg, answer: answer, lateOffer: lateOffer}
+	l := &inLeg{core: newCore(m, info.ID, ep, req.Transport(), req.Source(), log), dlg: dlg, answer: answer, lateOffer: lateOffer, offer: req.Body()}
 	m.addDialog(info.ID, l)
 	l.watchCancel()
 	m.handler(ctx, l, info)
@@ -196,6 +196,8 @@ type inLeg struct {
 	answer    []byte // our current SDP; guarded by core.mu
 	answered  bool   // guarded by core.mu
 	lateOffer bool   // our SDP is an offer, answered in the ACK; guarded by core.mu
+	offer     []byte // the INVITE's offer, answered again by AcceptVideo
+	earlySent bool   // a 183 carried our answer; guarded by core.mu
 }
 
 // watchCancel reports the dialog ending before the answer (the caller's
@@ -230,6 +232,9 @@ func (l *inLeg) Ring(ctx context.Context, early bool) error {
 	late := l.lateOffer
 	l.mu.Unlock()
 	if early && !late { // with a late offer, early media would need a reliable 183 (RFC 3262)
+		l.mu.Lock()
+		l.earlySent = true
+		l.mu.Unlock()
 		return l.dlg.Respond(183, "Session Progress", l.localSDP(), sip.NewHeader("Content-Type", "application/sdp"))
 	}
 	return l.dlg.Respond(180, "Ringing", nil)

@@ -145,6 +145,9 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	if err != nil {
 		return nil, &leg.Error{Cause: leg.Congestion, Detail: err.Error()}
 	}
+	if v, ok := ep.(videoEndpoint); ok && spec.Kind == MediaWebRTC && len(opts.Video) > 0 {
+		v.OfferVideo(opts.Video) // a browser calls a browser: video too
+	}
 	offer, err := ep.Offer(ctx)
 	if err != nil {
 		_ = ep.Close()

@@ -1,5 +1,6 @@
 // Package webrtcep is the browser leg's media endpoint: one audio
-// m-line over UDP/TLS/RTP/SAVPF per call, implementing media.Endpoint.
+// m-line over UDP/TLS/RTP/SAVPF per call (and a relayed video m-line
+// between two browsers), implementing media.Endpoint.
 //
 // Two engines (Config.Engine). The lite engine, the default, uses no
 // PeerConnection: each call binds its own UDP socket on the configured
@@ -21,6 +22,22 @@
 // (lite.go, litesdp.go, liteneg.go): ice-lite, one host candidate,
 // sha-256 fingerprint, rtcp-mux, BUNDLE of the audio m-line, the peer's
 // other m-lines rejected.
+//
+// Video (lite engine only; video*.go): a browser's video m-line is
+// declined (port 0) unless AcceptVideo allowed its codecs, VP8 and
+// non-interleaved Constrained Baseline H.264; OfferVideo puts a video
+// m-line in our offers. Accepted video shares the audio's socket (BUNDLE,
+// rtcp-mux), with the RTCP feedback nack, nack pli, ccm fir and
+// goog-remb and no header extensions. RelayVideo joins two endpoints:
+// each video packet is decrypted on the reader of the leg it came from,
+// its payload type and SSRC rewritten for the other leg (sequence
+// numbers, timestamps and payload untouched, nothing decoded, nothing
+// allocated), encrypted with a sending context of its own and sent; the
+// browsers' PLI, FIR, NACK, REMB, reception reports and sender reports
+// about the video cross the same way with their SSRCs rewritten, so the
+// sending browser resends what was lost and encodes keyframes on
+// request. We ask for a keyframe ourselves when a relay starts and when a
+// browser's video resumes after a pause of 500 ms.
 //
 // The PeerConnection engine (EnginePeerConnection) is pion/webrtc, kept
 // as a fallback; the rest of this comment describes it.
@@ -52,5 +69,6 @@
 // RFCs: RFC 8829 (JSEP) and RFC 8866 (SDP), RFC 8445 (ICE, lite
 // implementation), RFC 5763 and RFC 5764 (DTLS-SRTP), RFC 5761 (rtcp-mux),
 // RFC 8843 (BUNDLE), RFC 3550 (RTP/RTCP), RFC 7587 (Opus RTP payload),
-// RFC 4733 (telephone-event).
+// RFC 4733 (telephone-event), RFC 4585 and RFC 5104 (RTCP feedback: NACK,
+// PLI, FIR), RFC 7741 (VP8 RTP payload), RFC 6184 (H.264 RTP payload).
 package webrtcep

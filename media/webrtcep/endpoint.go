@@ -37,6 +37,11 @@ type Endpoint struct {
 
 	mu      sync.Mutex // negotiation
 	offered bool       // an Offer awaits its answer (Accept)
+	// Video (lite engine), under mu: the codecs to offer (OfferVideo)
+	// and accept (AcceptVideo), what our last offer carried, and what
+	// the peer offered or accepted in the last exchange.
+	vOffer, vAccept, vPeer []string
+	vOffered               []videoCodec
 
 	life        sync.Mutex // orders wg.Add against Close
 	rtcpReading bool       // the receiver's RTCP loop runs (life held)

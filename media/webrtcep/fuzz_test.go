@@ -3,6 +3,7 @@ package webrtcep
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -112,6 +113,44 @@ func FuzzHandleRTP(f *testing.F) {
 		e.s.Wake()
 		for len(e.s.Events()) > 0 {
 			<-e.s.Events()
+		}
+	})
+}
+
+// FuzzPeerVideo reads the video m-line of arbitrary SDP (the peer's offer
+// or answer) and answers it with video accepted: never a panic, only VP8
+// and packetization-mode 1 H.264 taken, each once, at 7-bit payload types,
+// and an answer we can read back.
+func FuzzPeerVideo(f *testing.F) {
+	b, err := os.ReadFile("testdata/chrome-video-offer.sdp")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(jssipOffer))
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96 97\r\na=rtpmap:96 VP8/90000\r\na=rtpmap:97 H264/90000\r\na=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\na=mid:v\r\n"))
+	fac, _ := newTestFactory(f)
+	e := newTestEndpoint(f, fac)
+	e.AcceptVideo([]string{VideoVP8, VideoH264})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sd, err := media.ParseSDP(body)
+		if err != nil {
+			return
+		}
+		v := readPeerVideo(sd)
+		seen := map[string]bool{}
+		for _, c := range v.codecs {
+			if seen[c.name] || c.pt > 127 || videoCodecID(c.name) == codecNone || (c.name == VideoH264 && !h264Mode1(c.fmtp)) {
+				t.Fatalf("codecs %+v", v.codecs)
+			}
+			seen[c.name] = true
+		}
+		ans, err := e.Answer(context.Background(), body)
+		if err != nil {
+			return
+		}
+		if _, err := media.ParseSDP(ans); err != nil {
+			t.Fatalf("our answer does not parse: %v\n%s", err, ans)
 		}
 	})
 }

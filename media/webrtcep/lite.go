@@ -50,6 +50,8 @@ type liteConn struct {
 	sr      srState
 	rtcpHdr rtcp.Header
 
+	video videoRelay // relayed video (issue 17)
+
 	dropped atomic.Uint64 // malformed, unauthenticated or unexpected datagrams
 	srSent  atomic.Uint64
 	checks  atomic.Uint64 // connectivity checks answered
@@ -78,7 +80,14 @@ func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteC
 		_, err := conn.WriteToUDPAddrPort(b, to)
 		return err
 	}
-	return &liteConn{e: e, conn: conn, cert: cert, pipe: dtlssrtp.NewPipe(conn.LocalAddr(), write), local: local}, nil
+	vssrc, err := randUint32()
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	c := &liteConn{e: e, conn: conn, cert: cert, pipe: dtlssrtp.NewPipe(conn.LocalAddr(), write), local: local}
+	c.video.ssrc = vssrc
+	return c, nil
 }
 
 // maxBindTries bounds the ports tried in a range before giving up.
@@ -171,6 +180,9 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
+		if c.receiveVideo(plain, &rl.hdr) {
+			return
+		}
 		if c.e.s.Parse(plain, &rl.pkt) {
 			c.e.s.Receive(&rl.pkt)
 		}
@@ -187,6 +199,7 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 		}
 		c.e.rtcpIn.Add(1)
 		c.e.s.ReceiveRTCP(plain)
+		c.receiveFeedback(plain)
 	default:
 		c.dropped.Add(1)
 	}
@@ -297,6 +310,15 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 		c.e.s.Fail("dtls failed: " + err.Error())
 		return
 	}
+	// Video is sent from the other leg's reader: a context of its own,
+	// same keys, its own SSRCs.
+	vtx, _, err := dtlssrtp.Contexts(dc, client)
+	if err != nil {
+		c.e.log.Warn("dtls failed: no srtp keys; no media", "err", err)
+		c.e.s.Fail("dtls failed: " + err.Error())
+		return
+	}
+	c.setVideoTx(vtx)
 	c.tx.Store(tx)
 	c.rx.Store(rx)
 	c.dtlsUp.Mark()

@@ -100,3 +100,38 @@ func TestLiteNoAllocsPerFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteVideoNoAllocsPerPacket: relaying a video packet (decrypt,
+// payload type and SSRC rewritten, encrypt for the other leg, send)
+// allocates nothing.
+func TestLiteVideoNoAllocsPerPacket(t *testing.T) {
+	p := newRelayPair(t)
+	var pkts [][]byte
+	for i := range 300 {
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: uint16(i + 1), Timestamp: uint32(i) * 3000, SSRC: 0xabc},
+			Payload: make([]byte, 1000)}
+		plain, err := pkt.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, err := p.enc.EncryptRTP(nil, plain, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts = append(pkts, sp)
+	}
+	k := 0
+	step := func() {
+		p.a.lite.handle(p.ra, pkts[k], p.from)
+		k++
+	}
+	for range 10 {
+		step()
+	}
+	if n := testing.AllocsPerRun(200, step); n != 0 {
+		t.Errorf("video relay: %v allocs per packet", n)
+	}
+	if st := p.b.VideoStats(); st.Sent < 200 {
+		t.Errorf("relayed %d packets: %+v", st.Sent, st)
+	}
+}

@@ -31,6 +31,10 @@ func (e *Endpoint) localBase(setup string) localSDP {
 func (e *Endpoint) liteOffer() ([]byte, error) {
 	l := e.localBase("actpass")
 	l.codecs = registeredCodecs()
+	e.vOffered = ourVideoCodecs(e.vOffer)
+	if len(e.vOffered) > 0 {
+		l.video = &localVideo{index: 1, mid: "1", dir: "sendrecv", ssrc: e.lite.video.ssrc, codecs: e.vOffered}
+	}
 	body := l.marshal()
 	if err := e.installLocal(body); err != nil {
 		return nil, err
@@ -59,6 +63,7 @@ func (e *Endpoint) liteAnswer(offer []byte, off audioSDP) ([]byte, error) {
 	if p.mids[p.audio] != "" {
 		l.mid = p.mids[p.audio]
 	}
+	l.video = e.answerVideo(p)
 	body := l.marshal()
 	if err := e.lite.setRemote(p.remote, true); err != nil {
 		return nil, err
@@ -68,8 +73,58 @@ func (e *Endpoint) liteAnswer(offer []byte, off audioSDP) ([]byte, error) {
 	}
 	e.offered = false
 	e.s.SetSend(ch.send)
-	e.log.Debug("webrtc negotiated", "codec", ch.send.Codec.String(), "pt", ch.send.PT, "te", ch.send.TE)
+	if l.video != nil {
+		e.lite.video.m.Store(newVideoMap(l.video.codecs))
+	} else {
+		e.lite.video.m.Store(nil)
+	}
+	e.log.Debug("webrtc negotiated", "codec", ch.send.Codec.String(), "pt", ch.send.PT, "te", ch.send.TE, "video", codecNames(videoCodecsOf(l.video)))
 	return body, nil
+}
+
+// answerVideo is our video m-line answering the peer's offer p: its
+// relayable codecs that AcceptVideo allowed, on the audio's transport;
+// nil (the line rejected with port 0) without any, or when the line has
+// no a=mid to BUNDLE it by. It notes what the peer offered. e.mu is held.
+func (e *Endpoint) answerVideo(p peerSDP) *localVideo {
+	v := p.video
+	e.vPeer = nil
+	if v.index < 0 || v.rejected {
+		return nil
+	}
+	e.vPeer = codecNames(v.codecs)
+	cs := keepCodecs(v.codecs, e.vAccept)
+	if len(cs) == 0 || v.mid == "" {
+		return nil
+	}
+	return &localVideo{index: v.index, mid: v.mid, dir: answerDirection(v.send, v.recv), ssrc: e.lite.video.ssrc, codecs: cs}
+}
+
+// acceptVideo takes the video of the peer's answer to our offer: the
+// codecs of ours it kept, at our payload types. e.mu is held.
+func (e *Endpoint) acceptVideo(p peerSDP) {
+	v := p.video
+	var cs []videoCodec
+	if len(e.vOffered) > 0 && v.index >= 0 && !v.rejected {
+		for _, c := range v.codecs {
+			for _, o := range e.vOffered {
+				if o.name == c.name && o.pt == c.pt {
+					cs = append(cs, c)
+				}
+			}
+		}
+	}
+	e.vPeer = codecNames(cs)
+	// A re-offer of the peer's keeps the video it accepted.
+	e.vAccept = e.vPeer
+	e.lite.video.m.Store(newVideoMap(cs))
+}
+
+func videoCodecsOf(v *localVideo) []videoCodec {
+	if v == nil {
+		return nil
+	}
+	return v.codecs
 }
 
 // liteAccept takes the peer's answer to our offer. e.mu is held.
@@ -96,8 +151,9 @@ func (e *Endpoint) liteAccept(answer []byte) error {
 	e.setSending(&a.recv, nil)
 	e.s.SetReceiving(a.send)
 	e.s.SetSend(ch.send)
+	e.acceptVideo(p)
 	e.offered = false
-	e.log.Debug("webrtc negotiated", "codec", ch.send.Codec.String(), "pt", ch.send.PT, "te", ch.send.TE)
+	e.log.Debug("webrtc negotiated", "codec", ch.send.Codec.String(), "pt", ch.send.PT, "te", ch.send.TE, "video", e.vPeer)
 	return nil
 }
 

@@ -18,6 +18,7 @@ type peerSDP struct {
 	mids   []string                    // a=mid of every m-line ("" when absent)
 	lines  []*sdp.MediaDescription     // every m-line, to reject the others in an answer
 	codecs []webrtc.RTPCodecParameters // the audio codecs of ours, at the peer's payload types
+	video  peerVideo                   // the first video m-line
 }
 
 // readPeerSDP reads ICE credentials, the sha-256 fingerprint, the DTLS
@@ -50,6 +51,7 @@ func readPeerSDP(body []byte) (peerSDP, error) {
 		p.remote.fingerprint = sha256Fingerprint(sd, m)
 		p.codecs = ourCodecs(sd, m)
 	}
+	p.video = readPeerVideo(sd)
 	switch {
 	case p.audio < 0:
 		return p, fmt.Errorf("parse sdp: no audio m-line: %w", ErrNoCommonCodec)
@@ -134,17 +136,29 @@ type localSDP struct {
 	rejected []*sdp.MediaDescription
 	mids     []string
 	audio    int
+	// video is our video m-line (BUNDLEd with the audio), nil without.
+	video *localVideo
 }
 
 // marshal writes a complete (non-trickle) SDP: ICE-lite, one host
-// candidate, DTLS-SRTP, rtcp-mux, BUNDLE of the audio m-line; the
-// peer's other m-lines rejected (port 0) in their places.
+// candidate, DTLS-SRTP, rtcp-mux, BUNDLE of the audio m-line (and the
+// video one, when there is one); the peer's other m-lines rejected (port
+// 0) in their places.
 func (l localSDP) marshal() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=- %d %d IN IP4 %s\r\ns=-\r\nt=0 0\r\n", l.sessID, l.version, l.ip)
-	fmt.Fprintf(&b, "a=group:BUNDLE %s\r\na=ice-lite\r\na=msid-semantic: WMS softswitch\r\n", l.mid)
+	group := l.mid
 	n := max(len(l.rejected), 1)
+	if l.video != nil {
+		group += " " + l.video.mid
+		n = max(n, l.video.index+1)
+	}
+	fmt.Fprintf(&b, "a=group:BUNDLE %s\r\na=ice-lite\r\na=msid-semantic: WMS softswitch\r\n", group)
 	for i := range n {
+		if l.video != nil && i == l.video.index {
+			l.videoLine(&b)
+			continue
+		}
 		if i != l.audio {
 			m := l.rejected[i]
 			f := "0"

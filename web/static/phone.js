@@ -70,8 +70,24 @@
     ctx().createMediaStreamSource(stream).connect(mic);
   }
 
-  // The audio we send: the microphone, or a test tone.
+  // The media we send: the microphone, or a test tone; and the camera
+  // when its box is ticked (shown in the preview).
   async function localStream() {
+    const stream = await localAudio();
+    if (!$("camera").checked) return stream;
+    try {
+      const cam = await navigator.mediaDevices.getUserMedia({ audio: false, video: true });
+      for (const t of cam.getVideoTracks()) stream.addTrack(t);
+      $("preview").srcObject = cam;
+      show(["preview"], true);
+    } catch (e) {
+      error("Camera unavailable (" + e.message + "): calling with audio only.");
+    }
+    return stream;
+  }
+
+  // The audio we send: the microphone, or a test tone.
+  async function localAudio() {
     if (toneHz > 0) {
       const c = ctx();
       await c.resume();
@@ -320,6 +336,24 @@
     $("hold").disabled = false;
     $("level").value = 0;
     $("mic").value = 0;
+    stopVideo();
+  }
+
+  // camera turns the camera of the call on or off (the track stays
+  // negotiated: black frames while off); before a call, the box decides
+  // whether the next call offers video.
+  function camera(on) {
+    const cam = $("preview").srcObject;
+    if (cam) for (const t of cam.getVideoTracks()) t.enabled = on;
+  }
+
+  // stopVideo releases the camera and hides both videos after a call.
+  function stopVideo() {
+    const cam = $("preview").srcObject;
+    if (cam) for (const t of cam.getTracks()) t.stop();
+    $("preview").srcObject = null;
+    $("remotevideo").srcObject = null;
+    show(["preview", "remotevideo"], false);
   }
 
   // keepFocus moves the keyboard focus to id when it was on nothing or on
@@ -346,6 +380,11 @@
   function watchTracks(pc) {
     pc.addEventListener("track", (e) => {
       const stream = e.streams[0] || new MediaStream([e.track]);
+      if (e.track.kind === "video") {
+        $("remotevideo").srcObject = new MediaStream([e.track]);
+        show(["remotevideo"], true);
+        return;
+      }
       $("remote").srcObject = stream;
       const c = ctx();
       c.createMediaStreamSource(stream).connect(heard);
@@ -521,6 +560,7 @@
   $("tone").addEventListener("change", (e) => {
     toneHz = e.target.checked ? 440 : 0;
   });
+  $("camera").addEventListener("change", (e) => camera(e.target.checked));
 
   // Instant messages (SIP MESSAGE). A message to an extension with no
   // device registered is stored by the server (202) and delivered later.
@@ -572,6 +612,17 @@
     },
     analysis,
     stats,
+    // video: the call's video figures (rtcstats.video), null without a call.
+    // sdp: the call's local and remote SDP, as the browser holds them.
+    sdp: () => {
+      const pc = session && session.connection;
+      return { local: pc && pc.localDescription ? pc.localDescription.sdp : "", remote: pc && pc.remoteDescription ? pc.remoteDescription.sdp : "" };
+    },
+    video: async () => (session && session.connection ? window.rtcstats.video(session.connection) : null),
+    setCamera: (on) => {
+      $("camera").checked = !!on;
+      camera(!!on);
+    },
     // levels: the two meters, 0..1: what we send and what we hear.
     levels: () => ({ mic: window.tones.meterLevel(mic, meterBuf), far: window.tones.meterLevel(heard, meterBuf) }),
     mute: (on) => session && (on ? session.mute({ audio: true }) : session.unmute({ audio: true })),

@@ -38,6 +38,46 @@
     return out;
   }
 
+  // video returns the call's video figures: what arrives (codec,
+  // framesDecoded, frameWidth/Height, and the keyframe requests and NACKs
+  // this side sent: pliSent, firSent, nackSent) and what leaves (sentWidth/
+  // Height, framesEncoded, and the requests the sender got: pliReceived,
+  // firReceived, nackReceived).
+  async function video(pc) {
+    const report = await pc.getStats();
+    const out = { codec: "", framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0, packetsLost: 0,
+      pliSent: 0, firSent: 0, nackSent: 0, framesEncoded: 0, sentWidth: 0, sentHeight: 0,
+      pliReceived: 0, firReceived: 0, nackReceived: 0, sentSSRC: 0 };
+    const codecs = {};
+    report.forEach((s) => {
+      if (s.type === "codec") codecs[s.id] = s.mimeType;
+    });
+    report.forEach((s) => {
+      if (s.kind !== "video") return;
+      if (s.type === "inbound-rtp") {
+        out.codec = codecs[s.codecId] || out.codec;
+        out.framesDecoded += s.framesDecoded || 0;
+        out.frameWidth = s.frameWidth || out.frameWidth;
+        out.frameHeight = s.frameHeight || out.frameHeight;
+        out.packetsReceived += s.packetsReceived || 0;
+        out.packetsLost += s.packetsLost || 0;
+        out.pliSent += s.pliCount || 0;
+        out.firSent += s.firCount || 0;
+        out.nackSent += s.nackCount || 0;
+      }
+      if (s.type === "outbound-rtp") {
+        out.framesEncoded += s.framesEncoded || 0;
+        out.sentWidth = s.frameWidth || out.sentWidth;
+        out.sentHeight = s.frameHeight || out.sentHeight;
+        out.sentSSRC = s.ssrc || out.sentSSRC;
+        out.pliReceived += s.pliCount || 0;
+        out.firReceived += s.firCount || 0;
+        out.nackReceived += s.nackCount || 0;
+      }
+    });
+    return out;
+  }
+
   // mediaAddress reads the server's media address from its SDP: the first
   // UDP ICE candidate, else the c= and m=audio lines; "?" for what is missing.
   function mediaAddress(sdp) {
@@ -49,7 +89,7 @@
     return { ip: c ? c[1] : "?", port: m ? m[1] : "?" };
   }
 
-  const rtcstats = { read, mediaAddress };
+  const rtcstats = { read, video, mediaAddress };
   if (typeof module === "object" && module.exports) module.exports = rtcstats;
   else root.rtcstats = rtcstats;
 })(typeof window === "object" ? window : globalThis);
