@@ -6,6 +6,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 )
 
 // AfterRegister wraps the REGISTER handler: once a REGISTER with
@@ -14,7 +16,7 @@ import (
 func (s *Service) AfterRegister(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		next(req, tx)
-		if req.GetHeader("Authorization") == nil || req.To() == nil {
+		if !sipheader.Has(req, "Authorization") || req.To() == nil {
 			return // a challenge, or refused by the server's checks
 		}
 		s.Flush(req.To().Address.User)

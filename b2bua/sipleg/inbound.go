@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/media"
 )
@@ -72,7 +73,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			info.CallerName = u.Name
 		}
 	}
-	if h := req.GetHeader("Replaces"); h != nil {
+	if h := sipheader.Get(req, "Replaces"); h != nil {
 		id, code, why := m.pickupOf(h.Value())
 		if code != 0 {
 			log.Info("INVITE with Replaces refused", "replaces", h.Value(), "reason", why)
@@ -175,7 +176,7 @@ func (m *Manager) fitsUDP(req *sip.Request, sdp []byte) bool {
 // carrier's call from an unknown address, a scanner) is logged, and
 // challenged like anyone else so that it cannot tell extensions apart.
 func (m *Manager) mayAuthenticate(ctx context.Context, req *sip.Request) bool {
-	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+	if sipheader.Has(req, "Proxy-Authorization") || sipheader.Has(req, "Authorization") {
 		return true
 	}
 	if m.loc.Registered(hostOf(req.Source())) {

@@ -70,31 +70,39 @@ func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
 
 // stateless answers, without a transaction, the requests that need no
 // state on a message transport (UDP, WebSocket): an out-of-dialog OPTIONS
-// (a UDP transaction would linger 32 s per ping), and an INVITE or
-// REGISTER over its source's rate limit. It reports whether it answered.
+// (a UDP transaction would linger 32 s per ping), an INVITE or REGISTER
+// over its source's rate limit, and what the server's stateless hook
+// answers (a REGISTER's challenge). It reports whether it answered.
 func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	req.SetSource(addrString(p.RemoteAddr))
-	var res *sip.Response
-	switch {
-	case req.Method == sip.OPTIONS && !inDialog(req) && unsupported(req) != "":
-		res = sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
-		res.AppendHeader(sip.NewHeader("Unsupported", unsupported(req)))
-	case req.Method == sip.OPTIONS && !inDialog(req):
-		res = f.srv.optionsResponse(req)
-	case f.srv.limiter.applies(req):
-		ok, wait := f.srv.limiter.allow(hostOf(req.Source()), req.Method, requestID(req))
-		if ok {
-			return false
-		}
-		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
-		res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(wait)))
-	default:
+	req.SetTransport(p.Transport)
+	res := f.statelessResponse(req)
+	if res == nil {
 		return false
 	}
 	res.SipVersion = "SIP/2.0"
 	res.AppendHeader(sip.NewHeader("Server", f.srv.cfg.UserAgent))
 	f.send(p, []byte(res.String()))
 	return true
+}
+
+func (f *filter) statelessResponse(req *sip.Request) *sip.Response {
+	switch {
+	case req.Method == sip.OPTIONS && !inDialog(req) && unsupported(req) != "":
+		res := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		res.AppendHeader(sip.NewHeader("Unsupported", unsupported(req)))
+		return res
+	case req.Method == sip.OPTIONS && !inDialog(req):
+		return f.srv.optionsResponse(req)
+	}
+	if f.srv.limiter.applies(req) {
+		if ok, wait := f.srv.limiter.allow(hostOf(req.Source()), req.Method, requestID(req)); !ok {
+			res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+			res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(wait)))
+			return res
+		}
+	}
+	return f.srv.statelessAnswer(req)
 }
 
 type filterError string

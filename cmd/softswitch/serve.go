@@ -171,6 +171,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	// passwd|del` and `softswitch reload` empty the cache.
 	users := store.NewUserCache(st, 0, 0)
 	authn := registrar.NewAuthenticator(users, verifier, guard, srv, log, registrar.WithEphemeral(ephemeral))
+	srv.SetStateless(authn.Stateless) // a REGISTER without credentials: its 401 without a transaction
 	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
 	if err := reg.Restore(ctx); err != nil {
 		return err
