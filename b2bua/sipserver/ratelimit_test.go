@@ -188,33 +188,12 @@ func TestStatelessAnswers(t *testing.T) {
 	}
 	defer s.Close()
 	s.Handle(sip.REGISTER, func(req *sip.Request, tx sip.ServerTransaction) { s.Reply(req, tx, 401, "Unauthorized") })
-	addr, err := s.ListenUDPAndTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialUDP(t, s)
 	exchange := func(method, branch string) *sip.Response {
 		t.Helper()
 		raw := fmt.Sprintf("%s sip:x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n"+
 			"Call-ID: c-%s\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", method, c.LocalAddr(), branch, branch, method)
-		if _, err := c.Write([]byte(raw)); err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatalf("no answer to %s: %v", method, err)
-		}
-		msg, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return msg.(*sip.Response)
+		return exchangeUDP(t, c, raw)
 	}
 	res := exchange("OPTIONS", "opt")
 	for _, h := range []string{"Allow", "Accept", "Supported", "Accept-Language", "Server"} {
@@ -240,6 +219,44 @@ func TestStatelessAnswers(t *testing.T) {
 	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
 		t.Fatalf("REGISTER over the limit:\n%s", res)
 	}
+}
+
+// dialUDP starts s on a UDP port and returns a socket connected to it.
+func dialUDP(t *testing.T, s *Server) net.Conn {
+	t.Helper()
+	addr, err := s.ListenUDPAndTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// exchangeUDP sends a request on c and returns the answer.
+func exchangeUDP(t *testing.T, c net.Conn, raw string) *sip.Response {
+	t.Helper()
+	if _, err := c.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer to %q: %v", raw, err)
+	}
+	msg, err := sip.ParseMessage(buf[:n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, ok := msg.(*sip.Response)
+	if !ok {
+		t.Fatalf("answer is a request:\n%s", buf[:n])
+	}
+	return res
 }
 
 // Exempt sources (carriers) are never limited; the others still are.
@@ -282,33 +299,12 @@ func TestStatelessHook(t *testing.T) {
 		res.AppendHeader(sip.NewHeader("WWW-Authenticate", `Digest realm="r", nonce="n"`))
 		return res
 	})
-	addr, err := s.ListenUDPAndTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialUDP(t, s)
 	exchange := func(branch, extra string) *sip.Response {
 		t.Helper()
 		raw := fmt.Sprintf("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\n"+
 			"Call-ID: c-%s\r\nCSeq: 1 REGISTER\r\n%sMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", c.LocalAddr(), branch, branch, extra)
-		if _, err := c.Write([]byte(raw)); err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatalf("no answer: %v", err)
-		}
-		msg, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return msg.(*sip.Response)
+		return exchangeUDP(t, c, raw)
 	}
 	res := exchange("a", "")
 	if res.StatusCode != 401 || res.GetHeader("WWW-Authenticate") == nil || res.GetHeader("Server") == nil || handled.Load() != 0 {
