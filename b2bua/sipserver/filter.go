@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -32,7 +31,7 @@ func newFilter(maxSize int, srv *Server, log *slog.Logger) *filter {
 }
 
 func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
-	network := strings.ToLower(p.Transport)
+	network := sip.NetworkToLower(p.Transport)
 	if network == "tcp" || network == "tls" {
 		if len(data) > 0 && data[0] != '\r' && data[0] != '\n' && !looksLikeText(data) {
 			f.noteBad(addrString(p.RemoteAddr), "binary data on stream transport")
@@ -123,7 +122,7 @@ func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason,
 // send writes a stateless response back to where p came from.
 func (f *filter) send(p sip.TransportReadProps, res []byte) {
 	remote := addrString(p.RemoteAddr)
-	network := strings.ToLower(p.Transport)
+	network := sip.NetworkToLower(p.Transport)
 	switch network {
 	case "udp":
 		if c := f.srv.udpConn(addrString(p.LocalAddr)); c != nil {
