@@ -113,21 +113,26 @@ func (a *Authenticator) refusal(req *sip.Request, host string) *sip.Response {
 	return nil
 }
 
-// Stateless answers a REGISTER that carries no Authorization header at
-// all, without a transaction (sipserver's read filter sends it, issue 20:
-// half of every registration then costs no second parse, no transaction
-// kept 32 s and no goroutine): what Authenticate would answer, the 401
-// with fresh challenges, or 403/503 for a banned/throttled source. It
-// returns nil for anything else, which takes the usual path.
-func (a *Authenticator) Stateless(req *sip.Request) *sip.Response {
-	if req.Method != sip.REGISTER || sipheader.Has(req, "Authorization") {
+// Challenge is what Authenticate answers a request that carries no
+// credentials header at all (Authorization, or Proxy-Authorization when
+// proxy is set): the 401/407 with fresh challenges, or 403/503 for a
+// banned/throttled source; nil when it carries one (Authenticate checks
+// it). sipserver's read filter sends it without a transaction (issue 20:
+// the first REGISTER of a registration and the first INVITE of a call then
+// cost no second parse, no transaction and no goroutine).
+func (a *Authenticator) Challenge(req *sip.Request, proxy bool) *sip.Response {
+	name := "Authorization"
+	if proxy {
+		name = "Proxy-Authorization"
+	}
+	if sipheader.Has(req, name) {
 		return nil
 	}
 	host := sourceHost(req.Source())
 	if res := a.refusal(req, host); res != nil {
 		return res
 	}
-	return a.challengeResponse(req, host, false, false)
+	return a.challengeResponse(req, host, proxy, false)
 }
 
 // credentials returns the first parsable credentials for our realm.
