@@ -37,11 +37,8 @@ func ParseCredentials(v string) (Credentials, error) {
 	if !strings.EqualFold(scheme, "Digest") {
 		return c, fmt.Errorf("%w: scheme %q is not Digest", ErrMalformed, scheme)
 	}
-	params, err := parseParams(rest)
-	if err != nil {
-		return c, err
-	}
-	for k, val := range params {
+	var ncErr error
+	err := parseParams(rest, func(k, val string) {
 		switch k {
 		case "username":
 			c.Username = val
@@ -63,12 +60,18 @@ func ParseCredentials(v string) (Credentials, error) {
 			c.Opaque = val
 		case "nc":
 			n, err := strconv.ParseUint(val, 16, 32)
-			if err != nil {
-				return c, fmt.Errorf("%w: nc %q", ErrMalformed, val)
+			if err != nil && ncErr == nil {
+				ncErr = fmt.Errorf("%w: nc %q", ErrMalformed, val)
 			}
 			c.NC = uint32(n)
 			c.NCText = val
 		}
+	})
+	if err != nil {
+		return c, err
+	}
+	if ncErr != nil {
+		return c, ncErr
 	}
 	if c.Algorithm == "" {
 		c.Algorithm = MD5
@@ -92,20 +95,26 @@ func ChallengeRealm(v string) (string, error) {
 	if !strings.EqualFold(scheme, "Digest") {
 		return "", fmt.Errorf("%w: scheme %q is not Digest", ErrMalformed, scheme)
 	}
-	params, err := parseParams(rest)
+	realm, ok := "", false
+	err := parseParams(rest, func(k, val string) {
+		if k == "realm" {
+			realm, ok = val, true
+		}
+	})
 	if err != nil {
 		return "", err
 	}
-	realm, ok := params["realm"]
 	if !ok {
 		return "", fmt.Errorf("%w: challenge without realm", ErrMalformed)
 	}
 	return realm, nil
 }
 
-// parseParams splits `k=v, k="quoted \" v"` into a map with lower-case keys.
-func parseParams(s string) (map[string]string, error) {
-	out := make(map[string]string, 10)
+// parseParams calls f with each parameter of `k=v, k="quoted \" v"`, its
+// key in lower case; a key given twice is an error. A quoted value without
+// escapes is a substring of s: nothing is copied (issue 20).
+func parseParams(s string, f func(key, val string)) error {
+	keys := make([]string, 0, 16) // on the stack for the usual handful
 	i := 0
 	for i < len(s) {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == ',' || s[i] == '\r' || s[i] == '\n') {
@@ -116,7 +125,7 @@ func parseParams(s string) (map[string]string, error) {
 		}
 		eq := strings.IndexByte(s[i:], '=')
 		if eq <= 0 {
-			return nil, fmt.Errorf("%w: parameter without value near %q", ErrMalformed, clip(s[i:]))
+			return fmt.Errorf("%w: parameter without value near %q", ErrMalformed, clip(s[i:]))
 		}
 		key := strings.ToLower(strings.TrimSpace(s[i : i+eq]))
 		i += eq + 1
@@ -125,28 +134,11 @@ func parseParams(s string) (map[string]string, error) {
 		}
 		var val string
 		if i < len(s) && s[i] == '"' {
-			var b strings.Builder
-			i++
-			closed := false
-			for i < len(s) {
-				ch := s[i]
-				if ch == '\\' && i+1 < len(s) {
-					b.WriteByte(s[i+1])
-					i += 2
-					continue
-				}
-				if ch == '"' {
-					closed = true
-					i++
-					break
-				}
-				b.WriteByte(ch)
-				i++
+			var ok bool
+			val, i, ok = quoted(s, i+1)
+			if !ok {
+				return fmt.Errorf("%w: unterminated quoted value for %q", ErrMalformed, key)
 			}
-			if !closed {
-				return nil, fmt.Errorf("%w: unterminated quoted value for %q", ErrMalformed, key)
-			}
-			val = b.String()
 		} else {
 			end := strings.IndexByte(s[i:], ',')
 			if end < 0 {
@@ -155,12 +147,44 @@ func parseParams(s string) (map[string]string, error) {
 			val = strings.TrimSpace(s[i : i+end])
 			i += end
 		}
-		if _, dup := out[key]; dup {
-			return nil, fmt.Errorf("%w: duplicate parameter %q", ErrMalformed, key)
+		for _, k := range keys {
+			if k == key {
+				return fmt.Errorf("%w: duplicate parameter %q", ErrMalformed, key)
+			}
 		}
-		out[key] = val
+		keys = append(keys, key)
+		f(key, val)
 	}
-	return out, nil
+	return nil
+}
+
+// quoted reads a quoted string's content from s[i:] (after the opening
+// quote) up to its closing quote, undoing backslash escapes; it returns
+// the value, the index after the closing quote, and false when unclosed.
+func quoted(s string, i int) (string, int, bool) {
+	start := i
+	for i < len(s) && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	if i < len(s) && s[i] == '"' {
+		return s[start:i], i + 1, true // no escapes: a substring
+	}
+	var b strings.Builder
+	b.WriteString(s[start:i])
+	for i < len(s) {
+		ch := s[i]
+		if ch == '\\' && i+1 < len(s) {
+			b.WriteByte(s[i+1])
+			i += 2
+			continue
+		}
+		if ch == '"' {
+			return b.String(), i + 1, true
+		}
+		b.WriteByte(ch)
+		i++
+	}
+	return "", i, false
 }
 
 func clip(s string) string {

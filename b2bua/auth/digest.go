@@ -50,6 +50,34 @@ func hashHex(h hash.Hash, parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// maxDigestInput bounds what digestHex hashes on the stack; longer input
+// (a header is at most maxHeader) is hashed by hashHex.
+const maxDigestInput = 512
+
+// digestHex writes into dst the lower-case hex of alg's hash (MD5 or
+// SHA-256, canonical spelling) over the parts joined by ':', and returns
+// it; it allocates nothing for the usual sizes (issue 20).
+func digestHex(dst *[2 * sha256.Size]byte, alg string, parts ...string) []byte {
+	var buf [maxDigestInput]byte
+	in := buf[:0]
+	for i, p := range parts {
+		if i > 0 {
+			in = append(in, ':')
+		}
+		in = append(in, p...)
+	}
+	if len(in) > maxDigestInput {
+		h := newHash(alg)
+		return append(dst[:0], hashHex(h, parts...)...)
+	}
+	if alg == SHA256 {
+		sum := sha256.Sum256(in)
+		return dst[:hex.Encode(dst[:], sum[:])]
+	}
+	sum := md5.Sum(in)
+	return dst[:hex.Encode(dst[:], sum[:])]
+}
+
 // HA1 computes H(username:realm:password) for alg (MD5 or SHA-256), the
 // only form in which a password is ever stored.
 func HA1(alg, username, realm, password string) (string, error) {
@@ -63,20 +91,21 @@ func HA1(alg, username, realm, password string) (string, error) {
 // Response computes the expected digest response (RFC 7616 §3.4.1) for a
 // request method and the credentials' uri, nonce, qop, nc and cnonce.
 func Response(c Credentials, method, ha1 string) (string, error) {
-	h := newHash(c.Algorithm)
-	if h == nil {
-		return "", fmt.Errorf("%w: %q", ErrAlgorithm, c.Algorithm)
+	alg, err := canonical(c.Algorithm)
+	if err != nil {
+		return "", err
 	}
-	ha2 := hashHex(h, method, c.URI)
+	var ha2, res [2 * sha256.Size]byte
+	h2 := digestHex(&ha2, alg, method, c.URI)
 	switch c.QOP {
 	case "":
-		return hashHex(h, ha1, c.Nonce, ha2), nil
+		return string(digestHex(&res, alg, ha1, c.Nonce, string(h2))), nil
 	case "auth":
 		nc := c.NCText
 		if nc == "" {
 			nc = fmt.Sprintf("%08x", c.NC)
 		}
-		return hashHex(h, ha1, c.Nonce, nc, c.Cnonce, c.QOP, ha2), nil
+		return string(digestHex(&res, alg, ha1, c.Nonce, nc, c.Cnonce, c.QOP, string(h2))), nil
 	}
 	return "", fmt.Errorf("%w: %q", ErrQOP, c.QOP)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"time"
@@ -35,9 +36,21 @@ type Verifier struct {
 	key   []byte
 	now   func() time.Time
 
+	// prefix and suffix of each algorithm's challenge, around the nonce.
+	prefix, suffix, staleSuffix []string
+	macs                        sync.Pool // of *macState: keyed HMACs, reused
+
 	mu      sync.Mutex
 	seen    map[string]seenNonce
 	maxSeen int
+}
+
+// macState is a keyed HMAC-SHA256 with its input and output buffers, so
+// that a nonce's MAC allocates nothing.
+type macState struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
 }
 
 type seenNonce struct {
@@ -85,6 +98,13 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if _, err := rand.Read(v.key); err != nil {
 		return nil, fmt.Errorf("new verifier: nonce key: %w", err)
 	}
+	for _, alg := range v.algs {
+		v.prefix = append(v.prefix, `Digest realm="`+v.realm+`", nonce="`)
+		v.suffix = append(v.suffix, `", algorithm=`+alg+`, qop="auth"`)
+		v.staleSuffix = append(v.staleSuffix, `", algorithm=`+alg+`, qop="auth", stale=true`)
+	}
+	key := v.key
+	v.macs.New = func() any { return &macState{h: hmac.New(sha256.New, key), in: make([]byte, 0, 128)} }
 	return v, nil
 }
 
@@ -107,44 +127,67 @@ type Request struct {
 // fresh nonce for source (an IP, no port) and qop="auth".
 func (v *Verifier) Challenges(source string, stale bool) []string {
 	out := make([]string, 0, len(v.algs))
-	for _, alg := range v.algs {
-		var b strings.Builder
-		fmt.Fprintf(&b, `Digest realm="%s", nonce="%s", algorithm=%s, qop="auth"`, v.realm, v.nonce(source), alg)
-		if stale {
-			b.WriteString(", stale=true")
-		}
+	suffix := v.suffix
+	if stale {
+		suffix = v.staleSuffix
+	}
+	for i := range v.algs {
+		var n [nonceTextLen]byte
+		var b strings.Builder // one allocation per challenge
+		b.Grow(len(v.prefix[i]) + nonceTextLen + len(suffix[i]))
+		b.WriteString(v.prefix[i])
+		b.Write(v.nonceText(&n, source))
+		b.WriteString(suffix[i])
 		out = append(out, b.String())
 	}
 	return out
 }
 
+// nonceTextLen is the length of a nonce in unpadded base64
+// (base64.RawURLEncoding.EncodedLen(nonceLen)).
+const nonceTextLen = (nonceLen*8 + 5) / 6
+
 func (v *Verifier) nonce(source string) string {
+	var n [nonceTextLen]byte
+	return string(v.nonceText(&n, source))
+}
+
+// nonceText writes a fresh nonce for source into dst and returns it.
+func (v *Verifier) nonceText(dst *[nonceTextLen]byte, source string) []byte {
 	var raw [nonceLen]byte
 	binary.BigEndian.PutUint64(raw[:nonceTSLen], uint64(v.now().UnixNano()))
 	// crypto/rand.Read never fails on Linux (Go ≥1.24 documents it as fatal otherwise).
 	_, _ = rand.Read(raw[nonceTSLen : nonceTSLen+nonceRandLen])
-	copy(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen], source))
-	return base64.RawURLEncoding.EncodeToString(raw[:])
+	v.mac(raw[nonceTSLen+nonceRandLen:], raw[:nonceTSLen+nonceRandLen], source)
+	base64.RawURLEncoding.Encode(dst[:], raw[:])
+	return dst[:]
 }
 
-// mac authenticates a nonce's time stamp and random part, and the source
-// it is issued to.
-func (v *Verifier) mac(b []byte, source string) []byte {
-	m := hmac.New(sha256.New, v.key)
-	m.Write(b)
-	m.Write([]byte{0})
-	m.Write([]byte(source))
-	return m.Sum(nil)[:nonceMACLen]
+// mac writes into dst (nonceMACLen bytes) the MAC that authenticates a
+// nonce's time stamp and random part b, and the source it is issued to.
+func (v *Verifier) mac(dst, b []byte, source string) {
+	m := v.macs.Get().(*macState)
+	defer v.macs.Put(m)
+	m.in = append(append(append(m.in[:0], b...), 0), source...)
+	m.h.Reset()
+	m.h.Write(m.in)
+	copy(dst, m.h.Sum(m.sum[:0])[:nonceMACLen])
 }
 
 // issued checks that a nonce is ours, issued to source, and returns when
 // it was issued.
 func (v *Verifier) issued(nonce, source string) (time.Time, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(nonce)
-	if err != nil || len(raw) != nonceLen {
+	if len(nonce) != nonceTextLen {
 		return time.Time{}, false
 	}
-	if !hmac.Equal(raw[nonceTSLen+nonceRandLen:], v.mac(raw[:nonceTSLen+nonceRandLen], source)) {
+	var text [nonceTextLen]byte
+	var raw, want [nonceLen]byte
+	copy(text[:], nonce)
+	if n, err := base64.RawURLEncoding.Decode(raw[:], text[:]); err != nil || n != nonceLen {
+		return time.Time{}, false
+	}
+	v.mac(want[:nonceMACLen], raw[:nonceTSLen+nonceRandLen], source)
+	if !hmac.Equal(raw[nonceTSLen+nonceRandLen:], want[:nonceMACLen]) {
 		return time.Time{}, false
 	}
 	return time.Unix(0, int64(binary.BigEndian.Uint64(raw[:nonceTSLen]))), true

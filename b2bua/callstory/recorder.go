@@ -80,18 +80,19 @@ func (r *Recorder) History() int { return r.max }
 // Observe records m when it belongs to a call: an INVITE received starts
 // a story (leg A), and the legs Link names join it.
 func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
-	if s.CallID == "" || !dialogMethod(s.Method) {
+	if !s.HasCallID() || !dialogMethod(s.Method) {
 		return
 	}
+	callID := s.CallID()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ref, ok := r.legs[s.CallID]
+	ref, ok := r.legs[callID]
 	if !ok {
 		if !m.In || s.Method != "INVITE" || s.Status != 0 {
 			return
 		}
-		ref = legRef{call: s.CallID, name: "A"}
-		r.startLocked(s.CallID)
+		ref = legRef{call: callID, name: "A"}
+		r.startLocked(callID)
 	}
 	st := r.stories[ref.call]
 	if st == nil {
@@ -103,7 +104,7 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 		return
 	}
 	st.Entries = append(st.Entries, Entry{At: m.Time, Leg: ref.name, In: m.In, Transport: m.Transport, Remote: m.Remote,
-		FirstLine: s.FirstLine, Method: s.Method, Status: s.Status, SDP: sdpOf(m.Data)})
+		FirstLine: s.FirstLine(), Method: s.Method, Status: s.Status, SDP: sdpOf(m.Data)})
 }
 
 func (r *Recorder) startLocked(callID string) {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 )
 
 // AfterRegister wraps the REGISTER handler: once a REGISTER with
@@ -14,7 +16,7 @@ import (
 func (s *Service) AfterRegister(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		next(req, tx)
-		if req.GetHeader("Authorization") == nil || req.To() == nil {
+		if !sipheader.Has(req, "Authorization") || req.To() == nil {
 			return // a challenge, or refused by the server's checks
 		}
 		s.Flush(req.To().Address.User)
@@ -30,12 +32,13 @@ func (s *Service) Flush(ext string) {
 		return
 	}
 	s.mu.Lock()
-	if s.closed || s.flushing[ext] {
+	if s.closed || s.flushing[ext] || s.none[ext] {
 		s.mu.Unlock()
 		return
 	}
 	s.flushing[ext] = true
 	s.flushers.Add(1)
+	adds := s.adds
 	s.mu.Unlock()
 	go func() {
 		defer s.flushers.Done()
@@ -46,15 +49,20 @@ func (s *Service) Flush(ext string) {
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		s.flush(ctx, ext)
+		s.flush(ctx, ext, adds)
 	}()
 }
 
-func (s *Service) flush(ctx context.Context, ext string) {
+// flush delivers ext's stored messages; adds is s.adds when it started.
+func (s *Service) flush(ctx context.Context, ext string, adds uint64) {
 	for range s.cfg.MaxPending/flushBatch + 1 { // bounded: at most MaxPending are stored
 		msgs, err := s.st.PendingMessages(ctx, ext, flushBatch)
 		if err != nil {
 			s.log.Error("message: reading stored messages failed", "ext", ext, "error", err)
+			return
+		}
+		if len(msgs) == 0 {
+			s.markNone(ext, adds)
 			return
 		}
 		for _, m := range msgs {
@@ -91,4 +99,14 @@ func (s *Service) Close() {
 	s.sendsClosed = true
 	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// markNone remembers that ext has no stored message, unless one was stored
+// since adds was read.
+func (s *Service) markNone(ext string, adds uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.adds == adds {
+		s.none[ext] = true
+	}
 }

@@ -108,9 +108,15 @@ type Service struct {
 	st    Store
 	log   *slog.Logger
 
-	mu          sync.Mutex
-	flushing    map[string]bool // extensions whose stored messages are being delivered
-	closed      bool            // no new flush
+	mu       sync.Mutex
+	flushing map[string]bool // extensions whose stored messages are being delivered
+	// none holds the extensions a flush found with no stored message, so
+	// that their REGISTER refreshes query nothing (issue 20); storing a
+	// message for one removes it. adds counts the messages stored, so a
+	// flush that raced with one does not mark its extension empty.
+	none        map[string]bool
+	adds        uint64
+	closed      bool // no new flush
 	sendsClosed bool
 	wg          sync.WaitGroup // sends in flight
 	flushers    sync.WaitGroup
@@ -126,7 +132,7 @@ func New(cfg Config, authn Authenticator, resp Responder, send Sender, binds Bin
 		cfg.MaxPending = DefaultMaxPending
 	}
 	return &Service{cfg: cfg, authn: authn, resp: resp, send: send, binds: binds, st: st, log: log,
-		flushing: make(map[string]bool)}
+		flushing: make(map[string]bool), none: make(map[string]bool)}
 }
 
 // HandleMessage answers a MESSAGE: 413 for a body over the limit; a
@@ -330,6 +336,10 @@ func (s *Service) keep(ctx context.Context, m store.Message) int {
 	if s.cfg.NoStore {
 		return 480
 	}
+	s.mu.Lock()
+	s.adds++ // before the write: a flush reading before it sees it did not finish
+	delete(s.none, m.Ext)
+	s.mu.Unlock()
 	if _, err := s.st.AddMessage(ctx, m, s.cfg.MaxPending); err != nil {
 		s.log.Warn("message: storing failed", "to", m.Ext, "error", err)
 		return 480

@@ -82,9 +82,10 @@ type fakeBinds map[string][]store.Binding
 func (b fakeBinds) Lookup(ext string) []store.Binding { return b[ext] }
 
 type fakeStore struct {
-	mu   sync.Mutex
-	msgs []store.Message
-	next int64
+	mu      sync.Mutex
+	msgs    []store.Message
+	next    int64
+	queries int // PendingMessages calls
 }
 
 func (s *fakeStore) User(_ context.Context, ext string) (store.User, error) {
@@ -109,6 +110,7 @@ func (s *fakeStore) AddMessage(_ context.Context, m store.Message, maxPending in
 func (s *fakeStore) PendingMessages(_ context.Context, ext string, limit int) ([]store.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.queries++
 	var out []store.Message
 	for _, m := range s.msgs {
 		if m.Ext == ext && len(out) < limit {
@@ -128,6 +130,12 @@ func (s *fakeStore) DeleteMessage(_ context.Context, id int64) error {
 		}
 	}
 	return store.ErrNotFound
+}
+
+func (s *fakeStore) queried() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queries
 }
 
 func (s *fakeStore) count() int {
@@ -279,6 +287,45 @@ func TestStoredThenDeliveredAtRegister(t *testing.T) {
 	}
 	if string(sent[0].Body()) != "one" || string(sent[1].Body()) != "two" {
 		t.Fatalf("delivered %q then %q, want oldest first", sent[0].Body(), sent[1].Body())
+	}
+}
+
+// A REGISTER refresh of an extension a flush found with nothing stored
+// queries nothing (issue 20: it was an SQLite read per REGISTER); a
+// message stored later is delivered at the next one.
+func TestFlushSkipsKnownEmpty(t *testing.T) {
+	r := newRig(t, Config{})
+	r.binds["1002"] = []store.Binding{{Ext: "1002", Contact: "sip:a@127.0.0.1:5071", Transport: "udp", Source: "127.0.0.1:5071"}}
+	r.send.status["127.0.0.1:5071"] = 200
+	flush := func() {
+		r.svc.Flush("1002")
+		r.svc.flushers.Wait()
+	}
+	flush()
+	flush()
+	flush()
+	if n := r.st.queried(); n != 1 {
+		t.Fatalf("%d queries for three flushes of an empty mailbox, want 1", n)
+	}
+	delete(r.binds, "1002")
+	r.svc.HandleMessage(message("1001", "1002", []byte("later"), true), nil)
+	if c := r.resp.last(t); c != 202 {
+		t.Fatalf("status %d, want 202 (stored)", c)
+	}
+	r.binds["1002"] = []store.Binding{{Ext: "1002", Contact: "sip:a@127.0.0.1:5071", Transport: "udp", Source: "127.0.0.1:5071"}}
+	flush()
+	if sent := r.send.sent(); len(sent) != 1 || string(sent[0].Body()) != "later" || r.st.count() != 0 {
+		t.Fatalf("after storing: sent %d, %d still stored; want the message delivered", len(sent), r.st.count())
+	}
+	// A flush that started before a message was stored does not mark the
+	// mailbox empty.
+	r.svc.mu.Lock()
+	before := r.svc.adds
+	r.svc.adds++ // what keep does
+	r.svc.mu.Unlock()
+	r.svc.markNone("1002", before)
+	if r.svc.none["1002"] {
+		t.Fatal("marked empty although a message was stored during the flush")
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/auth"
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 	"github.com/softswitch/softswitch/b2bua/store"
 )
 
@@ -69,12 +70,8 @@ const unknownHA1 = "00000000000000000000000000000000"
 // sent to this source count as failures in the guard.
 func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.User, bool) {
 	host := sourceHost(req.Source())
-	switch a.guard.Check(host) {
-	case auth.Ban:
-		a.reply(req, tx, 403, "Forbidden")
-		return store.User{}, false
-	case auth.Throttle:
-		a.reply(req, tx, 503, "Service Unavailable", "Retry-After", "5")
+	if res := a.refusal(req, host); res != nil {
+		a.resp.Respond(tx, res)
 		return store.User{}, false
 	}
 	creds, found := a.credentials(req, proxy)
@@ -102,13 +99,49 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx s
 	return u, true
 }
 
+// refusal is the answer to a request from a banned (403) or throttled
+// (503) source, or nil.
+func (a *Authenticator) refusal(req *sip.Request, host string) *sip.Response {
+	switch a.guard.Check(host) {
+	case auth.Ban:
+		return sip.NewResponseFromRequest(req, 403, "Forbidden", nil)
+	case auth.Throttle:
+		res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		res.AppendHeader(sip.NewHeader("Retry-After", "5"))
+		return res
+	}
+	return nil
+}
+
+// Challenge is what Authenticate answers a request that carries no
+// credentials header at all (Authorization, or Proxy-Authorization when
+// proxy is set): the 401/407 with fresh challenges, or 403/503 for a
+// banned/throttled source; nil when it carries one (Authenticate checks
+// it). sipserver's read filter sends it without a transaction (issue 20:
+// the first REGISTER of a registration and the first INVITE of a call then
+// cost no second parse, no transaction and no goroutine).
+func (a *Authenticator) Challenge(req *sip.Request, proxy bool) *sip.Response {
+	name := "Authorization"
+	if proxy {
+		name = "Proxy-Authorization"
+	}
+	if sipheader.Has(req, name) {
+		return nil
+	}
+	host := sourceHost(req.Source())
+	if res := a.refusal(req, host); res != nil {
+		return res
+	}
+	return a.challengeResponse(req, host, proxy, false)
+}
+
 // credentials returns the first parsable credentials for our realm.
 func (a *Authenticator) credentials(req *sip.Request, proxy bool) (auth.Credentials, bool) {
 	hdrName := "Authorization"
 	if proxy {
 		hdrName = "Proxy-Authorization"
 	}
-	for _, h := range req.GetHeaders(hdrName) {
+	for _, h := range sipheader.All(req, hdrName) {
 		c, err := auth.ParseCredentials(h.Value())
 		if err != nil {
 			a.log.Debug("ignoring credentials", "source", req.Source(), "error", err)
@@ -190,15 +223,21 @@ func (a *Authenticator) conclude(req *sip.Request, tx sip.ServerTransaction, pro
 }
 
 func (a *Authenticator) challenge(req *sip.Request, tx sip.ServerTransaction, proxy, stale bool) {
+	a.resp.Respond(tx, a.challengeResponse(req, sourceHost(req.Source()), proxy, stale))
+}
+
+// challengeResponse is a 401 (407 when proxy is set) with fresh challenges
+// for the source host.
+func (a *Authenticator) challengeResponse(req *sip.Request, host string, proxy, stale bool) *sip.Response {
 	code, reason, name := 401, "Unauthorized", "WWW-Authenticate"
 	if proxy {
 		code, reason, name = 407, "Proxy Authentication Required", "Proxy-Authenticate"
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, c := range a.verifier.Challenges(sourceHost(req.Source()), stale) {
+	for _, c := range a.verifier.Challenges(host, stale) {
 		res.AppendHeader(sip.NewHeader(name, c))
 	}
-	a.resp.Respond(tx, res)
+	return res
 }
 
 func (a *Authenticator) reply(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...string) {

@@ -253,3 +253,35 @@ func TestEphemeralUnknownExtensionSameWork(t *testing.T) {
 		}
 	}
 }
+
+// Challenge answers a request without credentials as Authenticate would
+// (401/407 with a challenge, 403 once the source is banned) and leaves one
+// with credentials to Authenticate (issue 20).
+func TestChallengeWithoutCredentials(t *testing.T) {
+	f := newAuthFixture(t, auth.GuardConfig{ThrottleAfter: 1, BanAfter: 1}, auth.EphemeralConfig{})
+	src := "203.0.113.9:5060"
+	res := f.a.Challenge(request(t, "REGISTER", "", "1001", src, ""), false)
+	if res == nil || res.StatusCode != 401 || res.GetHeader("WWW-Authenticate") == nil {
+		t.Fatalf("REGISTER without credentials: %v", res)
+	}
+	// Its challenge is a real one: answered right, the REGISTER passes.
+	if ok, _ := f.send(request(t, "REGISTER", "", "1001", src, f.answer(res, "REGISTER", "sip:h", "1001", "pw"))); !ok {
+		t.Fatal("the stateless challenge's nonce was not accepted")
+	}
+	if res := f.a.Challenge(request(t, "REGISTER", "", "1001", src, `Digest username="1001"`), false); res != nil {
+		t.Fatalf("REGISTER with credentials answered: %d", res.StatusCode)
+	}
+	if res := f.a.Challenge(request(t, "INVITE", "1002", "1001", src, ""), true); res == nil || res.StatusCode != 407 ||
+		res.GetHeader("Proxy-Authenticate") == nil {
+		t.Fatalf("INVITE without credentials: %v, want 407", res)
+	}
+	if res := f.a.Challenge(request(t, "INVITE", "1002", "1001", src, `Digest username="1001"`), true); res != nil {
+		t.Fatalf("INVITE with credentials answered: %d", res.StatusCode)
+	}
+	if ok, res := f.login("REGISTER", "", "1001", "1001", "guess", "sip:h", src); ok || res.StatusCode != 403 {
+		t.Fatalf("wrong password: %v %d", ok, res.StatusCode)
+	}
+	if res := f.a.Challenge(request(t, "REGISTER", "", "1001", src, ""), false); res == nil || res.StatusCode != 403 {
+		t.Fatalf("banned source: %v, want 403", res)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 	"github.com/softswitch/softswitch/b2bua/store"
 )
 
@@ -337,21 +338,21 @@ func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
 		ext: ext, callID: req.CallID().Value(), cseq: req.CSeq().SeqNo,
 		transport: transport, source: req.Source(), now: r.now(),
 	}
-	if ua := req.GetHeader("User-Agent"); ua != nil {
+	if ua := sipheader.Get(req, "User-Agent"); ua != nil {
 		upd.userAgent = ua.Value()
 	}
 	if transport != "udp" {
 		upd.connKey = connKey(transport, req.Source())
 	}
 	headerExpires := -1
-	if h := req.GetHeader("Expires"); h != nil {
+	if h := sipheader.Get(req, "Expires"); h != nil {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
 		if err != nil || n < 0 {
 			return upd, &rejection{code: 400, reason: "Bad Request: invalid Expires"}
 		}
 		headerExpires = min(n, 1<<30)
 	}
-	for _, h := range req.GetHeaders("Contact") {
+	for _, h := range sipheader.All(req, "Contact") {
 		ch, ok := h.(*sip.ContactHeader)
 		if !ok {
 			return upd, &rejection{code: 400, reason: "Bad Request: invalid Contact"}

@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/media"
 )
@@ -72,7 +73,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			info.CallerName = u.Name
 		}
 	}
-	if h := req.GetHeader("Replaces"); h != nil {
+	if h := sipheader.Get(req, "Replaces"); h != nil {
 		id, code, why := m.pickupOf(h.Value())
 		if code != 0 {
 			log.Info("INVITE with Replaces refused", "replaces", h.Value(), "reason", why)
@@ -168,6 +169,32 @@ func (m *Manager) fitsUDP(req *sip.Request, sdp []byte) bool {
 	return len(res.String())+udpHeadroom <= sip.UDPMTUSize-200
 }
 
+// StatelessInvite is what onInvite answers, before anything else, an
+// out-of-dialog INVITE without credentials that must authenticate (not a
+// carrier's, not to an anonymous destination): the 407 (or the guard's
+// 403/503), for sipserver's read filter to send without a transaction
+// (issue 20: the INVITE sipp, phones and browsers send first costs no
+// second parse, no INVITE transaction and no goroutine). nil for any
+// other request, which takes the usual path.
+func (m *Manager) StatelessInvite(req *sip.Request) *sip.Response {
+	if req.Method != sip.INVITE || m.handler == nil || req.To() == nil || req.From() == nil {
+		return nil
+	}
+	if tag, _ := req.To().Params.Get("tag"); tag != "" {
+		return nil
+	}
+	if sipheader.Has(req, "Proxy-Authorization") || sipheader.Has(req, "Authorization") {
+		return nil
+	}
+	if _, ok := m.fromTrunk(req); ok || m.anonymousAllowed(req.Recipient.User) {
+		return nil
+	}
+	if !m.mayAuthenticate(context.Background(), req) {
+		m.refused.Note(req.Source(), "from", req.From().Address.User, "destination", req.Recipient.User, "call_id", req.CallID().Value())
+	}
+	return m.auth.Challenge(req, true)
+}
+
 // mayAuthenticate tells whether a challenge could lead anywhere: the
 // INVITE carries credentials, its From is one of our extensions, or it
 // comes from an address something registered from (a PBX using us as its
@@ -175,7 +202,7 @@ func (m *Manager) fitsUDP(req *sip.Request, sdp []byte) bool {
 // carrier's call from an unknown address, a scanner) is logged, and
 // challenged like anyone else so that it cannot tell extensions apart.
 func (m *Manager) mayAuthenticate(ctx context.Context, req *sip.Request) bool {
-	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+	if sipheader.Has(req, "Proxy-Authorization") || sipheader.Has(req, "Authorization") {
 		return true
 	}
 	if m.loc.Registered(hostOf(req.Source())) {

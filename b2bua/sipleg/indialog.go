@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 	"github.com/softswitch/softswitch/media"
 )
 
@@ -42,7 +43,7 @@ func answerReinvite(m *Manager, ep media.Endpoint, current []byte, req *sip.Requ
 	}
 	c := m.contact(req.Transport())
 	res.AppendHeader(&c)
-	if se := req.GetHeader("Session-Expires"); se != nil {
+	if se := sipheader.Get(req, "Session-Expires"); se != nil {
 		// RFC 4028: accept the peer's interval; it refreshes unless it said otherwise.
 		v := se.Value()
 		if !strings.Contains(v, "refresher=") {

@@ -24,6 +24,9 @@ import (
 // Authenticator challenges requests (407) and returns the extension.
 type Authenticator interface {
 	Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.User, bool)
+	// Challenge is Authenticate's answer to a request without
+	// credentials (a 407 here), or nil when it has some.
+	Challenge(req *sip.Request, proxy bool) *sip.Response
 }
 
 // Locator returns the live registrations of an extension.

@@ -2,7 +2,6 @@ package sipserver
 
 import (
 	"net"
-	"strings"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -113,7 +112,7 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 // TLS that lifts the connection's idle timeout; on a WebSocket it only
 // extends it (a WebSocket must register to stay).
 func (s *Server) seen(req *sip.Request) {
-	t := strings.ToLower(req.Transport())
+	t := sip.NetworkToLower(req.Transport())
 	gc := s.guard.lookup(t, req.Source())
 	switch {
 	case gc == nil:
@@ -135,7 +134,7 @@ func (s *Server) registered(tx sip.ServerTransaction, res *sip.Response) {
 		return
 	}
 	req := o.Origin()
-	if gc := s.guard.lookup(strings.ToLower(req.Transport()), req.Source()); gc != nil {
+	if gc := s.guard.lookup(sip.NetworkToLower(req.Transport()), req.Source()); gc != nil {
 		gc.markActive()
 	}
 }

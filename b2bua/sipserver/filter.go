@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -32,7 +31,7 @@ func newFilter(maxSize int, srv *Server, log *slog.Logger) *filter {
 }
 
 func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
-	network := strings.ToLower(p.Transport)
+	network := sip.NetworkToLower(p.Transport)
 	if network == "tcp" || network == "tls" {
 		if len(data) > 0 && data[0] != '\r' && data[0] != '\n' && !looksLikeText(data) {
 			f.noteBad(addrString(p.RemoteAddr), "binary data on stream transport")
@@ -70,31 +69,39 @@ func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
 
 // stateless answers, without a transaction, the requests that need no
 // state on a message transport (UDP, WebSocket): an out-of-dialog OPTIONS
-// (a UDP transaction would linger 32 s per ping), and an INVITE or
-// REGISTER over its source's rate limit. It reports whether it answered.
+// (a UDP transaction would linger 32 s per ping), an INVITE or REGISTER
+// over its source's rate limit, and what the server's stateless hook
+// answers (a REGISTER's challenge). It reports whether it answered.
 func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	req.SetSource(addrString(p.RemoteAddr))
-	var res *sip.Response
-	switch {
-	case req.Method == sip.OPTIONS && !inDialog(req) && unsupported(req) != "":
-		res = sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
-		res.AppendHeader(sip.NewHeader("Unsupported", unsupported(req)))
-	case req.Method == sip.OPTIONS && !inDialog(req):
-		res = f.srv.optionsResponse(req)
-	case f.srv.limiter.applies(req):
-		ok, wait := f.srv.limiter.allow(hostOf(req.Source()), req.Method, requestID(req))
-		if ok {
-			return false
-		}
-		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
-		res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(wait)))
-	default:
+	req.SetTransport(p.Transport)
+	res := f.statelessResponse(req)
+	if res == nil {
 		return false
 	}
 	res.SipVersion = "SIP/2.0"
 	res.AppendHeader(sip.NewHeader("Server", f.srv.cfg.UserAgent))
 	f.send(p, []byte(res.String()))
 	return true
+}
+
+func (f *filter) statelessResponse(req *sip.Request) *sip.Response {
+	switch {
+	case req.Method == sip.OPTIONS && !inDialog(req) && unsupported(req) != "":
+		res := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
+		res.AppendHeader(sip.NewHeader("Unsupported", unsupported(req)))
+		return res
+	case req.Method == sip.OPTIONS && !inDialog(req):
+		return f.srv.optionsResponse(req)
+	}
+	if f.srv.limiter.applies(req) {
+		if ok, wait := f.srv.limiter.allow(hostOf(req.Source()), req.Method, requestID(req)); !ok {
+			res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+			res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(wait)))
+			return res
+		}
+	}
+	return f.srv.statelessAnswer(req)
 }
 
 type filterError string
@@ -115,7 +122,7 @@ func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason,
 // send writes a stateless response back to where p came from.
 func (f *filter) send(p sip.TransportReadProps, res []byte) {
 	remote := addrString(p.RemoteAddr)
-	network := strings.ToLower(p.Transport)
+	network := sip.NetworkToLower(p.Transport)
 	switch network {
 	case "udp":
 		if c := f.srv.udpConn(addrString(p.LocalAddr)); c != nil {

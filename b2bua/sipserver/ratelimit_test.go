@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,33 +188,12 @@ func TestStatelessAnswers(t *testing.T) {
 	}
 	defer s.Close()
 	s.Handle(sip.REGISTER, func(req *sip.Request, tx sip.ServerTransaction) { s.Reply(req, tx, 401, "Unauthorized") })
-	addr, err := s.ListenUDPAndTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialUDP(t, s)
 	exchange := func(method, branch string) *sip.Response {
 		t.Helper()
 		raw := fmt.Sprintf("%s sip:x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n"+
 			"Call-ID: c-%s\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", method, c.LocalAddr(), branch, branch, method)
-		if _, err := c.Write([]byte(raw)); err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatalf("no answer to %s: %v", method, err)
-		}
-		msg, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return msg.(*sip.Response)
+		return exchangeUDP(t, c, raw)
 	}
 	res := exchange("OPTIONS", "opt")
 	for _, h := range []string{"Allow", "Accept", "Supported", "Accept-Language", "Server"} {
@@ -241,6 +221,44 @@ func TestStatelessAnswers(t *testing.T) {
 	}
 }
 
+// dialUDP starts s on a UDP port and returns a socket connected to it.
+func dialUDP(t *testing.T, s *Server) net.Conn {
+	t.Helper()
+	addr, err := s.ListenUDPAndTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// exchangeUDP sends a request on c and returns the answer.
+func exchangeUDP(t *testing.T, c net.Conn, raw string) *sip.Response {
+	t.Helper()
+	if _, err := c.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer to %q: %v", raw, err)
+	}
+	msg, err := sip.ParseMessage(buf[:n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, ok := msg.(*sip.Response)
+	if !ok {
+		t.Fatalf("answer is a request:\n%s", buf[:n])
+	}
+	return res
+}
+
 // Exempt sources (carriers) are never limited; the others still are.
 func TestLimiterExemptSources(t *testing.T) {
 	l, _ := newTestLimiter(RateLimits{Invite: RateLimit{Rate: 1, Burst: 1}}, slog.New(slog.DiscardHandler))
@@ -256,5 +274,50 @@ func TestLimiterExemptSources(t *testing.T) {
 	}
 	if ok, _ := l.allow("192.0.2.1", sip.INVITE, 1001); ok {
 		t.Fatal("another source is no longer limited")
+	}
+}
+
+// The stateless hook answers what it returns a response for without a
+// transaction (the handler never runs); anything else, and everything
+// while draining, reaches the handler (issue 20).
+func TestStatelessHook(t *testing.T) {
+	s, err := New(Config{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var handled atomic.Int32
+	s.Handle(sip.REGISTER, func(req *sip.Request, tx sip.ServerTransaction) {
+		handled.Add(1)
+		s.Reply(req, tx, 200, "OK")
+	})
+	s.SetStateless(func(req *sip.Request) *sip.Response {
+		if req.GetHeader("authorization") != nil {
+			return nil
+		}
+		res := sip.NewResponseFromRequest(req, 401, "Unauthorized", nil)
+		res.AppendHeader(sip.NewHeader("WWW-Authenticate", `Digest realm="r", nonce="n"`))
+		return res
+	})
+	c := dialUDP(t, s)
+	exchange := func(branch, extra string) *sip.Response {
+		t.Helper()
+		raw := fmt.Sprintf("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\n"+
+			"Call-ID: c-%s\r\nCSeq: 1 REGISTER\r\n%sMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", c.LocalAddr(), branch, branch, extra)
+		return exchangeUDP(t, c, raw)
+	}
+	res := exchange("a", "")
+	if res.StatusCode != 401 || res.GetHeader("WWW-Authenticate") == nil || res.GetHeader("Server") == nil || handled.Load() != 0 {
+		t.Fatalf("REGISTER without credentials: handler ran %d times, answer:\n%s", handled.Load(), res)
+	}
+	if tag, _ := res.To().Params.Get("tag"); tag == "" {
+		t.Fatalf("stateless 401 without a To tag:\n%s", res)
+	}
+	if res := exchange("b", "Authorization: Digest x\r\n"); res.StatusCode != 200 || handled.Load() != 1 {
+		t.Fatalf("REGISTER with credentials: %d, handler ran %d times", res.StatusCode, handled.Load())
+	}
+	s.StartDrain()
+	if res := exchange("c", ""); res.StatusCode != 503 || handled.Load() != 1 {
+		t.Fatalf("while draining: %d, handler ran %d times; want the handler's path (503)", res.StatusCode, handled.Load())
 	}
 }

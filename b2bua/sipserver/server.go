@@ -42,6 +42,9 @@ type Server struct {
 	guard   *connGuard
 	notes   *ratelog.Limiter // bad input and refused connections, per source
 	tracer  atomic.Pointer[siptrace.Tracer]
+	// stateless answers, without a transaction, a UDP or WebSocket request
+	// it can (SetStateless); nil for the others.
+	statelessFn atomic.Pointer[func(*sip.Request) *sip.Response]
 
 	draining atomic.Bool
 	inflight sync.WaitGroup
@@ -158,7 +161,10 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 	s.srv.OnRequest(method, func(req *sip.Request, tx sip.ServerTransaction) {
 		s.inflight.Add(1)
 		defer s.inflight.Done()
-		if code, reason := check(req); reason != "" {
+		// The read filter checked UDP and WebSocket requests already;
+		// stream transports are checked here (validated once: issue 20).
+		stream := strings.EqualFold(req.Transport(), "tcp") || strings.EqualFold(req.Transport(), "tls")
+		if code, reason := streamCheck(req, stream); reason != "" {
 			s.filter.noteBad(req.Source(), reason)
 			s.reply(req, tx, code, statusText(code), "Warning", `399 softswitch "`+reason+`"`)
 			return
@@ -174,7 +180,7 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 		}
 		// UDP and WebSocket requests were limited statelessly by the read
 		// filter; stream transports are limited here (no retransmissions).
-		if t := strings.ToLower(req.Transport()); (t == "tcp" || t == "tls") && s.limiter.applies(req) {
+		if stream && s.limiter.applies(req) {
 			if ok, wait := s.limiter.allow(hostOf(req.Source()), method, 0); !ok {
 				s.reply(req, tx, 503, "Service Unavailable", "Retry-After", strconv.Itoa(wait))
 				return
@@ -182,6 +188,36 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 		}
 		h(req, tx)
 	})
+}
+
+// SetStateless makes the read filter ask f about every UDP and WebSocket
+// request that passed its checks and the rate limit, out of dialog and
+// while not draining: a response f returns is sent at once without a
+// transaction, and sipgo never sees the request (e.g. the 401 to a
+// REGISTER without credentials: registrar.Authenticator.Stateless). f
+// must answer as the request's handler would.
+func (s *Server) SetStateless(f func(*sip.Request) *sip.Response) { s.statelessFn.Store(&f) }
+
+// statelessAnswer is the stateless answer to req, or nil.
+func (s *Server) statelessAnswer(req *sip.Request) *sip.Response {
+	f := s.statelessFn.Load()
+	if f == nil || s.draining.Load() || inDialog(req) || unsupported(req) != "" {
+		return nil
+	}
+	res := (*f)(req)
+	if res != nil {
+		s.seen(req)
+	}
+	return res
+}
+
+// streamCheck is check for a request of a stream transport, and nothing
+// for the others (the read filter checked them).
+func streamCheck(req *sip.Request, stream bool) (int, string) {
+	if !stream {
+		return 0, ""
+	}
+	return check(req)
 }
 
 // ExemptFromRateLimit sets which source hosts (IP addresses) the

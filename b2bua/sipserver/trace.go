@@ -93,7 +93,7 @@ func (s *Server) trace(in bool, transport, laddr, raddr string, data []byte) {
 // transportName refines sipgo's name ("TCP" is TLS too, "WS" is WSS too)
 // by the local port: one of our TLS or HTTPS listeners'.
 func (s *Server) transportName(sipgoName, laddr string) string {
-	name := strings.ToLower(sipgoName)
+	name := sip.NetworkToLower(sipgoName)
 	if name != "tcp" && name != "ws" {
 		return name
 	}
@@ -126,7 +126,7 @@ func (s *Server) notePort(family string, addr net.Addr, transport string) {
 // traceSent traces a response the read filter sent statelessly (it does
 // not go through sipgo's transports).
 func (s *Server) traceSent(transport, laddr, raddr string, data []byte) {
-	if strings.ToLower(transport) == "udp" {
+	if strings.EqualFold(transport, "udp") {
 		s.trace(false, "udp", laddr, raddr, data)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/ratelog"
+	"github.com/softswitch/softswitch/b2bua/sipheader"
 )
 
 // check checks what RFC 3261 §8.1.1 makes mandatory in a request and
@@ -35,7 +36,7 @@ func check(req *sip.Request) (int, string) {
 		return 400, "missing Via header"
 	case req.Via().Transport == "" || req.Via().Host == "":
 		return 400, "malformed Via header"
-	case len(req.GetHeaders("Content-Length")) > 1:
+	case sipheader.Count(req, "Content-Length") > 1:
 		// RFC 4475 §3.1.2.11 (mcl01): which one frames the body is unknowable.
 		return 400, "more than one Content-Length header"
 	}
@@ -67,7 +68,7 @@ func unsupported(req *sip.Request) string {
 		return ""
 	}
 	var out []string
-	for _, h := range req.GetHeaders("Require") {
+	for _, h := range sipheader.All(req, "Require") {
 		for _, tag := range strings.Split(h.Value(), ",") {
 			tag = strings.TrimSpace(tag)
 			if tag == "" || isSupported(tag) {

@@ -15,7 +15,7 @@ func FuzzSummarize(f *testing.F) {
 		if s.Status != 0 && (s.Status < 100 || s.Status > 699) {
 			t.Fatalf("status %d", s.Status)
 		}
-		p := EncodeHEP(nil, Message{Time: time.Unix(0, 0), Data: data, Remote: s.CallID}, 1, s.FromUser, s.CallID)
+		p := EncodeHEP(nil, Message{Time: time.Unix(0, 0), Data: data, Remote: s.CallID()}, 1, s.FromUser(), s.CallID())
 		if len(p) > maxHEP {
 			t.Fatalf("hep packet %d bytes", len(p))
 		}

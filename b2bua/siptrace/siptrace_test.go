@@ -23,24 +23,54 @@ const ok200 = "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\
 	"f: <sip:1002@h>;tag=a\r\nt: sip:2000@h;tag=b\r\nCall-ID: c2\r\nCSeq: 7 INVITE\r\n" +
 	"Content-Type: application/sdp\r\nl: 4\r\n\r\nv=0\n"
 
+// summary is a Summary's parts as values, for comparing.
+type summary struct {
+	FirstLine, Method    string
+	Status               int
+	CallID, FromUser     string
+	ToUser, URIUser, Via string
+}
+
+func summaryOf(s Summary) summary {
+	return summary{FirstLine: s.FirstLine(), Method: s.Method, Status: s.Status, CallID: s.CallID(),
+		FromUser: s.FromUser(), ToUser: s.ToUser(), URIUser: s.URIUser(), Via: s.Via}
+}
+
 func TestSummarize(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want Summary
+		want summary
 	}{
-		{register, Summary{FirstLine: "REGISTER sip:example.com;transport=ws SIP/2.0", Method: "REGISTER",
+		{register, summary{FirstLine: "REGISTER sip:example.com;transport=ws SIP/2.0", Method: "REGISTER",
 			CallID: "reg-1@df7jal23ls0d.invalid", FromUser: "1001", ToUser: "1001", Via: "wss"}},
-		{ok200, Summary{FirstLine: "SIP/2.0 200 OK", Method: "INVITE", Status: 200, CallID: "c2",
+		{ok200, summary{FirstLine: "SIP/2.0 200 OK", Method: "INVITE", Status: 200, CallID: "c2",
 			FromUser: "1002", ToUser: "2000", Via: "udp"}},
-		{"INVITE sip:07010002000@h:5060 SIP/2.0\r\n", Summary{FirstLine: "INVITE sip:07010002000@h:5060 SIP/2.0",
+		{"INVITE sip:07010002000@h:5060 SIP/2.0\r\n", summary{FirstLine: "INVITE sip:07010002000@h:5060 SIP/2.0",
 			Method: "INVITE", URIUser: "07010002000"}},
-		{"garbage", Summary{FirstLine: "garbage"}},
-		{"", Summary{}},
-		{"SIP/2.0 99999 X\r\nCall-ID:\r\n", Summary{FirstLine: "SIP/2.0 99999 X"}},
+		{"garbage", summary{FirstLine: "garbage"}},
+		{"", summary{}},
+		{"SIP/2.0 99999 X\r\nCall-ID:\r\n", summary{FirstLine: "SIP/2.0 99999 X"}},
+		{"foo sip:a@b SIP/2.0\r\nVia: SIP/2.0/Quic h\r\nCSeq: 1 foo\r\n", summary{FirstLine: "foo sip:a@b SIP/2.0",
+			Method: "FOO", URIUser: "a", Via: "quic"}},
+		{"SIP/2.0 486 Busy\r\nv: SIP/2.0/UDP\th\r\ni:  x \r\nCSeq: 2 bye extra\r\n", summary{FirstLine: "SIP/2.0 486 Busy",
+			Status: 486, CallID: "x", Via: "udp"}},
 	} {
-		if got := Summarize([]byte(tc.in)); got != tc.want {
+		if got := summaryOf(Summarize([]byte(tc.in))); got != tc.want {
 			t.Errorf("Summarize(%q)\n got %+v\nwant %+v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Summarizing a message allocates nothing (it runs for every message sent
+// and received: issue 20).
+func TestSummarizeAllocs(t *testing.T) {
+	data := []byte(register)
+	var s Summary
+	if n := testing.AllocsPerRun(100, func() { s = Summarize(data) }); n != 0 {
+		t.Errorf("Summarize allocates %v times", n)
+	}
+	if s.Method != "REGISTER" || !s.HasCallID() {
+		t.Errorf("summary %+v", summaryOf(s))
 	}
 }
 

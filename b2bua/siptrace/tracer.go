@@ -80,11 +80,11 @@ func (t *Tracer) Trace(m Message) {
 		if m.In {
 			dir = "received"
 		}
-		t.log.Debug("sip "+dir, "call_id", s.CallID, "transport", m.Transport, "local", m.Local,
-			"remote", m.Remote, "first_line", s.FirstLine, "message", string(m.Data))
+		t.log.Debug("sip "+dir, "call_id", s.CallID(), "transport", m.Transport, "local", m.Local,
+			"remote", m.Remote, "first_line", s.FirstLine(), "message", string(m.Data))
 	}
 	if e := t.hep.Load(); e != nil {
-		e.export(m, s.CallID)
+		e.export(m, s.CallID())
 	}
 	if t.nsubs.Load() > 0 {
 		t.publish(m, s)
@@ -115,10 +115,10 @@ type Filter struct {
 }
 
 func (f Filter) match(s Summary) bool {
-	if f.Ext != "" && f.Ext != s.FromUser && f.Ext != s.ToUser && f.Ext != s.URIUser {
+	if f.Ext != "" && !s.matchUser(f.Ext) {
 		return false
 	}
-	if f.CallID != "" && f.CallID != s.CallID {
+	if f.CallID != "" && f.CallID != string(s.callID) {
 		return false
 	}
 	return f.Method == "" || strings.EqualFold(f.Method, s.Method)
@@ -189,5 +189,5 @@ func Format(m Message, s Summary) string {
 	}
 	body := strings.TrimRight(string(m.Data), "\r\n")
 	return fmt.Sprintf("%s %s %s %s -> %s call_id=%s\n%s\n\n", m.Time.UTC().Format(time.RFC3339Nano), dir,
-		strings.ToUpper(m.Transport), from, to, s.CallID, strings.ReplaceAll(body, "\r\n", "\n"))
+		strings.ToUpper(m.Transport), from, to, s.CallID(), strings.ReplaceAll(body, "\r\n", "\n"))
 }

@@ -41,7 +41,7 @@ func main() {
 	var cfg config
 	var stages string
 	flag.StringVar(&cfg.bin, "bin", "bin/softswitch", "softswitch binary")
-	flag.StringVar(&cfg.profiles, "server-profiles", "", "write the softswitch's CPU profile (over the measurement window) and heap profile of each relay/transcode step into this directory")
+	flag.StringVar(&cfg.profiles, "server-profiles", "", "write the softswitch's CPU profile (over the measurement window) and heap profile of each register, setup, relay and transcode step into this directory")
 	flag.BoolVar(&cfg.short, "short", false, "a ~10 s correctness run at low rates (pass/fail on errors and lost calls, not timing)")
 	flag.StringVar(&stages, "stages", "register,setup,relay,transcode,prompt,conference", "stages to run")
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")

@@ -199,7 +199,10 @@ func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir
 			}
 			job := sippJob{scenario: "call_uac.xml", target: s.sip, users: s.users[:len(s.users)-1], service: callee.ext,
 				rate: rate, calls: rate * seconds, pause: time.Second, timeout: time.Duration(seconds*3+15) * time.Second}
-			if !sippStep(ctx, "setup", job, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)), s, rate, cfg, t, rep, log) {
+			prof := profileWindow(ctx, cfg, log, true, s, fmt.Sprintf("setup-%d", rate), time.Duration(seconds)*time.Second)
+			ok := sippStep(ctx, "setup", job, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)), s, rate, cfg, t, rep, log)
+			prof()
+			if !ok {
 				break
 			}
 			time.Sleep(1500 * time.Millisecond) // let the last calls end

@@ -20,6 +20,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/registrar"
+	"github.com/softswitch/softswitch/b2bua/sipleg"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
@@ -197,6 +198,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 		return err
 	}
 	calls.legs.SetBranchHook(obs.stories.Link) // before any call: a story joins its legs
+	srv.SetStateless(statelessAnswers(authn, calls.legs))
 	obs.importHistory(ctx, cfg.Data)
 	defer obs.runKeeper(ctx)() // stopped after the calls ended (deferred calls run last in, first out)
 	srv.OnConnCloseCode(obs.stories.ConnClosed)
@@ -456,4 +458,19 @@ func createDemoUsers(ctx context.Context, st *store.Store, realm string, stdout 
 		fmt.Fprintf(stdout, "Demo extensions created (passwords are shown only this once; change them with `softswitch user passwd EXT`):\n%s\n", strings.Join(lines, "\n"))
 	}
 	return nil
+}
+
+// statelessAnswers is what the read filter answers without a transaction
+// (issue 20): the 401 to a REGISTER without credentials, and the 407 to
+// an INVITE without them that must authenticate.
+func statelessAnswers(authn *registrar.Authenticator, legs *sipleg.Manager) func(*sip.Request) *sip.Response {
+	return func(req *sip.Request) *sip.Response {
+		switch req.Method {
+		case sip.REGISTER:
+			return authn.Challenge(req, false)
+		case sip.INVITE:
+			return legs.StatelessInvite(req)
+		}
+		return nil
+	}
 }
