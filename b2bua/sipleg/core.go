@@ -29,6 +29,11 @@ type core struct {
 	events chan leg.Event
 	done   chan struct{}
 	once   sync.Once
+	// deliver orders the events given to handler and onEnd after them
+	// (SetEventHandler); taken before mu, never held while the media stops.
+	deliver sync.Mutex
+	handler func(leg.Event) // guarded by mu; nil: events go to the queue
+	onEnd   func()          // guarded by mu; called once the leg has ended
 	// stopWatch stops what watchMedia started (a context.AfterFunc).
 	stopWatch func() bool
 }
@@ -143,18 +148,62 @@ func (l *core) watch(stop <-chan struct{}, onStop func()) {
 	}
 }
 
-// emit queues an event unless the leg has ended.
-func (l *core) emit(ev leg.Event) {
+// SetEventHandler makes the leg deliver its events by calling h instead
+// of queueing them on Events, and call end once after the last (the leg
+// has ended, where Events would be closed). h runs on the goroutine that
+// produced the event (a SIP handler, the media reader), one event at a
+// time and in order; it must not block nor end the leg itself. Events
+// queued before are given to h first. The caller's goroutine reading
+// Events (one per call) is then not needed.
+func (l *core) SetEventHandler(h func(leg.Event), end func()) {
+	l.deliver.Lock()
+	defer l.deliver.Unlock()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return
+	l.handler, l.onEnd = h, end
+	l.mu.Unlock()
+	for {
+		select {
+		case ev, ok := <-l.events:
+			if !ok { // the leg ended before: finish did not see end
+				end()
+				return
+			}
+			h(ev)
+		default:
+			return
+		}
 	}
-	select {
-	case l.events <- ev:
-	default:
-		l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
+}
+
+// emit queues an event (or gives it to the handler) unless the leg has
+// ended.
+func (l *core) emit(ev leg.Event) { l.emitEvent(ev, true) }
+
+// emitEvent delivers ev unless the leg has ended; false when it was not
+// (ended, or the queue full). warn logs a full queue.
+func (l *core) emitEvent(ev leg.Event, warn bool) bool {
+	l.deliver.Lock()
+	defer l.deliver.Unlock()
+	l.mu.Lock()
+	ended, h := l.ended, l.handler
+	if !ended && h == nil {
+		defer l.mu.Unlock()
+		select {
+		case l.events <- ev:
+			return true
+		default:
+			if warn {
+				l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
+			}
+			return false
+		}
 	}
+	l.mu.Unlock()
+	if ended {
+		return false
+	}
+	h(ev)
+	return true
 }
 
 // peerHangup reports the peer's hangup and ends the leg.
@@ -166,11 +215,18 @@ func (l *core) peerHangup(c leg.Cause) {
 // finish marks the leg ended, closes its events and stops its media, once.
 func (l *core) finish() {
 	l.once.Do(func() {
+		l.deliver.Lock()
 		l.mu.Lock()
 		l.ended = true
 		close(l.events)
-		stop := l.stopWatch
+		stop, end := l.stopWatch, l.onEnd
 		l.mu.Unlock()
+		if end != nil {
+			end()
+		}
+		// Released before the media stops: its reader may wait here to
+		// deliver an event, and Close waits for the reader.
+		l.deliver.Unlock()
 		if stop != nil {
 			stop()
 		}
