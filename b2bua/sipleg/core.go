@@ -25,8 +25,8 @@ type core struct {
 
 	mu     sync.Mutex // guards ended and the fields of the legs that embed core
 	ended  bool
-	held   bool // the peer's last offer put the call on hold
-	events chan leg.Event
+	held   bool           // the peer's last offer put the call on hold
+	events chan leg.Event // made when first needed: a leg with a handler has none
 	done   chan struct{}
 	once   sync.Once
 	// deliver orders the events given to handler and onEnd after them
@@ -47,7 +47,7 @@ type eventHandlerSetter interface {
 
 func newCore(m *Manager, id string, ep media.Endpoint, transport, remote string, log *slog.Logger) core {
 	return core{m: m, id: id, ep: ep, transport: strings.ToLower(transport), remote: remote, log: log,
-		events: make(chan leg.Event, 16), done: make(chan struct{})}
+		done: make(chan struct{})}
 }
 
 func (l *core) onConnection(transport, remote string) bool {
@@ -64,8 +64,29 @@ func (l *core) connectionLost() {
 // bridged to a G.711 leg).
 func (l *core) SetRate(rate int) error { return l.ep.SetRate(rate) }
 
-func (l *core) ID() string                               { return l.id }
-func (l *core) Events() <-chan leg.Event                 { return l.events }
+func (l *core) ID() string { return l.id }
+
+// eventQueue is the capacity of a leg's event queue.
+const eventQueue = 16
+
+// Events returns the leg's event queue, closed when the leg has ended.
+func (l *core) Events() <-chan leg.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queue()
+}
+
+// queue returns the event queue, made on first use (under mu).
+func (l *core) queue() chan leg.Event {
+	if l.events == nil {
+		l.events = make(chan leg.Event, eventQueue)
+		if l.ended {
+			close(l.events)
+		}
+	}
+	return l.events
+}
+
 func (l *core) AudioSink() media.Sink                    { return l.ep.AudioSink() }
 func (l *core) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
 func (l *core) Codec() string                            { return l.ep.Codec() }
@@ -160,10 +181,17 @@ func (l *core) SetEventHandler(h func(leg.Event), end func()) {
 	defer l.deliver.Unlock()
 	l.mu.Lock()
 	l.handler, l.onEnd = h, end
+	q, ended := l.events, l.ended
 	l.mu.Unlock()
+	if q == nil { // nothing queued
+		if ended { // finish did not see end
+			end()
+		}
+		return
+	}
 	for {
 		select {
-		case ev, ok := <-l.events:
+		case ev, ok := <-q:
 			if !ok { // the leg ended before: finish did not see end
 				end()
 				return
@@ -189,7 +217,7 @@ func (l *core) emitEvent(ev leg.Event, warn bool) bool {
 	if !ended && h == nil {
 		defer l.mu.Unlock()
 		select {
-		case l.events <- ev:
+		case l.queue() <- ev:
 			return true
 		default:
 			if warn {
@@ -218,7 +246,9 @@ func (l *core) finish() {
 		l.deliver.Lock()
 		l.mu.Lock()
 		l.ended = true
-		close(l.events)
+		if l.events != nil {
+			close(l.events)
+		}
 		stop, end := l.stopWatch, l.onEnd
 		l.mu.Unlock()
 		if end != nil {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/media/rtpep"
@@ -114,5 +115,31 @@ func TestEventHandlerRacesTheEnd(t *testing.T) {
 			t.Fatalf("end called %d times, %d events after it", r.ends, r.late)
 		}
 		r.mu.Unlock()
+	}
+}
+
+// A leg whose events all go to a handler never makes its queue (its
+// memory is per call); Events still works after the end: closed.
+func TestEventHandlerLegHasNoQueue(t *testing.T) {
+	l := testCore(t)
+	var r recorder
+	l.SetEventHandler(r.handle, r.end)
+	l.emit(leg.Event{Kind: leg.EventDTMF, Digit: '7'})
+	l.peerHangup(leg.Normal)
+	if l.events != nil {
+		t.Fatal("the event queue was made for a leg with a handler")
+	}
+	select {
+	case _, ok := <-l.Events():
+		if ok {
+			t.Fatal("an event on the queue of a leg with a handler")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Events of an ended leg is not closed")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) != 2 || r.ends != 1 {
+		t.Fatalf("events %v, end called %d times; want DTMF and hangup, then end once", r.events, r.ends)
 	}
 }
