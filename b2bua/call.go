@@ -38,6 +38,7 @@ type Call struct {
 	pickups  chan pickupReq // INVITEs with Replaces taking over a ringing branch, read while ringing
 	over     chan struct{}  // closed when the call has ended
 	pumped   chan struct{}  // closed when leg A's events are all read: the leg has ended
+	declines sync.WaitGroup // NOTIFYs declining transfers, sent off a leg's callback
 
 	gateA    *media.Gate   // in front of leg A's sink: prompts override whatever else plays
 	aHeld    atomic.Bool   // leg A's peer holds the call (set by the event pump)
@@ -98,7 +99,7 @@ func (c *Call) run(parent context.Context) {
 	}
 	pumpDone := make(chan struct{})
 	c.pumped = pumpDone
-	go c.pump(pumpDone)
+	c.listen(pumpDone)
 
 	c.log.Info("call", "caller", c.info.Caller, "destination", c.info.Destination, "source", c.info.Source, "transport", c.info.Transport)
 	c.progressCDR("")
@@ -133,62 +134,101 @@ func (c *Call) run(parent context.Context) {
 		c.hangupA(cause, "system")
 	}
 	<-c.pumped // leg A's pump (leg A may have changed in a transfer by the caller)
+	c.declines.Wait()
 	c.refuseRefers()
 	c.finishCDR()
+}
+
+// eventHandlerSetter is a leg that can deliver its events through a
+// callback (sipleg's legs): the call then needs no pump goroutine.
+type eventHandlerSetter interface {
+	SetEventHandler(h func(leg.Event), end func())
+}
+
+// listen handles leg A's events until the leg ends, then closes done: by
+// a callback when the leg takes one, else on a pump goroutine.
+func (c *Call) listen(done chan struct{}) {
+	if hs, ok := c.a.(eventHandlerSetter); ok {
+		hs.SetEventHandler(func(ev leg.Event) { c.onEvent(ev, true) }, func() { close(done) })
+		return
+	}
+	go c.pump(done)
 }
 
 // pump reads leg A's events until the leg ends.
 func (c *Call) pump(done chan struct{}) {
 	defer close(done)
 	for ev := range c.a.Events() {
-		switch ev.Kind {
-		case leg.EventHangup:
-			cause := ev.Cause
-			c.mu.Lock()
-			c.aCause = &cause
-			detaching := c.detaching
-			c.mu.Unlock()
-			if !detaching {
-				c.cancel(errCallerGone)
-			}
-		case leg.EventMediaTimeout:
-			cause := leg.MediaTimeout
-			c.mu.Lock()
-			c.aCause = &cause
-			c.mu.Unlock()
-			c.log.Warn("no media from the caller: ending the call")
+		c.onEvent(ev, false)
+	}
+}
+
+// onEvent handles one of leg A's events. It must not block: with
+// callback true it runs on the goroutine that produced the event (a SIP
+// handler that answers after it), so a NOTIFY declining a transfer is
+// sent from a goroutine of its own.
+func (c *Call) onEvent(ev leg.Event, callback bool) {
+	switch ev.Kind {
+	case leg.EventHangup:
+		cause := ev.Cause
+		c.mu.Lock()
+		c.aCause = &cause
+		detaching := c.detaching
+		c.mu.Unlock()
+		if !detaching {
 			c.cancel(errCallerGone)
-		case leg.EventHold, leg.EventResume:
-			c.aHeld.Store(ev.Kind == leg.EventHold)
-			select {
-			case c.holdA <- struct{}{}:
-			default: // a change already waits; the bridge reads aHeld
-			}
-		case leg.EventRefer:
-			if ev.Refer == nil {
-				continue
-			}
-			c.mu.Lock()
-			bridging := c.bridging
-			c.mu.Unlock()
-			if !bridging {
-				c.log.Info("transfer declined: the call is not bridged")
-				notify(c.ctx, c, ev.Refer, 603, "Decline")
-				continue
-			}
-			select {
-			case c.refers <- ev.Refer:
-			default:
-				notify(c.ctx, c, ev.Refer, 503, "Service Unavailable")
-			}
-		case leg.EventDTMF:
-			select {
-			case c.digits <- ev.Digit:
-			default:
-				c.log.Warn("digit queue full, digit dropped", "digit", string(ev.Digit))
-			}
+		}
+	case leg.EventMediaTimeout:
+		cause := leg.MediaTimeout
+		c.mu.Lock()
+		c.aCause = &cause
+		c.mu.Unlock()
+		c.log.Warn("no media from the caller: ending the call")
+		c.cancel(errCallerGone)
+	case leg.EventHold, leg.EventResume:
+		c.aHeld.Store(ev.Kind == leg.EventHold)
+		select {
+		case c.holdA <- struct{}{}:
+		default: // a change already waits; the bridge reads aHeld
+		}
+	case leg.EventRefer:
+		if ev.Refer == nil {
+			return
+		}
+		c.mu.Lock()
+		bridging := c.bridging
+		c.mu.Unlock()
+		if !bridging {
+			c.log.Info("transfer declined: the call is not bridged")
+			c.decline(ev.Refer, 603, "Decline", callback)
+			return
+		}
+		select {
+		case c.refers <- ev.Refer:
+		default:
+			c.decline(ev.Refer, 503, "Service Unavailable", callback)
+		}
+	case leg.EventDTMF:
+		select {
+		case c.digits <- ev.Digit:
+		default:
+			c.log.Warn("digit queue full, digit dropped", "digit", string(ev.Digit))
 		}
 	}
+}
+
+// decline ends a transfer with a NOTIFY of code: at once on the pump, on
+// a goroutine the call waits for from a callback.
+func (c *Call) decline(r *leg.Refer, code int, reason string, callback bool) {
+	if !callback {
+		notify(c.ctx, c, r, code, reason)
+		return
+	}
+	c.declines.Add(1)
+	go func() {
+		defer c.declines.Done()
+		notify(c.ctx, c, r, code, reason)
+	}()
 }
 
 // terminate ends the call from outside (shutdown).

@@ -25,10 +25,15 @@ type core struct {
 
 	mu     sync.Mutex // guards ended and the fields of the legs that embed core
 	ended  bool
-	held   bool // the peer's last offer put the call on hold
-	events chan leg.Event
+	held   bool           // the peer's last offer put the call on hold
+	events chan leg.Event // made when first needed: a leg with a handler has none
 	done   chan struct{}
 	once   sync.Once
+	// deliver orders the events given to handler and onEnd after them
+	// (SetEventHandler); taken before mu, never held while the media stops.
+	deliver sync.Mutex
+	handler func(leg.Event) // guarded by mu; nil: events go to the queue
+	onEnd   func()          // guarded by mu; called once the leg has ended
 	// stopWatch stops what watchMedia started (a context.AfterFunc).
 	stopWatch func() bool
 }
@@ -42,7 +47,7 @@ type eventHandlerSetter interface {
 
 func newCore(m *Manager, id string, ep media.Endpoint, transport, remote string, log *slog.Logger) core {
 	return core{m: m, id: id, ep: ep, transport: strings.ToLower(transport), remote: remote, log: log,
-		events: make(chan leg.Event, 16), done: make(chan struct{})}
+		done: make(chan struct{})}
 }
 
 func (l *core) onConnection(transport, remote string) bool {
@@ -59,8 +64,29 @@ func (l *core) connectionLost() {
 // bridged to a G.711 leg).
 func (l *core) SetRate(rate int) error { return l.ep.SetRate(rate) }
 
-func (l *core) ID() string                               { return l.id }
-func (l *core) Events() <-chan leg.Event                 { return l.events }
+func (l *core) ID() string { return l.id }
+
+// eventQueue is the capacity of a leg's event queue.
+const eventQueue = 16
+
+// Events returns the leg's event queue, closed when the leg has ended.
+func (l *core) Events() <-chan leg.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queue()
+}
+
+// queue returns the event queue, made on first use (under mu).
+func (l *core) queue() chan leg.Event {
+	if l.events == nil {
+		l.events = make(chan leg.Event, eventQueue)
+		if l.ended {
+			close(l.events)
+		}
+	}
+	return l.events
+}
+
 func (l *core) AudioSink() media.Sink                    { return l.ep.AudioSink() }
 func (l *core) SetAudioOutput(s media.Sink)              { l.ep.SetAudioOutput(s) }
 func (l *core) Codec() string                            { return l.ep.Codec() }
@@ -143,18 +169,69 @@ func (l *core) watch(stop <-chan struct{}, onStop func()) {
 	}
 }
 
-// emit queues an event unless the leg has ended.
-func (l *core) emit(ev leg.Event) {
+// SetEventHandler makes the leg deliver its events by calling h instead
+// of queueing them on Events, and call end once after the last (the leg
+// has ended, where Events would be closed). h runs on the goroutine that
+// produced the event (a SIP handler, the media reader), one event at a
+// time and in order; it must not block nor end the leg itself. Events
+// queued before are given to h first. The caller's goroutine reading
+// Events (one per call) is then not needed.
+func (l *core) SetEventHandler(h func(leg.Event), end func()) {
+	l.deliver.Lock()
+	defer l.deliver.Unlock()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
+	l.handler, l.onEnd = h, end
+	q, ended := l.events, l.ended
+	l.mu.Unlock()
+	if q == nil { // nothing queued
+		if ended { // finish did not see end
+			end()
+		}
 		return
 	}
-	select {
-	case l.events <- ev:
-	default:
-		l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
+	for {
+		select {
+		case ev, ok := <-q:
+			if !ok { // the leg ended before: finish did not see end
+				end()
+				return
+			}
+			h(ev)
+		default:
+			return
+		}
 	}
+}
+
+// emit queues an event (or gives it to the handler) unless the leg has
+// ended.
+func (l *core) emit(ev leg.Event) { l.emitEvent(ev, true) }
+
+// emitEvent delivers ev unless the leg has ended; false when it was not
+// (ended, or the queue full). warn logs a full queue.
+func (l *core) emitEvent(ev leg.Event, warn bool) bool {
+	l.deliver.Lock()
+	defer l.deliver.Unlock()
+	l.mu.Lock()
+	ended, h := l.ended, l.handler
+	if !ended && h == nil {
+		defer l.mu.Unlock()
+		select {
+		case l.queue() <- ev:
+			return true
+		default:
+			if warn {
+				l.log.Warn("leg event queue full, event dropped", "kind", ev.Kind)
+			}
+			return false
+		}
+	}
+	l.mu.Unlock()
+	if ended {
+		return false
+	}
+	h(ev)
+	return true
 }
 
 // peerHangup reports the peer's hangup and ends the leg.
@@ -166,11 +243,20 @@ func (l *core) peerHangup(c leg.Cause) {
 // finish marks the leg ended, closes its events and stops its media, once.
 func (l *core) finish() {
 	l.once.Do(func() {
+		l.deliver.Lock()
 		l.mu.Lock()
 		l.ended = true
-		close(l.events)
-		stop := l.stopWatch
+		if l.events != nil {
+			close(l.events)
+		}
+		stop, end := l.stopWatch, l.onEnd
 		l.mu.Unlock()
+		if end != nil {
+			end()
+		}
+		// Released before the media stops: its reader may wait here to
+		// deliver an event, and Close waits for the reader.
+		l.deliver.Unlock()
 		if stop != nil {
 			stop()
 		}

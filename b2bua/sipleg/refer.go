@@ -55,19 +55,7 @@ func (l *core) onRefer(req *sip.Request, tx sip.ServerTransaction, target sip.Ur
 
 // emitRefer queues a REFER event; false when the leg has ended or its
 // queue is full (the REFER is then refused).
-func (l *core) emitRefer(ev leg.Event) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return false
-	}
-	select {
-	case l.events <- ev:
-		return true
-	default:
-		return false
-	}
-}
+func (l *core) emitRefer(ev leg.Event) bool { return l.emitEvent(ev, false) }
 
 // notifier sends the NOTIFYs of a REFER's implicit subscription
 // (Event: refer;id=<CSeq of the REFER>, a message/sipfrag body).

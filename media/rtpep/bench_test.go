@@ -81,6 +81,16 @@ func receiveFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 	e.SetAudioOutput(discardSink{})
 	pkt, step := fixturePacket(tb, codec)
 	var seq uint16
+	rc, err := e.rtpConn.SyscallConn()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	got := 0 // the reader's own path: wait for the socket, drain it
+	read := func(fd uintptr) bool {
+		n, _ := e.drainRTP(int(fd))
+		got += n
+		return got > 0
+	}
 	return e, func() {
 		binary.BigEndian.PutUint16(pkt[2:], seq)
 		binary.BigEndian.PutUint32(pkt[4:], uint32(seq)*step)
@@ -88,11 +98,10 @@ func receiveFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 		if _, err := peer.conn.WriteToUDPAddrPort(pkt, e.local); err != nil {
 			tb.Fatal(err)
 		}
-		n, src, err := e.rtpConn.ReadFromUDPAddrPort(e.rl.buf[:])
-		if err != nil {
-			tb.Fatal(err)
+		got = 0
+		if err := rc.Read(read); err != nil || got != 1 {
+			tb.Fatalf("read %d packets (%v), want 1", got, err)
 		}
-		e.handleRTP(e.rl.buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
 	}
 }
 

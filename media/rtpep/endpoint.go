@@ -52,6 +52,9 @@ type Endpoint struct {
 	rtcp   rtcpSend // sender reports, under the stream's send lock
 	rl     recvLoop // owned by the RTP receive goroutine
 	rtcpIn atomic.Uint64
+	// rtcpStop deregisters the RTCP socket from the port pool's poller;
+	// nil when the endpoint reads RTCP on a goroutine of its own.
+	rtcpStop func()
 }
 
 var _ media.Endpoint = (*Endpoint)(nil)
@@ -112,9 +115,15 @@ func newEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 }
 
 func (e *Endpoint) start() {
-	e.wg.Add(2)
+	if p := e.set.ports; p != nil {
+		e.rtcpStop, _ = p.rtcp.add(e)
+	}
+	e.wg.Add(1)
 	go e.receiveRTP()
-	go e.receiveRTCP()
+	if e.rtcpStop == nil {
+		e.wg.Add(1)
+		go e.receiveRTCP()
+	}
 }
 
 // since returns the monotonic time since the endpoint was created.
@@ -341,6 +350,9 @@ func (e *Endpoint) Close() error {
 		e.closed.Store(true)
 		e.mu.Unlock()
 		e.s.SetSending(false)
+		if e.rtcpStop != nil {
+			e.rtcpStop() // before the socket closes: its descriptor may be reused
+		}
 		err = errors.Join(e.rtpConn.Close(), e.rtcpConn.Close())
 		e.wg.Wait()
 		e.s.Close()

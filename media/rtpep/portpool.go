@@ -24,6 +24,9 @@ type PortPool struct {
 	// bufs are the RTCP readers' buffers, taken only while a socket has
 	// datagrams (RTCP comes every few seconds).
 	bufs sync.Pool
+	// rtcp reads the RTCP sockets of the pool's endpoints on one
+	// goroutine (where epoll is available).
+	rtcp rtcpPoller
 }
 
 // rtcpBuf returns a buffer for an RTCP reader; it goes back to bufs.

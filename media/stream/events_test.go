@@ -32,3 +32,28 @@ func TestEventHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestEventQueueMadeOnUse: a stream whose events go to a handler never
+// makes its queue (memory per call); Events works before and after Close.
+func TestEventQueueMadeOnUse(t *testing.T) {
+	s := newStream(t, Config{}, &wire{})
+	s.SetEventHandler(func(media.Event) {})
+	s.Fail("no ICE")
+	if s.events != nil {
+		t.Fatal("the event queue was made for a stream with a handler")
+	}
+	s.Close()
+	if _, ok := <-s.Events(); ok {
+		t.Fatal("an event on the queue of a stream with a handler")
+	}
+
+	q := newStream(t, Config{}, &wire{})
+	q.Fail("DTLS failed")
+	q.Close()
+	if ev, ok := <-q.Events(); !ok || ev.Kind != media.EventTimeout {
+		t.Fatalf("got %+v (%v), want the queued timeout", ev, ok)
+	}
+	if _, ok := <-q.Events(); ok {
+		t.Fatal("Events not closed by Close")
+	}
+}

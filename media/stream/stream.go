@@ -88,7 +88,7 @@ type Stream struct {
 	rx receiver // owned by the reader goroutine
 	tx sender   // the send path, own lock
 
-	events    chan media.Event
+	events    chan media.Event  // made on first use (a stream with a handler has none); guarded by evMu
 	evMu      sync.Mutex        // orders emit and SetEventHandler
 	onEvent   func(media.Event) // replaces events once set; guarded by evMu
 	dtmf      *media.DTMFSender
@@ -118,7 +118,6 @@ func New(cfg Config, tr Transport, log *slog.Logger) (*Stream, error) {
 	s := &Stream{
 		name: cfg.Name, tr: tr, log: log, epoch: time.Now(),
 		timeout: cfg.Timeout, gapWait: cfg.GapWait, errClosed: cfg.ErrClosed,
-		events: make(chan media.Event, eventQueue),
 	}
 	if s.errClosed == nil {
 		s.errClosed = media.ErrClosed
@@ -152,7 +151,23 @@ func ValidRate(rate int) bool {
 func (s *Stream) since() time.Duration { return time.Since(s.epoch) }
 
 // Events reports DTMF digits and RTP timeouts; Close closes it.
-func (s *Stream) Events() <-chan media.Event { return s.events }
+func (s *Stream) Events() <-chan media.Event {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	return s.queue()
+}
+
+// queue returns the event queue, made on first use (under evMu); after
+// Close it is closed.
+func (s *Stream) queue() chan media.Event {
+	if s.events == nil {
+		s.events = make(chan media.Event, eventQueue)
+		if s.closed.Load() {
+			close(s.events)
+		}
+	}
+	return s.events
+}
 
 // emit reports an event without blocking the media path: to the handler
 // if one is set, else on Events.
@@ -163,8 +178,11 @@ func (s *Stream) emit(ev media.Event) {
 		s.onEvent(ev)
 		return
 	}
+	if s.closed.Load() {
+		return
+	}
 	select {
-	case s.events <- ev:
+	case s.queue() <- ev:
 	default:
 		s.stats.eventsDropped.Add(1)
 	}
@@ -265,6 +283,10 @@ func (s *Stream) Close() {
 		s.tx.on = false
 		s.tx.mu.Unlock()
 		s.dtmf.Close()
-		close(s.events)
+		s.evMu.Lock()
+		if s.events != nil {
+			close(s.events)
+		}
+		s.evMu.Unlock()
 	})
 }
