@@ -19,6 +19,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
+	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/media/mixer"
 	"github.com/softswitch/softswitch/media/prompts"
@@ -133,6 +134,23 @@ type Config struct {
 	// Recordings is where call recordings (call:record_call, bridge
 	// {record = true}) and call:record files go.
 	Recordings RecordingsConfig `yaml:"recordings"`
+
+	// Database is where users, registrations and CDRs live: SQLite in
+	// DATA/softswitch.db (the default), or PostgreSQL shared by several
+	// nodes ({driver: postgres, dsn: postgres://...}).
+	Database DatabaseConfig `yaml:"database"`
+	// Node names this server in the CDRs it writes (the node column);
+	// nodes sharing a database need distinct names. Default "".
+	Node string `yaml:"node"`
+}
+
+// DatabaseConfig selects the store's database.
+type DatabaseConfig struct {
+	// Driver is "sqlite" (default) or "postgres".
+	Driver string `yaml:"driver"`
+	// DSN is PostgreSQL's connection string (unused with SQLite, whose
+	// file is DATA/softswitch.db).
+	DSN string `yaml:"dsn"`
 }
 
 // RecordingsConfig configures recordings.
@@ -308,6 +326,18 @@ func (c *Config) validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("config: data: empty directory")
+	}
+	switch c.Database.Driver {
+	case "", store.DriverSQLite:
+		if c.Database.DSN != "" {
+			return errors.New("config: database.dsn: only for driver postgres (SQLite lives in data)")
+		}
+	case store.DriverPostgres:
+		if c.Database.DSN == "" {
+			return errors.New("config: database.dsn: empty (driver postgres needs one)")
+		}
+	default:
+		return fmt.Errorf("config: database.driver: %q (want sqlite or postgres)", c.Database.Driver)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: tls_cert and tls_key go together")

@@ -135,7 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	st, err := openStore(ctx, cfg.Data)
+	st, err := openStore(ctx, cfg.Data, cfg.Database, cfg.Node)
 	if err != nil {
 		return err
 	}
