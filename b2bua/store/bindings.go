@@ -21,11 +21,15 @@ type Binding struct {
 	UserAgent string    // User-Agent header, may be empty
 	Expires   time.Time // absolute expiry
 	Updated   time.Time // last refresh
+	// Path is the Path (RFC 3327) the REGISTER came through, its header
+	// values joined by ", " (first: the proxy nearest to us); requests
+	// to the contact are sent through it (Route). "" when direct.
+	Path string
 }
 
-const bindingColumns = `ext, contact, instance, reg_id, transport, source, call_id, cseq, user_agent, expires_ms, updated_ms`
+const bindingColumns = `ext, contact, instance, reg_id, transport, source, call_id, cseq, user_agent, expires_ms, updated_ms, path`
 
-const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (ext, contact) DO UPDATE SET
 		instance   = excluded.instance,
 		reg_id     = excluded.reg_id,
@@ -35,13 +39,14 @@ const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, 
 		cseq       = excluded.cseq,
 		user_agent = excluded.user_agent,
 		expires_ms = excluded.expires_ms,
-		updated_ms = excluded.updated_ms`
+		updated_ms = excluded.updated_ms,
+		path       = excluded.path`
 
 // upsertBindingIfUser is upsertBinding for PostgreSQL inside SaveBindings:
 // an error aborts a PostgreSQL transaction, so a binding whose user is gone
 // inserts nothing instead of failing (one more argument: the ext again).
 const upsertBindingIfUser = `INSERT INTO bindings (` + bindingColumns + `)
-	SELECT ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint
+	SELECT ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text
 	WHERE EXISTS (SELECT 1 FROM users WHERE ext = ?)
 	ON CONFLICT (ext, contact) DO UPDATE SET
 		instance   = excluded.instance,
@@ -52,11 +57,12 @@ const upsertBindingIfUser = `INSERT INTO bindings (` + bindingColumns + `)
 		cseq       = excluded.cseq,
 		user_agent = excluded.user_agent,
 		expires_ms = excluded.expires_ms,
-		updated_ms = excluded.updated_ms`
+		updated_ms = excluded.updated_ms,
+		path       = excluded.path`
 
 func bindingArgs(b Binding) []any {
 	return []any{b.Ext, b.Contact, b.Instance, b.RegID, b.Transport, b.Source, b.CallID,
-		int64(b.CSeq), b.UserAgent, toMillis(b.Expires), toMillis(b.Updated)}
+		int64(b.CSeq), b.UserAgent, toMillis(b.Expires), toMillis(b.Updated), b.Path}
 }
 
 // SaveBinding inserts b or replaces the binding with the same Ext and
@@ -204,7 +210,7 @@ func (s *Store) queryBindings(ctx context.Context, op, query string, args ...any
 			expires, updated int64
 		)
 		if err := rows.Scan(&b.Ext, &b.Contact, &b.Instance, &b.RegID, &b.Transport, &b.Source,
-			&b.CallID, &cseq, &b.UserAgent, &expires, &updated); err != nil {
+			&b.CallID, &cseq, &b.UserAgent, &expires, &updated, &b.Path); err != nil {
 			return nil, fmt.Errorf("store: %s: %w", op, err)
 		}
 		b.CSeq = uint32(cseq)

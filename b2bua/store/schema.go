@@ -144,6 +144,11 @@ CREATE INDEX call_history_legs_history ON call_history_legs(history_id);
 ALTER TABLE cdrs ADD COLUMN node TEXT NOT NULL DEFAULT '';
 CREATE INDEX cdrs_node_open ON cdrs(node) WHERE state IN ('ringing', 'up');
 `,
+		// Version 11 (behind a proxy): the Path (RFC 3327) a registration
+		// came through, as the header values joined by ", "; '' when direct.
+		`
+ALTER TABLE bindings ADD COLUMN path TEXT NOT NULL DEFAULT '';
+`,
 	}
 }
 

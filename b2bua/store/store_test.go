@@ -139,7 +139,7 @@ func TestRestartKeepsData(t *testing.T) {
 		b := Binding{
 			Ext: "1001", Contact: "sip:1001@10.0.0.5:5060", Instance: "<urn:uuid:1>", RegID: 1,
 			Transport: "udp", Source: "10.0.0.5:5060", CallID: "cid", CSeq: 42, UserAgent: "ua",
-			Expires: expires, Updated: created,
+			Expires: expires, Updated: created, Path: "<sip:127.0.0.10;lr;received=sip:127.0.0.1:5060>, <sip:edge.example;lr>",
 		}
 
 		s, err := db.open(ctx, path)
