@@ -33,6 +33,7 @@ type Authenticator struct {
 	ephemeral *auth.Ephemeral
 	resp      Responder
 	log       *slog.Logger
+	isProxy   func(host string) bool // may be nil
 }
 
 // Option configures an Authenticator.
@@ -42,6 +43,35 @@ type Option func(*Authenticator)
 // REST API scheme) for existing extensions, besides their passwords.
 func WithEphemeral(e *auth.Ephemeral) Option {
 	return func(a *Authenticator) { a.ephemeral = e }
+}
+
+// WithProxies names the proxies (Kamailio) requests may come through: for
+// those, the client is the host the proxy received the request from (its
+// Via's received, or sent-by), so that one client's failures throttle
+// that client, not every request the proxy relays.
+func WithProxies(isProxy func(host string) bool) Option {
+	return func(a *Authenticator) { a.isProxy = isProxy }
+}
+
+// clientHost is the host a request's failures count against: its source,
+// or behind a proxy the client's address as the proxy's Via records it.
+func (a *Authenticator) clientHost(req *sip.Request) string {
+	host := sourceHost(req.Source())
+	if a.isProxy == nil || !a.isProxy(host) {
+		return host
+	}
+	vias := req.GetHeaders("Via")
+	if len(vias) < 2 {
+		return host
+	}
+	v, ok := vias[1].(*sip.ViaHeader)
+	if !ok {
+		return host
+	}
+	if r, ok := v.Params.Get("received"); ok && r != "" {
+		return r
+	}
+	return v.Host
 }
 
 // NewAuthenticator wires the pieces of digest authentication together.
@@ -68,7 +98,7 @@ const unknownHA1 = "00000000000000000000000000000000"
 // throttled and 403 when it is banned. Only wrong answers to a challenge
 // sent to this source count as failures in the guard.
 func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.User, bool) {
-	host := sourceHost(req.Source())
+	host := a.clientHost(req)
 	switch a.guard.Check(host) {
 	case auth.Ban:
 		a.reply(req, tx, 403, "Forbidden")
@@ -166,7 +196,7 @@ func (a *Authenticator) lookup(ctx context.Context, c auth.Credentials) (store.U
 // conclude answers a request whose credentials were checked with err, and
 // tells whether it is authenticated.
 func (a *Authenticator) conclude(req *sip.Request, tx sip.ServerTransaction, proxy bool, creds auth.Credentials, err error) bool {
-	host := sourceHost(req.Source())
+	host := a.clientHost(req)
 	switch {
 	case err == nil:
 		a.guard.Succeed(host)
@@ -195,7 +225,7 @@ func (a *Authenticator) challenge(req *sip.Request, tx sip.ServerTransaction, pr
 		code, reason, name = 407, "Proxy Authentication Required", "Proxy-Authenticate"
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, c := range a.verifier.Challenges(sourceHost(req.Source()), stale) {
+	for _, c := range a.verifier.Challenges(a.clientHost(req), stale) {
 		res.AppendHeader(sip.NewHeader(name, c))
 	}
 	a.resp.Respond(tx, res)

@@ -143,7 +143,8 @@ func (s *Store) DeleteBinding(ctx context.Context, ext, contact string) error {
 
 // DeleteBindingsWhere deletes every binding whose transport is one of
 // transports (compared case-insensitively) and returns how many were
-// deleted. An empty list deletes nothing.
+// deleted. An empty list deletes nothing. Bindings with a Path (through a
+// proxy, which holds the connection) are kept.
 func (s *Store) DeleteBindingsWhere(ctx context.Context, transports []string) (int, error) {
 	if len(transports) == 0 {
 		return 0, nil
@@ -156,8 +157,8 @@ func (s *Store) DeleteBindingsWhere(ctx context.Context, transports []string) (i
 		}
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(transports)), ", ")
-	query := s.pick(`DELETE FROM bindings WHERE transport IN (`+marks+`)`,
-		`DELETE FROM bindings WHERE lower(transport) IN (`+marks+`)`)
+	query := s.pick(`DELETE FROM bindings WHERE transport IN (`+marks+`) AND path = ''`,
+		`DELETE FROM bindings WHERE lower(transport) IN (`+marks+`) AND path = ''`)
 	res, err := s.writer.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: delete bindings by transport: %w", err)

@@ -183,6 +183,8 @@ func TestDeleteBindingsWhere(t *testing.T) {
 			{Ext: "1001", Contact: "sip:ws", Transport: "ws"},
 			{Ext: "1002", Contact: "sip:wss", Transport: "wss"},
 			{Ext: "1002", Contact: "sip:tls", Transport: "TLS"},
+			// Through a proxy: its connection is the proxy's, never deleted here.
+			{Ext: "1002", Contact: "sip:proxied", Transport: "wss", Path: "<sip:127.0.0.10;lr>"},
 		}
 		tests := []struct {
 			name       string
@@ -191,14 +193,14 @@ func TestDeleteBindingsWhere(t *testing.T) {
 			want       []string
 		}{
 			{name: "nil list", transports: nil, wantN: 0,
-				want: []string{"1001 sip:tcp", "1001 sip:udp", "1001 sip:ws", "1002 sip:tls", "1002 sip:wss"}},
+				want: []string{"1001 sip:tcp", "1001 sip:udp", "1001 sip:ws", "1002 sip:proxied", "1002 sip:tls", "1002 sip:wss"}},
 			{name: "websockets", transports: []string{"ws", "wss"}, wantN: 2,
-				want: []string{"1001 sip:tcp", "1001 sip:udp", "1002 sip:tls"}},
+				want: []string{"1001 sip:tcp", "1001 sip:udp", "1002 sip:proxied", "1002 sip:tls"}},
 			{name: "case insensitive", transports: []string{"tls", "TCP"}, wantN: 2,
-				want: []string{"1001 sip:udp", "1001 sip:ws", "1002 sip:wss"}},
+				want: []string{"1001 sip:udp", "1001 sip:ws", "1002 sip:proxied", "1002 sip:wss"}},
 			{name: "no match", transports: []string{"sctp"}, wantN: 0,
-				want: []string{"1001 sip:tcp", "1001 sip:udp", "1001 sip:ws", "1002 sip:tls", "1002 sip:wss"}},
-			{name: "all", transports: []string{"udp", "tcp", "tls", "ws", "wss"}, wantN: 5},
+				want: []string{"1001 sip:tcp", "1001 sip:udp", "1001 sip:ws", "1002 sip:proxied", "1002 sip:tls", "1002 sip:wss"}},
+			{name: "all", transports: []string{"udp", "tcp", "tls", "ws", "wss"}, wantN: 5, want: []string{"1002 sip:proxied"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/softswitch/softswitch/media/recording"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -142,6 +143,52 @@ type Config struct {
 	// Node names this server in the CDRs it writes (the node column);
 	// nodes sharing a database need distinct names. Default "".
 	Node string `yaml:"node"`
+	// Proxies are the SIP proxies (Kamailio) this node sits behind: IP
+	// addresses or CIDR prefixes. Their requests are not rate-limited,
+	// authentication failures count against the client their Via names,
+	// REGISTERs through them keep their Path (RFC 3327) and calls to those
+	// contacts go back through it, and bindings are read from the shared
+	// database (another node may have taken the REGISTER). Empty: a
+	// single node.
+	Proxies []string `yaml:"proxies"`
+}
+
+// proxyPrefixes parses Proxies (validated by validate).
+func (c *Config) proxyPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(c.Proxies))
+	for _, p := range c.Proxies {
+		if pf, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pf.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("config: proxies: %q is neither an IP address nor a prefix", p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// isProxyFunc tells whether a host (an IP address) is one of prefixes;
+// nil when there are none.
+func isProxyFunc(prefixes []netip.Prefix) func(host string) bool {
+	if len(prefixes) == 0 {
+		return nil
+	}
+	return func(host string) bool {
+		a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range prefixes {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // DatabaseConfig selects the store's database.
@@ -326,6 +373,9 @@ func (c *Config) validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("config: data: empty directory")
+	}
+	if _, err := c.proxyPrefixes(); err != nil {
+		return err
 	}
 	switch c.Database.Driver {
 	case "", store.DriverSQLite:
