@@ -16,6 +16,8 @@ APT_TEST += iptables
 APT_TEST += sngrep tshark prometheus
 # packaging tests: dpkg installs the built .deb, systemd-analyze verifies the unit, logrotate its rotation
 APT_TEST += dpkg systemd logrotate
+# store tests: a throwaway PostgreSQL (initdb + postgres from /usr/lib/postgresql/N/bin) besides SQLite
+APT_TEST += postgresql
 # benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
 APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

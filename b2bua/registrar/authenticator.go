@@ -34,6 +34,7 @@ type Authenticator struct {
 	ephemeral *auth.Ephemeral
 	resp      Responder
 	log       *slog.Logger
+	isProxy   func(host string) bool // may be nil
 }
 
 // Option configures an Authenticator.
@@ -43,6 +44,35 @@ type Option func(*Authenticator)
 // REST API scheme) for existing extensions, besides their passwords.
 func WithEphemeral(e *auth.Ephemeral) Option {
 	return func(a *Authenticator) { a.ephemeral = e }
+}
+
+// WithProxies names the proxies (Kamailio) requests may come through: for
+// those, the client is the host the proxy received the request from (its
+// Via's received, or sent-by), so that one client's failures throttle
+// that client, not every request the proxy relays.
+func WithProxies(isProxy func(host string) bool) Option {
+	return func(a *Authenticator) { a.isProxy = isProxy }
+}
+
+// clientHost is the host a request's failures count against: its source,
+// or behind a proxy the client's address as the proxy's Via records it.
+func (a *Authenticator) clientHost(req *sip.Request) string {
+	host := sourceHost(req.Source())
+	if a.isProxy == nil || !a.isProxy(host) {
+		return host
+	}
+	vias := req.GetHeaders("Via")
+	if len(vias) < 2 {
+		return host
+	}
+	v, ok := vias[1].(*sip.ViaHeader)
+	if !ok {
+		return host
+	}
+	if r, ok := v.Params.Get("received"); ok && r != "" {
+		return r
+	}
+	return v.Host
 }
 
 // NewAuthenticator wires the pieces of digest authentication together.
@@ -69,7 +99,7 @@ const unknownHA1 = "00000000000000000000000000000000"
 // throttled and 403 when it is banned. Only wrong answers to a challenge
 // sent to this source count as failures in the guard.
 func (a *Authenticator) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.User, bool) {
-	host := sourceHost(req.Source())
+	host := a.clientHost(req)
 	if res := a.refusal(req, host); res != nil {
 		a.resp.Respond(tx, res)
 		return store.User{}, false
@@ -128,7 +158,7 @@ func (a *Authenticator) Challenge(req *sip.Request, proxy bool) *sip.Response {
 	if sipheader.Has(req, name) {
 		return nil
 	}
-	host := sourceHost(req.Source())
+	host := a.clientHost(req)
 	if res := a.refusal(req, host); res != nil {
 		return res
 	}
@@ -199,7 +229,7 @@ func (a *Authenticator) lookup(ctx context.Context, c auth.Credentials) (store.U
 // conclude answers a request whose credentials were checked with err, and
 // tells whether it is authenticated.
 func (a *Authenticator) conclude(req *sip.Request, tx sip.ServerTransaction, proxy bool, creds auth.Credentials, err error) bool {
-	host := sourceHost(req.Source())
+	host := a.clientHost(req)
 	switch {
 	case err == nil:
 		a.guard.Succeed(host)
@@ -223,7 +253,7 @@ func (a *Authenticator) conclude(req *sip.Request, tx sip.ServerTransaction, pro
 }
 
 func (a *Authenticator) challenge(req *sip.Request, tx sip.ServerTransaction, proxy, stale bool) {
-	a.resp.Respond(tx, a.challengeResponse(req, sourceHost(req.Source()), proxy, stale))
+	a.resp.Respond(tx, a.challengeResponse(req, a.clientHost(req), proxy, stale))
 }
 
 // challengeResponse is a 401 (407 when proxy is set) with fresh challenges

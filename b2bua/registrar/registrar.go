@@ -25,6 +25,20 @@ type Store interface {
 	Bindings(ctx context.Context) ([]store.Binding, error)
 	DeleteBindingsWhere(ctx context.Context, transports []string) (int, error)
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+	BindingsFor(ctx context.Context, ext string) ([]store.Binding, error)
+}
+
+// RegistrarOption configures a Registrar.
+type RegistrarOption func(*Registrar)
+
+// BehindProxies makes a node of several behind proxies (Kamailio) that
+// share one database: a REGISTER from a host isProxy accepts keeps its Path
+// (RFC 3327) with the binding (echoed in the 200, used as the Route of
+// requests to the contact), and the bindings are the store's, not this
+// process's: any node may have taken an extension's REGISTER, so lookups
+// and changes read the store.
+func BehindProxies(isProxy func(host string) bool) RegistrarOption {
+	return func(r *Registrar) { r.isProxy = isProxy }
 }
 
 // connectionBound are the transports whose bindings live as long as their connection.
@@ -38,6 +52,9 @@ type Registrar struct {
 	resp  Responder
 	log   *slog.Logger
 	now   func() time.Time
+	// isProxy, when set, names the proxies this node sits behind (see
+	// BehindProxies); nil: a single node, bindings in memory.
+	isProxy func(host string) bool
 
 	mu       sync.Mutex
 	bindings map[string][]binding // by extension
@@ -51,12 +68,19 @@ type Registrar struct {
 const FlushInterval = time.Second
 
 // New returns a Registrar; call Restore before serving.
-func New(lim Limits, st Store, a *Authenticator, resp Responder, log *slog.Logger) *Registrar {
-	return &Registrar{
+func New(lim Limits, st Store, a *Authenticator, resp Responder, log *slog.Logger, opts ...RegistrarOption) *Registrar {
+	r := &Registrar{
 		lim: lim.withDefaults(), store: st, auth: a, resp: resp, log: log, now: time.Now,
 		bindings: make(map[string][]binding), pending: make(map[string]store.Binding),
 	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
+
+// shared tells whether the bindings are the store's (BehindProxies).
+func (r *Registrar) shared() bool { return r.isProxy != nil }
 
 // Restore loads the UDP bindings kept from the last run and drops the
 // connection-bound ones: their connections died with the old process.
@@ -81,9 +105,26 @@ func (r *Registrar) Restore(ctx context.Context) error {
 	return nil
 }
 
-// Lookup returns the live bindings of an extension.
+// Lookup returns the live bindings of an extension. Behind proxies it reads
+// the store (another node may have taken the REGISTER), falling back to
+// memory when the store fails.
 func (r *Registrar) Lookup(ext string) []store.Binding {
 	now := r.now()
+	if r.shared() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		bs, err := r.store.BindingsFor(ctx, ext)
+		cancel()
+		if err == nil {
+			out := bs[:0]
+			for _, b := range bs {
+				if b.Expires.After(now) {
+					out = append(out, b)
+				}
+			}
+			return out
+		}
+		r.log.Error("reading bindings from the shared store failed: using this node's", "ext", ext, "error", err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []store.Binding
@@ -209,6 +250,23 @@ func (r *Registrar) expire() {
 		r.setLocked(ext, kept)
 	}
 	r.mu.Unlock()
+	if r.shared() {
+		// Another node may have refreshed what this one saw expire: only
+		// what the store holds as expired goes.
+		for _, b := range gone {
+			r.mu.Lock()
+			delete(r.pending, pendingKey(b.Binding))
+			r.mu.Unlock()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if n, err := r.store.DeleteExpired(ctx, now); err != nil {
+			r.log.Error("deleting expired bindings failed", "error", err)
+		} else if n > 0 {
+			r.log.Info("bindings expired", "bindings", n)
+		}
+		return
+	}
 	for _, b := range gone {
 		r.log.Info("binding expired", "ext", b.Ext, "contact", b.Contact)
 		r.forget(b)
@@ -261,6 +319,10 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	for _, b := range current {
 		res.AppendHeader(sip.NewHeader("Contact", contactValue(b, now)))
 	}
+	if upd.path != "" {
+		// RFC 3327 §5.3: the Path stored is returned to the UA.
+		res.AppendHeader(sip.NewHeader("Path", upd.path))
+	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
 	r.resp.Respond(tx, res)
 }
@@ -270,6 +332,16 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 func (r *Registrar) commit(ctx context.Context, upd update) ([]store.Binding, *rejection) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.shared() {
+		// The store is the truth: the extension's last REGISTER may have
+		// gone to another node.
+		bs, err := r.store.BindingsFor(ctx, upd.ext)
+		if err != nil {
+			r.log.Error("reading bindings failed", "ext", upd.ext, "error", err)
+			return nil, &rejection{code: 500, reason: "Server Internal Error"}
+		}
+		r.bindings[upd.ext] = mergeShared(r.bindings[upd.ext], bs)
+	}
 	cur := r.bindings[upd.ext]
 	if !upd.star && len(upd.contacts) == 0 {
 		return liveOf(cur, upd.now), nil
@@ -341,7 +413,14 @@ func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
 	if ua := sipheader.Get(req, "User-Agent"); ua != nil {
 		upd.userAgent = ua.Value()
 	}
-	if transport != "udp" {
+	if r.isProxy != nil && r.isProxy(sourceHost(req.Source())) {
+		if p := pathOf(req); p != "" {
+			// Through a proxy: requests to the contact go back through
+			// it, so the binding is the proxy's, not this connection's.
+			upd.path = p
+		}
+	}
+	if transport != "udp" && upd.path == "" {
 		upd.connKey = connKey(transport, req.Source())
 	}
 	headerExpires := -1
@@ -435,4 +514,31 @@ func contactValue(b store.Binding, now time.Time) string {
 
 func connKey(transport, remote string) string {
 	return strings.ToLower(transport) + "|" + remote
+}
+
+// pathOf joins the values of req's Path headers (RFC 3327), in order.
+func pathOf(req *sip.Request) string {
+	var parts []string
+	for _, h := range req.GetHeaders("Path") {
+		if v := strings.TrimSpace(h.Value()); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mergeShared is the store's bindings of an extension, each keeping the
+// connection this node knows it on (a direct registration to this node).
+func mergeShared(mem []binding, stored []store.Binding) []binding {
+	out := make([]binding, 0, len(stored))
+	for _, b := range stored {
+		nb := binding{Binding: b}
+		for _, m := range mem {
+			if m.Contact == b.Contact && m.Source == b.Source {
+				nb.connKey = m.connKey
+			}
+		}
+		out = append(out, nb)
+	}
+	return out
 }

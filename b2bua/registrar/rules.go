@@ -2,7 +2,10 @@ package registrar
 
 import (
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/store"
 )
@@ -55,6 +58,7 @@ type update struct {
 	source    string
 	connKey   string // "" for UDP
 	userAgent string
+	path      string // Path (RFC 3327) from a trusted proxy; "" when direct
 	now       time.Time
 	until     time.Time // when the credentials expire; zero: never
 }
@@ -120,8 +124,9 @@ func apply(cur []binding, upd update, lim Limits) (next, removed []binding, rej 
 		nb := binding{
 			Binding: store.Binding{
 				Ext: upd.ext, Contact: c.uri, Instance: c.instance, RegID: c.regID,
-				Transport: upd.transport, Source: upd.source, CallID: upd.callID, CSeq: upd.cseq,
+				Transport: upd.transportOf(c.uri), Source: upd.source, CallID: upd.callID, CSeq: upd.cseq,
 				UserAgent: upd.userAgent, Expires: upd.now.Add(time.Duration(exp) * time.Second), Updated: upd.now,
+				Path: upd.path,
 			},
 			connKey: upd.connKey,
 		}
@@ -139,4 +144,24 @@ func apply(cur []binding, upd update, lim Limits) (next, removed []binding, rej 
 		next = append(next, nb)
 	}
 	return next, removed, nil
+}
+
+// transportOf is the transport a contact registered with: the request's,
+// or through a proxy (Path) the one the UA uses to reach the proxy, from
+// the Contact's transport parameter (a browser's is ws or wss): what its
+// calls' media follow.
+func (u update) transportOf(contact string) string {
+	if u.path == "" {
+		return u.transport
+	}
+	var uri sip.Uri
+	if err := sip.ParseUri(contact, &uri); err == nil && uri.UriParams != nil {
+		if t, ok := uri.UriParams.Get("transport"); ok && t != "" {
+			return strings.ToLower(t)
+		}
+	}
+	if strings.EqualFold(uri.Scheme, "sips") {
+		return "tls"
+	}
+	return "udp"
 }

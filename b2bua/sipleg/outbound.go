@@ -25,6 +25,20 @@ type branch struct {
 	transport string // udp, tcp, tls, ws, wss
 	toUser    string
 	trunk     *trunk.Config // set for trunk/NAME/NUMBER
+	// routes is the Path a registration came through (Route headers of
+	// the INVITE; dest is its first hop), and uaTransport the transport
+	// the UA registered with behind it (its media follow it); nil when
+	// the contact is reached directly.
+	routes      []string
+	uaTransport string
+}
+
+// mediaKind is the media profile of the branch's callee.
+func (b branch) mediaKind() MediaKind {
+	if b.routes != nil {
+		return kindForTransport(b.uaTransport)
+	}
+	return kindForTransport(b.transport)
 }
 
 // Resolve turns target into the branches a call rings: "user/EXT" (every
@@ -120,6 +134,17 @@ func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
 		return branch{}, false
 	}
 	tr := strings.ToLower(b.Transport)
+	if b.Path != "" {
+		// Through a proxy (RFC 3327): the proxy holds the UA's
+		// connection; the INVITE goes to it with the Path as Route.
+		routes := splitPath(b.Path)
+		dest, hopTr, ok := firstHop(routes)
+		if !ok {
+			m.log.Warn("unusable Path", "ext", b.Ext, "contact", b.Contact, "path", b.Path)
+			return branch{}, false
+		}
+		return branch{ruri: u, dest: dest, transport: hopTr, toUser: b.Ext, routes: routes, uaTransport: tr}, true
+	}
 	if tr != "udp" {
 		conn, err := m.srv.TransportLayer().GetConnection(tr, b.Source)
 		if err != nil {
@@ -133,7 +158,7 @@ func (m *Manager) bindingBranch(b store.Binding) (branch, bool) {
 
 // invite sends one INVITE and waits for its final answer.
 func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*outLeg, error) {
-	spec := MediaSpec{Kind: kindForTransport(b.transport), CallID: opts.CallID, Leg: "b", Signal: signalAddr(b.dest)}
+	spec := MediaSpec{Kind: b.mediaKind(), CallID: opts.CallID, Leg: "b", Signal: signalAddr(b.dest)}
 	fromHost := m.cfg.Host
 	var answerOpts sipgo.AnswerOptions
 	if b.trunk != nil {
@@ -228,6 +253,9 @@ func (m *Manager) inviteRequest(b branch, opts leg.DialOptions, fromHost, callID
 	req := sip.NewRequest(sip.INVITE, b.ruri)
 	req.SetTransport(strings.ToUpper(b.transport))
 	req.SetDestination(b.dest)
+	for _, r := range b.routes {
+		req.AppendHeader(sip.NewHeader("Route", r))
+	}
 	m.FromListener(req)
 	present(req, b, opts.Caller, opts.CallerName, fromHost)
 	cid := sip.CallIDHeader(callID)

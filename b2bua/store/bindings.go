@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // Binding is one registered contact of an address-of-record.
@@ -23,11 +21,15 @@ type Binding struct {
 	UserAgent string    // User-Agent header, may be empty
 	Expires   time.Time // absolute expiry
 	Updated   time.Time // last refresh
+	// Path is the Path (RFC 3327) the REGISTER came through, its header
+	// values joined by ", " (first: the proxy nearest to us); requests
+	// to the contact are sent through it (Route). "" when direct.
+	Path string
 }
 
-const bindingColumns = `ext, contact, instance, reg_id, transport, source, call_id, cseq, user_agent, expires_ms, updated_ms`
+const bindingColumns = `ext, contact, instance, reg_id, transport, source, call_id, cseq, user_agent, expires_ms, updated_ms, path`
 
-const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (ext, contact) DO UPDATE SET
 		instance   = excluded.instance,
 		reg_id     = excluded.reg_id,
@@ -37,11 +39,30 @@ const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, 
 		cseq       = excluded.cseq,
 		user_agent = excluded.user_agent,
 		expires_ms = excluded.expires_ms,
-		updated_ms = excluded.updated_ms`
+		updated_ms = excluded.updated_ms,
+		path       = excluded.path`
+
+// upsertBindingIfUser is upsertBinding for PostgreSQL inside SaveBindings:
+// an error aborts a PostgreSQL transaction, so a binding whose user is gone
+// inserts nothing instead of failing (one more argument: the ext again).
+const upsertBindingIfUser = `INSERT INTO bindings (` + bindingColumns + `)
+	SELECT ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text
+	WHERE EXISTS (SELECT 1 FROM users WHERE ext = ?)
+	ON CONFLICT (ext, contact) DO UPDATE SET
+		instance   = excluded.instance,
+		reg_id     = excluded.reg_id,
+		transport  = excluded.transport,
+		source     = excluded.source,
+		call_id    = excluded.call_id,
+		cseq       = excluded.cseq,
+		user_agent = excluded.user_agent,
+		expires_ms = excluded.expires_ms,
+		updated_ms = excluded.updated_ms,
+		path       = excluded.path`
 
 func bindingArgs(b Binding) []any {
 	return []any{b.Ext, b.Contact, b.Instance, b.RegID, b.Transport, b.Source, b.CallID,
-		int64(b.CSeq), b.UserAgent, toMillis(b.Expires), toMillis(b.Updated)}
+		int64(b.CSeq), b.UserAgent, toMillis(b.Expires), toMillis(b.Updated), b.Path}
 }
 
 // SaveBinding inserts b or replaces the binding with the same Ext and
@@ -54,8 +75,8 @@ func (s *Store) SaveBinding(ctx context.Context, b Binding) error {
 	if b.Updated.IsZero() {
 		b.Updated = time.Now()
 	}
-	_, err := s.writer.ExecContext(ctx, upsertBinding, bindingArgs(b)...)
-	if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
+	_, err := s.writer.ExecContext(ctx, s.q(upsertBinding), bindingArgs(b)...)
+	if isMissingRef(err) {
 		return fmt.Errorf("%w: user %q", ErrNotFound, b.Ext)
 	}
 	if err != nil {
@@ -73,7 +94,7 @@ func (s *Store) SaveBindings(ctx context.Context, bs []Binding) (int, error) {
 		return 0, fmt.Errorf("store: save bindings: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	stmt, err := tx.PrepareContext(ctx, upsertBinding)
+	stmt, err := tx.PrepareContext(ctx, s.q(s.pick(upsertBinding, upsertBindingIfUser)))
 	if err != nil {
 		return 0, fmt.Errorf("store: save bindings: %w", err)
 	}
@@ -86,12 +107,21 @@ func (s *Store) SaveBindings(ctx context.Context, bs []Binding) (int, error) {
 		if b.Updated.IsZero() {
 			b.Updated = time.Now()
 		}
-		_, err := stmt.ExecContext(ctx, bindingArgs(b)...)
-		if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
+		args := bindingArgs(b)
+		if s.pg {
+			args = append(args, b.Ext)
+		}
+		res, err := stmt.ExecContext(ctx, args...)
+		if isMissingRef(err) {
 			continue // the user was deleted meanwhile
 		}
 		if err != nil {
 			return 0, fmt.Errorf("store: save binding %q %q: %w", b.Ext, b.Contact, err)
+		}
+		if s.pg {
+			if k, err := res.RowsAffected(); err == nil && k == 0 {
+				continue // the user was deleted meanwhile
+			}
 		}
 		n++
 	}
@@ -104,7 +134,7 @@ func (s *Store) SaveBindings(ctx context.Context, bs []Binding) (int, error) {
 // DeleteBinding deletes the binding of ext with the given contact. Deleting
 // a binding that does not exist is not an error.
 func (s *Store) DeleteBinding(ctx context.Context, ext, contact string) error {
-	_, err := s.writer.ExecContext(ctx, `DELETE FROM bindings WHERE ext = ? AND contact = ?`, ext, contact)
+	_, err := s.writer.ExecContext(ctx, s.q(`DELETE FROM bindings WHERE ext = ? AND contact = ?`), ext, contact)
 	if err != nil {
 		return fmt.Errorf("store: delete binding %q %q: %w", ext, contact, err)
 	}
@@ -113,7 +143,8 @@ func (s *Store) DeleteBinding(ctx context.Context, ext, contact string) error {
 
 // DeleteBindingsWhere deletes every binding whose transport is one of
 // transports (compared case-insensitively) and returns how many were
-// deleted. An empty list deletes nothing.
+// deleted. An empty list deletes nothing. Bindings with a Path (through a
+// proxy, which holds the connection) are kept.
 func (s *Store) DeleteBindingsWhere(ctx context.Context, transports []string) (int, error) {
 	if len(transports) == 0 {
 		return 0, nil
@@ -121,9 +152,14 @@ func (s *Store) DeleteBindingsWhere(ctx context.Context, transports []string) (i
 	args := make([]any, len(transports))
 	for i, t := range transports {
 		args[i] = t
+		if s.pg {
+			args[i] = strings.ToLower(t) // no NOCASE collation there
+		}
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(transports)), ", ")
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM bindings WHERE transport IN (`+marks+`)`, args...)
+	query := s.pick(`DELETE FROM bindings WHERE transport IN (`+marks+`) AND path = ''`,
+		`DELETE FROM bindings WHERE lower(transport) IN (`+marks+`) AND path = ''`)
+	res, err := s.writer.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: delete bindings by transport: %w", err)
 	}
@@ -144,13 +180,13 @@ func (s *Store) Bindings(ctx context.Context) ([]Binding, error) {
 // extension has no bindings; that is not an error.
 func (s *Store) BindingsFor(ctx context.Context, ext string) ([]Binding, error) {
 	return s.queryBindings(ctx, fmt.Sprintf("list bindings of %q", ext),
-		`SELECT `+bindingColumns+` FROM bindings WHERE ext = ? ORDER BY contact`, ext)
+		s.q(`SELECT `+bindingColumns+` FROM bindings WHERE ext = ? ORDER BY contact`), ext)
 }
 
 // DeleteExpired deletes every binding whose Expires is not after now and
 // returns how many were deleted.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM bindings WHERE expires_ms <= ?`, now.UnixMilli())
+	res, err := s.writer.ExecContext(ctx, s.q(`DELETE FROM bindings WHERE expires_ms <= ?`), now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired bindings: %w", err)
 	}
@@ -175,7 +211,7 @@ func (s *Store) queryBindings(ctx context.Context, op, query string, args ...any
 			expires, updated int64
 		)
 		if err := rows.Scan(&b.Ext, &b.Contact, &b.Instance, &b.RegID, &b.Transport, &b.Source,
-			&b.CallID, &cseq, &b.UserAgent, &expires, &updated); err != nil {
+			&b.CallID, &cseq, &b.UserAgent, &expires, &updated, &b.Path); err != nil {
 			return nil, fmt.Errorf("store: %s: %w", op, err)
 		}
 		b.CSeq = uint32(cseq)

@@ -31,13 +31,13 @@ func (s *Store) ArchiveCalls(ctx context.Context, calls []ArchivedCall, keep int
 		}
 	}()
 	for _, c := range calls {
-		if err := archiveCall(ctx, tx, c); err != nil {
+		if err := s.archiveCall(ctx, tx, c); err != nil {
 			return err
 		}
 	}
 	if keep > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM call_history WHERE id <=
-			(SELECT id FROM call_history ORDER BY id DESC LIMIT 1 OFFSET ?)`, keep); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM call_history WHERE id <=
+			(SELECT id FROM call_history ORDER BY id DESC LIMIT 1 OFFSET ?)`), keep); err != nil {
 			return fmt.Errorf("store: archive calls: prune to %d: %w", keep, err)
 		}
 	}
@@ -47,22 +47,18 @@ func (s *Store) ArchiveCalls(ctx context.Context, calls []ArchivedCall, keep int
 	return nil
 }
 
-func archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) error {
+func (s *Store) archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) error {
 	if c.CallID == "" {
 		return errors.New("store: archive call: empty call id")
 	}
 	if c.Story == nil {
 		c.Story = []byte{}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM call_history WHERE call_id = ?`, c.CallID); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM call_history WHERE call_id = ?`), c.CallID); err != nil {
 		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO call_history (call_id, updated_ms, story) VALUES (?, ?, ?)`,
+	id, err := s.insertID(ctx, tx, `INSERT INTO call_history (call_id, updated_ms, story) VALUES (?, ?, ?)`,
 		c.CallID, toMillis(c.Updated), c.Story)
-	if err != nil {
-		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
 	}
@@ -72,7 +68,11 @@ func archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) error {
 			continue
 		}
 		seen[leg] = true
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)`,
+		// A leg re-archived moves to the end (SQLite's REPLACE gives it a
+		// new rowid; on PostgreSQL a new seq).
+		if _, err := tx.ExecContext(ctx, s.q(s.pick(`INSERT OR REPLACE INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)`,
+			`INSERT INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)
+			 ON CONFLICT (leg_call_id) DO UPDATE SET history_id = excluded.history_id, seq = DEFAULT`)),
 			leg, id); err != nil {
 			return fmt.Errorf("store: archive call %s: leg %s: %w", c.CallID, leg, err)
 		}
@@ -85,8 +85,8 @@ func archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) error {
 func (s *Store) ArchivedCall(ctx context.Context, id string) (ArchivedCall, error) {
 	var c ArchivedCall
 	var hid, updated int64
-	err := s.reader.QueryRowContext(ctx, `SELECT h.id, h.call_id, h.updated_ms, h.story FROM call_history_legs l
-		JOIN call_history h ON h.id = l.history_id WHERE l.leg_call_id = ?`, id).Scan(&hid, &c.CallID, &updated, &c.Story)
+	err := s.reader.QueryRowContext(ctx, s.q(`SELECT h.id, h.call_id, h.updated_ms, h.story FROM call_history_legs l
+		JOIN call_history h ON h.id = l.history_id WHERE l.leg_call_id = ?`), id).Scan(&hid, &c.CallID, &updated, &c.Story)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("store: archived call %s: %w", id, ErrNotFound)
 	}
@@ -94,7 +94,8 @@ func (s *Store) ArchivedCall(ctx context.Context, id string) (ArchivedCall, erro
 		return c, fmt.Errorf("store: archived call %s: %w", id, err)
 	}
 	c.Updated = fromMillis(updated)
-	rows, err := s.reader.QueryContext(ctx, `SELECT leg_call_id FROM call_history_legs WHERE history_id = ? ORDER BY rowid`, hid)
+	rows, err := s.reader.QueryContext(ctx, s.q(s.pick(`SELECT leg_call_id FROM call_history_legs WHERE history_id = ? ORDER BY rowid`,
+		`SELECT leg_call_id FROM call_history_legs WHERE history_id = ? ORDER BY seq`)), hid)
 	if err != nil {
 		return c, fmt.Errorf("store: archived call %s: legs: %w", id, err)
 	}

@@ -56,6 +56,9 @@ type CDR struct {
 	// caller left, callee right), or "". A transferred call's records
 	// share the file, which goes on.
 	Recording string
+	// Node is the node that handled the call (Config.Node of its
+	// Store: set by SaveCDRs when empty); "" for a single node.
+	Node string
 }
 
 // Duration is the billable time: from answer to end (zero while the call
@@ -75,12 +78,12 @@ func (c CDR) Open() bool { return c.State == CDRRinging || c.State == CDRUp }
 // that row is already further on (ringing < up < ended): a record never
 // goes back, whatever order its writes arrive in.
 const saveCDRSQL = `INSERT INTO cdrs (uid, state, updated_ms, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from, recording, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (uid) WHERE uid <> '' DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms,
 	call_id = excluded.call_id, caller = excluded.caller, destination = excluded.destination, target = excluded.target,
 	start_ms = excluded.start_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, cause = excluded.cause,
 	sip_code = excluded.sip_code, q850 = excluded.q850, side = excluded.side, codec_a = excluded.codec_a, codec_b = excluded.codec_b,
-	vars = excluded.vars, transferred_from = excluded.transferred_from, recording = excluded.recording
+	vars = excluded.vars, transferred_from = excluded.transferred_from, recording = excluded.recording, node = excluded.node
 WHERE cdrs.state IN ('ringing', 'up') AND NOT (cdrs.state = 'up' AND excluded.state = 'ringing')`
 
 // SaveCDRs writes records in one transaction: a record with a UID creates
@@ -93,7 +96,7 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 	if err != nil {
 		return fmt.Errorf("store: save cdrs: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, saveCDRSQL)
+	stmt, err := tx.PrepareContext(ctx, s.q(saveCDRSQL))
 	if err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("store: save cdrs: %w", err)
@@ -105,9 +108,13 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 		if state == "" {
 			state = CDREnded
 		}
+		node := c.Node
+		if node == "" {
+			node = s.node
+		}
 		if _, err := stmt.ExecContext(ctx, c.UID, state, now, c.CallID, c.Caller, c.Destination, c.Target,
 			toMillis(c.Start), toMillis(c.Answer), toMillis(c.End), c.Cause, c.SIPCode, c.Q850, c.Side,
-			c.CodecA, c.CodecB, varsJSON(c.Vars), c.TransferredFrom, c.Recording); err != nil {
+			c.CodecA, c.CodecB, varsJSON(c.Vars), c.TransferredFrom, c.Recording, node); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("store: save cdr %q: %w", c.CallID, err)
 		}
@@ -119,16 +126,17 @@ func (s *Store) SaveCDRs(ctx context.Context, cdrs []CDR) error {
 }
 
 const cdrColumns = `uid, state, call_id, caller, destination, target, start_ms, answer_ms, end_ms,
-	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from, recording`
+	cause, sip_code, q850, side, codec_a, codec_b, vars, transferred_from, recording, node`
 
 // CDRs returns the last n records of finished calls (ended or
 // interrupted; all when n <= 0), oldest first.
 func (s *Store) CDRs(ctx context.Context, n int) ([]CDR, error) {
+	var limit any = n
 	if n <= 0 {
-		n = -1
+		limit = s.noLimit()
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+cdrColumns+` FROM (SELECT * FROM cdrs
-		WHERE state NOT IN ('ringing', 'up') ORDER BY id DESC LIMIT ?) ORDER BY id`, n)
+	rows, err := s.reader.QueryContext(ctx, s.q(`SELECT `+cdrColumns+` FROM (SELECT * FROM cdrs
+		WHERE state NOT IN ('ringing', 'up') ORDER BY id DESC LIMIT ?) AS last ORDER BY id`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: cdrs: %w", err)
 	}
@@ -143,7 +151,7 @@ func (s *Store) CDRs(ctx context.Context, n int) ([]CDR, error) {
 // A had Call-ID callID, oldest first: more than one when it was
 // transferred.
 func (s *Store) CDRsOfCall(ctx context.Context, callID string) ([]CDR, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ? ORDER BY id`, callID)
+	rows, err := s.reader.QueryContext(ctx, s.q(`SELECT `+cdrColumns+` FROM cdrs WHERE call_id = ? ORDER BY id`), callID)
 	if err != nil {
 		return nil, fmt.Errorf("store: cdrs of %s: %w", callID, err)
 	}
@@ -178,7 +186,7 @@ func scanCDRs(rows *sql.Rows) ([]CDR, error) {
 		var start, answer, end int64
 		var vars string
 		if err := rows.Scan(&c.UID, &c.State, &c.CallID, &c.Caller, &c.Destination, &c.Target, &start, &answer, &end,
-			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars, &c.TransferredFrom, &c.Recording); err != nil {
+			&c.Cause, &c.SIPCode, &c.Q850, &c.Side, &c.CodecA, &c.CodecB, &vars, &c.TransferredFrom, &c.Recording, &c.Node); err != nil {
 			return nil, err
 		}
 		if vars != "" && vars != "{}" {
@@ -195,7 +203,7 @@ func scanCDRs(rows *sql.Rows) ([]CDR, error) {
 // SetCDRHeartbeat records that the process writing CDRs was alive at t:
 // the end time given to the calls a crash cuts.
 func (s *Store) SetCDRHeartbeat(ctx context.Context, t time.Time) error {
-	if err := s.SetMeta(ctx, heartbeatKey, fmt.Sprint(t.UnixMilli())); err != nil {
+	if err := s.SetMeta(ctx, s.heartbeatKey(), fmt.Sprint(t.UnixMilli())); err != nil {
 		return fmt.Errorf("store: cdr heartbeat: %w", err)
 	}
 	return nil
@@ -204,15 +212,24 @@ func (s *Store) SetCDRHeartbeat(ctx context.Context, t time.Time) error {
 // CloseInterruptedCDRs closes every record still ringing or up as
 // interrupted, ending at the last time the process was known alive (its
 // heartbeat or the row's last update, whichever is later). Call it at start,
-// before taking calls, on a database no other running process writes CDRs
-// to. It returns how many records it closed.
+// before taking calls; only this node's records are closed (nodes sharing a
+// database each close their own when they come back), so no other running
+// process may write CDRs under the same node name. It returns how many
+// records it closed.
 func (s *Store) CloseInterruptedCDRs(ctx context.Context) (int64, error) {
-	res, err := s.writer.ExecContext(ctx, `UPDATE cdrs SET state = 'interrupted', cause = ?, side = 'system',
+	res, err := s.writer.ExecContext(ctx, s.q(s.pick(`UPDATE cdrs SET state = 'interrupted', cause = ?, side = 'system',
 		sip_code = CASE WHEN answer_ms > 0 THEN 200 ELSE 0 END,
 		end_ms = MAX(updated_ms, start_ms, answer_ms,
 			COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)),
 		updated_ms = ?
-		WHERE state IN ('ringing', 'up')`, CauseInterrupted, heartbeatKey, time.Now().UnixMilli())
+		WHERE state IN ('ringing', 'up') AND node = ?`,
+		`UPDATE cdrs SET state = 'interrupted', cause = ?, side = 'system',
+		sip_code = CASE WHEN answer_ms > 0 THEN 200 ELSE 0 END,
+		end_ms = GREATEST(updated_ms, start_ms, answer_ms,
+			COALESCE((SELECT CAST(value AS BIGINT) FROM meta WHERE key = ?), 0)),
+		updated_ms = ?
+		WHERE state IN ('ringing', 'up') AND node = ?`)),
+		CauseInterrupted, s.heartbeatKey(), time.Now().UnixMilli(), s.node)
 	if err != nil {
 		return 0, fmt.Errorf("store: close interrupted cdrs: %w", err)
 	}
@@ -233,4 +250,20 @@ func varsJSON(vars map[string]string) string {
 		return "{}"
 	}
 	return string(b)
+}
+
+// heartbeatKey is the meta key of this node's heartbeat.
+func (s *Store) heartbeatKey() string {
+	if s.node == "" {
+		return heartbeatKey
+	}
+	return heartbeatKey + "/" + s.node
+}
+
+// noLimit is the LIMIT argument meaning all rows.
+func (s *Store) noLimit() any {
+	if s.pg {
+		return nil // LIMIT NULL
+	}
+	return -1
 }

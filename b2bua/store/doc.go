@@ -1,4 +1,5 @@
-// Package store is the SQLite persistence layer of the softswitch.
+// Package store is the persistence layer of the softswitch: SQLite (the
+// embedded default) or PostgreSQL (several nodes sharing one database).
 //
 // It keeps four things in one database file:
 //
@@ -15,6 +16,12 @@
 // pool of read-only connections, so the server and the operator CLI can use
 // the same file at the same time. The schema is versioned with
 // PRAGMA user_version and migrated by Open.
+//
+// PostgreSQL (OpenConfig with DriverPostgres) runs the same migrations,
+// translated, with the version in a schema_version table; the few
+// dialect differences are decided in dialect.go. CDRs carry the name of
+// the node that wrote them, so that each node closes only its own calls
+// cut by a crash. The package's tests run on both databases.
 //
 // All timestamps are stored as Unix milliseconds and returned in UTC; the
 // zero time.Time is stored as 0 and read back as the zero time.Time.

@@ -3,7 +3,14 @@ package store
 import (
 	"errors"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
+)
+
+// PostgreSQL SQLSTATEs the store tells apart.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
 )
 
 // ErrNotFound is returned when the requested user, binding owner or meta key
@@ -35,4 +42,28 @@ func isBusy(err error) bool {
 		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
 	}
 	return false
+}
+
+// isDuplicate reports whether err is a primary key or unique violation.
+func isDuplicate(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == pgUniqueViolation
+	}
+	return isConstraint(err, sqlite3.ErrConstraintPrimaryKey, sqlite3.ErrConstraintUnique)
+}
+
+// isMissingRef reports whether err is a foreign key violation.
+func isMissingRef(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == pgForeignKeyViolation
+	}
+	return isConstraint(err, sqlite3.ErrConstraintForeignKey)
 }

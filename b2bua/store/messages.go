@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -31,16 +32,15 @@ func (s *Store) AddMessage(ctx context.Context, m Message, maxPending int) (int6
 	if m.Body == nil {
 		m.Body = []byte{}
 	}
-	res, err := s.writer.ExecContext(ctx, `INSERT INTO messages (ext, sender, content_type, body, created_ms)
+	// PostgreSQL types a bare parameter in a SELECT list as text: cast.
+	id, err := s.insertID(ctx, s.writer, s.pick(`INSERT INTO messages (ext, sender, content_type, body, created_ms)
 		SELECT ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM messages WHERE ext = ?) < ?`,
+		`INSERT INTO messages (ext, sender, content_type, body, created_ms)
+		SELECT ?::text, ?::text, ?::text, ?::bytea, ?::bigint WHERE (SELECT COUNT(*) FROM messages WHERE ext = ?) < ?`),
 		m.Ext, m.Sender, m.ContentType, m.Body, toMillis(m.Created), m.Ext, maxPending)
-	if err != nil {
-		return 0, fmt.Errorf("store: add message for %s: %w", m.Ext, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("store: add message for %s: %w", m.Ext, ErrFull)
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, fmt.Errorf("store: add message for %s: %w", m.Ext, err)
 	}
@@ -49,8 +49,8 @@ func (s *Store) AddMessage(ctx context.Context, m Message, maxPending int) (int6
 
 // PendingMessages returns up to limit of ext's waiting messages, oldest first.
 func (s *Store) PendingMessages(ctx context.Context, ext string, limit int) ([]Message, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, ext, sender, content_type, body, created_ms
-		FROM messages WHERE ext = ? ORDER BY id LIMIT ?`, ext, limit)
+	rows, err := s.reader.QueryContext(ctx, s.q(`SELECT id, ext, sender, content_type, body, created_ms
+		FROM messages WHERE ext = ? ORDER BY id LIMIT ?`), ext, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages of %s: %w", ext, err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) PendingMessages(ctx context.Context, ext string, limit int) ([]M
 
 // DeleteMessage removes a delivered message; ErrNotFound when it is gone.
 func (s *Store) DeleteMessage(ctx context.Context, id int64) error {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM messages WHERE id = ?`, id)
+	res, err := s.writer.ExecContext(ctx, s.q(`DELETE FROM messages WHERE id = ?`), id)
 	if err != nil {
 		return fmt.Errorf("store: delete message %d: %w", id, err)
 	}

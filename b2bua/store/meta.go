@@ -10,7 +10,7 @@ import (
 // Meta returns the value stored under key, or ErrNotFound.
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.reader.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := s.reader.QueryRowContext(ctx, s.q(`SELECT value FROM meta WHERE key = ?`), key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("%w: meta key %q", ErrNotFound, key)
 	}
@@ -23,8 +23,8 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 // SetMeta stores value under key, replacing any previous value.
 func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	_, err := s.writer.ExecContext(ctx,
-		`INSERT INTO meta (key, value) VALUES (?, ?)
-		 ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+		s.q(`INSERT INTO meta (key, value) VALUES (?, ?)
+		 ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
 	if err != nil {
 		return fmt.Errorf("store: set meta %q: %w", key, err)
 	}

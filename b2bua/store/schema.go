@@ -137,15 +137,28 @@ CREATE TABLE call_history_legs (
 );
 CREATE INDEX call_history_legs_history ON call_history_legs(history_id);
 `,
+		// Version 10 (cluster): the node that wrote a CDR, so that several
+		// nodes share one table and each closes only its own calls cut by
+		// a crash; '' for a single node.
+		`
+ALTER TABLE cdrs ADD COLUMN node TEXT NOT NULL DEFAULT '';
+CREATE INDEX cdrs_node_open ON cdrs(node) WHERE state IN ('ringing', 'up');
+`,
+		// Version 11 (behind a proxy): the Path (RFC 3327) a registration
+		// came through, as the header values joined by ", "; '' when direct.
+		`
+ALTER TABLE bindings ADD COLUMN path TEXT NOT NULL DEFAULT '';
+`,
 	}
 }
 
-// migrate brings the schema up to date. It runs in one immediate
-// transaction, so concurrent Opens of the same file serialise and only one
-// of them applies each step.
-func migrate(ctx context.Context, db *sql.DB) (err error) {
+// migrate brings the schema up to date. It runs in one transaction
+// (SQLite: immediate; PostgreSQL: under an advisory lock), so concurrent
+// Opens of the same database serialise and only one of them applies each
+// step.
+func migrate(ctx context.Context, db *sql.DB, pg bool) (err error) {
 	steps := migrations()
-	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE via _txlock
+	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE via _txlock on SQLite
 	if err != nil {
 		return fmt.Errorf("store: migrate: begin: %w", err)
 	}
@@ -155,9 +168,9 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		}
 	}()
 
-	var version int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("store: migrate: read user_version: %w", err)
+	version, err := schemaVersion(ctx, tx, pg)
+	if err != nil {
+		return fmt.Errorf("store: migrate: read schema version: %w", err)
 	}
 	if version > len(steps) {
 		return fmt.Errorf("store: migrate: schema version %d is newer than supported version %d", version, len(steps))
@@ -166,13 +179,16 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 		return tx.Commit()
 	}
 	for v := version; v < len(steps); v++ {
-		if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
+		step := steps[v]
+		if pg {
+			step = pgDDL(step) + pgExtra[v]
+		}
+		if _, err := tx.ExecContext(ctx, step); err != nil {
 			return fmt.Errorf("store: migrate to version %d: %w", v+1, err)
 		}
 	}
-	// PRAGMA does not take bind parameters; the value is an int we control.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
-		return fmt.Errorf("store: migrate: set user_version: %w", err)
+	if err := setSchemaVersion(ctx, tx, pg, len(steps)); err != nil {
+		return fmt.Errorf("store: migrate: set schema version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: migrate: commit: %w", err)

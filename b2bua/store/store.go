@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
 )
 
 const (
@@ -26,12 +28,86 @@ const (
 	readerParams = "_journal_mode=WAL&_busy_timeout=5000&_txlock=deferred&_foreign_keys=on&_synchronous=NORMAL&_query_only=on"
 )
 
-// Store is a handle on one SQLite database file. It is safe for concurrent
-// use; several Stores (in one or more processes) may share the same file.
+// Store is a handle on one database: an SQLite file, or a PostgreSQL
+// database several nodes share. It is safe for concurrent use; several
+// Stores (in one or more processes) may share the same database.
 type Store struct {
-	writer *sql.DB // exactly one connection: all writes are serialised here
-	reader *sql.DB // pool of read-only connections
+	writer *sql.DB // SQLite: exactly one connection, all writes are serialised here
+	reader *sql.DB // SQLite: pool of read-only connections; PostgreSQL: the writer's pool
+
+	pg      bool     // PostgreSQL: statements go through q (see dialect.go)
+	rebound sync.Map // PostgreSQL: statement text -> its rewritten text
+	node    string   // this node's name, written in its CDRs
 }
+
+// Config selects a database. The zero value is not usable: Open an SQLite
+// file by path, or set DSN.
+type Config struct {
+	// Driver is DriverSQLite (default) or DriverPostgres.
+	Driver string `yaml:"driver"`
+	// DSN is the SQLite file's path, or a PostgreSQL connection string
+	// (postgres://user@host:port/db?sslmode=disable, or key=value pairs).
+	DSN string `yaml:"dsn"`
+	// Node names this process in the CDRs it writes, so that nodes
+	// sharing a database tell their records apart and each closes only
+	// its own calls cut by a crash. Empty: a single node.
+	Node string `yaml:"-"`
+}
+
+// OpenConfig opens the database cfg names and migrates its schema to the
+// current version.
+func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
+	var (
+		s   *Store
+		err error
+	)
+	switch cfg.Driver {
+	case "", DriverSQLite, "sqlite3":
+		s, err = Open(ctx, cfg.DSN)
+	case DriverPostgres, "postgresql", "pgx":
+		s, err = openPostgres(ctx, cfg.DSN)
+	default:
+		return nil, fmt.Errorf("store: open: unknown driver %q (want %q or %q)", cfg.Driver, DriverSQLite, DriverPostgres)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.node = cfg.Node
+	return s, nil
+}
+
+// openPostgres opens a pool on the PostgreSQL database dsn names.
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	if dsn == "" {
+		return nil, errors.New("store: open postgres: empty dsn")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	n := max(8, 2*runtime.NumCPU())
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open postgres: %w", err), db.Close())
+	}
+	if err := migrate(ctx, db, true); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open postgres: %w", err), db.Close())
+	}
+	return &Store{writer: db, reader: db, pg: true}, nil
+}
+
+// Driver is DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string {
+	if s.pg {
+		return DriverPostgres
+	}
+	return DriverSQLite
+}
+
+// Node is the node name this Store writes in CDRs ("" for a single node).
+func (s *Store) Node() string { return s.node }
 
 // Open opens (creating if needed) the database at path, including its
 // parent directory, and migrates the schema to the current version.
@@ -83,6 +159,12 @@ func dsn(abs, params string) string {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	if s.pg {
+		if err := s.writer.Close(); err != nil {
+			return fmt.Errorf("store: close: %w", err)
+		}
+		return nil
+	}
 	if err := errors.Join(s.reader.Close(), s.writer.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -117,7 +199,7 @@ func fromMillis(ms int64) time.Time {
 func migrateRetry(ctx context.Context, db *sql.DB) error {
 	var err error
 	for attempt := 0; attempt < 100; attempt++ {
-		if err = migrate(ctx, db); err == nil || !isBusy(err) {
+		if err = migrate(ctx, db, false); err == nil || !isBusy(err) {
 			return err
 		}
 		select {

@@ -130,186 +130,194 @@ func TestOpenNewerSchema(t *testing.T) {
 }
 
 func TestRestartKeepsData(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "restart.db")
-	created := time.Date(2024, 5, 6, 7, 8, 9, 123_000_000, time.UTC)
-	expires := time.Date(2030, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
-	u := User{Ext: "1001", Name: "Alice", Realm: "pbx", HA1MD5: "md5", HA1SHA256: "sha", Created: created}
-	b := Binding{
-		Ext: "1001", Contact: "sip:1001@10.0.0.5:5060", Instance: "<urn:uuid:1>", RegID: 1,
-		Transport: "udp", Source: "10.0.0.5:5060", CallID: "cid", CSeq: 42, UserAgent: "ua",
-		Expires: expires, Updated: created,
-	}
+	backends(t, func(t *testing.T, db backend) {
+		ctx := t.Context()
+		path := db.location(t)
+		created := time.Date(2024, 5, 6, 7, 8, 9, 123_000_000, time.UTC)
+		expires := time.Date(2030, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
+		u := User{Ext: "1001", Name: "Alice", Realm: "pbx", HA1MD5: "md5", HA1SHA256: "sha", Created: created}
+		b := Binding{
+			Ext: "1001", Contact: "sip:1001@10.0.0.5:5060", Instance: "<urn:uuid:1>", RegID: 1,
+			Transport: "udp", Source: "10.0.0.5:5060", CallID: "cid", CSeq: 42, UserAgent: "ua",
+			Expires: expires, Updated: created, Path: "<sip:127.0.0.10;lr;received=sip:127.0.0.1:5060>, <sip:edge.example;lr>",
+		}
 
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AddUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SaveBinding(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetMeta(ctx, "boot", "1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+		s, err := db.open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveBinding(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetMeta(ctx, "boot", "1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 
-	s = openAt(t, path)
-	gotU, err := s.User(ctx, "1001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gotU != u {
-		t.Errorf("user after restart = %+v, want %+v", gotU, u)
-	}
-	gotB, err := s.BindingsFor(ctx, "1001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(gotB) != 1 || gotB[0] != b {
-		t.Errorf("bindings after restart = %+v, want [%+v]", gotB, b)
-	}
-	if v, err := s.Meta(ctx, "boot"); err != nil || v != "1" {
-		t.Errorf("Meta(boot) = %q, %v; want \"1\", nil", v, err)
-	}
+		s = db.openAt(t, path)
+		gotU, err := s.User(ctx, "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gotU != u {
+			t.Errorf("user after restart = %+v, want %+v", gotU, u)
+		}
+		gotB, err := s.BindingsFor(ctx, "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gotB) != 1 || gotB[0] != b {
+			t.Errorf("bindings after restart = %+v, want [%+v]", gotB, b)
+		}
+		if v, err := s.Meta(ctx, "boot"); err != nil || v != "1" {
+			t.Errorf("Meta(boot) = %q, %v; want \"1\", nil", v, err)
+		}
+	})
 }
 
 // TestTwoHandles models the server and the operator CLI using the same file.
 func TestTwoHandles(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	server := openAt(t, path)
-	cli := openAt(t, path)
+	backends(t, func(t *testing.T, db backend) {
+		ctx := t.Context()
+		path := db.location(t)
+		server := db.openAt(t, path)
+		cli := db.openAt(t, path)
 
-	if err := cli.AddUser(ctx, User{Ext: "2001", Realm: "pbx", HA1MD5: "a"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.User(ctx, "2001"); err != nil {
-		t.Fatalf("server does not see user added by cli: %v", err)
-	}
-	if err := server.SaveBinding(ctx, Binding{Ext: "2001", Contact: "sip:2001@h", Transport: "tcp",
-		Expires: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	if bs, err := cli.BindingsFor(ctx, "2001"); err != nil || len(bs) != 1 {
-		t.Fatalf("cli BindingsFor = %v, %v; want 1 binding", bs, err)
-	}
-	if err := cli.SetUserHA1(ctx, "2001", "pbx", "b", "c"); err != nil {
-		t.Fatal(err)
-	}
-	if u, err := server.User(ctx, "2001"); err != nil || u.HA1MD5 != "b" || u.HA1SHA256 != "c" {
-		t.Fatalf("server User after passwd = %+v, %v", u, err)
-	}
-	if err := cli.DeleteUser(ctx, "2001"); err != nil {
-		t.Fatal(err)
-	}
-	if bs, err := server.Bindings(ctx); err != nil || len(bs) != 0 {
-		t.Fatalf("server Bindings after cli delete = %v, %v; want none", bs, err)
-	}
+		if err := cli.AddUser(ctx, User{Ext: "2001", Realm: "pbx", HA1MD5: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := server.User(ctx, "2001"); err != nil {
+			t.Fatalf("server does not see user added by cli: %v", err)
+		}
+		if err := server.SaveBinding(ctx, Binding{Ext: "2001", Contact: "sip:2001@h", Transport: "tcp",
+			Expires: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if bs, err := cli.BindingsFor(ctx, "2001"); err != nil || len(bs) != 1 {
+			t.Fatalf("cli BindingsFor = %v, %v; want 1 binding", bs, err)
+		}
+		if err := cli.SetUserHA1(ctx, "2001", "pbx", "b", "c"); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := server.User(ctx, "2001"); err != nil || u.HA1MD5 != "b" || u.HA1SHA256 != "c" {
+			t.Fatalf("server User after passwd = %+v, %v", u, err)
+		}
+		if err := cli.DeleteUser(ctx, "2001"); err != nil {
+			t.Fatal(err)
+		}
+		if bs, err := server.Bindings(ctx); err != nil || len(bs) != 0 {
+			t.Fatalf("server Bindings after cli delete = %v, %v; want none", bs, err)
+		}
+	})
 }
 
 func TestConcurrentOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "race", "open.db")
-	const n = 4
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			s, err := Open(context.Background(), path)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			errs[i] = errors.Join(
-				s.AddUser(context.Background(), User{Ext: fmt.Sprint(3000 + i)}),
-				s.Close(),
-			)
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("opener %d: %v", i, err)
+	backends(t, func(t *testing.T, db backend) {
+		path := db.location(t)
+		const n = 4
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				s, err := db.open(context.Background(), path)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				errs[i] = errors.Join(
+					s.AddUser(context.Background(), User{Ext: fmt.Sprint(3000 + i)}),
+					s.Close(),
+				)
+			})
 		}
-	}
-	s := openAt(t, path)
-	if got, err := s.UserCount(t.Context()); err != nil || got != n {
-		t.Errorf("UserCount = %d, %v; want %d", got, err, n)
-	}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("opener %d: %v", i, err)
+			}
+		}
+		s := db.openAt(t, path)
+		if got, err := s.UserCount(t.Context()); err != nil || got != n {
+			t.Errorf("UserCount = %d, %v; want %d", got, err, n)
+		}
+	})
 }
 
 func TestConcurrentSaveBindings(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "concurrent.db")
-	stores := []*Store{openAt(t, path), openAt(t, path)}
-	const (
-		workers = 8
-		perWork = 40
-	)
-	for w := range workers {
-		addUser(t, stores[0], fmt.Sprint(4000+w))
-	}
+	backends(t, func(t *testing.T, db backend) {
+		ctx := t.Context()
+		path := db.location(t)
+		stores := []*Store{db.openAt(t, path), db.openAt(t, path)}
+		const (
+			workers = 8
+			perWork = 40
+		)
+		for w := range workers {
+			addUser(t, stores[0], fmt.Sprint(4000+w))
+		}
 
-	var wg sync.WaitGroup
-	errc := make(chan error, workers+1)
-	done := make(chan struct{})
-	for w := range workers {
-		wg.Go(func() {
-			s := stores[w%len(stores)]
-			ext := fmt.Sprint(4000 + w)
-			for i := range perWork {
-				b := Binding{
-					Ext:       ext,
-					Contact:   fmt.Sprintf("sip:%s@10.0.0.%d:5060", ext, i%10), // repeats: upserts
-					Transport: "udp",
-					CSeq:      uint32(i),
-					Expires:   time.Now().Add(time.Hour),
+		var wg sync.WaitGroup
+		errc := make(chan error, workers+1)
+		done := make(chan struct{})
+		for w := range workers {
+			wg.Go(func() {
+				s := stores[w%len(stores)]
+				ext := fmt.Sprint(4000 + w)
+				for i := range perWork {
+					b := Binding{
+						Ext:       ext,
+						Contact:   fmt.Sprintf("sip:%s@10.0.0.%d:5060", ext, i%10), // repeats: upserts
+						Transport: "udp",
+						CSeq:      uint32(i),
+						Expires:   time.Now().Add(time.Hour),
+					}
+					if err := s.SaveBinding(ctx, b); err != nil {
+						errc <- err
+						return
+					}
 				}
-				if err := s.SaveBinding(ctx, b); err != nil {
+			})
+		}
+		var rwg sync.WaitGroup
+		rwg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := stores[1].Bindings(ctx); err != nil {
 					errc <- err
 					return
 				}
 			}
 		})
-	}
-	var rwg sync.WaitGroup
-	rwg.Go(func() {
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if _, err := stores[1].Bindings(ctx); err != nil {
-				errc <- err
-				return
+		wg.Wait()
+		close(done)
+		rwg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Error(err)
+		}
+
+		bs, err := stores[0].Bindings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := workers * 10; len(bs) != want {
+			t.Fatalf("got %d bindings, want %d", len(bs), want)
+		}
+		for _, b := range bs {
+			if b.CSeq < perWork-10 {
+				t.Errorf("binding %s kept CSeq %d, want the last write (>= %d)", b.Contact, b.CSeq, perWork-10)
 			}
 		}
 	})
-	wg.Wait()
-	close(done)
-	rwg.Wait()
-	close(errc)
-	for err := range errc {
-		t.Error(err)
-	}
-
-	bs, err := stores[0].Bindings(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := workers * 10; len(bs) != want {
-		t.Fatalf("got %d bindings, want %d", len(bs), want)
-	}
-	for _, b := range bs {
-		if b.CSeq < perWork-10 {
-			t.Errorf("binding %s kept CSeq %d, want the last write (>= %d)", b.Contact, b.CSeq, perWork-10)
-		}
-	}
 }
 
 func TestMillis(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // User is a local subscriber (extension) with its digest credentials.
@@ -32,9 +30,9 @@ func (s *Store) AddUser(ctx context.Context, u User) error {
 		u.Created = time.Now()
 	}
 	_, err := s.writer.ExecContext(ctx,
-		`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.q(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`),
 		u.Ext, u.Name, u.Realm, u.HA1MD5, u.HA1SHA256, toMillis(u.Created))
-	if isConstraint(err, sqlite3.ErrConstraintPrimaryKey, sqlite3.ErrConstraintUnique) {
+	if isDuplicate(err) {
 		return fmt.Errorf("%w: user %q", ErrExists, u.Ext)
 	}
 	if err != nil {
@@ -47,7 +45,7 @@ func (s *Store) AddUser(ctx context.Context, u User) error {
 // ErrNotFound.
 func (s *Store) SetUserHA1(ctx context.Context, ext, realm, ha1md5, ha1sha256 string) error {
 	res, err := s.writer.ExecContext(ctx,
-		`UPDATE users SET realm = ?, ha1_md5 = ?, ha1_sha256 = ? WHERE ext = ?`,
+		s.q(`UPDATE users SET realm = ?, ha1_md5 = ?, ha1_sha256 = ? WHERE ext = ?`),
 		realm, ha1md5, ha1sha256, ext)
 	if err != nil {
 		return fmt.Errorf("store: set ha1 of user %q: %w", ext, err)
@@ -58,7 +56,7 @@ func (s *Store) SetUserHA1(ctx context.Context, ext, realm, ha1md5, ha1sha256 st
 // DeleteUser deletes user ext and all of its bindings, or returns
 // ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, ext string) error {
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM users WHERE ext = ?`, ext)
+	res, err := s.writer.ExecContext(ctx, s.q(`DELETE FROM users WHERE ext = ?`), ext)
 	if err != nil {
 		return fmt.Errorf("store: delete user %q: %w", ext, err)
 	}
@@ -67,7 +65,7 @@ func (s *Store) DeleteUser(ctx context.Context, ext string) error {
 
 // User returns user ext, or ErrNotFound.
 func (s *Store) User(ctx context.Context, ext string) (User, error) {
-	row := s.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE ext = ?`, ext)
+	row := s.reader.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users WHERE ext = ?`), ext)
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("%w: user %q", ErrNotFound, ext)

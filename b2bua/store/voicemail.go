@@ -25,13 +25,13 @@ func (s *Store) AddVoicemail(ctx context.Context, v Voicemail) (int64, error) {
 	if v.Ext == "" || v.Path == "" {
 		return 0, fmt.Errorf("store: add voicemail: ext and path are required")
 	}
-	res, err := s.writer.ExecContext(ctx, `INSERT INTO voicemail (ext, caller, caller_name, call_id, created_ms, duration_ms, path, heard)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Ext, v.Caller, v.CallerName, v.CallID, toMillis(v.Created),
-		v.Duration.Milliseconds(), v.Path, v.Heard)
-	if err != nil {
-		return 0, fmt.Errorf("store: add voicemail for %s: %w", v.Ext, err)
+	heard := 0
+	if v.Heard {
+		heard = 1
 	}
-	id, err := res.LastInsertId()
+	id, err := s.insertID(ctx, s.writer, `INSERT INTO voicemail (ext, caller, caller_name, call_id, created_ms, duration_ms, path, heard)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.Ext, v.Caller, v.CallerName, v.CallID, toMillis(v.Created),
+		v.Duration.Milliseconds(), v.Path, heard)
 	if err != nil {
 		return 0, fmt.Errorf("store: add voicemail for %s: %w", v.Ext, err)
 	}
@@ -40,8 +40,8 @@ func (s *Store) AddVoicemail(ctx context.Context, v Voicemail) (int64, error) {
 
 // Voicemails returns ext's messages, oldest first.
 func (s *Store) Voicemails(ctx context.Context, ext string) ([]Voicemail, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, ext, caller, caller_name, call_id, created_ms, duration_ms, path, heard
-		FROM voicemail WHERE ext = ? ORDER BY id`, ext)
+	rows, err := s.reader.QueryContext(ctx, s.q(`SELECT id, ext, caller, caller_name, call_id, created_ms, duration_ms, path, heard
+		FROM voicemail WHERE ext = ? ORDER BY id`), ext)
 	if err != nil {
 		return nil, fmt.Errorf("store: voicemails of %s: %w", ext, err)
 	}
@@ -49,11 +49,11 @@ func (s *Store) Voicemails(ctx context.Context, ext string) ([]Voicemail, error)
 	var out []Voicemail
 	for rows.Next() {
 		var v Voicemail
-		var created, dur int64
-		if err := rows.Scan(&v.ID, &v.Ext, &v.Caller, &v.CallerName, &v.CallID, &created, &dur, &v.Path, &v.Heard); err != nil {
+		var created, dur, heard int64
+		if err := rows.Scan(&v.ID, &v.Ext, &v.Caller, &v.CallerName, &v.CallID, &created, &dur, &v.Path, &heard); err != nil {
 			return nil, fmt.Errorf("store: voicemails of %s: %w", ext, err)
 		}
-		v.Created, v.Duration = fromMillis(created), time.Duration(dur)*time.Millisecond
+		v.Created, v.Duration, v.Heard = fromMillis(created), time.Duration(dur)*time.Millisecond, heard != 0
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
@@ -65,8 +65,8 @@ func (s *Store) Voicemails(ctx context.Context, ext string) ([]Voicemail, error)
 // VoicemailCounts returns how many of ext's messages are new (not heard)
 // and old.
 func (s *Store) VoicemailCounts(ctx context.Context, ext string) (newMsgs, oldMsgs int, err error) {
-	err = s.reader.QueryRowContext(ctx, `SELECT COALESCE(SUM(heard = 0), 0), COALESCE(SUM(heard <> 0), 0)
-		FROM voicemail WHERE ext = ?`, ext).Scan(&newMsgs, &oldMsgs)
+	err = s.reader.QueryRowContext(ctx, s.q(`SELECT COUNT(CASE WHEN heard = 0 THEN 1 END), COUNT(CASE WHEN heard <> 0 THEN 1 END)
+		FROM voicemail WHERE ext = ?`), ext).Scan(&newMsgs, &oldMsgs)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: voicemail counts of %s: %w", ext, err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) DeleteVoicemail(ctx context.Context, ext string, id int64) error
 }
 
 func (s *Store) voicemailExec(ctx context.Context, op, query string, ext string, id int64) error {
-	res, err := s.writer.ExecContext(ctx, query, ext, id)
+	res, err := s.writer.ExecContext(ctx, s.q(query), ext, id)
 	if err != nil {
 		return fmt.Errorf("store: %s %s/%d: %w", op, ext, id, err)
 	}

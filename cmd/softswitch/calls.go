@@ -112,12 +112,14 @@ func startCalls(cfg Config, srv *sipserver.Server, st *store.Store, users *store
 	trunks := trunk.NewSet(trunk.Options{Client: legs.Client(), Contact: legs.Contact, FromHost: mediaIP,
 		Prepare: legs.FromListener, Log: log})
 	legs.SetTrunks(trunks)
+	proxies, _ := cfg.proxyPrefixes() // validated with the config
+	isProxy := isProxyFunc(proxies)
 	srv.ExemptFromRateLimit(func(host string) bool {
 		a, err := netip.ParseAddr(host)
 		if err != nil {
 			return false
 		}
-		return trunks.FromCarrier(a)
+		return trunks.FromCarrier(a) || (isProxy != nil && isProxy(host))
 	})
 	engine.SetTrunks(trunks)
 	mwiSrv := startVoicemail(cfg, mediaIP, srv, st, authn, reg, legs, engine, log)

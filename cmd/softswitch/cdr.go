@@ -28,6 +28,7 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	c := newCommand(stdout, "cdr list", "", "List call detail records, oldest first: those matching every filter given, the latest --last of them.")
 	data := c.dataFlag()
+	db := c.dbFlag()
 	last := c.fs.Int("last", 20, "how many of the latest matching records (0: all)")
 	open := c.fs.Bool("open", false, "list the calls in progress instead")
 	var f cdrFilter
@@ -47,7 +48,7 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usageError(fmt.Sprintf("cdr list: --format %q: want table, csv or json", *format))
 	}
-	st, err := openExistingStore(ctx, *data)
+	st, err := openExistingStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}

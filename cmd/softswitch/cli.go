@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -36,6 +37,13 @@ func newCommand(stdout io.Writer, name, synopsis, about string) *command {
 // dataFlag adds the --data flag every command but serve and dialplan has.
 func (c *command) dataFlag() *string {
 	return c.fs.String("data", "./data", "data directory of the softswitch (the one serve --data uses)")
+}
+
+// dbFlag adds the --db flag of the commands that read or change the
+// database: a PostgreSQL DSN (default $SOFTSWITCH_DB) for nodes that share
+// one; empty means SQLite in --data.
+func (c *command) dbFlag() *string {
+	return c.fs.String("db", os.Getenv("SOFTSWITCH_DB"), "PostgreSQL connection string of a shared database (default $SOFTSWITCH_DB); empty: SQLite in --data")
 }
 
 func (c *command) usage() {

@@ -7,6 +7,7 @@ import (
 	"github.com/softswitch/softswitch/media/recording"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/registrar"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
+	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/b2bua/trunk"
 	"github.com/softswitch/softswitch/media/mixer"
 	"github.com/softswitch/softswitch/media/prompts"
@@ -133,6 +135,69 @@ type Config struct {
 	// Recordings is where call recordings (call:record_call, bridge
 	// {record = true}) and call:record files go.
 	Recordings RecordingsConfig `yaml:"recordings"`
+
+	// Database is where users, registrations and CDRs live: SQLite in
+	// DATA/softswitch.db (the default), or PostgreSQL shared by several
+	// nodes ({driver: postgres, dsn: postgres://...}).
+	Database DatabaseConfig `yaml:"database"`
+	// Node names this server in the CDRs it writes (the node column);
+	// nodes sharing a database need distinct names. Default "".
+	Node string `yaml:"node"`
+	// Proxies are the SIP proxies (Kamailio) this node sits behind: IP
+	// addresses or CIDR prefixes. Their requests are not rate-limited,
+	// authentication failures count against the client their Via names,
+	// REGISTERs through them keep their Path (RFC 3327) and calls to those
+	// contacts go back through it, and bindings are read from the shared
+	// database (another node may have taken the REGISTER). Empty: a
+	// single node.
+	Proxies []string `yaml:"proxies"`
+}
+
+// proxyPrefixes parses Proxies (validated by validate).
+func (c *Config) proxyPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(c.Proxies))
+	for _, p := range c.Proxies {
+		if pf, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pf.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("config: proxies: %q is neither an IP address nor a prefix", p)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// isProxyFunc tells whether a host (an IP address) is one of prefixes;
+// nil when there are none.
+func isProxyFunc(prefixes []netip.Prefix) func(host string) bool {
+	if len(prefixes) == 0 {
+		return nil
+	}
+	return func(host string) bool {
+		a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range prefixes {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// DatabaseConfig selects the store's database.
+type DatabaseConfig struct {
+	// Driver is "sqlite" (default) or "postgres".
+	Driver string `yaml:"driver"`
+	// DSN is PostgreSQL's connection string (unused with SQLite, whose
+	// file is DATA/softswitch.db).
+	DSN string `yaml:"dsn"`
 }
 
 // RecordingsConfig configures recordings.
@@ -308,6 +373,21 @@ func (c *Config) validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("config: data: empty directory")
+	}
+	if _, err := c.proxyPrefixes(); err != nil {
+		return err
+	}
+	switch c.Database.Driver {
+	case "", store.DriverSQLite:
+		if c.Database.DSN != "" {
+			return errors.New("config: database.dsn: only for driver postgres (SQLite lives in data)")
+		}
+	case store.DriverPostgres:
+		if c.Database.DSN == "" {
+			return errors.New("config: database.dsn: empty (driver postgres needs one)")
+		}
+	default:
+		return fmt.Errorf("config: database.driver: %q (want sqlite or postgres)", c.Database.Driver)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: tls_cert and tls_key go together")

@@ -138,7 +138,7 @@ func TestUserCommands(t *testing.T) {
 	if code, out, _ := call("user", "list"); code != 0 || !strings.Contains(out, "2001") || !strings.Contains(out, "Alice") {
 		t.Fatalf("list: %d %q", code, out)
 	}
-	st, err := openStore(ctx, data)
+	st, err := openStore(ctx, data, DatabaseConfig{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

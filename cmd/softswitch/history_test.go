@@ -16,7 +16,7 @@ import (
 // the log.
 func TestImportLegacyHistory(t *testing.T) {
 	data := t.TempDir()
-	st, err := openStore(t.Context(), data)
+	st, err := openStore(t.Context(), data, DatabaseConfig{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	st, err := openStore(ctx, cfg.Data)
+	st, err := openStore(ctx, cfg.Data, cfg.Database, cfg.Node)
 	if err != nil {
 		return err
 	}
@@ -170,9 +170,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	guard := auth.NewGuard(cfg.Guard, log)
 	// Digest checks read users (their HA1s) from memory; `softswitch user
 	// passwd|del` and `softswitch reload` empty the cache.
-	users := store.NewUserCache(st, 0, 0)
-	authn := registrar.NewAuthenticator(users, verifier, guard, srv, log, registrar.WithEphemeral(ephemeral))
-	reg := registrar.New(cfg.Registrar, st, authn, srv, log)
+	proxies, err := cfg.proxyPrefixes()
+	if err != nil {
+		return err
+	}
+	isProxy := isProxyFunc(proxies)
+	cacheTTL := time.Duration(0)
+	authOpts := []registrar.Option{registrar.WithEphemeral(ephemeral)}
+	var regOpts []registrar.RegistrarOption
+	if isProxy != nil {
+		// One of several nodes sharing a database: a user added on
+		// another node is seen here within seconds.
+		cacheTTL = 5 * time.Second
+		authOpts = append(authOpts, registrar.WithProxies(isProxy))
+		regOpts = append(regOpts, registrar.BehindProxies(isProxy))
+		// Toward the proxy, a browser's INVITE (WebRTC SDP) can exceed
+		// sipgo's 1300-byte UDP limit; proxy and nodes share a LAN.
+		sip.UDPMTUSize = int(sip.TransportBufferReadSize)
+		log.Info("behind proxies", "proxies", cfg.Proxies, "node", cfg.Node, "database", st.Driver())
+	}
+	users := store.NewUserCache(st, cacheTTL, 0)
+	authn := registrar.NewAuthenticator(users, verifier, guard, srv, log, authOpts...)
+	reg := registrar.New(cfg.Registrar, st, authn, srv, log, regOpts...)
 	if err := reg.Restore(ctx); err != nil {
 		return err
 	}

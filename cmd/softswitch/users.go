@@ -50,6 +50,7 @@ func userCmdIO(ctx context.Context, args []string, stdin io.Reader, stdout io.Wr
 	}
 	c := newCommand(stdout, "user "+sub, syn, about)
 	data := c.dataFlag()
+	db := c.dbFlag()
 	var password, name *string
 	var pwStdin *bool
 	if sub == "add" || sub == "passwd" {
@@ -81,7 +82,7 @@ func userCmdIO(ctx context.Context, args []string, stdin io.Reader, stdout io.Wr
 			return fmt.Errorf("user %s: %w", sub, err)
 		}
 	}
-	st, err := openExistingStore(ctx, *data)
+	st, err := openExistingStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}
@@ -161,16 +162,37 @@ func listUsers(ctx context.Context, st *store.Store, stdout io.Writer) error {
 }
 
 // openExistingStore opens the database of a data directory a server has
-// run on: every command but serve refuses to create one.
-func openExistingStore(ctx context.Context, dir string) (*store.Store, error) {
+// run on (or the PostgreSQL database db names, when not empty): every
+// command but serve refuses to create an SQLite one.
+func openExistingStore(ctx context.Context, dir, db string) (*store.Store, error) {
+	if db != "" {
+		return openStore(ctx, dir, dbConfig(db), "")
+	}
 	if _, err := os.Stat(filepath.Join(dir, "softswitch.db")); err != nil {
 		return nil, fmt.Errorf("no softswitch database in %s: run `softswitch serve --data %s` (or `softswitch init --data %s`) first, or pass --data", dir, dir, dir)
 	}
-	return openStore(ctx, dir)
+	return openStore(ctx, dir, DatabaseConfig{}, "")
 }
 
-func openStore(ctx context.Context, dir string) (*store.Store, error) {
-	st, err := store.Open(ctx, filepath.Join(dir, "softswitch.db"))
+// dbConfig is the database a --db flag names.
+func dbConfig(dsn string) DatabaseConfig {
+	if dsn == "" {
+		return DatabaseConfig{}
+	}
+	return DatabaseConfig{Driver: store.DriverPostgres, DSN: dsn}
+}
+
+// openStore opens SQLite in dir, or the PostgreSQL database db names;
+// node names this process in the CDRs it writes.
+func openStore(ctx context.Context, dir string, db DatabaseConfig, node string) (*store.Store, error) {
+	if db.Driver == store.DriverPostgres {
+		st, err := store.OpenConfig(ctx, store.Config{Driver: store.DriverPostgres, DSN: db.DSN, Node: node})
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		return st, nil
+	}
+	st, err := store.OpenConfig(ctx, store.Config{DSN: filepath.Join(dir, "softswitch.db"), Node: node})
 	if err != nil {
 		return nil, fmt.Errorf("open database in %s: %w", dir, err)
 	}
@@ -261,13 +283,14 @@ func tellServer(data string, stdout io.Writer) {
 func initCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	c := newCommand(stdout, "init", "", "Create the data directory and an empty database (no extensions); an existing one is left as is.")
 	data := c.dataFlag()
+	db := c.dbFlag()
 	if _, err := c.parseN(args); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openStore(ctx, *data, dbConfig(*db), "")
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ func voicemailCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	c := newCommand(stdout, "voicemail list", "EXT", "List the voicemail messages of EXT: id, time, caller, duration, new or heard, file.")
 	data := c.dataFlag()
+	db := c.dbFlag()
 	pos, err := c.parseN(rest, "EXT")
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func voicemailCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if !extPattern.MatchString(ext) {
 		return usageError(fmt.Sprintf("voicemail list: %q is not a valid extension", ext))
 	}
-	st, err := openExistingStore(ctx, *data)
+	st, err := openExistingStore(ctx, *data, *db)
 	if err != nil {
 		return err
 	}
