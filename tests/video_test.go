@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -280,12 +281,20 @@ func TestBrowserVideoCall(t *testing.T) {
 	decodesVideo(t, "SIP.js after hold", func() videoFigures { return sipjsVideo(b) }, func() videoFigures { return jssipVideo(a) }, 2*time.Second)
 	decodesVideo(t, "JsSIP after hold", func() videoFigures { return jssipVideo(a) }, func() videoFigures { return sipjsVideo(b) }, 2*time.Second)
 
+	var callID string
+	a.eval(`phone.lastCallID()`, &callID)
 	a.eval(`phone.hangup()`, nil)
 	waitFor(t, 10*time.Second, "CDR", func() bool {
 		return strings.Contains(runCLI(t, "cdr", "list", "--data", s.data), "user/1002")
 	})
 	if !strings.Contains(s.logs(), "video relayed") {
 		t.Fatalf("the server did not relay video:\n%s", grepLines(s.logs(), "video"))
+	}
+	// The call's story counts the video each leg relayed.
+	story := runCLI(t, "call", "show", callID, "--data", s.data)
+	relayed := regexp.MustCompile(`video relayed: [1-9]\d* packets from its peer \(\d+ not relayed\), [1-9]\d* to it; feedback: [1-9]\d* from its peer relayed on, [1-9]\d* to it`)
+	if n := len(relayed.FindAllString(story, -1)); n != 2 {
+		t.Fatalf("call show has %d legs with video relayed both ways, want 2:\n%s", n, grepLines(story, "video"))
 	}
 }
 
