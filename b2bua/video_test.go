@@ -83,8 +83,10 @@ func TestBridgeVideo(t *testing.T) {
 				return err
 			}), videoDialer{d: d, leg: b}, &cdrSink{}, slog.New(slog.DiscardHandler))
 			go func() {
-				for len(a.history()) == 0 || a.history()[len(a.history())-1] != "answer" {
-					time.Sleep(5 * time.Millisecond)
+				for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+					if h := a.history(); len(h) > 0 && h[len(h)-1] == "answer" {
+						break
+					}
 				}
 				time.Sleep(50 * time.Millisecond)
 				a.peerHangup(leg.Normal)
