@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,7 +36,7 @@ type videoFigures struct {
 // a <video id="sipjsvideo">.
 func registerSIPjsVideo(t *testing.T, s *server, p *page, ext string) {
 	t.Helper()
-	p.eval(fmt.Sprintf(`(async () => {
+	registerSimpleUser(t, s, p, ext, `
 		// The fake microphone is no signal to measure: a 1000 Hz tone instead.
 		const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 		navigator.mediaDevices.getUserMedia = async (c) => {
@@ -58,20 +57,8 @@ func registerSIPjsVideo(t *testing.T, s *server, p *page, ext string) {
 		video.id = "sipjsvideo";
 		video.autoplay = true;
 		video.playsInline = true;
-		document.body.appendChild(video);
-		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
-			aor: "sip:%[1]s@" + location.hostname,
-			media: { remote: { video }, constraints: { audio: true, video: true } },
-			userAgentOptions: { authorizationUsername: %[1]q, authorizationPassword: %[2]q },
-		});
-		window.sipjsCalls = 0;
-		su.delegate = { onCallReceived: async () => { window.sipjsCalls++; await su.answer(); } };
-		await su.connect();
-		await su.register();
-		window.su = su;
-		return true;
-	})()`, ext, testUsers[ext]), nil)
-	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations(ext), "via wss") })
+		document.body.appendChild(video);`,
+		`{ remote: { video }, constraints: { audio: true, video: true } }`)
 }
 
 // sipjsVideo reads the SIP.js page's video figures.
@@ -80,30 +67,6 @@ func sipjsVideo(p *page) videoFigures {
 	p.eval(`(() => { const s = window.su && window.su.session; const pc = s && s.sessionDescriptionHandler && s.sessionDescriptionHandler.peerConnection;
 		return pc ? window.rtcstats.video(pc) : null; })()`, &v)
 	return v
-}
-
-// sipjsHeard measures what the SIP.js page hears (dominant frequency and
-// level) over 1.5 s.
-func sipjsHeard(p *page) audioWindow {
-	var heard audioWindow
-	p.eval(`(async () => {
-		const ctx = new AudioContext();
-		await ctx.resume();
-		const an = ctx.createAnalyser();
-		an.fftSize = 8192;
-		ctx.createMediaStreamSource(document.getElementById("sipjsvideo").srcObject).connect(an);
-		await new Promise((r) => setTimeout(r, 1500));
-		const f = new Float32Array(an.frequencyBinCount);
-		an.getFloatFrequencyData(f);
-		let best = 1;
-		for (let i = 2; i < f.length; i++) if (f[i] > f[best]) best = i;
-		const tdata = new Float32Array(an.fftSize);
-		an.getFloatTimeDomainData(tdata);
-		let sum = 0;
-		for (const v of tdata) sum += v * v;
-		return { hz: best * ctx.sampleRate / an.fftSize, dBFS: 20 * Math.log10(Math.sqrt(sum / tdata.length) || 1e-9) };
-	})()`, &heard)
-	return heard
 }
 
 // sipjsBrightness is the mean luma (0-255) of the picture the SIP.js
@@ -160,22 +123,19 @@ func dropVideo(t *testing.T, ssrc uint32, probability string) (lift func()) {
 	if probability != "1" {
 		rule = append(rule, "-m", "statistic", "--mode", "random", "--probability", probability)
 	}
-	rule = append(rule, "-j", "DROP")
-	if out, err := exec.Command("iptables", append([]string{"-w", "-A", "INPUT"}, rule...)...).CombinedOutput(); err != nil {
-		t.Fatalf("iptables: %v\n%s (run `make deps`: Debian package iptables)", err, out)
-	}
-	lifted := false
-	lift = func() {
-		if lifted {
-			return
-		}
-		lifted = true
-		if out, err := exec.Command("iptables", append([]string{"-w", "-D", "INPUT"}, rule...)...).CombinedOutput(); err != nil {
-			t.Errorf("iptables: %v\n%s", err, out)
-		}
-	}
-	t.Cleanup(lift)
-	return lift
+	return dropInput(t, append(rule, "-j", "DROP"))
+}
+
+// videoCall starts a server, registers a SIP.js client answering with
+// video as 1002 (page b) and logs the web phone in as 1001 (page a).
+func videoCall(t *testing.T) (s *server, a, b *page) {
+	t.Helper()
+	s = startServer(t, "")
+	bundle := bundleSIPjs(t)
+	b = openPage(t, "https://"+s.addr("https")+"/")
+	b.addScript(bundle)
+	registerSIPjsVideo(t, s, b, "1002")
+	return s, loginPage(t, s, "1001"), b
 }
 
 // A JsSIP web phone with its camera on calls a SIP.js client answering
@@ -184,13 +144,7 @@ func dropVideo(t *testing.T, ssrc uint32, probability string) (lift func()) {
 // the caller's video packets dropped the callee keeps decoding, its
 // NACKs and keyframe requests reaching the caller through the B2BUA.
 func TestBrowserVideoCall(t *testing.T) {
-	s := startServer(t, "")
-	bundle := bundleSIPjs(t)
-	b := openPage(t, "https://"+s.addr("https")+"/")
-	b.addScript(bundle)
-	registerSIPjsVideo(t, s, b, "1002")
-
-	a := loginPage(t, s, "1001")
+	s, a, b := videoCall(t)
 	a.eval(`phone.setTone(440); phone.setCamera(true); phone.call("1002")`, nil)
 	a.waitTrue(`phone.inCall()`, 15*time.Second)
 	waitFor(t, 15*time.Second, "video decoded on both sides", func() bool {
@@ -218,7 +172,7 @@ func TestBrowserVideoCall(t *testing.T) {
 
 	// Audio both ways, as in the audio-only calls.
 	heardTone(t, "JsSIP", a.listen(3*time.Second), 1000)
-	if heard := sipjsHeard(b); heard.DBFS < -35 || heard.Hz < 420 || heard.Hz > 460 {
+	if heard := heardIn(b, "sipjsvideo"); heard.DBFS < -35 || heard.Hz < 420 || heard.Hz > 460 {
 		t.Fatalf("SIP.js did not hear the caller's 440 Hz: %+v", heard)
 	} else {
 		t.Logf("SIP.js heard %+v", heard)
@@ -340,13 +294,7 @@ func TestBrowserVideoToDeskPhone(t *testing.T) {
 // negotiate H.264 on their own payload types and each side decodes the
 // other's H.264 at the size it is sent.
 func TestBrowserVideoH264(t *testing.T) {
-	s := startServer(t, "")
-	bundle := bundleSIPjs(t)
-	b := openPage(t, "https://"+s.addr("https")+"/")
-	b.addScript(bundle)
-	registerSIPjsVideo(t, s, b, "1002")
-
-	a := loginPage(t, s, "1001")
+	_, a, b := videoCall(t)
 	a.eval(`(() => {
 		const offer = RTCPeerConnection.prototype.createOffer;
 		RTCPeerConnection.prototype.createOffer = function (...args) {
