@@ -400,3 +400,23 @@ func TestLiteVideoPTClash(t *testing.T) {
 		t.Fatalf("VP8 on the audio's Opus payload type accepted:\n%s", s)
 	}
 }
+
+// The PeerConnection engine relays no video: a browser's video offer is
+// answered with its video rejected and audio as usual.
+func TestPeerConnectionDeclinesVideo(t *testing.T) {
+	f, _ := newEngineFactory(t, EnginePeerConnection)
+	e := newTestEndpoint(t, f)
+	e.AcceptVideo([]string{VideoVP8})
+	e.OfferVideo([]string{VideoVP8})
+	ans, err := e.Answer(context.Background(), []byte(chromeVideoOffer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(ans); !strings.Contains(s, "m=video 0 ") || !strings.Contains(s, "a=rtpmap:111 opus/48000/2") {
+		t.Fatalf("answer:\n%s", s)
+	}
+	if e.VideoCodecs() != nil || e.VideoStats() != (VideoStats{}) {
+		t.Fatalf("video on the PeerConnection engine: %v %+v", e.VideoCodecs(), e.VideoStats())
+	}
+	e.RelayVideo(nil)
+}
