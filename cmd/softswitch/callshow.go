@@ -94,7 +94,7 @@ type shownLeg struct {
 	FirstRTPIn   *float64      `json:"first_rtp_in_seconds"`  // the first packet from the leg's peer
 	FirstRTPOut  *float64      `json:"first_rtp_out_seconds"` // the first packet sent to it
 	MediaTimeout *shownTimeout `json:"media_timeout,omitempty"`
-	ICE          *shownICE     `json:"ice,omitempty"` // a browser leg's transport (lite engine)
+	ICE          *shownICE     `json:"ice,omitempty"`   // a browser leg's transport (lite engine)
 	Video        *shownVideo   `json:"video,omitempty"` // video relayed to and from a browser
 }
 
