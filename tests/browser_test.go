@@ -482,6 +482,31 @@ func (p *page) viewport(width, height int) {
 	p.command(map[string]any{"viewport": []int{width, height}})
 }
 
+// heardIn measures what the media element id of page p plays over 1.5 s:
+// dominant frequency and level.
+func heardIn(p *page, id string) audioWindow {
+	p.t.Helper()
+	var heard audioWindow
+	p.eval(fmt.Sprintf(`(async () => {
+		const ctx = new AudioContext();
+		await ctx.resume();
+		const an = ctx.createAnalyser();
+		an.fftSize = 8192;
+		ctx.createMediaStreamSource(document.getElementById(%q).srcObject).connect(an);
+		await new Promise((r) => setTimeout(r, 1500));
+		const f = new Float32Array(an.frequencyBinCount);
+		an.getFloatFrequencyData(f);
+		let best = 1;
+		for (let i = 2; i < f.length; i++) if (f[i] > f[best]) best = i;
+		const tdata = new Float32Array(an.fftSize);
+		an.getFloatTimeDomainData(tdata);
+		let sum = 0;
+		for (const v of tdata) sum += v * v;
+		return { hz: best * ctx.sampleRate / an.fftSize, dBFS: 20 * Math.log10(Math.sqrt(sum / tdata.length) || 1e-9) };
+	})()`, id), &heard)
+	return heard
+}
+
 // bundleSIPjs bundles npm sip.js (pinned in tests/browser) for the page.
 func bundleSIPjs(t *testing.T) string {
 	t.Helper()
@@ -499,11 +524,20 @@ func bundleSIPjs(t *testing.T) string {
 // (window.sipjsCalls counts them), playing what it hears in #remote.
 func registerSIPjs(t *testing.T, s *server, p *page, ext string) {
 	t.Helper()
+	registerSimpleUser(t, s, p, ext, `const audio = document.getElementById("remote");`,
+		`{ remote: { audio }, constraints: { audio: true, video: false } }`)
+}
+
+// registerSimpleUser registers ext from page p as a SIP.js SimpleUser
+// (window.su) answering every call (counted in window.sipjsCalls), with
+// the SimpleUser media options media, after running setup in the page.
+func registerSimpleUser(t *testing.T, s *server, p *page, ext, setup, media string) {
+	t.Helper()
 	p.eval(fmt.Sprintf(`(async () => {
-		const audio = document.getElementById("remote");
+		%[3]s
 		const su = new SIP.Web.SimpleUser("wss://" + location.host + "/ws", {
 			aor: "sip:%[1]s@" + location.hostname,
-			media: { remote: { audio }, constraints: { audio: true, video: false } },
+			media: %[4]s,
 			userAgentOptions: { authorizationUsername: %[1]q, authorizationPassword: %[2]q },
 		});
 		window.sipjsCalls = 0;
@@ -512,7 +546,7 @@ func registerSIPjs(t *testing.T, s *server, p *page, ext string) {
 		await su.register();
 		window.su = su;
 		return true;
-	})()`, ext, testUsers[ext]), nil)
+	})()`, ext, testUsers[ext], setup, media), nil)
 	waitFor(t, 10*time.Second, "SIP.js registered", func() bool { return strings.Contains(s.registrations(ext), "via wss") })
 }
 
@@ -530,24 +564,7 @@ func TestSIPjsClient(t *testing.T) {
 	a.waitTrue(`phone.inCall()`, 15*time.Second)
 	time.Sleep(time.Second)
 	// What SIP.js hears, measured from its audio element's stream.
-	var heard audioWindow
-	b.eval(`(async () => {
-		const ctx = new AudioContext();
-		await ctx.resume();
-		const an = ctx.createAnalyser();
-		an.fftSize = 8192;
-		ctx.createMediaStreamSource(document.getElementById("remote").srcObject).connect(an);
-		await new Promise((r) => setTimeout(r, 1500));
-		const f = new Float32Array(an.frequencyBinCount);
-		an.getFloatFrequencyData(f);
-		let best = 1;
-		for (let i = 2; i < f.length; i++) if (f[i] > f[best]) best = i;
-		const tdata = new Float32Array(an.fftSize);
-		an.getFloatTimeDomainData(tdata);
-		let sum = 0;
-		for (const v of tdata) sum += v * v;
-		return { hz: best * ctx.sampleRate / an.fftSize, dBFS: 20 * Math.log10(Math.sqrt(sum / tdata.length) || 1e-9) };
-	})()`, &heard)
+	heard := heardIn(b, "remote")
 	t.Logf("SIP.js heard %+v", heard)
 	if heard.DBFS < -35 || heard.Hz < 420 || heard.Hz > 460 {
 		t.Fatalf("SIP.js did not hear the caller's 440 Hz: %+v", heard)

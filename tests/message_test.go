@@ -88,12 +88,21 @@ func TestMessageBrowserAndBaresip(t *testing.T) {
 		service: "1001", subst: map[string]string{"@BODY@": toBrowser, "@WANT@": "200"}}.mustPass(t, s.addr("udp"))
 	var got []struct{ Dir, Peer, Body string }
 	p.eval(`phone.messages()`, &got)
+	found := false
 	for _, m := range got {
-		if m.Dir == "in" && m.Peer == "1002" && strings.TrimRight(m.Body, "\r\n") == toBrowser {
-			return
+		found = found || m.Dir == "in" && m.Peer == "1002" && strings.TrimRight(m.Body, "\r\n") == toBrowser
+	}
+	if !found {
+		t.Fatalf("the page did not get sipp's message %q: %+v", toBrowser, got)
+	}
+	// The chat pane shows the three, with the stored and delivered markers.
+	var pane string
+	p.eval(`document.getElementById("chatlog").innerText`, &pane)
+	for _, want := range []string{"to 1002: " + stored + " (stored)", "to 1002: " + live + " (delivered)", "1002: " + toBrowser} {
+		if !strings.Contains(pane, want) {
+			t.Fatalf("the chat pane lacks %q:\n%s", want, pane)
 		}
 	}
-	t.Fatalf("the page did not get sipp's message %q: %+v", toBrowser, got)
 }
 
 // on_message in the dialplan answers a keyword: the browser's "help" to

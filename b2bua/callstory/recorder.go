@@ -306,6 +306,12 @@ type LegMedia struct {
 	ICEFirstCheck, DTLSUpAt time.Time
 	MediaFailedAt           time.Time
 	MediaFailure            string
+	// Video relayed between two browsers (Kind "webrtc"): packets from
+	// the peer and to it, the peer's packets not relayed (the other leg
+	// not ready), and RTCP feedback (PLI, FIR, NACK, REMB, reports) from
+	// the peer relayed on and relayed to it.
+	VideoIn, VideoOut, VideoDropped   uint64
+	VideoFeedbackIn, VideoFeedbackOut uint64
 }
 
 // LossPercent is the share of the packets the peer sent that never came.

@@ -58,6 +58,10 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 			fmt.Fprintf(&b, "    ICE: %d connectivity checks%s, pair %s, %d datagrams refused; DTLS-SRTP %s%s%s\n", m.ICEChecks, s.when(", the first at", m.ICEFirstCheck),
 				orNone(m.ICEPeer), m.ICEDropped, map[bool]string{true: "up", false: "never up"}[m.DTLSUp], s.when(" at", m.DTLSUpAt), role(m.DTLSRole))
 		}
+		if m.VideoIn+m.VideoOut > 0 {
+			fmt.Fprintf(&b, "    video relayed: %d packets from its peer (%d not relayed), %d to it; feedback: %d from its peer relayed on, %d to it\n",
+				m.VideoIn, m.VideoDropped, m.VideoOut, m.VideoFeedbackIn, m.VideoFeedbackOut)
+		}
 	}
 	b.WriteString("\nverdicts:\n")
 	vs := s.Verdicts(now)

@@ -3,6 +3,7 @@ package sipleg
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/media/webrtcep"
@@ -48,7 +49,9 @@ func (l *core) RelayVideo(to leg.Video) {
 func (l *core) endpoint() any { return l.ep }
 
 // AcceptVideo answers the caller's offer again, now accepting its video
-// with codecs, while the answer is unsent (no 183 with SDP, no 200).
+// with codecs, while the answer is unsent (no 183 with SDP, no 200). An
+// answer that cannot be made, or that no longer fits a UDP datagram, is
+// given up: the video stays declined.
 func (l *inLeg) AcceptVideo(ctx context.Context, codecs []string) error {
 	v, ok := l.ep.(videoEndpoint)
 	if !ok {
@@ -61,12 +64,22 @@ func (l *inLeg) AcceptVideo(ctx context.Context, codecs []string) error {
 	}
 	v.AcceptVideo(codecs)
 	sdp, err := l.ep.Answer(ctx, l.offer)
+	if err == nil && !l.m.fitsUDP(l.dlg.InviteRequest, sdp) {
+		err = errTooLarge
+	}
 	if err != nil {
-		return err
+		v.AcceptVideo(nil)
+		if again, err2 := l.ep.Answer(ctx, l.offer); err2 == nil {
+			l.answer = again
+		}
+		return fmt.Errorf("accept video: %w", err)
 	}
 	l.answer = sdp
 	return nil
 }
+
+// errTooLarge is an answer that would not fit a UDP datagram.
+var errTooLarge = errors.New("the answer with video does not fit a UDP datagram")
 
 // AcceptVideo on an outbound leg has nothing to do: the callee answered.
 func (l *outLeg) AcceptVideo(context.Context, []string) error { return nil }

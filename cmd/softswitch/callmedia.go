@@ -49,6 +49,9 @@ func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
 			m.ICEKnown, m.ICEChecks, m.ICEPeer, m.DTLSUp = st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected
 			m.ICEDropped, m.DTLSRole = st.Dropped, st.DTLSRole
 			m.ICEFirstCheck, m.DTLSUpAt = st.FirstCheck, st.DTLSConnectedAt
+			v := e.VideoStats()
+			m.VideoIn, m.VideoOut, m.VideoDropped = v.Received, v.Sent, v.Dropped
+			m.VideoFeedbackIn, m.VideoFeedbackOut = v.FeedbackIn, v.FeedbackOut
 			return m
 		}
 	default:

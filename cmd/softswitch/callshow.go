@@ -94,7 +94,17 @@ type shownLeg struct {
 	FirstRTPIn   *float64      `json:"first_rtp_in_seconds"`  // the first packet from the leg's peer
 	FirstRTPOut  *float64      `json:"first_rtp_out_seconds"` // the first packet sent to it
 	MediaTimeout *shownTimeout `json:"media_timeout,omitempty"`
-	ICE          *shownICE     `json:"ice,omitempty"` // a browser leg's transport (lite engine)
+	ICE          *shownICE     `json:"ice,omitempty"`   // a browser leg's transport (lite engine)
+	Video        *shownVideo   `json:"video,omitempty"` // video relayed to and from a browser
+}
+
+// shownVideo is the video a browser leg relayed.
+type shownVideo struct {
+	PacketsIn   uint64 `json:"packets_in"`  // from the browser
+	PacketsOut  uint64 `json:"packets_out"` // to it
+	NotRelayed  uint64 `json:"not_relayed"` // its packets the other leg could not take
+	FeedbackIn  uint64 `json:"feedback_in"` // its RTCP feedback relayed to the other browser
+	FeedbackOut uint64 `json:"feedback_out"`
 }
 
 // shownTimeout is a leg's first RTP timeout or media failure.
@@ -128,6 +138,10 @@ func shownLegOf(st callstory.Story, m callstory.LegMedia) shownLeg {
 	if m.ICEKnown {
 		out.ICE = &shownICE{Checks: m.ICEChecks, FirstCheck: at(m.ICEFirstCheck), Peer: m.ICEPeer, Refused: m.ICEDropped,
 			DTLSRole: m.DTLSRole, DTLSUp: m.DTLSUp, DTLSConnected: at(m.DTLSUpAt)}
+	}
+	if m.VideoIn+m.VideoOut > 0 {
+		out.Video = &shownVideo{PacketsIn: m.VideoIn, PacketsOut: m.VideoOut, NotRelayed: m.VideoDropped,
+			FeedbackIn: m.VideoFeedbackIn, FeedbackOut: m.VideoFeedbackOut}
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/softswitch/softswitch/media"
@@ -152,5 +153,30 @@ func FuzzPeerVideo(f *testing.F) {
 		if _, err := media.ParseSDP(ans); err != nil {
 			t.Fatalf("our answer does not parse: %v\n%s", err, ans)
 		}
+	})
+}
+
+// FuzzRelayFeedback rewrites arbitrary RTCP from a browser for the other
+// leg: never a panic, only packets about the source's SSRC, sent as ours.
+func FuzzRelayFeedback(f *testing.F) {
+	const ours, its, srcOurs, src = 11, 12, 21, 22
+	seed, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 5, Reports: []rtcp.ReceptionReport{{SSRC: ours}}},
+		&rtcp.PictureLossIndication{MediaSSRC: ours}, &rtcp.TransportLayerNack{MediaSSRC: ours, Nacks: []rtcp.NackPair{{PacketID: 9}}},
+		&rtcp.FullIntraRequest{FIR: []rtcp.FIREntry{{SSRC: ours}}}, &rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: 5e5, SSRCs: []uint32{ours}}})
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pkts, err := rtcp.Unmarshal(b)
+		if err != nil {
+			return
+		}
+		out := relayFeedback(pkts, ours, its, srcOurs, src)
+		for _, p := range out {
+			for _, s := range p.DestinationSSRC() {
+				if s != src && s != srcOurs {
+					t.Fatalf("relayed %T about SSRC %d", p, s)
+				}
+			}
+		}
+		_, _ = rtcp.Marshal(out) // may refuse what the input carried (a REMB over its range): then nothing is sent
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // The lite engine's offer/answer (RFC 3264, RFC 8829's SDP as browsers
@@ -93,7 +95,7 @@ func (e *Endpoint) answerVideo(p peerSDP) *localVideo {
 		return nil
 	}
 	e.vPeer = codecNames(v.codecs)
-	cs := keepCodecs(v.codecs, e.vAccept)
+	cs := withoutPTs(keepCodecs(v.codecs, e.vAccept), p.codecs)
 	if len(cs) == 0 || v.mid == "" {
 		return nil
 	}
@@ -106,7 +108,7 @@ func (e *Endpoint) acceptVideo(p peerSDP) {
 	v := p.video
 	var cs []videoCodec
 	if len(e.vOffered) > 0 && v.index >= 0 && !v.rejected {
-		for _, c := range v.codecs {
+		for _, c := range withoutPTs(v.codecs, p.codecs) {
 			for _, o := range e.vOffered {
 				if o.name == c.name && o.pt == c.pt {
 					cs = append(cs, c)
@@ -118,6 +120,22 @@ func (e *Endpoint) acceptVideo(p peerSDP) {
 	// A re-offer of the peer's keeps the video it accepted.
 	e.vAccept = e.vPeer
 	e.lite.video.m.Store(newVideoMap(cs))
+}
+
+// withoutPTs drops the video codecs whose payload type the audio uses:
+// on one transport (BUNDLE) a payload type names one codec.
+func withoutPTs(cs []videoCodec, audio []webrtc.RTPCodecParameters) []videoCodec {
+	var out []videoCodec
+	for _, c := range cs {
+		clash := false
+		for _, a := range audio {
+			clash = clash || uint8(a.PayloadType) == c.pt
+		}
+		if !clash {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func videoCodecsOf(v *localVideo) []videoCodec {

@@ -182,10 +182,7 @@ func (l localSDP) audioLine(b *strings.Builder) {
 	for _, c := range l.codecs {
 		fmt.Fprintf(b, " %d", c.PayloadType)
 	}
-	fmt.Fprintf(b, "\r\nc=IN IP4 %s\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", l.ip)
-	fmt.Fprintf(b, "a=candidate:1 1 udp 2130706431 %s %d typ host\r\na=end-of-candidates\r\n", l.ip, l.port)
-	fmt.Fprintf(b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", l.ice.ufrag, l.ice.pwd)
-	fmt.Fprintf(b, "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:%s\r\n", l.fingerprint, l.setup, l.mid)
+	l.transport(b, l.mid)
 	fmt.Fprintf(b, "a=%s\r\na=msid:softswitch audio\r\na=rtcp-mux\r\n", l.dir)
 	for _, c := range l.codecs {
 		name := strings.TrimPrefix(c.MimeType, "audio/")
@@ -199,6 +196,16 @@ func (l localSDP) audioLine(b *strings.Builder) {
 		}
 	}
 	fmt.Fprintf(b, "a=ssrc:%d cname:softswitch\r\na=ssrc:%d msid:softswitch audio\r\n", l.ssrc, l.ssrc)
+}
+
+// transport writes what every m-line of ours says about the one
+// transport they share: the end of the m= line, c=, our candidate, ICE
+// credentials, fingerprint, DTLS role, and its a=mid.
+func (l localSDP) transport(b *strings.Builder, mid string) {
+	fmt.Fprintf(b, "\r\nc=IN IP4 %s\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", l.ip)
+	fmt.Fprintf(b, "a=candidate:1 1 udp 2130706431 %s %d typ host\r\na=end-of-candidates\r\n", l.ip, l.port)
+	fmt.Fprintf(b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", l.ice.ufrag, l.ice.pwd)
+	fmt.Fprintf(b, "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:%s\r\n", l.fingerprint, l.setup, mid)
 }
 
 // answerDirection is our direction answering an offer that says the

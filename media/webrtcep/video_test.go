@@ -383,3 +383,40 @@ func TestLiteVideoRelay(t *testing.T) {
 		t.Fatalf("after the relay stopped: %+v", st)
 	}
 }
+
+// A video payload type that the audio uses too cannot be told apart on
+// one transport: that codec is not accepted.
+func TestLiteVideoPTClash(t *testing.T) {
+	f, _ := newTestFactory(t)
+	e := newTestEndpoint(t, f)
+	e.AcceptVideo([]string{VideoVP8, VideoH264})
+	offer := strings.Replace(chromeVideoOffer(t), "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102", "m=video 9 UDP/TLS/RTP/SAVPF 111 97 102", 1)
+	offer = strings.Replace(offer, "a=rtpmap:96 VP8/90000", "a=rtpmap:111 VP8/90000", 1)
+	ans, err := e.Answer(context.Background(), []byte(offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(ans); !strings.Contains(s, "m=video 9 UDP/TLS/RTP/SAVPF 108\r\n") || strings.Contains(s, "VP8") {
+		t.Fatalf("VP8 on the audio's Opus payload type accepted:\n%s", s)
+	}
+}
+
+// The PeerConnection engine relays no video: a browser's video offer is
+// answered with its video rejected and audio as usual.
+func TestPeerConnectionDeclinesVideo(t *testing.T) {
+	f, _ := newEngineFactory(t, EnginePeerConnection)
+	e := newTestEndpoint(t, f)
+	e.AcceptVideo([]string{VideoVP8})
+	e.OfferVideo([]string{VideoVP8})
+	ans, err := e.Answer(context.Background(), []byte(chromeVideoOffer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(ans); !strings.Contains(s, "m=video 0 ") || !strings.Contains(s, "a=rtpmap:111 opus/48000/2") {
+		t.Fatalf("answer:\n%s", s)
+	}
+	if e.VideoCodecs() != nil || e.VideoStats() != (VideoStats{}) {
+		t.Fatalf("video on the PeerConnection engine: %v %+v", e.VideoCodecs(), e.VideoStats())
+	}
+	e.RelayVideo(nil)
+}

@@ -233,10 +233,7 @@ func (l localSDP) videoLine(b *strings.Builder) {
 	for _, c := range v.codecs {
 		fmt.Fprintf(b, " %d", c.pt)
 	}
-	fmt.Fprintf(b, "\r\nc=IN IP4 %s\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", l.ip)
-	fmt.Fprintf(b, "a=candidate:1 1 udp 2130706431 %s %d typ host\r\na=end-of-candidates\r\n", l.ip, l.port)
-	fmt.Fprintf(b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", l.ice.ufrag, l.ice.pwd)
-	fmt.Fprintf(b, "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:%s\r\n", l.fingerprint, l.setup, v.mid)
+	l.transport(b, v.mid)
 	fmt.Fprintf(b, "a=%s\r\na=msid:softswitch video\r\na=rtcp-mux\r\n", v.dir)
 	for _, c := range v.codecs {
 		fmt.Fprintf(b, "a=rtpmap:%d %s/%d\r\n", c.pt, c.name, videoClock)
