@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -24,10 +25,13 @@ type filter struct {
 	srv     *Server
 	parser  *sip.Parser
 	log     *slog.Logger
+	bufs    sync.Pool // of *bytes.Buffer: stateless answers are written into one
 }
 
 func newFilter(maxSize int, srv *Server, log *slog.Logger) *filter {
-	return &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log}
+	f := &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log}
+	f.bufs.New = func() any { return new(bytes.Buffer) }
+	return f
 }
 
 func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
@@ -81,7 +85,11 @@ func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	}
 	res.SipVersion = "SIP/2.0"
 	res.AppendHeader(sip.NewHeader("Server", f.srv.cfg.UserAgent))
-	f.send(p, []byte(res.String()))
+	buf := f.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	res.StringWrite(buf)
+	f.send(p, buf.Bytes()) // written (and traced) before it returns
+	f.bufs.Put(buf)
 	return true
 }
 
