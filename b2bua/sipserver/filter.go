@@ -88,7 +88,7 @@ func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	buf := f.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	res.StringWrite(buf)
-	f.send(p, buf.Bytes()) // written (and traced) before it returns
+	f.send(p, req.Source(), buf.Bytes()) // written (and traced) before it returns
 	f.bufs.Put(buf)
 	return true
 }
@@ -123,19 +123,20 @@ func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason,
 	remote := addrString(p.RemoteAddr)
 	f.noteBad(remote, why)
 	if res := rawResponse(data, code, reason, why); res != nil {
-		f.send(p, res)
+		f.send(p, remote, res)
 	}
 }
 
-// send writes a stateless response back to where p came from.
-func (f *filter) send(p sip.TransportReadProps, res []byte) {
-	remote := addrString(p.RemoteAddr)
+// send writes a stateless response back to where p came from;
+// remote is p.RemoteAddr as a string.
+func (f *filter) send(p sip.TransportReadProps, remote string, res []byte) {
 	network := sip.NetworkToLower(p.Transport)
 	switch network {
 	case "udp":
-		if c := f.srv.udpConn(addrString(p.LocalAddr)); c != nil {
+		local := addrString(p.LocalAddr)
+		if c := f.srv.udpConn(local); c != nil {
 			if _, err := c.WriteTo(res, p.RemoteAddr); err == nil {
-				f.srv.traceSent(network, addrString(p.LocalAddr), remote, res)
+				f.srv.traceSent(network, local, remote, res)
 			}
 		}
 	case "ws", "wss":
