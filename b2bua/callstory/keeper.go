@@ -38,8 +38,9 @@ func NewKeeper(rec *Recorder, arch Archive, log *slog.Logger) *Keeper {
 	return &Keeper{rec: rec, arch: arch, log: log, every: archiveEvery}
 }
 
-// Run archives the stories that changed every second until ctx ends, and
-// then once more (bounded by 5 s), so that a clean stop loses none.
+// Run archives, every second, the stories that changed and settled (see
+// takeSettled) until ctx ends, and then all that changed (bounded by
+// 5 s), so that a clean stop loses none.
 func (k *Keeper) Run(ctx context.Context) {
 	t := time.NewTicker(k.every)
 	defer t.Stop()
@@ -53,8 +54,8 @@ func (k *Keeper) Run(ctx context.Context) {
 				k.log.Warn("call history: the last calls were not archived", "error", err)
 			}
 			return
-		case <-t.C:
-			err := k.Flush(ctx)
+		case now := <-t.C:
+			err := k.flush(ctx, k.rec.takeSettled(now))
 			switch {
 			case err != nil && !failing && ctx.Err() == nil: // once, not every second
 				failing = true
@@ -70,7 +71,12 @@ func (k *Keeper) Run(ctx context.Context) {
 // Flush archives the stories that changed since the last Flush; on
 // failure they are tried again at the next.
 func (k *Keeper) Flush(ctx context.Context) error {
-	changed := k.rec.takeChanged()
+	return k.flush(ctx, k.rec.takeChanged())
+}
+
+// flush archives the stories changed; on failure they are tried again at
+// the next flush.
+func (k *Keeper) flush(ctx context.Context, changed []Story) error {
 	if len(changed) == 0 {
 		k.rec.forgetArchived(time.Now(), endedInMemory)
 		return nil

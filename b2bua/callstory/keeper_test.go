@@ -285,3 +285,55 @@ func TestKeeperForgetsEndedArchivedStories(t *testing.T) {
 		t.Fatalf("the archive's story of a forgotten call: %+v, %v", st, err)
 	}
 }
+
+// A keeper's tick archives a story once it settled: not while its set-up
+// burst is still coming, at once when the call ended, and at the latest
+// settleWait after a change when it keeps changing (issue 20).
+func TestSettledStoriesArchived(t *testing.T) {
+	r := NewRecorder(10)
+	now := time.Now()
+	ids := func(sts []Story) []string {
+		var out []string
+		for _, st := range sts {
+			out = append(out, st.CallID)
+		}
+		return out
+	}
+	feed(r, step{0, true, msg("INVITE sip:x@h SIP/2.0", "a", "1 INVITE", "")})
+	if got := r.takeSettled(now); len(got) != 0 {
+		t.Fatalf("archived while changing: %v", ids(got))
+	}
+	if got := ids(r.takeSettled(now.Add(time.Second))); len(got) != 1 || got[0] != "a" {
+		t.Fatalf("settled story not archived: %v", got)
+	}
+	if got := r.takeSettled(now.Add(2 * time.Second)); len(got) != 0 {
+		t.Fatalf("unchanged story archived again: %v", ids(got))
+	}
+	feed(r, step{1000, true, msg("BYE sip:x@h SIP/2.0", "a", "2 BYE", "")})
+	r.SetMedia("a", nil)
+	if got := ids(r.takeSettled(now.Add(3 * time.Second))); len(got) != 1 {
+		t.Fatalf("ended call not archived at once: %v", got)
+	}
+	// A call that changes at every tick is archived after settleWait.
+	feed(r, step{0, true, msg("INVITE sip:x@h SIP/2.0", "b", "1 INVITE", "")})
+	start := time.Now()
+	for i := 1; ; i++ {
+		at := start.Add(time.Duration(i) * time.Second)
+		feed(r, step{i * 1000, true, msg("INFO sip:x@h SIP/2.0", "b", fmt.Sprint(i+1, " INFO"), "")})
+		got := r.takeSettled(at)
+		if len(got) == 1 {
+			if at.Sub(start) < settleWait {
+				t.Fatalf("archived after %v, before settleWait", at.Sub(start))
+			}
+			break
+		}
+		if at.Sub(start) > settleWait+time.Second {
+			t.Fatal("a story changing at every tick never archived")
+		}
+	}
+	// Flush (a stop) takes all that changed, settled or not.
+	feed(r, step{0, true, msg("INVITE sip:x@h SIP/2.0", "c", "1 INVITE", "")})
+	if got := ids(r.takeChanged()); len(got) != 1 || got[0] != "c" {
+		t.Fatalf("takeChanged: %v", got)
+	}
+}

@@ -55,6 +55,8 @@ type Recorder struct {
 	order   []string             // leg A Call-IDs, oldest first
 	legs    map[string]legRef    // any leg's Call-ID -> its call
 	dirty   map[string]bool      // calls changed since a Keeper last archived them
+	touched map[string]bool      // calls changed since the Keeper's last tick (not settled yet)
+	since   map[string]time.Time // when a dirty call first changed
 	ended   map[string]time.Time // calls over (SetMedia), when they ended
 }
 
@@ -71,6 +73,7 @@ func NewRecorder(max int) *Recorder {
 		max = DefaultHistory
 	}
 	return &Recorder{max: max, stories: make(map[string]*Story), legs: make(map[string]legRef), dirty: make(map[string]bool),
+		touched: make(map[string]bool), since: make(map[string]time.Time),
 		ended: make(map[string]time.Time)}
 }
 
@@ -98,7 +101,7 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 	if st == nil {
 		return
 	}
-	r.dirty[ref.call] = true
+	r.changedLocked(ref.call)
 	if len(st.Entries) >= maxEntries {
 		st.Dropped++
 		return
@@ -118,6 +121,8 @@ func (r *Recorder) startLocked(callID string) {
 		}
 		delete(r.stories, old)
 		delete(r.dirty, old)
+		delete(r.touched, old)
+		delete(r.since, old)
 		delete(r.ended, old)
 	}
 	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}}
@@ -134,7 +139,7 @@ func (r *Recorder) Link(callID, branchCallID string) {
 		return
 	}
 	st.Legs = append(st.Legs, branchCallID)
-	r.dirty[callID] = true
+	r.changedLocked(callID)
 	r.legs[branchCallID] = legRef{call: callID, name: "B" + strconv.Itoa(len(st.Legs)-1)}
 }
 
@@ -176,7 +181,50 @@ func (r *Recorder) takeChanged() []Story {
 		}
 	}
 	clear(r.dirty)
+	clear(r.touched)
+	clear(r.since)
 	return out
+}
+
+// settleWait bounds how long a call that keeps changing waits for its
+// archive.
+const settleWait = 5 * time.Second
+
+// takeSettled is takeChanged for the calls whose story settled: not
+// changed since the last tick, or ended, or changing for settleWait. A
+// call's messages come in bursts (set-up, then its end), so a story is
+// archived about once per burst rather than once per second while it
+// changes (issue 20: the archive was a tenth of a call's set-up CPU).
+func (r *Recorder) takeSettled(now time.Time) []Story {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer clear(r.touched)
+	if len(r.dirty) == 0 {
+		return nil
+	}
+	var out []Story
+	for _, id := range r.order {
+		if !r.dirty[id] {
+			continue
+		}
+		_, ended := r.ended[id]
+		if r.touched[id] && !ended && now.Sub(r.since[id]) < settleWait {
+			continue
+		}
+		out = append(out, r.stories[id].clone())
+		delete(r.dirty, id)
+		delete(r.since, id)
+	}
+	return out
+}
+
+// changedLocked notes that call id's story changed.
+func (r *Recorder) changedLocked(id string) {
+	r.dirty[id] = true
+	r.touched[id] = true
+	if _, ok := r.since[id]; !ok {
+		r.since[id] = time.Now()
+	}
 }
 
 // markChanged notes again that the calls ids changed (their archiving
@@ -233,7 +281,7 @@ func (r *Recorder) ConnClosed(transport, remote string, wsCode int) {
 				}
 				st.Entries = append(st.Entries, Entry{At: now, Leg: leg, In: true, Transport: transport, Remote: remote,
 					FirstLine: line, Closed: true, CloseCode: wsCode})
-				r.dirty[st.CallID] = true
+				r.changedLocked(st.CallID)
 			}
 		}
 	}
@@ -323,7 +371,7 @@ func (r *Recorder) SetMedia(callID string, m []LegMedia) {
 	defer r.mu.Unlock()
 	if st := r.stories[callID]; st != nil {
 		st.Media = append([]LegMedia(nil), m...)
-		r.dirty[callID] = true
+		r.changedLocked(callID)
 		r.ended[callID] = time.Now()
 	}
 }

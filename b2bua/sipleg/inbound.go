@@ -38,7 +38,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	from := req.From()
 	info := leg.CallInfo{
 		ID: req.CallID().Value(), Destination: dest, Source: req.Source(),
-		Transport:  strings.ToLower(req.Transport()),
+		Transport:  sip.NetworkToLower(req.Transport()),
 		Caller:     from.Address.User,
 		CallerName: from.DisplayName,
 		Header: func(name string) string {

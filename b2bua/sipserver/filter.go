@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -24,10 +25,13 @@ type filter struct {
 	srv     *Server
 	parser  *sip.Parser
 	log     *slog.Logger
+	bufs    sync.Pool // of *bytes.Buffer: stateless answers are written into one
 }
 
 func newFilter(maxSize int, srv *Server, log *slog.Logger) *filter {
-	return &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log}
+	f := &filter{maxSize: maxSize, srv: srv, parser: sip.NewParser(), log: log}
+	f.bufs.New = func() any { return new(bytes.Buffer) }
+	return f
 }
 
 func (f *filter) read(p sip.TransportReadProps, data []byte) ([]byte, error) {
@@ -81,7 +85,11 @@ func (f *filter) stateless(p sip.TransportReadProps, req *sip.Request) bool {
 	}
 	res.SipVersion = "SIP/2.0"
 	res.AppendHeader(sip.NewHeader("Server", f.srv.cfg.UserAgent))
-	f.send(p, []byte(res.String()))
+	buf := f.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	res.StringWrite(buf)
+	f.send(p, req.Source(), buf.Bytes()) // written (and traced) before it returns
+	f.bufs.Put(buf)
 	return true
 }
 
@@ -115,19 +123,20 @@ func (f *filter) reject(p sip.TransportReadProps, data []byte, code int, reason,
 	remote := addrString(p.RemoteAddr)
 	f.noteBad(remote, why)
 	if res := rawResponse(data, code, reason, why); res != nil {
-		f.send(p, res)
+		f.send(p, remote, res)
 	}
 }
 
-// send writes a stateless response back to where p came from.
-func (f *filter) send(p sip.TransportReadProps, res []byte) {
-	remote := addrString(p.RemoteAddr)
+// send writes a stateless response back to where p came from;
+// remote is p.RemoteAddr as a string.
+func (f *filter) send(p sip.TransportReadProps, remote string, res []byte) {
 	network := sip.NetworkToLower(p.Transport)
 	switch network {
 	case "udp":
-		if c := f.srv.udpConn(addrString(p.LocalAddr)); c != nil {
+		local := addrString(p.LocalAddr)
+		if c := f.srv.udpConn(local); c != nil {
 			if _, err := c.WriteTo(res, p.RemoteAddr); err == nil {
-				f.srv.traceSent(network, addrString(p.LocalAddr), remote, res)
+				f.srv.traceSent(network, local, remote, res)
 			}
 		}
 	case "ws", "wss":
