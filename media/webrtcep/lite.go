@@ -39,7 +39,10 @@ type liteConn struct {
 	remote  remoteMedia // from the peer's SDP; fingerprint "" until known
 	client  bool        // we are the DTLS client
 	started bool        // the handshake was started
-	dconn   *dtls.Conn
+	dconn   *dtls.Conn  // nil again once released (releaseDTLS)
+	// released is set by the reader once the peer's first authenticated
+	// SRTP or SRTCP packet let the DTLS connection go.
+	released atomic.Bool
 
 	peer atomic.Pointer[netip.AddrPort] // the nominated pair's remote address
 	rx   atomic.Pointer[srtp.Context]   // receiving, once DTLS is up; the reader's
@@ -171,6 +174,7 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
+		c.releaseDTLS()
 		if c.e.s.Parse(plain, &rl.pkt) {
 			c.e.s.Receive(&rl.pkt)
 		}
@@ -185,6 +189,7 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
+		c.releaseDTLS()
 		c.e.rtcpIn.Add(1)
 		c.e.s.ReceiveRTCP(plain)
 	default:
@@ -305,6 +310,37 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 	c.e.setSending(nil, &bound)
 }
 
+// releaseDTLS lets the DTLS connection go once the peer has proved, by
+// its first authenticated SRTP or SRTCP packet, that it completed the
+// handshake: it will retransmit no flight for us to answer, and the keys
+// are in the SRTP contexts. pion/dtls's goroutines (record reader,
+// handshake loop, read-context watcher) and its state then leave the
+// call. The pipe is closed first, so no close_notify reaches the peer
+// (its session goes on; SIP ends the call); later DTLS records are
+// dropped. On the reader; one atomic load once done.
+func (c *liteConn) releaseDTLS() {
+	if c.released.Load() {
+		return
+	}
+	c.released.Store(true)
+	c.mu.Lock()
+	dc := c.dconn
+	c.dconn = nil
+	c.mu.Unlock()
+	if dc == nil {
+		return
+	}
+	_ = c.pipe.Close()
+	closeDTLS := func() {
+		if err := dc.Close(); err != nil {
+			c.e.log.Debug("webrtc: dtls released", "err", err)
+		}
+	}
+	if !c.e.goTracked(closeDTLS) {
+		closeDTLS() // the endpoint is closing: at once
+	}
+}
+
 // SetReadDeadline wakes the reader at d.
 func (c *liteConn) SetReadDeadline(d time.Time) error { return c.conn.SetReadDeadline(d) }
 
@@ -325,8 +361,8 @@ func (c *liteConn) role() string {
 // connected reports whether SRTP is up.
 func (c *liteConn) connected() bool { return c.rx.Load() != nil }
 
-// close sends DTLS close_notify and releases the socket; the reader and
-// the handshake end.
+// close sends DTLS close_notify (unless the connection was released)
+// and releases the socket; the reader and the handshake end.
 func (c *liteConn) close() error {
 	c.mu.Lock()
 	dc := c.dconn
