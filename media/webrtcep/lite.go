@@ -19,6 +19,7 @@ import (
 
 	"github.com/softswitch/softswitch/media/dtlssrtp"
 	"github.com/softswitch/softswitch/media/stream"
+	"github.com/softswitch/softswitch/media/udpread"
 )
 
 // liteConn is the lite engine's transport for one call: one UDP socket
@@ -33,6 +34,10 @@ type liteConn struct {
 	conn *net.UDPConn
 	cert *dtlssrtp.Certificate
 	pipe *dtlssrtp.Pipe
+	// reader reads conn holding no buffer while it waits (udpread); rl is
+	// its goroutine's parsing space.
+	reader *udpread.Reader
+	rl     liteReader
 
 	mu      sync.Mutex // ICE and DTLS state below
 	local   iceCreds
@@ -67,7 +72,7 @@ type remoteMedia struct {
 	setup       string // actpass, active, passive
 }
 
-func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteConn, error) {
+func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate, bufs *udpread.Buffers) (*liteConn, error) {
 	conn, err := bindLite(ip, e.set.portMin, e.set.portMax)
 	if err != nil {
 		return nil, err
@@ -81,7 +86,9 @@ func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteC
 		_, err := conn.WriteToUDPAddrPort(b, to)
 		return err
 	}
-	return &liteConn{e: e, conn: conn, cert: cert, pipe: dtlssrtp.NewPipe(conn.LocalAddr(), write), local: local}, nil
+	c := &liteConn{e: e, conn: conn, cert: cert, pipe: dtlssrtp.NewPipe(conn.LocalAddr(), write), local: local}
+	c.reader = udpread.NewReader(conn, bufs, c.handle)
+	return c, nil
 }
 
 // maxBindTries bounds the ports tried in a range before giving up.
@@ -124,38 +131,24 @@ func (c *liteConn) addr() netip.AddrPort {
 	return a.AddrPort()
 }
 
-// liteReader is the reader goroutine's buffer space.
+// liteReader is the reader goroutine's parsing space. SRTP and SRTCP are
+// decrypted in place, in the datagram's buffer (as pion's sessions do).
 type liteReader struct {
-	buf   [maxPacket]byte
-	plain [maxPacket]byte
-	hdr   rtp.Header
-	pkt   stream.Packet
+	hdr rtp.Header
+	pkt stream.Packet
 }
 
 // read is the call's reader goroutine: every datagram is handled on
 // arrival; a read that times out is the stream's deadline.
 func (c *liteConn) read() {
-	e := c.e
-	rl := &liteReader{}
-	for {
-		n, from, err := c.conn.ReadFromUDPAddrPort(rl.buf[:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || e.closed.Load() {
-				return
-			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				e.s.Wake()
-			} else {
-				c.dropped.Add(1)
-			}
-			continue
-		}
-		c.handle(rl, rl.buf[:n], from)
+	if err := c.reader.Run(c.e.s.Wake); err != nil && !c.e.closed.Load() {
+		c.e.log.Warn("webrtc: socket not read", "err", err)
 	}
 }
 
-// handle demultiplexes one datagram.
-func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
+// handle demultiplexes one datagram, on the reader's goroutine.
+func (c *liteConn) handle(pkt []byte, from netip.AddrPort) {
+	rl := &c.rl
 	switch classify(pkt) {
 	case classSTUN:
 		c.stun(pkt, from)
@@ -169,7 +162,7 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
-		plain, err := rx.DecryptRTP(rl.plain[:], pkt, &rl.hdr)
+		plain, err := rx.DecryptRTP(pkt, pkt, &rl.hdr)
 		if err != nil {
 			c.dropped.Add(1)
 			return
@@ -184,7 +177,7 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
-		plain, err := rx.DecryptRTCP(rl.plain[:], pkt, nil)
+		plain, err := rx.DecryptRTCP(pkt, pkt, nil)
 		if err != nil {
 			c.dropped.Add(1)
 			return
