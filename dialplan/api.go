@@ -184,18 +184,22 @@ func callerNumber(s string) bool {
 	return true
 }
 
-// trunk.up(name) -> boolean: whether the trunk answers its keepalives.
-func (r *run) trunkTable(L *lua.LState) *lua.LTable {
+// trunkLibrary returns the trunk table every call reads through (its
+// functions find the call's run through the state's context).
+func trunkLibrary(L *lua.LState) *lua.LTable {
 	t := L.CreateTable(0, 1)
-	t.RawSetString("up", L.NewFunction(func(L *lua.LState) int {
-		name := argString(L, 1, "trunk.up", "name")
-		up, err := r.sess.TrunkUp(name)
-		if err != nil {
-			L.RaiseError("trunk.up: %v", err)
-			return 0
-		}
-		L.Push(lua.LBool(up))
-		return 1
-	}))
+	t.RawSetString("up", L.NewFunction(withRun((*run).luaTrunkUp)))
 	return t
+}
+
+// trunk.up(name) -> boolean: whether the trunk answers its keepalives.
+func (r *run) luaTrunkUp(L *lua.LState) int {
+	name := argString(L, 1, "trunk.up", "name")
+	up, err := r.sess.TrunkUp(name)
+	if err != nil {
+		L.RaiseError("trunk.up: %v", err)
+		return 0
+	}
+	L.Push(lua.LBool(up))
+	return 1
 }

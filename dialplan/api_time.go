@@ -12,15 +12,17 @@ import (
 // maxDateFormat bounds os.date's format string.
 const maxDateFormat = 256
 
-// osTable returns the sandbox's os table: os.time, os.date, os.difftime
-// and os.clock, reading the run's clock. Nothing else of Lua's os library
-// (execute, getenv, exit, remove, rename, tmpname, setlocale) is there.
-func (r *run) osTable(L *lua.LState) *lua.LTable {
+// osLibrary returns the sandbox's os table, which every call reads
+// through: os.time, os.date, os.difftime and os.clock, reading the
+// clock of the call's run (found through the state's context). Nothing
+// else of Lua's os library (execute, getenv, exit, remove, rename,
+// tmpname, setlocale) is there.
+func osLibrary(L *lua.LState) *lua.LTable {
 	t := L.CreateTable(0, 4)
-	t.RawSetString("time", L.NewFunction(r.luaTime))
-	t.RawSetString("date", L.NewFunction(r.luaDate))
+	t.RawSetString("time", L.NewFunction(withRun((*run).luaTime)))
+	t.RawSetString("date", L.NewFunction(withRun((*run).luaDate)))
 	t.RawSetString("difftime", L.NewFunction(luaDifftime))
-	t.RawSetString("clock", L.NewFunction(r.luaClock))
+	t.RawSetString("clock", L.NewFunction(withRun((*run).luaClock)))
 	return t
 }
 

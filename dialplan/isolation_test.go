@@ -31,6 +31,10 @@ const isolationScript = `function on_call(call)
     log.info = function() error("patched") end
     pcall(function() getmetatable(log).__index.warn = nil end)
     pairs = function() error("patched") end
+    os.time = function() return -1 end
+    pcall(function() getmetatable(os).__index.clock = nil end)
+    trunk.up = function() return "patched" end
+    pcall(function() getmetatable(trunk).__index.up = nil end)
     call:set("own", string.upper("x") .. string.lower("x") .. ("x"):rep(2) .. tostring(1) .. math.floor(1.5) .. type(print))
     call:bridge("user/1002")
     return
@@ -42,12 +46,13 @@ const isolationScript = `function on_call(call)
   local t = {}
   table.insert(t, "v")
   call:set("seen", tostring(secret) .. " " .. string.upper("x") .. ("y"):upper() .. string.lower("X") ..
-    ("x"):rep(2) .. " " .. math.floor(1.5) .. " " .. tostring(7) .. " " .. n .. " " .. type(print) .. " " .. t[1])
+    ("x"):rep(2) .. " " .. math.floor(1.5) .. " " .. tostring(7) .. " " .. n .. " " .. type(print) .. " " .. t[1] ..
+    " " .. tostring(os.time() > 0) .. " " .. type(os.clock) .. " " .. type(trunk.up))
 end
 `
 
-// A call's changes to globals and to the string, table and math
-// libraries stay in its own state, even while it is alive next to
+// A call's changes to globals and to the string, table, math, log, os
+// and trunk libraries stay in its own state, even while it is alive next to
 // another call: the states share the library tables underneath, which no
 // script can reach or change.
 func TestCallsDoNotSeeEachOther(t *testing.T) {
@@ -83,7 +88,7 @@ func TestCallsDoNotSeeEachOther(t *testing.T) {
 		if err := e.Run(t.Context(), b); err != nil {
 			t.Fatalf("call B: %v", err)
 		}
-		if got, want := b.Vars()["seen"], "nil XYxxx 1 7 2 function v"; got != want {
+		if got, want := b.Vars()["seen"], "nil XYxxx 1 7 2 function v true function function"; got != want {
 			t.Errorf("call B sees %q, want %q", got, want)
 		}
 	}

@@ -141,6 +141,20 @@ func meterOf(L *lua.LState) *meter {
 	return m
 }
 
+// withRun makes a run's method a function of the shared libraries: it
+// finds the call's run through the state's context, so a call's state
+// needs no closure of its own for it.
+func withRun(f func(r *run, L *lua.LState) int) lua.LGFunction {
+	return func(L *lua.LState) int {
+		m := meterOf(L)
+		if m == nil {
+			L.RaiseError("not in a call")
+			return 0
+		}
+		return f(m.r, L)
+	}
+}
+
 // walker estimates the bytes held by the values reachable from a state,
 // counting each table, function and long string once. It stops early past
 // limit. It keeps its own stack of values to visit: tables nested a

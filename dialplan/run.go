@@ -97,7 +97,7 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 	defer cancel(nil)
 	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration, sess: sess,
 		clock: cfg.Clock, started: time.Now()}
-	L, err := lib.newState(r)
+	L, err := lib.newState()
 	if err != nil {
 		return err
 	}

@@ -145,7 +145,9 @@ func newLibrary() (lib *library, err error) {
 	})
 	logTable, print := logLibrary(L)
 	base.RawSetString("print", print)
-	lib.tables = append(lib.tables, libTable{name: "log", meta: readOnlyMeta(L, logTable)})
+	lib.tables = append(lib.tables, libTable{name: "log", meta: readOnlyMeta(L, logTable)},
+		libTable{name: "os", meta: readOnlyMeta(L, osLibrary(L))},
+		libTable{name: "trunk", meta: readOnlyMeta(L, trunkLibrary(L))})
 	lib.globals = readOnlyMeta(L, base)
 	return lib, nil
 }
@@ -170,10 +172,11 @@ func setEntry(tb *lua.LTable, replace map[string]lua.LValue, key, name string, v
 	tb.RawSetString(name, v)
 }
 
-// newState returns a fresh sandboxed Lua state for r: globals and library
-// tables (string, table, math, log) of its own that read through to lib,
-// and r's trunk table.
-func (lib *library) newState(r *run) (L *lua.LState, err error) {
+// newState returns a fresh sandboxed Lua state: globals and library
+// tables (string, table, math, log, os, trunk) of its own that read
+// through to lib; the functions that need the call's run find it through
+// the state's context.
+func (lib *library) newState() (L *lua.LState, err error) {
 	L = lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       callStackSize,
@@ -209,8 +212,6 @@ func (lib *library) newState(r *run) (L *lua.LState, err error) {
 			L.SetMetatable(lua.LString(""), tb)
 		}
 	}
-	g.RawSetString("trunk", r.trunkTable(L))
-	g.RawSetString("os", r.osTable(L))
 	return L, nil
 }
 

@@ -1,8 +1,6 @@
 package dialplan
 
 import (
-	"context"
-	"log/slog"
 	"runtime"
 	"testing"
 )
@@ -15,16 +13,13 @@ func BenchmarkNewState(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancelCause(b.Context())
-	defer cancel(nil)
-	r := &run{ctx: ctx, cancel: cancel, log: slog.New(slog.DiscardHandler)}
 	const n = 1000
 	states := make([]any, n)
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
 	for i := range states {
-		if states[i], err = lib.newState(r); err != nil {
+		if states[i], err = lib.newState(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -35,7 +30,7 @@ func BenchmarkNewState(b *testing.B) {
 	states = nil
 	b.ReportAllocs()
 	for b.Loop() {
-		L, err := lib.newState(r)
+		L, err := lib.newState()
 		if err != nil {
 			b.Fatal(err)
 		}

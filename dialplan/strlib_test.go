@@ -1,8 +1,6 @@
 package dialplan
 
 import (
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -51,8 +49,7 @@ func checkSamePatterns(t *testing.T, lib *library, s, p, r string) {
 	t.Helper()
 	plain := lua.NewState()
 	defer plain.Close()
-	r0 := &run{ctx: context.Background(), log: slog.New(slog.DiscardHandler)}
-	ours, err := lib.newState(r0)
+	ours, err := lib.newState()
 	if err != nil {
 		t.Fatal(err)
 	}

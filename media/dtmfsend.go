@@ -43,7 +43,8 @@ type dtmfRequest struct {
 type DTMFSender struct {
 	track  DTMFTrack
 	max    time.Duration
-	q      chan dtmfRequest
+	queue  int
+	q      chan dtmfRequest // made by the first Enqueue (most calls send no digit), under mu
 	onSent func()
 	done   chan struct{} // closed by Close
 
@@ -58,7 +59,7 @@ type DTMFSender struct {
 // event clock). onSent, if set, is called after each digit. The caller
 // must Close it.
 func NewDTMFSender(track DTMFTrack, max time.Duration, queue int, onSent func()) *DTMFSender {
-	return &DTMFSender{track: track, max: max, q: make(chan dtmfRequest, queue), onSent: onSent, done: make(chan struct{})}
+	return &DTMFSender{track: track, max: max, queue: queue, onSent: onSent, done: make(chan struct{})}
 }
 
 // Enqueue queues event for d (0 means DTMFDefault); false when the queue
@@ -72,6 +73,9 @@ func (s *DTMFSender) Enqueue(event uint8, d time.Duration) bool {
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
+	}
+	if s.q == nil {
+		s.q = make(chan dtmfRequest, s.queue)
 	}
 	select {
 	case s.q <- dtmfRequest{event: event, d: d}:

@@ -50,8 +50,13 @@ func (p *Pipe) Peer() netip.AddrPort {
 }
 
 // Deliver hands a copy of a record to DTLS and reports whether it was
-// queued (false when the queue is full).
+// queued (false when the queue is full or the pipe closed).
 func (p *Pipe) Deliver(pkt []byte) bool {
+	select {
+	case <-p.closed:
+		return false
+	default:
+	}
 	select {
 	case p.in <- append([]byte(nil), pkt...):
 		return true

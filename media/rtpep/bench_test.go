@@ -87,7 +87,7 @@ func receiveFixture(tb testing.TB, codec string) (*Endpoint, func()) {
 	}
 	got := 0 // the reader's own path: wait for the socket, drain it
 	read := func(fd uintptr) bool {
-		n, _ := e.drainRTP(int(fd))
+		n, _ := e.rtpReader.Drain(int(fd))
 		got += n
 		return got > 0
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/softswitch/softswitch/media"
 	"github.com/softswitch/softswitch/media/stream"
+	"github.com/softswitch/softswitch/media/udpread"
 )
 
 const srInterval = 5 * time.Second
@@ -48,10 +49,12 @@ type Endpoint struct {
 	lastSDP []byte
 	offered bool // an Offer awaits its answer (Accept)
 
-	peer   peer     // where packets go, latching
-	rtcp   rtcpSend // sender reports, under the stream's send lock
-	rl     recvLoop // owned by the RTP receive goroutine
-	rtcpIn atomic.Uint64
+	peer       peer            // where packets go, latching
+	rtcp       rtcpSend        // sender reports, under the stream's send lock
+	pkt        stream.Packet   // owned by the RTP reader
+	rtpReader  *udpread.Reader // its reads: buffers from the port pool's
+	rtcpReader *udpread.Reader // RTCP's (the pool's poller or receiveRTCP)
+	rtcpIn     atomic.Uint64
 	// rtcpStop deregisters the RTCP socket from the port pool's poller;
 	// nil when the endpoint reads RTCP on a goroutine of its own.
 	rtcpStop func()
@@ -100,6 +103,12 @@ func newEndpoint(cfg Config, log *slog.Logger) (*Endpoint, error) {
 		sessVer:    1,
 	}
 	e.log = log.With("rtp", e.local.String())
+	var bufs *udpread.Buffers
+	if set.ports != nil {
+		bufs = &set.ports.bufs
+	}
+	e.rtpReader = udpread.NewReader(rtpConn, bufs, e.handleRTP)
+	e.rtcpReader = udpread.NewReader(rtcpConn, bufs, e.handleRTCP)
 	e.peer.init(set.ip, set.signal)
 	e.s, err = stream.New(stream.Config{Name: "RTP", Rate: pcmRate, Timeout: set.timeout, Depth: set.depth, ErrClosed: ErrClosed},
 		transport{e}, e.log)

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
+
+	"github.com/softswitch/softswitch/media/udpread"
 )
 
 // PortPool hands out RTP ports from a range: even ports for RTP, the odd
@@ -21,20 +23,12 @@ type PortPool struct {
 	first int    // lowest RTP port (even)
 	used  []bool // per pair
 	inUse int
-	// bufs are the RTCP readers' buffers, taken only while a socket has
-	// datagrams (RTCP comes every few seconds).
-	bufs sync.Pool
+	// bufs are the endpoints' datagram buffers, taken only while a
+	// socket has datagrams to read (udpread).
+	bufs udpread.Buffers
 	// rtcp reads the RTCP sockets of the pool's endpoints on one
 	// goroutine (where epoll is available).
 	rtcp rtcpPoller
-}
-
-// rtcpBuf returns a buffer for an RTCP reader; it goes back to bufs.
-func (p *PortPool) rtcpBuf() *[maxPacket]byte {
-	if b, ok := p.bufs.Get().(*[maxPacket]byte); ok {
-		return b
-	}
-	return new([maxPacket]byte)
 }
 
 // NewPortPool returns a pool of the RTP/RTCP pairs inside [lo, hi]: RTP on

@@ -24,9 +24,8 @@ type rtcpPoller struct {
 type rtcpRun struct {
 	epfd, stop int
 	eps        map[uint64]rtcpReg
-	buf        [maxPacket]byte // the one read buffer of the run, used under mu
-	done       chan struct{}   // closed when the goroutine has returned
-	dead       bool            // epoll failed: its descriptors are (being) closed
+	done       chan struct{} // closed when the goroutine has returned
+	dead       bool          // epoll failed: its descriptors are (being) closed
 }
 
 // rtcpReg is a registered socket.
@@ -134,7 +133,7 @@ func (p *rtcpPoller) loop(r *rtcpRun) {
 			// A socket removed since EpollWait returned is not in eps
 			// (and may be closed): it is skipped.
 			if reg, ok := r.eps[key]; ok {
-				reg.e.drainRTCP(reg.fd, &r.buf)
+				reg.e.rtcpReader.Drain(reg.fd)
 			}
 		}
 		p.mu.Unlock()

@@ -1,25 +1,12 @@
 package rtpep
 
 import (
-	"bytes"
 	"net"
-	"runtime"
 	"testing"
 	"time"
-)
 
-// goroutinesIn counts the goroutines whose stack holds fn.
-func goroutinesIn(fn string) int {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	c := 0
-	for g := range bytes.SplitSeq(buf[:n], []byte("\n\n")) {
-		if bytes.Contains(g, []byte(fn)) {
-			c++
-		}
-	}
-	return c
-}
+	"github.com/softswitch/softswitch/media/audiotest"
+)
 
 // TestRTCPPollerSharedByThePool: the endpoints of a port pool read RTCP
 // on one goroutine between them, each gets its own reports, and the
@@ -37,9 +24,9 @@ func TestRTCPPollerSharedByThePool(t *testing.T) {
 		eps[i] = e
 	}
 	waitFor(t, 5*time.Second, "one poller goroutine", func() bool {
-		return goroutinesIn("rtpep.(*rtcpPoller).loop") == 1
+		return audiotest.GoroutinesIn("rtpep.(*rtcpPoller).loop") == 1
 	})
-	if g := goroutinesIn("rtpep.(*Endpoint).receiveRTCP"); g != 0 {
+	if g := audiotest.GoroutinesIn("rtpep.(*Endpoint).receiveRTCP"); g != 0 {
 		t.Fatalf("%d endpoints read RTCP on a goroutine of their own, want 0", g)
 	}
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(testIP)})
@@ -72,7 +59,7 @@ func TestRTCPPollerSharedByThePool(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if g := goroutinesIn("rtpep.(*rtcpPoller).loop"); g != 0 {
+	if g := audiotest.GoroutinesIn("rtpep.(*rtcpPoller).loop"); g != 0 {
 		t.Fatalf("%d poller goroutines after the last endpoint closed, want 0", g)
 	}
 	e, err := New(Config{IP: testIP, Ports: pool}, nil)
@@ -125,7 +112,7 @@ func TestRTCPPollerChurn(t *testing.T) {
 			t.Fatal("endpoints did not come and go in 30 s")
 		}
 	}
-	if g := goroutinesIn("rtpep.(*rtcpPoller).loop"); g != 0 {
+	if g := audiotest.GoroutinesIn("rtpep.(*rtcpPoller).loop"); g != 0 {
 		t.Fatalf("%d poller goroutines left, want 0", g)
 	}
 }

@@ -19,7 +19,7 @@ func pcmSize(c media.Codec, rate int) int {
 	if c == media.CodecOpus {
 		return 7 * rate / 50
 	}
-	return MaxPacket + 160
+	return 2 * 160 // grown by play for longer packets
 }
 
 // Packet is one received RTP packet, parsed by Parse. A reader keeps one
@@ -57,8 +57,6 @@ type receiver struct {
 
 func (r *receiver) init(depth int) {
 	r.jb = media.NewArrivalBuffer(depth)
-	r.pcmu, _ = g711.NewDecoder(g711.PCMU) // the names are valid
-	r.pcma, _ = g711.NewDecoder(g711.PCMA)
 }
 
 // Parse parses pkt into p and classifies its payload type. It returns
@@ -222,6 +220,14 @@ func (s *Stream) play(out *output, payload []byte, ok, lost bool) {
 			r.pcm = make([]int16, need) // once per codec and rate
 		}
 	}
+	if c != media.CodecOpus && cap(r.pcm) < 160+len(payload) {
+		// A G.711 packet decodes to a sample a byte, after fewer than 160
+		// samples left over; a concealed frame is as long as the longest
+		// packet so far. Grown once for the longest ptime.
+		pcm := make([]int16, 160+len(payload))
+		copy(pcm, r.pcm[:r.n])
+		r.pcm = pcm
+	}
 	n, err := s.decode(c, rate, payload, ok)
 	if err != nil {
 		s.stats.outputErrors.Add(1)
@@ -265,8 +271,14 @@ func (s *Stream) decode(c media.Codec, rate int, payload []byte, ok bool) (int, 
 		}
 		dec = r.opus
 	case media.CodecPCMU:
+		if r.pcmu == nil { // made on first use: a relayed stream decodes nothing
+			r.pcmu, _ = g711.NewDecoder(g711.PCMU) // the names are valid
+		}
 		dec = r.pcmu
 	case media.CodecPCMA:
+		if r.pcma == nil {
+			r.pcma, _ = g711.NewDecoder(g711.PCMA)
+		}
 		dec = r.pcma
 	default:
 		return 0, nil

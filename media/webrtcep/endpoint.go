@@ -93,7 +93,7 @@ func (f *Factory) createLite(ctx context.Context) (*Endpoint, error) {
 		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
 	}
 	e := &Endpoint{set: f.set, log: f.log, dirSend: true, sdpSession: uint64(sess)}
-	if e.lite, err = newLiteConn(e, f.set.ip, f.lc); err != nil {
+	if e.lite, err = newLiteConn(e, f.set.ip, f.lc, &f.bufs); err != nil {
 		return nil, fmt.Errorf("new webrtc endpoint: %w", err)
 	}
 	e.s, err = stream.New(stream.Config{Name: "SRTP", Rate: DefaultRate, Timeout: f.set.timeout, Depth: f.set.depth,

@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/softswitch/softswitch/media/dtlssrtp"
+	"github.com/softswitch/softswitch/media/udpread"
 )
 
 // Factory makes browser endpoints. There is one per process: it owns the
@@ -29,6 +30,7 @@ type Factory struct {
 	api  *webrtc.API
 	cert webrtc.Certificate
 	lc   *dtlssrtp.Certificate // the lite engine's certificate; conn, mux and api are nil then
+	bufs udpread.Buffers       // the lite endpoints' datagram buffers, taken while a socket has datagrams
 
 	mu     sync.Mutex
 	closed bool

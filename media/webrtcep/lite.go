@@ -19,6 +19,7 @@ import (
 
 	"github.com/softswitch/softswitch/media/dtlssrtp"
 	"github.com/softswitch/softswitch/media/stream"
+	"github.com/softswitch/softswitch/media/udpread"
 )
 
 // liteConn is the lite engine's transport for one call: one UDP socket
@@ -33,13 +34,20 @@ type liteConn struct {
 	conn *net.UDPConn
 	cert *dtlssrtp.Certificate
 	pipe *dtlssrtp.Pipe
+	// reader reads conn holding no buffer while it waits (udpread); rl is
+	// its goroutine's parsing space.
+	reader *udpread.Reader
+	rl     liteReader
 
 	mu      sync.Mutex // ICE and DTLS state below
 	local   iceCreds
 	remote  remoteMedia // from the peer's SDP; fingerprint "" until known
 	client  bool        // we are the DTLS client
 	started bool        // the handshake was started
-	dconn   *dtls.Conn
+	dconn   *dtls.Conn  // nil again once released (releaseDTLS)
+	// released is set by the reader once the peer's first authenticated
+	// SRTP or SRTCP packet let the DTLS connection go.
+	released atomic.Bool
 
 	peer atomic.Pointer[netip.AddrPort] // the nominated pair's remote address
 	rx   atomic.Pointer[srtp.Context]   // receiving, once DTLS is up; the reader's
@@ -66,7 +74,7 @@ type remoteMedia struct {
 	setup       string // actpass, active, passive
 }
 
-func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteConn, error) {
+func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate, bufs *udpread.Buffers) (*liteConn, error) {
 	conn, err := bindLite(ip, e.set.portMin, e.set.portMax)
 	if err != nil {
 		return nil, err
@@ -87,6 +95,7 @@ func newLiteConn(e *Endpoint, ip netip.Addr, cert *dtlssrtp.Certificate) (*liteC
 	}
 	c := &liteConn{e: e, conn: conn, cert: cert, pipe: dtlssrtp.NewPipe(conn.LocalAddr(), write), local: local}
 	c.video.ssrc = vssrc
+	c.reader = udpread.NewReader(conn, bufs, c.handle)
 	return c, nil
 }
 
@@ -130,38 +139,24 @@ func (c *liteConn) addr() netip.AddrPort {
 	return a.AddrPort()
 }
 
-// liteReader is the reader goroutine's buffer space.
+// liteReader is the reader goroutine's parsing space. SRTP and SRTCP are
+// decrypted in place, in the datagram's buffer (as pion's sessions do).
 type liteReader struct {
-	buf   [maxPacket]byte
-	plain [maxPacket]byte
-	hdr   rtp.Header
-	pkt   stream.Packet
+	hdr rtp.Header
+	pkt stream.Packet
 }
 
 // read is the call's reader goroutine: every datagram is handled on
 // arrival; a read that times out is the stream's deadline.
 func (c *liteConn) read() {
-	e := c.e
-	rl := &liteReader{}
-	for {
-		n, from, err := c.conn.ReadFromUDPAddrPort(rl.buf[:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || e.closed.Load() {
-				return
-			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				e.s.Wake()
-			} else {
-				c.dropped.Add(1)
-			}
-			continue
-		}
-		c.handle(rl, rl.buf[:n], from)
+	if err := c.reader.Run(c.e.s.Wake); err != nil && !c.e.closed.Load() {
+		c.e.log.Warn("webrtc: socket not read", "err", err)
 	}
 }
 
-// handle demultiplexes one datagram.
-func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
+// handle demultiplexes one datagram, on the reader's goroutine.
+func (c *liteConn) handle(pkt []byte, from netip.AddrPort) {
+	rl := &c.rl
 	switch classify(pkt) {
 	case classSTUN:
 		c.stun(pkt, from)
@@ -175,11 +170,12 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
-		plain, err := rx.DecryptRTP(rl.plain[:], pkt, &rl.hdr)
+		plain, err := rx.DecryptRTP(pkt, pkt, &rl.hdr)
 		if err != nil {
 			c.dropped.Add(1)
 			return
 		}
+		c.releaseDTLS()
 		if c.receiveVideo(plain, &rl.hdr) {
 			return
 		}
@@ -192,11 +188,12 @@ func (c *liteConn) handle(rl *liteReader, pkt []byte, from netip.AddrPort) {
 			c.dropped.Add(1)
 			return
 		}
-		plain, err := rx.DecryptRTCP(rl.plain[:], pkt, nil)
+		plain, err := rx.DecryptRTCP(pkt, pkt, nil)
 		if err != nil {
 			c.dropped.Add(1)
 			return
 		}
+		c.releaseDTLS()
 		c.e.rtcpIn.Add(1)
 		c.e.s.ReceiveRTCP(plain)
 		c.receiveFeedback(plain)
@@ -327,6 +324,37 @@ func (c *liteConn) handshake(dc *dtls.Conn, client bool) {
 	c.e.setSending(nil, &bound)
 }
 
+// releaseDTLS lets the DTLS connection go once the peer has proved, by
+// its first authenticated SRTP or SRTCP packet, that it completed the
+// handshake: it will retransmit no flight for us to answer, and the keys
+// are in the SRTP contexts. pion/dtls's goroutines (record reader,
+// handshake loop, read-context watcher) and its state then leave the
+// call. The pipe is closed first, so no close_notify reaches the peer
+// (its session goes on; SIP ends the call); later DTLS records are
+// dropped. On the reader; one atomic load once done.
+func (c *liteConn) releaseDTLS() {
+	if c.released.Load() {
+		return
+	}
+	c.released.Store(true)
+	c.mu.Lock()
+	dc := c.dconn
+	c.dconn = nil
+	c.mu.Unlock()
+	if dc == nil {
+		return
+	}
+	_ = c.pipe.Close()
+	closeDTLS := func() {
+		if err := dc.Close(); err != nil {
+			c.e.log.Debug("webrtc: dtls released", "err", err)
+		}
+	}
+	if !c.e.goTracked(closeDTLS) {
+		closeDTLS() // the endpoint is closing: at once
+	}
+}
+
 // SetReadDeadline wakes the reader at d.
 func (c *liteConn) SetReadDeadline(d time.Time) error { return c.conn.SetReadDeadline(d) }
 
@@ -347,8 +375,8 @@ func (c *liteConn) role() string {
 // connected reports whether SRTP is up.
 func (c *liteConn) connected() bool { return c.rx.Load() != nil }
 
-// close sends DTLS close_notify and releases the socket; the reader and
-// the handshake end.
+// close sends DTLS close_notify (unless the connection was released)
+// and releases the socket; the reader and the handshake end.
 func (c *liteConn) close() error {
 	c.mu.Lock()
 	dc := c.dconn

@@ -24,7 +24,7 @@ func TestLiteNoAllocsPerFrame(t *testing.T) {
 	}
 	for _, rate := range []int{8000, 48000} {
 		fac, _ := newTestFactory(t)
-		c, e, rl, peer := liteFuzzFixture(t, fac, key, salt)
+		c, e, peer := liteFuzzFixture(t, fac, key, salt)
 		if err := e.SetRate(rate); err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestLiteNoAllocsPerFrame(t *testing.T) {
 		c.peer.Store(&from)
 		k := 0
 		step := func() {
-			c.handle(rl, pkts[k], from)
+			c.handle(pkts[k], from) // decrypted in place: each packet once
 			k++
 		}
 		for range 10 {
@@ -122,7 +122,7 @@ func TestLiteVideoNoAllocsPerPacket(t *testing.T) {
 	}
 	k := 0
 	step := func() {
-		p.a.lite.handle(p.ra, pkts[k], p.from)
+		p.a.lite.handle(pkts[k], p.from)
 		k++
 	}
 	for range 10 {

@@ -272,3 +272,27 @@ func TestLiteReOfferNewCertificate(t *testing.T) {
 	out.Reset()
 	expectTone(t, "browser->us after the refused re-offer", out, 1000)
 }
+
+// TestLiteReleasesDTLS: once the browser's SRTP arrives, the DTLS
+// connection is let go (its record reader on our pipe ends) and media
+// goes on both ways on the SRTP contexts.
+func TestLiteReleasesDTLS(t *testing.T) {
+	e, _, out, in := connectedLite(t)
+	waitFor(t, 5*time.Second, "dtls released", func() bool {
+		return e.lite.released.Load() && audiotest.GoroutinesIn("dtlssrtp.(*Pipe).ReadFrom") == 0
+	})
+	e.lite.mu.Lock()
+	dc := e.lite.dconn
+	e.lite.mu.Unlock()
+	if dc != nil {
+		t.Error("the DTLS connection is still held")
+	}
+	if st := e.Stats(); !st.DTLSConnected || st.DTLSRole != "client" {
+		t.Errorf("after the release: DTLS up %v as %q, want up as client", st.DTLSConnected, st.DTLSRole)
+	}
+	// Media after the release: fresh audio both ways.
+	out.Reset()
+	in.Reset()
+	expectTone(t, "browser->us after the release", out, 1000)
+	expectTone(t, "us->browser after the release", in, 440)
+}

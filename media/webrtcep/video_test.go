@@ -219,7 +219,6 @@ func TestRelayFeedback(t *testing.T) {
 // key) on sink.
 type relayPair struct {
 	a, b   *Endpoint
-	ra     *liteReader
 	from   netip.AddrPort // a's browser
 	sink   *net.UDPConn   // b's browser
 	aSink  *net.UDPConn   // a's browser, for what a sends it (keyframe requests)
@@ -243,9 +242,9 @@ func newRelayPair(t testing.TB) *relayPair {
 		return c
 	}
 	fac, _ := newTestFactory(t)
-	ca, a, ra, from := liteFuzzFixture(t, fac, key, salt)
-	cb, b, _, _ := liteFuzzFixture(t, fac, key, salt)
-	p := &relayPair{a: a, b: b, ra: ra, from: from, enc: ctx(), decB: ctx(), decA: ctx()}
+	ca, a, from := liteFuzzFixture(t, fac, key, salt)
+	cb, b, _ := liteFuzzFixture(t, fac, key, salt)
+	p := &relayPair{a: a, b: b, from: from, enc: ctx(), decB: ctx(), decA: ctx()}
 	for _, s := range []**net.UDPConn{&p.sink, &p.aSink} {
 		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
@@ -282,7 +281,7 @@ func (p *relayPair) send(t testing.TB) {
 	if p.packet, err = p.enc.EncryptRTP(p.packet[:0], plain, nil); err != nil {
 		t.Fatal(err)
 	}
-	p.a.lite.handle(p.ra, p.packet, p.from)
+	p.a.lite.handle(p.packet, p.from)
 }
 
 // The video a's browser sends reaches b's browser at b's payload type
@@ -343,7 +342,7 @@ func TestLiteVideoRelay(t *testing.T) {
 	}
 	bFrom := netip.MustParseAddrPort("127.0.0.1:9")
 	p.b.lite.peer.Store(&bFrom)
-	p.b.lite.handle(&liteReader{}, sn, bFrom)
+	p.b.lite.handle(sn, bFrom)
 	_ = p.aSink.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, err = p.aSink.Read(buf); err != nil {
 		t.Fatalf("NACK not relayed: %v", err)

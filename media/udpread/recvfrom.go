@@ -1,4 +1,4 @@
-package rtpep
+package udpread
 
 import (
 	"encoding/binary"
@@ -7,12 +7,12 @@ import (
 	"unsafe"
 )
 
-// recvFrom reads one datagram from the non-blocking socket fd into p and
+// RecvFrom reads one datagram from the non-blocking socket fd into p and
 // returns its length and source (IPv4-mapped sources unmapped), without
 // allocating (syscall.Recvfrom allocates the source's Sockaddr). rsa is
 // the caller's space for the source. A source that is neither IPv4 nor
 // IPv6 is returned invalid.
-func recvFrom(fd int, p []byte, rsa *syscall.RawSockaddrAny) (int, netip.AddrPort, syscall.Errno) {
+func RecvFrom(fd int, p []byte, rsa *syscall.RawSockaddrAny) (int, netip.AddrPort, syscall.Errno) {
 	l := uint32(syscall.SizeofSockaddrAny)
 	n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)),
 		0, uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&l)))
