@@ -1,0 +1,348 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/softswitch/softswitch/b2bua/store/pgtest"
+)
+
+// The reference deployment of deploy/kamailio/ (issue 19): PostgreSQL,
+// Kamailio at the edge (127.0.0.10) and two softswitch nodes behind it
+// (two processes on their own ports) sharing the database, all in the tests'
+// namespace — what an operator runs on three machines.
+
+const (
+	edgeIP = "127.0.0.10"
+	// kamailioProbe is the dispatcher's OPTIONS interval (ds_ping_interval
+	// in deploy/kamailio/kamailio.cfg): a dead node is skipped within it.
+	kamailioProbe = time.Second
+)
+
+// nodeIPs are the nodes' addresses, SIP and media (a node's Contact is
+// its media address). Not 127.0.0.11/12 as in deploy/kamailio/: baresip
+// takes no RTP from 127.0.0.0/8, and here it heard nothing from a node
+// on another second address of the loopback (198.18.0.11) either, though
+// packets pass between those addresses: both nodes share baresip's
+// address, on ports of their own.
+var nodeIPs = [2]string{testHostIP, testHostIP}
+
+type cluster struct {
+	t     *testing.T
+	dsn   string
+	nodes [2]*server
+	data  [2]string
+	cfg   [2]string
+	sip   [2]string // each node's SIP UDP address
+	edge  *kamailioEdge
+}
+
+// startCluster starts PostgreSQL, the two nodes and Kamailio, with the
+// test users added once, through the CLI, to the shared database.
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	pg, err := pgtest.Start(t.Context())
+	if err != nil {
+		t.Fatalf("postgres: %v (run make deps)", err)
+	}
+	t.Cleanup(func() { _ = pg.Stop() })
+	dsn, err := pg.NewDatabase(t.Context(), "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, dsn: dsn}
+	runCLI(t, "init", "--data", t.TempDir(), "--db", dsn)
+	for ext, pw := range testUsers {
+		runCLI(t, "user", "add", ext, "--password", pw, "--db", dsn)
+	}
+	for i := range c.nodes {
+		c.data[i] = t.TempDir()
+		c.cfg[i] = filepath.Join(c.data[i], "node.yaml")
+		yaml := fmt.Sprintf("node: n%d\ndatabase:\n  driver: postgres\n  dsn: %q\nproxies: [%s]\n", i+1, dsn, edgeIP)
+		if err := os.WriteFile(c.cfg[i], []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.startNode(i, nodeIPs[i]+":0")
+	}
+	c.edge = startKamailioEdge(t, c.sip[:], filepath.Join(c.data[0], "tls-cert.pem"), filepath.Join(c.data[0], "tls-key.pem"))
+	return c
+}
+
+// startNode starts node i with its SIP on sip (its media on its own address).
+func (c *cluster) startNode(i int, sip string) {
+	c.nodes[i] = startServer(c.t, c.data[i], "--config", c.cfg[i], "--sip", sip, "--media-ip", nodeIPs[i])
+	c.sip[i] = c.nodes[i].addr("udp")
+}
+
+// edgeServer stands for Kamailio where a helper wants a server: phones
+// register and call through it.
+func (c *cluster) edgeServer() *server {
+	return &server{t: c.t, addrs: map[string]string{"udp": c.edge.udp}}
+}
+
+// clusterCDR is what `cdr list --format json` tells of a call.
+type clusterCDR struct {
+	CallID string `json:"call_id"`
+	Caller string `json:"caller"`
+	Target string `json:"target"`
+	State  string `json:"state"`
+	Cause  string `json:"cause"`
+	Node   string `json:"node"`
+	CodecA string `json:"codec_a"`
+	CodecB string `json:"codec_b"`
+}
+
+func (c *cluster) cdrs(open bool) []clusterCDR {
+	c.t.Helper()
+	args := []string{"cdr", "list", "--format", "json", "--db", c.dsn}
+	if open {
+		args = append(args, "--open")
+	}
+	var out []clusterCDR
+	if err := json.Unmarshal([]byte(runCLI(c.t, args...)), &out); err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+// registeredAt tells whether ext has a live binding whose contact names port.
+func (c *cluster) registeredAt(ext string, port int) bool {
+	out := runCLI(c.t, "user", "list", "--db", c.dsn)
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == ext && strings.Contains(line, ":"+strconv.Itoa(port)) {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneCall makes one call between two baresip phones registered through
+// Kamailio and checks audio both ways; it returns the call's CDR.
+func (c *cluster) phoneCall(caller, callee string) clusterCDR {
+	t := c.t
+	t.Helper()
+	before := len(c.cdrs(false))
+	edge := c.edgeServer()
+	b := startBaresip(t, edge, baresipOpts{ext: callee, password: testUsers[callee], tone: 440, toneFor: 20 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 10 * time.Second})
+	waitFor(t, 10*time.Second, callee+" registered through the edge", func() bool { return c.registeredAt(callee, baresipPort(t, b)) })
+	a := startBaresip(t, edge, baresipOpts{ext: caller, password: testUsers[caller], tone: 1000, toneFor: 4 * time.Second,
+		codecs: "PCMU/8000/1", dial: callee, runFor: 7 * time.Second})
+	a.wait(t, 30*time.Second)
+	var cdr clusterCDR
+	waitFor(t, 10*time.Second, "the call's CDR", func() bool {
+		all := c.cdrs(false)
+		if len(all) <= before {
+			return false
+		}
+		cdr = all[len(all)-1]
+		return true
+	})
+	b.wait(t, 30*time.Second)
+	assertHeardTone(t, caller+" (caller)", a.heard(t), 440)
+	assertHeardTone(t, callee+" (callee)", b.heard(t), 1000)
+	if cdr.Cause != "normal" || cdr.Target != "user/"+callee || cdr.Node == "" {
+		t.Fatalf("CDR of %s -> %s: %+v; want answered, normal, with its node", caller, callee, cdr)
+	}
+	return cdr
+}
+
+// baresipPort is the SIP port a baresip listens on (its config).
+func baresipPort(t *testing.T, b *baresip) int {
+	t.Helper()
+	cfg, err := os.ReadFile(filepath.Join(b.dir, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`sip_listen \S+:(\d+)`).FindSubmatch(cfg)
+	if m == nil {
+		t.Fatal("no sip_listen in baresip's config")
+	}
+	p, _ := strconv.Atoi(string(m[1]))
+	return p
+}
+
+// Phones registered through Kamailio call each other in both directions;
+// the dispatcher spreads the calls over both nodes (the CDR node column
+// shows both), and every call has audio both ways.
+func TestClusterPhonesBothNodes(t *testing.T) {
+	c := startCluster(t)
+	seen := map[string]int{}
+	pairs := [][2]string{{"1001", "1002"}, {"1002", "1001"}}
+	// The dispatcher hashes the Call-ID: keep calling (bounded) until both
+	// nodes have taken calls, at least four calls.
+	for i := 0; i < 10 && (i < 4 || len(seen) < 2); i++ {
+		p := pairs[i%2]
+		cdr := c.phoneCall(p[0], p[1])
+		seen[cdr.Node]++
+		t.Logf("call %d: %s -> %s on node %s", i+1, p[0], p[1], cdr.Node)
+	}
+	if seen["n1"] == 0 || seen["n2"] == 0 {
+		t.Fatalf("calls by node: %v; want both nodes", seen)
+	}
+}
+
+// kill -9 one node: new calls go to the survivor within the probing
+// interval, registrations are not lost, and the call the node was
+// handling is in the CDRs, interrupted, once it comes back.
+func TestClusterNodeKilled(t *testing.T) {
+	c := startCluster(t)
+	edge := c.edgeServer()
+	// A call in progress, on whichever node the dispatcher chose.
+	b := startBaresip(t, edge, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 40 * time.Second})
+	waitFor(t, 10*time.Second, "1002 registered", func() bool { return c.registeredAt("1002", baresipPort(t, b)) })
+	a := startBaresip(t, edge, baresipOpts{ext: "1001", password: testUsers["1001"], tone: 1000, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", dial: "1002", runFor: 40 * time.Second})
+	var up clusterCDR
+	waitFor(t, 15*time.Second, "the call up", func() bool {
+		for _, r := range c.cdrs(true) {
+			if r.State == "up" {
+				up = r
+				return true
+			}
+		}
+		return false
+	})
+	dead := map[string]int{"n1": 0, "n2": 1}[up.Node]
+	survivor := 1 - dead
+	t.Logf("call %s up on node %s: killing it", up.CallID, up.Node)
+	if err := c.nodes[dead].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-c.nodes[dead].exited
+	_ = a.cmd.Process.Kill()
+	_ = b.cmd.Process.Kill()
+	time.Sleep(2*kamailioProbe + 500*time.Millisecond)
+
+	// New calls, both directions: all on the survivor, with audio; 1001
+	// and 1002 register afresh only as new phones (the old bindings stay
+	// in the database, reachable through the edge from any node).
+	for i, p := range [][2]string{{"1001", "1002"}, {"1002", "1001"}, {"1001", "1002"}} {
+		cdr := c.phoneCall(p[0], p[1])
+		if want := fmt.Sprintf("n%d", survivor+1); cdr.Node != want {
+			t.Fatalf("call %d after the kill on node %s, want the survivor %s", i+1, cdr.Node, want)
+		}
+	}
+
+	// The killed node comes back (same address) and closes its call.
+	sip := c.sip[dead]
+	c.startNode(dead, sip)
+	waitFor(t, 15*time.Second, "the interrupted call's CDR", func() bool {
+		for _, r := range c.cdrs(false) {
+			if r.CallID == up.CallID {
+				return r.State == "interrupted" && r.Node == up.Node
+			}
+		}
+		return false
+	})
+}
+
+// kamailioEdge is Kamailio running deploy/kamailio/kamailio.cfg.
+type kamailioEdge struct {
+	udp, wss string
+	cmd      *exec.Cmd
+	mu       sync.Mutex
+	out      bytes.Buffer
+	done     chan struct{}
+}
+
+// startKamailioEdge renders the site files next to a copy of the shipped
+// configuration (local.cfg, dispatcher.list, tls.cfg with the given
+// certificate) and runs Kamailio in the foreground until the test ends.
+func startKamailioEdge(t *testing.T, nodes []string, cert, key string) *kamailioEdge {
+	t.Helper()
+	if _, err := exec.LookPath("kamailio"); err != nil {
+		t.Fatal("kamailio not found: run `make deps` (Debian packages kamailio, kamailio-tls-modules, kamailio-websocket-modules)")
+	}
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("../deploy/kamailio/kamailio.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udpPort := freePortOn(t, "udp", edgeIP)
+	wssPort := freeTCPPortOn(t, edgeIP)
+	var ds strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&ds, "1 sip:%s\n", n)
+	}
+	files := map[string]string{
+		"kamailio.cfg":    string(cfg),
+		"dispatcher.list": ds.String(),
+		"local.cfg": fmt.Sprintf("#!substdef \"!EDGE_IP!%s!g\"\n#!substdef \"!SIP_PORT!%d!g\"\n#!substdef \"!WSS_PORT!%d!g\"\n"+
+			"#!substdef \"!DISPATCHER_LIST!%s!g\"\n#!substdef \"!TLS_CFG!%s!g\"\n",
+			edgeIP, udpPort, wssPort, filepath.Join(dir, "dispatcher.list"), filepath.Join(dir, "tls.cfg")),
+		"tls.cfg": fmt.Sprintf("[server:default]\nmethod = TLSv1.2+\ncertificate = %s\nprivate_key = %s\nverify_certificate = no\nrequire_certificate = no\n", cert, key),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := &kamailioEdge{udp: net.JoinHostPort(edgeIP, strconv.Itoa(udpPort)), wss: net.JoinHostPort(edgeIP, strconv.Itoa(wssPort)), done: make(chan struct{})}
+	k.cmd = exec.Command("kamailio", "-f", filepath.Join(dir, "kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8",
+		"-w", dir, "-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"))
+	k.cmd.Dir = dir
+	k.cmd.Stdout = &lockedWriter{mu: &k.mu, w: &k.out}
+	k.cmd.Stderr = k.cmd.Stdout
+	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its workers stop with it
+	if err := k.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = k.cmd.Wait(); close(k.done) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
+		<-k.done
+		if t.Failed() || os.Getenv("SOFTSWITCH_TEST_LOGS") != "" {
+			t.Logf("kamailio log:\n%s", k.log())
+		}
+	})
+	waitFor(t, 15*time.Second, "kamailio answering OPTIONS", func() bool {
+		select {
+		case <-k.done:
+			t.Fatalf("kamailio exited at start:\n%s", k.log())
+		default:
+		}
+		return optionsAnswered(k.udp)
+	})
+	return k
+}
+
+func (k *kamailioEdge) log() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.out.String()
+}
+
+// optionsAnswered sends one OPTIONS to addr and tells whether a 200 came
+// back within 300 ms.
+func optionsAnswered(addr string) bool {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	la := conn.LocalAddr().String()
+	msg := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d;rport\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:probe@%s>;tag=p\r\nTo: <sip:%s>\r\nCall-ID: probe-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+		addr, la, time.Now().UnixNano(), la, addr, time.Now().UnixNano())
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		return false
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	return err == nil && bytes.HasPrefix(buf[:n], []byte("SIP/2.0 200"))
+}
