@@ -18,6 +18,8 @@ APT_TEST += sngrep tshark prometheus
 APT_TEST += dpkg systemd logrotate
 # store tests: a throwaway PostgreSQL (initdb + postgres from /usr/lib/postgresql/N/bin) besides SQLite
 APT_TEST += postgresql
+# cluster tests (tests/cluster_test.go): Kamailio at the edge of two nodes, WSS for browsers
+APT_TEST += kamailio kamailio-tls-modules kamailio-websocket-modules
 # benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
 APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

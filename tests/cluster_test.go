@@ -39,6 +39,9 @@ const (
 // address, on ports of their own.
 var nodeIPs = [2]string{testHostIP, testHostIP}
 
+// clusterUsers are the test users and 1003, a phone that registers once.
+var clusterUsers = map[string]string{"1001": testUsers["1001"], "1002": testUsers["1002"], "1003": "pw-1003-secret"}
+
 type cluster struct {
 	t     *testing.T
 	dsn   string
@@ -64,7 +67,7 @@ func startCluster(t *testing.T) *cluster {
 	}
 	c := &cluster{t: t, dsn: dsn}
 	runCLI(t, "init", "--data", t.TempDir(), "--db", dsn)
-	for ext, pw := range testUsers {
+	for ext, pw := range clusterUsers {
 		runCLI(t, "user", "add", ext, "--password", pw, "--db", dsn)
 	}
 	for i := range c.nodes {
@@ -131,14 +134,28 @@ func (c *cluster) registeredAt(ext string, port int) bool {
 // phoneCall makes one call between two baresip phones registered through
 // Kamailio and checks audio both ways; it returns the call's CDR.
 func (c *cluster) phoneCall(caller, callee string) clusterCDR {
+	c.t.Helper()
+	b := c.startCallee(callee, 10*time.Second)
+	return c.callTo(caller, callee, b, nil)
+}
+
+// startCallee starts a phone that answers, registered through Kamailio.
+func (c *cluster) startCallee(ext string, runFor time.Duration) *baresip {
+	t := c.t
+	t.Helper()
+	b := startBaresip(t, c.edgeServer(), baresipOpts{ext: ext, password: clusterUsers[ext], tone: 440, toneFor: 60 * time.Second,
+		codecs: "PCMU/8000/1", autoAnswer: true, runFor: runFor})
+	waitFor(t, 10*time.Second, ext+" registered through the edge", func() bool { return c.registeredAt(ext, baresipPort(t, b)) })
+	return b
+}
+
+// callTo has a new phone caller call callee's phone b, and checks audio
+// both ways once both have ended (stop, when set, ends b).
+func (c *cluster) callTo(caller, callee string, b *baresip, stop func()) clusterCDR {
 	t := c.t
 	t.Helper()
 	before := len(c.cdrs(false))
-	edge := c.edgeServer()
-	b := startBaresip(t, edge, baresipOpts{ext: callee, password: testUsers[callee], tone: 440, toneFor: 20 * time.Second,
-		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 10 * time.Second})
-	waitFor(t, 10*time.Second, callee+" registered through the edge", func() bool { return c.registeredAt(callee, baresipPort(t, b)) })
-	a := startBaresip(t, edge, baresipOpts{ext: caller, password: testUsers[caller], tone: 1000, toneFor: 4 * time.Second,
+	a := startBaresip(t, c.edgeServer(), baresipOpts{ext: caller, password: clusterUsers[caller], tone: 1000, toneFor: 4 * time.Second,
 		codecs: "PCMU/8000/1", dial: callee, runFor: 7 * time.Second})
 	a.wait(t, 30*time.Second)
 	var cdr clusterCDR
@@ -150,6 +167,9 @@ func (c *cluster) phoneCall(caller, callee string) clusterCDR {
 		cdr = all[len(all)-1]
 		return true
 	})
+	if stop != nil {
+		stop()
+	}
 	b.wait(t, 30*time.Second)
 	assertHeardTone(t, caller+" (caller)", a.heard(t), 440)
 	assertHeardTone(t, callee+" (callee)", b.heard(t), 1000)
@@ -200,6 +220,8 @@ func TestClusterPhonesBothNodes(t *testing.T) {
 func TestClusterNodeKilled(t *testing.T) {
 	c := startCluster(t)
 	edge := c.edgeServer()
+	// A phone registered before the kill, through whichever node.
+	kept := c.startCallee("1003", 60*time.Second)
 	// A call in progress, on whichever node the dispatcher chose.
 	b := startBaresip(t, edge, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 60 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 40 * time.Second})
@@ -227,14 +249,19 @@ func TestClusterNodeKilled(t *testing.T) {
 	_ = b.cmd.Process.Kill()
 	time.Sleep(2*kamailioProbe + 500*time.Millisecond)
 
-	// New calls, both directions: all on the survivor, with audio; 1001
-	// and 1002 register afresh only as new phones (the old bindings stay
-	// in the database, reachable through the edge from any node).
+	// New calls, both directions: all on the survivor, with audio.
+	want := fmt.Sprintf("n%d", survivor+1)
 	for i, p := range [][2]string{{"1001", "1002"}, {"1002", "1001"}, {"1001", "1002"}} {
 		cdr := c.phoneCall(p[0], p[1])
-		if want := fmt.Sprintf("n%d", survivor+1); cdr.Node != want {
+		if cdr.Node != want {
 			t.Fatalf("call %d after the kill on node %s, want the survivor %s", i+1, cdr.Node, want)
 		}
+	}
+	// The registration from before the kill was not lost: 1003 is called
+	// without having registered again.
+	cdr := c.callTo("1001", "1003", kept, func() { _ = kept.cmd.Process.Signal(syscall.SIGTERM) })
+	if cdr.Node != want {
+		t.Fatalf("call to 1003 after the kill on node %s, want the survivor %s", cdr.Node, want)
 	}
 
 	// The killed node comes back (same address) and closes its call.
