@@ -50,6 +50,8 @@ type cluster struct {
 	cfg   [2]string
 	sip   [2]string // each node's SIP UDP address
 	edge  *kamailioEdge
+	// wssPort is Kamailio's WSS port on edgeIP.
+	wssPort int
 }
 
 // startCluster starts PostgreSQL, the two nodes and Kamailio, with the
@@ -65,7 +67,8 @@ func startCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, dsn: dsn}
+	// Kamailio's WSS port is chosen first: the nodes' pages name it.
+	c := &cluster{t: t, dsn: dsn, wssPort: freeTCPPortOn(t, edgeIP)}
 	runCLI(t, "init", "--data", t.TempDir(), "--db", dsn)
 	for ext, pw := range clusterUsers {
 		runCLI(t, "user", "add", ext, "--password", pw, "--db", dsn)
@@ -73,13 +76,14 @@ func startCluster(t *testing.T) *cluster {
 	for i := range c.nodes {
 		c.data[i] = t.TempDir()
 		c.cfg[i] = filepath.Join(c.data[i], "node.yaml")
-		yaml := fmt.Sprintf("node: n%d\ndatabase:\n  driver: postgres\n  dsn: %q\nproxies: [%s]\n", i+1, dsn, edgeIP)
+		yaml := fmt.Sprintf("node: n%d\ndatabase:\n  driver: postgres\n  dsn: %q\nproxies: [%s]\nweb_ws_url: wss://%s:%d\n",
+			i+1, dsn, edgeIP, edgeIP, c.wssPort)
 		if err := os.WriteFile(c.cfg[i], []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		c.startNode(i, nodeIPs[i]+":0")
 	}
-	c.edge = startKamailioEdge(t, c.sip[:], filepath.Join(c.data[0], "tls-cert.pem"), filepath.Join(c.data[0], "tls-key.pem"))
+	c.edge = startKamailioEdge(t, c.sip[:], c.wssPort, filepath.Join(c.data[0], "tls-cert.pem"), filepath.Join(c.data[0], "tls-key.pem"))
 	return c
 }
 
@@ -277,6 +281,66 @@ func TestClusterNodeKilled(t *testing.T) {
 	})
 }
 
+// A browser registered over WSS to Kamailio (the node's page names the
+// edge's WebSocket) and a desk phone registered over UDP call each other
+// in both directions, several times: calls land on both nodes, and every
+// call has audio both ways (Opus in the browser, PCMU at the phone).
+func TestClusterBrowserAndPhone(t *testing.T) {
+	c := startCluster(t)
+	p := openPage(t, "https://"+c.nodes[0].addr("https")+"/")
+	p.eval(fmt.Sprintf(`phone.login("1001", %q)`, clusterUsers["1001"]), nil)
+	p.waitTrue(`phone.registered()`, 15*time.Second)
+	if !strings.Contains(runCLI(t, "user", "list", "--db", c.dsn), "via ws") {
+		t.Fatalf("the browser's binding is not a WebSocket one behind the edge:\n%s", runCLI(t, "user", "list", "--db", c.dsn))
+	}
+	seen := map[string]int{}
+	for i := 0; i < 8 && (i < 4 || len(seen) < 2); i++ {
+		browserCalls := i%2 == 0
+		before := len(c.cdrs(false))
+		// The caller sends 1000 Hz, the callee 440 Hz.
+		var desk *baresip
+		if browserCalls {
+			desk = c.startCallee("1002", 12*time.Second)
+			p.eval(`phone.setTone(1000); phone.call("1002")`, nil)
+		} else {
+			p.eval(`phone.setTone(440)`, nil)
+			desk = startBaresip(t, c.edgeServer(), baresipOpts{ext: "1002", password: clusterUsers["1002"], tone: 1000,
+				toneFor: 30 * time.Second, codecs: "PCMU/8000/1", dial: "1001", runFor: 12 * time.Second})
+			p.waitTrue(`phone.incoming()`, 15*time.Second)
+			p.eval(`phone.answer()`, nil)
+		}
+		p.waitTrue(`phone.inCall()`, 15*time.Second)
+		time.Sleep(time.Second)
+		browserHears, deskHears := 1000.0, 440.0
+		if browserCalls {
+			browserHears, deskHears = 440, 1000
+		}
+		heardTone(t, "browser", p.listen(3*time.Second), browserHears)
+		p.eval(`phone.hangup()`, nil)
+		desk.wait(t, 30*time.Second)
+		assertHeardTone(t, "desk phone", desk.heard(t), deskHears)
+		var cdr clusterCDR
+		waitFor(t, 10*time.Second, "the call's CDR", func() bool {
+			all := c.cdrs(false)
+			if len(all) <= before {
+				return false
+			}
+			cdr = all[len(all)-1]
+			return true
+		})
+		codecs := cdr.CodecA + "/" + cdr.CodecB
+		if cdr.Node == "" || (codecs != "opus/PCMU" && codecs != "PCMU/opus") {
+			t.Fatalf("call %d: CDR %+v; want its node, opus and PCMU", i+1, cdr)
+		}
+		seen[cdr.Node]++
+		t.Logf("call %d (browser calls: %v) on node %s", i+1, browserCalls, cdr.Node)
+		p.waitTrue(`!phone.inCall()`, 10*time.Second)
+	}
+	if seen["n1"] == 0 || seen["n2"] == 0 {
+		t.Fatalf("calls by node: %v; want both nodes", seen)
+	}
+}
+
 // kamailioEdge is Kamailio running deploy/kamailio/kamailio.cfg.
 type kamailioEdge struct {
 	udp, wss string
@@ -289,7 +353,7 @@ type kamailioEdge struct {
 // startKamailioEdge renders the site files next to a copy of the shipped
 // configuration (local.cfg, dispatcher.list, tls.cfg with the given
 // certificate) and runs Kamailio in the foreground until the test ends.
-func startKamailioEdge(t *testing.T, nodes []string, cert, key string) *kamailioEdge {
+func startKamailioEdge(t *testing.T, nodes []string, wssPort int, cert, key string) *kamailioEdge {
 	t.Helper()
 	if _, err := exec.LookPath("kamailio"); err != nil {
 		t.Fatal("kamailio not found: run `make deps` (Debian packages kamailio, kamailio-tls-modules, kamailio-websocket-modules)")
@@ -300,7 +364,6 @@ func startKamailioEdge(t *testing.T, nodes []string, cert, key string) *kamailio
 		t.Fatal(err)
 	}
 	udpPort := freePortOn(t, "udp", edgeIP)
-	wssPort := freeTCPPortOn(t, edgeIP)
 	var ds strings.Builder
 	for _, n := range nodes {
 		fmt.Fprintf(&ds, "1 sip:%s\n", n)

@@ -151,6 +151,10 @@ type Config struct {
 	// database (another node may have taken the REGISTER). Empty: a
 	// single node.
 	Proxies []string `yaml:"proxies"`
+	// WebWSURL is the WebSocket the web phone registers on (wss://...);
+	// empty (default): this server's /ws. Behind Kamailio: its WSS
+	// listener, so that a browser's calls can go to any node.
+	WebWSURL string `yaml:"web_ws_url"`
 }
 
 // proxyPrefixes parses Proxies (validated by validate).
@@ -376,6 +380,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.proxyPrefixes(); err != nil {
 		return err
+	}
+	if c.WebWSURL != "" && !strings.HasPrefix(c.WebWSURL, "wss://") && !strings.HasPrefix(c.WebWSURL, "ws://") {
+		return fmt.Errorf("config: web_ws_url: %q (want wss://host:port/...)", c.WebWSURL)
 	}
 	switch c.Database.Driver {
 	case "", store.DriverSQLite:
