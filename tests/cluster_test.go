@@ -124,6 +124,22 @@ func (c *cluster) cdrs(open bool) []clusterCDR {
 	return out
 }
 
+// nextCDR waits for a finished call's CDR beyond the first before, and
+// returns the last one.
+func (c *cluster) nextCDR(before int) clusterCDR {
+	c.t.Helper()
+	var cdr clusterCDR
+	waitFor(c.t, 10*time.Second, "the call's CDR", func() bool {
+		all := c.cdrs(false)
+		if len(all) <= before {
+			return false
+		}
+		cdr = all[len(all)-1]
+		return true
+	})
+	return cdr
+}
+
 // registeredAt tells whether ext has a live binding whose contact names port.
 func (c *cluster) registeredAt(ext string, port int) bool {
 	out := runCLI(c.t, "user", "list", "--db", c.dsn)
@@ -162,15 +178,7 @@ func (c *cluster) callTo(caller, callee string, b *baresip, stop func()) cluster
 	a := startBaresip(t, c.edgeServer(), baresipOpts{ext: caller, password: clusterUsers[caller], tone: 1000, toneFor: 4 * time.Second,
 		codecs: "PCMU/8000/1", dial: callee, runFor: 7 * time.Second})
 	a.wait(t, 30*time.Second)
-	var cdr clusterCDR
-	waitFor(t, 10*time.Second, "the call's CDR", func() bool {
-		all := c.cdrs(false)
-		if len(all) <= before {
-			return false
-		}
-		cdr = all[len(all)-1]
-		return true
-	})
+	cdr := c.nextCDR(before)
 	if stop != nil {
 		stop()
 	}
@@ -319,15 +327,7 @@ func TestClusterBrowserAndPhone(t *testing.T) {
 		p.eval(`phone.hangup()`, nil)
 		desk.wait(t, 30*time.Second)
 		assertHeardTone(t, "desk phone", desk.heard(t), deskHears)
-		var cdr clusterCDR
-		waitFor(t, 10*time.Second, "the call's CDR", func() bool {
-			all := c.cdrs(false)
-			if len(all) <= before {
-				return false
-			}
-			cdr = all[len(all)-1]
-			return true
-		})
+		cdr := c.nextCDR(before)
 		codecs := cdr.CodecA + "/" + cdr.CodecB
 		if cdr.Node == "" || (codecs != "opus/PCMU" && codecs != "PCMU/opus") {
 			t.Fatalf("call %d: CDR %+v; want its node, opus and PCMU", i+1, cdr)
