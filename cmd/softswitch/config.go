@@ -145,7 +145,8 @@ type Config struct {
 	Node string `yaml:"node"`
 	// Proxies are the SIP proxies (Kamailio) this node sits behind: IP
 	// addresses or CIDR prefixes. Their requests are not rate-limited,
-	// authentication failures count against the client their Via names,
+	// authentication failures count against the client they name in
+	// X-Softswitch-Client,
 	// REGISTERs through them keep their Path (RFC 3327) and calls to those
 	// contacts go back through it, and bindings are read from the shared
 	// database (another node may have taken the REGISTER). Empty: a
