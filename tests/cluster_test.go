@@ -1,22 +1,19 @@
 package tests
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store/pgtest"
+	"github.com/softswitch/softswitch/deploy/kamailio/kamtest"
 )
 
 // The reference deployment of deploy/kamailio/ (issue 19): PostgreSQL,
@@ -49,7 +46,7 @@ type cluster struct {
 	data  [2]string
 	cfg   [2]string
 	sip   [2]string // each node's SIP UDP address
-	edge  *kamailioEdge
+	edge  *kamtest.Edge
 	// wssPort is Kamailio's WSS port on edgeIP.
 	wssPort int
 }
@@ -83,7 +80,18 @@ func startCluster(t *testing.T) *cluster {
 		}
 		c.startNode(i, nodeIPs[i]+":0")
 	}
-	c.edge = startKamailioEdge(t, c.sip[:], c.wssPort, filepath.Join(c.data[0], "tls-cert.pem"), filepath.Join(c.data[0], "tls-key.pem"))
+	c.edge, err = kamtest.Start(t.Context(), kamtest.Config{CfgFile: "../deploy/kamailio/kamailio.cfg", Dir: t.TempDir(),
+		IP: edgeIP, UDPPort: freePortOn(t, "udp", edgeIP), WSSPort: c.wssPort, Nodes: c.sip[:],
+		Cert: filepath.Join(c.data[0], "tls-cert.pem"), Key: filepath.Join(c.data[0], "tls-key.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.edge.Stop()
+		if t.Failed() || os.Getenv("SOFTSWITCH_TEST_LOGS") != "" {
+			t.Logf("kamailio log:\n%s", c.edge.Log())
+		}
+	})
 	return c
 }
 
@@ -96,7 +104,7 @@ func (c *cluster) startNode(i int, sip string) {
 // edgeServer stands for Kamailio where a helper wants a server: phones
 // register and call through it.
 func (c *cluster) edgeServer() *server {
-	return &server{t: c.t, addrs: map[string]string{"udp": c.edge.udp}}
+	return &server{t: c.t, addrs: map[string]string{"udp": c.edge.UDP}}
 }
 
 // clusterCDR is what `cdr list --format json` tells of a call.
@@ -339,100 +347,4 @@ func TestClusterBrowserAndPhone(t *testing.T) {
 	if seen["n1"] == 0 || seen["n2"] == 0 {
 		t.Fatalf("calls by node: %v; want both nodes", seen)
 	}
-}
-
-// kamailioEdge is Kamailio running deploy/kamailio/kamailio.cfg.
-type kamailioEdge struct {
-	udp, wss string
-	cmd      *exec.Cmd
-	mu       sync.Mutex
-	out      bytes.Buffer
-	done     chan struct{}
-}
-
-// startKamailioEdge renders the site files next to a copy of the shipped
-// configuration (local.cfg, dispatcher.list, tls.cfg with the given
-// certificate) and runs Kamailio in the foreground until the test ends.
-func startKamailioEdge(t *testing.T, nodes []string, wssPort int, cert, key string) *kamailioEdge {
-	t.Helper()
-	if _, err := exec.LookPath("kamailio"); err != nil {
-		t.Fatal("kamailio not found: run `make deps` (Debian packages kamailio, kamailio-tls-modules, kamailio-websocket-modules)")
-	}
-	dir := t.TempDir()
-	cfg, err := os.ReadFile("../deploy/kamailio/kamailio.cfg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	udpPort := freePortOn(t, "udp", edgeIP)
-	var ds strings.Builder
-	for _, n := range nodes {
-		fmt.Fprintf(&ds, "1 sip:%s\n", n)
-	}
-	files := map[string]string{
-		"kamailio.cfg":    string(cfg),
-		"dispatcher.list": ds.String(),
-		"local.cfg": fmt.Sprintf("#!substdef \"!EDGE_IP!%s!g\"\n#!substdef \"!SIP_PORT!%d!g\"\n#!substdef \"!WSS_PORT!%d!g\"\n"+
-			"#!substdef \"!DISPATCHER_LIST!%s!g\"\n#!substdef \"!TLS_CFG!%s!g\"\n",
-			edgeIP, udpPort, wssPort, filepath.Join(dir, "dispatcher.list"), filepath.Join(dir, "tls.cfg")),
-		"tls.cfg": fmt.Sprintf("[server:default]\nmethod = TLSv1.2+\ncertificate = %s\nprivate_key = %s\nverify_certificate = no\nrequire_certificate = no\n", cert, key),
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	k := &kamailioEdge{udp: net.JoinHostPort(edgeIP, strconv.Itoa(udpPort)), wss: net.JoinHostPort(edgeIP, strconv.Itoa(wssPort)), done: make(chan struct{})}
-	k.cmd = exec.Command("kamailio", "-f", filepath.Join(dir, "kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8",
-		"-w", dir, "-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"))
-	k.cmd.Dir = dir
-	k.cmd.Stdout = &lockedWriter{mu: &k.mu, w: &k.out}
-	k.cmd.Stderr = k.cmd.Stdout
-	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its workers stop with it
-	if err := k.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = k.cmd.Wait(); close(k.done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
-		<-k.done
-		if t.Failed() || os.Getenv("SOFTSWITCH_TEST_LOGS") != "" {
-			t.Logf("kamailio log:\n%s", k.log())
-		}
-	})
-	waitFor(t, 15*time.Second, "kamailio answering OPTIONS", func() bool {
-		select {
-		case <-k.done:
-			t.Fatalf("kamailio exited at start:\n%s", k.log())
-		default:
-		}
-		return optionsAnswered(k.udp)
-	})
-	return k
-}
-
-func (k *kamailioEdge) log() string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.out.String()
-}
-
-// optionsAnswered sends one OPTIONS to addr and tells whether a 200 came
-// back within 300 ms.
-func optionsAnswered(addr string) bool {
-	conn, err := net.Dial("udp", addr)
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	la := conn.LocalAddr().String()
-	msg := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d;rport\r\nMax-Forwards: 70\r\n"+
-		"From: <sip:probe@%s>;tag=p\r\nTo: <sip:%s>\r\nCall-ID: probe-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
-		addr, la, time.Now().UnixNano(), la, addr, time.Now().UnixNano())
-	if _, err := conn.Write([]byte(msg)); err != nil {
-		return false
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	buf := make([]byte, 4096)
-	n, err := conn.Read(buf)
-	return err == nil && bytes.HasPrefix(buf[:n], []byte("SIP/2.0 200"))
 }
