@@ -31,7 +31,8 @@ type Config struct {
 	Cert    string   // PEM certificate and key of the WSS listener
 	Key     string
 	// PikeDensity is pike's limit of requests per client address in 2 s;
-	// 0 keeps the shipped 40 (a load generator needs more).
+	// 0 keeps the shipped 40 (a load generator needs more). Pike counts
+	// in 16 bits: at most 65535.
 	PikeDensity int
 }
 
