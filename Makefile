@@ -22,6 +22,8 @@ APT_TEST += postgresql
 APT_TEST += kamailio kamailio-tls-modules kamailio-websocket-modules
 # benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
 APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
+# the cluster stage: PostgreSQL shared by two nodes behind Kamailio (deploy/kamailio: TLS and WebSocket modules)
+APT_BENCH += postgresql kamailio-tls-modules kamailio-websocket-modules
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build install package test unit e2e bench bench-go bench-sys bench-short fuzz fuzz-smoke lint deps deps-build deps-test deps-bench deps-nfpm clean
