@@ -18,8 +18,12 @@ APT_TEST += sngrep tshark prometheus
 APT_TEST += dpkg systemd logrotate
 # store tests: a throwaway PostgreSQL (initdb + postgres from /usr/lib/postgresql/N/bin) besides SQLite
 APT_TEST += postgresql
+# cluster tests (tests/cluster_test.go): Kamailio at the edge of two nodes, WSS for browsers
+APT_TEST += kamailio kamailio-tls-modules kamailio-websocket-modules
 # benchmarks: sipp drives the load; Kamailio and rtpengine are the reference peers
 APT_BENCH := sip-tester util-linux iproute2 kamailio rtpengine-daemon
+# the cluster stage: PostgreSQL shared by two nodes behind Kamailio (deploy/kamailio: TLS and WebSocket modules)
+APT_BENCH += postgresql kamailio-tls-modules kamailio-websocket-modules
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run build install package test unit e2e bench bench-go bench-sys bench-short fuzz fuzz-smoke lint deps deps-build deps-test deps-bench deps-nfpm clean

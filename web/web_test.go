@@ -27,3 +27,21 @@ func TestHandler(t *testing.T) {
 		}
 	}
 }
+
+// /site.js tells the phone where to register: this origin by default, the
+// configured WebSocket (a proxy) otherwise.
+func TestSiteJS(t *testing.T) {
+	for _, tc := range []struct {
+		h    http.Handler
+		want string
+	}{
+		{Handler(), "window.softswitchSite = {};"},
+		{Handler(WithWebSocketURL("wss://127.0.0.10:8443")), `window.softswitchSite = {"ws":"wss://127.0.0.10:8443"};`},
+	} {
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/site.js", nil))
+		if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != tc.want || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
+			t.Errorf("GET /site.js: %d %q %q, want %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -46,33 +47,33 @@ func WithEphemeral(e *auth.Ephemeral) Option {
 	return func(a *Authenticator) { a.ephemeral = e }
 }
 
+// ClientHeader is the header a proxy in front of us (deploy/kamailio) sets
+// to the address it received a request from, after removing any the
+// client sent.
+const ClientHeader = "X-Softswitch-Client"
+
 // WithProxies names the proxies (Kamailio) requests may come through: for
-// those, the client is the host the proxy received the request from (its
-// Via's received, or sent-by), so that one client's failures throttle
-// that client, not every request the proxy relays.
+// those, the client is the address the proxy names in ClientHeader, so
+// that one client's failures throttle that client, not every request the
+// proxy relays. Without the header the proxy itself is the client.
 func WithProxies(isProxy func(host string) bool) Option {
 	return func(a *Authenticator) { a.isProxy = isProxy }
 }
 
-// clientHost is the host a request's failures count against: its source,
-// or behind a proxy the client's address as the proxy's Via records it.
+// clientHost is the host a request's failures count against (and its
+// nonces are bound to): its source, or behind a proxy the client's
+// address as the proxy tells it.
 func (a *Authenticator) clientHost(req *sip.Request) string {
 	host := sourceHost(req.Source())
 	if a.isProxy == nil || !a.isProxy(host) {
 		return host
 	}
-	vias := req.GetHeaders("Via")
-	if len(vias) < 2 {
-		return host
+	if h := req.GetHeader(ClientHeader); h != nil {
+		if ip, err := netip.ParseAddr(strings.TrimSpace(h.Value())); err == nil {
+			return ip.Unmap().String()
+		}
 	}
-	v, ok := vias[1].(*sip.ViaHeader)
-	if !ok {
-		return host
-	}
-	if r, ok := v.Params.Get("received"); ok && r != "" {
-		return r
-	}
-	return v.Host
+	return host
 }
 
 // NewAuthenticator wires the pieces of digest authentication together.

@@ -84,10 +84,17 @@ func (r *Registrar) shared() bool { return r.isProxy != nil }
 
 // Restore loads the UDP bindings kept from the last run and drops the
 // connection-bound ones: their connections died with the old process.
+//
+// Behind proxies the connection-bound bindings are kept: they may be
+// another node's, alive on its connections (and bindings through a proxy
+// are bound to no connection of ours).
 func (r *Registrar) Restore(ctx context.Context) error {
-	n, err := r.store.DeleteBindingsWhere(ctx, connectionBound)
-	if err != nil {
-		return fmt.Errorf("restore bindings: %w", err)
+	n := 0
+	if !r.shared() {
+		var err error
+		if n, err = r.store.DeleteBindingsWhere(ctx, connectionBound); err != nil {
+			return fmt.Errorf("restore bindings: %w", err)
+		}
 	}
 	if _, err := r.store.DeleteExpired(ctx, r.now()); err != nil {
 		return fmt.Errorf("restore bindings: %w", err)
@@ -363,7 +370,9 @@ func (r *Registrar) commit(ctx context.Context, upd update) ([]store.Binding, *r
 			continue // untouched by this request
 		}
 		key := pendingKey(b.Binding)
-		if refreshes(cur, b) {
+		// Behind proxies a refresh is written at once: another node
+		// reads the store, and would see (and sweep) the old expiry.
+		if refreshes(cur, b) && !r.shared() {
 			r.pending[key] = b.Binding // written by the next Flush
 			continue
 		}

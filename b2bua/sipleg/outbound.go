@@ -110,17 +110,8 @@ func (m *Manager) resolve(ctx context.Context, target string) ([]branch, error) 
 		if err := sip.ParseUri(target, &u); err != nil || u.Host == "" {
 			return nil, &leg.Error{Cause: leg.NotFound, Detail: "bad SIP URI " + target}
 		}
-		tr := "udp"
-		if u.UriParams != nil {
-			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
-				tr = strings.ToLower(t)
-			}
-		}
-		port := u.Port
-		if port == 0 {
-			port = sip.DefaultPort(tr)
-		}
-		return []branch{{ruri: u, dest: u.Host + ":" + itoa(port), transport: tr, toUser: u.User}}, nil
+		dest, tr := uriHop(u)
+		return []branch{{ruri: u, dest: dest, transport: tr, toUser: u.User}}, nil
 	}
 	return nil, &leg.Error{Cause: leg.NotFound, Detail: "unknown target " + target}
 }

@@ -64,6 +64,17 @@ func firstHop(routes []string) (dest, transport string, ok bool) {
 	if err := sip.ParseUri(v, &u); err != nil || u.Host == "" {
 		return "", "", false
 	}
+	if strings.Contains(u.Host, ":") && !strings.HasPrefix(u.Host, "[") {
+		u.Host = "[" + u.Host + "]"
+	}
+	dest, transport = uriHop(u)
+	return dest, transport, true
+}
+
+// uriHop is where a request to u goes (host:port, the transport's default
+// port when u names none) and over which transport (udp unless u's
+// transport parameter names another).
+func uriHop(u sip.Uri) (dest, transport string) {
 	transport = "udp"
 	if u.UriParams != nil {
 		if t, ok := u.UriParams.Get("transport"); ok && t != "" {
@@ -74,9 +85,5 @@ func firstHop(routes []string) (dest, transport string, ok bool) {
 	if port == 0 {
 		port = sip.DefaultPort(transport)
 	}
-	host := u.Host
-	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
-		host = "[" + host + "]"
-	}
-	return host + ":" + strconv.Itoa(port), transport, true
+	return u.Host + ":" + strconv.Itoa(port), transport
 }

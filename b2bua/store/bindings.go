@@ -30,7 +30,10 @@ type Binding struct {
 const bindingColumns = `ext, contact, instance, reg_id, transport, source, call_id, cseq, user_agent, expires_ms, updated_ms, path`
 
 const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (ext, contact) DO UPDATE SET
+	` + bindingConflict
+
+// bindingConflict replaces a binding of the same Ext and Contact.
+const bindingConflict = `ON CONFLICT (ext, contact) DO UPDATE SET
 		instance   = excluded.instance,
 		reg_id     = excluded.reg_id,
 		transport  = excluded.transport,
@@ -48,17 +51,7 @@ const upsertBinding = `INSERT INTO bindings (` + bindingColumns + `) VALUES (?, 
 const upsertBindingIfUser = `INSERT INTO bindings (` + bindingColumns + `)
 	SELECT ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::text
 	WHERE EXISTS (SELECT 1 FROM users WHERE ext = ?)
-	ON CONFLICT (ext, contact) DO UPDATE SET
-		instance   = excluded.instance,
-		reg_id     = excluded.reg_id,
-		transport  = excluded.transport,
-		source     = excluded.source,
-		call_id    = excluded.call_id,
-		cseq       = excluded.cseq,
-		user_agent = excluded.user_agent,
-		expires_ms = excluded.expires_ms,
-		updated_ms = excluded.updated_ms,
-		path       = excluded.path`
+	` + bindingConflict
 
 func bindingArgs(b Binding) []any {
 	return []any{b.Ext, b.Contact, b.Instance, b.RegID, b.Transport, b.Source, b.CallID,

@@ -43,13 +43,13 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin/softswitch", "softswitch binary")
 	flag.StringVar(&cfg.profiles, "server-profiles", "", "write the softswitch's CPU profile (over the measurement window) and heap profile of each register, setup, relay and transcode step into this directory")
 	flag.BoolVar(&cfg.short, "short", false, "a ~10 s correctness run at low rates (pass/fail on errors and lost calls, not timing)")
-	flag.StringVar(&stages, "stages", "register,setup,relay,transcode,prompt,conference", "stages to run")
+	flag.StringVar(&stages, "stages", "register,setup,relay,transcode,prompt,conference,cluster", "stages to run")
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")
 	flag.IntVar(&cfg.users, "users", 200, "extensions to create")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory with sipp's traces and the generated configs")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator (this process, not the servers) to this file")
 	stepFlags := map[string]*string{}
-	for _, st := range []string{"register", "setup", "relay", "transcode", "prompt", "conference"} {
+	for _, st := range []string{"register", "setup", "relay", "transcode", "prompt", "conference", "cluster"} {
 		stepFlags[st] = flag.String(st+"-steps", "", "comma-separated "+st+" steps (rates or calls) instead of the defaults")
 	}
 	flag.Parse()

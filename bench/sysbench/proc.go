@@ -14,12 +14,13 @@ const clockTicks = 100
 // the softswitch is one process): CPU and RSS summed over all of them.
 type procTree struct {
 	root  int
-	alone bool // the root process only, not its children
+	alone bool  // the root process only, not its children
+	more  []int // other roots counted with it (a cluster: nodes and their proxy)
 }
 
 // pids returns root and every descendant, from /proc/PID/task/*/children.
 func (p procTree) pids() []int {
-	out := []int{p.root}
+	out := append([]int{p.root}, p.more...)
 	if p.alone {
 		return out
 	}

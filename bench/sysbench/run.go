@@ -95,6 +95,9 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		}
 		stop()
 	}
+	if cfg.stages["cluster"] && ctx.Err() == nil {
+		clusterStage(ctx, cfg, rep, log, dir, bin, users)
+	}
 	if cfg.reference && !cfg.short && (cfg.stages["relay"] || cfg.stages["transcode"]) {
 		rtpe, err := startRTPengine(ctx, filepath.Join(dir, "rtpengine"))
 		if err != nil {
@@ -121,6 +124,7 @@ type system struct {
 	pprof string // the softswitch's profile server, host:port
 	tree  procTree
 	users []user
+	best  float64 // highest rate achieved by a step with every call done (sippStep)
 }
 
 // registerStage: REGISTER with digest auth, ramping the rate.
@@ -184,41 +188,9 @@ func setupStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir
 		rates = cfg.steps["setup"]
 	}
 	for _, s := range systems {
-		if s == nil {
-			continue
+		if s != nil {
+			setupRamp(ctx, cfg, rep, log, dir, t, s, rates, seconds)
 		}
-		callee := s.users[len(s.users)-1]
-		port, err := freePort()
-		if err != nil {
-			rep.failf("setup: %v", err)
-			return
-		}
-		reg := sippJob{scenario: "register.xml", target: s.sip, users: []user{callee}, rate: 1, calls: 1, localPort: port, timeout: 10 * time.Second}
-		if res := reg.run(ctx, filepath.Join(dir, "uas-register-"+s.name)); res.ok != 1 {
-			rep.failf("setup %s: the answering phone did not register: %v\n%s", s.name, res.err, res.tail)
-			continue
-		}
-		uas, err := startUAS(filepath.Join(dir, "uas-"+s.name), port, time.Duration(len(rates)*(seconds*3+20))*time.Second)
-		if err != nil {
-			rep.failf("setup %s: %v", s.name, err)
-			continue
-		}
-		time.Sleep(300 * time.Millisecond) // sipp binds its port
-		for i, rate := range rates {
-			if ctx.Err() != nil {
-				break
-			}
-			job := sippJob{scenario: "call_uac.xml", target: s.sip, users: s.users[:len(s.users)-1], service: callee.ext,
-				rate: rate, calls: rate * seconds, pause: time.Second, timeout: time.Duration(seconds*3+15) * time.Second}
-			prof := profileWindow(ctx, cfg, log, true, s, fmt.Sprintf("setup-%d", rate), time.Duration(seconds)*time.Second)
-			ok := sippStep(ctx, "setup", job, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)), s, rate, cfg, t, rep, log)
-			prof()
-			if !ok {
-				break
-			}
-			time.Sleep(1500 * time.Millisecond) // let the last calls end
-		}
-		uas.stop()
 	}
 	t.notes = append(t.notes, fmt.Sprintf("Each step offers its rate for %d s; each call is held 1 s, so concurrency ≈ rate. achieved = ok calls / sipp's elapsed time (includes the 1 s hold of the last calls). CPU covers the server process only (sipp runs on the same 2 cores).", seconds))
 }
@@ -248,5 +220,43 @@ func sippStep(ctx context.Context, stage string, job sippJob, dir string, s *sys
 		}
 		return false
 	}
+	s.best = max(s.best, res.rate())
 	return true
+}
+
+// setupRamp registers an answering sipp (the last of s's users) and ramps
+// call setup from the others through s, a row of t per step.
+func setupRamp(ctx context.Context, cfg config, rep *report, log io.Writer, dir string, t *table, s *system, rates []int, seconds int) {
+	callee := s.users[len(s.users)-1]
+	port, err := freePort()
+	if err != nil {
+		rep.failf("setup: %v", err)
+		return
+	}
+	reg := sippJob{scenario: "register.xml", target: s.sip, users: []user{callee}, rate: 1, calls: 1, localPort: port, timeout: 10 * time.Second}
+	if res := reg.run(ctx, filepath.Join(dir, "uas-register-"+s.name)); res.ok != 1 {
+		rep.failf("setup %s: the answering phone did not register: %v\n%s", s.name, res.err, res.tail)
+		return
+	}
+	uas, err := startUAS(filepath.Join(dir, "uas-"+s.name), port, time.Duration(len(rates)*(seconds*3+20))*time.Second)
+	if err != nil {
+		rep.failf("setup %s: %v", s.name, err)
+		return
+	}
+	defer uas.stop()
+	time.Sleep(300 * time.Millisecond) // sipp binds its port
+	for i, rate := range rates {
+		if ctx.Err() != nil {
+			break
+		}
+		job := sippJob{scenario: "call_uac.xml", target: s.sip, users: s.users[:len(s.users)-1], service: callee.ext,
+			rate: rate, calls: rate * seconds, pause: time.Second, timeout: time.Duration(seconds*3+15) * time.Second}
+		prof := profileWindow(ctx, cfg, log, true, s, fmt.Sprintf("setup-%d", rate), time.Duration(seconds)*time.Second)
+		ok := sippStep(ctx, "setup", job, filepath.Join(dir, fmt.Sprintf("setup-%s-%d", s.name, i)), s, rate, cfg, t, rep, log)
+		prof()
+		if !ok {
+			break
+		}
+		time.Sleep(1500 * time.Millisecond) // let the last calls end
+	}
 }

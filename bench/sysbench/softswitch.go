@@ -39,8 +39,11 @@ end
 `
 
 // freePort returns a UDP port on 127.0.0.1 that the OS had free a moment ago.
-func freePort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+func freePort() (int, error) { return freePortOn("127.0.0.1") }
+
+// freePortOn returns a UDP port on ip that the OS had free a moment ago.
+func freePortOn(ip string) (int, error) {
+	c, err := net.ListenPacket("udp4", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return 0, err
 	}
@@ -67,13 +70,20 @@ type softswitch struct {
 	pprof  string // 127.0.0.1:port of its Go profiles
 	stderr *bytes.Buffer
 	done   chan struct{}
+	// logFile holds a node's log (its stderr) instead of stderr, for -keep.
+	logFile *os.File
 }
 
-// addUsers creates the users with `softswitch user add`, a few at a time.
-func addUsers(ctx context.Context, bin, data string, users []user) error {
+// addUsers creates the users with `softswitch user add`, a few at a time,
+// in the SQLite database of data (or, with db set, the PostgreSQL one).
+func addUsers(ctx context.Context, bin, data, db string, users []user) error {
+	where := []string{"--data", data}
+	if db != "" {
+		where = append(where, "--db", db)
+	}
 	// user add refuses a directory without a database; a binary older
 	// than `init` creates it itself.
-	if out, err := exec.CommandContext(ctx, bin, "init", "--data", data).CombinedOutput(); err != nil && !strings.Contains(string(out), "unknown command") {
+	if out, err := exec.CommandContext(ctx, bin, append([]string{"init"}, where...)...).CombinedOutput(); err != nil && !strings.Contains(string(out), "unknown command") {
 		return fmt.Errorf("init %s: %v: %s", data, err, out)
 	}
 	sem := make(chan struct{}, 4)
@@ -86,7 +96,7 @@ func addUsers(ctx context.Context, bin, data string, users []user) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out, err := exec.CommandContext(ctx, bin, "user", "add", u.ext, "--password", u.password, "--data", data).CombinedOutput()
+			out, err := exec.CommandContext(ctx, bin, append([]string{"user", "add", u.ext, "--password", u.password}, where...)...).CombinedOutput()
 			if err != nil {
 				mu.Lock()
 				if first == nil {
@@ -106,14 +116,30 @@ func prepareSoftswitch(ctx context.Context, bin, dir string, users []user) error
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
 	}
-	return addUsers(ctx, bin, data, users)
+	return addUsers(ctx, bin, data, "", users)
+}
+
+// node places a softswitch as one of several behind a proxy, sharing a
+// PostgreSQL database (issue 19).
+type node struct {
+	name, ip, dsn, proxy string
 }
 
 // startSoftswitch runs the binary on the data directory made by
 // prepareSoftswitch, with SIP over UDP on a free loopback port, other SIP
 // listeners off, logs at warn (as in production under load).
 func startSoftswitch(ctx context.Context, bin, dir string, profile bool) (*softswitch, error) {
+	return startNode(ctx, bin, dir, profile, nil)
+}
+
+// startNode is startSoftswitch, as node n when n is set: on n's address,
+// with its database and proxy, and the HTTPS listener on (its development
+// certificate serves the proxy's WSS).
+func startNode(ctx context.Context, bin, dir string, profile bool, n *node) (*softswitch, error) {
 	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return nil, err
+	}
 	plan := filepath.Join(dir, "dialplan.lua")
 	if err := os.WriteFile(plan, []byte(benchDialplan), 0o644); err != nil {
 		return nil, err
@@ -121,16 +147,22 @@ func startSoftswitch(ctx context.Context, bin, dir string, profile bool) (*softs
 	// All load comes from one address (sipp, the generators): the
 	// per-source rate limit is off, as Kamailio here runs without pike.
 	conf := filepath.Join(dir, "softswitch.yaml")
-	if err := os.WriteFile(conf, []byte("rate_limit:\n  invite: {rate: -1}\n  register: {rate: -1}\n"), 0o644); err != nil {
+	yaml := "rate_limit:\n  invite: {rate: -1}\n  register: {rate: -1}\n"
+	ip, https := "127.0.0.1", ""
+	if n != nil {
+		ip, https = n.ip, n.ip+":0"
+		yaml += fmt.Sprintf("node: %s\ndatabase: {driver: postgres, dsn: %q}\nproxies: [%s]\n", n.name, n.dsn, n.proxy)
+	}
+	if err := os.WriteFile(conf, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := freePortOn(ip)
 	if err != nil {
 		return nil, err
 	}
-	s := &softswitch{sip: "127.0.0.1:" + strconv.Itoa(port), stderr: &bytes.Buffer{}, done: make(chan struct{})}
-	args := []string{"serve", "--config", conf, "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", "", "--ws", "",
-		"--media-ip", "127.0.0.1", "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn"}
+	s := &softswitch{sip: net.JoinHostPort(ip, strconv.Itoa(port)), stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	args := []string{"serve", "--config", conf, "--data", data, "--sip", s.sip, "--sip-tls", "", "--https", https, "--ws", "",
+		"--media-ip", ip, "--dialplan", plan, "--webrtc-port", "0", "--log-level", "warn"}
 	if profile { // a binary older than --pprof can still be measured without it
 		pport, err := freePort()
 		if err != nil {
@@ -141,6 +173,14 @@ func startSoftswitch(ctx context.Context, bin, dir string, profile bool) (*softs
 	}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stderr = &lockedBuffer{b: s.stderr}
+	if n != nil { // its log is kept with the run's files (-keep)
+		f, err := os.Create(filepath.Join(dir, "softswitch.log"))
+		if err != nil {
+			return nil, err
+		}
+		s.cmd.Stderr = f
+		s.logFile = f
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -160,6 +200,9 @@ func (s *softswitch) stop() {
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
+	}
+	if s.logFile != nil {
+		_ = s.logFile.Close()
 	}
 }
 

@@ -76,7 +76,8 @@ func cdrCmd(ctx context.Context, args []string, stdout io.Writer) error {
 // writeCDRs prints one line per record in aligned columns; an open record
 // shows its state as the cause and its duration so far. The variables
 // (call:set) follow the Call-ID as name="value" pairs, then the record's
-// links: transferred-from=UID, recording=PATH.
+// links: transferred-from=UID, recording=PATH; then node=NAME when the
+// record names the node that handled the call.
 func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintln(tw, "START\tCALLER\tDESTINATION\tTARGET\tCAUSE\tDURATION\tSIDE\tSIP\tQ850\tCODECS\tCALL-ID")
@@ -99,6 +100,9 @@ func writeCDRs(w io.Writer, cdrs []store.CDR, now time.Time) {
 		}
 		if c.Cause == store.CauseTransferred {
 			fmt.Fprintf(tw, " uid=%s", c.UID)
+		}
+		if c.Node != "" {
+			fmt.Fprintf(tw, " node=%s", cell(c.Node))
 		}
 		fmt.Fprintln(tw)
 	}

@@ -104,6 +104,7 @@ type cdrJSON struct {
 	Vars            map[string]string `json:"vars"`
 	TransferredFrom string            `json:"transferred_from,omitempty"`
 	Recording       string            `json:"recording,omitempty"`
+	Node            string            `json:"node,omitempty"` // the node that handled the call (several behind a proxy)
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -125,7 +126,7 @@ func writeCDRsJSON(w io.Writer, cdrs []store.CDR) error {
 		out = append(out, cdrJSON{UID: c.UID, State: c.State, CallID: c.CallID, Caller: c.Caller, Destination: c.Destination,
 			Target: c.Target, Start: c.Start.UTC(), Answer: timePtr(c.Answer), End: timePtr(c.End),
 			DurationSeconds: c.Duration().Seconds(), Cause: c.Cause, SIPCode: c.SIPCode, Q850: c.Q850, Side: c.Side,
-			CodecA: c.CodecA, CodecB: c.CodecB, Vars: vars, TransferredFrom: c.TransferredFrom, Recording: c.Recording})
+			CodecA: c.CodecA, CodecB: c.CodecB, Vars: vars, TransferredFrom: c.TransferredFrom, Recording: c.Recording, Node: c.Node})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

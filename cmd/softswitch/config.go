@@ -145,12 +145,17 @@ type Config struct {
 	Node string `yaml:"node"`
 	// Proxies are the SIP proxies (Kamailio) this node sits behind: IP
 	// addresses or CIDR prefixes. Their requests are not rate-limited,
-	// authentication failures count against the client their Via names,
+	// authentication failures count against the client they name in
+	// X-Softswitch-Client,
 	// REGISTERs through them keep their Path (RFC 3327) and calls to those
 	// contacts go back through it, and bindings are read from the shared
 	// database (another node may have taken the REGISTER). Empty: a
 	// single node.
 	Proxies []string `yaml:"proxies"`
+	// WebWSURL is the WebSocket the web phone registers on (wss://...);
+	// empty (default): this server's /ws. Behind Kamailio: its WSS
+	// listener, so that a browser's calls can go to any node.
+	WebWSURL string `yaml:"web_ws_url"`
 }
 
 // proxyPrefixes parses Proxies (validated by validate).
@@ -376,6 +381,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.proxyPrefixes(); err != nil {
 		return err
+	}
+	if c.WebWSURL != "" && !strings.HasPrefix(c.WebWSURL, "wss://") && !strings.HasPrefix(c.WebWSURL, "ws://") {
+		return fmt.Errorf("config: web_ws_url: %q (want wss://host:port/...)", c.WebWSURL)
 	}
 	switch c.Database.Driver {
 	case "", store.DriverSQLite:

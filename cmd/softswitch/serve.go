@@ -338,7 +338,7 @@ func startListeners(cfg Config, srv *sipserver.Server, log *slog.Logger) ([]*htt
 		l := srv.GuardHTTP(raw, guardName)
 		mux := http.NewServeMux()
 		mux.Handle("/ws", srv.WebSocketHandler(secure))
-		mux.Handle("/", web.Handler())
+		mux.Handle("/", web.Handler(web.WithWebSocketURL(cfg.WebWSURL)))
 		hs := &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 10 * time.Second,

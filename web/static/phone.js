@@ -3,7 +3,10 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  const wsURL = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  // site.js (the server's configuration) may name another WebSocket: a
+  // proxy (Kamailio) in front of several nodes.
+  const site = window.softswitchSite || {};
+  const wsURL = site.ws || (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
   let ua = null;
   let session = null;
   let toneHz = 0; // 0: microphone
