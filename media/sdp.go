@@ -58,19 +58,32 @@ func HoldOf(offer []byte) (bool, error) {
 		if md.MediaName.Media != "audio" {
 			continue
 		}
-		for _, attrs := range [][]sdp.Attribute{md.Attributes, sd.Attributes} {
-			for _, a := range attrs {
-				switch a.Key {
-				case "sendonly", "inactive":
-					return true, nil
-				case "sendrecv", "recvonly":
-					return nullAddress(md.ConnectionInformation, sd.ConnectionInformation), nil
-				}
-			}
+		if d := Direction(sd, md); d == sdp.DirectionSendOnly || d == sdp.DirectionInactive {
+			return true, nil
 		}
 		return nullAddress(md.ConnectionInformation, sd.ConnectionInformation), nil
 	}
 	return false, nil
+}
+
+// Direction is an m-line's a=sendrecv/sendonly/recvonly/inactive, else
+// the session's, else sendrecv (RFC 4566 §6), as its author means it.
+func Direction(sd *sdp.SessionDescription, md *sdp.MediaDescription) sdp.Direction {
+	for _, attrs := range [][]sdp.Attribute{md.Attributes, sd.Attributes} {
+		for _, a := range attrs {
+			switch a.Key {
+			case "sendrecv":
+				return sdp.DirectionSendRecv
+			case "sendonly":
+				return sdp.DirectionSendOnly
+			case "recvonly":
+				return sdp.DirectionRecvOnly
+			case "inactive":
+				return sdp.DirectionInactive
+			}
+		}
+	}
+	return sdp.DirectionSendRecv
 }
 
 // nullAddress reports whether the connection address in force (the

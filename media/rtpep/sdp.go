@@ -96,9 +96,7 @@ func parseAudio(sd *sdp.SessionDescription, md *sdp.MediaDescription, index int)
 	if m.formats, err = parseFormats(md); err != nil {
 		return m, err
 	}
-	if m.dir, err = direction(sd, md); err != nil {
-		return m, err
-	}
+	m.dir = media.Direction(sd, md)
 	m.rtcpPort = m.port + 1
 	if v, ok := md.Attribute("rtcp"); ok {
 		f, _, _ := strings.Cut(strings.TrimSpace(v), " ")
@@ -210,22 +208,6 @@ func staticFormat(pt uint8) (string, int) {
 		return "G729", g711Clock
 	}
 	return "", 0
-}
-
-func direction(sd *sdp.SessionDescription, md *sdp.MediaDescription) (sdp.Direction, error) {
-	for _, attrs := range [][]sdp.Attribute{md.Attributes, sd.Attributes} {
-		for _, a := range attrs {
-			switch a.Key {
-			case "sendrecv", "sendonly", "recvonly", "inactive":
-				d, err := sdp.NewDirection(a.Key)
-				if err != nil {
-					return 0, badSDP("direction %s: %w", a.Key, err)
-				}
-				return d, nil
-			}
-		}
-	}
-	return sdp.DirectionSendRecv, nil
 }
 
 // mirror returns our direction for the peer's (RFC 3264 §6.1): a peer

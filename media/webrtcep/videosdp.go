@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/softswitch/softswitch/media"
 )
 
 // Video on the lite engine: VP8 and H.264 packets relayed between two
@@ -79,31 +81,13 @@ func readPeerVideo(sd *sdp.SessionDescription) peerVideo {
 		v.index = i
 		v.mid, _ = m.Attribute("mid")
 		v.rejected = m.MediaName.Port.Value == 0
-		v.send, v.recv = direction(sd, m)
+		d := media.Direction(sd, m)
+		v.send = d == sdp.DirectionSendRecv || d == sdp.DirectionSendOnly
+		v.recv = d == sdp.DirectionSendRecv || d == sdp.DirectionRecvOnly
 		v.codecs = relayableCodecs(sd, m)
 		return v
 	}
 	return v
-}
-
-// direction is an m-line's a=sendrecv/sendonly/recvonly/inactive (else
-// the session's, else sendrecv) as send and receive of its author.
-func direction(sd *sdp.SessionDescription, m *sdp.MediaDescription) (send, recv bool) {
-	for _, attrs := range [][]sdp.Attribute{m.Attributes, sd.Attributes} {
-		for _, a := range attrs {
-			switch a.Key {
-			case "sendrecv":
-				return true, true
-			case "sendonly":
-				return true, false
-			case "recvonly":
-				return false, true
-			case "inactive":
-				return false, false
-			}
-		}
-	}
-	return true, true
 }
 
 // relayableCodecs lists VP8 and H.264 of an m-line, one payload type
