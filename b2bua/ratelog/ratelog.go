@@ -9,7 +9,6 @@ package ratelog
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -77,7 +76,7 @@ type Verdict struct {
 // written now.
 func (l *Limiter) Allow(kind, source string) Verdict {
 	now := l.now()
-	key := kind + "\x00" + sourcekey.Of(hostOf(source))
+	key := kind + "\x00" + sourcekey.Of(sourcekey.Host(source))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := l.seen[key]
@@ -178,16 +177,8 @@ func NewEvent(log *slog.Logger, level slog.Level, every time.Duration, msg strin
 // Note logs the event from source (its address is logged, then count; a
 // port is ignored) with args, under the limiter's rules.
 func (e *Event) Note(source string, args ...any) {
-	host := hostOf(source)
+	host := sourcekey.Host(source)
 	if v := e.lim.Allow(e.msg, host); v.OK {
 		write(e.log, e.level, e.msg, v, []any{"source", host}, args)
 	}
-}
-
-func hostOf(addr string) string {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return host
 }

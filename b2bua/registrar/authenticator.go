@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/auth"
 	"github.com/softswitch/softswitch/b2bua/sipheader"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 	"github.com/softswitch/softswitch/b2bua/store"
 )
 
@@ -64,7 +64,7 @@ func WithProxies(isProxy func(host string) bool) Option {
 // nonces are bound to): its source, or behind a proxy the client's
 // address as the proxy tells it.
 func (a *Authenticator) clientHost(req *sip.Request) string {
-	host := sourceHost(req.Source())
+	host := sourcekey.Host(req.Source())
 	if a.isProxy == nil || !a.isProxy(host) {
 		return host
 	}
@@ -282,12 +282,4 @@ func reply(resp Responder, req *sip.Request, tx sip.ServerTransaction, code int,
 		res.AppendHeader(sip.NewHeader(hdrs[i], hdrs[i+1]))
 	}
 	resp.Respond(tx, res)
-}
-
-func sourceHost(src string) string {
-	host, _, err := net.SplitHostPort(src)
-	if err != nil {
-		return src
-	}
-	return host
 }

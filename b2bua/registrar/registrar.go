@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/sipheader"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 	"github.com/softswitch/softswitch/b2bua/store"
 )
 
@@ -167,7 +168,7 @@ func (r *Registrar) Registered(host string) bool {
 	defer r.mu.Unlock()
 	for _, bs := range r.bindings {
 		for _, b := range bs {
-			if b.Expires.After(now) && sourceHost(b.Source) == host {
+			if b.Expires.After(now) && sourcekey.Host(b.Source) == host {
 				return true
 			}
 		}
@@ -422,7 +423,7 @@ func (r *Registrar) parse(req *sip.Request, ext string) (update, *rejection) {
 	if ua := sipheader.Get(req, "User-Agent"); ua != nil {
 		upd.userAgent = ua.Value()
 	}
-	if r.isProxy != nil && r.isProxy(sourceHost(req.Source())) {
+	if r.isProxy != nil && r.isProxy(sourcekey.Host(req.Source())) {
 		if p := pathOf(req); p != "" {
 			// Through a proxy: requests to the contact go back through
 			// it, so the binding is the proxy's, not this connection's.

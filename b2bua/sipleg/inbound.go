@@ -13,6 +13,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/sipheader"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/media"
 )
@@ -205,7 +206,7 @@ func (m *Manager) mayAuthenticate(ctx context.Context, req *sip.Request) bool {
 	if sipheader.Has(req, "Proxy-Authorization") || sipheader.Has(req, "Authorization") {
 		return true
 	}
-	if m.loc.Registered(hostOf(req.Source())) {
+	if m.loc.Registered(sourcekey.Host(req.Source())) {
 		return true
 	}
 	from := req.From()

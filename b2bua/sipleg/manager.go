@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/softswitch/softswitch/b2bua/leg"
 	"github.com/softswitch/softswitch/b2bua/ratelog"
 	"github.com/softswitch/softswitch/b2bua/sipserver"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 	"github.com/softswitch/softswitch/b2bua/store"
 	"github.com/softswitch/softswitch/media"
 )
@@ -74,7 +74,7 @@ type MediaSpec struct {
 
 // signalAddr is the address of a "host:port", invalid when host is a name.
 func signalAddr(hostport string) netip.Addr {
-	a, err := netip.ParseAddr(hostOf(hostport))
+	a, err := netip.ParseAddr(sourcekey.Host(hostport))
 	if err != nil {
 		return netip.Addr{}
 	}
@@ -290,14 +290,6 @@ func (m *Manager) anonymousAllowed(dest string) bool {
 		}
 	}
 	return false
-}
-
-func hostOf(addr string) string {
-	h, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return h
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

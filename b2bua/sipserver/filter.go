@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/ratelog"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // filter sees every datagram (UDP) and every WebSocket message before
@@ -103,7 +104,7 @@ func (f *filter) statelessResponse(req *sip.Request) *sip.Response {
 		return f.srv.optionsResponse(req)
 	}
 	if f.srv.limiter.applies(req) {
-		if ok, wait := f.srv.limiter.allow(hostOf(req.Source()), req.Method, requestID(req)); !ok {
+		if ok, wait := f.srv.limiter.allow(sourcekey.Host(req.Source()), req.Method, requestID(req)); !ok {
 			res := sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
 			res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(wait)))
 			return res
@@ -154,17 +155,8 @@ func (f *filter) send(p sip.TransportReadProps, remote string, res []byte) {
 // noteBad logs bad input from a source at most once a minute, truncated,
 // with the number of lines left out since the last one.
 func (f *filter) noteBad(remote, why string) {
-	host := hostOf(remote)
+	host := sourcekey.Host(remote)
 	f.srv.notes.Warn(f.log, "bad input", host, "bad SIP input", "source", remote, "reason", why)
-}
-
-// hostOf is the host part of host:port.
-func hostOf(addr string) string {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return host
 }
 
 func addrString(a net.Addr) string {

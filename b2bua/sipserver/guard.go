@@ -93,7 +93,7 @@ func (g *connGuard) open() int {
 // admit wraps c when the limits allow it, or closes it and returns nil.
 func (g *connGuard) admit(transport string, c net.Conn, exempt func(string) bool) *guardConn {
 	remote := c.RemoteAddr().String()
-	host := hostOf(remote)
+	host := sourcekey.Host(remote)
 	src := sourcekey.Of(host) // an IPv6 /64 is one source
 	free := exempt != nil && exempt(host)
 	g.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/softswitch/softswitch/b2bua/ratelog"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // Hostile input must not turn into log volume (package ratelog): a line
@@ -23,7 +24,7 @@ const (
 // transactions (a late retransmission, or a scanner spraying responses):
 // sipgo's default wrote a line for each one, from any source port.
 func (s *Server) unhandledResponse(r *sip.Response) {
-	src := hostOf(r.Source())
+	src := sourcekey.Host(r.Source())
 	s.notes.Info(s.log, "unhandled response", src, "response matching no transaction ignored",
 		"source", src, "status", r.StatusCode, "call_id", callIDOf(r))
 }
@@ -69,7 +70,7 @@ func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
 		case "raddr", "src", "source", "dst":
-			source = hostOf(a.Value.String())
+			source = sourcekey.Host(a.Value.String())
 		}
 		out.AddAttrs(shortAttr(a))
 		return true

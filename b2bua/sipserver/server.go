@@ -19,6 +19,7 @@ import (
 
 	"github.com/softswitch/softswitch/b2bua/ratelog"
 	"github.com/softswitch/softswitch/b2bua/siptrace"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // Config configures a Server. Zero values mean the defaults.
@@ -181,7 +182,7 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 		// UDP and WebSocket requests were limited statelessly by the read
 		// filter; stream transports are limited here (no retransmissions).
 		if stream && s.limiter.applies(req) {
-			if ok, wait := s.limiter.allow(hostOf(req.Source()), method, 0); !ok {
+			if ok, wait := s.limiter.allow(sourcekey.Host(req.Source()), method, 0); !ok {
 				s.reply(req, tx, 503, "Service Unavailable", "Retry-After", strconv.Itoa(wait))
 				return
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/ratelog"
+	"github.com/softswitch/softswitch/b2bua/sourcekey"
 )
 
 // tlsListener completes each TLS handshake on its own goroutine, bounded
@@ -61,7 +62,7 @@ func (l *tlsListener) handshake(raw net.Conn) {
 	}
 	if err != nil {
 		_ = tc.Close()
-		host := hostOf(raw.RemoteAddr().String())
+		host := sourcekey.Host(raw.RemoteAddr().String())
 		l.notes.Info(l.log, "tls handshake", host, "TLS handshake failed", "source", host, "error", ratelog.Truncate(err.Error(), ratelog.MaxValue))
 		return
 	}

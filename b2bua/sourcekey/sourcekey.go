@@ -6,9 +6,20 @@
 package sourcekey
 
 import (
+	"net"
 	"net/netip"
 	"strings"
 )
+
+// Host is the host part of a host:port source address, or addr as it is
+// when it has no port.
+func Host(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
 
 // Of returns the unit host (an IP address, without port; brackets are
 // allowed) is counted in: the address itself for IPv4, IPv4-mapped IPv6

@@ -31,3 +31,16 @@ func FuzzKey(f *testing.F) {
 		}
 	})
 }
+
+func TestHost(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"192.0.2.7:5060", "192.0.2.7"},
+		{"[2001:db8::1]:5060", "2001:db8::1"},
+		{"192.0.2.7", "192.0.2.7"},
+		{"", ""},
+	} {
+		if got := Host(tt.in); got != tt.want {
+			t.Errorf("Host(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
