@@ -102,7 +102,7 @@ cp "$here/dispatcher.list.example" "$dir/kamailio/dispatcher.list"
 cp "$dir/n1/tls-cert.pem" "$dir/kamailio/edge.crt"
 cp "$dir/n1/tls-key.pem" "$dir/kamailio/edge.key"
 sed "s!/etc/kamailio!$dir/kamailio!g" "$here/tls.cfg.example" >"$dir/kamailio/tls.cfg"
-(cd "$dir/kamailio" && exec kamailio -f "$dir/kamailio/kamailio.cfg" -DD -E -m 64 -M 8 -w "$dir/kamailio" \
+(cd "$dir/kamailio" && exec kamailio -f "$dir/kamailio/kamailio.cfg" -DD -E -m 256 -M 8 -w "$dir/kamailio" \
 	-Y "$dir/kamailio" -P "$dir/kamailio/kamailio.pid" >"$dir/kamailio/log" 2>&1) &
 pids+=($!)
 sleep 2
