@@ -241,7 +241,9 @@ func TestClusterNodeKilled(t *testing.T) {
 	c := startCluster(t)
 	edge := c.edgeServer()
 	// A phone registered before the kill, through whichever node.
-	kept := c.startCallee("1003", 60*time.Second)
+	// It runs long enough for the calls below on a loaded machine (it is
+	// ended by the test; its -t ending mid-call cut the last call short).
+	kept := c.startCallee("1003", 150*time.Second)
 	// A call in progress, on whichever node the dispatcher chose.
 	b := startBaresip(t, edge, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 60 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 40 * time.Second})
