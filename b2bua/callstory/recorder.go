@@ -338,6 +338,10 @@ type LegMedia struct {
 	Missing  uint64  // of those, never received
 	JitterMs float64 // interarrival jitter
 	RTTMs    float64 // round trip from its last reception report; 0: none came
+	// RTCP: packets sent and read, the peer's reception reports about us
+	// and how many of them gave a round trip (named our sender report).
+	RTCPSent, RTCPReceived uint64
+	Reports, ReportsTimed  uint64
 	// How far a browser's transport got (Kind "webrtc", when ICEKnown):
 	// connectivity checks answered, the selected pair's remote address,
 	// DTLS-SRTP up.

@@ -62,6 +62,8 @@ func (s Story) Render(w io.Writer, now time.Time) error {
 			fmt.Fprintf(&b, "    video relayed: %d packets from its peer (%d not relayed), %d to it; feedback: %d from its peer relayed on, %d to it\n",
 				m.VideoIn, m.VideoDropped, m.VideoOut, m.VideoFeedbackIn, m.VideoFeedbackOut)
 		}
+		fmt.Fprintf(&b, "    RTCP: %d sent, %d received; %d reports about us from its peer, %d of them timed (gave a round trip)\n",
+			m.RTCPSent, m.RTCPReceived, m.Reports, m.ReportsTimed)
 	}
 	b.WriteString("\nverdicts:\n")
 	vs := s.Verdicts(now)

@@ -41,11 +41,17 @@ func (cm *callMedia) add(callID, leg string, ep media.Endpoint) {
 	var ref mediaRef
 	switch e := ep.(type) {
 	case *rtpep.Endpoint:
-		ref.read = func() callstory.LegMedia { return legMedia("rtp", e.Stats().Stats) }
+		ref.read = func() callstory.LegMedia {
+			st := e.Stats()
+			m := legMedia("rtp", st.Stats)
+			m.RTCPSent, m.RTCPReceived = st.RTCPSent, st.RTCPReceived
+			return m
+		}
 	case *webrtcep.Endpoint:
 		ref.read = func() callstory.LegMedia {
 			st := e.Stats()
 			m := legMedia("webrtc", st.Stats)
+			m.RTCPSent, m.RTCPReceived = st.RTCPSent, st.RTCPReceived
 			m.ICEKnown, m.ICEChecks, m.ICEPeer, m.DTLSUp = st.ICEKnown, st.ICEChecks, st.ICEPeer, st.DTLSConnected
 			m.ICEDropped, m.DTLSRole = st.Dropped, st.DTLSRole
 			m.ICEFirstCheck, m.DTLSUpAt = st.FirstCheck, st.DTLSConnectedAt
@@ -103,6 +109,7 @@ func legMedia(kind string, s stream.Stats) callstory.LegMedia {
 		PacketsReceived: s.PacketsReceived, Concealed: s.Concealed, Stray: s.Stray, SendErrors: s.SendErrors,
 		Lost: s.Jitter.Lost, Late: s.Jitter.Late, Decoded: s.Decoded, Relayed: s.Relayed,
 		Expected: s.Expected, Missing: s.Missing, JitterMs: ms(s.InterarrivalJitter), RTTMs: ms(s.RTT),
+		Reports: s.Reports, ReportsTimed: s.ReportsTimed,
 		FirstRTPIn: s.FirstReceived, FirstRTPOut: s.FirstSent, MediaFailedAt: s.FailedAt, MediaFailure: s.Failure}
 }
 
@@ -154,7 +161,8 @@ func busiest(ms []callstory.LegMedia, leg string) *legCounters {
 
 func countersOf(m callstory.LegMedia) legCounters {
 	return legCounters{Kind: m.Kind, Sent: m.PacketsSent, Received: m.PacketsReceived, Lost: m.Lost, Late: m.Late,
-		LossPercent: math.Round(m.LossPercent()*10) / 10, JitterMs: m.JitterMs, RTTMs: m.RTTMs}
+		LossPercent: math.Round(m.LossPercent()*10) / 10, JitterMs: m.JitterMs, RTTMs: m.RTTMs,
+		RTCPSent: m.RTCPSent, RTCPReceived: m.RTCPReceived, Reports: m.Reports, ReportsTimed: m.ReportsTimed}
 }
 
 // legCounters is a leg's media in `softswitch calls`.
@@ -167,6 +175,12 @@ type legCounters struct {
 	LossPercent float64 `json:"loss_percent"` // of what the peer sent (RFC 3550 sequence numbers)
 	JitterMs    float64 `json:"jitter_ms"`    // RFC 3550 interarrival jitter of what the peer sent
 	RTTMs       float64 `json:"rtt_ms"`       // from the peer's last RTCP report; 0: none came
+	// RTCP packets sent and read, and the peer's reception reports about
+	// us (timed: those naming our sender report, which give the round trip).
+	RTCPSent     uint64 `json:"rtcp_sent"`
+	RTCPReceived uint64 `json:"rtcp_received"`
+	Reports      uint64 `json:"reports"`
+	ReportsTimed uint64 `json:"reports_timed"`
 }
 
 func (c *legCounters) String() string {

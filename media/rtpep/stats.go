@@ -7,5 +7,5 @@ import "github.com/softswitch/softswitch/media/stream"
 type Stats struct {
 	stream.Stats
 	RTCPSent     uint64 // sender reports sent
-	RTCPReceived uint64 // RTCP packets read (and discarded)
+	RTCPReceived uint64 // RTCP packets read (reports from the latched peer reach the stream)
 }

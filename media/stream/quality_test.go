@@ -118,6 +118,9 @@ func TestRoundTripFromReport(t *testing.T) {
 	if rtt := s.Stats().RTT; rtt < 49*time.Millisecond || rtt > 51*time.Millisecond {
 		t.Fatalf("a negative round trip replaced the last: %v", rtt)
 	}
+	if st := s.Stats(); st.Reports != 3 || st.ReportsTimed != 1 {
+		t.Fatalf("%d reports about us, %d timed; want 3 (the other stream's not counted), 1", st.Reports, st.ReportsTimed)
+	}
 	if rt, ok := roundTrip(lsr, 0, sent.Add(time.Hour+time.Millisecond)); !ok || rt < time.Hour || rt > time.Hour+2*time.Millisecond {
 		t.Fatalf("roundTrip after an hour = %v, %v", rt, ok)
 	}

@@ -35,9 +35,11 @@ func (s *Stream) receiveRTCP(pkt []byte, now time.Time) {
 		}
 		for _, rr := range reports {
 			if rr.SSRC == ssrc {
+				s.stats.reports.Add(1)
 				s.peerLoss((int(rr.FractionLost)*100 + 255) / 256)
 				if rtt, ok := roundTrip(rr.LastSenderReport, rr.Delay, now); ok {
 					s.rtt.Store(int64(rtt))
+					s.stats.reportsTimed.Add(1)
 				}
 			}
 		}

@@ -33,6 +33,10 @@ type Stats struct {
 	// RTT is the round trip its last reception report about us gave
 	// (RFC 3550 §6.4.1: arrival - LSR - DLSR); 0 before one came.
 	RTT time.Duration
+	// Reports counts the peer's RTCP reception reports about our SSRC;
+	// ReportsTimed those of them that named one of our sender reports and
+	// so gave a round trip.
+	Reports, ReportsTimed uint64
 
 	// When media first flowed (zero: never): the first RTP packet
 	// accepted from the peer, and the first sent to it.
@@ -63,6 +67,7 @@ type counters struct {
 	sendErrors, stray               atomic.Uint64
 	dtmfSent, dtmfReceived          atomic.Uint64
 	outputErrors, eventsDropped     atomic.Uint64
+	reports, reportsTimed           atomic.Uint64
 }
 
 // Stats returns the stream's counters; safe from any goroutine.
@@ -95,6 +100,8 @@ func (s *Stream) Stats() Stats {
 		Missing:            missing,
 		InterarrivalJitter: time.Duration(s.rx.q.jitterNs.Load()),
 		RTT:                time.Duration(s.rtt.Load()),
+		Reports:            c.reports.Load(),
+		ReportsTimed:       c.reportsTimed.Load(),
 
 		FirstReceived: s.firstIn.Time(),
 		FirstSent:     s.firstOut.Time(),
