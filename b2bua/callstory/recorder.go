@@ -67,11 +67,12 @@ const endedInMemory = 20 * time.Second
 
 type legRef struct{ call, name string }
 
-// A story's entries start with room for what a refused INVITE brings
-// (INVITE, 407, ACK, ...) and then grow to what a whole call needs.
+// A story's entries start with room for what a challenged or refused
+// INVITE brings (INVITE, 407, ACK) and then grow at once to what a whole
+// call needs (a bridged call with auth: 15-20 messages on its two legs).
 const (
-	entriesFirst = 8
-	entriesGrown = 32
+	entriesFirst = 4
+	entriesGrown = 24
 )
 
 // NewRecorder keeps the last max calls (DefaultHistory when max <= 0).
@@ -114,8 +115,8 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 		return
 	}
 	if len(st.Entries) == cap(st.Entries) {
-		// A call set up and ended is 10-20 messages: room for 32 at the
-		// first growth past the start's, not 1, 2, 4, ... (issue 20).
+		// Room for entriesGrown at the first growth, then doubling, not
+		// 1, 2, 4, 8, 16, 32 (issue 20).
 		st.Entries = slices.Grow(st.Entries, max(entriesGrown-len(st.Entries), len(st.Entries)))
 	}
 	st.Entries = append(st.Entries, Entry{At: m.Time, Leg: ref.name, In: m.In, Transport: m.Transport, Remote: m.Remote,
