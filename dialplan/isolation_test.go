@@ -3,6 +3,7 @@ package dialplan_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,30 @@ end
 	for range workers {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// A state that ran a call to the end goes on to the next call (issue
+// 20), with a new sandbox: a call that changed every library and global
+// it could reach and then returned leaves nothing the next call can see.
+func TestReusedStateIsClean(t *testing.T) {
+	script := strings.Replace(isolationScript, `call:bridge("user/1002")`, "", 1)
+	e, _ := newEngine(t, script, dialplan.Config{}, nil)
+	for i := range 10 {
+		a := dialplantest.NewFakeSession("1001", "1")
+		if err := e.Run(t.Context(), a); err != nil {
+			t.Fatalf("call %d to 1: %v", i, err)
+		}
+		if got, want := a.Vars()["own"], "patchedpatchedpatchedpatched-1number"; got != want {
+			t.Fatalf("call %d to 1: own = %q, want %q", i, got, want)
+		}
+		b := dialplantest.NewFakeSession("1001", "2")
+		if err := e.Run(t.Context(), b); err != nil {
+			t.Fatalf("call %d to 2: %v", i, err)
+		}
+		if got, want := b.Vars()["seen"], "nil XYxxx 1 7 2 function v true function function"; got != want {
+			t.Fatalf("call %d to 2 after a call that changed everything sees %q, want %q", i, got, want)
 		}
 	}
 }

@@ -101,11 +101,13 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 	if err != nil {
 		return err
 	}
-	defer L.Close()
 	L.SetContext(newMeter(rctx, L, r, cfg.MaxMemory))
 	r.wd = startWatchdog(cfg.CPUBudget, cancel)
 	err = r.exec(L, proto, then)
 	r.wd.close()
+	// Clean: the script returned without an error, and nothing (a limit,
+	// the watchdog, the call's end) stopped the run meanwhile.
+	lib.release(L, err == nil && rctx.Err() == nil)
 	return r.classify(ctx, err)
 }
 
