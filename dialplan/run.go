@@ -105,9 +105,15 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 	r.wd = startWatchdog(cfg.CPUBudget, cancel)
 	err = r.exec(L, proto, then)
 	r.wd.close()
-	// Clean: the script returned without an error, and nothing (a limit,
-	// the watchdog, the call's end) stopped the run meanwhile.
-	lib.release(L, err == nil && rctx.Err() == nil)
+	// Clean: the script returned without an error and nothing stopped
+	// it, or the call ended and that alone stopped it (what ends most
+	// bridged calls: gopher-lua raises the context's error, and the
+	// script's protected call unwinds as from any error). A run stopped
+	// by a limit (memory, CPU, duration) or that failed otherwise leaves
+	// its state to the collector.
+	clean := err == nil && rctx.Err() == nil ||
+		ctx.Err() != nil && context.Cause(rctx) == context.Cause(ctx)
+	lib.release(L, clean)
 	return r.classify(ctx, err)
 }
 
