@@ -64,8 +64,9 @@ type library struct {
 	// states are the states of runs that ended cleanly, for the next
 	// runs (release), emptied of their run's tables: they hold blank, an
 	// empty table no run ever gets, until newState sandboxes them anew.
-	states sync.Pool
-	blank  *lua.LTable
+	states   sync.Pool
+	blank    *lua.LTable
+	patterns patternCache
 }
 
 // libTable is a library table a call's state gets an empty table for.
