@@ -94,14 +94,14 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 	if !s.HasCallID() || !dialogMethod(s.Method) {
 		return
 	}
-	callID := s.CallID()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ref, ok := r.legs[callID]
+	ref, ok := r.legs[string(s.CallIDBytes())]
 	if !ok {
 		if !m.In || s.Method != "INVITE" || s.Status != 0 {
 			return
 		}
+		callID := s.CallID()
 		ref = legRef{call: callID, name: "A"}
 		r.startLocked(callID)
 	}
@@ -396,12 +396,13 @@ type LegMedia struct {
 // LossPercent is the share of the packets the peer sent that never came.
 func (m LegMedia) LossPercent() float64 { return stream.LossPercent(m.Missing, m.Expected) }
 
-// SetMedia records the media counters of a call's legs (at its end).
+// SetMedia records the media counters of a call's legs (at its end). The
+// story keeps m itself: the caller must not change it afterwards.
 func (r *Recorder) SetMedia(callID string, m []LegMedia) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st := r.stories[callID]; st != nil {
-		st.Media = append([]LegMedia(nil), m...)
+		st.Media = m[:len(m):len(m)]
 		r.changedLocked(callID)
 		r.ended[callID] = time.Now()
 	}
