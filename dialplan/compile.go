@@ -69,6 +69,12 @@ func compile(name string, src []byte) (proto *lua.FunctionProto, err error) {
 		}
 		return nil, &ScriptError{Kind: ErrCompile, File: name, Msg: err.Error()}
 	}
+	// The main chunk is a vararg function that never names its Lua 5.0
+	// "arg" table (gopher-lua declares that local in nested functions
+	// only), yet each run of it would build one (a table with a hash
+	// part, 2-3 KB a call, issue 20): nothing can read it, so it is not
+	// built. Nested functions keep theirs.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, nil
 }
 

@@ -56,8 +56,10 @@
 // file:line) while the last good version stays in use. Check does the same
 // compile and check for `softswitch dialplan check FILE`.
 //
-// Each Run gets a fresh Lua state (nothing leaks between calls) and runs
-// the script's top level, then on_call(call). When on_call returns or
+// Each Run gets a fresh sandbox (nothing leaks between calls: new globals
+// and library tables, in a Lua state that a run before may have used and
+// ended cleanly, or a new one) and runs the script's top level, then
+// on_call(call). When on_call returns or
 // fails, Run returns; the caller (the b2bua) decides what follows: a 500
 // if the call was never answered, a hangup if it was. Run returns script
 // errors (ErrScript, with file:line) without logging them; an ended call

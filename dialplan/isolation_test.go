@@ -3,6 +3,7 @@ package dialplan_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,52 @@ end
 	for range workers {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// A state that ran a call to the end goes on to the next call (issue
+// 20), with a new sandbox: a call that changed every library and global
+// it could reach and then returned, or was hung up while bridged, leaves
+// nothing the next call can see.
+func TestReusedStateIsClean(t *testing.T) {
+	for _, hangup := range []bool{false, true} {
+		t.Run(fmt.Sprint("hangup=", hangup), func(t *testing.T) { testReusedState(t, hangup) })
+	}
+}
+
+func testReusedState(t *testing.T, hangup bool) {
+	script := isolationScript
+	if !hangup {
+		script = strings.Replace(script, `call:bridge("user/1002")`, "", 1)
+	}
+	e, _ := newEngine(t, script, dialplan.Config{}, nil)
+	for i := range 10 {
+		a := dialplantest.NewFakeSession("1001", "1")
+		ctx, cancel := context.WithCancel(t.Context())
+		if hangup { // once it waits in its bridge
+			a.Bridges = []dialplantest.BridgeResult{{OK: true, Delay: time.Hour}}
+			go func() {
+				defer cancel()
+				for deadline := time.Now().Add(20 * time.Second); a.Vars()["own"] == "" && ctx.Err() == nil && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+			}()
+		}
+		err := e.Run(ctx, a)
+		cancel()
+		if hangup != (err != nil) {
+			t.Fatalf("call %d to 1: %v", i, err)
+		}
+		if got, want := a.Vars()["own"], "patchedpatchedpatchedpatched-1number"; got != want {
+			t.Fatalf("call %d to 1: own = %q, want %q", i, got, want)
+		}
+		b := dialplantest.NewFakeSession("1001", "2")
+		if err := e.Run(t.Context(), b); err != nil {
+			t.Fatalf("call %d to 2: %v", i, err)
+		}
+		if got, want := b.Vars()["seen"], "nil XYxxx 1 7 2 function v true function function"; got != want {
+			t.Fatalf("call %d to 2 after a call that changed everything sees %q, want %q", i, got, want)
 		}
 	}
 }

@@ -34,6 +34,7 @@ type run struct {
 	clock    func() time.Time  // os.time and os.date read it; nil: time.Now
 	started  time.Time         // os.clock counts from it
 	vars     map[string]string // what call:set stored, for call:get
+	patterns *patternCache     // the library's compiled patterns
 }
 
 // goneError is the cause of a run stopped because a call API reported that
@@ -96,16 +97,27 @@ func execute(ctx context.Context, lib *library, proto *lua.FunctionProto, cfg Co
 	rctx, cancel := context.WithCancelCause(tctx)
 	defer cancel(nil)
 	r := &run{ctx: rctx, cancel: cancel, log: log, file: cfg.Path, budget: cfg.CPUBudget, maxDur: cfg.MaxDuration, sess: sess,
-		clock: cfg.Clock, started: time.Now()}
+		clock: cfg.Clock, started: time.Now(), patterns: &lib.patterns}
 	L, err := lib.newState()
 	if err != nil {
 		return err
 	}
-	defer L.Close()
 	L.SetContext(newMeter(rctx, L, r, cfg.MaxMemory))
 	r.wd = startWatchdog(cfg.CPUBudget, cancel)
 	err = r.exec(L, proto, then)
 	r.wd.close()
+	// Clean: the script returned without an error and nothing stopped
+	// it, or the call ended (its context, or a call API reporting it gone)
+	// and that alone stopped it (what ends most
+	// bridged calls: gopher-lua raises the context's error, and the
+	// script's protected call unwinds as from any error). A run stopped
+	// by a limit (memory, CPU, duration) or that failed otherwise leaves
+	// its state to the collector.
+	var gone *goneError
+	clean := err == nil && rctx.Err() == nil ||
+		ctx.Err() != nil && context.Cause(rctx) == context.Cause(ctx) ||
+		errors.As(context.Cause(rctx), &gone)
+	lib.release(L, clean)
 	return r.classify(ctx, err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -60,6 +61,12 @@ type library struct {
 	globals *lua.LTable // metatable of a call's globals
 	tables  []libTable  // string, table, math
 	call    *callType
+	// states are the states of runs that ended cleanly, for the next
+	// runs (release), emptied of their run's tables: they hold blank, an
+	// empty table no run ever gets, until newState sandboxes them anew.
+	states   sync.Pool
+	blank    *lua.LTable
+	patterns patternCache
 }
 
 // libTable is a library table a call's state gets an empty table for.
@@ -123,7 +130,7 @@ func newLibrary() (lib *library, err error) {
 		"string.__index":  nil, // set to the state's own string table
 		"math.randomseed": L.NewFunction(luaNoop),
 	}
-	lib = &library{call: newCallType(L)}
+	lib = &library{call: newCallType(L), blank: L.CreateTable(0, 0)}
 	base := L.CreateTable(0, 32)
 	L.G.Global.ForEach(func(k, v lua.LValue) {
 		name := k.String()
@@ -172,11 +179,16 @@ func setEntry(tb *lua.LTable, replace map[string]lua.LValue, key, name string, v
 	tb.RawSetString(name, v)
 }
 
-// newState returns a fresh sandboxed Lua state: globals and library
-// tables (string, table, math, log, os, trunk) of its own that read
-// through to lib; the functions that need the call's run find it through
-// the state's context.
+// newState returns a sandboxed Lua state with globals and library tables
+// (string, table, math, log, os, trunk) of its own that read through to
+// lib; the functions that need the call's run find it through the state's
+// context. The state is one a clean run handed back (release) when there
+// is one, else a new one.
 func (lib *library) newState() (L *lua.LState, err error) {
+	if L, ok := lib.states.Get().(*lua.LState); ok {
+		lib.sandbox(L)
+		return L, nil
+	}
 	L = lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       callStackSize,
@@ -193,8 +205,16 @@ func (lib *library) newState() (L *lua.LState, err error) {
 			L, err = nil, fmt.Errorf("dialplan: new state: %v", rec)
 		}
 	}()
-	// gopher-lua's own globals and registry tables are sized for a full
-	// library (64 and 32 entries); a call's hold a few names.
+	lib.sandbox(L)
+	return L, nil
+}
+
+// sandbox gives L new globals, registry and library tables, and its own
+// string metatable: whatever a run before did to its state (globals set,
+// libraries shadowed, the string metatable's table changed) is gone, as
+// with a new state. gopher-lua's own globals and registry tables are
+// sized for a full library (64 and 32 entries); a call's hold a few names.
+func (lib *library) sandbox(L *lua.LState) {
 	g := L.CreateTable(0, globalsHint)
 	g.Metatable = lib.globals
 	L.G.Global, L.Env = g, g
@@ -212,7 +232,25 @@ func (lib *library) newState() (L *lua.LState, err error) {
 			L.SetMetatable(lua.LString(""), tb)
 		}
 	}
-	return L, nil
+}
+
+// release takes back the state of a run. A run that ended cleanly (its
+// script returned, no error, no limit hit, not stopped) leaves nothing
+// but its own tables behind: its state goes back to the pool with its
+// context removed, its stack emptied and those tables dropped, and the
+// next newState gives it a new sandbox (issue 20: a new gopher-lua state
+// was half of what a call's run allocated, 13.6 KB). Any other state is
+// closed and left to the collector.
+func (lib *library) release(L *lua.LState, clean bool) {
+	if !clean {
+		L.Close()
+		return
+	}
+	L.RemoveContext()
+	L.SetTop(0)
+	L.G.Global, L.Env, L.G.Registry = lib.blank, lib.blank, lib.blank
+	L.SetMetatable(lua.LString(""), lua.LNil)
+	lib.states.Put(L)
 }
 
 // luaCollectGarbage stands in for collectgarbage, which would run a

@@ -99,3 +99,26 @@ call:set("huge", tostring(pcall(table.concat, {string.rep("x", 2^19), string.rep
 		}
 	}
 }
+
+// The main chunk builds no Lua 5.0 "arg" table (issue 20): at its top
+// level "arg" is an ordinary (absent) global, as it always was, and a
+// nested vararg function still has its own.
+func TestVarargArgTable(t *testing.T) {
+	s := dialplantest.NewFakeSession("1001", "1002")
+	path := writeScript(t, `top = tostring(arg) .. " " .. select("#", ...)
+local function f(...) return arg.n .. " " .. tostring(arg[2]) end
+function on_call(call)
+  call:set("top", top)
+  call:set("nested", f("a", "b", "c"))
+end
+`)
+	if err := dialplantest.Run(t, path, s); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := s.Vars()["top"]; got != "nil 0" {
+		t.Errorf("main chunk: arg, select('#', ...) = %q, want \"nil 0\"", got)
+	}
+	if got := s.Vars()["nested"]; got != "3 b" {
+		t.Errorf("nested vararg function: arg.n, arg[2] = %q, want \"3 b\"", got)
+	}
+}

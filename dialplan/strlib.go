@@ -38,7 +38,11 @@ func compilePattern(L *lua.LState, fn, subject, pattern string) *luapattern.Patt
 	if len(pattern) > maxPatternBytes {
 		L.RaiseError("string.%s: pattern of %d bytes is longer than the %d allowed", fn, len(pattern), maxPatternBytes)
 	}
-	p, err := luapattern.Compile(pattern)
+	compile := luapattern.Compile
+	if m := meterOf(L); m != nil && m.r.patterns != nil {
+		compile = m.r.patterns.get
+	}
+	p, err := compile(pattern)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}

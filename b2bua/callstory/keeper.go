@@ -1,11 +1,13 @@
 package callstory
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store"
@@ -30,7 +32,15 @@ type Keeper struct {
 	arch  Archive
 	log   *slog.Logger
 	every time.Duration // archiveEvery; tests shorten it
+
+	mu  sync.Mutex    // one flush at a time: the fields below
+	buf bytes.Buffer  // the stories of a flush, encoded
+	enc *json.Encoder // into buf
 }
+
+// maxKeptBuffer bounds the encoding buffer a Keeper keeps between
+// flushes; a larger one (a burst of calls) is dropped after its flush.
+const maxKeptBuffer = 4 << 20
 
 // NewKeeper archives rec's stories in arch, which keeps the newest
 // rec.History() of them.
@@ -81,17 +91,38 @@ func (k *Keeper) flush(ctx context.Context, changed []Story) error {
 		k.rec.forgetArchived(time.Now(), endedInMemory)
 		return nil
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	// The stories are encoded one after the other into one buffer kept
+	// from flush to flush (issue 20: json.Marshal's copy of each was 6 KB
+	// a call); the archive has written them when ArchiveCalls returns.
+	k.buf.Reset()
+	if k.enc == nil {
+		k.enc = json.NewEncoder(&k.buf)
+	}
 	calls := make([]store.ArchivedCall, 0, len(changed))
 	ids := make([]string, 0, len(changed))
+	ends := make([]int, 0, len(changed))
 	now := time.Now()
 	for _, st := range changed {
-		blob, err := EncodeStory(st)
-		if err != nil {
-			k.log.Warn("call history: story not archived", "call_id", st.CallID, "error", err)
+		start := k.buf.Len()
+		if err := k.enc.Encode(&st); err != nil {
+			k.buf.Truncate(start)
+			k.log.Warn("call history: story not archived", "call_id", st.CallID, "error", fmt.Errorf("call history: encode %s: %w", st.CallID, err))
 			continue
 		}
-		calls = append(calls, store.ArchivedCall{CallID: st.CallID, Legs: st.Legs, Updated: now, Story: blob})
+		k.buf.Truncate(k.buf.Len() - 1) // Encode's newline
+		calls = append(calls, store.ArchivedCall{CallID: st.CallID, Legs: st.Legs, Updated: now})
 		ids = append(ids, st.CallID)
+		ends = append(ends, k.buf.Len())
+	}
+	b, start := k.buf.Bytes(), 0
+	for i, end := range ends {
+		calls[i].Story = b[start:end:end]
+		start = end
+	}
+	if k.buf.Cap() > maxKeptBuffer {
+		defer func() { k.buf, k.enc = bytes.Buffer{}, nil }()
 	}
 	if err := k.arch.ArchiveCalls(ctx, calls, k.rec.History()); err != nil {
 		k.rec.markChanged(ids)
@@ -118,7 +149,7 @@ func (k *Keeper) Story(ctx context.Context, id string) (Story, error) {
 	return DecodeStory(a.Story)
 }
 
-// EncodeStory is a story's archived form (JSON).
+// EncodeStory is a story's archived form (JSON), as a Keeper writes it.
 func EncodeStory(st Story) ([]byte, error) {
 	b, err := json.Marshal(st)
 	if err != nil {

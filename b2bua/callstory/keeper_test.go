@@ -337,3 +337,71 @@ func TestSettledStoriesArchived(t *testing.T) {
 		t.Fatalf("takeChanged: %v", got)
 	}
 }
+
+// kept remembers copies of what was archived.
+type kept struct {
+	mu    sync.Mutex
+	blobs map[string][]byte
+}
+
+func (k *kept) ArchiveCalls(_ context.Context, calls []store.ArchivedCall, _ int) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, c := range calls {
+		k.blobs[c.CallID] = append([]byte(nil), c.Story...)
+	}
+	return nil
+}
+
+func (k *kept) ArchivedCall(context.Context, string) (store.ArchivedCall, error) {
+	return store.ArchivedCall{}, store.ErrNotFound
+}
+
+// A flush encodes its stories into one shared buffer: each archived
+// story is exactly EncodeStory's form of the story as it stood, whatever
+// was recorded after the flush took it (issue 20).
+func TestFlushEncodesEachStory(t *testing.T) {
+	r := NewRecorder(10)
+	arch := &kept{blobs: map[string][]byte{}}
+	k := NewKeeper(r, arch, quiet)
+	want := map[string][]byte{}
+	for round, ids := range [][]string{{"x1", "x2", "x3"}, {"y1"}} {
+		for i, id := range ids {
+			feed(r, step{i, true, msg("INVITE sip:x@h SIP/2.0", id, "1 INVITE", "v=0\r\nc=IN IP4 10.0.0.1\r\n")})
+			for n := range i * 10 {
+				feed(r, step{n, false, msg("SIP/2.0 180 Ringing", id, "1 INVITE", "")})
+			}
+			r.Link(id, id+"-b")
+		}
+		taken := r.takeChanged()
+		for _, st := range taken {
+			b, err := EncodeStory(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[st.CallID] = b
+		}
+		// Recorded after the flush took its snapshots: not in them.
+		for _, id := range ids {
+			feed(r, step{99, true, msg("BYE sip:x@h SIP/2.0", id, "2 BYE", "")})
+			r.Link(id, id+"-c")
+		}
+		if err := k.flush(t.Context(), taken); err != nil {
+			t.Fatal(err)
+		}
+		if len(arch.blobs) != len(want) {
+			t.Fatalf("round %d: %d stories archived, want %d", round, len(arch.blobs), len(want))
+		}
+		for id, b := range want {
+			if string(arch.blobs[id]) != string(b) {
+				t.Fatalf("round %d: %s archived as\n%s\nwant\n%s", round, id, arch.blobs[id], b)
+			}
+		}
+		for _, id := range ids {
+			st, err := DecodeStory(arch.blobs[id])
+			if err != nil || len(st.Legs) != 2 || st.Entries[len(st.Entries)-1].Method == "BYE" {
+				t.Fatalf("round %d: %s decoded as %+v, %v", round, id, st, err)
+			}
+		}
+	}
+}

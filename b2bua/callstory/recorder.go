@@ -67,6 +67,14 @@ const endedInMemory = 20 * time.Second
 
 type legRef struct{ call, name string }
 
+// A story's entries start with room for what a challenged or refused
+// INVITE brings (INVITE, 407, ACK) and then grow at once to what a whole
+// call needs (a bridged call with auth: 15-20 messages on its two legs).
+const (
+	entriesFirst = 4
+	entriesGrown = 24
+)
+
 // NewRecorder keeps the last max calls (DefaultHistory when max <= 0).
 func NewRecorder(max int) *Recorder {
 	if max <= 0 {
@@ -86,14 +94,14 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 	if !s.HasCallID() || !dialogMethod(s.Method) {
 		return
 	}
-	callID := s.CallID()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ref, ok := r.legs[callID]
+	ref, ok := r.legs[string(s.CallIDBytes())]
 	if !ok {
 		if !m.In || s.Method != "INVITE" || s.Status != 0 {
 			return
 		}
+		callID := s.CallID()
 		ref = legRef{call: callID, name: "A"}
 		r.startLocked(callID)
 	}
@@ -105,6 +113,11 @@ func (r *Recorder) Observe(m siptrace.Message, s siptrace.Summary) {
 	if len(st.Entries) >= maxEntries {
 		st.Dropped++
 		return
+	}
+	if len(st.Entries) == cap(st.Entries) {
+		// Room for entriesGrown at the first growth, then doubling, not
+		// 1, 2, 4, 8, 16, 32 (issue 20).
+		st.Entries = slices.Grow(st.Entries, max(entriesGrown-len(st.Entries), len(st.Entries)))
 	}
 	st.Entries = append(st.Entries, Entry{At: m.Time, Leg: ref.name, In: m.In, Transport: m.Transport, Remote: m.Remote,
 		FirstLine: s.FirstLine(), Method: s.Method, Status: s.Status, SDP: sdpOf(m.Data)})
@@ -125,7 +138,7 @@ func (r *Recorder) startLocked(callID string) {
 		delete(r.since, old)
 		delete(r.ended, old)
 	}
-	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}}
+	r.stories[callID] = &Story{CallID: callID, Legs: []string{callID}, Entries: make([]Entry, 0, entriesFirst)}
 	r.order = append(r.order, callID)
 	r.legs[callID] = legRef{call: callID, name: "A"}
 }
@@ -158,6 +171,20 @@ func (r *Recorder) Story(callID string) (Story, bool) {
 	return st.clone(), true
 }
 
+// snapshot is a copy of the story for the Keeper to encode outside the
+// lock: it shares the arrays of Legs, Entries and Media, capped at their
+// length. That is safe because a story only ever appends to them (or
+// replaces Media whole), never writes an element in place: whatever is
+// appended later lies beyond the snapshot's length (issue 20: the
+// archive's full copies were 3 KB a call).
+func (st *Story) snapshot() Story {
+	out := *st
+	out.Legs = st.Legs[:len(st.Legs):len(st.Legs)]
+	out.Entries = st.Entries[:len(st.Entries):len(st.Entries)]
+	out.Media = st.Media[:len(st.Media):len(st.Media)]
+	return out
+}
+
 func (st *Story) clone() Story {
 	out := *st
 	out.Legs = append([]string(nil), st.Legs...)
@@ -166,7 +193,7 @@ func (st *Story) clone() Story {
 	return out
 }
 
-// takeChanged returns copies of the stories changed since the last call,
+// takeChanged returns snapshots of the stories changed since the last call,
 // oldest first, and forgets that they changed.
 func (r *Recorder) takeChanged() []Story {
 	r.mu.Lock()
@@ -177,7 +204,7 @@ func (r *Recorder) takeChanged() []Story {
 	out := make([]Story, 0, len(r.dirty))
 	for _, id := range r.order {
 		if r.dirty[id] {
-			out = append(out, r.stories[id].clone())
+			out = append(out, r.stories[id].snapshot())
 		}
 	}
 	clear(r.dirty)
@@ -211,7 +238,7 @@ func (r *Recorder) takeSettled(now time.Time) []Story {
 		if r.touched[id] && !ended && now.Sub(r.since[id]) < settleWait {
 			continue
 		}
-		out = append(out, r.stories[id].clone())
+		out = append(out, r.stories[id].snapshot())
 		delete(r.dirty, id)
 		delete(r.since, id)
 	}
@@ -369,12 +396,13 @@ type LegMedia struct {
 // LossPercent is the share of the packets the peer sent that never came.
 func (m LegMedia) LossPercent() float64 { return stream.LossPercent(m.Missing, m.Expected) }
 
-// SetMedia records the media counters of a call's legs (at its end).
+// SetMedia records the media counters of a call's legs (at its end). The
+// story keeps m itself: the caller must not change it afterwards.
 func (r *Recorder) SetMedia(callID string, m []LegMedia) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st := r.stories[callID]; st != nil {
-		st.Media = append([]LegMedia(nil), m...)
+		st.Media = m[:len(m):len(m)]
 		r.changedLocked(callID)
 		r.ended[callID] = time.Now()
 	}

@@ -167,7 +167,17 @@ func (m *Manager) fitsUDP(req *sip.Request, sdp []byte) bool {
 	contact := m.contact(req.Transport())
 	res.AppendHeader(&contact)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	return len(res.String())+udpHeadroom <= sip.UDPMTUSize-200
+	var n byteCount // its length, without building the text (issue 20)
+	res.StringWrite(&n)
+	return int(n)+udpHeadroom <= sip.UDPMTUSize-200
+}
+
+// byteCount is an io.StringWriter that only counts what it is given.
+type byteCount int
+
+func (c *byteCount) WriteString(s string) (int, error) {
+	*c += byteCount(len(s))
+	return len(s), nil
 }
 
 // StatelessInvite is what onInvite answers, before anything else, an

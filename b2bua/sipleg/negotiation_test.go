@@ -141,4 +141,28 @@ func TestFitsUDP(t *testing.T) {
 			t.Errorf("fitsUDP(%s, %d bytes) = %v; want %v", tt.transport, len(tt.sdp), got, tt.want)
 		}
 	}
+	// At the edge: fitsUDP counts the 200's bytes without building its
+	// text; the text itself decides here.
+	limit := sip.UDPMTUSize - 200 - udpHeadroom
+	fits, refused := 0, 0
+	for n := limit - 700; n < limit; n++ {
+		sdp := append(append([]byte{}, small...), strings.Repeat("a", n-len(small))...)
+		req := newReq("UDP")
+		res := sip.NewResponseFromRequest(req, 200, "OK", sdp)
+		contact := m.contact("UDP")
+		res.AppendHeader(&contact)
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		want := len(res.String()) <= limit
+		if got := m.fitsUDP(req, sdp); got != want {
+			t.Fatalf("fitsUDP(UDP, %d bytes) = %v; the 200 is %d bytes, limit %d", n, got, len(res.String()), limit)
+		}
+		if want {
+			fits++
+		} else {
+			refused++
+		}
+	}
+	if fits == 0 || refused == 0 {
+		t.Fatalf("the sizes tried did not cross the limit: %d fit, %d refused", fits, refused)
+	}
 }

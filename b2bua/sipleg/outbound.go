@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -193,6 +194,17 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 	}
 	l.setDialog(dlg)
 	earlySDP := false
+	// A branch given up before any provisional response waits in sipgo
+	// until one comes (to CANCEL it) or timer B (32 s); its media are of
+	// no use meanwhile and are closed at once (issue 20). An answer that
+	// still comes is refused for want of them: ACKed and hung up.
+	var provisional atomic.Bool
+	stopRelease := context.AfterFunc(ctx, func() {
+		if !provisional.Load() {
+			_ = ep.Close()
+		}
+	})
+	defer stopRelease()
 	// Giving up (ctx ends) sends CANCEL, which RFC 3261 §9.1 allows only
 	// once a provisional response has arrived: sipgo waits for one, up to
 	// timer B (32 s) for a contact that never answers. The call's Bridge
@@ -205,6 +217,9 @@ func (m *Manager) invite(ctx context.Context, b branch, opts leg.DialOptions) (*
 				log.Warn("trunk challenge not answered", "error", err)
 				return &leg.Error{Cause: leg.Forbidden, Detail: err.Error()}
 			}
+		}
+		if res.IsProvisional() {
+			provisional.Store(true)
 		}
 		if !res.IsProvisional() || res.StatusCode == 100 {
 			return nil

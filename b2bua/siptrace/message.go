@@ -38,6 +38,10 @@ func (s Summary) FirstLine() string { return string(s.firstLine) }
 // CallID is the Call-ID header's value.
 func (s Summary) CallID() string { return string(s.callID) }
 
+// CallIDBytes is CallID without a copy: the bytes of the message, to be
+// read only and not kept (a map lookup by string(b) allocates nothing).
+func (s Summary) CallIDBytes() []byte { return s.callID }
+
 // FromUser is the user part of the From URI.
 func (s Summary) FromUser() string { return string(s.fromUser) }
 

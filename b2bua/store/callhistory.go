@@ -30,8 +30,13 @@ func (s *Store) ArchiveCalls(ctx context.Context, calls []ArchivedCall, keep int
 			_ = tx.Rollback()
 		}
 	}()
+	st, err := s.prepareArchive(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("store: archive calls: %w", err)
+	}
+	defer st.close()
 	for _, c := range calls {
-		if err := s.archiveCall(ctx, tx, c); err != nil {
+		if err := s.archiveCall(ctx, st, c); err != nil {
 			return err
 		}
 	}
@@ -47,18 +52,75 @@ func (s *Store) ArchiveCalls(ctx context.Context, calls []ArchivedCall, keep int
 	return nil
 }
 
-func (s *Store) archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) error {
+// archiveStmts are the statements that archive one call, prepared once
+// per ArchiveCalls for all its calls (issue 20: preparing each statement
+// for each call was a third of a flush).
+type archiveStmts struct {
+	del, ins, leg *sql.Stmt
+	pg            bool // ins returns the id (RETURNING) rather than reporting it
+}
+
+func (s *Store) prepareArchive(ctx context.Context, tx *sql.Tx) (*archiveStmts, error) {
+	st := &archiveStmts{pg: s.pg}
+	ins := `INSERT INTO call_history (call_id, updated_ms, story) VALUES (?, ?, ?)`
+	if s.pg {
+		ins += " RETURNING id"
+	}
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&st.del, `DELETE FROM call_history WHERE call_id = ?`},
+		{&st.ins, ins},
+		// A leg re-archived moves to the end (SQLite's REPLACE gives it a
+		// new rowid; on PostgreSQL a new seq).
+		{&st.leg, s.pick(`INSERT OR REPLACE INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)`,
+			`INSERT INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)
+			 ON CONFLICT (leg_call_id) DO UPDATE SET history_id = excluded.history_id, seq = DEFAULT`)},
+	} {
+		stmt, err := tx.PrepareContext(ctx, s.q(p.query))
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		*p.stmt = stmt
+	}
+	return st, nil
+}
+
+func (st *archiveStmts) close() {
+	for _, stmt := range []*sql.Stmt{st.del, st.ins, st.leg} {
+		if stmt != nil {
+			_ = stmt.Close()
+		}
+	}
+}
+
+// insert adds a call_history row and returns its id.
+func (st *archiveStmts) insert(ctx context.Context, args ...any) (int64, error) {
+	if st.pg {
+		var id int64
+		err := st.ins.QueryRowContext(ctx, args...).Scan(&id)
+		return id, err
+	}
+	res, err := st.ins.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func (s *Store) archiveCall(ctx context.Context, st *archiveStmts, c ArchivedCall) error {
 	if c.CallID == "" {
 		return errors.New("store: archive call: empty call id")
 	}
 	if c.Story == nil {
 		c.Story = []byte{}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM call_history WHERE call_id = ?`), c.CallID); err != nil {
+	if _, err := st.del.ExecContext(ctx, c.CallID); err != nil {
 		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
 	}
-	id, err := s.insertID(ctx, tx, `INSERT INTO call_history (call_id, updated_ms, story) VALUES (?, ?, ?)`,
-		c.CallID, toMillis(c.Updated), c.Story)
+	id, err := st.insert(ctx, c.CallID, toMillis(c.Updated), c.Story)
 	if err != nil {
 		return fmt.Errorf("store: archive call %s: %w", c.CallID, err)
 	}
@@ -68,12 +130,7 @@ func (s *Store) archiveCall(ctx context.Context, tx *sql.Tx, c ArchivedCall) err
 			continue
 		}
 		seen[leg] = true
-		// A leg re-archived moves to the end (SQLite's REPLACE gives it a
-		// new rowid; on PostgreSQL a new seq).
-		if _, err := tx.ExecContext(ctx, s.q(s.pick(`INSERT OR REPLACE INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)`,
-			`INSERT INTO call_history_legs (leg_call_id, history_id) VALUES (?, ?)
-			 ON CONFLICT (leg_call_id) DO UPDATE SET history_id = excluded.history_id, seq = DEFAULT`)),
-			leg, id); err != nil {
+		if _, err := st.leg.ExecContext(ctx, leg, id); err != nil {
 			return fmt.Errorf("store: archive call %s: leg %s: %w", c.CallID, leg, err)
 		}
 	}

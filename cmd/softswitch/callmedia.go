@@ -129,7 +129,7 @@ func (s storyCDRs) Progress(r store.CDR) { s.next.Progress(r) }
 
 func (s storyCDRs) Write(r store.CDR) {
 	legs := s.media.read(r.CallID, true)
-	s.stories.SetMedia(r.CallID, legs)
+	s.stories.SetMedia(r.CallID, legs) // keeps legs: read only from here on
 	if s.met != nil {
 		ms := make([]metrics.LegMedia, len(legs))
 		for i, l := range legs {

@@ -73,7 +73,12 @@ func (s *Stream) Parse(pkt []byte, p *Packet) bool {
 		s.stats.stray.Add(1)
 		return false
 	}
-	e := s.table.Load().e[p.Header.PayloadType&0x7f]
+	t := s.table.Load()
+	if t == nil { // nothing negotiated yet
+		s.stats.stray.Add(1)
+		return false
+	}
+	e := t.e[p.Header.PayloadType&0x7f]
 	if e == (ptEntry{}) {
 		s.stats.stray.Add(1)
 		return false

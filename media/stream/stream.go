@@ -71,8 +71,8 @@ type Stream struct {
 	gapWait   time.Duration
 	errClosed error
 
-	rate     atomic.Int32 // PCM rate of Opus frames
-	table    atomic.Pointer[PTTable]
+	rate     atomic.Int32            // PCM rate of Opus frames
+	table    atomic.Pointer[PTTable] // nil until SetReceive (issue 20: an empty table was 2 KB per endpoint)
 	output   atomic.Pointer[output]
 	recvOn   atomic.Bool  // the negotiated direction expects media from the peer
 	lastRTP  atomic.Int64 // since epoch, of the last accepted RTP packet; 0: none
@@ -131,7 +131,6 @@ func New(cfg Config, tr Transport, log *slog.Logger) (*Stream, error) {
 	}
 	s.rate.Store(int32(rate))
 	s.recvOn.Store(true)
-	s.table.Store(&PTTable{})
 	s.rx.init(depth)
 	s.tx.init()
 	s.dtmf = media.NewDTMFSender(dtmfTrack{s}, dtmfMax, dtmfQueue, func() { s.stats.dtmfSent.Add(1) })

@@ -52,7 +52,12 @@ func (t *PTTable) SetPrimary(c media.Codec) {
 	}
 }
 
-func (t *PTTable) primary() (media.Codec, uint8) { return t.first, t.firstPT }
+func (t *PTTable) primary() (media.Codec, uint8) {
+	if t == nil {
+		return media.CodecNone, 0
+	}
+	return t.first, t.firstPT
+}
 
 // SetReceive installs the payload types we receive. The reader sees the
 // new table on its next packet; buffered audio of a codec that is gone is
@@ -60,7 +65,12 @@ func (t *PTTable) primary() (media.Codec, uint8) { return t.first, t.firstPT }
 func (s *Stream) SetReceive(t PTTable) { s.table.Store(&t) }
 
 // Receiving returns a copy of the payload types we receive.
-func (s *Stream) Receiving() PTTable { return *s.table.Load() }
+func (s *Stream) Receiving() PTTable {
+	if t := s.table.Load(); t != nil {
+		return *t
+	}
+	return PTTable{}
+}
 
 // Classify tells what payload type pt carries for us now: an audio codec
 // (te false), or telephone-event at teClock (te true); ok is false for a
@@ -73,6 +83,9 @@ func (s *Stream) Classify(pt uint8) (c media.Codec, te bool, teClock uint32, ok 
 // (te false), or telephone-event at clock; ok is false when pt is not in
 // the table.
 func (t *PTTable) Lookup(pt uint8) (c media.Codec, te bool, clock uint32, ok bool) {
+	if t == nil { // a stream's before SetReceive
+		return media.CodecNone, false, 0, false
+	}
 	e := t.e[pt&0x7f]
 	return e.codec, e.te, e.clock, e != (ptEntry{})
 }
