@@ -350,3 +350,27 @@ func TestClusterBrowserAndPhone(t *testing.T) {
 		t.Fatalf("calls by node: %v; want both nodes", seen)
 	}
 }
+
+// The self-test page of a node behind Kamailio tests where the node's
+// phone registers (web_ws_url, the edge's WSS), not the node's own /ws:
+// it logs in through the edge and its echo call is taken by a node.
+func TestClusterSelfTest(t *testing.T) {
+	c := startCluster(t)
+	p := openPage(t, "https://"+c.nodes[1].addr("https")+"/selftest")
+	before := len(c.cdrs(false))
+	checks := runSelfTest(t, p, clusterUsers["1001"], false)
+	for _, id := range []string{"wss", "mic", "speaker", "udp", "echo"} {
+		if checks[id].State != "ok" {
+			t.Errorf("%s: %s %q, want ok", id, checks[id].State, checks[id].Verdict)
+		}
+	}
+	edgeWS := fmt.Sprintf("wss://%s:%d", edgeIP, c.wssPort)
+	if v := checks["wss"].Verdict; !strings.Contains(v, "Connected securely to "+edgeWS+" ") || !strings.Contains(v, "logged in as 1001") {
+		t.Errorf("connection verdict %q: want the edge's %s", v, edgeWS)
+	}
+	cdr := c.nextCDR(before)
+	if cdr.Caller != "1001" || cdr.Node == "" || !strings.Contains(runCLI(t, "cdr", "list", "--db", c.dsn), "07010002001") {
+		t.Fatalf("echo call CDR %+v: want 1001's call to 07010002001 taken by a node", cdr)
+	}
+	t.Logf("the echo call was taken by node %s", cdr.Node)
+}
