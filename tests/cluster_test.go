@@ -29,12 +29,28 @@ const (
 )
 
 // nodeIPs are the nodes' addresses, SIP and media (a node's Contact is
-// its media address). Not 127.0.0.11/12 as in deploy/kamailio/: baresip
-// takes no RTP from 127.0.0.0/8, and here it heard nothing from a node
-// on another second address of the loopback (198.18.0.11) either, though
-// packets pass between those addresses: both nodes share baresip's
-// address, on ports of their own.
-var nodeIPs = [2]string{testHostIP, testHostIP}
+// its media address): each node its own, as on two machines, added to the
+// namespace's loopback by TestMain (nodeAddrs).
+var nodeIPs = [2]string{"198.18.0.11", "198.18.0.12"}
+
+// nodeAddrs is the shell (after testHostIP's) that adds nodeIPs to lo,
+// with testHostIP as the source the kernel gives packets sent to them from
+// a socket bound to no particular address. On one loopback every address is
+// local, and the kernel's source for a packet to a local address is that
+// address itself: baresip, whose RTP sockets are bound to 0.0.0.0, sent
+// to a node at 198.18.0.11 from 198.18.0.11, not from the testHostIP its
+// SDP names; the node's strict-source latching rightly refused that
+// stranger, so it had nothing to relay and neither phone heard anything.
+// (To a node at 127.0.0.11 the source was 127.0.0.1: the same.) On real
+// machines a phone's packets leave from its own address. baresip still
+// takes testHostIP as its own: the first address added to lo after 127.0.0.1.
+func nodeAddrs() string {
+	var b strings.Builder
+	for _, ip := range nodeIPs {
+		fmt.Fprintf(&b, " && ip addr add %s/32 dev lo && ip route replace local %s dev lo table local proto kernel scope host src %s", ip, ip, testHostIP)
+	}
+	return b.String()
+}
 
 // clusterUsers are the test users and 1003, a phone that registers once.
 var clusterUsers = map[string]string{"1001": testUsers["1001"], "1002": testUsers["1002"], "1003": "pw-1003-secret"}
