@@ -29,12 +29,28 @@ const (
 )
 
 // nodeIPs are the nodes' addresses, SIP and media (a node's Contact is
-// its media address). Not 127.0.0.11/12 as in deploy/kamailio/: baresip
-// takes no RTP from 127.0.0.0/8, and here it heard nothing from a node
-// on another second address of the loopback (198.18.0.11) either, though
-// packets pass between those addresses: both nodes share baresip's
-// address, on ports of their own.
-var nodeIPs = [2]string{testHostIP, testHostIP}
+// its media address): each node its own, as on two machines, added to the
+// namespace's loopback by TestMain (nodeAddrs).
+var nodeIPs = [2]string{"198.18.0.11", "198.18.0.12"}
+
+// nodeAddrs is the shell (after testHostIP's) that adds nodeIPs to lo,
+// with testHostIP as the source the kernel gives packets sent to them from
+// a socket bound to no particular address. On one loopback every address is
+// local, and the kernel's source for a packet to a local address is that
+// address itself: baresip, whose RTP sockets are bound to 0.0.0.0, sent
+// to a node at 198.18.0.11 from 198.18.0.11, not from the testHostIP its
+// SDP names; the node's strict-source latching rightly refused that
+// stranger, so it had nothing to relay and neither phone heard anything.
+// (To a node at 127.0.0.11 the source was 127.0.0.1: the same.) On real
+// machines a phone's packets leave from its own address. baresip still
+// takes testHostIP as its own: the first address added to lo after 127.0.0.1.
+func nodeAddrs() string {
+	var b strings.Builder
+	for _, ip := range nodeIPs {
+		fmt.Fprintf(&b, " && ip addr add %s/32 dev lo && ip route replace local %s dev lo table local proto kernel scope host src %s", ip, ip, testHostIP)
+	}
+	return b.String()
+}
 
 // clusterUsers are the test users and 1003, a phone that registers once.
 var clusterUsers = map[string]string{"1001": testUsers["1001"], "1002": testUsers["1002"], "1003": "pw-1003-secret"}
@@ -349,4 +365,28 @@ func TestClusterBrowserAndPhone(t *testing.T) {
 	if seen["n1"] == 0 || seen["n2"] == 0 {
 		t.Fatalf("calls by node: %v; want both nodes", seen)
 	}
+}
+
+// The self-test page of a node behind Kamailio tests where the node's
+// phone registers (web_ws_url, the edge's WSS), not the node's own /ws:
+// it logs in through the edge and its echo call is taken by a node.
+func TestClusterSelfTest(t *testing.T) {
+	c := startCluster(t)
+	p := openPage(t, "https://"+c.nodes[1].addr("https")+"/selftest")
+	before := len(c.cdrs(false))
+	checks := runSelfTest(t, p, clusterUsers["1001"], false)
+	for _, id := range []string{"wss", "mic", "speaker", "udp", "echo"} {
+		if checks[id].State != "ok" {
+			t.Errorf("%s: %s %q, want ok", id, checks[id].State, checks[id].Verdict)
+		}
+	}
+	edgeWS := fmt.Sprintf("wss://%s:%d", edgeIP, c.wssPort)
+	if v := checks["wss"].Verdict; !strings.Contains(v, "Connected securely to "+edgeWS+" ") || !strings.Contains(v, "logged in as 1001") {
+		t.Errorf("connection verdict %q: want the edge's %s", v, edgeWS)
+	}
+	cdr := c.nextCDR(before)
+	if cdr.Caller != "1001" || cdr.Node == "" || !strings.Contains(runCLI(t, "cdr", "list", "--db", c.dsn), "07010002001") {
+		t.Fatalf("echo call CDR %+v: want 1001's call to 07010002001 taken by a node", cdr)
+	}
+	t.Logf("the echo call was taken by node %s", cdr.Node)
 }

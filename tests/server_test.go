@@ -57,7 +57,7 @@ func runInNamespace() int {
 		fmt.Fprintln(os.Stderr, "end-to-end tests run in a private network namespace: they need root and unshare (util-linux) and ip (iproute2)")
 		return 1
 	}
-	setup := "ip link set lo up && ip addr add " + testHostIP + "/32 dev lo && exec \"$@\""
+	setup := "ip link set lo up && ip addr add " + testHostIP + "/32 dev lo" + nodeAddrs() + " && exec \"$@\""
 	cmd := exec.Command("unshare", append([]string{"--net", "--", "sh", "-c", setup, "sh", os.Args[0]}, os.Args[1:]...)...)
 	cmd.Env = append(os.Environ(), binaryEnv+"="+bin)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr

@@ -16,6 +16,8 @@ var static embed.FS
 type Option func(*site)
 
 // site is what the pages learn from /site.js (window.softswitchSite).
+// The phone and the self-test both include it, so a browser's self-test
+// goes where its phone registers.
 type site struct {
 	WS string `json:"ws,omitempty"` // the WebSocket URL the phone registers on; "": this origin's /ws
 }
@@ -26,6 +28,17 @@ type site struct {
 func WithWebSocketURL(url string) Option {
 	return func(s *site) { s.WS = url }
 }
+
+// siteDerived follows the data in /site.js: the one place that turns the
+// configuration into the WebSocket URL the pages open (wsURL) and the
+// origin whose certificate the browser must accept for it (wsOrigin).
+const siteDerived = `(() => {
+  const s = window.softswitchSite;
+  s.wsURL = s.ws || (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  const u = new URL(s.wsURL);
+  s.wsOrigin = (u.protocol === "wss:" ? "https://" : "http://") + u.host;
+})();
+`
 
 // Handler serves the embedded static files, /selftest and /site.js.
 func Handler(opts ...Option) http.Handler {
@@ -42,7 +55,7 @@ func Handler(opts ...Option) http.Handler {
 	if err != nil { // cannot happen for a struct of strings
 		siteJS = []byte("{}")
 	}
-	siteJS = append(append([]byte("window.softswitchSite = "), siteJS...), ";\n"...)
+	siteJS = append(append([]byte("window.softswitchSite = "), siteJS...), ";\n"+siteDerived...)
 	mux := http.NewServeMux()
 	mux.Handle("/", http.FileServer(http.FS(sub)))
 	mux.HandleFunc("/site.js", func(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,8 @@ func TestHandler(t *testing.T) {
 	}{
 		{"/", 200, `href="selftest"`},
 		{"/selftest", 200, "selftest.js"},
+		{"/selftest", 200, `<script src="site.js"></script>`}, // registers where the phone does
+		{"/", 200, `<script src="site.js"></script>`},
 		{"/selftest.js", 200, "window.selftest"},
 		{"/words.js", 200, "function login"},
 		{"/nothing-here", 404, ""},
@@ -40,7 +42,8 @@ func TestSiteJS(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/site.js", nil))
-		if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != tc.want || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
+		first, rest, _ := strings.Cut(rec.Body.String(), "\n")
+		if rec.Code != 200 || first != tc.want || !strings.Contains(rest, "s.wsURL = s.ws ||") || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
 			t.Errorf("GET /site.js: %d %q %q, want %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), tc.want)
 		}
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/softswitch/softswitch/b2bua/store/pgtest"
@@ -22,8 +24,26 @@ const edgeIP = "127.0.0.10"
 
 var clusterIPs = []string{"127.0.0.11", "127.0.0.12"}
 
-// clusterStage ramps call setup through the edge to one node, then two.
+// clusterStage runs the chosen cluster measurements (call setup, then
+// concurrent transcoded calls), each on a fresh cluster of one node, then
+// of two, sharing one PostgreSQL server.
 func clusterStage(ctx context.Context, cfg config, rep *report, log io.Writer, dir, bin string, users []user) {
+	pg, err := pgtest.Start(ctx)
+	if err != nil {
+		rep.failf("cluster: postgres: %v", err)
+		return
+	}
+	defer func() { _ = pg.Stop() }()
+	if cfg.stages["cluster"] {
+		clusterSetup(ctx, cfg, rep, log, dir, bin, pg, users)
+	}
+	if cfg.stages["cluster-transcode"] && ctx.Err() == nil {
+		clusterTranscode(ctx, cfg, rep, log, dir, bin, pg, users)
+	}
+}
+
+// clusterSetup ramps call setup through the edge to one node, then two.
+func clusterSetup(ctx context.Context, cfg config, rep *report, log io.Writer, dir, bin string, pg *pgtest.Server, users []user) {
 	t := rep.table("Call setup through Kamailio to nodes sharing PostgreSQL: one node vs two (sipp UAC → Kamailio → node → Kamailio → sipp UAS)",
 		"system", "offered calls/s", "achieved calls/s", "ok", "failed", "setup p50 ms", "setup p99 ms", "CPU % of one core", "CPU µs per call", "machine busy %")
 	rates, seconds := []int{50, 100, 200, 300, 400}, 8
@@ -33,28 +53,47 @@ func clusterStage(ctx context.Context, cfg config, rep *report, log io.Writer, d
 	if cfg.steps["cluster"] != nil {
 		rates = cfg.steps["cluster"]
 	}
-	pg, err := pgtest.Start(ctx)
-	if err != nil {
-		rep.failf("cluster: postgres: %v", err)
-		return
-	}
-	defer func() { _ = pg.Stop() }()
 	var best []float64
-	for n := 1; n <= len(clusterIPs) && ctx.Err() == nil; n++ {
-		sys, stop, err := startCluster(ctx, bin, filepath.Join(dir, "cluster"+strconv.Itoa(n)), pg, users, n)
-		if err != nil {
-			rep.failf("cluster of %d: %v", n, err)
-			return
-		}
-		logf(log, "cluster: %s up", sys.name)
+	eachCluster(ctx, rep, log, filepath.Join(dir, "cluster"), bin, pg, users, func(sys *system) {
 		setupRamp(ctx, cfg, rep, log, dir, t, sys, rates, seconds)
-		stop()
 		best = append(best, sys.best)
-	}
+	})
 	t.notes = append(t.notes, fmt.Sprintf("Each step offers its rate for %d s; each call is held 1 s. CPU covers Kamailio and the nodes (not PostgreSQL, which only sees registrations and CDRs; not sipp). Kamailio hashes calls over the nodes by Call-ID.", seconds))
 	if len(best) == 2 && best[0] > 0 {
 		t.notes = append(t.notes, fmt.Sprintf("Highest rate with every call done: %.0f calls/s with one node, %.0f with two: ratio %.2f (both nodes, Kamailio and sipp share this machine's cores).",
 			best[0], best[1], best[1]/best[0]))
+	}
+}
+
+// clusterTranscode ramps concurrent transcoded calls (the transcode
+// stage's emulated browser calling a PCMU phone) through the edge to one
+// node, then two: signalling through Kamailio, media straight to the node
+// named in each SDP.
+func clusterTranscode(ctx context.Context, cfg config, rep *report, log io.Writer, dir, bin string, pg *pgtest.Server, users []user) {
+	t := clusterMediaTable(rep, cfg)
+	steps := mediaSteps(cfg, "cluster-transcode", true)
+	var best []int
+	eachCluster(ctx, rep, log, filepath.Join(dir, "cluster-transcode"), bin, pg, users, func(sys *system) {
+		best = append(best, mediaStage(ctx, cfg, rep, log, t, sys, nil, true, steps))
+	})
+	if len(best) == 2 && best[0] > 0 {
+		t.notes = append(t.notes, fmt.Sprintf("Most concurrent calls in a step within the limits: %d with one node, %d with two: ratio %.2f (both nodes, Kamailio and the generator share this machine's cores).",
+			best[0], best[1], float64(best[1])/float64(best[0])))
+	}
+}
+
+// eachCluster starts a fresh cluster of one node, then of two (work
+// directories dir1, dir2), and runs measure on each while it is up.
+func eachCluster(ctx context.Context, rep *report, log io.Writer, dir, bin string, pg *pgtest.Server, users []user, measure func(*system)) {
+	for n := 1; n <= len(clusterIPs) && ctx.Err() == nil; n++ {
+		sys, stop, err := startCluster(ctx, bin, dir+strconv.Itoa(n), pg, users, n)
+		if err != nil {
+			rep.failf("cluster of %d: %v", n, err)
+			return
+		}
+		logf(log, "%s: %s up", filepath.Base(dir), sys.name)
+		measure(sys)
+		stop()
 	}
 }
 
@@ -112,14 +151,16 @@ func startCluster(ctx context.Context, bin, dir string, pg *pgtest.Server, users
 	}
 	time.Sleep(1500 * time.Millisecond) // the dispatcher's first probes
 	tree := procTree{root: edge.Pid()}
-	for _, s := range nodes {
+	parts := []part{{name: "kamailio", ip: edgeIP, tree: procTree{root: edge.Pid()}}}
+	for i, s := range nodes {
 		tree.more = append(tree.more, s.cmd.Process.Pid)
+		parts = append(parts, part{name: "n" + strconv.Itoa(i+1), ip: clusterIPs[i], tree: s.tree()})
 	}
 	name := fmt.Sprintf("kamailio + %d node", n)
 	if n > 1 {
 		name += "s"
 	}
-	return &system{name: name, sip: edge.UDP, tree: tree, users: users}, func() {
+	return &system{name: name, sip: edge.UDP, tree: tree, users: users, parts: parts}, func() {
 		edge.Stop()
 		_ = os.WriteFile(filepath.Join(kdir, "kamailio.log"), []byte(edge.Log()), 0o644) // kept with -keep
 		stop()
@@ -135,4 +176,40 @@ func kamailioCfgPath() string {
 		}
 	}
 	return "deploy/kamailio/kamailio.cfg"
+}
+
+// clusterMediaTable adds the table of the cluster-transcode stage.
+func clusterMediaTable(rep *report, cfg config) *table {
+	t := rep.table("Concurrent transcoded calls through Kamailio to nodes sharing PostgreSQL: one node vs two (Opus/WebRTC ↔ PCMU, signalling via Kamailio, media straight to the node)",
+		"system", "calls", "setup failed", "calls n1 / n2", "CPU % n1 / n2", "CPU % per call n1 / n2", "Kamailio CPU %",
+		"loss A→B %", "loss B→A %", "latency A→B p50 / p99 ms", "latency B→A p50 / p99 ms", "generator CPU %", "machine busy %", "late ticks")
+	settle, window := mediaTimes(cfg)
+	t.notes = append(t.notes, fmt.Sprintf("The transcode stage's calls (see its notes: the same emulated browser and phone, the same limits: "+
+		"> 1 %% loss, p99 > 250 ms, > 1 %% failed setups, or the generator late on > 2 %% of its ticks), with both parties registered and "+
+		"calling through Kamailio running deploy/kamailio/kamailio.cfg, which hashes calls over the nodes by Call-ID. "+
+		"Each step adds calls one at a time, waits %v, then measures for %v. A node's calls are those whose answer named its media address "+
+		"(the browser's ICE candidate); the phone's leg of each call was offered the same node's address, checked per call. "+
+		"CPU per call of a node = its CPU / its calls. PostgreSQL and the generator are not in the nodes' CPU.", settle, window))
+	return t
+}
+
+// clusterMediaRow adds a step of the cluster-transcode stage to t.
+func clusterMediaRow(t *table, sys *system, l *mediaLoad, r stepResult) {
+	var calls, cpu, perCall []string
+	kamailio := "—"
+	l.mu.Lock()
+	byIP := maps.Clone(l.byIP)
+	l.mu.Unlock()
+	for i, p := range sys.parts {
+		if p.name == "kamailio" {
+			kamailio = f0(r.parts[i])
+			continue
+		}
+		n := byIP[p.ip]
+		calls = append(calls, itoa(n))
+		cpu = append(cpu, f0(r.parts[i]))
+		perCall = append(perCall, f2(r.parts[i]/float64(max(1, n))))
+	}
+	t.add(sys.name, itoa(r.calls), itoa(r.setupFailed), strings.Join(calls, " / "), strings.Join(cpu, " / "), strings.Join(perCall, " / "), kamailio,
+		f2(r.lossAB), f2(r.lossBA), r.latency(r.latAB), r.latency(r.latBA), f0(r.gpct), f0(r.busy), itoa(int(r.late)))
 }

@@ -4,7 +4,7 @@
 // with sipp and its own Go RTP/WebRTC load generator, and prints what each
 // achieved with the CPU and memory it took.
 //
-//	go run ./bench/sysbench [-short] [-bin bin/softswitch] [-stages register,setup,relay,transcode,prompt,conference]
+//	go run ./bench/sysbench [-short] [-bin bin/softswitch] [-stages register,setup,relay,transcode,prompt,conference,cluster,cluster-transcode]
 //
 // Every load loop is bounded in count and in time; ports come from the OS.
 package main
@@ -43,13 +43,13 @@ func main() {
 	flag.StringVar(&cfg.bin, "bin", "bin/softswitch", "softswitch binary")
 	flag.StringVar(&cfg.profiles, "server-profiles", "", "write the softswitch's CPU profile (over the measurement window) and heap profile of each register, setup, relay and transcode step into this directory")
 	flag.BoolVar(&cfg.short, "short", false, "a ~10 s correctness run at low rates (pass/fail on errors and lost calls, not timing)")
-	flag.StringVar(&stages, "stages", "register,setup,relay,transcode,prompt,conference,cluster", "stages to run")
+	flag.StringVar(&stages, "stages", "register,setup,relay,transcode,prompt,conference,cluster,cluster-transcode", "stages to run")
 	flag.BoolVar(&cfg.reference, "reference", true, "also measure Kamailio and rtpengine")
 	flag.IntVar(&cfg.users, "users", 200, "extensions to create")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory with sipp's traces and the generated configs")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load generator (this process, not the servers) to this file")
 	stepFlags := map[string]*string{}
-	for _, st := range []string{"register", "setup", "relay", "transcode", "prompt", "conference", "cluster"} {
+	for _, st := range []string{"register", "setup", "relay", "transcode", "prompt", "conference", "cluster", "cluster-transcode"} {
 		stepFlags[st] = flag.String(st+"-steps", "", "comma-separated "+st+" steps (rates or calls) instead of the defaults")
 	}
 	flag.Parse()

@@ -19,6 +19,7 @@ type mediaCall struct {
 	browser *browser   // transcode
 	b       *rtpStream
 	answer  []byte // the callee's 200, for a retransmitted INVITE
+	bIP     string // the media address the callee's leg was offered
 	callID  string // of the callee's leg
 	rtpeID  string // rtpengine call-id and from-tag
 }
@@ -52,6 +53,11 @@ type mediaLoad struct {
 	opus           [][]byte
 	speech         [][]byte
 	rtpe           *rtpengine // the reference instead of the softswitch
+	// byIP counts the calls up by the media address of the caller's
+	// answer (the node that took the call, in a cluster); split counts
+	// calls whose two legs were given different media addresses.
+	byIP  map[string]int
+	split int
 }
 
 // onCalleeRequest answers the softswitch's INVITEs to the callee: the
@@ -74,6 +80,7 @@ func (l *mediaLoad) onCalleeRequest(m *sipMsg, from *net.UDPAddr) {
 		}
 		if ip, port, err := sdpAudio(m.body); err == nil {
 			_ = c.b.setRemote(ip, port) // checked when the call is up
+			c.bIP = ip
 		}
 		c.callID = m.callID()
 		contact := fmt.Sprintf("Contact: <sip:%s@%s>\r\n", l.calleeUser.ext, l.callee.local)
@@ -141,10 +148,12 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 	l.mu.Lock()
 	l.calls = append(l.calls, c)
 	l.mu.Unlock()
+	var aIP string
 	if l.transcode {
 		if err := c.browser.accept(ctx, answer); err != nil {
 			return err
 		}
+		aIP = c.browser.ice.remote.addr.IP.String()
 		l.pacer.add(c.browser)
 	} else {
 		ip, port, err := sdpAudio(answer)
@@ -154,11 +163,18 @@ func (l *mediaLoad) addCall(ctx context.Context) error {
 		if err := c.a.setRemote(ip, port); err != nil {
 			return err
 		}
+		aIP = ip
 		l.pacer.add(c.a)
 	}
 	if c.b.remote.Load() == nil {
 		return fmt.Errorf("the callee's leg never came")
 	}
+	l.mu.Lock()
+	l.byIP[aIP]++
+	if aIP != c.bIP {
+		l.split++
+	}
+	l.mu.Unlock()
 	l.pacer.add(c.b)
 	return nil
 }
@@ -213,6 +229,7 @@ func (l *mediaLoad) hangupAll(ctx context.Context) (failed int) {
 	l.mu.Lock()
 	calls := l.calls
 	l.calls = nil
+	l.byIP = map[string]int{}
 	l.byCallID = map[string]*mediaCall{} // BYEs from now on are expected
 	l.mu.Unlock()
 	var wg sync.WaitGroup
@@ -278,30 +295,42 @@ func mediaTimes(cfg config) (settle, window time.Duration) {
 	return 2 * time.Second, 8 * time.Second
 }
 
-// mediaStage ramps concurrent calls with audio until quality degrades,
-// through the softswitch (sys) or, when rtpe is set, through rtpengine.
-func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *table, sys *system, rtpe *rtpengine, transcode bool) {
-	name, steps := "relay", []int{100, 250, 500, 750, 1000, 1250, 1500}
+// mediaSteps returns the call counts of a media ramp: the defaults, the
+// short run's, or those given for the stage.
+func mediaSteps(cfg config, stage string, transcode bool) []int {
+	steps := []int{100, 250, 500, 750, 1000, 1250, 1500}
 	if transcode {
-		name, steps = "transcode", []int{25, 50, 100, 150, 200, 250, 300, 350}
+		steps = []int{25, 50, 100, 150, 200, 250, 300, 350}
 	}
-	settle, window := mediaTimes(cfg)
 	if cfg.short {
 		steps = []int{10}
 		if transcode {
 			steps = []int{5}
 		}
 	}
-	if cfg.steps[name] != nil {
-		steps = cfg.steps[name]
+	if cfg.steps[stage] != nil {
+		steps = cfg.steps[stage]
 	}
+	return steps
+}
+
+// mediaStage ramps concurrent calls with audio through steps until quality
+// degrades, through the softswitch (sys: one, or a cluster with its parts)
+// or, when rtpe is set, through rtpengine. It returns the calls of the
+// last step within the limits (0 if none).
+func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *table, sys *system, rtpe *rtpengine, transcode bool, steps []int) (best int) {
+	name := "relay"
+	if transcode {
+		name = "transcode"
+	}
+	settle, window := mediaTimes(cfg)
 	server, tree := "rtpengine", procTree{}
 	if rtpe != nil {
 		tree = rtpe.tree()
 	} else {
 		server, tree = "softswitch", sys.tree
 	}
-	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}, rtpe: rtpe}
+	l := &mediaLoad{transcode: transcode, pending: make(chan *mediaCall, 1), byCallID: map[string]*mediaCall{}, rtpe: rtpe, byIP: map[string]int{}}
 	var err error
 	if transcode {
 		l.cert, err = newCertificate()
@@ -350,7 +379,6 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 	l.pacer = newPacer(l.poll)
 	defer l.pacer.close()
 	baseRSS := tree.rssKB()
-	self := procTree{root: os.Getpid(), alone: true} // the generator, not the servers it started
 	for _, n := range steps {
 		if ctx.Err() != nil {
 			break
@@ -369,40 +397,27 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			}
 		}
 		time.Sleep(settle)
-		l.ab.reset()
-		l.ba.reset()
-		late0 := l.pacer.late.Load()
-		m, mg := startCPU(tree), startCPU(self)
-		prof := profileWindow(ctx, cfg, log, rtpe == nil, sys, fmt.Sprintf("%s-%d", name, n), window)
-		time.Sleep(window)
-		prof()
-		_, pct := m.stop()
-		_, gpct := mg.stop()
-		busy := m.machine()
-		calls := len(l.calls)
-		rss := tree.rssKB()
-		lossAB, lossBA := lossPct(&l.ab), lossPct(&l.ba)
-		_, latAB := l.ab.lat.percentiles(50, 99)
-		_, latBA := l.ba.lat.percentiles(50, 99)
-		perCallRSS := 0.0
-		perCallCPU := 0.0
-		if calls > 0 {
-			perCallRSS = float64(rss-baseRSS) / float64(calls)
-			perCallCPU = pct / float64(calls)
+		r := l.measure(ctx, cfg, log, sys, rtpe == nil, tree, fmt.Sprintf("%s-%d", name, n), window)
+		r.setupFailed = setupFailed
+		if sys != nil && len(sys.parts) > 0 {
+			clusterMediaRow(t, sys, l, r)
+		} else {
+			perCallRSS := 0.0
+			if r.calls > 0 {
+				perCallRSS = float64(r.rss-baseRSS) / float64(r.calls)
+			}
+			notOurs := "—"
+			if !transcode {
+				notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))
+			}
+			t.add(server, itoa(r.calls), itoa(setupFailed), f0(r.pct), f2(r.perCall()), f0(float64(r.rss)/1024), f0(perCallRSS),
+				f2(r.lossAB), f2(r.lossBA), notOurs, r.latency(r.latAB), r.latency(r.latBA), f0(r.gpct), f2(r.gpct/float64(max(1, r.calls))), f0(r.busy), itoa(int(r.late)))
 		}
-		late := l.pacer.late.Load() - late0
-		latBAtxt := fmt.Sprintf("%s / %s", f2(latBA[0]), f2(latBA[1]))
-		notOurs := "—"
-		if !transcode {
-			notOurs = f2(100 * float64(l.ab.bad.Load()+l.ba.bad.Load()) / float64(max(1, l.ab.sent.Load()+l.ba.sent.Load())))
-		}
-		t.add(server, itoa(calls), itoa(setupFailed), f0(pct), f2(perCallCPU), f0(float64(rss)/1024), f0(perCallRSS),
-			f2(lossAB), f2(lossBA), notOurs, fmt.Sprintf("%s / %s", f2(latAB[0]), f2(latAB[1])), latBAtxt, f0(gpct), f2(gpct/float64(max(1, calls))), f0(busy), itoa(int(late)))
 		logf(log, "%s %s %d calls: cpu %.0f%% rss %d MiB loss %.2f/%.2f%% lat p50/p99 %.2f/%.2f ms bad %d/%d dropped %d gen %.0f%%",
-			server, name, calls, pct, rss/1024, lossAB, lossBA, latAB[0], latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), gpct)
+			server, name, r.calls, r.pct, r.rss/1024, r.lossAB, r.lossBA, r.latAB[0], r.latAB[1], l.ab.bad.Load(), l.ba.bad.Load(), l.dropped.Load(), r.gpct)
 		if cfg.short {
-			if setupFailed > 0 || calls < n {
-				rep.failf("%s: %d of %d calls set up", name, calls, n)
+			if setupFailed > 0 || r.calls < n {
+				rep.failf("%s: %d of %d calls set up", name, r.calls, n)
 			}
 			if l.ab.recv.Load() == 0 || l.ba.recv.Load() == 0 {
 				rep.failf("%s: no audio in one direction (A→B %d packets, B→A %d)", name, l.ab.recv.Load(), l.ba.recv.Load())
@@ -412,13 +427,17 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 			rep.failf("%s %s: %d calls dropped during the run", server, name, d)
 			break
 		}
-		if setupFailed > n/100 || lossAB > 1 || lossBA > 1 || latAB[1] > 250 || latBA[1] > 250 {
+		if setupFailed > n/100 || r.lossAB > 1 || r.lossBA > 1 || r.latAB[1] > 250 || r.latBA[1] > 250 {
 			break // quality degraded: the ceiling is found
 		}
-		if late > int64(window/time.Millisecond)/50 {
-			t.notes = append(t.notes, fmt.Sprintf("%s %s stopped at %d calls: the load generator itself ran late (%d ticks), so higher steps would measure the generator.", server, name, calls, late))
+		if r.late > int64(window/time.Millisecond)/50 {
+			t.notes = append(t.notes, fmt.Sprintf("%s %s stopped at %d calls: the load generator itself ran late (%d ticks), so higher steps would measure the generator.", server, name, r.calls, r.late))
 			break
 		}
+		best = r.calls
+	}
+	if l.split > 0 { // read after the last call was set up, on this goroutine
+		rep.failf("%s %s: %d calls had their two legs on different media addresses (the media must stay on the node that took the call)", server, name, l.split)
 	}
 	if failed := l.hangupAll(ctx); failed > 0 {
 		msg := fmt.Sprintf("%s %s: %d hang-ups failed", server, name, failed)
@@ -427,6 +446,7 @@ func mediaStage(ctx context.Context, cfg config, rep *report, log io.Writer, t *
 		}
 		t.notes = append(t.notes, msg)
 	}
+	return best
 }
 
 func lossPct(c *counters) float64 {
@@ -435,4 +455,61 @@ func lossPct(c *counters) float64 {
 		return 0
 	}
 	return max(0, 100*float64(s-r)/float64(s))
+}
+
+// stepResult is what one step of a media ramp measured.
+type stepResult struct {
+	calls, setupFailed int
+	pct, gpct, busy    float64 // CPU % of one core: the server(s), the generator, the machine
+	rss                int64   // KiB, the server(s)
+	lossAB, lossBA     float64
+	latAB, latBA       []float64 // p50, p99 ms
+	late               int64
+	parts              []float64 // CPU % of one core of each of the system's parts (a cluster)
+}
+
+func (r stepResult) perCall() float64 {
+	if r.calls == 0 {
+		return 0
+	}
+	return r.pct / float64(r.calls)
+}
+
+func (r stepResult) latency(l []float64) string { return fmt.Sprintf("%s / %s", f2(l[0]), f2(l[1])) }
+
+// measure resets the counters, measures for window what the calls up now
+// do (the server tree, each of sys's parts, the generator, the machine)
+// and returns it.
+func (l *mediaLoad) measure(ctx context.Context, cfg config, log io.Writer, sys *system, profile bool, tree procTree, label string, window time.Duration) stepResult {
+	l.ab.reset()
+	l.ba.reset()
+	late0 := l.pacer.late.Load()
+	self := procTree{root: os.Getpid(), alone: true} // the generator, not the servers it started
+	m, mg := startCPU(tree), startCPU(self)
+	var pm []*cpuMeter
+	if sys != nil {
+		for _, p := range sys.parts {
+			pm = append(pm, startCPU(p.tree))
+		}
+	}
+	prof := profileWindow(ctx, cfg, log, profile, sys, label, window)
+	time.Sleep(window)
+	prof()
+	var r stepResult
+	_, r.pct = m.stop()
+	_, r.gpct = mg.stop()
+	for _, p := range pm {
+		_, pct := p.stop()
+		r.parts = append(r.parts, pct)
+	}
+	r.busy = m.machine()
+	l.mu.Lock()
+	r.calls = len(l.calls)
+	l.mu.Unlock()
+	r.rss = tree.rssKB()
+	r.lossAB, r.lossBA = lossPct(&l.ab), lossPct(&l.ba)
+	_, r.latAB = l.ab.lat.percentiles(50, 99)
+	_, r.latBA = l.ba.lat.percentiles(50, 99)
+	r.late = l.pacer.late.Load() - late0
+	return r
 }

@@ -91,11 +91,11 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 			confStage(ctx, cfg, rep, log, sys)
 		case "relay", "transcode":
 			tables[stage] = mediaTable(rep, cfg, stage == "transcode")
-			mediaStage(ctx, cfg, rep, log, tables[stage], sys, nil, stage == "transcode")
+			mediaStage(ctx, cfg, rep, log, tables[stage], sys, nil, stage == "transcode", mediaSteps(cfg, stage, stage == "transcode"))
 		}
 		stop()
 	}
-	if cfg.stages["cluster"] && ctx.Err() == nil {
+	if (cfg.stages["cluster"] || cfg.stages["cluster-transcode"]) && ctx.Err() == nil {
 		clusterStage(ctx, cfg, rep, log, dir, bin, users)
 	}
 	if cfg.reference && !cfg.short && (cfg.stages["relay"] || cfg.stages["transcode"]) {
@@ -105,7 +105,7 @@ func run(ctx context.Context, cfg config, log io.Writer) (*report, error) {
 		} else {
 			for _, stage := range []string{"relay", "transcode"} {
 				if t := tables[stage]; t != nil && ctx.Err() == nil {
-					mediaStage(ctx, cfg, rep, log, t, nil, rtpe, stage == "transcode")
+					mediaStage(ctx, cfg, rep, log, t, nil, rtpe, stage == "transcode", mediaSteps(cfg, stage, stage == "transcode"))
 				}
 			}
 			rtpe.stop()
@@ -125,6 +125,13 @@ type system struct {
 	tree  procTree
 	users []user
 	best  float64 // highest rate achieved by a step with every call done (sippStep)
+	parts []part  // a cluster's processes, measured each on its own (media stages)
+}
+
+// part is one process of a cluster: the proxy or a node.
+type part struct {
+	name, ip string
+	tree     procTree
 }
 
 // registerStage: REGISTER with digest auth, ramping the rate.

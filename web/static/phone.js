@@ -3,10 +3,10 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  // site.js (the server's configuration) may name another WebSocket: a
-  // proxy (Kamailio) in front of several nodes.
-  const site = window.softswitchSite || {};
-  const wsURL = site.ws || (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  // site.js (the server's configuration) names the WebSocket: this origin's
+  // /ws, or a proxy (Kamailio) in front of several nodes.
+  const site = window.softswitchSite;
+  const wsURL = site.wsURL;
   let ua = null;
   let session = null;
   let toneHz = 0; // 0: microphone
@@ -148,7 +148,7 @@
       if (everConnected) error(words.failed({ cause: "Connection Error" }) + " Reconnecting…");
       // Never connected from a page this origin served: the WebSocket itself is refused.
       else error("Cannot reach the server's WebSocket. If the browser warned about the certificate, open " +
-        location.origin + " and accept it, then log in again.");
+        site.wsOrigin + " and accept it, then log in again.");
     });
     ua.on("registered", () => {
       error("");

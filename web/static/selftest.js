@@ -4,7 +4,10 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  const wsURL = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  // Where the phone registers (site.js): this origin's /ws, or a proxy's
+  // WebSocket in front of several nodes.
+  const site = window.softswitchSite;
+  const wsURL = site.wsURL;
   const ECHO = "07010002001"; // the softswitch sends back what it receives
   const ECHO_HZ = 1000; // what we send to the echo, and listen for
   const WS_WAIT_MS = 5000;
@@ -107,7 +110,7 @@
       }
       ws.onopen = () => finish(true, "Connected to " + wsURL + "; logging in…");
       ws.onerror = ws.onclose = () => finish(false, "Cannot open " + wsURL + ". If the browser warned about the " +
-        "certificate, open " + location.origin + " and accept it; otherwise your network blocks the connection.");
+        "certificate, open " + site.wsOrigin + " and accept it; otherwise your network blocks the connection.");
     });
   }
 
@@ -132,7 +135,7 @@
       };
       const timer = setTimeout(() => finish(false, "Connected, but the server did not answer the login within " +
         LOGIN_WAIT_MS / 1000 + " s."), LOGIN_WAIT_MS);
-      const how = location.protocol === "https:"
+      const how = wsURL.startsWith("wss:")
         ? "Connected securely to " + wsURL + " (the browser accepts the server's certificate)"
         : "Connected to " + wsURL + " without encryption (open this page over https:// for calls with a microphone)";
       ua.on("registered", () => finish(true, how + " and logged in as " + ext + "."));
