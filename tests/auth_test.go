@@ -59,6 +59,7 @@ func headerNames(res *sip.Response) string {
 // wrong password; and those failures count in the guard REGISTERs use
 // (issue 12, item 3).
 func TestInviteDoesNotTellExtensionsApart(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, "auth_guard:\n  throttle_after: 4\n  ban_after: 4\n  ban_for: 1m\n")
 	s := startServer(t, "", "--config", cfg, "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
@@ -90,6 +91,7 @@ func TestInviteDoesNotTellExtensionsApart(t *testing.T) {
 // source: here, nonces another address was challenged with), neither
 // throttle nor ban that address (issue 12, item 4).
 func TestBlindFailuresDoNotLockOut(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	attacker := dialSIPFrom(t, s, "udp", "127.0.0.2")
 	chal := attacker.mustRegister("1001", "", 600, "", 401)
@@ -111,6 +113,7 @@ func TestBlindFailuresDoNotLockOut(t *testing.T) {
 // another number (issue 12, item 5); sipp's form (uri=sip:host:port) is
 // covered by the sipp tests.
 func TestDigestURIBoundToRequestURI(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	c := dialSIP(t, s, "udp")
@@ -137,6 +140,7 @@ const ephemeralYAML = "auth:\n  ephemeral:\n    secret: new-secret\n    secrets:
 // Ephemeral credentials register and call until their expiry, minted with
 // either secret during a rotation; expired ones are refused and logged.
 func TestEphemeralCredentials(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--config", writeConfig(t, ephemeralYAML), "--dialplan", testDialplan)
 	for _, secret := range []string{"new-secret", "old-secret"} {
 		c := dialSIP(t, s, "udp")
@@ -167,6 +171,7 @@ func TestEphemeralCredentials(t *testing.T) {
 // A JsSIP page registers over WSS with credentials a web app minted, and
 // is refused once they expire.
 func TestBrowserEphemeralCredentials(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--config", writeConfig(t, ephemeralYAML))
 	p := openPage(t, "https://"+s.addr("https")+"/")
 	register := func(user, pw string) {

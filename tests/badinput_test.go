@@ -11,6 +11,7 @@ import (
 // Malformed input gets a clear answer (or is dropped when no answer is
 // possible), and the server keeps serving.
 func TestMalformedInput(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	const via = "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbad%d;rport\r\n"
 	base := func(n int, method, headers, body string) string {

@@ -284,6 +284,7 @@ func startPhoneServer(t *testing.T, extra ...string) *server {
 // other's tone (caller 1000 Hz, callee 440 Hz). With the callee on PCMA and
 // the caller on PCMU the media core transcodes.
 func TestBaresipCall(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, callerCodec, calleeCodec string
 		calleeHangsUp                  bool // else the caller does

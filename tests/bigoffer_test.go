@@ -27,6 +27,7 @@ func bigOffer(port, n, formats int) string {
 // (refused as such), and 16 whose answer (one line per offered m-line)
 // would still be too large.
 func TestOversizedOfferOverUDP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	for _, tc := range []struct {
 		name           string

@@ -167,6 +167,7 @@ func (p *page) waitTrue(js string, d time.Duration) {
 // A browser registers over WSS from the page the softswitch serves; a
 // wrong password is shown in words.
 func TestBrowserRegistersOverWSS(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	p := openPage(t, "https://"+s.addr("https")+"/")
 	p.eval(`phone.login("1001", "not-the-password")`, nil)
@@ -216,6 +217,7 @@ func loginPage(t *testing.T, s *server, ext string) *page {
 // A browser dials 07010002000: answered, the test audio plays into the page
 // (speech, then the 1000 Hz tone), over Opus with DTLS connected.
 func TestBrowserTestCall(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	p := loginPage(t, s, "1001")
 	p.eval(`phone.setTone(440); phone.call("07010002000")`, nil)
@@ -264,6 +266,7 @@ func heardTone(t *testing.T, who string, wins []audioWindow, freq float64) {
 // 1000 Hz) call each other in both directions: audio is measured on both
 // sides, proving Opus <-> PCMU transcoding end to end.
 func TestBrowserAndDeskPhone(t *testing.T) {
+	t.Parallel()
 	for _, browserCalls := range []bool{true, false} {
 		name := "phone calls browser"
 		if browserCalls {
@@ -336,6 +339,7 @@ func browserCall(t *testing.T, s *server) (a, b *page) {
 
 // Two browsers call each other: Opus on both legs, audio both ways.
 func TestBrowserToBrowser(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	a, b := browserCall(t, s)
 	time.Sleep(time.Second)
@@ -364,6 +368,7 @@ func grepLines(s, sub string) string {
 // A browser sends digits (SIP INFO, as JsSIP does by default, and RFC 4733
 // from the WebRTC DTMF sender) that the dialplan collects.
 func TestBrowserDTMF(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	for _, how := range []string{"info", "rfc4733"} {
 		t.Run(how, func(t *testing.T) {
@@ -424,6 +429,7 @@ func (p *page) killBrowser() {
 // The browser's WebSocket dies mid-call: the other side gets BYE, the
 // CDR records it, and the extension gets 480 afterwards.
 func TestBrowserWebSocketDrops(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	p := loginPage(t, s, "1002")
 	p.eval(`phone.setTone(440)`, nil)
@@ -553,6 +559,7 @@ func registerSimpleUser(t *testing.T, s *server, p *page, ext, setup, media stri
 // A SIP.js client (SimpleUser, on the same origin) registers over WSS and
 // takes a call from a JsSIP browser; audio is measured on both sides.
 func TestSIPjsClient(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	bundle := bundleSIPjs(t)
 	b := openPage(t, "https://"+s.addr("https")+"/")

@@ -15,6 +15,7 @@ var dialplanPath, _ = filepath.Abs("../scripts/dialplan.lua")
 // the test audio arrives (speech, then a 1000 Hz tone, measured from the
 // RTP stream), the softswitch hangs up at the end, and a CDR is written.
 func TestTestNumberPlaysTestAudio(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	peer := newRTPPeer(t)
 	sippRun{scenario: "call_auth.xml", transport: "udp", users: [][2]string{{"1001", testUsers["1001"]}},
@@ -59,6 +60,7 @@ func TestTestNumberPlaysTestAudio(t *testing.T) {
 // same time: the server decodes it once and makes its 8 kHz version once
 // (its log says each time it does), and the browser hears the tone.
 func TestTestCallPromptShared(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	p := loginPage(t, s, "1001")
 	peer := newRTPPeer(t)

@@ -20,6 +20,7 @@ func device(t *testing.T, s *server, ext string) *sipClient {
 
 // Each way a call can fail gets its expected answer.
 func TestCallFailures(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 
@@ -94,6 +95,7 @@ func TestCallFailures(t *testing.T) {
 // The caller gives up while the callee rings: 487 to the caller, CANCEL
 // to the callee, and a CDR that says so.
 func TestCallerCancels(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	d := device(t, s, "1002")
@@ -131,6 +133,7 @@ func TestCallerCancels(t *testing.T) {
 // Two devices registered for one extension both ring; the one that
 // answers gets the call and the other is CANCELed. The caller then hangs up.
 func TestForkToEveryDevice(t *testing.T) {
+	t.Parallel()
 	s := startPhoneServer(t, "--dialplan", testDialplan)
 	desk := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 440, toneFor: 20 * time.Second,
 		codecs: "PCMU/8000/1", autoAnswer: true, runFor: 10 * time.Second})

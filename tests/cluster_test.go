@@ -234,6 +234,7 @@ func baresipPort(t *testing.T, b *baresip) int {
 // the dispatcher spreads the calls over both nodes (the CDR node column
 // shows both), and every call has audio both ways.
 func TestClusterPhonesBothNodes(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	seen := map[string]int{}
 	pairs := [][2]string{{"1001", "1002"}, {"1002", "1001"}}
@@ -254,6 +255,7 @@ func TestClusterPhonesBothNodes(t *testing.T) {
 // interval, registrations are not lost, and the call the node was
 // handling is in the CDRs, interrupted, once it comes back.
 func TestClusterNodeKilled(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	edge := c.edgeServer()
 	// A phone registered before the kill, through whichever node.
@@ -320,6 +322,7 @@ func TestClusterNodeKilled(t *testing.T) {
 // in both directions, several times: calls land on both nodes, and every
 // call has audio both ways (Opus in the browser, PCMU at the phone).
 func TestClusterBrowserAndPhone(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	p := openPage(t, "https://"+c.nodes[0].addr("https")+"/")
 	p.eval(fmt.Sprintf(`phone.login("1001", %q)`, clusterUsers["1001"]), nil)
@@ -371,6 +374,7 @@ func TestClusterBrowserAndPhone(t *testing.T) {
 // phone registers (web_ws_url, the edge's WSS), not the node's own /ws:
 // it logs in through the edge and its echo call is taken by a node.
 func TestClusterSelfTest(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	p := openPage(t, "https://"+c.nodes[1].addr("https")+"/selftest")
 	before := len(c.cdrs(false))

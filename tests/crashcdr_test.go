@@ -70,6 +70,7 @@ func inDialog(c *sipClient, method, ruri, callID, from, to string) *sip.Response
 // interrupted, ending at the last heartbeat; the phones that still think
 // they are in a call get 481 to their in-dialog requests.
 func TestKillLeavesInterruptedCDRs(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	callee := device(t, s, "1002")

@@ -10,6 +10,7 @@ import (
 // The dialplan collects digits sent as RFC 4733 events and as SIP INFO
 // (application/dtmf-relay, as JsSIP sends them).
 func TestDialplanCollectsDigits(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	for _, how := range []string{"rfc4733", "info"} {
 		t.Run(how, func(t *testing.T) {

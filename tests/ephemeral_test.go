@@ -14,6 +14,7 @@ import (
 // INVITE is authenticated as the extension, the test audio's 1000 Hz tone
 // is heard in the page, and the CDR names the extension as the caller.
 func TestBrowserEphemeralCall(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--config", writeConfig(t, ephemeralYAML))
 	p := openPage(t, "https://"+s.addr("https")+"/")
 	user, pw := ephemeralCreds("old-secret", "1001", time.Now().Add(time.Hour))
@@ -34,6 +35,7 @@ func TestBrowserEphemeralCall(t *testing.T) {
 // A registration made with ephemeral credentials ends when they do: asked
 // for 600 s with credentials good for 90 s more, the 200 grants at most 90.
 func TestEphemeralRegistrationEndsWithCredentials(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--config", writeConfig(t, ephemeralYAML))
 	c := dialSIP(t, s, "udp")
 	user, pw := ephemeralCreds("new-secret", "1001", time.Now().Add(90*time.Second))

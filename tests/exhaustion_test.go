@@ -16,6 +16,7 @@ import (
 // listeners keep running: once the attackers leave, REGISTER over TCP and
 // TLS succeeds. Our Server header carries no version.
 func TestDescriptorExhaustion(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	pid := strconv.Itoa(s.cmd.Process.Pid)
 	if out, err := exec.Command("prlimit", "--pid", pid, "--nofile=300:300").CombinedOutput(); err != nil {
@@ -74,6 +75,7 @@ func TestDescriptorExhaustion(t *testing.T) {
 // TCP, TLS and WSS is still served while it holds them. Before, each one
 // held a descriptor and accept failed with EMFILE on every port.
 func TestIdleWebConnectionsDoNotStarveSIP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	pid := strconv.Itoa(s.cmd.Process.Pid)
 	if out, err := exec.Command("prlimit", "--pid", pid, "--nofile=300:300").CombinedOutput(); err != nil {

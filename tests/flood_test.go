@@ -26,6 +26,7 @@ func flood(t *testing.T, c *sipClient, n int, send func()) map[int]int {
 // Retry-After) beyond its rate, while another address registers and calls
 // as usual; the log says so once per source and method.
 func TestFloodRateLimitedPerSource(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, "rate_limit:\n  invite: {rate: 5, burst: 10}\n  register: {rate: 5, burst: 10}\n")
 	s := startServer(t, "", "--dialplan", testDialplan, "--config", cfg)
 	sink := newRTPPeer(t)
@@ -79,6 +80,7 @@ func TestFloodRateLimitedPerSource(t *testing.T) {
 // address: it is not rate-limited, while another address sending the same
 // is.
 func TestCarrierNotRateLimited(t *testing.T) {
+	t.Parallel()
 	sink := newUDPSink(t, carrierIP)
 	cfg := writeConfig(t, "rate_limit:\n  invite: {rate: 1, burst: 2}\ntrunks:\n"+
 		trunkYAML("carrier", carrierIP, sink.port(), "options_interval: -1\nfrom_addresses: [\""+carrierIP+"/32\"]"))

@@ -24,6 +24,7 @@ import (
 // each phone hears the other's tone in every half second, never the
 // attacker's.
 func TestRTPSprayNeverHijacksACall(t *testing.T) {
+	t.Parallel()
 	lo, hi := freeUDPRange(t, "127.0.0.1", 40)
 	s := startServer(t, "", "--dialplan", testDialplan, "--rtp-ports", fmt.Sprintf("%d-%d", lo, hi))
 	sprayer := startSprayer(t, "127.0.0.2", "127.0.0.1", lo, hi)
@@ -189,6 +190,7 @@ func (s *sprayer) stop() (sent, got int64) {
 // send, and the phone's packets, from that host, are. The third party gets
 // nothing, and each side hears the other in every half second.
 func TestRTPSprayNeverHijacksNATedPhone(t *testing.T) {
+	t.Parallel()
 	lo, hi := freeUDPRange(t, testHostIP, 40)
 	s := startServer(t, "", "--dialplan", testDialplan, "--media-ip", testHostIP, "--rtp-ports", fmt.Sprintf("%d-%d", lo, hi))
 	sprayer := startSprayer(t, "127.0.0.2", testHostIP, lo, hi)

@@ -79,6 +79,7 @@ func assertHoldSequence(t *testing.T, who string, pcm []int16, rate int, freq fl
 // the browser's 440 Hz, then the music on hold (transcoded to PCMU), then
 // 440 Hz again.
 func TestMusicOnHoldBrowserHolds(t *testing.T) {
+	t.Parallel()
 	s := startPhoneServer(t)
 	p := openPage(t, "https://"+s.addr("https")+"/")
 	p.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
@@ -106,6 +107,7 @@ func TestMusicOnHoldBrowserHolds(t *testing.T) {
 // puts it on hold (baresip hold: re-INVITE with a=sendonly) and resumes:
 // the browser hears 1000 Hz, then the music on hold, then 1000 Hz again.
 func TestMusicOnHoldPhoneHolds(t *testing.T) {
+	t.Parallel()
 	s := startPhoneServer(t)
 	p := openPage(t, "https://"+s.addr("https")+"/")
 	p.eval(fmt.Sprintf(`phone.setTone(440); phone.login("1001", %q)`, testUsers["1001"]), nil)
@@ -159,6 +161,7 @@ func TestMusicOnHoldPhoneHolds(t *testing.T) {
 // sendrecv): the other party hears the music on hold instead of the
 // phone's 1000 Hz, and the phone again after the resume.
 func TestMusicOnHoldNullAddress(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	d := device(t, s, "1002")
 	calleeMedia := newRTPPeer(t)

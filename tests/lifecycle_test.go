@@ -36,6 +36,7 @@ func (c *sipClient) answered(dest string, rtpPort int) (*call, *sip.Response) {
 // SIGTERM drains: the call in progress goes on to its end, new requests
 // get 503, then the process exits cleanly with the CDR written.
 func TestSIGTERMDrainsCalls(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	c, _, _ := answeredCall(t, s, "07010002000", rtp.port())
@@ -65,6 +66,7 @@ func TestSIGTERMDrainsCalls(t *testing.T) {
 // address, no credentials) is challenged exactly like an extension, so
 // that it cannot tell which extensions exist.
 func TestAnonymousDestinations(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, "anonymous_destinations: [\"07010002000\"]\n")
 	s := startServer(t, "", "--dialplan", testDialplan, "--config", cfg)
 	rtp := newRTPPeer(t)
@@ -94,6 +96,7 @@ func TestAnonymousDestinations(t *testing.T) {
 // Session timers (RFC 4028): a refresh by UPDATE without SDP is answered
 // with the interval and no SDP; the call goes on.
 func TestSessionRefresh(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	c, cl, fromTo := answeredCall(t, s, "07010002000", rtp.port())
@@ -122,6 +125,7 @@ func TestSessionRefresh(t *testing.T) {
 // takes the same path): the other side gets BYE, the CDR says why, and
 // the extension is unreachable afterwards (480).
 func TestConnectionDropsMidCall(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	d := dialSIP(t, s, "tcp")
 	d.login("1002", testUsers["1002"], 600, "")

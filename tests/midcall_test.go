@@ -12,6 +12,7 @@ import (
 // back with re-INVITEs, answered on the caller's leg alone: the callee's
 // audio keeps flowing after the resume.
 func TestEarlyMediaAndHold(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	d := device(t, s, "1002")
 	calleeMedia := newRTPPeer(t)
@@ -71,6 +72,7 @@ func TestEarlyMediaAndHold(t *testing.T) {
 // An INVITE without SDP (late offer): we offer in the 200, the caller
 // answers in its ACK, and the test audio flows.
 func TestLateOffer(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	c := dialSIP(t, s, "udp")

@@ -23,6 +23,7 @@ import (
 // and the database; dpkg -P removes every trace but the system user (which
 // the test removes if it made it).
 func TestDebianPackage(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"dpkg", "dpkg-deb", "dpkg-query"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not found: not a Debian system, the package cannot be installed here", tool)
@@ -265,6 +266,7 @@ func dpkg(args ...string) error {
 // make install honours PREFIX and DESTDIR: the unit runs the installed
 // binary, and a second install keeps the operator's configuration.
 func TestMakeInstall(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
 	args := []string{"-C", "..", "--no-print-directory", "install", "DESTDIR=" + root, "PREFIX=/opt/ss", "BIN=" + filepath.Join(dir, "softswitch")}

@@ -90,6 +90,7 @@ func assertChannelTone(t *testing.T, which string, p *sounds.Prompt, want, other
 // caller's tone on the left channel and the callee's on the right, and
 // lasts as long as the call (±0.5 s).
 func TestRecordedCall(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"wav", "ogg"} {
 		t.Run(format, func(t *testing.T) { recordedCall(t, format) })
 	}
@@ -136,6 +137,7 @@ func recordedCall(t *testing.T, format string) {
 // valid and holds the call up to about a second before the kill, both
 // channels in it, and the call's open record names it.
 func TestRecordingSurvivesKill(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{"wav", "ogg"} {
 		t.Run(format, func(t *testing.T) { recordingSurvivesKill(t, format) })
 	}
@@ -194,6 +196,7 @@ func recordingSurvivesKill(t *testing.T, format string) {
 // pass through undecoded to the other browser, the recording taps decode
 // them for the file, and each channel holds its party's tone.
 func TestRecordedBrowserCall(t *testing.T) {
+	t.Parallel()
 	s := startRecordingServer(t, "")
 	a, b := browserCall(t, s)
 	time.Sleep(time.Second)

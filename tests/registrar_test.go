@@ -10,6 +10,7 @@ import (
 // sipp registers over UDP and TCP with digest auth, is refused with a wrong
 // password, and unregisters.
 func TestSippRegister(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	for _, tr := range []string{"udp", "tcp"} {
 		t.Run(tr, func(t *testing.T) {
@@ -43,6 +44,7 @@ func TestSippRegister(t *testing.T) {
 // Every transport registers with our own client too: TLS, WS and WSS
 // (the browser transports), plus UDP and TCP.
 func TestRegisterEveryTransport(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	for _, tr := range []string{"udp", "tcp", "tls", "ws", "wss"} {
 		t.Run(tr, func(t *testing.T) {
@@ -61,6 +63,7 @@ func TestRegisterEveryTransport(t *testing.T) {
 
 // A binding made over a WebSocket (or TCP) disappears when the socket closes.
 func TestConnectionBoundBindingRemovedOnClose(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	for _, tr := range []string{"ws", "wss", "tcp"} {
 		t.Run(tr, func(t *testing.T) {
@@ -79,6 +82,7 @@ func TestConnectionBoundBindingRemovedOnClose(t *testing.T) {
 
 // UDP registrations survive a restart; connection-bound ones do not.
 func TestRegistrationsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	udp := dialSIP(t, s, "udp")
 	udp.login("1001", testUsers["1001"], 600, "")
@@ -109,6 +113,7 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 }
 
 func TestRegistrarRules(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	c := dialSIP(t, s, "udp")
 	c.challenge(c.mustRegister("1001", "", 600, "", 401))
@@ -159,6 +164,7 @@ func TestRegistrarRules(t *testing.T) {
 }
 
 func TestOptionsAndKeepalive(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	for _, tr := range []string{"udp", "tcp", "ws"} {
 		t.Run(tr, func(t *testing.T) {
@@ -187,6 +193,7 @@ func TestOptionsAndKeepalive(t *testing.T) {
 
 // `softswitch user` changes take effect at once on a running server.
 func TestUserCommandsWhileRunning(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	runCLI(t, "user", "add", "3001", "--password", "first-pass", "--data", s.data)
 	c := dialSIP(t, s, "udp")
@@ -200,6 +207,7 @@ func TestUserCommandsWhileRunning(t *testing.T) {
 
 // SHA-256 digest (RFC 8760): a client that picks the second challenge.
 func TestRegisterSHA256(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--config", writeConfig(t, "auth:\n  algorithms: [MD5, SHA-256]\n"))
 	c := dialSIP(t, s, "tcp")
 	res := c.mustRegister("1001", "", 600, "", 401)
@@ -220,6 +228,7 @@ func TestRegisterSHA256(t *testing.T) {
 // goes to the address the request came from (rport), and the binding
 // records that source.
 func TestRegisterBehindNAT(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	c := dialSIP(t, s, "udp")
 	real := c.viaHost

@@ -62,6 +62,7 @@ func cdrLines(t *testing.T, data, substr string) []string {
 // callee's BYE times out), the callee's leg is released with a BYE too,
 // and the CDR says media-timeout.
 func TestFarLegVanishesWithoutBye(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan, "--config", writeConfig(t, "rtp_timeout: 2s\n"))
 	b := bridgedCall(t, s)
 	stopCaller, stopCallee := make(chan struct{}), make(chan struct{})
@@ -170,6 +171,7 @@ func TestRetransmissionStorm(t *testing.T) {
 // Media through a relayed call survives 10 % packet loss and reordering
 // in both directions: each side still hears the other's tone.
 func TestLossyReorderedMedia(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	b := bridgedCall(t, s)
 	done := make(chan struct{}, 2)
@@ -312,6 +314,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 // Calls that outlast the drain time after SIGTERM are hung up with a BYE,
 // their CDRs are written, and the process still exits 0: an orderly stop.
 func TestSIGTERMHangsUpAfterDrainTime(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan, "--config", writeConfig(t, "drain_timeout: 1s\n"))
 	sink := newRTPPeer(t)
 	var clients []*sipClient

@@ -23,6 +23,7 @@ func writeConfig(t *testing.T, yaml string) string {
 // Repeated failures from one address are throttled, then banned, and the
 // log says so once; other addresses are not affected.
 func TestBruteForceThrottledThenBanned(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, "auth_guard:\n  throttle_after: 3\n  ban_after: 6\n  ban_for: 1m\n")
 	s := startServer(t, "", "--config", cfg)
 	c := dialSIP(t, s, "udp")
@@ -57,6 +58,7 @@ func TestBruteForceThrottledThenBanned(t *testing.T) {
 
 // A nonce past its lifetime gets 401 with stale=true; the fresh one works.
 func TestStaleNonce(t *testing.T) {
+	t.Parallel()
 	cfg := writeConfig(t, "auth:\n  nonce_ttl: 1s\n")
 	s := startServer(t, "", "--config", cfg)
 	c := dialSIP(t, s, "tcp")
@@ -75,6 +77,7 @@ func TestStaleNonce(t *testing.T) {
 // Bad configuration, a port in use and an unreadable certificate end the
 // process with a non-zero status and one clear line.
 func TestStartupErrors(t *testing.T) {
+	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

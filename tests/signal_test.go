@@ -11,6 +11,7 @@ import (
 // without waiting for the calls still up (issue 12: SIGTERM's drain hung
 // on a stuck script and SIGINT did not stop the process).
 func TestSecondSignalForcesExit(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", "--dialplan", testDialplan)
 	rtp := newRTPPeer(t)
 	answeredCall(t, s, "07010002000", rtp.port()) // the test audio plays about 10 s

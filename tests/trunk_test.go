@@ -119,6 +119,7 @@ func statusLine(t *testing.T, s *server, name string) string {
 // address is challenged (407, as anyone is) and nothing is sent anywhere; an anonymous
 // caller whose dialplan routes to the trunk is refused too (toll fraud).
 func TestTrunkInboundByAddress(t *testing.T) {
+	t.Parallel()
 	trunkSock := newUDPSink(t, carrierIP)
 	cfg := writeConfig(t, "anonymous_destinations: [\"0999\"]\ntrunks:\n"+
 		trunkYAML("carrier", carrierIP, trunkSock.port(), "options_interval: -1\nfrom_addresses: [\""+carrierIP+"/32\"]"))
@@ -165,6 +166,7 @@ func TestTrunkInboundByAddress(t *testing.T) {
 // completes with audio measured both ways, the caller presented as the
 // dialplan set it, and lean SDP on the trunk.
 func TestTrunkOutboundChallenged(t *testing.T) {
+	t.Parallel()
 	sippPort := freePortOn(t, "udp", carrierIP)
 	carrierMedia := newRTPPeer(t)
 	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, sippPort,
@@ -233,6 +235,7 @@ func TestTrunkOutboundChallenged(t *testing.T) {
 // dialplan's fallback trunk takes the call; the fallback carrier's 486 is
 // the caller's answer and the CDR's cause.
 func TestTrunkFallbackWhenDown(t *testing.T) {
+	t.Parallel()
 	primary := newUDPSink(t, carrierIP) // never answers
 	backupPort := freePortOn(t, "udp", otherIP)
 	cfg := writeConfig(t, "trunks:\n"+trunkYAML("primary", carrierIP, primary.port(), "options_interval: 1")+
@@ -272,6 +275,7 @@ func TestTrunkFallbackWhenDown(t *testing.T) {
 // A carrier that stops answering: the INVITE goes unanswered, the caller
 // gets 480 when the dialplan's ring time ends, and the CDR says no-answer.
 func TestTrunkCarrierSilent(t *testing.T) {
+	t.Parallel()
 	silent := newUDPSink(t, carrierIP)
 	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, silent.port(), "options_interval: -1"))
 	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
@@ -295,6 +299,7 @@ func TestTrunkCarrierSilent(t *testing.T) {
 // A browser (Opus) calls an external number: PCMU on the trunk leg, the
 // carrier's early media heard before the answer, audio measured both ways.
 func TestBrowserCallsThroughTrunk(t *testing.T) {
+	t.Parallel()
 	carrierPort := freePortOn(t, "udp", carrierIP)
 	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, carrierPort, "options_interval: -1\ncodecs: [PCMU]"))
 	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
@@ -340,6 +345,7 @@ func TestBrowserCallsThroughTrunk(t *testing.T) {
 // file and SIGHUP all apply, a broken file changes nothing, and a call in progress
 // goes on.
 func TestTrunkReload(t *testing.T) {
+	t.Parallel()
 	a, b := newUDPSink(t, carrierIP), newUDPSink(t, otherIP)
 	cfgText := func(trunks ...string) string { return "trunks:\n" + strings.Join(trunks, "") }
 	ta := trunkYAML("alpha", carrierIP, a.port(), "options_interval: -1")
@@ -413,6 +419,7 @@ func TestTrunkReload(t *testing.T) {
 // (digest on REGISTER and on INVITE), then calls cross in both directions
 // with audio measured both ways. Stopping the first unregisters it.
 func TestTrunkToAnotherSoftswitch(t *testing.T) {
+	t.Parallel()
 	for _, transport := range []string{"udp", "tcp"} {
 		t.Run(transport, func(t *testing.T) { trunkToAnotherSoftswitch(t, transport) })
 	}
@@ -504,6 +511,7 @@ func opusSDP(port int) string {
 // the carrier answers Opus only; audio crosses both ways transcoded
 // (PCMU <-> Opus at 8 kHz) and the CDR names both codecs.
 func TestTrunkOpus(t *testing.T) {
+	t.Parallel()
 	carrierPort := freePortOn(t, "udp", carrierIP)
 	cfg := writeConfig(t, "trunks:\n"+trunkYAML("carrier", carrierIP, carrierPort, "options_interval: -1\ncodecs: [Opus, PCMU]"))
 	s := startServer(t, "", "--config", cfg, "--dialplan", trunkDialplan)
@@ -558,6 +566,7 @@ func TestTrunkOpus(t *testing.T) {
 // from otherIP are its own over TCP only; the same INVITE over UDP is a
 // stranger's and is challenged.
 func TestTrunkInboundByTransport(t *testing.T) {
+	t.Parallel()
 	trunkSock := newUDPSink(t, carrierIP)
 	cfg := writeConfig(t, "trunks:\n"+
 		trunkYAML("carrier", carrierIP, trunkSock.port(), "options_interval: -1\nfrom_addresses: [\"tcp:"+otherIP+"\"]"))

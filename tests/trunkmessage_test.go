@@ -69,6 +69,7 @@ func verifyDigest(t *testing.T, chal *digest.Challenge, method string, h sip.Hea
 // carrier's own MESSAGE to a DID reaches the extension's baresip with its
 // body intact.
 func TestMessageThroughTrunk(t *testing.T) {
+	t.Parallel()
 	port := freePortOn(t, "udp", carrierIP)
 	s := startPhoneServer(t, "--config", writeConfig(t, carrierMessageYAML(port)), "--dialplan", trunkDialplan)
 	carrier := dialSIPFrom(t, s, "udp", carrierIP+":"+strconv.Itoa(port))
@@ -141,6 +142,7 @@ func TestMessageThroughTrunk(t *testing.T) {
 // address range excepted) it is challenged, and a carrier's own MESSAGE
 // routed back out to a carrier is refused (403).
 func TestMessageToTrunkRefused(t *testing.T) {
+	t.Parallel()
 	sink := newUDPSink(t, carrierIP)
 	cfg := "trunks:\n" + trunkYAML("carrier", carrierIP, sink.port(), "options_interval: -1") +
 		trunkYAML("inbound", otherIP, 5060, "options_interval: -1\nfrom_addresses: [\""+otherIP+"/32\"]")

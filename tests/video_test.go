@@ -150,6 +150,7 @@ func videoCall(t *testing.T) (s *server, a, b *page) {
 // the caller's video packets dropped the callee keeps decoding, its
 // NACKs and keyframe requests reaching the caller through the B2BUA.
 func TestBrowserVideoCall(t *testing.T) {
+	t.Parallel()
 	s, a, b := videoCall(t)
 	a.eval(`phone.setTone(440); phone.setCamera(true); phone.call("1002")`, nil)
 	a.waitTrue(`phone.inCall()`, 15*time.Second)
@@ -262,6 +263,7 @@ func TestBrowserVideoCall(t *testing.T) {
 // phone is offered audio only, the browser's video is declined (port 0 in
 // the answer) without an error, and audio flows both ways (Opus <-> PCMU).
 func TestBrowserVideoToDeskPhone(t *testing.T) {
+	t.Parallel()
 	s := startPhoneServer(t)
 	p := loginPage(t, s, "1001")
 	desk := startBaresip(t, s, baresipOpts{ext: "1002", password: testUsers["1002"], tone: 1000, toneFor: 30 * time.Second,
@@ -300,6 +302,7 @@ func TestBrowserVideoToDeskPhone(t *testing.T) {
 // negotiate H.264 on their own payload types and each side decodes the
 // other's H.264 at the size it is sent.
 func TestBrowserVideoH264(t *testing.T) {
+	t.Parallel()
 	_, a, b := videoCall(t)
 	a.eval(`(() => {
 		const offer = RTCPeerConnection.prototype.createOffer;
@@ -342,6 +345,7 @@ type roomCall struct {
 // Each browser sends its own tone and its camera: in every call both
 // sides hear the other's tone and decode the other's video.
 func TestBrowserVideoRoom(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	runCLI(t, "user", "add", "1003", "--password", "pw-1003-secret", "--data", s.data)
 	users := map[string]string{"1001": testUsers["1001"], "1002": testUsers["1002"], "1003": "pw-1003-secret"}
