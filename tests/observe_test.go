@@ -214,6 +214,11 @@ func TestLogLevelAndSIPTraceAtRuntime(t *testing.T) {
 	})
 	runCLI(t, "sip-trace", "off", "--data", s.data)
 	runCLI(t, "log-level", "warn", "--data", s.data)
+	// The server may write its own line about the change after answering
+	// the command: count from there.
+	waitFor(t, 5*time.Second, "the level change in the log", func() bool {
+		return strings.Contains(s.logs(), `msg="log level changed" from=DEBUG to=WARN`)
+	})
 	before := strings.Count(s.logs(), "\n")
 	c.mustRegister("1001", "", 60, "", 401)
 	time.Sleep(300 * time.Millisecond)
