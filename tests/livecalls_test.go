@@ -101,8 +101,12 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 	// A report can be lost or arrive before its sender report on a loaded
 	// machine: several rounds of both are allowed for.
 	var during liveCallJSON
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	defer func() { // after a timeout: what each leg's RTCP had come to
+		if t.Failed() && during.A.Media != nil {
+			t.Logf("last counters: leg A %+v, leg B %+v", *during.A.Media, *during.B.Media)
+		}
+	}()
+	waitFor(t, 30*time.Second, "round trips on both legs", func() bool {
 		calls = nil
 		if err := json.Unmarshal([]byte(runCLI(t, "calls", "--json", "--data", s.data)), &calls); err != nil {
 			t.Fatal(err)
@@ -110,17 +114,8 @@ func TestLiveCallsBrowserToPhone(t *testing.T) {
 		if len(calls) == 1 && calls[0].B != nil && calls[0].A.Media != nil && calls[0].B.Media != nil {
 			during = calls[0]
 		}
-		if during.A.Media != nil && during.A.Media.RTTMs > 0 && during.B.Media.RTTMs > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			if during.A.Media == nil {
-				t.Fatalf("no round trips after 30 s: calls %+v", calls)
-			}
-			t.Fatalf("no round trips on both legs after 30 s: leg A %+v, leg B %+v", *during.A.Media, *during.B.Media)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return during.A.Media != nil && during.A.Media.RTTMs > 0 && during.B.Media.RTTMs > 0
+	})
 	t.Logf("during the call: leg A %+v, leg B %+v", *during.A.Media, *during.B.Media)
 	for _, m := range []*legMediaJSON{during.A.Media, during.B.Media} {
 		// Loopback: a few ms of round trip and jitter (bounded generously
