@@ -105,13 +105,10 @@ func (k *Keeper) flush(ctx context.Context, changed []Story) error {
 	ends := make([]int, 0, len(changed))
 	now := time.Now()
 	for _, st := range changed {
-		start := k.buf.Len()
-		if err := k.enc.Encode(&st); err != nil {
-			k.buf.Truncate(start)
-			k.log.Warn("call history: story not archived", "call_id", st.CallID, "error", fmt.Errorf("call history: encode %s: %w", st.CallID, err))
+		if err := appendStory(&k.buf, k.enc, &st); err != nil {
+			k.log.Warn("call history: story not archived", "call_id", st.CallID, "error", err)
 			continue
 		}
-		k.buf.Truncate(k.buf.Len() - 1) // Encode's newline
 		calls = append(calls, store.ArchivedCall{CallID: st.CallID, Legs: st.Legs, Updated: now})
 		ids = append(ids, st.CallID)
 		ends = append(ends, k.buf.Len())
@@ -151,11 +148,23 @@ func (k *Keeper) Story(ctx context.Context, id string) (Story, error) {
 
 // EncodeStory is a story's archived form (JSON), as a Keeper writes it.
 func EncodeStory(st Story) ([]byte, error) {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return nil, fmt.Errorf("call history: encode %s: %w", st.CallID, err)
+	var b bytes.Buffer
+	if err := appendStory(&b, json.NewEncoder(&b), &st); err != nil {
+		return nil, err
 	}
-	return b, nil
+	return b.Bytes(), nil
+}
+
+// appendStory appends st's archived form to buf through enc, an encoder
+// writing into buf; on an error buf is left as it was.
+func appendStory(buf *bytes.Buffer, enc *json.Encoder, st *Story) error {
+	start := buf.Len()
+	if err := enc.Encode(st); err != nil {
+		buf.Truncate(start)
+		return fmt.Errorf("call history: encode %s: %w", st.CallID, err)
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	return nil
 }
 
 // DecodeStory reads what EncodeStory wrote, refusing a story without a
